@@ -1,0 +1,478 @@
+use super::alerts::raise_in;
+use super::model::{Agent, Notification, Task};
+use super::notice::{Notice, Target};
+use super::operators::issue_agent_token;
+use super::work::Work;
+use super::{require, require_project, App, AppError, AppResult};
+use crate::domain::budget::{check_spawn, SpawnFacts};
+use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertSeverity, Reason, Right, TaskType, Usd};
+use crate::storage;
+use crate::storage::agents::{NewAgent, ResetFields};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct RegisterAgent {
+    pub name: String,
+    pub role: AgentRole,
+    pub allowed_task_types: Vec<TaskType>,
+    pub parent_agent_id: Option<Uuid>,
+    pub daily_cap: Option<Usd>,
+    /// The seed registers agents without handing out tokens.
+    pub issue_token: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    pub agent: Agent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetState {
+    pub daily_cap: Usd,
+    pub per_run_cap: Usd,
+    pub today_spend: Usd,
+    pub remaining: Usd,
+}
+
+impl BudgetState {
+    fn of(agent: &Agent) -> Self {
+        BudgetState {
+            daily_cap: agent.budgets.daily_cap,
+            per_run_cap: agent.budgets.per_run_cap,
+            today_spend: agent.today_spend,
+            remaining: agent.budgets.daily_cap.saturating_sub(agent.today_spend),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeartbeatReport {
+    pub agent: Agent,
+    pub notifications: Vec<Notification>,
+    pub assigned_tasks: Vec<Task>,
+    pub budget: BudgetState,
+    pub stop: bool,
+    pub reason: Option<String>,
+}
+
+/// What an operator does to an agent's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum StatusCommand {
+    Pause,
+    Resume,
+    Quarantine,
+    Release,
+    /// Back to work with a clean error streak (the runbook's "restart agent").
+    Restart,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusChange {
+    pub agent: Agent,
+    pub changed: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AgentReset {
+    pub status: Option<AgentStatus>,
+    pub error_streak: Option<i32>,
+    pub today_spend: Option<Usd>,
+    pub current_task_id: Option<Option<Uuid>>,
+}
+
+pub(crate) async fn lock_agent(w: &mut Work, id: Uuid) -> AppResult<Agent> {
+    let agent = storage::agents::lock(w.conn(), id).await?.ok_or_else(|| AppError::not_found("agent", id))?;
+    require_project(&w.actor, agent.project_id)?;
+    Ok(agent)
+}
+
+/// An agent may act only as itself.
+pub(crate) fn require_self(actor: &Actor, agent_id: Uuid) -> AppResult<()> {
+    match actor {
+        Actor::Agent { id, name, .. } if *id != agent_id => {
+            Err(AppError::forbidden(format!("agent {name} can act only as itself")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The acting agent must be active to do anything but heartbeat and report costs.
+pub(crate) async fn require_active_agent(w: &mut Work) -> AppResult<Option<Agent>> {
+    let Some(agent_id) = w.actor.agent_id() else { return Ok(None) };
+    let agent = storage::agents::by_id(w.conn(), agent_id).await?.ok_or_else(|| AppError::not_found("agent", agent_id))?;
+    if !agent.status.may_act() {
+        return Err(AppError::forbidden(format!(
+            "agent {} is {} and may not act{}",
+            agent.name,
+            agent.status,
+            agent.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+        )));
+    }
+    Ok(Some(agent))
+}
+
+impl App {
+    /// Registers an agent, or reuses the one with that name (updating nothing but handing out a
+    /// fresh token). An agent can register only sub-agents of itself.
+    pub async fn register_agent(&self, actor: &Actor, project_id: Uuid, input: RegisterAgent) -> AppResult<Registration> {
+        match actor {
+            Actor::Agent { id, name, .. } => {
+                if input.parent_agent_id != Some(*id) {
+                    return Err(AppError::forbidden(format!("agent {name} can register only its own sub-agents")));
+                }
+                require_project(actor, project_id)?;
+            }
+            _ => require(actor, Right::RegisterAgents)?,
+        }
+        let name = AgentName::parse(&input.name)?;
+        let mut w = Work::begin(self, actor).await?;
+        if actor.agent_id().is_some() {
+            require_active_agent(&mut w).await?;
+        }
+        let project = storage::projects::lock(w.conn(), project_id).await?.ok_or_else(|| AppError::not_found("project", project_id))?;
+        if let Some(agent) = storage::agents::by_name(w.conn(), project_id, name.as_str()).await? {
+            let token = match input.issue_token {
+                true => Some(issue_agent_token(&mut w, agent.id, agent.name.as_str()).await?),
+                false => None,
+            };
+            if token.is_some() {
+                w.audit(Some(project_id), "agent.token_issued", "agent", agent.id, json!({ "name": agent.name })).await?;
+            }
+            w.commit().await?;
+            return Ok(Registration { agent, token, created: false });
+        }
+        let parent = match input.parent_agent_id {
+            Some(parent_id) => {
+                let parent = storage::agents::by_id(w.conn(), parent_id).await?.ok_or_else(|| AppError::not_found("parent agent", parent_id))?;
+                if parent.project_id != project_id {
+                    return Err(AppError::validation("parentAgentId", "the parent agent belongs to another project"));
+                }
+                let children = storage::agents::count_children(w.conn(), parent_id).await? as usize;
+                Some((parent, children))
+            }
+            None => None,
+        };
+        let active = storage::agents::count_active(w.conn(), project_id).await? as usize;
+        let facts = SpawnFacts {
+            parent: parent.as_ref().map(|(p, n)| (p.name.as_str(), p.role, p.depth, *n)),
+            active_agents: active,
+        };
+        let depth = check_spawn(&facts, &self.rules.spawn).map_err(|e| AppError::conflict("spawn_refused", e.to_string()))?;
+        let caps = self.rules.role_caps.for_role(input.role);
+        let daily_cap = input.daily_cap.unwrap_or(caps.daily);
+        // A squad that is paused stays paused: newcomers join it paused.
+        let (status, cause) = if project.squad_paused { (AgentStatus::Paused, Some("squad")) } else { (AgentStatus::Active, None) };
+        let mut types = input.allowed_task_types.clone();
+        types.sort();
+        types.dedup();
+        let now = w.now;
+        let agent = storage::agents::insert(
+            w.conn(),
+            &NewAgent {
+                project_id,
+                name: name.as_str(),
+                role: input.role,
+                parent_agent_id: input.parent_agent_id,
+                depth,
+                allowed_task_types: &types,
+                status,
+                status_cause: cause,
+                daily_cap,
+                per_run_cap: caps.per_run,
+            },
+            now,
+        )
+        .await?;
+        let token = match input.issue_token {
+            true => Some(issue_agent_token(&mut w, agent.id, agent.name.as_str()).await?),
+            false => None,
+        };
+        w.audit(
+            Some(project_id),
+            "agent.registered",
+            "agent",
+            agent.id,
+            json!({ "name": agent.name, "role": agent.role, "allowedTaskTypes": agent.allowed_task_types,
+                    "parentAgentId": agent.parent_agent_id, "dailyCap": daily_cap }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(Registration { agent, token, created: true })
+    }
+
+    /// An agent says it is alive; it gets its notifications, its tasks, its budget, and
+    /// whether it must stop.
+    pub async fn heartbeat(&self, actor: &Actor, agent_id: Uuid) -> AppResult<HeartbeatReport> {
+        if actor.agent_id() != Some(agent_id) {
+            return Err(AppError::forbidden("only the agent itself can heartbeat"));
+        }
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let before = lock_agent(&mut w, agent_id).await?;
+        storage::agents::roll_over_spend(w.conn(), agent_id, now.date_naive()).await?;
+        let mut agent = storage::agents::record_heartbeat(w.conn(), agent_id, now).await?;
+        if before.status == AgentStatus::Offline {
+            agent = storage::agents::set_status(w.conn(), agent_id, AgentStatus::Active, None, None, now).await?;
+            w.audit(Some(agent.project_id), "agent.back_online", "agent", agent.id, json!({})).await?;
+        }
+        let subject = format!("agent:{agent_id}");
+        if let Some(alert) = storage::alerts::resolve_open(w.conn(), agent.project_id, "agent_stale", &subject, "heartbeat", now).await? {
+            w.post(
+                agent.project_id,
+                Target::Alerts,
+                &Notice::AlertResolved { alert_id: alert.id, alert_type: alert.alert_type, message: alert.message, resolved_by: agent.name.clone() },
+            )
+            .await?;
+        }
+        let notifications = storage::notifications::take_pending(w.conn(), agent_id, 100, now).await?;
+        let assigned_tasks = storage::tasks::assigned_to(w.conn(), agent_id).await?;
+        w.commit().await?;
+        let stop = !agent.status.may_act();
+        let reason = stop.then(|| match &agent.status_reason {
+            Some(why) => format!("agent is {}: {why}", agent.status),
+            None => format!("agent is {}", agent.status),
+        });
+        Ok(HeartbeatReport { budget: BudgetState::of(&agent), agent, notifications, assigned_tasks, stop, reason })
+    }
+
+    pub async fn change_agent_status(
+        &self,
+        actor: &Actor,
+        agent_id: Uuid,
+        command: StatusCommand,
+        reason: Option<&str>,
+    ) -> AppResult<StatusChange> {
+        let right = match command {
+            StatusCommand::Release => Right::ReleaseAgents,
+            _ => Right::ControlAgents,
+        };
+        require(actor, right)?;
+        let reason = reason.filter(|r| !r.trim().is_empty()).map(Reason::parse).transpose()?;
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let agent = lock_agent(&mut w, agent_id).await?;
+        use AgentStatus::*;
+        let target = match (command, agent.status) {
+            (StatusCommand::Pause, Active | Offline) => Some(Paused),
+            (StatusCommand::Pause, Paused) => None,
+            (StatusCommand::Resume, Paused | Offline) => {
+                if agent.status_cause.as_deref() == Some("budget") && agent.today_spend >= agent.budgets.daily_cap {
+                    return Err(AppError::conflict(
+                        "budget_exhausted",
+                        format!("{} is paused at its daily cap ({} of {}); raise the cap first", agent.name, agent.today_spend, agent.budgets.daily_cap),
+                    ));
+                }
+                Some(Active)
+            }
+            (StatusCommand::Resume, Active) => None,
+            (StatusCommand::Quarantine, Quarantined) => None,
+            (StatusCommand::Quarantine, _) => Some(Quarantined),
+            (StatusCommand::Release, Quarantined) => Some(Active),
+            (StatusCommand::Release, Active) => None,
+            (StatusCommand::Restart, Active | Paused | Offline) => Some(Active),
+            (command, status) => {
+                let hint = match status {
+                    Quarantined => "release it first",
+                    Drained => "a drained agent is retired",
+                    _ => "it is not quarantined",
+                };
+                return Err(AppError::conflict("illegal_agent_status", format!("cannot {command} {} while it is {status}: {hint}", agent.name)));
+            }
+        };
+        let Some(to) = target else {
+            w.commit().await?;
+            return Ok(StatusChange { agent, changed: false });
+        };
+        let cause = match to {
+            Active => None,
+            _ => Some("manual"),
+        };
+        let mut updated = storage::agents::set_status(w.conn(), agent_id, to, cause, reason.as_ref().map(|r| r.as_str()), now).await?;
+        if command == StatusCommand::Restart {
+            updated = storage::agents::reset(
+                w.conn(),
+                agent_id,
+                &ResetFields { status: None, error_streak: Some(0), today_spend: None, current_task_id: None },
+                now,
+            )
+            .await?;
+        }
+        let data = json!({ "from": agent.status, "to": to, "command": command.to_string(), "reason": reason });
+        w.audit(Some(agent.project_id), &format!("agent.{command}"), "agent", agent_id, data.clone()).await?;
+        let body = match (&reason, to) {
+            (Some(r), _) => format!("{} by {}: {r}", command, actor.name()),
+            (None, _) => format!("{} by {}", command, actor.name()),
+        };
+        w.notify(agent_id, "status_changed", None, body, data).await?;
+        w.post(
+            agent.project_id,
+            Target::General,
+            &Notice::AgentStatusChanged {
+                agent_id,
+                agent: agent.name.clone(),
+                from: agent.status,
+                to,
+                actor: actor.name().to_string(),
+                reason: reason.map(|r| r.into_inner()),
+            },
+        )
+        .await?;
+        w.commit().await?;
+        Ok(StatusChange { agent: updated, changed: true })
+    }
+
+    /// Sets an agent's caps (CAO only; never an agent). An agent paused at its cap is resumed
+    /// when the new cap leaves it room, and its budget alert is resolved.
+    pub async fn set_budget(&self, actor: &Actor, agent_id: Uuid, daily_cap: Option<Usd>, per_run_cap: Option<Usd>) -> AppResult<Agent> {
+        if let Actor::Agent { .. } = actor {
+            return Err(AppError::forbidden("no agent can change budgets, its own or another's"));
+        }
+        require(actor, Right::SetBudgets)?;
+        if daily_cap.is_none() && per_run_cap.is_none() {
+            return Err(AppError::validation("budgets", "give dailyCap, perRunCap or both"));
+        }
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let agent = lock_agent(&mut w, agent_id).await?;
+        storage::agents::roll_over_spend(w.conn(), agent_id, now.date_naive()).await?;
+        let daily = daily_cap.unwrap_or(agent.budgets.daily_cap);
+        let per_run = per_run_cap.unwrap_or(agent.budgets.per_run_cap);
+        let mut updated = storage::agents::set_budgets(w.conn(), agent_id, daily, per_run, now).await?;
+        w.audit(
+            Some(agent.project_id),
+            "agent.budget_set",
+            "agent",
+            agent_id,
+            json!({ "from": { "dailyCap": agent.budgets.daily_cap, "perRunCap": agent.budgets.per_run_cap },
+                    "to": { "dailyCap": daily, "perRunCap": per_run } }),
+        )
+        .await?;
+        if updated.status == AgentStatus::Paused && updated.status_cause.as_deref() == Some("budget") && updated.today_spend < daily {
+            updated = storage::agents::set_status(w.conn(), agent_id, AgentStatus::Active, None, None, now).await?;
+            w.audit(Some(agent.project_id), "agent.resume", "agent", agent_id, json!({ "cause": "budget raised" })).await?;
+            let subject = format!("agent:{agent_id}");
+            if let Some(alert) = storage::alerts::resolve_open(w.conn(), agent.project_id, "budget_exceeded", &subject, actor.name(), now).await? {
+                w.post(
+                    agent.project_id,
+                    Target::Alerts,
+                    &Notice::AlertResolved { alert_id: alert.id, alert_type: alert.alert_type, message: alert.message, resolved_by: actor.name().into() },
+                )
+                .await?;
+            }
+        }
+        w.notify(agent_id, "budget_changed", None, format!("daily cap {daily}, per-run cap {per_run}"), json!({ "dailyCap": daily, "perRunCap": per_run }))
+            .await?;
+        w.post(
+            agent.project_id,
+            Target::General,
+            &Notice::BudgetChanged { agent_id, agent: agent.name.clone(), daily_cap: daily, per_run_cap: per_run, actor: actor.name().into() },
+        )
+        .await?;
+        w.commit().await?;
+        Ok(updated)
+    }
+
+    /// The runbook's "reset agent state": status, error streak, today's spend, current task.
+    pub async fn reset_agent(&self, actor: &Actor, agent_id: Uuid, reset: AgentReset) -> AppResult<Agent> {
+        if let Actor::Agent { .. } = actor {
+            return Err(AppError::forbidden("no agent can reset agent state"));
+        }
+        require(actor, Right::ResetAgents)?;
+        if reset.error_streak.is_some_and(|s| s < 0) {
+            return Err(AppError::validation("errorStreak", "must not be negative"));
+        }
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let agent = lock_agent(&mut w, agent_id).await?;
+        if let Some(Some(task_id)) = reset.current_task_id {
+            let task = storage::tasks::by_id(w.conn(), task_id).await?.ok_or_else(|| AppError::not_found("task", task_id))?;
+            if task.project_id != agent.project_id {
+                return Err(AppError::validation("currentTaskId", "the task belongs to another project"));
+            }
+        }
+        let updated = storage::agents::reset(
+            w.conn(),
+            agent_id,
+            &ResetFields {
+                status: reset.status,
+                error_streak: reset.error_streak,
+                today_spend: reset.today_spend,
+                current_task_id: reset.current_task_id,
+            },
+            now,
+        )
+        .await?;
+        w.audit(
+            Some(agent.project_id),
+            "agent.reset",
+            "agent",
+            agent_id,
+            json!({ "status": reset.status, "errorStreak": reset.error_streak, "todaySpend": reset.today_spend,
+                    "currentTaskId": reset.current_task_id }),
+        )
+        .await?;
+        if reset.status.is_some_and(|s| s != agent.status) {
+            w.post(
+                agent.project_id,
+                Target::General,
+                &Notice::AgentStatusChanged {
+                    agent_id,
+                    agent: agent.name.clone(),
+                    from: agent.status,
+                    to: updated.status,
+                    actor: actor.name().into(),
+                    reason: Some("reset".into()),
+                },
+            )
+            .await?;
+        }
+        w.commit().await?;
+        Ok(updated)
+    }
+
+    /// Raises the error-streak alert or quarantines automatically; used by run recording.
+    pub(crate) async fn check_error_streak(&self, w: &mut Work, agent: &Agent) -> AppResult<Option<Agent>> {
+        if agent.error_streak > self.rules.error_streak_quarantine && agent.status != AgentStatus::Quarantined {
+            let reason = format!("error streak of {}", agent.error_streak);
+            let now = w.now;
+            let updated = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Quarantined, Some("error_streak"), Some(&reason), now).await?;
+            w.audit(Some(agent.project_id), "agent.quarantine", "agent", agent.id, json!({ "cause": "error_streak", "errorStreak": agent.error_streak }))
+                .await?;
+            w.notify(agent.id, "status_changed", None, format!("quarantined automatically: {reason}"), json!({ "to": "quarantined" })).await?;
+            raise_in(
+                w,
+                agent.project_id,
+                "error_streak",
+                AlertSeverity::Critical,
+                &format!("agent:{}", agent.id),
+                &format!("{} quarantined automatically after {} failed runs in a row", agent.name, agent.error_streak),
+                json!({ "agentId": agent.id, "errorStreak": agent.error_streak, "quarantined": true }),
+            )
+            .await?;
+            return Ok(Some(updated));
+        }
+        if agent.error_streak > self.rules.error_streak_alert {
+            raise_in(
+                w,
+                agent.project_id,
+                "error_streak",
+                AlertSeverity::Warning,
+                &format!("agent:{}", agent.id),
+                &format!("{} has failed {} runs in a row", agent.name, agent.error_streak),
+                json!({ "agentId": agent.id, "errorStreak": agent.error_streak }),
+            )
+            .await?;
+        }
+        Ok(None)
+    }
+}

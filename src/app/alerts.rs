@@ -1,0 +1,118 @@
+use super::model::Alert;
+use super::notice::{Notice, Target};
+use super::work::Work;
+use super::{require, require_project, App, AppError, AppResult};
+use crate::domain::{Actor, AlertSeverity, Right};
+use crate::storage;
+use crate::storage::alerts::NewAlert;
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct RaiseAlert {
+    pub alert_type: String,
+    pub severity: AlertSeverity,
+    pub subject: String,
+    pub message: String,
+    pub details: serde_json::Value,
+}
+
+/// Raises (or bumps) an alert inside the caller's transaction, with audit and outbox message.
+pub(crate) async fn raise_in(
+    w: &mut Work,
+    project_id: Uuid,
+    alert_type: &str,
+    severity: AlertSeverity,
+    subject: &str,
+    message: &str,
+    details: serde_json::Value,
+) -> AppResult<Alert> {
+    let now = w.now;
+    let (alert, new) = storage::alerts::upsert_open(
+        w.conn(),
+        &NewAlert { project_id, alert_type, severity, subject, message, details: &details },
+        now,
+    )
+    .await?;
+    w.audit(
+        Some(project_id),
+        if new { "alert.raised" } else { "alert.repeated" },
+        "alert",
+        alert.id,
+        json!({ "type": alert_type, "severity": alert.severity, "subject": subject, "occurrences": alert.occurrences }),
+    )
+    .await?;
+    w.post(
+        project_id,
+        Target::Alerts,
+        &Notice::AlertRaised {
+            alert_id: alert.id,
+            alert_type: alert.alert_type.clone(),
+            severity: alert.severity,
+            subject: alert.subject.clone(),
+            message: alert.message.clone(),
+            occurrences: alert.occurrences,
+            repeat: !new,
+        },
+    )
+    .await?;
+    Ok(alert)
+}
+
+fn valid_alert_type(t: &str) -> bool {
+    !t.is_empty() && t.len() <= 40 && t.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+}
+
+impl App {
+    /// Raises an alert from outside the core's own rules (an operator, a job, a script).
+    pub async fn raise_alert(&self, actor: &Actor, project_id: Uuid, input: RaiseAlert) -> AppResult<Alert> {
+        match actor {
+            Actor::Agent { .. } => require_project(actor, project_id)?,
+            _ => require(actor, Right::ResolveAlerts)?,
+        }
+        if !valid_alert_type(&input.alert_type) {
+            return Err(AppError::validation("type", "must be 1-40 lowercase letters and '_' (e.g. budget_exceeded)"));
+        }
+        let subject = input.subject.trim();
+        if subject.is_empty() || subject.len() > 200 {
+            return Err(AppError::validation("subject", "must be 1-200 characters"));
+        }
+        let message = input.message.trim();
+        if message.is_empty() || message.chars().count() > 4000 {
+            return Err(AppError::validation("message", "must be 1-4000 characters"));
+        }
+        let mut w = Work::begin(self, actor).await?;
+        storage::projects::by_id(w.conn(), project_id).await?.ok_or_else(|| AppError::not_found("project", project_id))?;
+        let alert = raise_in(&mut w, project_id, &input.alert_type, input.severity, subject, message, input.details).await?;
+        w.commit().await?;
+        Ok(alert)
+    }
+
+    pub async fn resolve_alert(&self, actor: &Actor, alert_id: Uuid) -> AppResult<Alert> {
+        require(actor, Right::ResolveAlerts)?;
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let alert = storage::alerts::lock(w.conn(), alert_id).await?.ok_or_else(|| AppError::not_found("alert", alert_id))?;
+        if alert.resolved {
+            return Err(AppError::conflict(
+                "already_resolved",
+                format!("alert was already resolved by {}", alert.resolved_by.as_deref().unwrap_or("someone")),
+            ));
+        }
+        let resolved = storage::alerts::resolve(w.conn(), alert_id, actor.name(), now).await?;
+        w.audit(Some(alert.project_id), "alert.resolved", "alert", alert_id, json!({ "type": alert.alert_type })).await?;
+        w.post(
+            alert.project_id,
+            Target::Alerts,
+            &Notice::AlertResolved {
+                alert_id,
+                alert_type: alert.alert_type.clone(),
+                message: alert.message.clone(),
+                resolved_by: actor.name().into(),
+            },
+        )
+        .await?;
+        w.commit().await?;
+        Ok(resolved)
+    }
+}

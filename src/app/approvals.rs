@@ -1,0 +1,247 @@
+use super::agents::{lock_agent, require_self};
+use super::model::Approval;
+use super::notice::{Notice, Target};
+use super::work::Work;
+use super::{require, App, AppError, AppResult};
+use crate::domain::policy::{classify, decide, PolicyDecision};
+use crate::domain::*;
+use crate::storage;
+use crate::storage::approvals::NewApproval;
+use chrono::Duration;
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Default)]
+pub struct RequestApproval {
+    pub agent_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub action_type: String,
+    pub action_summary: String,
+    pub risk_level: Option<RiskLevel>,
+    pub justification: String,
+    pub rollback_plan: Option<String>,
+    pub estimated_cost: Option<Usd>,
+    pub expires_in_minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Approve,
+    Deny,
+}
+
+fn valid_action_type(action: &str) -> bool {
+    !action.is_empty()
+        && action.len() <= 64
+        && action.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | ':' | '-'))
+}
+
+impl App {
+    /// An agent asks to take an action. Policy classifies it and decides: allowed at once,
+    /// pending a decision by the CAO, or denied (an agent that is not active).
+    pub async fn request_approval(&self, actor: &Actor, input: RequestApproval) -> AppResult<Approval> {
+        require_self(actor, input.agent_id)?;
+        if !matches!(actor, Actor::Agent { .. }) {
+            require(actor, Right::ControlAgents)?;
+        }
+        let action_type = input.action_type.trim().to_ascii_lowercase();
+        if !valid_action_type(&action_type) {
+            return Err(AppError::validation("actionType", "must be 1-64 characters of a-z, 0-9, '_', '.', ':' or '-' (e.g. email.send)"));
+        }
+        let summary = Reason::parse(&input.action_summary).map_err(|e| AppError::validation("actionSummary", e.message))?;
+        if input.justification.chars().count() > 4000 {
+            return Err(AppError::validation("justification", "must be at most 4000 characters"));
+        }
+        if input.justification.trim().is_empty() {
+            return Err(AppError::validation("justification", "must not be empty"));
+        }
+        let rollback = input.rollback_plan.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        if rollback.is_some_and(|r| r.chars().count() > 4000) {
+            return Err(AppError::validation("rollbackPlan", "must be at most 4000 characters"));
+        }
+        let minutes = input.expires_in_minutes.unwrap_or(self.rules.approval_expiry_minutes);
+        if !(1..=7 * 24 * 60).contains(&minutes) {
+            return Err(AppError::validation("expiresInMinutes", "must be between 1 and 10080 (a week)"));
+        }
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let agent = lock_agent(&mut w, input.agent_id).await?;
+        let task = match input.task_id {
+            Some(id) => {
+                let task = storage::tasks::by_id(w.conn(), id).await?.ok_or_else(|| AppError::not_found("task", id))?;
+                if task.project_id != agent.project_id {
+                    return Err(AppError::validation("taskId", "the task belongs to another project"));
+                }
+                Some(task)
+            }
+            None => None,
+        };
+        let texts = [summary.as_str(), input.justification.as_str(), rollback.unwrap_or("")];
+        let classification = classify(&action_type, &texts, &self.rules.risk_overrides, input.risk_level);
+        let decision = decide(classification.risk, agent.role, agent.status, &action_type, &self.rules.auto_approve);
+        let number = storage::projects::next_approval_number(w.conn(), agent.project_id).await?;
+        let pending = storage::approvals::insert_pending(
+            w.conn(),
+            &NewApproval {
+                project_id: agent.project_id,
+                number,
+                agent_id: agent.id,
+                task_id: input.task_id,
+                action_type: &action_type,
+                action_summary: summary.as_str(),
+                risk: classification.risk,
+                justification: input.justification.trim(),
+                rollback_plan: rollback,
+                estimated_cost: input.estimated_cost,
+                expires_at: now + Duration::minutes(minutes as i64),
+            },
+            now,
+        )
+        .await?;
+        w.audit(
+            Some(agent.project_id),
+            "approval.requested",
+            "approval",
+            pending.id,
+            json!({ "code": pending.code(), "actionType": action_type, "risk": classification.risk, "reasons": classification.reasons }),
+        )
+        .await?;
+        let policy = Actor::system("policy");
+        let approval = match decision {
+            PolicyDecision::Allowed { reason } => {
+                let decided = storage::approvals::decide(w.conn(), pending.id, ApprovalStatus::Approved, &policy, Some(&reason), now).await?;
+                w.audit(Some(agent.project_id), "approval.approved", "approval", decided.id, json!({ "by": "policy", "note": reason })).await?;
+                decided
+            }
+            PolicyDecision::Denied { reason } => {
+                let decided = storage::approvals::decide(w.conn(), pending.id, ApprovalStatus::Denied, &policy, Some(&reason), now).await?;
+                w.audit(Some(agent.project_id), "approval.denied", "approval", decided.id, json!({ "by": "policy", "note": reason })).await?;
+                decided
+            }
+            PolicyDecision::NeedsApproval => {
+                let notice = Notice::ApprovalRequested {
+                    approval_id: pending.id,
+                    code: pending.code(),
+                    agent: agent.name.clone(),
+                    task_number: task.as_ref().map(|t| t.number),
+                    action_type: action_type.clone(),
+                    summary: summary.to_string(),
+                    risk: classification.risk,
+                    reasons: classification.reasons.clone(),
+                    justification: pending.justification.clone(),
+                    rollback_plan: pending.rollback_plan.clone(),
+                    estimated_cost: pending.estimated_cost,
+                    expires_at: pending.expires_at,
+                };
+                w.post(agent.project_id, Target::Approvals, &notice).await?;
+                pending
+            }
+        };
+        w.commit().await?;
+        Ok(approval)
+    }
+
+    /// Approves or denies a pending request. CAO only; the first decision wins and later ones
+    /// are told who decided; a deny needs a reason.
+    pub async fn decide_approval(&self, actor: &Actor, approval_id: Uuid, verdict: Verdict, note: Option<&str>) -> AppResult<Approval> {
+        if let Actor::Agent { name, .. } = actor {
+            return Err(AppError::forbidden(format!("agent {name} cannot decide approvals, its own or another's")));
+        }
+        require(actor, Right::DecideApprovals)?;
+        let note = note.map(str::trim).filter(|n| !n.is_empty()).map(Reason::parse).transpose()?;
+        if verdict == Verdict::Deny && note.is_none() {
+            return Err(AppError::validation("reason", "a deny needs a reason"));
+        }
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let approval = storage::approvals::lock(w.conn(), approval_id).await?.ok_or_else(|| AppError::not_found("approval", approval_id))?;
+        if !approval.status.is_open() {
+            return Err(AppError::AlreadyDecided {
+                number: approval.number,
+                status: approval.status,
+                decided_by: approval.decided_by_name.clone().unwrap_or_else(|| "someone".into()),
+                decided_at: approval.decided_at.unwrap_or(approval.created_at),
+            });
+        }
+        if approval.expires_at <= now {
+            return Err(AppError::conflict(
+                "approval_expired",
+                format!("approval {} expired at {}; the agent must ask again", approval.code(), approval.expires_at.format("%Y-%m-%d %H:%M UTC")),
+            ));
+        }
+        let status = match verdict {
+            Verdict::Approve => ApprovalStatus::Approved,
+            Verdict::Deny => ApprovalStatus::Denied,
+        };
+        let decided = storage::approvals::decide(w.conn(), approval_id, status, actor, note.as_ref().map(|n| n.as_str()), now).await?;
+        self.after_decision(&mut w, &decided).await?;
+        w.commit().await?;
+        Ok(decided)
+    }
+
+    /// Audit, the agent's notification and the chat update that follow any decision.
+    async fn after_decision(&self, w: &mut Work, decided: &Approval) -> AppResult<()> {
+        let by = decided.decided_by_name.clone().unwrap_or_default();
+        w.audit(
+            Some(decided.project_id),
+            &format!("approval.{}", decided.status),
+            "approval",
+            decided.id,
+            json!({ "code": decided.code(), "by": by, "note": decided.decision_note }),
+        )
+        .await?;
+        w.notify(
+            decided.agent_id,
+            "approval_decided",
+            decided.task_id,
+            format!(
+                "{} ({}) was {} by {}{}",
+                decided.code(),
+                decided.action_type,
+                decided.status,
+                by,
+                decided.decision_note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
+            ),
+            json!({ "approvalId": decided.id, "status": decided.status, "note": decided.decision_note }),
+        )
+        .await?;
+        w.post(
+            decided.project_id,
+            Target::Approvals,
+            &Notice::ApprovalDecided {
+                approval_id: decided.id,
+                code: decided.code(),
+                status: decided.status,
+                decided_by: by,
+                note: decided.decision_note.clone(),
+                decided_at: decided.decided_at.unwrap_or(w.now),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Expires open approvals past their expiry (deny on timeout). Returns those expired.
+    pub async fn expire_approvals(&self) -> AppResult<Vec<Approval>> {
+        let system = Actor::system("approval_expiry");
+        let mut w = Work::begin(self, &system).await?;
+        let now = w.now;
+        let stale = storage::approvals::lock_expired(w.conn(), now).await?;
+        let mut expired = Vec::with_capacity(stale.len());
+        for approval in stale {
+            let decided = storage::approvals::decide(
+                w.conn(),
+                approval.id,
+                ApprovalStatus::Expired,
+                &system,
+                Some("expired without a decision (deny on timeout)"),
+                now,
+            )
+            .await?;
+            self.after_decision(&mut w, &decided).await?;
+            expired.push(decided);
+        }
+        w.commit().await?;
+        Ok(expired)
+    }
+}

@@ -1,0 +1,192 @@
+//! The application core: one function per use case. Each checks the actor's rights, applies the
+//! domain rules and writes, in one transaction, the change, its audit event, the agents'
+//! notifications and the outbox messages for the project's chat. The bot, the HTTP API and the
+//! jobs call these and nothing else.
+
+pub mod agents;
+pub mod alerts;
+pub mod approvals;
+pub mod clock;
+pub mod error;
+pub mod model;
+pub mod notice;
+pub mod operators;
+pub mod projects;
+pub mod queries;
+pub mod runs;
+pub mod seed;
+pub mod squad;
+pub mod tasks;
+mod work;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{AppError, AppResult};
+
+use crate::configuration::Settings;
+use crate::domain::actor::role_has;
+use crate::domain::budget::{RoleCaps, SpawnLimits};
+use crate::domain::loops::LoopThresholds;
+use crate::domain::{Actor, RiskLevel, Right, TaskType};
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The rules' tunable numbers, from configuration.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub role_caps: RoleCaps,
+    pub spawn: SpawnLimits,
+    pub loops: LoopThresholds,
+    pub budget_warning_percent: u32,
+    pub stale_after: chrono::Duration,
+    pub error_streak_alert: i32,
+    pub error_streak_quarantine: i32,
+    pub approval_expiry_minutes: u32,
+    pub approval_escalate_before_minutes: u32,
+    pub auto_approve: Vec<String>,
+    pub done_requires_approval: Vec<TaskType>,
+    pub risk_overrides: HashMap<String, RiskLevel>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            role_caps: RoleCaps::default(),
+            spawn: SpawnLimits::default(),
+            loops: LoopThresholds::default(),
+            budget_warning_percent: 80,
+            stale_after: chrono::Duration::minutes(5),
+            error_streak_alert: 3,
+            error_streak_quarantine: 5,
+            approval_expiry_minutes: 60,
+            approval_escalate_before_minutes: 10,
+            auto_approve: Vec::new(),
+            done_requires_approval: Vec::new(),
+            risk_overrides: HashMap::new(),
+        }
+    }
+}
+
+impl Rules {
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        let t = &s.thresholds;
+        Ok(Rules {
+            role_caps: s.role_caps()?,
+            spawn: s.spawn_limits(),
+            loops: s.loop_thresholds(),
+            budget_warning_percent: t.budget_warning_percent,
+            stale_after: chrono::Duration::seconds(t.stale_after_secs as i64),
+            error_streak_alert: t.error_streak_alert,
+            error_streak_quarantine: t.error_streak_quarantine,
+            approval_expiry_minutes: t.approval_expiry_minutes,
+            approval_escalate_before_minutes: t.approval_escalate_before_minutes,
+            auto_approve: s.policy.auto_approve.clone(),
+            done_requires_approval: s
+                .policy
+                .done_requires_approval
+                .iter()
+                .map(|t| TaskType::parse(t).map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<_>>()?,
+            risk_overrides: s.risk_overrides()?,
+        })
+    }
+}
+
+/// The core, cheap to clone; adapters hold one each.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub pool: PgPool,
+    pub clock: Arc<dyn Clock>,
+    pub rules: Arc<Rules>,
+}
+
+impl App {
+    pub fn new(pool: PgPool, clock: Arc<dyn Clock>, rules: Rules) -> Self {
+        App { pool, clock, rules: Arc::new(rules) }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+/// An operator must hold `right`; agents hold none of the operator rights.
+pub(crate) fn require(actor: &Actor, right: Right) -> AppResult<()> {
+    match actor {
+        Actor::System { .. } => Ok(()),
+        Actor::Operator { role, .. } if role_has(*role, right) => Ok(()),
+        Actor::Operator { role, .. } => Err(AppError::forbidden(format!(
+            "the {role} role cannot {}; it needs {}",
+            describe(right),
+            crate::domain::actor::least_role_for(right)
+        ))),
+        Actor::Agent { name, .. } => Err(AppError::forbidden(format!("agent {name} cannot {}", describe(right)))),
+    }
+}
+
+/// Agents act only within their own project.
+pub(crate) fn require_project(actor: &Actor, project_id: Uuid) -> AppResult<()> {
+    match actor {
+        Actor::Agent { project_id: own, name, .. } if *own != project_id => {
+            Err(AppError::forbidden(format!("agent {name} acts only in its own project")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Reading: any operator (viewer and up), the system, or an agent in its own project.
+pub(crate) fn require_read(actor: &Actor, project_id: Uuid) -> AppResult<()> {
+    match actor {
+        Actor::Agent { .. } => require_project(actor, project_id),
+        _ => require(actor, Right::Read),
+    }
+}
+
+fn describe(right: Right) -> &'static str {
+    match right {
+        Right::Read => "read",
+        Right::ManageTasks => "manage tasks",
+        Right::Comment => "comment",
+        Right::ControlAgents => "pause, resume or quarantine agents",
+        Right::PauseSquad => "pause or resume the squad",
+        Right::ResolveAlerts => "resolve alerts",
+        Right::RegisterAgents => "register agents",
+        Right::DecideApprovals => "decide approvals",
+        Right::SetBudgets => "change budgets",
+        Right::ReleaseAgents => "release agents from quarantine",
+        Right::ResetAgents => "reset agent state",
+        Right::ManageProjects => "manage projects",
+        Right::ManageOperators => "grant or revoke roles",
+        Right::RunJobs => "run jobs",
+    }
+}
+
+/// Pagination: default 50, at most 200.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest { limit: 50, offset: 0 }
+    }
+}
+
+impl PageRequest {
+    pub const MAX_LIMIT: i64 = 200;
+
+    pub fn new(limit: Option<i64>, offset: Option<i64>) -> AppResult<Self> {
+        let limit = limit.unwrap_or(50);
+        let offset = offset.unwrap_or(0);
+        if !(1..=Self::MAX_LIMIT).contains(&limit) {
+            return Err(AppError::validation("limit", format!("must be between 1 and {}", Self::MAX_LIMIT)));
+        }
+        if offset < 0 {
+            return Err(AppError::validation("offset", "must not be negative"));
+        }
+        Ok(PageRequest { limit, offset })
+    }
+}

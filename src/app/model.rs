@@ -1,0 +1,250 @@
+//! What the core reads and returns: rows as the database holds them, serialized as the API
+//! shows them (camelCase, money in dollars, enums in snake_case).
+
+use crate::domain::*;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub squad_paused: bool,
+    pub standup_time: chrono::NaiveTime,
+    pub standup_timezone: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, sqlx::FromRow, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Budgets {
+    #[sqlx(rename = "daily_cap_micros")]
+    pub daily_cap: Usd,
+    #[sqlx(rename = "per_run_cap_micros")]
+    pub per_run_cap: Usd,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub name: String,
+    pub role: AgentRole,
+    pub parent_agent_id: Option<Uuid>,
+    pub depth: i32,
+    pub allowed_task_types: Vec<TaskType>,
+    pub status: AgentStatus,
+    pub status_cause: Option<String>,
+    pub status_reason: Option<String>,
+    pub last_heartbeat: Option<DateTime<Utc>>,
+    pub stale_since: Option<DateTime<Utc>>,
+    pub error_streak: i32,
+    pub current_task_id: Option<Uuid>,
+    #[sqlx(flatten)]
+    pub budgets: Budgets,
+    #[sqlx(rename = "today_spend_micros")]
+    pub today_spend: Usd,
+    #[sqlx(rename = "total_spend_micros")]
+    pub total_spend: Usd,
+    pub spend_day: NaiveDate,
+    #[serde(skip)]
+    pub budget_warned_day: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Agent {
+    /// An empty allow-list means the agent takes any type.
+    pub fn takes(&self, task_type: TaskType) -> bool {
+        self.allowed_task_types.is_empty() || self.allowed_task_types.contains(&task_type)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub number: i32,
+    pub title: String,
+    pub description: String,
+    #[sqlx(rename = "type")]
+    #[serde(rename = "type")]
+    pub task_type: TaskType,
+    pub priority: i16,
+    pub status: TaskStatus,
+    pub assignee_ids: Vec<Uuid>,
+    pub reviewer_id: Option<Uuid>,
+    pub work_plan: Vec<String>,
+    pub deliverable: Option<String>,
+    pub review_cycles: i32,
+    #[sqlx(rename = "budget_allocated_micros")]
+    pub budget_allocated: Option<Usd>,
+    #[sqlx(rename = "actual_cost_micros")]
+    pub actual_cost: Usd,
+    pub blocked_reason: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Transition {
+    pub id: i64,
+    pub task_id: Uuid,
+    pub from_status: TaskStatus,
+    pub to_status: TaskStatus,
+    pub actor_kind: ActorKind,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    pub reason: String,
+    pub idempotency_key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Comment {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    pub author_kind: ActorKind,
+    pub author_id: Option<Uuid>,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Document {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub number: i32,
+    pub agent_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub action_type: String,
+    pub action_summary: String,
+    #[serde(rename = "riskLevel")]
+    pub risk: RiskLevel,
+    pub justification: String,
+    pub rollback_plan: Option<String>,
+    #[sqlx(rename = "estimated_cost_micros")]
+    pub estimated_cost: Option<Usd>,
+    pub status: ApprovalStatus,
+    pub decided_by_kind: Option<ActorKind>,
+    pub decided_by_id: Option<Uuid>,
+    pub decided_by_name: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Approval {
+    /// The short code operators type: `/approve A7`.
+    pub fn code(&self) -> String {
+        format!("A{}", self.number)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Run {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub agent_id: Uuid,
+    pub task_id: Option<Uuid>,
+    #[sqlx(rename = "cost_micros")]
+    pub cost: Usd,
+    pub status: RunStatus,
+    pub model: Option<String>,
+    pub tokens: Option<i64>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    #[sqlx(rename = "type")]
+    #[serde(rename = "type")]
+    pub alert_type: String,
+    pub severity: AlertSeverity,
+    pub subject: String,
+    pub message: String,
+    pub details: serde_json::Value,
+    pub occurrences: i32,
+    pub resolved: bool,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub kind: String,
+    pub task_id: Option<Uuid>,
+    pub body: String,
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    pub id: i64,
+    pub project_id: Option<Uuid>,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_kind: ActorKind,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    pub action: String,
+    pub entity_kind: String,
+    pub entity_id: String,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Operator {
+    pub id: Uuid,
+    pub name: String,
+    pub role: OperatorRole,
+    pub telegram_user_id: Option<i64>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of a list, with the total count for the filter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}

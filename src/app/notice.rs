@@ -1,0 +1,148 @@
+//! What the core tells the project's chat, as data. The bot's renderer turns a notice into text
+//! in the chat's language; the core never formats user-facing messages.
+
+use crate::domain::*;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Where in the project's chat a notice belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Approvals,
+    Alerts,
+    Standup,
+    General,
+    /// The task's own thread (its forum topic, or replies to its root message).
+    Task(Uuid),
+    /// A specific chat, e.g. the reply to a command.
+    Chat(i64),
+}
+
+impl Target {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Approvals => "approvals",
+            Target::Alerts => "alerts",
+            Target::Standup => "standup",
+            Target::General => "general",
+            Target::Task(_) => "task",
+            Target::Chat(_) => "chat",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Notice {
+    TaskCreated {
+        task_id: Uuid,
+        number: i32,
+        title: String,
+        task_type: TaskType,
+        priority: i16,
+        status: TaskStatus,
+        created_by: String,
+    },
+    TaskTransitioned {
+        task_id: Uuid,
+        number: i32,
+        title: String,
+        from: TaskStatus,
+        to: TaskStatus,
+        actor: String,
+        reason: String,
+    },
+    TaskAssigned {
+        task_id: Uuid,
+        number: i32,
+        title: String,
+        assignees: Vec<String>,
+        actor: String,
+    },
+    CommentAdded {
+        task_id: Uuid,
+        number: i32,
+        comment_id: Uuid,
+        author: String,
+        body: String,
+    },
+    RunRecorded {
+        task_id: Uuid,
+        number: i32,
+        agent: String,
+        cost: Usd,
+        status: RunStatus,
+        today_spend: Usd,
+        daily_cap: Usd,
+    },
+    ApprovalRequested {
+        approval_id: Uuid,
+        code: String,
+        agent: String,
+        task_number: Option<i32>,
+        action_type: String,
+        summary: String,
+        risk: RiskLevel,
+        reasons: Vec<String>,
+        justification: String,
+        rollback_plan: Option<String>,
+        estimated_cost: Option<Usd>,
+        expires_at: DateTime<Utc>,
+    },
+    ApprovalDecided {
+        approval_id: Uuid,
+        code: String,
+        status: ApprovalStatus,
+        decided_by: String,
+        note: Option<String>,
+        decided_at: DateTime<Utc>,
+    },
+    AlertRaised {
+        alert_id: Uuid,
+        alert_type: String,
+        severity: AlertSeverity,
+        subject: String,
+        message: String,
+        occurrences: i32,
+        /// A repeat of an open alert: edit its message rather than post again.
+        repeat: bool,
+    },
+    AlertResolved {
+        alert_id: Uuid,
+        alert_type: String,
+        message: String,
+        resolved_by: String,
+    },
+    AgentStatusChanged {
+        agent_id: Uuid,
+        agent: String,
+        from: AgentStatus,
+        to: AgentStatus,
+        actor: String,
+        reason: Option<String>,
+    },
+    BudgetChanged {
+        agent_id: Uuid,
+        agent: String,
+        daily_cap: Usd,
+        per_run_cap: Usd,
+        actor: String,
+    },
+    SquadPaused {
+        agents: Vec<String>,
+        actor: String,
+        reason: Option<String>,
+    },
+    SquadResumed {
+        agents: Vec<String>,
+        actor: String,
+    },
+}
+
+impl Notice {
+    pub fn kind(&self) -> &'static str {
+        self.into()
+    }
+}

@@ -1,0 +1,194 @@
+use super::agents::{lock_agent, require_self};
+use super::alerts::raise_in;
+use super::model::{Agent, Alert, Run};
+use super::notice::{Notice, Target};
+use super::tasks::{lock_task, TransitionSpec};
+use super::work::Work;
+use super::{require, App, AppError, AppResult};
+use crate::domain::budget::evaluate_run;
+use crate::domain::task_state::allowed_targets;
+use crate::domain::*;
+use crate::storage;
+use crate::storage::runs::NewRun;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct RecordRun {
+    pub agent_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub cost: Usd,
+    pub status: RunStatus,
+    pub model: Option<String>,
+    pub tokens: Option<i64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunOutcome {
+    pub run: Run,
+    pub agent: Agent,
+    /// The agent reached its daily cap with this run and was paused.
+    pub budget_exceeded: bool,
+    /// The task was moved to needs_approval because of the budget.
+    pub task_held: bool,
+    pub alerts: Vec<Alert>,
+}
+
+impl App {
+    /// Records a run and its cost. Cost is a fact: it is recorded even for a paused agent. The
+    /// caps are enforced here: over the per-run cap raises an alert; reaching the daily cap
+    /// pauses the agent, holds its task in needs_approval and raises budget_exceeded.
+    pub async fn record_run(&self, actor: &Actor, input: RecordRun) -> AppResult<RunOutcome> {
+        require_self(actor, input.agent_id)?;
+        if !matches!(actor, Actor::Agent { .. }) {
+            require(actor, Right::ControlAgents)?;
+        }
+        let model = input.model.as_deref().map(str::trim).filter(|m| !m.is_empty());
+        if model.is_some_and(|m| m.chars().count() > 100) {
+            return Err(AppError::validation("model", "must be at most 100 characters"));
+        }
+        if input.tokens.is_some_and(|t| t < 0) {
+            return Err(AppError::validation("tokens", "must not be negative"));
+        }
+        if input.error.as_deref().is_some_and(|e| e.chars().count() > 4000) {
+            return Err(AppError::validation("error", "must be at most 4000 characters"));
+        }
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let agent = lock_agent(&mut w, input.agent_id).await?;
+        let task = match input.task_id {
+            Some(id) => {
+                let task = lock_task(&mut w, id).await?;
+                if task.project_id != agent.project_id {
+                    return Err(AppError::validation("taskId", "the task belongs to another project"));
+                }
+                Some(task)
+            }
+            None => None,
+        };
+        storage::agents::roll_over_spend(w.conn(), agent.id, now.date_naive()).await?;
+        let before = storage::agents::by_id(w.conn(), agent.id).await?.expect("locked agent exists");
+        let run = storage::runs::insert(
+            w.conn(),
+            &NewRun {
+                project_id: agent.project_id,
+                agent_id: agent.id,
+                task_id: input.task_id,
+                cost: input.cost,
+                status: input.status,
+                model,
+                tokens: input.tokens,
+                error: input.error.as_deref(),
+            },
+            now,
+        )
+        .await?;
+        let mut updated = storage::agents::add_spend(w.conn(), agent.id, input.cost, input.status == RunStatus::Failed, now).await?;
+        if let Some(task) = &task {
+            storage::tasks::add_cost(w.conn(), task.id, input.cost).await?;
+        }
+        w.audit(
+            Some(agent.project_id),
+            "run.recorded",
+            "run",
+            run.id,
+            json!({ "agentId": agent.id, "taskId": input.task_id, "cost": input.cost, "status": input.status, "model": model }),
+        )
+        .await?;
+        if let Some(task) = &task {
+            w.post(
+                agent.project_id,
+                Target::Task(task.id),
+                &Notice::RunRecorded {
+                    task_id: task.id,
+                    number: task.number,
+                    agent: agent.name.clone(),
+                    cost: input.cost,
+                    status: input.status,
+                    today_spend: updated.today_spend,
+                    daily_cap: updated.budgets.daily_cap,
+                },
+            )
+            .await?;
+        }
+
+        let caps = crate::domain::budget::Caps { daily: before.budgets.daily_cap, per_run: before.budgets.per_run_cap };
+        let spend = evaluate_run(before.today_spend, input.cost, caps, self.rules.budget_warning_percent);
+        let subject = format!("agent:{}", agent.id);
+        let mut alerts = Vec::new();
+        if spend.over_per_run_cap {
+            let alert = raise_in(
+                &mut w,
+                agent.project_id,
+                "per_run_cap_exceeded",
+                AlertSeverity::Warning,
+                &subject,
+                &format!("{} spent {} in one run (per-run cap {})", agent.name, input.cost, caps.per_run),
+                json!({ "agentId": agent.id, "runId": run.id, "cost": input.cost, "perRunCap": caps.per_run }),
+            )
+            .await?;
+            alerts.push(alert);
+        }
+        let mut task_held = false;
+        if spend.reached_daily_cap {
+            if updated.status == AgentStatus::Active {
+                let reason = format!("daily budget reached ({} of {})", spend.today_spend, caps.daily);
+                updated = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Paused, Some("budget"), Some(&reason), now).await?;
+                w.audit(Some(agent.project_id), "agent.pause", "agent", agent.id, json!({ "cause": "budget", "todaySpend": spend.today_spend }))
+                    .await?;
+                w.notify(agent.id, "status_changed", None, format!("paused: {reason}"), json!({ "to": "paused", "cause": "budget" })).await?;
+            }
+            let held_task_id = input.task_id.or(agent.current_task_id);
+            if let Some(held_id) = held_task_id {
+                let held = match &task {
+                    Some(t) if t.id == held_id => t.clone(),
+                    _ => lock_task(&mut w, held_id).await?,
+                };
+                if allowed_targets(held.status).contains(&TaskStatus::NeedsApproval) {
+                    let system = Actor::system("budget");
+                    let spec = TransitionSpec {
+                        budget_hold: true,
+                        ..TransitionSpec::simple(TaskStatus::NeedsApproval, &format!("{} reached its daily budget", agent.name))
+                    };
+                    // The hold is the system's act, whoever reported the run.
+                    let reporter = w.switch_actor(system);
+                    self.apply_transition(&mut w, &held, spec).await?;
+                    w.switch_actor(reporter);
+                    task_held = true;
+                }
+            }
+            let alert = raise_in(
+                &mut w,
+                agent.project_id,
+                "budget_exceeded",
+                AlertSeverity::Critical,
+                &subject,
+                &format!("{} reached its daily budget: {} of {}", agent.name, spend.today_spend, caps.daily),
+                json!({ "agentId": agent.id, "todaySpend": spend.today_spend, "dailyCap": caps.daily, "taskId": held_task_id }),
+            )
+            .await?;
+            alerts.push(alert);
+        } else if spend.crossed_warning && before.budget_warned_day != Some(now.date_naive()) {
+            storage::agents::mark_budget_warned(w.conn(), agent.id, now.date_naive()).await?;
+            let alert = raise_in(
+                &mut w,
+                agent.project_id,
+                "budget_warning",
+                AlertSeverity::Warning,
+                &subject,
+                &format!("{} has spent {}% of its daily budget ({} of {})", agent.name, spend.today_spend.percent_of(caps.daily), spend.today_spend, caps.daily),
+                json!({ "agentId": agent.id, "todaySpend": spend.today_spend, "dailyCap": caps.daily }),
+            )
+            .await?;
+            alerts.push(alert);
+        }
+        if let Some(quarantined) = self.check_error_streak(&mut w, &updated).await? {
+            updated = quarantined;
+        }
+        w.commit().await?;
+        Ok(RunOutcome { run, agent: updated, budget_exceeded: spend.reached_daily_cap, task_held, alerts })
+    }
+}

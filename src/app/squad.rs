@@ -1,0 +1,61 @@
+use super::notice::{Notice, Target};
+use super::work::Work;
+use super::{require, App, AppError, AppResult};
+use crate::domain::{Actor, Reason, Right};
+use crate::storage;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SquadChange {
+    pub project_id: Uuid,
+    pub squad_paused: bool,
+    /// The agents whose status this changed.
+    pub agents: Vec<String>,
+}
+
+impl App {
+    /// Pauses every active agent of the project (and only that project). Agents that were
+    /// already paused, quarantined or offline keep their status and cause.
+    pub async fn pause_squad(&self, actor: &Actor, project_id: Uuid, reason: Option<&str>) -> AppResult<SquadChange> {
+        require(actor, Right::PauseSquad)?;
+        let reason = reason.filter(|r| !r.trim().is_empty()).map(Reason::parse).transpose()?;
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        storage::projects::lock(w.conn(), project_id).await?.ok_or_else(|| AppError::not_found("project", project_id))?;
+        storage::projects::set_squad_paused(w.conn(), project_id, true, now).await?;
+        let reason_text = reason.as_ref().map(|r| r.as_str().to_string()).unwrap_or_else(|| "squad paused".into());
+        let paused = storage::agents::pause_all_active(w.conn(), project_id, "squad", Some(&reason_text), now).await?;
+        let names: Vec<String> = paused.iter().map(|a| a.name.clone()).collect();
+        for agent in &paused {
+            w.notify(agent.id, "status_changed", None, format!("squad paused by {}: {reason_text}", actor.name()), json!({ "to": "paused", "cause": "squad" }))
+                .await?;
+        }
+        w.audit(Some(project_id), "squad.paused", "project", project_id, json!({ "agents": names, "reason": reason })).await?;
+        w.post(project_id, Target::General, &Notice::SquadPaused { agents: names.clone(), actor: actor.name().into(), reason: reason.map(|r| r.into_inner()) })
+            .await?;
+        w.commit().await?;
+        Ok(SquadChange { project_id, squad_paused: true, agents: names })
+    }
+
+    /// Resumes the agents the squad pause paused; agents paused for their budget or by hand
+    /// stay paused.
+    pub async fn resume_squad(&self, actor: &Actor, project_id: Uuid) -> AppResult<SquadChange> {
+        require(actor, Right::PauseSquad)?;
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        storage::projects::lock(w.conn(), project_id).await?.ok_or_else(|| AppError::not_found("project", project_id))?;
+        storage::projects::set_squad_paused(w.conn(), project_id, false, now).await?;
+        let resumed = storage::agents::resume_paused_by(w.conn(), project_id, "squad", now).await?;
+        let names: Vec<String> = resumed.iter().map(|a| a.name.clone()).collect();
+        for agent in &resumed {
+            w.notify(agent.id, "status_changed", None, format!("squad resumed by {}", actor.name()), json!({ "to": "active" })).await?;
+        }
+        w.audit(Some(project_id), "squad.resumed", "project", project_id, json!({ "agents": names })).await?;
+        w.post(project_id, Target::General, &Notice::SquadResumed { agents: names.clone(), actor: actor.name().into() }).await?;
+        w.commit().await?;
+        Ok(SquadChange { project_id, squad_paused: false, agents: names })
+    }
+}

@@ -1,0 +1,87 @@
+//! One use case = one transaction. `Work` carries it, with the clock reading and the actor, and
+//! writes the audit event, agent notifications and outbox rows alongside the change.
+
+use super::error::AppResult;
+use super::notice::{Notice, Target};
+use super::App;
+use crate::domain::Actor;
+use crate::storage;
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+pub(crate) struct Work {
+    tx: Transaction<'static, Postgres>,
+    pub now: DateTime<Utc>,
+    pub actor: Actor,
+    posted: bool,
+}
+
+impl Work {
+    pub async fn begin(app: &App, actor: &Actor) -> AppResult<Self> {
+        let tx = app.pool.begin().await?;
+        Ok(Work { tx, now: app.clock.now(), actor: actor.clone(), posted: false })
+    }
+
+    /// Acts as someone else from here on (e.g. the system's budget hold inside an agent's run
+    /// report); returns who acted before.
+    pub fn switch_actor(&mut self, actor: Actor) -> Actor {
+        std::mem::replace(&mut self.actor, actor)
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn audit(
+        &mut self,
+        project_id: Option<Uuid>,
+        action: &str,
+        entity_kind: &str,
+        entity_id: impl ToString,
+        data: serde_json::Value,
+    ) -> AppResult<()> {
+        let event = storage::audit::NewEvent {
+            project_id,
+            occurred_at: self.now,
+            actor_kind: self.actor.kind(),
+            actor_id: self.actor.id(),
+            actor_name: self.actor.name(),
+            action,
+            entity_kind,
+            entity_id: &entity_id.to_string(),
+            data: &data,
+        };
+        storage::audit::insert(&mut self.tx, &event).await?;
+        Ok(())
+    }
+
+    /// Queues a notification the agent receives with its next heartbeat.
+    pub async fn notify(
+        &mut self,
+        agent_id: Uuid,
+        kind: &str,
+        task_id: Option<Uuid>,
+        body: String,
+        payload: serde_json::Value,
+    ) -> AppResult<()> {
+        storage::notifications::insert(&mut self.tx, agent_id, kind, task_id, &body, &payload, self.now).await?;
+        Ok(())
+    }
+
+    /// Queues a message for the project's chat; the dispatcher delivers it after commit.
+    pub async fn post(&mut self, project_id: Uuid, target: Target, notice: &Notice) -> AppResult<()> {
+        storage::outbox::insert(&mut self.tx, Some(project_id), target, notice, self.now).await?;
+        self.posted = true;
+        Ok(())
+    }
+
+    pub async fn commit(mut self) -> AppResult<()> {
+        if self.posted {
+            // Delivered by Postgres only on commit: wakes the dispatcher without polling delay.
+            storage::outbox::notify_dispatcher(&mut self.tx).await?;
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,403 @@
+//! Settings: config/default.toml, then --config/MC_CONFIG, then MC_<SECTION>__<KEY>, then
+//! DATABASE_URL / TELEGRAM_BOT_TOKEN. A bad value fails at start naming the key.
+
+use crate::domain::budget::{Caps, RoleCaps, SpawnLimits};
+use crate::domain::loops::LoopThresholds;
+use crate::domain::{RiskLevel, TaskType, Usd};
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub telegram: TelegramSettings,
+    pub log: LogSettings,
+    pub jobs: JobSettings,
+    pub thresholds: Thresholds,
+    pub budgets: BudgetSettings,
+    pub limits: LimitSettings,
+    pub policy: PolicySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+    pub embedded_data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub addr: String,
+    pub admin_token: String,
+    pub body_limit_bytes: usize,
+    pub rate_limit_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    Polling,
+    Webhook,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    pub token: String,
+    pub api_url: String,
+    pub mode: TelegramMode,
+    pub webhook_url: String,
+    pub webhook_secret: String,
+    #[serde(deserialize_with = "user_ids")]
+    pub admins: Vec<i64>,
+    pub default_lang: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub standup: String,
+    pub approval_expiry: String,
+    pub heartbeat_monitor: String,
+    pub loop_detector: String,
+    pub budget_watch: String,
+    pub budget_reset: String,
+    pub outbox_retention: String,
+    pub outbox_retention_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    pub stale_after_secs: u64,
+    pub error_streak_alert: i32,
+    pub error_streak_quarantine: i32,
+    pub budget_warning_percent: u32,
+    pub approval_expiry_minutes: u32,
+    pub approval_escalate_before_minutes: u32,
+    pub loop_max_comments: u32,
+    pub loop_comment_window_minutes: u32,
+    pub loop_max_review_cycles: u32,
+    pub loop_failed_runs: u32,
+    pub loop_failed_runs_window: u32,
+    pub loop_transitions: u32,
+    pub loop_transition_window_minutes: u32,
+    pub loop_pair_repeats: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSettings {
+    pub lead_daily: f64,
+    pub lead_per_run: f64,
+    pub specialist_daily: f64,
+    pub specialist_per_run: f64,
+    pub intern_daily: f64,
+    pub intern_per_run: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub max_sub_agents: usize,
+    pub max_agent_depth: i32,
+    pub max_active_agents: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySettings {
+    pub auto_approve: Vec<String>,
+    pub done_requires_approval: Vec<String>,
+    pub risk_overrides: HashMap<String, String>,
+}
+
+/// Telegram user ids given as a TOML list, one number, or a comma-separated string (the
+/// environment's form: "111,222", "111" or "").
+fn user_ids<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ids {
+        List(Vec<serde_json::Value>),
+        One(i64),
+        Text(String),
+    }
+    fn parse(text: &str) -> Result<i64, String> {
+        text.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| format!("'{}' is not a Telegram user id (a positive number)", text.trim()))
+    }
+    let values: Vec<String> = match Ids::deserialize(deserializer)? {
+        Ids::List(items) => items.into_iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect(),
+        Ids::One(id) => vec![id.to_string()],
+        Ids::Text(text) => text.split(',').filter(|p| !p.trim().is_empty()).map(str::to_string).collect(),
+    };
+    values.iter().map(|v| parse(v)).collect::<Result<_, _>>().map_err(serde::de::Error::custom)
+}
+
+/// Where the defaults file is looked for when not given explicitly.
+fn default_file() -> Option<PathBuf> {
+    let beside_cwd = PathBuf::from("config/default.toml");
+    if beside_cwd.exists() {
+        return Some(beside_cwd);
+    }
+    let beside_manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+    beside_manifest.exists().then_some(beside_manifest)
+}
+
+/// The defaults, compiled in so the binary runs even when the file is not shipped next to it.
+const EMBEDDED_DEFAULTS: &str = include_str!("../config/default.toml");
+
+impl Settings {
+    /// Loads settings from the layered sources; `explicit` is `--config` (or `MC_CONFIG`).
+    pub fn load(explicit: Option<&Path>) -> anyhow::Result<Self> {
+        Self::load_from(explicit, std::env::vars())
+    }
+
+    /// As `load`, with the environment given (so tests need not touch the process's).
+    pub fn load_from(explicit: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let env: HashMap<String, String> = env.into_iter().collect();
+        let mut builder = config::Config::builder();
+        builder = match default_file() {
+            Some(path) => builder.add_source(config::File::from(path)),
+            None => builder.add_source(config::File::from_str(EMBEDDED_DEFAULTS, config::FileFormat::Toml)),
+        };
+        let explicit = explicit.map(Path::to_path_buf).or_else(|| env.get("MC_CONFIG").map(PathBuf::from));
+        if let Some(path) = explicit {
+            if !path.exists() {
+                bail!("configuration file {} does not exist", path.display());
+            }
+            builder = builder.add_source(config::File::from(path));
+        }
+        let mc_vars: HashMap<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("MC_") && k.as_str() != "MC_CONFIG")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("MC")
+                .prefix_separator("_")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("policy.auto_approve")
+                .with_list_parse_key("policy.done_requires_approval")
+                .try_parsing(true)
+                .source(Some(mc_vars)),
+        );
+        if let Some(url) = env.get("DATABASE_URL").filter(|v| !v.is_empty()) {
+            builder = builder.set_override("database.url", url.as_str())?;
+        }
+        if let Some(token) = env.get("TELEGRAM_BOT_TOKEN").filter(|v| !v.is_empty()) {
+            builder = builder.set_override("telegram.token", token.as_str())?;
+        }
+        let settings: Settings = builder
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what types alone cannot: addresses, URLs, ranges, enum names.
+    fn validate(&self) -> anyhow::Result<()> {
+        self.http_addr()?;
+        if self.database.max_connections == 0 {
+            bail!("invalid configuration: database.max_connections must be at least 1");
+        }
+        if !self.database.url.is_empty()
+            && !(self.database.url.starts_with("postgres://") || self.database.url.starts_with("postgresql://"))
+        {
+            bail!("invalid configuration: database.url must start with postgres:// or postgresql://");
+        }
+        if !(self.telegram.api_url.starts_with("http://") || self.telegram.api_url.starts_with("https://")) {
+            bail!("invalid configuration: telegram.api_url must be an http(s) URL (got '{}')", self.telegram.api_url);
+        }
+        if self.telegram.mode == TelegramMode::Webhook && !self.telegram.token.is_empty() {
+            if !self.telegram.webhook_url.starts_with("https://") && !self.telegram.webhook_url.starts_with("http://") {
+                bail!("invalid configuration: telegram.webhook_url must be set to an http(s) URL in webhook mode");
+            }
+            if self.telegram.webhook_secret.len() < 16 {
+                bail!("invalid configuration: telegram.webhook_secret must be at least 16 characters in webhook mode");
+            }
+        }
+        if self.http.body_limit_bytes < 1024 {
+            bail!("invalid configuration: http.body_limit_bytes must be at least 1024");
+        }
+        if !self.http.admin_token.is_empty() && self.http.admin_token.len() < 16 {
+            bail!("invalid configuration: http.admin_token must be at least 16 characters (or empty for none)");
+        }
+        if !(1..=100).contains(&self.thresholds.budget_warning_percent) {
+            bail!("invalid configuration: thresholds.budget_warning_percent must be between 1 and 100");
+        }
+        if self.thresholds.approval_expiry_minutes == 0 {
+            bail!("invalid configuration: thresholds.approval_expiry_minutes must be at least 1");
+        }
+        if self.thresholds.error_streak_quarantine < self.thresholds.error_streak_alert {
+            bail!("invalid configuration: thresholds.error_streak_quarantine must be >= thresholds.error_streak_alert");
+        }
+        self.role_caps()?;
+        self.risk_overrides()?;
+        for task_type in &self.policy.done_requires_approval {
+            TaskType::parse(task_type)
+                .map_err(|e| anyhow::anyhow!("invalid configuration: policy.done_requires_approval: {e}"))?;
+        }
+        Ok(())
+    }
+
+    pub fn http_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.http.addr.parse().map_err(|_| {
+            anyhow::anyhow!("invalid configuration: http.addr must be host:port, e.g. 0.0.0.0:3000 (got '{}')", self.http.addr)
+        })
+    }
+
+    pub fn role_caps(&self) -> anyhow::Result<RoleCaps> {
+        let b = &self.budgets;
+        let usd = |key: &str, value: f64| {
+            Usd::from_dollars(value).map_err(|e| anyhow::anyhow!("invalid configuration: budgets.{key} {e}"))
+        };
+        Ok(RoleCaps {
+            lead: Caps { daily: usd("lead_daily", b.lead_daily)?, per_run: usd("lead_per_run", b.lead_per_run)? },
+            specialist: Caps {
+                daily: usd("specialist_daily", b.specialist_daily)?,
+                per_run: usd("specialist_per_run", b.specialist_per_run)?,
+            },
+            intern: Caps {
+                daily: usd("intern_daily", b.intern_daily)?,
+                per_run: usd("intern_per_run", b.intern_per_run)?,
+            },
+        })
+    }
+
+    pub fn risk_overrides(&self) -> anyhow::Result<HashMap<String, RiskLevel>> {
+        self.policy
+            .risk_overrides
+            .iter()
+            .map(|(tool, risk)| {
+                RiskLevel::parse(risk)
+                    .map(|r| (tool.to_ascii_lowercase(), r))
+                    .map_err(|e| anyhow::anyhow!("invalid configuration: policy.risk_overrides.{tool}: {e}"))
+            })
+            .collect()
+    }
+
+    pub fn loop_thresholds(&self) -> LoopThresholds {
+        let t = &self.thresholds;
+        LoopThresholds {
+            max_comments: t.loop_max_comments,
+            comment_window_minutes: t.loop_comment_window_minutes,
+            max_review_cycles: t.loop_max_review_cycles,
+            failed_runs: t.loop_failed_runs,
+            failed_runs_window: t.loop_failed_runs_window,
+            transitions: t.loop_transitions,
+            transition_window_minutes: t.loop_transition_window_minutes,
+            pair_repeats: t.loop_pair_repeats,
+        }
+    }
+
+    pub fn spawn_limits(&self) -> SpawnLimits {
+        SpawnLimits {
+            max_children: self.limits.max_sub_agents,
+            max_depth: self.limits.max_agent_depth,
+            max_active_agents: self.limits.max_active_agents,
+        }
+    }
+
+    pub fn telegram_enabled(&self) -> bool {
+        !self.telegram.token.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        Settings::load_from(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn defaults_load_and_match_the_spec() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.http.addr, "0.0.0.0:3000");
+        assert_eq!(s.telegram.api_url, "https://api.telegram.org");
+        assert_eq!(s.telegram.mode, TelegramMode::Polling);
+        assert_eq!(s.role_caps().unwrap(), RoleCaps::default());
+        assert_eq!(s.loop_thresholds(), LoopThresholds::default());
+        assert!(!s.telegram_enabled());
+    }
+
+    #[test]
+    fn environment_overrides_and_conventional_names() {
+        let s = load(&[
+            ("MC_HTTP__ADDR", "127.0.0.1:8080"),
+            ("MC_TELEGRAM__ADMINS", "111,222"),
+            ("MC_THRESHOLDS__STALE_AFTER_SECS", "60"),
+            ("DATABASE_URL", "postgres://u@h/db"),
+            ("TELEGRAM_BOT_TOKEN", "123:abc"),
+        ])
+        .unwrap();
+        assert_eq!(s.http.addr, "127.0.0.1:8080");
+        assert_eq!(s.telegram.admins, vec![111, 222]);
+        assert_eq!(load(&[("MC_TELEGRAM__ADMINS", "333")]).unwrap().telegram.admins, vec![333]);
+        assert!(load(&[("MC_TELEGRAM__ADMINS", "")]).unwrap().telegram.admins.is_empty());
+        let err = load(&[("MC_TELEGRAM__ADMINS", "12,sofie")]).unwrap_err().to_string();
+        assert!(err.contains("admins") && err.contains("'sofie'"), "{err}");
+        assert_eq!(s.thresholds.stale_after_secs, 60);
+        assert_eq!(s.database.url, "postgres://u@h/db");
+        assert!(s.telegram_enabled());
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = load(&[("MC_HTTP__ADDR", "not an address")]).unwrap_err().to_string();
+        assert!(err.contains("http.addr"), "{err}");
+        let err = load(&[("MC_THRESHOLDS__STALE_AFTER_SECS", "soon")]).unwrap_err().to_string();
+        assert!(err.contains("stale_after_secs"), "{err}");
+        let err = load(&[("MC_BUDGETS__INTERN_DAILY", "-2")]).unwrap_err().to_string();
+        assert!(err.contains("budgets.intern_daily"), "{err}");
+        let err = load(&[("MC_TELEGRAM__MODE", "carrier-pigeon")]).unwrap_err().to_string();
+        assert!(err.contains("mode"), "{err}");
+        let err = load(&[("DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
+        assert!(err.contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn an_explicit_file_overrides_defaults_and_env_overrides_it() {
+        let dir = std::env::temp_dir().join(format!("mc-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("local.toml");
+        std::fs::write(&file, "[http]\naddr = \"127.0.0.1:4000\"\nrate_limit_per_minute = 5\n").unwrap();
+        let env = [("MC_HTTP__RATE_LIMIT_PER_MINUTE".to_string(), "7".to_string())];
+        let s = Settings::load_from(Some(&file), env).unwrap();
+        assert_eq!(s.http.addr, "127.0.0.1:4000");
+        assert_eq!(s.http.rate_limit_per_minute, 7);
+        let missing = Settings::load_from(Some(&dir.join("nope.toml")), []).unwrap_err().to_string();
+        assert!(missing.contains("does not exist"), "{missing}");
+    }
+}

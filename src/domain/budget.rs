@@ -1,0 +1,168 @@
+//! Budgets and spawn limits: role defaults, what a run's cost does to an agent.
+
+use super::money::Usd;
+use super::types::AgentRole;
+
+/// Daily and per-run caps for one role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub daily: Usd,
+    pub per_run: Usd,
+}
+
+/// Role defaults, configurable; SPEC §2's numbers are the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleCaps {
+    pub lead: Caps,
+    pub specialist: Caps,
+    pub intern: Caps,
+}
+
+impl Default for RoleCaps {
+    fn default() -> Self {
+        RoleCaps {
+            lead: Caps { daily: Usd::from_cents(1200), per_run: Usd::from_cents(150) },
+            specialist: Caps { daily: Usd::from_cents(500), per_run: Usd::from_cents(75) },
+            intern: Caps { daily: Usd::from_cents(200), per_run: Usd::from_cents(25) },
+        }
+    }
+}
+
+impl RoleCaps {
+    pub fn for_role(&self, role: AgentRole) -> Caps {
+        match role {
+            AgentRole::Lead => self.lead,
+            AgentRole::Specialist => self.specialist,
+            AgentRole::Intern => self.intern,
+        }
+    }
+}
+
+/// What recording one run's cost means for the agent's budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpendOutcome {
+    pub today_spend: Usd,
+    pub over_per_run_cap: bool,
+    /// Today's spend reached the daily cap with this run: pause the agent, hold its task.
+    pub reached_daily_cap: bool,
+    /// Today's spend crossed the warning percentage with this run (and not the cap).
+    pub crossed_warning: bool,
+}
+
+pub fn evaluate_run(today_before: Usd, cost: Usd, caps: Caps, warning_percent: u32) -> SpendOutcome {
+    let today_spend = today_before.saturating_add(cost);
+    let reached_daily_cap = today_spend >= caps.daily && cost > Usd::ZERO;
+    let was_warned = today_before.percent_of(caps.daily) >= warning_percent;
+    let crossed_warning = !reached_daily_cap && !was_warned && today_spend.percent_of(caps.daily) >= warning_percent;
+    SpendOutcome {
+        today_spend,
+        over_per_run_cap: cost > caps.per_run,
+        reached_daily_cap,
+        crossed_warning,
+    }
+}
+
+/// Limits on sub-agents: interns cannot spawn, at most 3 children per parent, depth 2,
+/// 30 active agents per project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpawnLimits {
+    pub max_children: usize,
+    pub max_depth: i32,
+    pub max_active_agents: usize,
+}
+
+impl Default for SpawnLimits {
+    fn default() -> Self {
+        SpawnLimits { max_children: 3, max_depth: 2, max_active_agents: 30 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpawnRefusal {
+    #[error("interns cannot spawn sub-agents")]
+    InternParent,
+    #[error("{parent} already has {children} sub-agents (at most {max})")]
+    TooManyChildren { parent: String, children: usize, max: usize },
+    #[error("sub-agents may be nested at most {max} deep")]
+    TooDeep { max: i32 },
+    #[error("the project already has {active} active agents (at most {max})")]
+    ProjectFull { active: usize, max: usize },
+}
+
+pub struct SpawnFacts<'a> {
+    pub parent: Option<(&'a str, AgentRole, i32, usize)>,
+    pub active_agents: usize,
+}
+
+/// Returns the new agent's depth.
+pub fn check_spawn(facts: &SpawnFacts<'_>, limits: &SpawnLimits) -> Result<i32, SpawnRefusal> {
+    if facts.active_agents >= limits.max_active_agents {
+        return Err(SpawnRefusal::ProjectFull { active: facts.active_agents, max: limits.max_active_agents });
+    }
+    let Some((name, role, depth, children)) = facts.parent else {
+        return Ok(0);
+    };
+    if role == AgentRole::Intern {
+        return Err(SpawnRefusal::InternParent);
+    }
+    if children >= limits.max_children {
+        return Err(SpawnRefusal::TooManyChildren { parent: name.to_string(), children, max: limits.max_children });
+    }
+    if depth + 1 > limits.max_depth {
+        return Err(SpawnRefusal::TooDeep { max: limits.max_depth });
+    }
+    Ok(depth + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intern() -> Caps {
+        RoleCaps::default().for_role(AgentRole::Intern)
+    }
+
+    #[test]
+    fn role_defaults_follow_the_spec() {
+        let caps = RoleCaps::default();
+        assert_eq!(caps.for_role(AgentRole::Intern), Caps { daily: Usd::from_cents(200), per_run: Usd::from_cents(25) });
+        assert_eq!(caps.for_role(AgentRole::Specialist).daily, Usd::from_cents(500));
+        assert_eq!(caps.for_role(AgentRole::Lead).per_run, Usd::from_cents(150));
+    }
+
+    #[test]
+    fn reaching_the_daily_cap_exactly_counts() {
+        let outcome = evaluate_run(Usd::from_cents(180), Usd::from_cents(20), intern(), 80);
+        assert!(outcome.reached_daily_cap);
+        assert!(!outcome.crossed_warning);
+        assert!(!evaluate_run(Usd::from_cents(170), Usd::from_cents(20), intern(), 80).reached_daily_cap);
+    }
+
+    #[test]
+    fn per_run_cap_is_strictly_above() {
+        assert!(!evaluate_run(Usd::ZERO, Usd::from_cents(25), intern(), 80).over_per_run_cap);
+        assert!(evaluate_run(Usd::ZERO, Usd::from_cents(26), intern(), 80).over_per_run_cap);
+    }
+
+    #[test]
+    fn warning_fires_once_when_crossing() {
+        assert!(evaluate_run(Usd::from_cents(150), Usd::from_cents(10), intern(), 80).crossed_warning);
+        assert!(!evaluate_run(Usd::from_cents(100), Usd::from_cents(10), intern(), 80).crossed_warning);
+        assert!(!evaluate_run(Usd::from_cents(165), Usd::from_cents(10), intern(), 80).crossed_warning, "already above");
+    }
+
+    #[test]
+    fn spawn_limits() {
+        let limits = SpawnLimits::default();
+        let ok = SpawnFacts { parent: Some(("Sofie", AgentRole::Lead, 0, 2)), active_agents: 5 };
+        assert_eq!(check_spawn(&ok, &limits), Ok(1));
+        let intern = SpawnFacts { parent: Some(("Scout", AgentRole::Intern, 0, 0)), active_agents: 5 };
+        assert_eq!(check_spawn(&intern, &limits), Err(SpawnRefusal::InternParent));
+        let full = SpawnFacts { parent: Some(("Sofie", AgentRole::Lead, 0, 3)), active_agents: 5 };
+        assert!(matches!(check_spawn(&full, &limits), Err(SpawnRefusal::TooManyChildren { .. })));
+        let deep = SpawnFacts { parent: Some(("Sub", AgentRole::Specialist, 2, 0)), active_agents: 5 };
+        assert_eq!(check_spawn(&deep, &limits), Err(SpawnRefusal::TooDeep { max: 2 }));
+        let crowded = SpawnFacts { parent: None, active_agents: 30 };
+        assert!(matches!(check_spawn(&crowded, &limits), Err(SpawnRefusal::ProjectFull { .. })));
+    }
+}

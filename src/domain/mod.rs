@@ -1,0 +1,15 @@
+//! The domain: pure rules, no I/O. Everything here is unit-tested in place.
+
+pub mod actor;
+pub mod budget;
+pub mod loops;
+pub mod money;
+pub mod policy;
+pub mod task_state;
+pub mod types;
+pub mod values;
+
+pub use actor::{Actor, Right};
+pub use money::Usd;
+pub use types::*;
+pub use values::*;

@@ -1,0 +1,17 @@
+//! Mission Control: the control plane for a squad of AI agents, operated from Telegram.
+//!
+//! - `domain`: pure rules (state machine, policy, budgets, loops, rights), no I/O.
+//! - `app`: the use cases, one transaction each: change + audit + notifications + outbox.
+//! - `storage`: the SQL the use cases run.
+//! - `http`: the axum server, thin handlers over `app`.
+//! - `configuration`, `telemetry`, `startup`: wiring.
+
+pub mod app;
+pub mod configuration;
+pub mod domain;
+pub mod storage;
+#[path = "embedded_stub.rs"]
+pub mod embedded_db;
+pub mod http;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,101 @@
+//! Builds the running service from settings: database, core, HTTP server. The server takes a
+//! listener and a shutdown future, so tests run it in-process on port 0.
+
+use crate::app::{App, Clock, Rules, SystemClock};
+use crate::configuration::Settings;
+use crate::http::health::{Health, ServiceStatus};
+use crate::http::{self, HttpState};
+use crate::storage;
+use anyhow::Context;
+use sqlx::PgPool;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A database URL for the settings: the configured one, or a private embedded PostgreSQL.
+pub async fn database_url(settings: &Settings) -> anyhow::Result<(String, Option<crate::embedded_db::EmbeddedPostgres>)> {
+    if !settings.database.url.is_empty() {
+        return Ok((settings.database.url.clone(), None));
+    }
+    tracing::info!(dir = %settings.database.embedded_data_dir.display(), "no database URL configured; starting the embedded PostgreSQL");
+    let embedded = crate::embedded_db::EmbeddedPostgres::start(&settings.database.embedded_data_dir, "mission_control")
+        .await
+        .context("starting the embedded PostgreSQL (set DATABASE_URL to use an existing server instead)")?;
+    Ok((embedded.url(), Some(embedded)))
+}
+
+pub async fn connect(settings: &Settings, url: &str) -> anyhow::Result<PgPool> {
+    storage::connect(url, settings.database.max_connections, Duration::from_secs(settings.database.acquire_timeout_secs)).await
+}
+
+pub struct Application {
+    pub app: App,
+    pub status: Arc<ServiceStatus>,
+    listener: TcpListener,
+}
+
+impl Application {
+    /// Builds the service on an existing pool (migrated by the caller) and a bound listener.
+    pub async fn build(settings: &Settings, pool: PgPool, listener: TcpListener, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let rules = Rules::from_settings(settings)?;
+        let app = App::new(pool, clock, rules);
+        app.ensure_admins(&settings.telegram.admins).await.context("registering the configured Telegram admins")?;
+        let telegram = if settings.telegram_enabled() { Health::Degraded } else { Health::Disabled };
+        let status = Arc::new(ServiceStatus::new(telegram, Health::Ok));
+        Ok(Application { app, status, listener })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let state = HttpState { app: self.app.clone(), status: self.status.clone() };
+        axum::serve(self.listener, http::router(state))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    }
+}
+
+/// `mission-control serve`.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let (url, embedded) = database_url(&settings).await?;
+    let pool = connect(&settings, &url).await?;
+    storage::migrate(&pool).await?;
+    let addr = settings.http_addr()?;
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding the HTTP address {addr} (http.addr)"))?;
+    let application = Application::build(&settings, pool.clone(), listener, Arc::new(SystemClock)).await?;
+    tracing::info!(addr = %application.local_addr()?, telegram = settings.telegram_enabled(), "mission control is serving");
+    application.run(shutdown_signal()).await?;
+    tracing::info!("shutting down");
+    pool.close().await;
+    if let Some(embedded) = embedded {
+        embedded.stop().await?;
+    }
+    Ok(())
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,58 @@
+//! All SQL of the application core. Functions take a connection (usually the use case's
+//! transaction), so callers decide the transaction boundaries.
+
+pub mod agents;
+pub mod alerts;
+pub mod approvals;
+pub mod audit;
+pub mod notifications;
+pub mod operators;
+pub mod outbox;
+pub mod projects;
+pub mod runs;
+pub mod tasks;
+pub mod tokens;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use std::time::Duration;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> anyhow::Result<PgPool> {
+    use anyhow::Context;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
+        .connect(url)
+        .await
+        .with_context(|| format!("connecting to the database at {}", redact(url)))
+}
+
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    use anyhow::Context;
+    MIGRATOR.run(pool).await.context("running database migrations")
+}
+
+/// A database URL with its password hidden, for logs and error messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(super::redact("postgres://mc:secret@db:5432/x"), "postgres://mc:***@db:5432/x");
+        assert_eq!(super::redact("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
+    }
+}

@@ -1,0 +1,58 @@
+use crate::app::model::Notification;
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    agent_id: Uuid,
+    kind: &str,
+    task_id: Option<Uuid>,
+    body: &str,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO notifications (id, agent_id, kind, task_id, body, payload, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(agent_id)
+    .bind(kind)
+    .bind(task_id)
+    .bind(body)
+    .bind(payload)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Hands out the agent's undelivered notifications, oldest first, marking them delivered.
+pub async fn take_pending(conn: &mut PgConnection, agent_id: Uuid, limit: i64, now: DateTime<Utc>) -> sqlx::Result<Vec<Notification>> {
+    sqlx::query_as(
+        "UPDATE notifications SET delivered_at = $3
+         WHERE id IN (SELECT id FROM notifications WHERE agent_id = $1 AND delivered_at IS NULL
+                      ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING id, agent_id, kind, task_id, body, payload, created_at",
+    )
+    .bind(agent_id)
+    .bind(limit)
+    .bind(now)
+    .fetch_all(conn)
+    .await
+    .map(|mut rows: Vec<Notification>| {
+        rows.sort_by_key(|n| n.created_at);
+        rows
+    })
+}
+
+pub async fn pending_for(conn: &mut PgConnection, agent_id: Uuid) -> sqlx::Result<Vec<Notification>> {
+    sqlx::query_as(
+        "SELECT id, agent_id, kind, task_id, body, payload, created_at FROM notifications
+         WHERE agent_id = $1 AND delivered_at IS NULL ORDER BY created_at, id",
+    )
+    .bind(agent_id)
+    .fetch_all(conn)
+    .await
+}
