@@ -153,11 +153,18 @@ fn user_ids<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<i64
             .ok_or_else(|| format!("'{}' is not a Telegram user id (a positive number)", text.trim()))
     }
     let values: Vec<String> = match Ids::deserialize(deserializer)? {
-        Ids::List(items) => items.into_iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect(),
+        Ids::List(items) => items
+            .into_iter()
+            .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+            .collect(),
         Ids::One(id) => vec![id.to_string()],
         Ids::Text(text) => text.split(',').filter(|p| !p.trim().is_empty()).map(str::to_string).collect(),
     };
-    values.iter().map(|v| parse(v)).collect::<Result<_, _>>().map_err(serde::de::Error::custom)
+    values
+        .iter()
+        .map(|v| parse(v))
+        .collect::<Result<_, _>>()
+        .map_err(serde::de::Error::custom)
 }
 
 /// Where the defaults file is looked for when not given explicitly.
@@ -230,13 +237,15 @@ impl Settings {
         if self.database.max_connections == 0 {
             bail!("invalid configuration: database.max_connections must be at least 1");
         }
-        if !self.database.url.is_empty()
-            && !(self.database.url.starts_with("postgres://") || self.database.url.starts_with("postgresql://"))
-        {
+        let url = &self.database.url;
+        if !(url.is_empty() || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             bail!("invalid configuration: database.url must start with postgres:// or postgresql://");
         }
         if !(self.telegram.api_url.starts_with("http://") || self.telegram.api_url.starts_with("https://")) {
-            bail!("invalid configuration: telegram.api_url must be an http(s) URL (got '{}')", self.telegram.api_url);
+            bail!(
+                "invalid configuration: telegram.api_url must be an http(s) URL (got '{}')",
+                self.telegram.api_url
+            );
         }
         if self.telegram.mode == TelegramMode::Webhook && !self.telegram.token.is_empty() {
             if !self.telegram.webhook_url.starts_with("https://") && !self.telegram.webhook_url.starts_with("http://") {
@@ -264,25 +273,28 @@ impl Settings {
         self.role_caps()?;
         self.risk_overrides()?;
         for task_type in &self.policy.done_requires_approval {
-            TaskType::parse(task_type)
-                .map_err(|e| anyhow::anyhow!("invalid configuration: policy.done_requires_approval: {e}"))?;
+            TaskType::parse(task_type).map_err(|e| anyhow::anyhow!("invalid configuration: policy.done_requires_approval: {e}"))?;
         }
         Ok(())
     }
 
     pub fn http_addr(&self) -> anyhow::Result<SocketAddr> {
         self.http.addr.parse().map_err(|_| {
-            anyhow::anyhow!("invalid configuration: http.addr must be host:port, e.g. 0.0.0.0:3000 (got '{}')", self.http.addr)
+            anyhow::anyhow!(
+                "invalid configuration: http.addr must be host:port, e.g. 0.0.0.0:3000 (got '{}')",
+                self.http.addr
+            )
         })
     }
 
     pub fn role_caps(&self) -> anyhow::Result<RoleCaps> {
         let b = &self.budgets;
-        let usd = |key: &str, value: f64| {
-            Usd::from_dollars(value).map_err(|e| anyhow::anyhow!("invalid configuration: budgets.{key} {e}"))
-        };
+        let usd = |key: &str, value: f64| Usd::from_dollars(value).map_err(|e| anyhow::anyhow!("invalid configuration: budgets.{key} {e}"));
         Ok(RoleCaps {
-            lead: Caps { daily: usd("lead_daily", b.lead_daily)?, per_run: usd("lead_per_run", b.lead_per_run)? },
+            lead: Caps {
+                daily: usd("lead_daily", b.lead_daily)?,
+                per_run: usd("lead_per_run", b.lead_per_run)?,
+            },
             specialist: Caps {
                 daily: usd("specialist_daily", b.specialist_daily)?,
                 per_run: usd("specialist_per_run", b.specialist_per_run)?,

@@ -9,9 +9,9 @@
 pub mod app;
 pub mod configuration;
 pub mod domain;
-pub mod storage;
 #[path = "embedded_stub.rs"]
 pub mod embedded_db;
 pub mod http;
 pub mod startup;
+pub mod storage;
 pub mod telemetry;

@@ -22,7 +22,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the service: REST API, /health, the Telegram bot and the scheduled jobs.
-    Serve,
+    Serve {
+        /// Create the sample workspace first (idempotent), as `seed` does.
+        #[arg(long)]
+        seed: bool,
+    },
     /// Apply the database migrations and exit.
     Migrate,
     /// Create the sample workspace (project OpenClaw, Sofie and her squad, sample tasks).
@@ -73,7 +77,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     telemetry::init(settings.log.format, &settings.log.level);
     match cli.command {
-        Command::Serve => startup::serve(settings).await,
+        Command::Serve { seed } => startup::serve(settings, seed).await,
         Command::Migrate => {
             let (app, embedded) = connect_app(&settings).await?;
             println!("migrations applied");
@@ -90,11 +94,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             finish(app, embedded).await
         }
-        Command::Token { command: TokenCommand::Create { name, role } } => {
+        Command::Token {
+            command: TokenCommand::Create { name, role },
+        } => {
             let (app, embedded) = connect_app(&settings).await?;
             let (operator, token) = app.create_operator_token(&Actor::system("cli"), &name, role).await?;
             println!("{token}");
-            eprintln!("created {} token for operator '{}' ({}); it is shown only this once", role, operator.name, operator.id);
+            eprintln!(
+                "created {} token for operator '{}' ({}); it is shown only this once",
+                role, operator.name, operator.id
+            );
             finish(app, embedded).await
         }
         Command::Healthcheck { url } => healthcheck(&settings, url).await,
@@ -125,7 +134,9 @@ async fn healthcheck(settings: &Settings, url: Option<String>) -> anyhow::Result
         None => format!("127.0.0.1:{}", settings.http_addr()?.port()),
     };
     let check = async {
-        let mut stream = tokio::net::TcpStream::connect(&addr).await.with_context(|| format!("connecting to {addr}"))?;
+        let mut stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .with_context(|| format!("connecting to {addr}"))?;
         stream
             .write_all(format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
             .await?;
@@ -133,7 +144,9 @@ async fn healthcheck(settings: &Settings, url: Option<String>) -> anyhow::Result
         stream.read_to_string(&mut response).await?;
         anyhow::Ok(response)
     };
-    let response = tokio::time::timeout(std::time::Duration::from_secs(5), check).await.context("health check timed out")??;
+    let response = tokio::time::timeout(std::time::Duration::from_secs(5), check)
+        .await
+        .context("health check timed out")??;
     let status_line = response.lines().next().unwrap_or_default();
     if status_line.split_whitespace().nth(1) == Some("200") {
         println!("healthy");

@@ -26,7 +26,12 @@ pub async fn database_url(settings: &Settings) -> anyhow::Result<(String, Option
 }
 
 pub async fn connect(settings: &Settings, url: &str) -> anyhow::Result<PgPool> {
-    storage::connect(url, settings.database.max_connections, Duration::from_secs(settings.database.acquire_timeout_secs)).await
+    storage::connect(
+        url,
+        settings.database.max_connections,
+        Duration::from_secs(settings.database.acquire_timeout_secs),
+    )
+    .await
 }
 
 pub struct Application {
@@ -40,8 +45,14 @@ impl Application {
     pub async fn build(settings: &Settings, pool: PgPool, listener: TcpListener, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let rules = Rules::from_settings(settings)?;
         let app = App::new(pool, clock, rules);
-        app.ensure_admins(&settings.telegram.admins).await.context("registering the configured Telegram admins")?;
-        let telegram = if settings.telegram_enabled() { Health::Degraded } else { Health::Disabled };
+        app.ensure_admins(&settings.telegram.admins)
+            .await
+            .context("registering the configured Telegram admins")?;
+        let telegram = if settings.telegram_enabled() {
+            Health::Degraded
+        } else {
+            Health::Disabled
+        };
         let status = Arc::new(ServiceStatus::new(telegram, Health::Ok));
         Ok(Application { app, status, listener })
     }
@@ -52,7 +63,10 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let state = HttpState { app: self.app.clone(), status: self.status.clone() };
+        let state = HttpState {
+            app: self.app.clone(),
+            status: self.status.clone(),
+        };
         axum::serve(self.listener, http::router(state))
             .with_graceful_shutdown(shutdown)
             .await
@@ -61,13 +75,19 @@ impl Application {
 }
 
 /// `mission-control serve`.
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+pub async fn serve(settings: Settings, seed: bool) -> anyhow::Result<()> {
     let (url, embedded) = database_url(&settings).await?;
     let pool = connect(&settings, &url).await?;
     storage::migrate(&pool).await?;
     let addr = settings.http_addr()?;
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding the HTTP address {addr} (http.addr)"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the HTTP address {addr} (http.addr)"))?;
     let application = Application::build(&settings, pool.clone(), listener, Arc::new(SystemClock)).await?;
+    if seed {
+        let report = application.app.seed().await.context("seeding the sample workspace")?;
+        tracing::info!(?report, "seeded");
+    }
     tracing::info!(addr = %application.local_addr()?, telegram = settings.telegram_enabled(), "mission control is serving");
     application.run(shutdown_signal()).await?;
     tracing::info!("shutting down");

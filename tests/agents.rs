@@ -28,13 +28,17 @@ async fn registering_an_existing_name_reuses_the_agent_with_a_fresh_token(pool: 
         assert_eq!(s.app.authenticate(token).await.unwrap(), as_agent(&s.scout));
     }
     // Only hashes are stored.
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE position($1 in encode(token_hash, 'escape')) > 0 OR prefix = $1")
-        .bind(&t1)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE position($1 in encode(token_hash, 'escape')) > 0 OR prefix = $1")
+            .bind(&t1)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(stored, 0);
-    assert!(matches!(s.app.authenticate("mca_nope").await.unwrap_err(), AppError::Unauthenticated(_)));
+    assert!(matches!(
+        s.app.authenticate("mca_nope").await.unwrap_err(),
+        AppError::Unauthenticated(_)
+    ));
 }
 
 #[sqlx::test]
@@ -56,23 +60,50 @@ async fn new_agents_get_their_role_defaults_and_spawn_limits_hold(pool: PgPool) 
         issue_token: false,
     };
     let before = fingerprint(&pool).await;
-    let err = s.app.register_agent(&s.operator, s.project.id, sub("Kid", s.scout.id)).await.unwrap_err();
+    let err = s
+        .app
+        .register_agent(&s.operator, s.project.id, sub("Kid", s.scout.id))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("interns cannot spawn"), "{err}");
     // An agent registers only its own sub-agents.
-    let err = s.app.register_agent(&as_agent(&s.scout), s.project.id, sub("Kid", s.sofie.id)).await.unwrap_err();
+    let err = s
+        .app
+        .register_agent(&as_agent(&s.scout), s.project.id, sub("Kid", s.sofie.id))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
     assert_eq!(fingerprint(&pool).await, before);
 
     let sofie = as_agent(&s.sofie);
     for i in 0..3 {
-        let r = s.app.register_agent(&sofie, s.project.id, sub(&format!("Sub{i}"), s.sofie.id)).await.unwrap();
+        let r = s
+            .app
+            .register_agent(&sofie, s.project.id, sub(&format!("Sub{i}"), s.sofie.id))
+            .await
+            .unwrap();
         assert_eq!(r.agent.depth, 1);
     }
-    let err = s.app.register_agent(&sofie, s.project.id, sub("Sub3", s.sofie.id)).await.unwrap_err();
+    let err = s
+        .app
+        .register_agent(&sofie, s.project.id, sub("Sub3", s.sofie.id))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("already has 3 sub-agents"), "{err}");
 
     for bad in ["", "two words", "-dash", &"n".repeat(41)] {
-        let err = s.app.register_agent(&s.operator, s.project.id, RegisterAgent { name: bad.into(), ..sub("x", s.sofie.id) }).await.unwrap_err();
+        let err = s
+            .app
+            .register_agent(
+                &s.operator,
+                s.project.id,
+                RegisterAgent {
+                    name: bad.into(),
+                    ..sub("x", s.sofie.id)
+                },
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(err, AppError::Validation { field: "name", .. }), "{bad}: {err}");
     }
 }
@@ -82,7 +113,14 @@ async fn pausing_the_squad_pauses_only_this_project_and_resume_spares_other_caus
     let s = squad(pool.clone()).await;
     let other = s
         .app
-        .create_project(&s.cao, CreateProject { slug: "sitegpt".into(), name: "SiteGPT".into(), description: String::new() })
+        .create_project(
+            &s.cao,
+            CreateProject {
+                slug: "sitegpt".into(),
+                name: "SiteGPT".into(),
+                description: String::new(),
+            },
+        )
         .await
         .unwrap();
     let outsider = s
@@ -90,14 +128,27 @@ async fn pausing_the_squad_pauses_only_this_project_and_resume_spares_other_caus
         .register_agent(
             &s.operator,
             other.id,
-            RegisterAgent { name: "Scout".into(), role: AgentRole::Intern, allowed_task_types: vec![], parent_agent_id: None, daily_cap: None, issue_token: false },
+            RegisterAgent {
+                name: "Scout".into(),
+                role: AgentRole::Intern,
+                allowed_task_types: vec![],
+                parent_agent_id: None,
+                daily_cap: None,
+                issue_token: false,
+            },
         )
         .await
         .unwrap()
         .agent;
     // Pixel is paused by hand before the squad pause, Scribe is quarantined.
-    s.app.change_agent_status(&s.operator, s.pixel.id, StatusCommand::Pause, Some("on leave")).await.unwrap();
-    s.app.change_agent_status(&s.operator, s.scribe.id, StatusCommand::Quarantine, Some("runaway")).await.unwrap();
+    s.app
+        .change_agent_status(&s.operator, s.pixel.id, StatusCommand::Pause, Some("on leave"))
+        .await
+        .unwrap();
+    s.app
+        .change_agent_status(&s.operator, s.scribe.id, StatusCommand::Quarantine, Some("runaway"))
+        .await
+        .unwrap();
 
     let err = s.app.pause_squad(&s.viewer, s.project.id, None).await.unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)));
@@ -106,10 +157,22 @@ async fn pausing_the_squad_pauses_only_this_project_and_resume_spares_other_caus
 
     let paused = s.app.pause_squad(&s.operator, s.project.id, Some("incident")).await.unwrap();
     assert_eq!(paused.agents.len(), 6, "{:?}", paused.agents);
-    let statuses: Vec<(String, AgentStatus)> =
-        sqlx::query_as("SELECT name, status FROM agents WHERE project_id = $1 ORDER BY name").bind(s.project.id).fetch_all(&pool).await.unwrap();
-    assert!(statuses.iter().all(|(name, status)| *status != AgentStatus::Active || name.is_empty()), "{statuses:?}");
-    assert_eq!(s.agent(outsider.id).await.status, AgentStatus::Active, "other projects are untouched");
+    let statuses: Vec<(String, AgentStatus)> = sqlx::query_as("SELECT name, status FROM agents WHERE project_id = $1 ORDER BY name")
+        .bind(s.project.id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(
+        statuses
+            .iter()
+            .all(|(name, status)| *status != AgentStatus::Active || name.is_empty()),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        s.agent(outsider.id).await.status,
+        AgentStatus::Active,
+        "other projects are untouched"
+    );
 
     let hb = s.app.heartbeat(&as_agent(&s.scout), s.scout.id).await.unwrap();
     assert!(hb.stop);
@@ -122,36 +185,71 @@ async fn pausing_the_squad_pauses_only_this_project_and_resume_spares_other_caus
     assert_eq!(s.agent(s.pixel.id).await.status, AgentStatus::Paused, "paused by hand stays paused");
     assert_eq!(s.agent(s.scribe.id).await.status, AgentStatus::Quarantined);
     assert_eq!(s.agent(s.scout.id).await.status, AgentStatus::Active);
-    assert_eq!(count(&pool, "SELECT count(*) FROM audit_events WHERE action IN ('squad.paused', 'squad.resumed')").await, 2);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM audit_events WHERE action IN ('squad.paused', 'squad.resumed')"
+        )
+        .await,
+        2
+    );
 }
 
 #[sqlx::test]
 async fn quarantine_needs_the_cao_to_release_and_is_audited(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    let changed = s.app.change_agent_status(&s.operator, s.scout.id, StatusCommand::Quarantine, Some("leaked a key")).await.unwrap();
+    let changed = s
+        .app
+        .change_agent_status(&s.operator, s.scout.id, StatusCommand::Quarantine, Some("leaked a key"))
+        .await
+        .unwrap();
     assert!(changed.changed);
     assert_eq!(changed.agent.status, AgentStatus::Quarantined);
     assert_eq!(changed.agent.status_reason.as_deref(), Some("leaked a key"));
-    let again = s.app.change_agent_status(&s.operator, s.scout.id, StatusCommand::Quarantine, None).await.unwrap();
+    let again = s
+        .app
+        .change_agent_status(&s.operator, s.scout.id, StatusCommand::Quarantine, None)
+        .await
+        .unwrap();
     assert!(!again.changed);
 
     let before = fingerprint(&pool).await;
-    let err = s.app.change_agent_status(&s.operator, s.scout.id, StatusCommand::Release, None).await.unwrap_err();
+    let err = s
+        .app
+        .change_agent_status(&s.operator, s.scout.id, StatusCommand::Release, None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("needs cao"), "{err}");
-    let err = s.app.change_agent_status(&s.operator, s.scout.id, StatusCommand::Resume, None).await.unwrap_err();
+    let err = s
+        .app
+        .change_agent_status(&s.operator, s.scout.id, StatusCommand::Resume, None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("release it first"), "{err}");
-    let err = s.app.change_agent_status(&as_agent(&s.scribe), s.scout.id, StatusCommand::Release, None).await.unwrap_err();
+    let err = s
+        .app
+        .change_agent_status(&as_agent(&s.scribe), s.scout.id, StatusCommand::Release, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)));
     assert_eq!(fingerprint(&pool).await, before);
 
-    let released = s.app.change_agent_status(&s.cao, s.scout.id, StatusCommand::Release, None).await.unwrap();
-    assert_eq!(released.agent.status, AgentStatus::Active);
-    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_events WHERE entity_id = $1 AND action LIKE 'agent.%' ORDER BY id")
-        .bind(s.scout.id.to_string())
-        .fetch_all(&pool)
+    let released = s
+        .app
+        .change_agent_status(&s.cao, s.scout.id, StatusCommand::Release, None)
         .await
         .unwrap();
-    assert!(actions.ends_with(&["agent.quarantine".to_string(), "agent.release".to_string()]), "{actions:?}");
+    assert_eq!(released.agent.status, AgentStatus::Active);
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_events WHERE entity_id = $1 AND action LIKE 'agent.%' ORDER BY id")
+            .bind(s.scout.id.to_string())
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(
+        actions.ends_with(&["agent.quarantine".to_string(), "agent.release".to_string()]),
+        "{actions:?}"
+    );
     let hb = s.app.heartbeat(&as_agent(&s.scout), s.scout.id).await.unwrap();
     assert!(hb.notifications.iter().any(|n| n.body.contains("leaked a key")));
 }
@@ -161,20 +259,40 @@ async fn budgets_are_the_caos_and_never_an_agents(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let before = fingerprint(&pool).await;
     let scout = as_agent(&s.scout);
-    let err = s.app.set_budget(&scout, s.scout.id, Some(Usd::from_cents(9999)), None).await.unwrap_err();
+    let err = s
+        .app
+        .set_budget(&scout, s.scout.id, Some(Usd::from_cents(9999)), None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("no agent can change budgets"), "{err}");
-    let err = s.app.set_budget(&as_agent(&s.sofie), s.scout.id, Some(Usd::from_cents(9999)), None).await.unwrap_err();
+    let err = s
+        .app
+        .set_budget(&as_agent(&s.sofie), s.scout.id, Some(Usd::from_cents(9999)), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)));
-    let err = s.app.set_budget(&s.operator, s.scout.id, Some(Usd::from_cents(9999)), None).await.unwrap_err();
+    let err = s
+        .app
+        .set_budget(&s.operator, s.scout.id, Some(Usd::from_cents(9999)), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)));
     let err = s.app.set_budget(&s.cao, s.scout.id, None, None).await.unwrap_err();
     assert!(matches!(err, AppError::Validation { .. }));
     assert!(Usd::from_dollars(-5.0).is_err(), "negative budgets cannot even be expressed");
-    let err = s.app.set_budget(&s.cao, uuid::Uuid::new_v4(), Some(Usd::from_cents(100)), None).await.unwrap_err();
+    let err = s
+        .app
+        .set_budget(&s.cao, uuid::Uuid::new_v4(), Some(Usd::from_cents(100)), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::NotFound { .. }));
     assert_eq!(fingerprint(&pool).await, before);
 
-    let agent = s.app.set_budget(&s.cao, s.scout.id, Some(Usd::from_cents(2000)), None).await.unwrap();
+    let agent = s
+        .app
+        .set_budget(&s.cao, s.scout.id, Some(Usd::from_cents(2000)), None)
+        .await
+        .unwrap();
     assert_eq!(agent.budgets.daily_cap, Usd::from_cents(2000));
     assert_eq!(agent.budgets.per_run_cap, Usd::from_cents(25));
 }
@@ -182,24 +300,47 @@ async fn budgets_are_the_caos_and_never_an_agents(pool: PgPool) {
 #[sqlx::test]
 async fn resetting_agent_state_and_restart(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    s.app.change_agent_status(&s.operator, s.scout.id, StatusCommand::Pause, None).await.unwrap();
+    s.app
+        .change_agent_status(&s.operator, s.scout.id, StatusCommand::Pause, None)
+        .await
+        .unwrap();
     let err = s.app.reset_agent(&s.operator, s.scout.id, AgentReset::default()).await.unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)));
-    let err = s.app.reset_agent(&s.cao, s.scout.id, AgentReset { error_streak: Some(-1), ..Default::default() }).await.unwrap_err();
+    let err = s
+        .app
+        .reset_agent(
+            &s.cao,
+            s.scout.id,
+            AgentReset {
+                error_streak: Some(-1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Validation { .. }));
     let agent = s
         .app
         .reset_agent(
             &s.cao,
             s.scout.id,
-            AgentReset { status: Some(AgentStatus::Active), error_streak: Some(0), today_spend: Some(Usd::ZERO), current_task_id: Some(None) },
+            AgentReset {
+                status: Some(AgentStatus::Active),
+                error_streak: Some(0),
+                today_spend: Some(Usd::ZERO),
+                current_task_id: Some(None),
+            },
         )
         .await
         .unwrap();
     assert_eq!(agent.status, AgentStatus::Active);
     assert_eq!(agent.status_cause, None);
 
-    let restarted = s.app.change_agent_status(&s.operator, s.scout.id, StatusCommand::Restart, None).await.unwrap();
+    let restarted = s
+        .app
+        .change_agent_status(&s.operator, s.scout.id, StatusCommand::Restart, None)
+        .await
+        .unwrap();
     assert_eq!(restarted.agent.error_streak, 0);
     assert_eq!(restarted.agent.status, AgentStatus::Active);
 }

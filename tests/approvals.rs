@@ -21,34 +21,77 @@ async fn policy_decides_by_risk_and_role(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let scout = as_agent(&s.scout);
     let pixel = as_agent(&s.pixel);
-    let green = s.app.request_approval(&scout, request(&s.scout, "web_search", "search for forums")).await.unwrap();
+    let green = s
+        .app
+        .request_approval(&scout, request(&s.scout, "web_search", "search for forums"))
+        .await
+        .unwrap();
     assert_eq!((green.risk, green.status), (RiskLevel::Green, ApprovalStatus::Approved));
     assert_eq!(green.decided_by_name.as_deref(), Some("policy"));
 
-    let yellow_intern = s.app.request_approval(&scout, request(&s.scout, "file.write", "save notes")).await.unwrap();
-    assert_eq!((yellow_intern.risk, yellow_intern.status), (RiskLevel::Yellow, ApprovalStatus::Pending));
-    let yellow_specialist = s.app.request_approval(&pixel, request(&s.pixel, "file.write", "save notes")).await.unwrap();
+    let yellow_intern = s
+        .app
+        .request_approval(&scout, request(&s.scout, "file.write", "save notes"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (yellow_intern.risk, yellow_intern.status),
+        (RiskLevel::Yellow, ApprovalStatus::Pending)
+    );
+    let yellow_specialist = s
+        .app
+        .request_approval(&pixel, request(&s.pixel, "file.write", "save notes"))
+        .await
+        .unwrap();
     assert_eq!(yellow_specialist.status, ApprovalStatus::Approved);
 
-    let red = s.app.request_approval(&pixel, request(&s.pixel, "email.send", "mail 500 customers")).await.unwrap();
+    let red = s
+        .app
+        .request_approval(&pixel, request(&s.pixel, "email.send", "mail 500 customers"))
+        .await
+        .unwrap();
     assert_eq!((red.risk, red.status), (RiskLevel::Red, ApprovalStatus::Pending));
-    let secret = s.app.request_approval(&pixel, request(&s.pixel, "file.write", "write API_KEY=abc to .env")).await.unwrap();
+    let secret = s
+        .app
+        .request_approval(&pixel, request(&s.pixel, "file.write", "write API_KEY=abc to .env"))
+        .await
+        .unwrap();
     assert_eq!((secret.risk, secret.status), (RiskLevel::Red, ApprovalStatus::Pending));
     // Claiming a lower risk does not lower it.
     let claimed = s
         .app
-        .request_approval(&pixel, RequestApproval { risk_level: Some(RiskLevel::Green), ..request(&s.pixel, "deploy", "ship it") })
+        .request_approval(
+            &pixel,
+            RequestApproval {
+                risk_level: Some(RiskLevel::Green),
+                ..request(&s.pixel, "deploy", "ship it")
+            },
+        )
         .await
         .unwrap();
     assert_eq!(claimed.risk, RiskLevel::Red);
     assert_eq!(claimed.number, red.number + 2);
 
     // Pending requests are posted to the Approvals topic; policy decisions are not.
-    assert_eq!(count(&pool, "SELECT count(*) FROM outbox WHERE kind = 'approval_requested' AND target = 'approvals'").await, 4);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'approval_requested' AND target = 'approvals'"
+        )
+        .await,
+        4
+    );
 
     // A paused agent is denied everything, and the denial is recorded.
-    s.app.change_agent_status(&s.operator, s.scout.id, mission_control::app::agents::StatusCommand::Pause, None).await.unwrap();
-    let denied = s.app.request_approval(&scout, request(&s.scout, "read", "read a page")).await.unwrap();
+    s.app
+        .change_agent_status(&s.operator, s.scout.id, mission_control::app::agents::StatusCommand::Pause, None)
+        .await
+        .unwrap();
+    let denied = s
+        .app
+        .request_approval(&scout, request(&s.scout, "read", "read a page"))
+        .await
+        .unwrap();
     assert_eq!(denied.status, ApprovalStatus::Denied);
     assert_eq!(denied.decision_note.as_deref(), Some("the agent is paused"));
 }
@@ -57,29 +100,53 @@ async fn policy_decides_by_risk_and_role(pool: PgPool) {
 async fn only_the_cao_decides_and_no_agent_approves_its_own_request(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let pixel = as_agent(&s.pixel);
-    let red = s.app.request_approval(&pixel, request(&s.pixel, "payment", "buy a domain")).await.unwrap();
+    let red = s
+        .app
+        .request_approval(&pixel, request(&s.pixel, "payment", "buy a domain"))
+        .await
+        .unwrap();
     let before = fingerprint(&pool).await;
     for actor in [pixel.clone(), as_agent(&s.sofie), s.operator.clone(), s.viewer.clone()] {
-        let err = s.app.decide_approval(&actor, red.id, Verdict::Approve, Some("ok")).await.unwrap_err();
+        let err = s
+            .app
+            .decide_approval(&actor, red.id, Verdict::Approve, Some("ok"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, AppError::Forbidden(_)), "{actor:?}: {err}");
     }
     let err = s.app.decide_approval(&s.cao, red.id, Verdict::Deny, None).await.unwrap_err();
     assert!(err.to_string().contains("a deny needs a reason"), "{err}");
     let err = s.app.decide_approval(&s.cao, red.id, Verdict::Deny, Some("   ")).await.unwrap_err();
     assert!(matches!(err, AppError::Validation { .. }));
-    let err = s.app.request_approval(&pixel, request(&s.scout, "read", "as someone else")).await.unwrap_err();
+    let err = s
+        .app
+        .request_approval(&pixel, request(&s.scout, "read", "as someone else"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)));
     for (action, summary) in [("", "x"), ("Has Spaces", "x"), ("read", ""), ("read", &"s".repeat(2001))] {
-        let err = s.app.request_approval(&pixel, request(&s.pixel, action, summary)).await.unwrap_err();
+        let err = s
+            .app
+            .request_approval(&pixel, request(&s.pixel, action, summary))
+            .await
+            .unwrap_err();
         assert!(matches!(err, AppError::Validation { .. }), "{action}/{summary}: {err}");
     }
     assert_eq!(fingerprint(&pool).await, before);
 
-    let denied = s.app.decide_approval(&s.cao, red.id, Verdict::Deny, Some("use the company card")).await.unwrap();
+    let denied = s
+        .app
+        .decide_approval(&s.cao, red.id, Verdict::Deny, Some("use the company card"))
+        .await
+        .unwrap();
     assert_eq!(denied.status, ApprovalStatus::Denied);
     assert_eq!(denied.decision_note.as_deref(), Some("use the company card"));
     let hb = s.app.heartbeat(&pixel, s.pixel.id).await.unwrap();
-    let note = hb.notifications.iter().find(|n| n.kind == "approval_decided").expect("the agent hears of it");
+    let note = hb
+        .notifications
+        .iter()
+        .find(|n| n.kind == "approval_decided")
+        .expect("the agent hears of it");
     assert!(note.body.contains("denied by Sofie (human): use the company card"), "{}", note.body);
     assert_eq!(count(&pool, "SELECT count(*) FROM outbox WHERE kind = 'approval_decided'").await, 1);
 }
@@ -87,13 +154,19 @@ async fn only_the_cao_decides_and_no_agent_approves_its_own_request(pool: PgPool
 #[sqlx::test]
 async fn fifty_concurrent_decisions_leave_exactly_one(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    let red = s.app.request_approval(&as_agent(&s.pixel), request(&s.pixel, "deploy", "release 1.2")).await.unwrap();
+    let red = s
+        .app
+        .request_approval(&as_agent(&s.pixel), request(&s.pixel, "deploy", "release 1.2"))
+        .await
+        .unwrap();
     let mut handles = Vec::new();
     for i in 0..50 {
         let app = s.app.clone();
         let cao = s.cao.clone();
         let verdict = if i % 2 == 0 { Verdict::Approve } else { Verdict::Deny };
-        handles.push(tokio::spawn(async move { app.decide_approval(&cao, red.id, verdict, Some(&format!("click {i}"))).await }));
+        handles.push(tokio::spawn(async move {
+            app.decide_approval(&cao, red.id, verdict, Some(&format!("click {i}"))).await
+        }));
     }
     let (mut won, mut told) = (0, 0);
     for handle in handles {
@@ -107,7 +180,14 @@ async fn fifty_concurrent_decisions_leave_exactly_one(pool: PgPool) {
         }
     }
     assert_eq!((won, told), (1, 49));
-    assert_eq!(count(&pool, "SELECT count(*) FROM audit_events WHERE action IN ('approval.approved', 'approval.denied')").await, 1);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM audit_events WHERE action IN ('approval.approved', 'approval.denied')"
+        )
+        .await,
+        1
+    );
     let err = s.app.decide_approval(&s.cao, red.id, Verdict::Approve, None).await.unwrap_err();
     assert!(err.to_string().contains("was already"), "{err}");
     assert!(err.to_string().contains("by Sofie (human)"), "{err}");
@@ -118,10 +198,20 @@ async fn stale_approvals_expire_once(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let short = s
         .app
-        .request_approval(&as_agent(&s.pixel), RequestApproval { expires_in_minutes: Some(5), ..request(&s.pixel, "deploy", "ship") })
+        .request_approval(
+            &as_agent(&s.pixel),
+            RequestApproval {
+                expires_in_minutes: Some(5),
+                ..request(&s.pixel, "deploy", "ship")
+            },
+        )
         .await
         .unwrap();
-    let long = s.app.request_approval(&as_agent(&s.pixel), request(&s.pixel, "deploy", "ship later")).await.unwrap();
+    let long = s
+        .app
+        .request_approval(&as_agent(&s.pixel), request(&s.pixel, "deploy", "ship later"))
+        .await
+        .unwrap();
     assert!(s.app.expire_approvals().await.unwrap().is_empty());
     s.clock.advance(chrono::Duration::minutes(6));
     let err = s.app.decide_approval(&s.cao, short.id, Verdict::Approve, None).await.unwrap_err();
@@ -130,5 +220,8 @@ async fn stale_approvals_expire_once(pool: PgPool) {
     assert_eq!(expired.iter().map(|a| a.id).collect::<Vec<_>>(), vec![short.id]);
     assert_eq!(expired[0].status, ApprovalStatus::Expired);
     assert!(s.app.expire_approvals().await.unwrap().is_empty(), "expired exactly once");
-    assert_eq!(s.app.get_approval(&s.viewer, long.id).await.unwrap().status, ApprovalStatus::Pending);
+    assert_eq!(
+        s.app.get_approval(&s.viewer, long.id).await.unwrap().status,
+        ApprovalStatus::Pending
+    );
 }

@@ -9,14 +9,30 @@ use mission_control::domain::*;
 use sqlx::PgPool;
 
 fn run(agent: &mission_control::app::model::Agent, task: Option<uuid::Uuid>, cents: i64, status: RunStatus) -> RecordRun {
-    RecordRun { agent_id: agent.id, task_id: task, cost: Usd::from_cents(cents), status, model: Some("gpt-x".into()), tokens: Some(1200), error: None }
+    RecordRun {
+        agent_id: agent.id,
+        task_id: task,
+        cost: Usd::from_cents(cents),
+        status,
+        model: Some("gpt-x".into()),
+        tokens: Some(1200),
+        error: None,
+    }
 }
 
 async fn scout_working(s: &Squad) -> mission_control::app::model::Task {
     let task = s.task("Find ten forums", TaskType::CustomerResearch).await;
     s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
     s.app
-        .transition_task(&as_agent(&s.scout), task.id, TransitionTask { to: Some(TaskStatus::InProgress), work_plan: Some(plan()), ..Default::default() })
+        .transition_task(
+            &as_agent(&s.scout),
+            task.id,
+            TransitionTask {
+                to: Some(TaskStatus::InProgress),
+                work_plan: Some(plan()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap()
         .task
@@ -29,10 +45,18 @@ async fn reaching_the_daily_cap_pauses_the_agent_holds_the_task_and_alerts(pool:
     let scout = as_agent(&s.scout);
     // Intern: $2.00/day, $0.25/run. Seven runs of $0.25 = $1.75, then $0.25 reaches $2.00.
     for _ in 0..7 {
-        let outcome = s.app.record_run(&scout, run(&s.scout, Some(task.id), 25, RunStatus::Succeeded)).await.unwrap();
+        let outcome = s
+            .app
+            .record_run(&scout, run(&s.scout, Some(task.id), 25, RunStatus::Succeeded))
+            .await
+            .unwrap();
         assert!(!outcome.budget_exceeded);
     }
-    let outcome = s.app.record_run(&scout, run(&s.scout, Some(task.id), 25, RunStatus::Succeeded)).await.unwrap();
+    let outcome = s
+        .app
+        .record_run(&scout, run(&s.scout, Some(task.id), 25, RunStatus::Succeeded))
+        .await
+        .unwrap();
     assert!(outcome.budget_exceeded && outcome.task_held);
     assert_eq!(outcome.agent.status, AgentStatus::Paused);
     assert_eq!(outcome.agent.status_cause.as_deref(), Some("budget"));
@@ -47,10 +71,28 @@ async fn reaching_the_daily_cap_pauses_the_agent_holds_the_task_and_alerts(pool:
             .await
             .unwrap();
     assert_eq!(hold, (ActorKind::System, "budget".into()), "the hold is the system's act");
-    let alerts = s.app.list_alerts(&s.viewer, s.project.id, Some(false), Some("budget_exceeded".into()), None, Default::default()).await.unwrap();
+    let alerts = s
+        .app
+        .list_alerts(
+            &s.viewer,
+            s.project.id,
+            Some(false),
+            Some("budget_exceeded".into()),
+            None,
+            Default::default(),
+        )
+        .await
+        .unwrap();
     assert_eq!(alerts.total, 1);
     assert_eq!(alerts.items[0].severity, AlertSeverity::Critical);
-    assert_eq!(count(&pool, "SELECT count(*) FROM outbox WHERE kind = 'alert_raised' AND target = 'alerts' AND payload->>'alert_type' = 'budget_exceeded'").await, 1);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'alert_raised' AND target = 'alerts' AND payload->>'alert_type' = 'budget_exceeded'"
+        )
+        .await,
+        1
+    );
     // The warning at 80% fired once on the way up.
     assert_eq!(count(&pool, "SELECT count(*) FROM alerts WHERE type = 'budget_warning'").await, 1);
 
@@ -58,35 +100,76 @@ async fn reaching_the_daily_cap_pauses_the_agent_holds_the_task_and_alerts(pool:
     let hb = s.app.heartbeat(&scout, s.scout.id).await.unwrap();
     assert!(hb.stop);
     assert_eq!(hb.budget.remaining, Usd::ZERO);
-    let err = s.app.change_agent_status(&s.operator, s.scout.id, StatusCommand::Resume, None).await.unwrap_err();
+    let err = s
+        .app
+        .change_agent_status(&s.operator, s.scout.id, StatusCommand::Resume, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "budget_exhausted");
     // Costs still get recorded while paused: money spent is a fact.
-    s.app.record_run(&scout, run(&s.scout, Some(task.id), 5, RunStatus::Succeeded)).await.unwrap();
+    s.app
+        .record_run(&scout, run(&s.scout, Some(task.id), 5, RunStatus::Succeeded))
+        .await
+        .unwrap();
     // Raising the cap resumes the agent and resolves the alert.
-    let agent = s.app.set_budget(&s.cao, s.scout.id, Some(Usd::from_cents(500)), None).await.unwrap();
+    let agent = s
+        .app
+        .set_budget(&s.cao, s.scout.id, Some(Usd::from_cents(500)), None)
+        .await
+        .unwrap();
     assert_eq!(agent.status, AgentStatus::Active);
-    assert_eq!(count(&pool, "SELECT count(*) FROM alerts WHERE type = 'budget_exceeded' AND NOT resolved").await, 0);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM alerts WHERE type = 'budget_exceeded' AND NOT resolved").await,
+        0
+    );
 }
 
 #[sqlx::test]
 async fn over_the_per_run_cap_alerts_once_per_subject_and_counts_repeats(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let scout = as_agent(&s.scout);
-    s.app.record_run(&scout, run(&s.scout, None, 30, RunStatus::Succeeded)).await.unwrap();
-    s.app.record_run(&scout, run(&s.scout, None, 40, RunStatus::Succeeded)).await.unwrap();
-    let alerts = s.app.list_alerts(&s.viewer, s.project.id, Some(false), Some("per_run_cap_exceeded".into()), None, Default::default()).await.unwrap();
-    assert_eq!(alerts.total, 1, "one open alert per subject");
-    assert_eq!(alerts.items[0].occurrences, 2);
-    let repeats: Vec<bool> = sqlx::query_scalar("SELECT (payload->>'repeat')::bool FROM outbox WHERE payload->>'alert_type' = 'per_run_cap_exceeded' ORDER BY id")
-        .fetch_all(&pool)
+    s.app
+        .record_run(&scout, run(&s.scout, None, 30, RunStatus::Succeeded))
         .await
         .unwrap();
+    s.app
+        .record_run(&scout, run(&s.scout, None, 40, RunStatus::Succeeded))
+        .await
+        .unwrap();
+    let alerts = s
+        .app
+        .list_alerts(
+            &s.viewer,
+            s.project.id,
+            Some(false),
+            Some("per_run_cap_exceeded".into()),
+            None,
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(alerts.total, 1, "one open alert per subject");
+    assert_eq!(alerts.items[0].occurrences, 2);
+    let repeats: Vec<bool> = sqlx::query_scalar(
+        "SELECT (payload->>'repeat')::bool FROM outbox WHERE payload->>'alert_type' = 'per_run_cap_exceeded' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     assert_eq!(repeats, vec![false, true], "a repeat edits rather than posts again");
 }
 
 #[sqlx::test]
 async fn error_streaks_alert_then_quarantine(pool: PgPool) {
-    let s = squad_with(pool.clone(), Rules { error_streak_alert: 3, error_streak_quarantine: 5, ..Rules::default() }).await;
+    let s = squad_with(
+        pool.clone(),
+        Rules {
+            error_streak_alert: 3,
+            error_streak_quarantine: 5,
+            ..Rules::default()
+        },
+    )
+    .await;
     let scout = as_agent(&s.scout);
     for i in 1..=6 {
         let outcome = s.app.record_run(&scout, run(&s.scout, None, 1, RunStatus::Failed)).await.unwrap();
@@ -94,13 +177,31 @@ async fn error_streaks_alert_then_quarantine(pool: PgPool) {
         let expected = if i > 5 { AgentStatus::Quarantined } else { AgentStatus::Active };
         assert_eq!(outcome.agent.status, expected, "after {i} failures");
     }
-    let alert = s.app.list_alerts(&s.viewer, s.project.id, Some(false), Some("error_streak".into()), None, Default::default()).await.unwrap();
+    let alert = s
+        .app
+        .list_alerts(
+            &s.viewer,
+            s.project.id,
+            Some(false),
+            Some("error_streak".into()),
+            None,
+            Default::default(),
+        )
+        .await
+        .unwrap();
     assert_eq!(alert.total, 1);
     assert_eq!(alert.items[0].severity, AlertSeverity::Critical);
     assert_eq!(alert.items[0].occurrences, 3, "raised at 4, bumped at 5 and at 6");
     // A success resets the streak.
-    s.app.change_agent_status(&s.cao, s.scout.id, StatusCommand::Release, None).await.unwrap();
-    let ok = s.app.record_run(&scout, run(&s.scout, None, 1, RunStatus::Succeeded)).await.unwrap();
+    s.app
+        .change_agent_status(&s.cao, s.scout.id, StatusCommand::Release, None)
+        .await
+        .unwrap();
+    let ok = s
+        .app
+        .record_run(&scout, run(&s.scout, None, 1, RunStatus::Succeeded))
+        .await
+        .unwrap();
     assert_eq!(ok.agent.error_streak, 0);
 }
 
@@ -108,9 +209,16 @@ async fn error_streaks_alert_then_quarantine(pool: PgPool) {
 async fn spend_resets_on_a_new_utc_day(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let scout = as_agent(&s.scout);
-    s.app.record_run(&scout, run(&s.scout, None, 20, RunStatus::Succeeded)).await.unwrap();
+    s.app
+        .record_run(&scout, run(&s.scout, None, 20, RunStatus::Succeeded))
+        .await
+        .unwrap();
     s.clock.advance(chrono::Duration::days(1));
-    let outcome = s.app.record_run(&scout, run(&s.scout, None, 20, RunStatus::Succeeded)).await.unwrap();
+    let outcome = s
+        .app
+        .record_run(&scout, run(&s.scout, None, 20, RunStatus::Succeeded))
+        .await
+        .unwrap();
     assert_eq!(outcome.agent.today_spend, Usd::from_cents(20));
     assert_eq!(outcome.agent.total_spend, Usd::from_cents(40));
 }
@@ -119,13 +227,35 @@ async fn spend_resets_on_a_new_utc_day(pool: PgPool) {
 async fn runs_are_reported_only_for_oneself(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let before = fingerprint(&pool).await;
-    let err = s.app.record_run(&as_agent(&s.scribe), run(&s.scout, None, 1, RunStatus::Succeeded)).await.unwrap_err();
+    let err = s
+        .app
+        .record_run(&as_agent(&s.scribe), run(&s.scout, None, 1, RunStatus::Succeeded))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
-    let err = s.app.record_run(&s.viewer, run(&s.scout, None, 1, RunStatus::Succeeded)).await.unwrap_err();
+    let err = s
+        .app
+        .record_run(&s.viewer, run(&s.scout, None, 1, RunStatus::Succeeded))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
-    let err = s.app.record_run(&s.operator, RecordRun { tokens: Some(-1), ..run(&s.scout, None, 1, RunStatus::Succeeded) }).await.unwrap_err();
+    let err = s
+        .app
+        .record_run(
+            &s.operator,
+            RecordRun {
+                tokens: Some(-1),
+                ..run(&s.scout, None, 1, RunStatus::Succeeded)
+            },
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Validation { field: "tokens", .. }));
-    let err = s.app.record_run(&s.operator, run(&s.scout, Some(uuid::Uuid::new_v4()), 1, RunStatus::Succeeded)).await.unwrap_err();
+    let err = s
+        .app
+        .record_run(&s.operator, run(&s.scout, Some(uuid::Uuid::new_v4()), 1, RunStatus::Succeeded))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::NotFound { .. }));
     assert_eq!(fingerprint(&pool).await, before);
 }

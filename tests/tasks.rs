@@ -8,7 +8,10 @@ use mission_control::domain::*;
 use sqlx::PgPool;
 
 fn to(status: TaskStatus) -> TransitionTask {
-    TransitionTask { to: Some(status), ..Default::default() }
+    TransitionTask {
+        to: Some(status),
+        ..Default::default()
+    }
 }
 
 #[sqlx::test]
@@ -29,7 +32,14 @@ async fn a_task_goes_from_inbox_to_done_with_its_rules(pool: PgPool) {
 
     let started = s
         .app
-        .transition_task(&scout, task.id, TransitionTask { work_plan: Some(plan()), ..to(InProgress) })
+        .transition_task(
+            &scout,
+            task.id,
+            TransitionTask {
+                work_plan: Some(plan()),
+                ..to(InProgress)
+            },
+        )
         .await
         .unwrap();
     assert_eq!(started.task.status, InProgress);
@@ -39,12 +49,29 @@ async fn a_task_goes_from_inbox_to_done_with_its_rules(pool: PgPool) {
     let err = s.app.transition_task(&scout, task.id, to(Review)).await.unwrap_err();
     assert!(err.to_string().contains("deliverable"), "{err}");
     s.app
-        .transition_task(&scout, task.id, TransitionTask { deliverable: Some("https://docs/pricing".into()), ..to(Review) })
+        .transition_task(
+            &scout,
+            task.id,
+            TransitionTask {
+                deliverable: Some("https://docs/pricing".into()),
+                ..to(Review)
+            },
+        )
         .await
         .unwrap();
 
     // Review → in_progress counts a review cycle.
-    s.app.transition_task(&s.operator, task.id, TransitionTask { reason: Some("add EU prices".into()), ..to(InProgress) }).await.unwrap();
+    s.app
+        .transition_task(
+            &s.operator,
+            task.id,
+            TransitionTask {
+                reason: Some("add EU prices".into()),
+                ..to(InProgress)
+            },
+        )
+        .await
+        .unwrap();
     s.app.transition_task(&scout, task.id, to(Review)).await.unwrap();
     assert_eq!(s.reload(&task).await.review_cycles, 1);
 
@@ -67,11 +94,28 @@ async fn a_task_goes_from_inbox_to_done_with_its_rules(pool: PgPool) {
         .collect();
     assert_eq!(
         transitions,
-        vec![(Inbox, Assigned), (Assigned, InProgress), (InProgress, Review), (Review, InProgress), (InProgress, Review), (Review, Done)]
+        vec![
+            (Inbox, Assigned),
+            (Assigned, InProgress),
+            (InProgress, Review),
+            (Review, InProgress),
+            (InProgress, Review),
+            (Review, Done)
+        ]
     );
     // Every transition is audited and announced in the task's thread.
-    assert_eq!(count(&pool, "SELECT count(*) FROM audit_events WHERE action = 'task.transitioned'").await, 6);
-    assert_eq!(count(&pool, "SELECT count(*) FROM outbox WHERE kind = 'task_transitioned' AND target = 'task'").await, 6);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM audit_events WHERE action = 'task.transitioned'").await,
+        6
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'task_transitioned' AND target = 'task'"
+        )
+        .await,
+        6
+    );
 }
 
 #[sqlx::test]
@@ -97,7 +141,11 @@ async fn an_illegal_transition_is_refused_with_the_allowed_ones_and_changes_noth
 async fn the_same_idempotency_key_returns_the_first_result(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let task = s.task("Shortlist podcast guests", TaskType::Social).await;
-    let cancel = || TransitionTask { reason: Some("duplicate".into()), idempotency_key: Some("cancel-loop-123".into()), ..to(Canceled) };
+    let cancel = || TransitionTask {
+        reason: Some("duplicate".into()),
+        idempotency_key: Some("cancel-loop-123".into()),
+        ..to(Canceled)
+    };
     let first = s.app.transition_task(&s.operator, task.id, cancel()).await.unwrap();
     assert!(!first.replayed);
     let before = fingerprint(&pool).await;
@@ -109,17 +157,40 @@ async fn the_same_idempotency_key_returns_the_first_result(pool: PgPool) {
     // The same key for another move is a conflict, not a silent no-op.
     let err = s
         .app
-        .transition_task(&s.operator, task.id, TransitionTask { idempotency_key: Some("cancel-loop-123".into()), ..to(Assigned) })
+        .transition_task(
+            &s.operator,
+            task.id,
+            TransitionTask {
+                idempotency_key: Some("cancel-loop-123".into()),
+                ..to(Assigned)
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), "idempotency_key_reused");
 
     let err = s
         .app
-        .transition_task(&s.operator, task.id, TransitionTask { idempotency_key: Some("has spaces".into()), ..to(Assigned) })
+        .transition_task(
+            &s.operator,
+            task.id,
+            TransitionTask {
+                idempotency_key: Some("has spaces".into()),
+                ..to(Assigned)
+            },
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Validation { field: "idempotencyKey", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            AppError::Validation {
+                field: "idempotencyKey",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(fingerprint(&pool).await, before);
 }
 
@@ -135,8 +206,17 @@ async fn twenty_concurrent_transitions_leave_a_consistent_history(pool: PgPool) 
         let target = [Inbox, Canceled, InProgress, Assigned][i % 4];
         let id = task.id;
         handles.push(tokio::spawn(async move {
-            app.transition_task(&actor, id, TransitionTask { to: Some(target), work_plan: Some(plan()), reason: Some(format!("try {i}")), ..Default::default() })
-                .await
+            app.transition_task(
+                &actor,
+                id,
+                TransitionTask {
+                    to: Some(target),
+                    work_plan: Some(plan()),
+                    reason: Some(format!("try {i}")),
+                    ..Default::default()
+                },
+            )
+            .await
         }));
     }
     let mut succeeded = 0;
@@ -159,7 +239,10 @@ async fn twenty_concurrent_transitions_leave_a_consistent_history(pool: PgPool) 
         assert_eq!(pair[0].1, pair[1].0, "each transition starts where the previous ended: {history:?}");
     }
     for (from, to) in &history {
-        assert!(mission_control::domain::task_state::allowed_targets(*from).contains(to), "{from} → {to}");
+        assert!(
+            mission_control::domain::task_state::allowed_targets(*from).contains(to),
+            "{from} → {to}"
+        );
     }
     let final_status = s.reload(&task).await.status;
     assert_eq!(history.last().unwrap().1, final_status);
@@ -172,12 +255,45 @@ async fn agents_move_only_their_own_tasks_and_never_cancel(pool: PgPool) {
     s.app.assign_task(&s.operator, task.id, vec![s.scribe.id]).await.unwrap();
     let before = fingerprint(&pool).await;
     let scout = as_agent(&s.scout);
-    let err = s.app.transition_task(&scout, task.id, TransitionTask { work_plan: Some(plan()), ..to(InProgress) }).await.unwrap_err();
+    let err = s
+        .app
+        .transition_task(
+            &scout,
+            task.id,
+            TransitionTask {
+                work_plan: Some(plan()),
+                ..to(InProgress)
+            },
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
     let scribe = as_agent(&s.scribe);
-    let err = s.app.transition_task(&scribe, task.id, TransitionTask { reason: Some("bored".into()), ..to(Canceled) }).await.unwrap_err();
+    let err = s
+        .app
+        .transition_task(
+            &scribe,
+            task.id,
+            TransitionTask {
+                reason: Some("bored".into()),
+                ..to(Canceled)
+            },
+        )
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("only a human operator"), "{err}");
-    let err = s.app.transition_task(&s.viewer, task.id, TransitionTask { work_plan: Some(plan()), ..to(InProgress) }).await.unwrap_err();
+    let err = s
+        .app
+        .transition_task(
+            &s.viewer,
+            task.id,
+            TransitionTask {
+                work_plan: Some(plan()),
+                ..to(InProgress)
+            },
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
     let err = s.app.assign_task(&scribe, task.id, vec![s.scribe.id]).await.unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
@@ -213,21 +329,36 @@ async fn claiming_takes_the_best_matching_inbox_task(pool: PgPool) {
 async fn comments_reach_the_assignees_and_the_thread(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let task = s.task("Newsletter intro", TaskType::Content).await;
-    s.app.assign_task(&s.operator, task.id, vec![s.scribe.id, s.pixel.id]).await.unwrap();
+    s.app
+        .assign_task(&s.operator, task.id, vec![s.scribe.id, s.pixel.id])
+        .await
+        .unwrap();
     let scribe = as_agent(&s.scribe);
-    s.app.comment_on_task(&s.operator, task.id, "Keep it under 100 words", None).await.unwrap();
+    s.app
+        .comment_on_task(&s.operator, task.id, "Keep it under 100 words", None)
+        .await
+        .unwrap();
     s.app.comment_on_task(&scribe, task.id, "Draft is in the doc", None).await.unwrap();
 
     let report = s.app.heartbeat(&scribe, s.scribe.id).await.unwrap();
     let bodies: Vec<&str> = report.notifications.iter().map(|n| n.body.as_str()).collect();
     assert!(bodies.iter().any(|b| b.contains("Keep it under 100 words")), "{bodies:?}");
-    assert!(!bodies.iter().any(|b| b.contains("Draft is in the doc")), "no echo of one's own comment");
-    assert!(s.app.heartbeat(&scribe, s.scribe.id).await.unwrap().notifications.is_empty(), "delivered once");
+    assert!(
+        !bodies.iter().any(|b| b.contains("Draft is in the doc")),
+        "no echo of one's own comment"
+    );
+    assert!(
+        s.app.heartbeat(&scribe, s.scribe.id).await.unwrap().notifications.is_empty(),
+        "delivered once"
+    );
     let pixel = s.app.heartbeat(&as_agent(&s.pixel), s.pixel.id).await.unwrap();
     assert!(pixel.notifications.iter().any(|n| n.body.contains("Draft is in the doc")));
 
     // From Telegram: stored, but not echoed back to the topic it came from.
-    s.app.comment_on_task(&s.operator, task.id, "from the topic", Some((-100123, 77))).await.unwrap();
+    s.app
+        .comment_on_task(&s.operator, task.id, "from the topic", Some((-100123, 77)))
+        .await
+        .unwrap();
     assert_eq!(count(&pool, "SELECT count(*) FROM outbox WHERE kind = 'comment_added'").await, 2);
 
     let before = fingerprint(&pool).await;
@@ -254,12 +385,48 @@ async fn creating_tasks_validates_everything_first(pool: PgPool) {
         budget_allocated: None,
     };
     let cases: Vec<(CreateTask, &str)> = vec![
-        (CreateTask { title: "   ".into(), ..base() }, "title"),
-        (CreateTask { title: "t".repeat(201), ..base() }, "title"),
-        (CreateTask { priority: Some(0), ..base() }, "priority"),
-        (CreateTask { priority: Some(5), ..base() }, "priority"),
-        (CreateTask { description: "d".repeat(10_001), ..base() }, "description"),
-        (CreateTask { assignee_ids: vec![uuid::Uuid::new_v4()], ..base() }, "agent"),
+        (
+            CreateTask {
+                title: "   ".into(),
+                ..base()
+            },
+            "title",
+        ),
+        (
+            CreateTask {
+                title: "t".repeat(201),
+                ..base()
+            },
+            "title",
+        ),
+        (
+            CreateTask {
+                priority: Some(0),
+                ..base()
+            },
+            "priority",
+        ),
+        (
+            CreateTask {
+                priority: Some(5),
+                ..base()
+            },
+            "priority",
+        ),
+        (
+            CreateTask {
+                description: "d".repeat(10_001),
+                ..base()
+            },
+            "description",
+        ),
+        (
+            CreateTask {
+                assignee_ids: vec![uuid::Uuid::new_v4()],
+                ..base()
+            },
+            "agent",
+        ),
     ];
     for (input, expected) in cases {
         let err = s.app.create_task(&s.operator, s.project.id, input).await.unwrap_err();

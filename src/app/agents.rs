@@ -91,7 +91,9 @@ pub struct AgentReset {
 }
 
 pub(crate) async fn lock_agent(w: &mut Work, id: Uuid) -> AppResult<Agent> {
-    let agent = storage::agents::lock(w.conn(), id).await?.ok_or_else(|| AppError::not_found("agent", id))?;
+    let agent = storage::agents::lock(w.conn(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("agent", id))?;
     require_project(&w.actor, agent.project_id)?;
     Ok(agent)
 }
@@ -99,9 +101,7 @@ pub(crate) async fn lock_agent(w: &mut Work, id: Uuid) -> AppResult<Agent> {
 /// An agent may act only as itself.
 pub(crate) fn require_self(actor: &Actor, agent_id: Uuid) -> AppResult<()> {
     match actor {
-        Actor::Agent { id, name, .. } if *id != agent_id => {
-            Err(AppError::forbidden(format!("agent {name} can act only as itself")))
-        }
+        Actor::Agent { id, name, .. } if *id != agent_id => Err(AppError::forbidden(format!("agent {name} can act only as itself"))),
         _ => Ok(()),
     }
 }
@@ -109,7 +109,9 @@ pub(crate) fn require_self(actor: &Actor, agent_id: Uuid) -> AppResult<()> {
 /// The acting agent must be active to do anything but heartbeat and report costs.
 pub(crate) async fn require_active_agent(w: &mut Work) -> AppResult<Option<Agent>> {
     let Some(agent_id) = w.actor.agent_id() else { return Ok(None) };
-    let agent = storage::agents::by_id(w.conn(), agent_id).await?.ok_or_else(|| AppError::not_found("agent", agent_id))?;
+    let agent = storage::agents::by_id(w.conn(), agent_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("agent", agent_id))?;
     if !agent.status.may_act() {
         return Err(AppError::forbidden(format!(
             "agent {} is {} and may not act{}",
@@ -139,21 +141,36 @@ impl App {
         if actor.agent_id().is_some() {
             require_active_agent(&mut w).await?;
         }
-        let project = storage::projects::lock(w.conn(), project_id).await?.ok_or_else(|| AppError::not_found("project", project_id))?;
+        let project = storage::projects::lock(w.conn(), project_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("project", project_id))?;
         if let Some(agent) = storage::agents::by_name(w.conn(), project_id, name.as_str()).await? {
             let token = match input.issue_token {
                 true => Some(issue_agent_token(&mut w, agent.id, agent.name.as_str()).await?),
                 false => None,
             };
             if token.is_some() {
-                w.audit(Some(project_id), "agent.token_issued", "agent", agent.id, json!({ "name": agent.name })).await?;
+                w.audit(
+                    Some(project_id),
+                    "agent.token_issued",
+                    "agent",
+                    agent.id,
+                    json!({ "name": agent.name }),
+                )
+                .await?;
             }
             w.commit().await?;
-            return Ok(Registration { agent, token, created: false });
+            return Ok(Registration {
+                agent,
+                token,
+                created: false,
+            });
         }
         let parent = match input.parent_agent_id {
             Some(parent_id) => {
-                let parent = storage::agents::by_id(w.conn(), parent_id).await?.ok_or_else(|| AppError::not_found("parent agent", parent_id))?;
+                let parent = storage::agents::by_id(w.conn(), parent_id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("parent agent", parent_id))?;
                 if parent.project_id != project_id {
                     return Err(AppError::validation("parentAgentId", "the parent agent belongs to another project"));
                 }
@@ -171,7 +188,11 @@ impl App {
         let caps = self.rules.role_caps.for_role(input.role);
         let daily_cap = input.daily_cap.unwrap_or(caps.daily);
         // A squad that is paused stays paused: newcomers join it paused.
-        let (status, cause) = if project.squad_paused { (AgentStatus::Paused, Some("squad")) } else { (AgentStatus::Active, None) };
+        let (status, cause) = if project.squad_paused {
+            (AgentStatus::Paused, Some("squad"))
+        } else {
+            (AgentStatus::Active, None)
+        };
         let mut types = input.allowed_task_types.clone();
         types.sort();
         types.dedup();
@@ -207,7 +228,11 @@ impl App {
         )
         .await?;
         w.commit().await?;
-        Ok(Registration { agent, token, created: true })
+        Ok(Registration {
+            agent,
+            token,
+            created: true,
+        })
     }
 
     /// An agent says it is alive; it gets its notifications, its tasks, its budget, and
@@ -223,14 +248,20 @@ impl App {
         let mut agent = storage::agents::record_heartbeat(w.conn(), agent_id, now).await?;
         if before.status == AgentStatus::Offline {
             agent = storage::agents::set_status(w.conn(), agent_id, AgentStatus::Active, None, None, now).await?;
-            w.audit(Some(agent.project_id), "agent.back_online", "agent", agent.id, json!({})).await?;
+            w.audit(Some(agent.project_id), "agent.back_online", "agent", agent.id, json!({}))
+                .await?;
         }
         let subject = format!("agent:{agent_id}");
         if let Some(alert) = storage::alerts::resolve_open(w.conn(), agent.project_id, "agent_stale", &subject, "heartbeat", now).await? {
             w.post(
                 agent.project_id,
                 Target::Alerts,
-                &Notice::AlertResolved { alert_id: alert.id, alert_type: alert.alert_type, message: alert.message, resolved_by: agent.name.clone() },
+                &Notice::AlertResolved {
+                    alert_id: alert.id,
+                    alert_type: alert.alert_type,
+                    message: alert.message,
+                    resolved_by: agent.name.clone(),
+                },
             )
             .await?;
         }
@@ -242,7 +273,14 @@ impl App {
             Some(why) => format!("agent is {}: {why}", agent.status),
             None => format!("agent is {}", agent.status),
         });
-        Ok(HeartbeatReport { budget: BudgetState::of(&agent), agent, notifications, assigned_tasks, stop, reason })
+        Ok(HeartbeatReport {
+            budget: BudgetState::of(&agent),
+            agent,
+            notifications,
+            assigned_tasks,
+            stop,
+            reason,
+        })
     }
 
     pub async fn change_agent_status(
@@ -269,7 +307,10 @@ impl App {
                 if agent.status_cause.as_deref() == Some("budget") && agent.today_spend >= agent.budgets.daily_cap {
                     return Err(AppError::conflict(
                         "budget_exhausted",
-                        format!("{} is paused at its daily cap ({} of {}); raise the cap first", agent.name, agent.today_spend, agent.budgets.daily_cap),
+                        format!(
+                            "{} is paused at its daily cap ({} of {}); raise the cap first",
+                            agent.name, agent.today_spend, agent.budgets.daily_cap
+                        ),
                     ));
                 }
                 Some(Active)
@@ -286,7 +327,10 @@ impl App {
                     Drained => "a drained agent is retired",
                     _ => "it is not quarantined",
                 };
-                return Err(AppError::conflict("illegal_agent_status", format!("cannot {command} {} while it is {status}: {hint}", agent.name)));
+                return Err(AppError::conflict(
+                    "illegal_agent_status",
+                    format!("cannot {command} {} while it is {status}: {hint}", agent.name),
+                ));
             }
         };
         let Some(to) = target else {
@@ -302,13 +346,19 @@ impl App {
             updated = storage::agents::reset(
                 w.conn(),
                 agent_id,
-                &ResetFields { status: None, error_streak: Some(0), today_spend: None, current_task_id: None },
+                &ResetFields {
+                    status: None,
+                    error_streak: Some(0),
+                    today_spend: None,
+                    current_task_id: None,
+                },
                 now,
             )
             .await?;
         }
         let data = json!({ "from": agent.status, "to": to, "command": command.to_string(), "reason": reason });
-        w.audit(Some(agent.project_id), &format!("agent.{command}"), "agent", agent_id, data.clone()).await?;
+        w.audit(Some(agent.project_id), &format!("agent.{command}"), "agent", agent_id, data.clone())
+            .await?;
         let body = match (&reason, to) {
             (Some(r), _) => format!("{} by {}: {r}", command, actor.name()),
             (None, _) => format!("{} by {}", command, actor.name()),
@@ -328,7 +378,10 @@ impl App {
         )
         .await?;
         w.commit().await?;
-        Ok(StatusChange { agent: updated, changed: true })
+        Ok(StatusChange {
+            agent: updated,
+            changed: true,
+        })
     }
 
     /// Sets an agent's caps (CAO only; never an agent). An agent paused at its cap is resumed
@@ -359,23 +412,49 @@ impl App {
         .await?;
         if updated.status == AgentStatus::Paused && updated.status_cause.as_deref() == Some("budget") && updated.today_spend < daily {
             updated = storage::agents::set_status(w.conn(), agent_id, AgentStatus::Active, None, None, now).await?;
-            w.audit(Some(agent.project_id), "agent.resume", "agent", agent_id, json!({ "cause": "budget raised" })).await?;
+            w.audit(
+                Some(agent.project_id),
+                "agent.resume",
+                "agent",
+                agent_id,
+                json!({ "cause": "budget raised" }),
+            )
+            .await?;
             let subject = format!("agent:{agent_id}");
-            if let Some(alert) = storage::alerts::resolve_open(w.conn(), agent.project_id, "budget_exceeded", &subject, actor.name(), now).await? {
+            if let Some(alert) =
+                storage::alerts::resolve_open(w.conn(), agent.project_id, "budget_exceeded", &subject, actor.name(), now).await?
+            {
                 w.post(
                     agent.project_id,
                     Target::Alerts,
-                    &Notice::AlertResolved { alert_id: alert.id, alert_type: alert.alert_type, message: alert.message, resolved_by: actor.name().into() },
+                    &Notice::AlertResolved {
+                        alert_id: alert.id,
+                        alert_type: alert.alert_type,
+                        message: alert.message,
+                        resolved_by: actor.name().into(),
+                    },
                 )
                 .await?;
             }
         }
-        w.notify(agent_id, "budget_changed", None, format!("daily cap {daily}, per-run cap {per_run}"), json!({ "dailyCap": daily, "perRunCap": per_run }))
-            .await?;
+        w.notify(
+            agent_id,
+            "budget_changed",
+            None,
+            format!("daily cap {daily}, per-run cap {per_run}"),
+            json!({ "dailyCap": daily, "perRunCap": per_run }),
+        )
+        .await?;
         w.post(
             agent.project_id,
             Target::General,
-            &Notice::BudgetChanged { agent_id, agent: agent.name.clone(), daily_cap: daily, per_run_cap: per_run, actor: actor.name().into() },
+            &Notice::BudgetChanged {
+                agent_id,
+                agent: agent.name.clone(),
+                daily_cap: daily,
+                per_run_cap: per_run,
+                actor: actor.name().into(),
+            },
         )
         .await?;
         w.commit().await?;
@@ -395,7 +474,9 @@ impl App {
         let now = w.now;
         let agent = lock_agent(&mut w, agent_id).await?;
         if let Some(Some(task_id)) = reset.current_task_id {
-            let task = storage::tasks::by_id(w.conn(), task_id).await?.ok_or_else(|| AppError::not_found("task", task_id))?;
+            let task = storage::tasks::by_id(w.conn(), task_id)
+                .await?
+                .ok_or_else(|| AppError::not_found("task", task_id))?;
             if task.project_id != agent.project_id {
                 return Err(AppError::validation("currentTaskId", "the task belongs to another project"));
             }
@@ -445,17 +526,41 @@ impl App {
         if agent.error_streak > self.rules.error_streak_quarantine && agent.status != AgentStatus::Quarantined {
             let reason = format!("error streak of {}", agent.error_streak);
             let now = w.now;
-            let updated = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Quarantined, Some("error_streak"), Some(&reason), now).await?;
-            w.audit(Some(agent.project_id), "agent.quarantine", "agent", agent.id, json!({ "cause": "error_streak", "errorStreak": agent.error_streak }))
-                .await?;
-            w.notify(agent.id, "status_changed", None, format!("quarantined automatically: {reason}"), json!({ "to": "quarantined" })).await?;
+            let updated = storage::agents::set_status(
+                w.conn(),
+                agent.id,
+                AgentStatus::Quarantined,
+                Some("error_streak"),
+                Some(&reason),
+                now,
+            )
+            .await?;
+            w.audit(
+                Some(agent.project_id),
+                "agent.quarantine",
+                "agent",
+                agent.id,
+                json!({ "cause": "error_streak", "errorStreak": agent.error_streak }),
+            )
+            .await?;
+            w.notify(
+                agent.id,
+                "status_changed",
+                None,
+                format!("quarantined automatically: {reason}"),
+                json!({ "to": "quarantined" }),
+            )
+            .await?;
             raise_in(
                 w,
                 agent.project_id,
                 "error_streak",
                 AlertSeverity::Critical,
                 &format!("agent:{}", agent.id),
-                &format!("{} quarantined automatically after {} failed runs in a row", agent.name, agent.error_streak),
+                &format!(
+                    "{} quarantined automatically after {} failed runs in a row",
+                    agent.name, agent.error_streak
+                ),
                 json!({ "agentId": agent.id, "errorStreak": agent.error_streak, "quarantined": true }),
             )
             .await?;

@@ -30,7 +30,14 @@ pub(crate) async fn raise_in(
     let now = w.now;
     let (alert, new) = storage::alerts::upsert_open(
         w.conn(),
-        &NewAlert { project_id, alert_type, severity, subject, message, details: &details },
+        &NewAlert {
+            project_id,
+            alert_type,
+            severity,
+            subject,
+            message,
+            details: &details,
+        },
         now,
     )
     .await?;
@@ -71,7 +78,10 @@ impl App {
             _ => require(actor, Right::ResolveAlerts)?,
         }
         if !valid_alert_type(&input.alert_type) {
-            return Err(AppError::validation("type", "must be 1-40 lowercase letters and '_' (e.g. budget_exceeded)"));
+            return Err(AppError::validation(
+                "type",
+                "must be 1-40 lowercase letters and '_' (e.g. budget_exceeded)",
+            ));
         }
         let subject = input.subject.trim();
         if subject.is_empty() || subject.len() > 200 {
@@ -82,8 +92,19 @@ impl App {
             return Err(AppError::validation("message", "must be 1-4000 characters"));
         }
         let mut w = Work::begin(self, actor).await?;
-        storage::projects::by_id(w.conn(), project_id).await?.ok_or_else(|| AppError::not_found("project", project_id))?;
-        let alert = raise_in(&mut w, project_id, &input.alert_type, input.severity, subject, message, input.details).await?;
+        storage::projects::by_id(w.conn(), project_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("project", project_id))?;
+        let alert = raise_in(
+            &mut w,
+            project_id,
+            &input.alert_type,
+            input.severity,
+            subject,
+            message,
+            input.details,
+        )
+        .await?;
         w.commit().await?;
         Ok(alert)
     }
@@ -92,15 +113,27 @@ impl App {
         require(actor, Right::ResolveAlerts)?;
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
-        let alert = storage::alerts::lock(w.conn(), alert_id).await?.ok_or_else(|| AppError::not_found("alert", alert_id))?;
+        let alert = storage::alerts::lock(w.conn(), alert_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("alert", alert_id))?;
         if alert.resolved {
             return Err(AppError::conflict(
                 "already_resolved",
-                format!("alert was already resolved by {}", alert.resolved_by.as_deref().unwrap_or("someone")),
+                format!(
+                    "alert was already resolved by {}",
+                    alert.resolved_by.as_deref().unwrap_or("someone")
+                ),
             ));
         }
         let resolved = storage::alerts::resolve(w.conn(), alert_id, actor.name(), now).await?;
-        w.audit(Some(alert.project_id), "alert.resolved", "alert", alert_id, json!({ "type": alert.alert_type })).await?;
+        w.audit(
+            Some(alert.project_id),
+            "alert.resolved",
+            "alert",
+            alert_id,
+            json!({ "type": alert.alert_type }),
+        )
+        .await?;
         w.post(
             alert.project_id,
             Target::Alerts,

@@ -33,7 +33,9 @@ pub enum Verdict {
 fn valid_action_type(action: &str) -> bool {
     !action.is_empty()
         && action.len() <= 64
-        && action.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | ':' | '-'))
+        && action
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | ':' | '-'))
 }
 
 impl App {
@@ -46,7 +48,10 @@ impl App {
         }
         let action_type = input.action_type.trim().to_ascii_lowercase();
         if !valid_action_type(&action_type) {
-            return Err(AppError::validation("actionType", "must be 1-64 characters of a-z, 0-9, '_', '.', ':' or '-' (e.g. email.send)"));
+            return Err(AppError::validation(
+                "actionType",
+                "must be 1-64 characters of a-z, 0-9, '_', '.', ':' or '-' (e.g. email.send)",
+            ));
         }
         let summary = Reason::parse(&input.action_summary).map_err(|e| AppError::validation("actionSummary", e.message))?;
         if input.justification.chars().count() > 4000 {
@@ -68,7 +73,9 @@ impl App {
         let agent = lock_agent(&mut w, input.agent_id).await?;
         let task = match input.task_id {
             Some(id) => {
-                let task = storage::tasks::by_id(w.conn(), id).await?.ok_or_else(|| AppError::not_found("task", id))?;
+                let task = storage::tasks::by_id(w.conn(), id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("task", id))?;
                 if task.project_id != agent.project_id {
                     return Err(AppError::validation("taskId", "the task belongs to another project"));
                 }
@@ -78,7 +85,13 @@ impl App {
         };
         let texts = [summary.as_str(), input.justification.as_str(), rollback.unwrap_or("")];
         let classification = classify(&action_type, &texts, &self.rules.risk_overrides, input.risk_level);
-        let decision = decide(classification.risk, agent.role, agent.status, &action_type, &self.rules.auto_approve);
+        let decision = decide(
+            classification.risk,
+            agent.role,
+            agent.status,
+            &action_type,
+            &self.rules.auto_approve,
+        );
         let number = storage::projects::next_approval_number(w.conn(), agent.project_id).await?;
         let pending = storage::approvals::insert_pending(
             w.conn(),
@@ -109,13 +122,28 @@ impl App {
         let policy = Actor::system("policy");
         let approval = match decision {
             PolicyDecision::Allowed { reason } => {
-                let decided = storage::approvals::decide(w.conn(), pending.id, ApprovalStatus::Approved, &policy, Some(&reason), now).await?;
-                w.audit(Some(agent.project_id), "approval.approved", "approval", decided.id, json!({ "by": "policy", "note": reason })).await?;
+                let decided =
+                    storage::approvals::decide(w.conn(), pending.id, ApprovalStatus::Approved, &policy, Some(&reason), now).await?;
+                w.audit(
+                    Some(agent.project_id),
+                    "approval.approved",
+                    "approval",
+                    decided.id,
+                    json!({ "by": "policy", "note": reason }),
+                )
+                .await?;
                 decided
             }
             PolicyDecision::Denied { reason } => {
                 let decided = storage::approvals::decide(w.conn(), pending.id, ApprovalStatus::Denied, &policy, Some(&reason), now).await?;
-                w.audit(Some(agent.project_id), "approval.denied", "approval", decided.id, json!({ "by": "policy", "note": reason })).await?;
+                w.audit(
+                    Some(agent.project_id),
+                    "approval.denied",
+                    "approval",
+                    decided.id,
+                    json!({ "by": "policy", "note": reason }),
+                )
+                .await?;
                 decided
             }
             PolicyDecision::NeedsApproval => {
@@ -145,7 +173,9 @@ impl App {
     /// are told who decided; a deny needs a reason.
     pub async fn decide_approval(&self, actor: &Actor, approval_id: Uuid, verdict: Verdict, note: Option<&str>) -> AppResult<Approval> {
         if let Actor::Agent { name, .. } = actor {
-            return Err(AppError::forbidden(format!("agent {name} cannot decide approvals, its own or another's")));
+            return Err(AppError::forbidden(format!(
+                "agent {name} cannot decide approvals, its own or another's"
+            )));
         }
         require(actor, Right::DecideApprovals)?;
         let note = note.map(str::trim).filter(|n| !n.is_empty()).map(Reason::parse).transpose()?;
@@ -154,7 +184,9 @@ impl App {
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
-        let approval = storage::approvals::lock(w.conn(), approval_id).await?.ok_or_else(|| AppError::not_found("approval", approval_id))?;
+        let approval = storage::approvals::lock(w.conn(), approval_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("approval", approval_id))?;
         if !approval.status.is_open() {
             return Err(AppError::AlreadyDecided {
                 number: approval.number,
@@ -166,7 +198,11 @@ impl App {
         if approval.expires_at <= now {
             return Err(AppError::conflict(
                 "approval_expired",
-                format!("approval {} expired at {}; the agent must ask again", approval.code(), approval.expires_at.format("%Y-%m-%d %H:%M UTC")),
+                format!(
+                    "approval {} expired at {}; the agent must ask again",
+                    approval.code(),
+                    approval.expires_at.format("%Y-%m-%d %H:%M UTC")
+                ),
             ));
         }
         let status = match verdict {

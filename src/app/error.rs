@@ -15,7 +15,11 @@ pub enum AppError {
     BadInput(String),
 
     #[error("{entity} {key} not found{}", hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
-    NotFound { entity: &'static str, key: String, hint: Option<String> },
+    NotFound {
+        entity: &'static str,
+        key: String,
+        hint: Option<String>,
+    },
 
     #[error("not authenticated: {0}")]
     Unauthenticated(String),
@@ -24,10 +28,20 @@ pub enum AppError {
     Forbidden(String),
 
     #[error("cannot move task from {from} to {to}: {reason} (allowed from {from}: {})", list(allowed))]
-    IllegalTransition { from: TaskStatus, to: TaskStatus, reason: String, allowed: Vec<TaskStatus> },
+    IllegalTransition {
+        from: TaskStatus,
+        to: TaskStatus,
+        reason: String,
+        allowed: Vec<TaskStatus>,
+    },
 
     #[error("approval A{number} was already {status} by {decided_by} at {}", decided_at.format("%Y-%m-%d %H:%M UTC"))]
-    AlreadyDecided { number: i32, status: ApprovalStatus, decided_by: String, decided_at: DateTime<Utc> },
+    AlreadyDecided {
+        number: i32,
+        status: ApprovalStatus,
+        decided_by: String,
+        decided_at: DateTime<Utc>,
+    },
 
     /// The request conflicts with the current state (409), e.g. a reused idempotency key.
     #[error("{message}")]
@@ -47,7 +61,11 @@ fn list(allowed: &[TaskStatus]) -> String {
 
 impl AppError {
     pub fn not_found(entity: &'static str, key: impl ToString) -> Self {
-        AppError::NotFound { entity, key: key.to_string(), hint: None }
+        AppError::NotFound {
+            entity,
+            key: key.to_string(),
+            hint: None,
+        }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -55,11 +73,17 @@ impl AppError {
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        AppError::Conflict { code, message: message.into() }
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
-        AppError::Validation { field, message: message.into() }
+        AppError::Validation {
+            field,
+            message: message.into(),
+        }
     }
 
     /// A stable, machine-readable code for API clients.
@@ -80,7 +104,10 @@ impl AppError {
 
 impl From<Invalid> for AppError {
     fn from(invalid: Invalid) -> Self {
-        AppError::Validation { field: invalid.field, message: invalid.message }
+        AppError::Validation {
+            field: invalid.field,
+            message: invalid.message,
+        }
     }
 }
 
@@ -93,7 +120,10 @@ impl From<sqlx::Error> for AppError {
             match db.code().as_deref() {
                 Some("23505") => return AppError::conflict("already_exists", format!("already exists ({constraint})")),
                 Some("23514") | Some("22001") => {
-                    return AppError::Validation { field: "input", message: format!("violates {constraint}") };
+                    return AppError::Validation {
+                        field: "input",
+                        message: format!("violates {constraint}"),
+                    };
                 }
                 Some("23503") => return AppError::BadInput(format!("refers to something that does not exist ({constraint})")),
                 _ => {}

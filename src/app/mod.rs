@@ -26,7 +26,7 @@ use crate::configuration::Settings;
 use crate::domain::actor::role_has;
 use crate::domain::budget::{RoleCaps, SpawnLimits};
 use crate::domain::loops::LoopThresholds;
-use crate::domain::{Actor, RiskLevel, Right, TaskType};
+use crate::domain::{Actor, Right, RiskLevel, TaskType};
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -103,7 +103,11 @@ pub struct App {
 
 impl App {
     pub fn new(pool: PgPool, clock: Arc<dyn Clock>, rules: Rules) -> Self {
-        App { pool, clock, rules: Arc::new(rules) }
+        App {
+            pool,
+            clock,
+            rules: Arc::new(rules),
+        }
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

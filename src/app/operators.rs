@@ -40,7 +40,14 @@ impl App {
         let operator = storage::operators::insert(w.conn(), name.as_str(), role, None, now).await?;
         let token = generate(OPERATOR_PREFIX);
         storage::tokens::insert(w.conn(), &hash(&token), &token[..8], name.as_str(), Some(operator.id), None, now).await?;
-        w.audit(None, "operator.token_created", "operator", operator.id, json!({ "name": name, "role": role })).await?;
+        w.audit(
+            None,
+            "operator.token_created",
+            "operator",
+            operator.id,
+            json!({ "name": name, "role": role }),
+        )
+        .await?;
         w.commit().await?;
         Ok((operator, token))
     }
@@ -55,11 +62,19 @@ impl App {
         let owner = storage::tokens::find_live(&mut conn, &hash(token)).await?.ok_or_else(invalid)?;
         if let Some(operator_id) = owner.operator_id {
             let op = storage::operators::by_id(&mut conn, operator_id).await?.ok_or_else(invalid)?;
-            return Ok(Actor::Operator { id: op.id, name: op.name, role: op.role });
+            return Ok(Actor::Operator {
+                id: op.id,
+                name: op.name,
+                role: op.role,
+            });
         }
         let agent_id = owner.agent_id.ok_or_else(invalid)?;
         let agent = storage::agents::by_id(&mut conn, agent_id).await?.ok_or_else(invalid)?;
-        Ok(Actor::Agent { id: agent.id, project_id: agent.project_id, name: agent.name })
+        Ok(Actor::Agent {
+            id: agent.id,
+            project_id: agent.project_id,
+            name: agent.name,
+        })
     }
 
     /// The operator a Telegram user is, if linked and not revoked.
@@ -68,7 +83,11 @@ impl App {
         Ok(storage::operators::by_telegram_id(&mut conn, user_id)
             .await?
             .filter(|op| op.revoked_at.is_none())
-            .map(|op| Actor::Operator { id: op.id, name: op.name, role: op.role }))
+            .map(|op| Actor::Operator {
+                id: op.id,
+                name: op.name,
+                role: op.role,
+            }))
     }
 
     /// Makes the configured admins CAO (idempotent; run at start).
@@ -77,14 +96,23 @@ impl App {
         for user_id in user_ids {
             let mut w = Work::begin(self, &system).await?;
             let existing = storage::operators::by_telegram_id(w.conn(), *user_id).await?;
-            if existing.as_ref().is_some_and(|op| op.role == OperatorRole::Cao && op.revoked_at.is_none()) {
+            if existing
+                .as_ref()
+                .is_some_and(|op| op.role == OperatorRole::Cao && op.revoked_at.is_none())
+            {
                 continue;
             }
             let now = w.now;
             let name = existing.map(|op| op.name).unwrap_or_else(|| format!("tg:{user_id}"));
             let op = storage::operators::upsert_telegram(w.conn(), *user_id, &name, OperatorRole::Cao, now).await?;
-            w.audit(None, "operator.granted", "operator", op.id, json!({ "telegramUserId": user_id, "role": "cao", "source": "config" }))
-                .await?;
+            w.audit(
+                None,
+                "operator.granted",
+                "operator",
+                op.id,
+                json!({ "telegramUserId": user_id, "role": "cao", "source": "config" }),
+            )
+            .await?;
             w.commit().await?;
         }
         Ok(())
@@ -98,9 +126,20 @@ impl App {
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
-        let name = if display_name.trim().is_empty() { format!("tg:{user_id}") } else { display_name.trim().chars().take(100).collect() };
+        let name = if display_name.trim().is_empty() {
+            format!("tg:{user_id}")
+        } else {
+            display_name.trim().chars().take(100).collect()
+        };
         let op = storage::operators::upsert_telegram(w.conn(), user_id, &name, role, now).await?;
-        w.audit(None, "operator.granted", "operator", op.id, json!({ "telegramUserId": user_id, "role": role })).await?;
+        w.audit(
+            None,
+            "operator.granted",
+            "operator",
+            op.id,
+            json!({ "telegramUserId": user_id, "role": role }),
+        )
+        .await?;
         w.commit().await?;
         Ok(op)
     }
@@ -119,7 +158,8 @@ impl App {
         }
         let now = w.now;
         let op = storage::operators::revoke(w.conn(), op.id, now).await?;
-        w.audit(None, "operator.revoked", "operator", op.id, json!({ "telegramUserId": user_id })).await?;
+        w.audit(None, "operator.revoked", "operator", op.id, json!({ "telegramUserId": user_id }))
+            .await?;
         w.commit().await?;
         Ok(op)
     }

@@ -22,12 +22,21 @@ impl App {
         }
         let mut w = Work::begin(self, actor).await?;
         if storage::projects::by_slug(w.conn(), slug.as_str()).await?.is_some() {
-            return Err(AppError::conflict("already_exists", format!("a project with slug '{slug}' already exists")));
+            return Err(AppError::conflict(
+                "already_exists",
+                format!("a project with slug '{slug}' already exists"),
+            ));
         }
         let now = w.now;
         let project = storage::projects::insert(w.conn(), slug.as_str(), name.as_str(), input.description.trim(), now).await?;
-        w.audit(Some(project.id), "project.created", "project", project.id, json!({ "slug": slug, "name": name }))
-            .await?;
+        w.audit(
+            Some(project.id),
+            "project.created",
+            "project",
+            project.id,
+            json!({ "slug": slug, "name": name }),
+        )
+        .await?;
         w.commit().await?;
         Ok(project)
     }
@@ -42,13 +51,19 @@ impl App {
         Err(AppError::NotFound {
             entity: "project",
             key: format!("'{}'", slug.trim()),
-            hint: Some(if known.is_empty() { "no projects exist yet".into() } else { format!("known: {}", known.join(", ")) }),
+            hint: Some(if known.is_empty() {
+                "no projects exist yet".into()
+            } else {
+                format!("known: {}", known.join(", "))
+            }),
         })
     }
 
     pub async fn project_by_id(&self, id: uuid::Uuid) -> AppResult<Project> {
         let mut conn = self.pool.acquire().await?;
-        storage::projects::by_id(&mut conn, id).await?.ok_or_else(|| AppError::not_found("project", id))
+        storage::projects::by_id(&mut conn, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("project", id))
     }
 
     pub async fn list_projects(&self, actor: &Actor) -> AppResult<Vec<Project>> {

@@ -95,7 +95,9 @@ pub struct DailyCosts {
 impl App {
     pub async fn get_agent(&self, actor: &Actor, id: Uuid) -> AppResult<Agent> {
         let mut conn = self.pool.acquire().await?;
-        let agent = storage::agents::by_id(&mut conn, id).await?.ok_or_else(|| AppError::not_found("agent", id))?;
+        let agent = storage::agents::by_id(&mut conn, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("agent", id))?;
         require_read(actor, agent.project_id)?;
         Ok(agent)
     }
@@ -111,7 +113,11 @@ impl App {
         Err(AppError::NotFound {
             entity: "agent",
             key: format!("'{}'", name.trim()),
-            hint: Some(if known.is_empty() { "the project has no agents".into() } else { format!("known: {}", known.join(", ")) }),
+            hint: Some(if known.is_empty() {
+                "the project has no agents".into()
+            } else {
+                format!("known: {}", known.join(", "))
+            }),
         })
     }
 
@@ -136,7 +142,9 @@ impl App {
 
     pub async fn get_task(&self, actor: &Actor, id: Uuid) -> AppResult<Task> {
         let mut conn = self.pool.acquire().await?;
-        let task = storage::tasks::by_id(&mut conn, id).await?.ok_or_else(|| AppError::not_found("task", id))?;
+        let task = storage::tasks::by_id(&mut conn, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("task", id))?;
         require_read(actor, task.project_id)?;
         Ok(task)
     }
@@ -144,12 +152,16 @@ impl App {
     pub async fn task_by_number(&self, actor: &Actor, project_id: Uuid, number: i32) -> AppResult<Task> {
         require_read(actor, project_id)?;
         let mut conn = self.pool.acquire().await?;
-        let id = storage::tasks::id_by_number(&mut conn, project_id, number).await?.ok_or_else(|| AppError::NotFound {
-            entity: "task",
-            key: format!("#{number}"),
-            hint: Some("see /tasks for the open ones".into()),
-        })?;
-        storage::tasks::by_id(&mut conn, id).await?.ok_or_else(|| AppError::not_found("task", id))
+        let id = storage::tasks::id_by_number(&mut conn, project_id, number)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                entity: "task",
+                key: format!("#{number}"),
+                hint: Some("see /tasks for the open ones".into()),
+            })?;
+        storage::tasks::by_id(&mut conn, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("task", id))
     }
 
     pub async fn list_tasks(&self, actor: &Actor, project_id: Uuid, q: TaskQuery) -> AppResult<Page<Task>> {
@@ -175,13 +187,41 @@ impl App {
         let task = self.get_task(actor, task_id).await?;
         let mut conn = self.pool.acquire().await?;
         let mut entries: Vec<TimelineEntry> = Vec::new();
-        entries.extend(storage::tasks::transitions(&mut conn, task_id).await?.into_iter().map(TimelineEntry::Transition));
-        entries.extend(storage::tasks::comments(&mut conn, task_id).await?.into_iter().map(TimelineEntry::Comment));
-        entries.extend(storage::tasks::documents(&mut conn, task_id).await?.into_iter().map(TimelineEntry::Document));
-        entries.extend(storage::approvals::for_task(&mut conn, task_id).await?.into_iter().map(TimelineEntry::Approval));
+        entries.extend(
+            storage::tasks::transitions(&mut conn, task_id)
+                .await?
+                .into_iter()
+                .map(TimelineEntry::Transition),
+        );
+        entries.extend(
+            storage::tasks::comments(&mut conn, task_id)
+                .await?
+                .into_iter()
+                .map(TimelineEntry::Comment),
+        );
+        entries.extend(
+            storage::tasks::documents(&mut conn, task_id)
+                .await?
+                .into_iter()
+                .map(TimelineEntry::Document),
+        );
+        entries.extend(
+            storage::approvals::for_task(&mut conn, task_id)
+                .await?
+                .into_iter()
+                .map(TimelineEntry::Approval),
+        );
         let (runs, _) = storage::runs::list(
             &mut conn,
-            &RunFilter { project_id: task.project_id, agent_id: None, task_id: Some(task_id), by_cost: false, descending: false, limit: 1000, offset: 0 },
+            &RunFilter {
+                project_id: task.project_id,
+                agent_id: None,
+                task_id: Some(task_id),
+                by_cost: false,
+                descending: false,
+                limit: 1000,
+                offset: 0,
+            },
         )
         .await?;
         entries.extend(runs.into_iter().map(TimelineEntry::Run));
@@ -191,7 +231,9 @@ impl App {
 
     pub async fn get_approval(&self, actor: &Actor, id: Uuid) -> AppResult<Approval> {
         let mut conn = self.pool.acquire().await?;
-        let approval = storage::approvals::by_id(&mut conn, id).await?.ok_or_else(|| AppError::not_found("approval", id))?;
+        let approval = storage::approvals::by_id(&mut conn, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("approval", id))?;
         require_read(actor, approval.project_id)?;
         if let Actor::Agent { id: agent_id, .. } = actor {
             if approval.agent_id != *agent_id {
@@ -209,11 +251,13 @@ impl App {
             .map_err(|_| AppError::validation("code", format!("'{}' is not an approval code (e.g. A7)", code.trim())))?;
         require_read(actor, project_id)?;
         let mut conn = self.pool.acquire().await?;
-        let id = storage::approvals::id_by_number(&mut conn, project_id, number).await?.ok_or_else(|| AppError::NotFound {
-            entity: "approval",
-            key: format!("A{number}"),
-            hint: Some("see /approvals for the pending ones".into()),
-        })?;
+        let id = storage::approvals::id_by_number(&mut conn, project_id, number)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                entity: "approval",
+                key: format!("A{number}"),
+                hint: Some("see /approvals for the pending ones".into()),
+            })?;
         drop(conn);
         self.get_approval(actor, id).await
     }
@@ -229,7 +273,13 @@ impl App {
         let mut conn = self.pool.acquire().await?;
         let (items, total) = storage::approvals::list(
             &mut conn,
-            &ApprovalFilter { project_id, statuses, agent_id: actor.agent_id(), limit: page.limit, offset: page.offset },
+            &ApprovalFilter {
+                project_id,
+                statuses,
+                agent_id: actor.agent_id(),
+                limit: page.limit,
+                offset: page.offset,
+            },
         )
         .await?;
         Ok(Page { items, total })
@@ -248,7 +298,14 @@ impl App {
         let mut conn = self.pool.acquire().await?;
         let (items, total) = storage::alerts::list(
             &mut conn,
-            &AlertFilter { project_id, resolved, alert_type, severity, limit: page.limit, offset: page.offset },
+            &AlertFilter {
+                project_id,
+                resolved,
+                alert_type,
+                severity,
+                limit: page.limit,
+                offset: page.offset,
+            },
         )
         .await?;
         Ok(Page { items, total })
@@ -256,7 +313,9 @@ impl App {
 
     pub async fn get_alert(&self, actor: &Actor, id: Uuid) -> AppResult<Alert> {
         let mut conn = self.pool.acquire().await?;
-        let alert = storage::alerts::by_id(&mut conn, id).await?.ok_or_else(|| AppError::not_found("alert", id))?;
+        let alert = storage::alerts::by_id(&mut conn, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("alert", id))?;
         require_read(actor, alert.project_id)?;
         Ok(alert)
     }
@@ -308,7 +367,12 @@ impl App {
         let total = by_agent.iter().fold(Usd::ZERO, |sum, a| sum.saturating_add(a.cost));
         let agents = storage::agents::all_in_project(&mut conn, project_id).await?;
         let daily_caps_total = agents.iter().fold(Usd::ZERO, |sum, a| sum.saturating_add(a.budgets.daily_cap));
-        Ok(DailyCosts { date, total, daily_caps_total, by_agent })
+        Ok(DailyCosts {
+            date,
+            total,
+            daily_caps_total,
+            by_agent,
+        })
     }
 
     /// Audit events in [from, to) for a project (or all projects for operators).

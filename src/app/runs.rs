@@ -115,7 +115,10 @@ impl App {
             .await?;
         }
 
-        let caps = crate::domain::budget::Caps { daily: before.budgets.daily_cap, per_run: before.budgets.per_run_cap };
+        let caps = crate::domain::budget::Caps {
+            daily: before.budgets.daily_cap,
+            per_run: before.budgets.per_run_cap,
+        };
         let spend = evaluate_run(before.today_spend, input.cost, caps, self.rules.budget_warning_percent);
         let subject = format!("agent:{}", agent.id);
         let mut alerts = Vec::new();
@@ -137,9 +140,22 @@ impl App {
             if updated.status == AgentStatus::Active {
                 let reason = format!("daily budget reached ({} of {})", spend.today_spend, caps.daily);
                 updated = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Paused, Some("budget"), Some(&reason), now).await?;
-                w.audit(Some(agent.project_id), "agent.pause", "agent", agent.id, json!({ "cause": "budget", "todaySpend": spend.today_spend }))
-                    .await?;
-                w.notify(agent.id, "status_changed", None, format!("paused: {reason}"), json!({ "to": "paused", "cause": "budget" })).await?;
+                w.audit(
+                    Some(agent.project_id),
+                    "agent.pause",
+                    "agent",
+                    agent.id,
+                    json!({ "cause": "budget", "todaySpend": spend.today_spend }),
+                )
+                .await?;
+                w.notify(
+                    agent.id,
+                    "status_changed",
+                    None,
+                    format!("paused: {reason}"),
+                    json!({ "to": "paused", "cause": "budget" }),
+                )
+                .await?;
             }
             let held_task_id = input.task_id.or(agent.current_task_id);
             if let Some(held_id) = held_task_id {
@@ -179,7 +195,13 @@ impl App {
                 "budget_warning",
                 AlertSeverity::Warning,
                 &subject,
-                &format!("{} has spent {}% of its daily budget ({} of {})", agent.name, spend.today_spend.percent_of(caps.daily), spend.today_spend, caps.daily),
+                &format!(
+                    "{} has spent {}% of its daily budget ({} of {})",
+                    agent.name,
+                    spend.today_spend.percent_of(caps.daily),
+                    spend.today_spend,
+                    caps.daily
+                ),
                 json!({ "agentId": agent.id, "todaySpend": spend.today_spend, "dailyCap": caps.daily }),
             )
             .await?;
@@ -189,6 +211,12 @@ impl App {
             updated = quarantined;
         }
         w.commit().await?;
-        Ok(RunOutcome { run, agent: updated, budget_exceeded: spend.reached_daily_cap, task_held, alerts })
+        Ok(RunOutcome {
+            run,
+            agent: updated,
+            budget_exceeded: spend.reached_daily_cap,
+            task_held,
+            alerts,
+        })
     }
 }

@@ -24,24 +24,99 @@ struct SeedAgent {
 }
 
 const AGENTS: &[SeedAgent] = &[
-    SeedAgent { name: "Sofie", role: AgentRole::Lead, types: TaskType::VARIANTS, daily_cap: Some(Usd::from_cents(2500)) },
-    SeedAgent { name: "Scout", role: AgentRole::Intern, types: &[TaskType::CustomerResearch, TaskType::SeoResearch], daily_cap: None },
-    SeedAgent { name: "Scribe", role: AgentRole::Intern, types: &[TaskType::Docs, TaskType::Content], daily_cap: None },
-    SeedAgent { name: "Nova", role: AgentRole::Intern, types: &[TaskType::Social], daily_cap: None },
-    SeedAgent { name: "Pixel", role: AgentRole::Specialist, types: &[TaskType::Social, TaskType::Content], daily_cap: None },
-    SeedAgent { name: "Forge", role: AgentRole::Specialist, types: &[TaskType::Engineering, TaskType::Ops], daily_cap: None },
-    SeedAgent { name: "Echo", role: AgentRole::Specialist, types: &[TaskType::EmailMarketing, TaskType::Content], daily_cap: None },
-    SeedAgent { name: "Atlas", role: AgentRole::Lead, types: &[TaskType::Engineering, TaskType::Ops, TaskType::Docs], daily_cap: None },
+    SeedAgent {
+        name: "Sofie",
+        role: AgentRole::Lead,
+        types: TaskType::VARIANTS,
+        daily_cap: Some(Usd::from_cents(2500)),
+    },
+    SeedAgent {
+        name: "Scout",
+        role: AgentRole::Intern,
+        types: &[TaskType::CustomerResearch, TaskType::SeoResearch],
+        daily_cap: None,
+    },
+    SeedAgent {
+        name: "Scribe",
+        role: AgentRole::Intern,
+        types: &[TaskType::Docs, TaskType::Content],
+        daily_cap: None,
+    },
+    SeedAgent {
+        name: "Nova",
+        role: AgentRole::Intern,
+        types: &[TaskType::Social],
+        daily_cap: None,
+    },
+    SeedAgent {
+        name: "Pixel",
+        role: AgentRole::Specialist,
+        types: &[TaskType::Social, TaskType::Content],
+        daily_cap: None,
+    },
+    SeedAgent {
+        name: "Forge",
+        role: AgentRole::Specialist,
+        types: &[TaskType::Engineering, TaskType::Ops],
+        daily_cap: None,
+    },
+    SeedAgent {
+        name: "Echo",
+        role: AgentRole::Specialist,
+        types: &[TaskType::EmailMarketing, TaskType::Content],
+        daily_cap: None,
+    },
+    SeedAgent {
+        name: "Atlas",
+        role: AgentRole::Lead,
+        types: &[TaskType::Engineering, TaskType::Ops, TaskType::Docs],
+        daily_cap: None,
+    },
 ];
 
 const TASKS: &[(&str, TaskType, i16, &str)] = &[
-    ("Interview notes: why trial users churn in week one", TaskType::CustomerResearch, 2, "Summarise the last 20 churned trials' support threads."),
-    ("Keyword gap analysis against the top three competitors", TaskType::SeoResearch, 3, "List keywords they rank for that we do not."),
-    ("Write the getting-started guide for the agent runner", TaskType::Docs, 2, "Install, register, first heartbeat, first task."),
-    ("Draft the launch blog post", TaskType::Content, 2, "800 words, friendly, with one diagram."),
-    ("Schedule a week of launch posts", TaskType::Social, 3, "Five posts, one per weekday."),
-    ("Welcome email sequence for new workspaces", TaskType::EmailMarketing, 3, "Three emails over the first week."),
-    ("Add retries to the webhook sender", TaskType::Engineering, 1, "Exponential backoff, at most 5 attempts."),
+    (
+        "Interview notes: why trial users churn in week one",
+        TaskType::CustomerResearch,
+        2,
+        "Summarise the last 20 churned trials' support threads.",
+    ),
+    (
+        "Keyword gap analysis against the top three competitors",
+        TaskType::SeoResearch,
+        3,
+        "List keywords they rank for that we do not.",
+    ),
+    (
+        "Write the getting-started guide for the agent runner",
+        TaskType::Docs,
+        2,
+        "Install, register, first heartbeat, first task.",
+    ),
+    (
+        "Draft the launch blog post",
+        TaskType::Content,
+        2,
+        "800 words, friendly, with one diagram.",
+    ),
+    (
+        "Schedule a week of launch posts",
+        TaskType::Social,
+        3,
+        "Five posts, one per weekday.",
+    ),
+    (
+        "Welcome email sequence for new workspaces",
+        TaskType::EmailMarketing,
+        3,
+        "Three emails over the first week.",
+    ),
+    (
+        "Add retries to the webhook sender",
+        TaskType::Engineering,
+        1,
+        "Exponential backoff, at most 5 attempts.",
+    ),
     ("Rotate the staging database credentials", TaskType::Ops, 4, "Quarterly rotation."),
 ];
 
@@ -59,7 +134,11 @@ impl App {
                 report.project_created = true;
                 self.create_project(
                     &system,
-                    CreateProject { slug: "openclaw".into(), name: "OpenClaw".into(), description: "The default workspace".into() },
+                    CreateProject {
+                        slug: "openclaw".into(),
+                        name: "OpenClaw".into(),
+                        description: "The default workspace".into(),
+                    },
                 )
                 .await?
             }

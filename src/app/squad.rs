@@ -24,20 +24,50 @@ impl App {
         let reason = reason.filter(|r| !r.trim().is_empty()).map(Reason::parse).transpose()?;
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
-        storage::projects::lock(w.conn(), project_id).await?.ok_or_else(|| AppError::not_found("project", project_id))?;
+        storage::projects::lock(w.conn(), project_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("project", project_id))?;
         storage::projects::set_squad_paused(w.conn(), project_id, true, now).await?;
-        let reason_text = reason.as_ref().map(|r| r.as_str().to_string()).unwrap_or_else(|| "squad paused".into());
+        let reason_text = reason
+            .as_ref()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_else(|| "squad paused".into());
         let paused = storage::agents::pause_all_active(w.conn(), project_id, "squad", Some(&reason_text), now).await?;
         let names: Vec<String> = paused.iter().map(|a| a.name.clone()).collect();
         for agent in &paused {
-            w.notify(agent.id, "status_changed", None, format!("squad paused by {}: {reason_text}", actor.name()), json!({ "to": "paused", "cause": "squad" }))
-                .await?;
-        }
-        w.audit(Some(project_id), "squad.paused", "project", project_id, json!({ "agents": names, "reason": reason })).await?;
-        w.post(project_id, Target::General, &Notice::SquadPaused { agents: names.clone(), actor: actor.name().into(), reason: reason.map(|r| r.into_inner()) })
+            w.notify(
+                agent.id,
+                "status_changed",
+                None,
+                format!("squad paused by {}: {reason_text}", actor.name()),
+                json!({ "to": "paused", "cause": "squad" }),
+            )
             .await?;
+        }
+        w.audit(
+            Some(project_id),
+            "squad.paused",
+            "project",
+            project_id,
+            json!({ "agents": names, "reason": reason }),
+        )
+        .await?;
+        w.post(
+            project_id,
+            Target::General,
+            &Notice::SquadPaused {
+                agents: names.clone(),
+                actor: actor.name().into(),
+                reason: reason.map(|r| r.into_inner()),
+            },
+        )
+        .await?;
         w.commit().await?;
-        Ok(SquadChange { project_id, squad_paused: true, agents: names })
+        Ok(SquadChange {
+            project_id,
+            squad_paused: true,
+            agents: names,
+        })
     }
 
     /// Resumes the agents the squad pause paused; agents paused for their budget or by hand
@@ -46,16 +76,38 @@ impl App {
         require(actor, Right::PauseSquad)?;
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
-        storage::projects::lock(w.conn(), project_id).await?.ok_or_else(|| AppError::not_found("project", project_id))?;
+        storage::projects::lock(w.conn(), project_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("project", project_id))?;
         storage::projects::set_squad_paused(w.conn(), project_id, false, now).await?;
         let resumed = storage::agents::resume_paused_by(w.conn(), project_id, "squad", now).await?;
         let names: Vec<String> = resumed.iter().map(|a| a.name.clone()).collect();
         for agent in &resumed {
-            w.notify(agent.id, "status_changed", None, format!("squad resumed by {}", actor.name()), json!({ "to": "active" })).await?;
+            w.notify(
+                agent.id,
+                "status_changed",
+                None,
+                format!("squad resumed by {}", actor.name()),
+                json!({ "to": "active" }),
+            )
+            .await?;
         }
-        w.audit(Some(project_id), "squad.resumed", "project", project_id, json!({ "agents": names })).await?;
-        w.post(project_id, Target::General, &Notice::SquadResumed { agents: names.clone(), actor: actor.name().into() }).await?;
+        w.audit(Some(project_id), "squad.resumed", "project", project_id, json!({ "agents": names }))
+            .await?;
+        w.post(
+            project_id,
+            Target::General,
+            &Notice::SquadResumed {
+                agents: names.clone(),
+                actor: actor.name().into(),
+            },
+        )
+        .await?;
         w.commit().await?;
-        Ok(SquadChange { project_id, squad_paused: false, agents: names })
+        Ok(SquadChange {
+            project_id,
+            squad_paused: false,
+            agents: names,
+        })
     }
 }

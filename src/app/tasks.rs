@@ -72,7 +72,9 @@ fn mover(actor: &Actor) -> Mover {
 }
 
 pub(crate) async fn lock_task(w: &mut Work, id: Uuid) -> AppResult<Task> {
-    let task = storage::tasks::lock(w.conn(), id).await?.ok_or_else(|| AppError::not_found("task", id))?;
+    let task = storage::tasks::lock(w.conn(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("task", id))?;
     require_project(&w.actor, task.project_id)?;
     Ok(task)
 }
@@ -143,7 +145,14 @@ impl App {
                 *agent_id,
                 "task_transitioned",
                 Some(task.id),
-                format!("#{} {} → {} by {}{}", task.number, from, to, actor.name(), if reason.is_empty() { String::new() } else { format!(": {reason}") }),
+                format!(
+                    "#{} {} → {} by {}{}",
+                    task.number,
+                    from,
+                    to,
+                    actor.name(),
+                    if reason.is_empty() { String::new() } else { format!(": {reason}") }
+                ),
                 json!({ "taskId": task.id, "from": from, "to": to }),
             )
             .await?;
@@ -172,7 +181,10 @@ impl App {
         }
         let priority = input.priority.unwrap_or(3);
         if !(1..=4).contains(&priority) {
-            return Err(AppError::validation("priority", format!("must be 1 (critical) to 4 (low), got {priority}")));
+            return Err(AppError::validation(
+                "priority",
+                format!("must be 1 (critical) to 4 (low), got {priority}"),
+            ));
         }
         let mut w = Work::begin(self, actor).await?;
         match actor {
@@ -180,12 +192,17 @@ impl App {
                 require_project(actor, project_id)?;
                 let agent = require_active_agent(&mut w).await?.expect("agent actor");
                 if agent.role != AgentRole::Lead {
-                    return Err(AppError::forbidden(format!("agent {} is a {}; only leads create tasks", agent.name, agent.role)));
+                    return Err(AppError::forbidden(format!(
+                        "agent {} is a {}; only leads create tasks",
+                        agent.name, agent.role
+                    )));
                 }
             }
             _ => require(actor, Right::ManageTasks)?,
         }
-        storage::projects::by_id(w.conn(), project_id).await?.ok_or_else(|| AppError::not_found("project", project_id))?;
+        storage::projects::by_id(w.conn(), project_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("project", project_id))?;
         if let Some(reviewer) = input.reviewer_id {
             self.agent_in_project(&mut w, reviewer, project_id, "reviewerId").await?;
         }
@@ -238,14 +255,25 @@ impl App {
         Ok(task)
     }
 
-    async fn agent_in_project(&self, w: &mut Work, agent_id: Uuid, project_id: Uuid, field: &'static str) -> AppResult<super::model::Agent> {
-        let agent = storage::agents::by_id(w.conn(), agent_id).await?.ok_or_else(|| AppError::NotFound {
-            entity: "agent",
-            key: agent_id.to_string(),
-            hint: Some(format!("in {field}")),
-        })?;
+    async fn agent_in_project(
+        &self,
+        w: &mut Work,
+        agent_id: Uuid,
+        project_id: Uuid,
+        field: &'static str,
+    ) -> AppResult<super::model::Agent> {
+        let agent = storage::agents::by_id(w.conn(), agent_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound {
+                entity: "agent",
+                key: agent_id.to_string(),
+                hint: Some(format!("in {field}")),
+            })?;
         if agent.project_id != project_id {
-            return Err(AppError::validation(field, format!("agent {} belongs to another project", agent.name)));
+            return Err(AppError::validation(
+                field,
+                format!("agent {} belongs to another project", agent.name),
+            ));
         }
         Ok(agent)
     }
@@ -262,7 +290,10 @@ impl App {
         for id in &ids {
             let agent = self.agent_in_project(w, *id, task.project_id, "assigneeIds").await?;
             if matches!(agent.status, AgentStatus::Quarantined | AgentStatus::Drained) {
-                return Err(AppError::conflict("agent_unavailable", format!("{} is {} and cannot be assigned", agent.name, agent.status)));
+                return Err(AppError::conflict(
+                    "agent_unavailable",
+                    format!("{} is {} and cannot be assigned", agent.name, agent.status),
+                ));
             }
             names.push(agent.name);
         }
@@ -274,23 +305,46 @@ impl App {
         }
         let added: Vec<Uuid> = ids.iter().filter(|id| !task.assignee_ids.contains(id)).copied().collect();
         for agent_id in &added {
-            w.notify(*agent_id, "task_assigned", Some(task.id), format!("#{} {} was assigned to you", task.number, task.title), json!({ "taskId": task.id }))
-                .await?;
-        }
-        w.audit(Some(task.project_id), "task.assigned", "task", task.id, json!({ "number": task.number, "assigneeIds": ids, "assignees": names }))
+            w.notify(
+                *agent_id,
+                "task_assigned",
+                Some(task.id),
+                format!("#{} {} was assigned to you", task.number, task.title),
+                json!({ "taskId": task.id }),
+            )
             .await?;
+        }
+        w.audit(
+            Some(task.project_id),
+            "task.assigned",
+            "task",
+            task.id,
+            json!({ "number": task.number, "assigneeIds": ids, "assignees": names }),
+        )
+        .await?;
         w.post(
             task.project_id,
             Target::Task(task.id),
-            &Notice::TaskAssigned { task_id: task.id, number: task.number, title: task.title.clone(), assignees: names.clone(), actor: w.actor.name().into() },
+            &Notice::TaskAssigned {
+                task_id: task.id,
+                number: task.number,
+                title: task.title.clone(),
+                assignees: names.clone(),
+                actor: w.actor.name().into(),
+            },
         )
         .await?;
         let updated = storage::tasks::by_id(w.conn(), task.id).await?.expect("locked task exists");
         if task.status == TaskStatus::Inbox && !ids.is_empty() {
-            self.apply_transition(w, &updated, TransitionSpec::simple(TaskStatus::Assigned, &format!("assigned to {}", names.join(", "))))
-                .await?;
+            self.apply_transition(
+                w,
+                &updated,
+                TransitionSpec::simple(TaskStatus::Assigned, &format!("assigned to {}", names.join(", "))),
+            )
+            .await?;
         } else if task.status == TaskStatus::Assigned && ids.is_empty() {
-            self.apply_transition(w, &updated, TransitionSpec::simple(TaskStatus::Inbox, "unassigned")).await?;
+            self.apply_transition(w, &updated, TransitionSpec::simple(TaskStatus::Inbox, "unassigned"))
+                .await?;
         }
         Ok(names)
     }
@@ -304,7 +358,10 @@ impl App {
         let mut w = Work::begin(self, actor).await?;
         let task = lock_task(&mut w, task_id).await?;
         if task.status.is_terminal() {
-            return Err(AppError::conflict("task_closed", format!("task #{} is {}; it can no longer be assigned", task.number, task.status)));
+            return Err(AppError::conflict(
+                "task_closed",
+                format!("task #{} is {}; it can no longer be assigned", task.number, task.status),
+            ));
         }
         self.reassign(&mut w, &task, &assignee_ids).await?;
         let task = storage::tasks::by_id(w.conn(), task_id).await?.expect("locked task exists");
@@ -318,7 +375,12 @@ impl App {
             Some(key) => IdempotencyKey::parse(key)?,
             None => IdempotencyKey::generate(),
         };
-        let reason = input.reason.as_deref().filter(|r| !r.trim().is_empty()).map(Reason::parse).transpose()?;
+        let reason = input
+            .reason
+            .as_deref()
+            .filter(|r| !r.trim().is_empty())
+            .map(Reason::parse)
+            .transpose()?;
         let work_plan = input.work_plan.as_deref().map(WorkPlan::parse).transpose()?;
         let deliverable = input.deliverable.as_deref().map(Deliverable::parse).transpose()?;
 
@@ -328,28 +390,55 @@ impl App {
             if first.to_status != to {
                 return Err(AppError::conflict(
                     "idempotency_key_reused",
-                    format!("idempotency key '{}' was already used for {} → {} on this task", key.as_str(), first.from_status, first.to_status),
+                    format!(
+                        "idempotency key '{}' was already used for {} → {} on this task",
+                        key.as_str(),
+                        first.from_status,
+                        first.to_status
+                    ),
                 ));
             }
             w.commit().await?;
-            return Ok(TransitionOutcome { task, transition: first, replayed: true });
+            return Ok(TransitionOutcome {
+                task,
+                transition: first,
+                replayed: true,
+            });
         }
         match actor {
             Actor::Operator { .. } => require(actor, Right::ManageTasks)?,
             Actor::Agent { id, name, .. } => {
                 require_active_agent(&mut w).await?;
                 if !task.assignee_ids.contains(id) && task.reviewer_id != Some(*id) {
-                    return Err(AppError::forbidden(format!("agent {name} is neither an assignee nor the reviewer of task #{}", task.number)));
+                    return Err(AppError::forbidden(format!(
+                        "agent {name} is neither an assignee nor the reviewer of task #{}",
+                        task.number
+                    )));
                 }
             }
             Actor::System { .. } => {}
         }
         let transition = self
-            .apply_transition(&mut w, &task, TransitionSpec { to, reason, key, work_plan, deliverable, budget_hold: false })
+            .apply_transition(
+                &mut w,
+                &task,
+                TransitionSpec {
+                    to,
+                    reason,
+                    key,
+                    work_plan,
+                    deliverable,
+                    budget_hold: false,
+                },
+            )
             .await?;
         let task = storage::tasks::by_id(w.conn(), task_id).await?.expect("locked task exists");
         w.commit().await?;
-        Ok(TransitionOutcome { task, transition, replayed: false })
+        Ok(TransitionOutcome {
+            task,
+            transition,
+            replayed: false,
+        })
     }
 
     /// An agent takes an inbox task: the given one, or the best match for its types.
@@ -364,25 +453,44 @@ impl App {
             Some(id) => {
                 let task = lock_task(&mut w, id).await?;
                 if task.status != TaskStatus::Inbox {
-                    return Err(AppError::conflict("not_claimable", format!("task #{} is {}; only inbox tasks can be claimed", task.number, task.status)));
+                    return Err(AppError::conflict(
+                        "not_claimable",
+                        format!("task #{} is {}; only inbox tasks can be claimed", task.number, task.status),
+                    ));
                 }
                 if !agent.takes(task.task_type) {
-                    return Err(AppError::forbidden(format!("{} does not take {} tasks", agent.name, task.task_type)));
+                    return Err(AppError::forbidden(format!(
+                        "{} does not take {} tasks",
+                        agent.name, task.task_type
+                    )));
                 }
                 task
             }
-            None => storage::tasks::lock_claimable(w.conn(), project_id, &agent.allowed_task_types).await?.ok_or_else(|| AppError::NotFound {
-                entity: "claimable task",
-                key: "in the inbox".into(),
-                hint: Some(format!("no inbox task of the types {} takes", agent.name)),
-            })?,
+            None => storage::tasks::lock_claimable(w.conn(), project_id, &agent.allowed_task_types)
+                .await?
+                .ok_or_else(|| AppError::NotFound {
+                    entity: "claimable task",
+                    key: "in the inbox".into(),
+                    hint: Some(format!("no inbox task of the types {} takes", agent.name)),
+                })?,
         };
         let now = w.now;
         storage::tasks::replace_assignees(w.conn(), task.id, &[*agent_id], now).await?;
-        w.audit(Some(project_id), "task.claimed", "task", task.id, json!({ "number": task.number, "agent": agent.name })).await?;
+        w.audit(
+            Some(project_id),
+            "task.claimed",
+            "task",
+            task.id,
+            json!({ "number": task.number, "agent": agent.name }),
+        )
+        .await?;
         let claimed = storage::tasks::by_id(w.conn(), task.id).await?.expect("locked task exists");
-        self.apply_transition(&mut w, &claimed, TransitionSpec::simple(TaskStatus::Assigned, &format!("claimed by {}", agent.name)))
-            .await?;
+        self.apply_transition(
+            &mut w,
+            &claimed,
+            TransitionSpec::simple(TaskStatus::Assigned, &format!("claimed by {}", agent.name)),
+        )
+        .await?;
         let task = storage::tasks::by_id(w.conn(), task.id).await?.expect("locked task exists");
         w.commit().await?;
         Ok(task)
@@ -399,22 +507,42 @@ impl App {
             }
             _ => require(actor, Right::Comment)?,
         }
-        let task = storage::tasks::by_id(w.conn(), task_id).await?.ok_or_else(|| AppError::not_found("task", task_id))?;
+        let task = storage::tasks::by_id(w.conn(), task_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("task", task_id))?;
         require_project(actor, task.project_id)?;
         let now = w.now;
         let comment = storage::tasks::insert_comment(w.conn(), task_id, actor, body.as_str(), telegram, now).await?;
         storage::tasks::touch(w.conn(), task_id, now).await?;
-        w.audit(Some(task.project_id), "comment.created", "task", task_id, json!({ "commentId": comment.id, "number": task.number, "body": body }))
-            .await?;
+        w.audit(
+            Some(task.project_id),
+            "comment.created",
+            "task",
+            task_id,
+            json!({ "commentId": comment.id, "number": task.number, "body": body }),
+        )
+        .await?;
         for agent_id in task.assignee_ids.iter().filter(|id| Some(**id) != actor.agent_id()) {
-            w.notify(*agent_id, "comment", Some(task_id), format!("{} on #{}: {}", actor.name(), task.number, body), json!({ "taskId": task_id, "commentId": comment.id }))
-                .await?;
+            w.notify(
+                *agent_id,
+                "comment",
+                Some(task_id),
+                format!("{} on #{}: {}", actor.name(), task.number, body),
+                json!({ "taskId": task_id, "commentId": comment.id }),
+            )
+            .await?;
         }
         if telegram.is_none() {
             w.post(
                 task.project_id,
                 Target::Task(task_id),
-                &Notice::CommentAdded { task_id, number: task.number, comment_id: comment.id, author: actor.name().into(), body: body.into_inner() },
+                &Notice::CommentAdded {
+                    task_id,
+                    number: task.number,
+                    comment_id: comment.id,
+                    author: actor.name().into(),
+                    body: body.into_inner(),
+                },
             )
             .await?;
         }

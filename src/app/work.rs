@@ -20,7 +20,12 @@ pub(crate) struct Work {
 impl Work {
     pub async fn begin(app: &App, actor: &Actor) -> AppResult<Self> {
         let tx = app.pool.begin().await?;
-        Ok(Work { tx, now: app.clock.now(), actor: actor.clone(), posted: false })
+        Ok(Work {
+            tx,
+            now: app.clock.now(),
+            actor: actor.clone(),
+            posted: false,
+        })
     }
 
     /// Acts as someone else from here on (e.g. the system's budget hold inside an agent's run

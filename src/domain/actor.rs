@@ -77,9 +77,7 @@ pub fn least_role_for(right: Right) -> OperatorRole {
         Read => OperatorRole::Viewer,
         ManageTasks | Comment | ControlAgents | PauseSquad | ResolveAlerts | RegisterAgents => OperatorRole::Operator,
         // Sofie's authority: decisions, money, un-quarantining, resets, projects, people.
-        DecideApprovals | SetBudgets | ReleaseAgents | ResetAgents | ManageProjects | ManageOperators | RunJobs => {
-            OperatorRole::Cao
-        }
+        DecideApprovals | SetBudgets | ReleaseAgents | ResetAgents | ManageProjects | ManageOperators | RunJobs => OperatorRole::Cao,
     }
 }
 
@@ -105,7 +103,11 @@ mod tests {
 
     #[test]
     fn actor_identity() {
-        let agent = Actor::Agent { id: Uuid::nil(), project_id: Uuid::nil(), name: "Scout".into() };
+        let agent = Actor::Agent {
+            id: Uuid::nil(),
+            project_id: Uuid::nil(),
+            name: "Scout".into(),
+        };
         assert_eq!(agent.kind(), ActorKind::Agent);
         assert_eq!(agent.agent_id(), Some(Uuid::nil()));
         assert_eq!(Actor::system("approval_expiry").id(), None);

@@ -21,9 +21,18 @@ pub struct RoleCaps {
 impl Default for RoleCaps {
     fn default() -> Self {
         RoleCaps {
-            lead: Caps { daily: Usd::from_cents(1200), per_run: Usd::from_cents(150) },
-            specialist: Caps { daily: Usd::from_cents(500), per_run: Usd::from_cents(75) },
-            intern: Caps { daily: Usd::from_cents(200), per_run: Usd::from_cents(25) },
+            lead: Caps {
+                daily: Usd::from_cents(1200),
+                per_run: Usd::from_cents(150),
+            },
+            specialist: Caps {
+                daily: Usd::from_cents(500),
+                per_run: Usd::from_cents(75),
+            },
+            intern: Caps {
+                daily: Usd::from_cents(200),
+                per_run: Usd::from_cents(25),
+            },
         }
     }
 }
@@ -73,7 +82,11 @@ pub struct SpawnLimits {
 
 impl Default for SpawnLimits {
     fn default() -> Self {
-        SpawnLimits { max_children: 3, max_depth: 2, max_active_agents: 30 }
+        SpawnLimits {
+            max_children: 3,
+            max_depth: 2,
+            max_active_agents: 30,
+        }
     }
 }
 
@@ -97,7 +110,10 @@ pub struct SpawnFacts<'a> {
 /// Returns the new agent's depth.
 pub fn check_spawn(facts: &SpawnFacts<'_>, limits: &SpawnLimits) -> Result<i32, SpawnRefusal> {
     if facts.active_agents >= limits.max_active_agents {
-        return Err(SpawnRefusal::ProjectFull { active: facts.active_agents, max: limits.max_active_agents });
+        return Err(SpawnRefusal::ProjectFull {
+            active: facts.active_agents,
+            max: limits.max_active_agents,
+        });
     }
     let Some((name, role, depth, children)) = facts.parent else {
         return Ok(0);
@@ -106,7 +122,11 @@ pub fn check_spawn(facts: &SpawnFacts<'_>, limits: &SpawnLimits) -> Result<i32, 
         return Err(SpawnRefusal::InternParent);
     }
     if children >= limits.max_children {
-        return Err(SpawnRefusal::TooManyChildren { parent: name.to_string(), children, max: limits.max_children });
+        return Err(SpawnRefusal::TooManyChildren {
+            parent: name.to_string(),
+            children,
+            max: limits.max_children,
+        });
     }
     if depth + 1 > limits.max_depth {
         return Err(SpawnRefusal::TooDeep { max: limits.max_depth });
@@ -125,7 +145,13 @@ mod tests {
     #[test]
     fn role_defaults_follow_the_spec() {
         let caps = RoleCaps::default();
-        assert_eq!(caps.for_role(AgentRole::Intern), Caps { daily: Usd::from_cents(200), per_run: Usd::from_cents(25) });
+        assert_eq!(
+            caps.for_role(AgentRole::Intern),
+            Caps {
+                daily: Usd::from_cents(200),
+                per_run: Usd::from_cents(25)
+            }
+        );
         assert_eq!(caps.for_role(AgentRole::Specialist).daily, Usd::from_cents(500));
         assert_eq!(caps.for_role(AgentRole::Lead).per_run, Usd::from_cents(150));
     }
@@ -148,21 +174,39 @@ mod tests {
     fn warning_fires_once_when_crossing() {
         assert!(evaluate_run(Usd::from_cents(150), Usd::from_cents(10), intern(), 80).crossed_warning);
         assert!(!evaluate_run(Usd::from_cents(100), Usd::from_cents(10), intern(), 80).crossed_warning);
-        assert!(!evaluate_run(Usd::from_cents(165), Usd::from_cents(10), intern(), 80).crossed_warning, "already above");
+        assert!(
+            !evaluate_run(Usd::from_cents(165), Usd::from_cents(10), intern(), 80).crossed_warning,
+            "already above"
+        );
     }
 
     #[test]
     fn spawn_limits() {
         let limits = SpawnLimits::default();
-        let ok = SpawnFacts { parent: Some(("Sofie", AgentRole::Lead, 0, 2)), active_agents: 5 };
+        let ok = SpawnFacts {
+            parent: Some(("Sofie", AgentRole::Lead, 0, 2)),
+            active_agents: 5,
+        };
         assert_eq!(check_spawn(&ok, &limits), Ok(1));
-        let intern = SpawnFacts { parent: Some(("Scout", AgentRole::Intern, 0, 0)), active_agents: 5 };
+        let intern = SpawnFacts {
+            parent: Some(("Scout", AgentRole::Intern, 0, 0)),
+            active_agents: 5,
+        };
         assert_eq!(check_spawn(&intern, &limits), Err(SpawnRefusal::InternParent));
-        let full = SpawnFacts { parent: Some(("Sofie", AgentRole::Lead, 0, 3)), active_agents: 5 };
+        let full = SpawnFacts {
+            parent: Some(("Sofie", AgentRole::Lead, 0, 3)),
+            active_agents: 5,
+        };
         assert!(matches!(check_spawn(&full, &limits), Err(SpawnRefusal::TooManyChildren { .. })));
-        let deep = SpawnFacts { parent: Some(("Sub", AgentRole::Specialist, 2, 0)), active_agents: 5 };
+        let deep = SpawnFacts {
+            parent: Some(("Sub", AgentRole::Specialist, 2, 0)),
+            active_agents: 5,
+        };
         assert_eq!(check_spawn(&deep, &limits), Err(SpawnRefusal::TooDeep { max: 2 }));
-        let crowded = SpawnFacts { parent: None, active_agents: 30 };
+        let crowded = SpawnFacts {
+            parent: None,
+            active_agents: 30,
+        };
         assert!(matches!(check_spawn(&crowded, &limits), Err(SpawnRefusal::ProjectFull { .. })));
     }
 }

@@ -48,10 +48,23 @@ pub struct TaskActivity {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum LoopFinding {
-    CommentStorm { comments: u32, minutes: u32 },
-    ReviewCycles { cycles: u32 },
-    FailedRuns { failed: u32, of: u32 },
-    BackAndForth { transitions: u32, from: TaskStatus, to: TaskStatus, repeats: u32 },
+    CommentStorm {
+        comments: u32,
+        minutes: u32,
+    },
+    ReviewCycles {
+        cycles: u32,
+    },
+    FailedRuns {
+        failed: u32,
+        of: u32,
+    },
+    BackAndForth {
+        transitions: u32,
+        from: TaskStatus,
+        to: TaskStatus,
+        repeats: u32,
+    },
 }
 
 impl LoopFinding {
@@ -60,7 +73,12 @@ impl LoopFinding {
             Self::CommentStorm { comments, minutes } => format!("{comments} comments in {minutes} min"),
             Self::ReviewCycles { cycles } => format!("{cycles} review cycles"),
             Self::FailedRuns { failed, of } => format!("{failed} failed runs among the last {of}"),
-            Self::BackAndForth { transitions, from, to, repeats } => {
+            Self::BackAndForth {
+                transitions,
+                from,
+                to,
+                repeats,
+            } => {
                 format!("{transitions} transitions within the hour, {from} → {to} {repeats} times")
             }
         }
@@ -76,12 +94,17 @@ pub fn detect(activity: &TaskActivity, t: &LoopThresholds) -> Vec<LoopFinding> {
         });
     }
     if activity.review_cycles > t.max_review_cycles {
-        findings.push(LoopFinding::ReviewCycles { cycles: activity.review_cycles });
+        findings.push(LoopFinding::ReviewCycles {
+            cycles: activity.review_cycles,
+        });
     }
     let window: Vec<_> = activity.recent_runs.iter().take(t.failed_runs_window as usize).collect();
     let failed = window.iter().filter(|s| ***s == RunStatus::Failed).count() as u32;
     if failed >= t.failed_runs {
-        findings.push(LoopFinding::FailedRuns { failed, of: window.len() as u32 });
+        findings.push(LoopFinding::FailedRuns {
+            failed,
+            of: window.len() as u32,
+        });
     }
     let count = activity.transitions_in_window.len() as u32;
     if count >= t.transitions {
@@ -92,7 +115,12 @@ pub fn detect(activity: &TaskActivity, t: &LoopThresholds) -> Vec<LoopFinding> {
         // Deterministic choice when two pairs tie: the one that sorts first.
         let top = pairs.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
         if let Some(((from, to), repeats)) = top.filter(|(_, n)| *n >= t.pair_repeats) {
-            findings.push(LoopFinding::BackAndForth { transitions: count, from, to, repeats });
+            findings.push(LoopFinding::BackAndForth {
+                transitions: count,
+                from,
+                to,
+                repeats,
+            });
         }
     }
     findings
@@ -110,17 +138,36 @@ mod tests {
 
     #[test]
     fn comment_storm_triggers_above_twenty_not_at() {
-        let at = TaskActivity { comments_in_window: 20, ..Default::default() };
+        let at = TaskActivity {
+            comments_in_window: 20,
+            ..Default::default()
+        };
         assert!(detect(&at, &t()).is_empty());
-        let above = TaskActivity { comments_in_window: 21, ..Default::default() };
+        let above = TaskActivity {
+            comments_in_window: 21,
+            ..Default::default()
+        };
         assert_eq!(detect(&above, &t()), vec![LoopFinding::CommentStorm { comments: 21, minutes: 30 }]);
     }
 
     #[test]
     fn review_cycles_trigger_above_three() {
-        assert!(detect(&TaskActivity { review_cycles: 3, ..Default::default() }, &t()).is_empty());
+        assert!(detect(
+            &TaskActivity {
+                review_cycles: 3,
+                ..Default::default()
+            },
+            &t()
+        )
+        .is_empty());
         assert_eq!(
-            detect(&TaskActivity { review_cycles: 4, ..Default::default() }, &t()),
+            detect(
+                &TaskActivity {
+                    review_cycles: 4,
+                    ..Default::default()
+                },
+                &t()
+            ),
             vec![LoopFinding::ReviewCycles { cycles: 4 }]
         );
     }
@@ -130,14 +177,24 @@ mod tests {
         let runs = |failed: usize| {
             let mut v = vec![Failed; failed];
             v.extend(vec![Succeeded; 10 - failed]);
-            TaskActivity { recent_runs: v, ..Default::default() }
+            TaskActivity {
+                recent_runs: v,
+                ..Default::default()
+            }
         };
         assert!(detect(&runs(4), &t()).is_empty());
         assert_eq!(detect(&runs(5), &t()), vec![LoopFinding::FailedRuns { failed: 5, of: 10 }]);
         // Failures older than the last ten do not count.
         let mut old = vec![Succeeded; 10];
         old.extend(vec![Failed; 5]);
-        assert!(detect(&TaskActivity { recent_runs: old, ..Default::default() }, &t()).is_empty());
+        assert!(detect(
+            &TaskActivity {
+                recent_runs: old,
+                ..Default::default()
+            },
+            &t()
+        )
+        .is_empty());
     }
 
     #[test]
@@ -150,12 +207,32 @@ mod tests {
             (InProgress, Review),
             (Review, InProgress),
         ];
-        let found = detect(&TaskActivity { transitions_in_window: bounce.clone(), ..Default::default() }, &t());
+        let found = detect(
+            &TaskActivity {
+                transitions_in_window: bounce.clone(),
+                ..Default::default()
+            },
+            &t(),
+        );
         assert_eq!(found.len(), 1);
-        assert!(matches!(found[0], LoopFinding::BackAndForth { transitions: 6, repeats: 3, .. }));
+        assert!(matches!(
+            found[0],
+            LoopFinding::BackAndForth {
+                transitions: 6,
+                repeats: 3,
+                ..
+            }
+        ));
         // Five transitions: one below the threshold.
         let five = bounce[..5].to_vec();
-        assert!(detect(&TaskActivity { transitions_in_window: five, ..Default::default() }, &t()).is_empty());
+        assert!(detect(
+            &TaskActivity {
+                transitions_in_window: five,
+                ..Default::default()
+            },
+            &t()
+        )
+        .is_empty());
         // Six transitions but no pair three times.
         let varied = vec![
             (Inbox, Assigned),
@@ -165,6 +242,13 @@ mod tests {
             (InProgress, Blocked),
             (Blocked, InProgress),
         ];
-        assert!(detect(&TaskActivity { transitions_in_window: varied, ..Default::default() }, &t()).is_empty());
+        assert!(detect(
+            &TaskActivity {
+                transitions_in_window: varied,
+                ..Default::default()
+            },
+            &t()
+        )
+        .is_empty());
     }
 }

@@ -60,12 +60,7 @@ pub struct Classification {
 /// Classifies an action by its type and by what its text says. `overrides` is the project's own
 /// tool → risk map, consulted before the built-in one. `claimed` is the agent's own estimate: it
 /// can raise the risk but never lower it.
-pub fn classify(
-    action_type: &str,
-    texts: &[&str],
-    overrides: &HashMap<String, RiskLevel>,
-    claimed: Option<RiskLevel>,
-) -> Classification {
+pub fn classify(action_type: &str, texts: &[&str], overrides: &HashMap<String, RiskLevel>, claimed: Option<RiskLevel>) -> Classification {
     let action = action_type.to_ascii_lowercase();
     let mut reasons = Vec::new();
     let mut risk = if let Some(risk) = overrides.get(&action) {
@@ -118,25 +113,23 @@ pub enum PolicyDecision {
 /// GREEN: allowed. YELLOW: allowed for specialists and leads, approval for interns.
 /// RED: approval by the CAO, unless the project lists the action type as automatable.
 /// Agents that are not active are denied everything.
-pub fn decide(
-    risk: RiskLevel,
-    role: AgentRole,
-    status: AgentStatus,
-    action_type: &str,
-    auto_approved_red: &[String],
-) -> PolicyDecision {
+pub fn decide(risk: RiskLevel, role: AgentRole, status: AgentStatus, action_type: &str, auto_approved_red: &[String]) -> PolicyDecision {
     if !status.may_act() {
-        return PolicyDecision::Denied { reason: format!("the agent is {status}") };
+        return PolicyDecision::Denied {
+            reason: format!("the agent is {status}"),
+        };
     }
     match risk {
-        RiskLevel::Green => PolicyDecision::Allowed { reason: "green actions are allowed".into() },
-        RiskLevel::Yellow if role != AgentRole::Intern => {
-            PolicyDecision::Allowed { reason: format!("yellow actions are allowed for a {role}") }
-        }
+        RiskLevel::Green => PolicyDecision::Allowed {
+            reason: "green actions are allowed".into(),
+        },
+        RiskLevel::Yellow if role != AgentRole::Intern => PolicyDecision::Allowed {
+            reason: format!("yellow actions are allowed for a {role}"),
+        },
         RiskLevel::Yellow => PolicyDecision::NeedsApproval,
-        RiskLevel::Red if auto_approved_red.iter().any(|a| a.eq_ignore_ascii_case(action_type)) => {
-            PolicyDecision::Allowed { reason: format!("policy automation approves '{action_type}'") }
-        }
+        RiskLevel::Red if auto_approved_red.iter().any(|a| a.eq_ignore_ascii_case(action_type)) => PolicyDecision::Allowed {
+            reason: format!("policy automation approves '{action_type}'"),
+        },
         RiskLevel::Red => PolicyDecision::NeedsApproval,
     }
 }
@@ -168,7 +161,11 @@ mod tests {
         assert_eq!(risk("read", &["cat ~/.aws with AKIAABCDEFGHIJKLMNOP"]), RiskLevel::Red);
         assert_eq!(risk("file.write", &["set API_KEY=abc"]), RiskLevel::Red);
         assert_eq!(risk("shell", &["kubectl apply to production"]), RiskLevel::Red);
-        assert_eq!(risk("read", &["read the product brief"]), RiskLevel::Green, "'product' is not 'prod'");
+        assert_eq!(
+            risk("read", &["read the product brief"]),
+            RiskLevel::Green,
+            "'product' is not 'prod'"
+        );
         let c = classify("shell", &["deploy to prod"], &HashMap::new(), None);
         assert!(c.reasons.iter().any(|r| r.contains("production")), "{:?}", c.reasons);
     }
@@ -178,7 +175,10 @@ mod tests {
         let overrides = HashMap::from([("social.post".to_string(), RiskLevel::Yellow)]);
         assert_eq!(classify("social.post", &[], &overrides, None).risk, RiskLevel::Yellow);
         assert_eq!(classify("read", &[], &HashMap::new(), Some(RiskLevel::Red)).risk, RiskLevel::Red);
-        assert_eq!(classify("deploy", &[], &HashMap::new(), Some(RiskLevel::Green)).risk, RiskLevel::Red);
+        assert_eq!(
+            classify("deploy", &[], &HashMap::new(), Some(RiskLevel::Green)).risk,
+            RiskLevel::Red
+        );
     }
 
     #[test]
@@ -188,14 +188,25 @@ mod tests {
         let active = AgentStatus::Active;
         assert!(matches!(decide(RiskLevel::Green, Intern, active, "read", &[]), Allowed { .. }));
         assert_eq!(decide(RiskLevel::Yellow, Intern, active, "shell", &[]), NeedsApproval);
-        assert!(matches!(decide(RiskLevel::Yellow, Specialist, active, "shell", &[]), Allowed { .. }));
+        assert!(matches!(
+            decide(RiskLevel::Yellow, Specialist, active, "shell", &[]),
+            Allowed { .. }
+        ));
         assert!(matches!(decide(RiskLevel::Yellow, Lead, active, "shell", &[]), Allowed { .. }));
         for role in [Intern, Specialist, Lead] {
             assert_eq!(decide(RiskLevel::Red, role, active, "deploy", &[]), NeedsApproval);
         }
         let auto = vec!["social.post".to_string()];
-        assert!(matches!(decide(RiskLevel::Red, Intern, active, "social.post", &auto), Allowed { .. }));
-        for status in [AgentStatus::Paused, AgentStatus::Quarantined, AgentStatus::Offline, AgentStatus::Drained] {
+        assert!(matches!(
+            decide(RiskLevel::Red, Intern, active, "social.post", &auto),
+            Allowed { .. }
+        ));
+        for status in [
+            AgentStatus::Paused,
+            AgentStatus::Quarantined,
+            AgentStatus::Offline,
+            AgentStatus::Drained,
+        ] {
             assert!(matches!(decide(RiskLevel::Green, Lead, status, "read", &[]), Denied { .. }));
         }
     }

@@ -69,11 +69,7 @@ pub struct TransitionEffects {
     pub sets_blocked_reason: bool,
 }
 
-pub fn check_transition(
-    from: TaskStatus,
-    to: TaskStatus,
-    facts: &TransitionFacts,
-) -> Result<TransitionEffects, TransitionRefusal> {
+pub fn check_transition(from: TaskStatus, to: TaskStatus, facts: &TransitionFacts) -> Result<TransitionEffects, TransitionRefusal> {
     if from.is_terminal() {
         return Err(TransitionRefusal::Terminal { from });
     }
@@ -94,7 +90,9 @@ pub fn check_transition(
     // Only the first start demands the plan by rule; the database also insists that any task in
     // progress has one, so every way into in_progress checks it.
     if to == InProgress && !plan_ok {
-        return Err(TransitionRefusal::NeedsWorkPlan { bullets: facts.work_plan_bullets });
+        return Err(TransitionRefusal::NeedsWorkPlan {
+            bullets: facts.work_plan_bullets,
+        });
     }
     if to == Review && !facts.has_deliverable {
         return Err(TransitionRefusal::NeedsDeliverable);
@@ -167,7 +165,10 @@ mod tests {
     #[test]
     fn assigned_needs_an_assignee() {
         for from in [Inbox, NeedsApproval, Blocked] {
-            let facts = TransitionFacts { assignee_count: 0, ..permissive() };
+            let facts = TransitionFacts {
+                assignee_count: 0,
+                ..permissive()
+            };
             assert_eq!(check_transition(from, Assigned, &facts), Err(TransitionRefusal::NeedsAssignee));
         }
     }
@@ -175,36 +176,58 @@ mod tests {
     #[test]
     fn starting_needs_three_to_six_bullets() {
         for bullets in [0, 2, 7] {
-            let facts = TransitionFacts { work_plan_bullets: bullets, mover: Mover::Agent, ..permissive() };
+            let facts = TransitionFacts {
+                work_plan_bullets: bullets,
+                mover: Mover::Agent,
+                ..permissive()
+            };
             assert_eq!(
                 check_transition(Assigned, InProgress, &facts),
                 Err(TransitionRefusal::NeedsWorkPlan { bullets })
             );
         }
         for bullets in 3..=6 {
-            let facts = TransitionFacts { work_plan_bullets: bullets, mover: Mover::Agent, ..permissive() };
+            let facts = TransitionFacts {
+                work_plan_bullets: bullets,
+                mover: Mover::Agent,
+                ..permissive()
+            };
             assert!(check_transition(Assigned, InProgress, &facts).is_ok());
         }
     }
 
     #[test]
     fn review_needs_a_deliverable() {
-        let facts = TransitionFacts { has_deliverable: false, mover: Mover::Agent, ..permissive() };
-        assert_eq!(check_transition(InProgress, Review, &facts), Err(TransitionRefusal::NeedsDeliverable));
+        let facts = TransitionFacts {
+            has_deliverable: false,
+            mover: Mover::Agent,
+            ..permissive()
+        };
+        assert_eq!(
+            check_transition(InProgress, Review, &facts),
+            Err(TransitionRefusal::NeedsDeliverable)
+        );
     }
 
     #[test]
     fn going_back_from_review_counts_a_cycle() {
         let effects = check_transition(Review, InProgress, &permissive()).unwrap();
         assert!(effects.increments_review_cycles);
-        assert!(!check_transition(Blocked, InProgress, &permissive()).unwrap().increments_review_cycles);
+        assert!(
+            !check_transition(Blocked, InProgress, &permissive())
+                .unwrap()
+                .increments_review_cycles
+        );
     }
 
     #[test]
     fn done_from_review_and_every_cancel_are_human_only() {
         for mover in [Mover::Agent, Mover::System] {
             let facts = TransitionFacts { mover, ..permissive() };
-            assert_eq!(check_transition(Review, Done, &facts), Err(TransitionRefusal::HumanOnly { to: Done }));
+            assert_eq!(
+                check_transition(Review, Done, &facts),
+                Err(TransitionRefusal::HumanOnly { to: Done })
+            );
             for from in [Inbox, Assigned, InProgress, Review, NeedsApproval, Blocked] {
                 assert_eq!(
                     check_transition(from, Canceled, &facts),
@@ -219,19 +242,30 @@ mod tests {
     #[test]
     fn only_the_system_holds_a_task_for_budget() {
         for mover in [Mover::Agent, Mover::Human] {
-            let facts = TransitionFacts { mover, budget_hold: true, ..permissive() };
+            let facts = TransitionFacts {
+                mover,
+                budget_hold: true,
+                ..permissive()
+            };
             assert_eq!(
                 check_transition(InProgress, NeedsApproval, &facts),
                 Err(TransitionRefusal::BudgetHoldIsSystemOnly)
             );
         }
-        let system = TransitionFacts { mover: Mover::System, budget_hold: true, ..permissive() };
+        let system = TransitionFacts {
+            mover: Mover::System,
+            budget_hold: true,
+            ..permissive()
+        };
         assert!(check_transition(InProgress, NeedsApproval, &system).is_ok());
     }
 
     #[test]
     fn blocked_needs_a_reason_and_unblocking_clears_it() {
-        let facts = TransitionFacts { has_reason: false, ..permissive() };
+        let facts = TransitionFacts {
+            has_reason: false,
+            ..permissive()
+        };
         assert_eq!(check_transition(InProgress, Blocked, &facts), Err(TransitionRefusal::NeedsReason));
         assert!(check_transition(InProgress, Blocked, &permissive()).unwrap().sets_blocked_reason);
         assert!(check_transition(Blocked, Assigned, &permissive()).unwrap().clears_blocked_reason);
@@ -239,7 +273,10 @@ mod tests {
 
     #[test]
     fn done_can_be_gated_by_policy() {
-        let facts = TransitionFacts { done_needs_approval: true, ..permissive() };
+        let facts = TransitionFacts {
+            done_needs_approval: true,
+            ..permissive()
+        };
         assert_eq!(check_transition(Review, Done, &facts), Err(TransitionRefusal::DoneNeedsApproval));
     }
 }

@@ -31,7 +31,6 @@ macro_rules! domain_enum {
     };
 }
 
-
 domain_enum!(AgentRole, "agent_role" { Lead, Specialist, Intern });
 domain_enum!(AgentStatus, "agent_status" { Active, Paused, Quarantined, Offline, Drained });
 domain_enum!(TaskType, "task_type" {
@@ -77,12 +76,7 @@ impl AgentStatus {
 
 /// Parses a comma-separated list such as `in_progress,review` (the API's `?status=`).
 pub fn parse_list<T>(input: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
-    input
-        .split(',')
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .map(parse)
-        .collect()
+    input.split(',').map(str::trim).filter(|part| !part.is_empty()).map(parse).collect()
 }
 
 #[cfg(test)]

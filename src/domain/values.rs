@@ -13,7 +13,10 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Invalid { field, message: message.into() }
+        Invalid {
+            field,
+            message: message.into(),
+        }
     }
 }
 
@@ -148,7 +151,9 @@ impl IdempotencyKey {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let valid = !input.is_empty()
             && input.len() <= 128
-            && input.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
+            && input
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
         if !valid {
             return Err(Invalid::new(
                 "idempotencyKey",
@@ -181,7 +186,12 @@ impl WorkPlan {
         if !(Self::MIN_BULLETS..=Self::MAX_BULLETS).contains(&bullets.len()) {
             return Err(Invalid::new(
                 "workPlan",
-                format!("must have {} to {} bullets (got {})", Self::MIN_BULLETS, Self::MAX_BULLETS, bullets.len()),
+                format!(
+                    "must have {} to {} bullets (got {})",
+                    Self::MIN_BULLETS,
+                    Self::MAX_BULLETS,
+                    bullets.len()
+                ),
             ));
         }
         let cleaned = bullets
@@ -202,7 +212,10 @@ mod tests {
 
     #[test]
     fn text_is_trimmed_and_bounded() {
-        assert_eq!(TaskTitle::parse("  Write the launch post ").unwrap().as_str(), "Write the launch post");
+        assert_eq!(
+            TaskTitle::parse("  Write the launch post ").unwrap().as_str(),
+            "Write the launch post"
+        );
         assert_eq!(TaskTitle::parse("   ").unwrap_err().message, "must not be empty");
         let long = "x".repeat(201);
         assert!(TaskTitle::parse(&long).unwrap_err().message.contains("at most 200"));

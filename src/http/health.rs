@@ -41,7 +41,10 @@ impl Health {
 
 impl ServiceStatus {
     pub fn new(telegram: Health, workers: Health) -> Self {
-        ServiceStatus { telegram: AtomicU8::new(telegram as u8), workers: AtomicU8::new(workers as u8) }
+        ServiceStatus {
+            telegram: AtomicU8::new(telegram as u8),
+            workers: AtomicU8::new(workers as u8),
+        }
     }
 
     pub fn set_telegram(&self, health: Health) {
@@ -76,6 +79,10 @@ pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Value>)
             "workers": match state.status.workers() { Health::Disabled => "ok", other => other.as_str() },
         }
     });
-    let code = if database_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if database_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (code, Json(body))
 }

@@ -41,11 +41,17 @@ pub async fn insert(conn: &mut PgConnection, a: &NewAgent<'_>, now: DateTime<Utc
 }
 
 pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Agent>> {
-    sqlx::query_as("SELECT * FROM agents WHERE id = $1").bind(id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM agents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Agent>> {
-    sqlx::query_as("SELECT * FROM agents WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM agents WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn by_name(conn: &mut PgConnection, project_id: Uuid, name: &str) -> sqlx::Result<Option<Agent>> {
@@ -98,20 +104,24 @@ pub async fn set_status(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Agent> {
-    sqlx::query_as(
-        "UPDATE agents SET status = $2, status_cause = $3, status_reason = $4, updated_at = $5 WHERE id = $1 RETURNING *",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(cause)
-    .bind(reason)
-    .bind(now)
-    .fetch_one(conn)
-    .await
+    sqlx::query_as("UPDATE agents SET status = $2, status_cause = $3, status_reason = $4, updated_at = $5 WHERE id = $1 RETURNING *")
+        .bind(id)
+        .bind(status)
+        .bind(cause)
+        .bind(reason)
+        .bind(now)
+        .fetch_one(conn)
+        .await
 }
 
 /// Pauses every active agent of the project, with `cause`; returns them.
-pub async fn pause_all_active(conn: &mut PgConnection, project_id: Uuid, cause: &str, reason: Option<&str>, now: DateTime<Utc>) -> sqlx::Result<Vec<Agent>> {
+pub async fn pause_all_active(
+    conn: &mut PgConnection,
+    project_id: Uuid,
+    cause: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<Agent>> {
     sqlx::query_as(
         "UPDATE agents SET status = 'paused', status_cause = $2, status_reason = $3, updated_at = $4
          WHERE project_id = $1 AND status = 'active' RETURNING *",
@@ -172,7 +182,11 @@ pub async fn add_spend(conn: &mut PgConnection, id: Uuid, cost: Usd, failed: boo
 }
 
 pub async fn mark_budget_warned(conn: &mut PgConnection, id: Uuid, day: NaiveDate) -> sqlx::Result<()> {
-    sqlx::query("UPDATE agents SET budget_warned_day = $2 WHERE id = $1").bind(id).bind(day).execute(conn).await?;
+    sqlx::query("UPDATE agents SET budget_warned_day = $2 WHERE id = $1")
+        .bind(id)
+        .bind(day)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -272,7 +286,11 @@ pub async fn list(conn: &mut PgConnection, f: &AgentFilter) -> sqlx::Result<(Vec
         AgentSort::LastHeartbeat => "last_heartbeat",
     };
     let direction = if f.descending { " DESC NULLS LAST" } else { " ASC NULLS FIRST" };
-    q.push(" ORDER BY ").push(column).push(direction).push(", name LIMIT ").push_bind(f.limit);
+    q.push(" ORDER BY ")
+        .push(column)
+        .push(direction)
+        .push(", name LIMIT ")
+        .push_bind(f.limit);
     q.push(" OFFSET ").push_bind(f.offset);
     let items = q.build_query_as().fetch_all(conn).await?;
     Ok((items, total))

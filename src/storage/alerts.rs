@@ -45,11 +45,17 @@ pub async fn upsert_open(conn: &mut PgConnection, a: &NewAlert<'_>, now: DateTim
 }
 
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Alert>> {
-    sqlx::query_as("SELECT * FROM alerts WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM alerts WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Alert>> {
-    sqlx::query_as("SELECT * FROM alerts WHERE id = $1").bind(id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM alerts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn resolve(conn: &mut PgConnection, id: Uuid, by: &str, now: DateTime<Utc>) -> sqlx::Result<Alert> {
@@ -110,7 +116,10 @@ pub async fn list(conn: &mut PgConnection, f: &AlertFilter) -> sqlx::Result<(Vec
     let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new("SELECT * FROM alerts");
     filters(&mut q, f);
-    q.push(" ORDER BY last_seen_at DESC, id LIMIT ").push_bind(f.limit).push(" OFFSET ").push_bind(f.offset);
+    q.push(" ORDER BY last_seen_at DESC, id LIMIT ")
+        .push_bind(f.limit)
+        .push(" OFFSET ")
+        .push_bind(f.offset);
     let items = q.build_query_as().fetch_all(conn).await?;
     Ok((items, total))
 }

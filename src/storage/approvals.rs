@@ -42,7 +42,10 @@ pub async fn insert_pending(conn: &mut PgConnection, a: &NewApproval<'_>, now: D
 }
 
 pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Approval>> {
-    sqlx::query_as("SELECT * FROM approvals WHERE id = $1").bind(id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM approvals WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn id_by_number(conn: &mut PgConnection, project_id: Uuid, number: i32) -> sqlx::Result<Option<Uuid>> {
@@ -54,7 +57,10 @@ pub async fn id_by_number(conn: &mut PgConnection, project_id: Uuid, number: i32
 }
 
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Approval>> {
-    sqlx::query_as("SELECT * FROM approvals WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM approvals WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn decide(
@@ -116,7 +122,10 @@ pub async fn list(conn: &mut PgConnection, f: &ApprovalFilter) -> sqlx::Result<(
     let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new("SELECT * FROM approvals");
     filters(&mut q, f);
-    q.push(" ORDER BY created_at DESC, number DESC LIMIT ").push_bind(f.limit).push(" OFFSET ").push_bind(f.offset);
+    q.push(" ORDER BY created_at DESC, number DESC LIMIT ")
+        .push_bind(f.limit)
+        .push(" OFFSET ")
+        .push_bind(f.offset);
     let items = q.build_query_as().fetch_all(conn).await?;
     Ok((items, total))
 }

@@ -19,8 +19,20 @@ use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Connects, creating the database first if the server has none by that name (so a fresh
+/// PostgreSQL needs no manual `createdb`).
 pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> anyhow::Result<PgPool> {
     use anyhow::Context;
+    use sqlx::migrate::MigrateDatabase;
+    let exists = sqlx::Postgres::database_exists(url)
+        .await
+        .with_context(|| format!("reaching the database server at {}", redact(url)))?;
+    if !exists {
+        sqlx::Postgres::create_database(url)
+            .await
+            .with_context(|| format!("creating the database {}", redact(url)))?;
+        tracing::info!(url = %redact(url), "created the database");
+    }
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)

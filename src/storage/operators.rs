@@ -4,7 +4,13 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub async fn insert(conn: &mut PgConnection, name: &str, role: OperatorRole, telegram_user_id: Option<i64>, now: DateTime<Utc>) -> sqlx::Result<Operator> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    name: &str,
+    role: OperatorRole,
+    telegram_user_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Operator> {
     sqlx::query_as(
         "INSERT INTO operators (id, name, role, telegram_user_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING *",
@@ -19,15 +25,27 @@ pub async fn insert(conn: &mut PgConnection, name: &str, role: OperatorRole, tel
 }
 
 pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Operator>> {
-    sqlx::query_as("SELECT * FROM operators WHERE id = $1").bind(id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM operators WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn by_telegram_id(conn: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<Operator>> {
-    sqlx::query_as("SELECT * FROM operators WHERE telegram_user_id = $1").bind(user_id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM operators WHERE telegram_user_id = $1")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Links a Telegram user with a role, creating the operator or restoring a revoked one.
-pub async fn upsert_telegram(conn: &mut PgConnection, user_id: i64, name: &str, role: OperatorRole, now: DateTime<Utc>) -> sqlx::Result<Operator> {
+pub async fn upsert_telegram(
+    conn: &mut PgConnection,
+    user_id: i64,
+    name: &str,
+    role: OperatorRole,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Operator> {
     sqlx::query_as(
         "INSERT INTO operators (id, name, role, telegram_user_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5)

@@ -40,5 +40,7 @@ pub async fn notify_dispatcher(conn: &mut PgConnection) -> sqlx::Result<()> {
 }
 
 pub async fn pending_count(conn: &mut PgConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").fetch_one(conn).await
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')")
+        .fetch_one(conn)
+        .await
 }

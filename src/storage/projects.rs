@@ -18,19 +18,30 @@ pub async fn insert(conn: &mut PgConnection, slug: &str, name: &str, description
 }
 
 pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option<Project>> {
-    sqlx::query_as("SELECT * FROM projects WHERE slug = $1").bind(slug).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM projects WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Project>> {
-    sqlx::query_as("SELECT * FROM projects WHERE id = $1").bind(id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM projects WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Project>> {
-    sqlx::query_as("SELECT * FROM projects WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(conn).await
+    sqlx::query_as("SELECT * FROM projects WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<Project>> {
-    sqlx::query_as("SELECT * FROM projects ORDER BY created_at, slug").fetch_all(conn).await
+    sqlx::query_as("SELECT * FROM projects ORDER BY created_at, slug")
+        .fetch_all(conn)
+        .await
 }
 
 pub async fn set_squad_paused(conn: &mut PgConnection, id: Uuid, paused: bool, now: DateTime<Utc>) -> sqlx::Result<()> {

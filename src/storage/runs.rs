@@ -62,7 +62,11 @@ pub async fn list(conn: &mut PgConnection, f: &RunFilter) -> sqlx::Result<(Vec<R
     filters(&mut q, f);
     let column = if f.by_cost { "cost_micros" } else { "created_at" };
     let direction = if f.descending { " DESC" } else { " ASC" };
-    q.push(" ORDER BY ").push(column).push(direction).push(", id LIMIT ").push_bind(f.limit);
+    q.push(" ORDER BY ")
+        .push(column)
+        .push(direction)
+        .push(", id LIMIT ")
+        .push_bind(f.limit);
     q.push(" OFFSET ").push_bind(f.offset);
     let items = q.build_query_as().fetch_all(conn).await?;
     Ok((items, total))

@@ -46,13 +46,19 @@ pub async fn insert(conn: &mut PgConnection, t: &NewTask<'_>, now: DateTime<Utc>
 }
 
 pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Task>> {
-    sqlx::query_as(concat!(task_select!(), " WHERE t.id = $1")).bind(id).fetch_optional(conn).await
+    sqlx::query_as(concat!(task_select!(), " WHERE t.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Reads the task and locks its row until the transaction ends: every change to a task goes
 /// through this, so concurrent changes to one task apply one after the other.
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Task>> {
-    sqlx::query_as(concat!(task_select!(), " WHERE t.id = $1 FOR UPDATE OF t")).bind(id).fetch_optional(conn).await
+    sqlx::query_as(concat!(task_select!(), " WHERE t.id = $1 FOR UPDATE OF t"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn id_by_number(conn: &mut PgConnection, project_id: Uuid, number: i32) -> sqlx::Result<Option<Uuid>> {
@@ -119,7 +125,11 @@ pub async fn apply_status(conn: &mut PgConnection, id: Uuid, c: &StatusChange<'_
 }
 
 pub async fn touch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query("UPDATE tasks SET updated_at = $2 WHERE id = $1").bind(id).bind(now).execute(conn).await?;
+    sqlx::query("UPDATE tasks SET updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -291,7 +301,10 @@ pub async fn list(conn: &mut PgConnection, f: &TaskFilter) -> sqlx::Result<(Vec<
     let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new(task_select!());
     filters(&mut q, f);
-    q.push(" ORDER BY t.priority, t.number LIMIT ").push_bind(f.limit).push(" OFFSET ").push_bind(f.offset);
+    q.push(" ORDER BY t.priority, t.number LIMIT ")
+        .push_bind(f.limit)
+        .push(" OFFSET ")
+        .push_bind(f.offset);
     let items = q.build_query_as().fetch_all(conn).await?;
     Ok((items, total))
 }

@@ -49,9 +49,21 @@ pub async fn squad_with(pool: PgPool, rules: Rules) -> Squad {
         async move { app.agent_by_name(&Actor::system("test"), pid, name).await.unwrap() }
     };
     Squad {
-        cao: Actor::Operator { id: cao.id, name: cao.name, role: cao.role },
-        operator: Actor::Operator { id: op.id, name: op.name, role: op.role },
-        viewer: Actor::Operator { id: viewer.id, name: viewer.name, role: viewer.role },
+        cao: Actor::Operator {
+            id: cao.id,
+            name: cao.name,
+            role: cao.role,
+        },
+        operator: Actor::Operator {
+            id: op.id,
+            name: op.name,
+            role: op.role,
+        },
+        viewer: Actor::Operator {
+            id: viewer.id,
+            name: viewer.name,
+            role: viewer.role,
+        },
         sofie: by_name("Sofie").await,
         scout: by_name("Scout").await,
         scribe: by_name("Scribe").await,
@@ -63,7 +75,11 @@ pub async fn squad_with(pool: PgPool, rules: Rules) -> Squad {
 }
 
 pub fn as_agent(agent: &Agent) -> Actor {
-    Actor::Agent { id: agent.id, project_id: agent.project_id, name: agent.name.clone() }
+    Actor::Agent {
+        id: agent.id,
+        project_id: agent.project_id,
+        name: agent.name.clone(),
+    }
 }
 
 impl Squad {
@@ -119,8 +135,22 @@ pub fn plan() -> Vec<String> {
 }
 
 const TABLES: &[&str] = &[
-    "projects", "operators", "agents", "tasks", "task_assignees", "task_transitions", "comments", "documents",
-    "approvals", "runs", "alerts", "notifications", "audit_events", "api_tokens", "activities", "outbox",
+    "projects",
+    "operators",
+    "agents",
+    "tasks",
+    "task_assignees",
+    "task_transitions",
+    "comments",
+    "documents",
+    "approvals",
+    "runs",
+    "alerts",
+    "notifications",
+    "audit_events",
+    "api_tokens",
+    "activities",
+    "outbox",
 ];
 
 /// A digest of every row of every table: equal fingerprints mean nothing changed.
