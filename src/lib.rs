@@ -9,7 +9,6 @@
 pub mod app;
 pub mod configuration;
 pub mod domain;
-#[path = "embedded_stub.rs"]
 pub mod embedded_db;
 pub mod http;
 pub mod startup;

@@ -2,8 +2,10 @@
 //! listener and a shutdown future, so tests run it in-process on port 0.
 
 use crate::app::{App, Clock, Rules, SystemClock};
-use crate::configuration::Settings;
+use crate::configuration::{HttpSettings, Settings};
 use crate::http::health::{Health, ServiceStatus};
+use crate::http::metrics::RequestMetrics;
+use crate::http::rate_limit::TokenLimiter;
 use crate::http::{self, HttpState};
 use crate::storage;
 use anyhow::Context;
@@ -37,6 +39,7 @@ pub async fn connect(settings: &Settings, url: &str) -> anyhow::Result<PgPool> {
 pub struct Application {
     pub app: App,
     pub status: Arc<ServiceStatus>,
+    http: HttpSettings,
     listener: TcpListener,
 }
 
@@ -48,13 +51,21 @@ impl Application {
         app.ensure_admins(&settings.telegram.admins)
             .await
             .context("registering the configured Telegram admins")?;
+        app.ensure_bootstrap_token(&settings.http.admin_token)
+            .await
+            .context("registering the bootstrap API token (http.admin_token)")?;
         let telegram = if settings.telegram_enabled() {
             Health::Degraded
         } else {
             Health::Disabled
         };
         let status = Arc::new(ServiceStatus::new(telegram, Health::Ok));
-        Ok(Application { app, status, listener })
+        Ok(Application {
+            app,
+            status,
+            http: settings.http.clone(),
+            listener,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
@@ -66,6 +77,9 @@ impl Application {
         let state = HttpState {
             app: self.app.clone(),
             status: self.status.clone(),
+            limiter: TokenLimiter::per_minute(self.http.rate_limit_per_minute),
+            metrics: RequestMetrics::new(),
+            body_limit: self.http.body_limit_bytes,
         };
         axum::serve(self.listener, http::router(state))
             .with_graceful_shutdown(shutdown)

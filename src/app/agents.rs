@@ -23,7 +23,7 @@ pub struct RegisterAgent {
     pub issue_token: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Registration {
     pub agent: Agent,
@@ -32,7 +32,7 @@ pub struct Registration {
     pub created: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BudgetState {
     pub daily_cap: Usd,
@@ -52,7 +52,7 @@ impl BudgetState {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HeartbeatReport {
     pub agent: Agent,
@@ -75,7 +75,7 @@ pub enum StatusCommand {
     Restart,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusChange {
     pub agent: Agent,

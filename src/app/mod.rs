@@ -6,8 +6,10 @@
 pub mod agents;
 pub mod alerts;
 pub mod approvals;
+pub mod audit;
 pub mod clock;
 pub mod error;
+pub mod idempotency;
 pub mod model;
 pub mod notice;
 pub mod operators;

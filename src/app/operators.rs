@@ -55,26 +55,67 @@ impl App {
     /// The actor a bearer token stands for.
     pub async fn authenticate(&self, token: &str) -> AppResult<Actor> {
         let invalid = || AppError::Unauthenticated("the token is unknown or revoked".into());
-        if !(token.starts_with(OPERATOR_PREFIX) || token.starts_with(AGENT_PREFIX)) || token.len() > 200 {
+        if token.is_empty() || token.len() > 200 {
             return Err(invalid());
         }
         let mut conn = self.pool.acquire().await?;
-        let owner = storage::tokens::find_live(&mut conn, &hash(token)).await?.ok_or_else(invalid)?;
-        if let Some(operator_id) = owner.operator_id {
-            let op = storage::operators::by_id(&mut conn, operator_id).await?.ok_or_else(invalid)?;
-            return Ok(Actor::Operator {
-                id: op.id,
-                name: op.name,
-                role: op.role,
-            });
+        let holder = storage::tokens::holder(&mut conn, &hash(token)).await?.ok_or_else(invalid)?;
+        match holder {
+            storage::tokens::Holder {
+                operator_id: Some(id),
+                operator_name: Some(name),
+                operator_role: Some(role),
+                ..
+            } => Ok(Actor::Operator { id, name, role }),
+            storage::tokens::Holder {
+                agent_id: Some(id),
+                agent_project_id: Some(project_id),
+                agent_name: Some(name),
+                ..
+            } => Ok(Actor::Agent { id, project_id, name }),
+            _ => Err(invalid()),
         }
-        let agent_id = owner.agent_id.ok_or_else(invalid)?;
-        let agent = storage::agents::by_id(&mut conn, agent_id).await?.ok_or_else(invalid)?;
-        Ok(Actor::Agent {
-            id: agent.id,
-            project_id: agent.project_id,
-            name: agent.name,
-        })
+    }
+
+    /// Makes `http.admin_token` a live CAO token (and revokes the one it replaced); an empty
+    /// setting revokes it. Run at start.
+    pub async fn ensure_bootstrap_token(&self, token: &str) -> AppResult<()> {
+        const NAME: &str = "bootstrap admin (http.admin_token)";
+        let token = token.trim();
+        let system = Actor::system("config");
+        let mut w = Work::begin(self, &system).await?;
+        let now = w.now;
+        if token.is_empty() {
+            if storage::tokens::revoke_named_except(w.conn(), NAME, None, now).await? > 0 {
+                w.audit(None, "operator.token_revoked", "api_token", NAME, json!({ "source": "config" }))
+                    .await?;
+                w.commit().await?;
+            }
+            return Ok(());
+        }
+        if token.len() < 16 || token.len() > 200 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(AppError::validation(
+                "http.admin_token",
+                "must be 16 to 200 characters without spaces (e.g. `openssl rand -hex 24`)",
+            ));
+        }
+        let hashed = hash(token);
+        if storage::tokens::holder(w.conn(), &hashed).await?.is_some() {
+            return Ok(());
+        }
+        storage::tokens::revoke_named_except(w.conn(), NAME, Some(&hashed), now).await?;
+        let operator = storage::operators::insert(w.conn(), "admin", OperatorRole::Cao, None, now).await?;
+        storage::tokens::insert(w.conn(), &hashed, &token[..4], NAME, Some(operator.id), None, now).await?;
+        w.audit(
+            None,
+            "operator.token_created",
+            "operator",
+            operator.id,
+            json!({ "name": NAME, "role": "cao", "source": "config" }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(())
     }
 
     /// The operator a Telegram user is, if linked and not revoked.

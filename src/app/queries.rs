@@ -39,7 +39,7 @@ pub struct RunQuery {
     pub page: PageRequest,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TimelineEntry {
     Transition(Transition),
@@ -61,14 +61,14 @@ impl TimelineEntry {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Timeline {
     pub task: Task,
     pub entries: Vec<TimelineEntry>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentCosts {
     pub agent_id: Uuid,
@@ -83,7 +83,7 @@ pub struct AgentCosts {
     pub by_day: Vec<DailySpend>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DailyCosts {
     pub date: NaiveDate,
@@ -400,5 +400,32 @@ impl App {
         let agent = self.get_agent(actor, agent_id).await?;
         let mut conn = self.pool.acquire().await?;
         Ok(storage::notifications::pending_for(&mut conn, agent.id).await?)
+    }
+}
+
+/// Numbers for `/metrics`, read at scrape time.
+#[derive(Debug, Default)]
+pub struct MetricsSnapshot {
+    pub agents_by_status: Vec<storage::metrics::Count>,
+    pub stale_agents: Vec<storage::metrics::Count>,
+    pub tasks_by_status: Vec<storage::metrics::Count>,
+    pub spend_today_micros: Vec<storage::metrics::Count>,
+    pub pending_approvals: Vec<storage::metrics::Count>,
+    pub outbox_depth: Vec<storage::metrics::Count>,
+}
+
+impl App {
+    /// Installation-wide counts; they carry no secrets, so the scrape endpoint needs no token.
+    pub async fn metrics_snapshot(&self) -> AppResult<MetricsSnapshot> {
+        let now = self.now();
+        let mut conn = self.pool.acquire().await?;
+        Ok(MetricsSnapshot {
+            agents_by_status: storage::metrics::agents_by_status(&mut conn).await?,
+            stale_agents: storage::metrics::stale_agents(&mut conn, now - self.rules.stale_after).await?,
+            tasks_by_status: storage::metrics::tasks_by_status(&mut conn).await?,
+            spend_today_micros: storage::metrics::spend_today(&mut conn, now.date_naive()).await?,
+            pending_approvals: storage::metrics::pending_approvals(&mut conn).await?,
+            outbox_depth: storage::metrics::outbox_depth(&mut conn).await?,
+        })
     }
 }

@@ -31,7 +31,7 @@ pub struct TransitionTask {
     pub deliverable: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransitionOutcome {
     pub task: Task,

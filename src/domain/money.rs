@@ -95,6 +95,18 @@ impl<'de> Deserialize<'de> for Usd {
     }
 }
 
+/// In the API a sum of money is a JSON number of US dollars.
+impl utoipa::PartialSchema for Usd {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Number)
+            .description(Some("US dollars"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Usd {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@ pub mod agents;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod idempotency;
+pub mod metrics;
 pub mod notifications;
 pub mod operators;
 pub mod outbox;

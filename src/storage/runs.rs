@@ -72,7 +72,7 @@ pub async fn list(conn: &mut PgConnection, f: &RunFilter) -> sqlx::Result<(Vec<R
     Ok((items, total))
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DailySpend {
     pub day: NaiveDate,
@@ -106,7 +106,7 @@ pub async fn daily_spend(
     .await
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentSpend {
     pub agent_id: Uuid,

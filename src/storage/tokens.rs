@@ -44,3 +44,42 @@ pub async fn find_live(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Opt
     .fetch_optional(conn)
     .await
 }
+
+/// Who a live token belongs to, in one query (it runs on every API request).
+#[derive(Debug, sqlx::FromRow)]
+pub struct Holder {
+    pub operator_id: Option<Uuid>,
+    pub operator_name: Option<String>,
+    pub operator_role: Option<crate::domain::OperatorRole>,
+    pub agent_id: Option<Uuid>,
+    pub agent_project_id: Option<Uuid>,
+    pub agent_name: Option<String>,
+}
+
+pub async fn holder(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Option<Holder>> {
+    sqlx::query_as(
+        "SELECT o.id AS operator_id, o.name AS operator_name, o.role AS operator_role,
+                a.id AS agent_id, a.project_id AS agent_project_id, a.name AS agent_name
+         FROM api_tokens t
+         LEFT JOIN operators o ON o.id = t.operator_id
+         LEFT JOIN agents a ON a.id = t.agent_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND o.revoked_at IS NULL",
+    )
+    .bind(hash)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Revokes the live tokens with this name except the one with `keep_hash`; returns how many.
+pub async fn revoke_named_except(conn: &mut PgConnection, name: &str, keep_hash: Option<&[u8]>, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $3
+         WHERE name = $1 AND revoked_at IS NULL AND ($2::bytea IS NULL OR token_hash <> $2)",
+    )
+    .bind(name)
+    .bind(keep_hash)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -3,6 +3,8 @@
 //! nothing.
 #![allow(dead_code)]
 
+pub mod http;
+
 use chrono::{TimeZone, Utc};
 use mission_control::app::agents::RegisterAgent;
 use mission_control::app::model::{Agent, Project, Task};

@@ -1,0 +1,249 @@
+//! `/api/agents`: the squad — list, register, heartbeat, budgets, status commands.
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{comma_list, double_option, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::HttpState;
+use crate::app::agents::{AgentReset, HeartbeatReport, RegisterAgent, Registration, StatusChange, StatusCommand};
+use crate::app::model::{Agent, Page};
+use crate::app::queries::AgentQuery;
+use crate::app::PageRequest;
+use crate::domain::{AgentRole, AgentStatus, TaskType, Usd};
+use crate::storage::agents::AgentSort;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct AgentListParams {
+    /// Comma-separated statuses, e.g. `active,paused`.
+    status: Option<String>,
+    role: Option<String>,
+    /// `name` (default), `todaySpend`, `totalSpend` or `lastHeartbeat`.
+    sort_by: Option<String>,
+    /// `asc` or `desc`.
+    order: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub(crate) fn descending(order: &Option<String>, default_desc: bool) -> ApiResult<bool> {
+    match order.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") => Ok(default_desc),
+        Some("asc") => Ok(false),
+        Some("desc") => Ok(true),
+        Some(other) => Err(ApiError::validation(format!("order must be asc or desc, not '{other}'"))),
+    }
+}
+
+#[utoipa::path(get, path = "/api/agents", tag = "agents", params(AgentListParams),
+    responses((status = 200, body = Page<Agent>), (status = 422, body = ErrorBody)))]
+pub async fn list(scope: Scoped, ApiQuery(p): ApiQuery<AgentListParams>, State(ctx): State<HttpState>) -> ApiResult<Json<Page<Agent>>> {
+    let sort = match p.sort_by.as_deref() {
+        None | Some("") | Some("name") => None,
+        Some("todaySpend") => Some(AgentSort::TodaySpend),
+        Some("totalSpend") => Some(AgentSort::TotalSpend),
+        Some("lastHeartbeat") => Some(AgentSort::LastHeartbeat),
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "sortBy must be one of name, todaySpend, totalSpend, lastHeartbeat, not '{other}'"
+            )))
+        }
+    };
+    let query = AgentQuery {
+        status: comma_list(&p.status, AgentStatus::parse)?,
+        role: p.role.as_deref().map(AgentRole::parse).transpose().map_err(ApiError::validation)?,
+        descending: descending(&p.order, sort.is_some())?,
+        sort,
+        page: PageRequest::new(p.limit, p.offset)?,
+    };
+    Ok(Json(ctx.app.list_agents(&scope.actor, scope.project.id, query).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterBody {
+    name: String,
+    role: AgentRole,
+    #[serde(default)]
+    allowed_task_types: Vec<TaskType>,
+    parent_agent_id: Option<Uuid>,
+    /// Dollars; defaults to the role's cap.
+    daily_cap: Option<Usd>,
+}
+
+/// Registers an agent and returns it with its token; an existing name is reused (201 when
+/// created, 200 when reused).
+#[utoipa::path(post, path = "/api/agents/register", tag = "agents", request_body = RegisterBody,
+    responses((status = 201, body = Registration), (status = 200, body = Registration), (status = 422, body = ErrorBody)))]
+pub async fn register(
+    scope: Scoped,
+    State(ctx): State<HttpState>,
+    JsonBody(body): JsonBody<RegisterBody>,
+) -> ApiResult<(StatusCode, Json<Registration>)> {
+    let registration = ctx
+        .app
+        .register_agent(
+            &scope.actor,
+            scope.project.id,
+            RegisterAgent {
+                name: body.name,
+                role: body.role,
+                allowed_task_types: body.allowed_task_types,
+                parent_agent_id: body.parent_agent_id,
+                daily_cap: body.daily_cap,
+                issue_token: true,
+            },
+        )
+        .await?;
+    let status = if registration.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(registration)))
+}
+
+#[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Agent), (status = 404, body = ErrorBody)))]
+pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Agent>> {
+    Ok(Json(ctx.app.get_agent(&actor, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BudgetsPatch {
+    daily_cap: Option<Usd>,
+    per_run_cap: Option<Usd>,
+}
+
+/// Either new budgets, or the runbook's "reset agent state" fields (not both at once).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentPatch {
+    budgets: Option<BudgetsPatch>,
+    status: Option<AgentStatus>,
+    error_streak: Option<i32>,
+    today_spend: Option<Usd>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    current_task_id: Option<Option<Uuid>>,
+}
+
+#[utoipa::path(patch, path = "/api/agents/{id}", tag = "agents", params(("id" = Uuid, Path)), request_body = AgentPatch,
+    responses((status = 200, body = Agent), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<AgentPatch>,
+) -> ApiResult<Json<Agent>> {
+    let reset = AgentReset {
+        status: body.status,
+        error_streak: body.error_streak,
+        today_spend: body.today_spend,
+        current_task_id: body.current_task_id,
+    };
+    let resets = reset.status.is_some() || reset.error_streak.is_some() || reset.today_spend.is_some() || reset.current_task_id.is_some();
+    let agent = match (body.budgets, resets) {
+        (Some(_), true) => {
+            return Err(ApiError::validation(
+                "send budgets and reset fields (status, errorStreak, todaySpend, currentTaskId) in separate requests",
+            ))
+        }
+        (Some(budgets), false) => {
+            if budgets.daily_cap.is_none() && budgets.per_run_cap.is_none() {
+                return Err(ApiError::validation("budgets needs dailyCap or perRunCap"));
+            }
+            ctx.app.set_budget(&actor, id, budgets.daily_cap, budgets.per_run_cap).await?
+        }
+        (None, true) => ctx.app.reset_agent(&actor, id, reset).await?,
+        (None, false) => return Err(ApiError::validation("nothing to change: send budgets or reset fields")),
+    };
+    Ok(Json(agent))
+}
+
+/// What an agent learns on each heartbeat: notifications, assigned tasks, budget, and whether
+/// it must stop.
+#[utoipa::path(post, path = "/api/agents/{id}/heartbeat", tag = "agents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = HeartbeatReport), (status = 403, body = ErrorBody)))]
+pub async fn heartbeat(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<HeartbeatReport>> {
+    Ok(Json(ctx.app.heartbeat(&actor, id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReasonBody {
+    pub reason: Option<String>,
+}
+
+async fn command(actor: Caller, ctx: HttpState, id: Uuid, command: StatusCommand, body: ReasonBody) -> ApiResult<Json<StatusChange>> {
+    Ok(Json(
+        ctx.app.change_agent_status(&actor.0, id, command, body.reason.as_deref()).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/agents/{id}/quarantine", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+pub async fn quarantine(
+    caller: Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<ReasonBody>,
+) -> ApiResult<Json<StatusChange>> {
+    command(caller, ctx, id, StatusCommand::Quarantine, body).await
+}
+
+/// Back to work with a clean error streak.
+#[utoipa::path(post, path = "/api/agents/{id}/restart", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+pub async fn restart(
+    caller: Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<ReasonBody>,
+) -> ApiResult<Json<StatusChange>> {
+    command(caller, ctx, id, StatusCommand::Restart, body).await
+}
+
+#[utoipa::path(post, path = "/api/agents/{id}/pause", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+pub async fn pause(
+    caller: Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<ReasonBody>,
+) -> ApiResult<Json<StatusChange>> {
+    command(caller, ctx, id, StatusCommand::Pause, body).await
+}
+
+#[utoipa::path(post, path = "/api/agents/{id}/resume", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+pub async fn resume(
+    caller: Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<ReasonBody>,
+) -> ApiResult<Json<StatusChange>> {
+    command(caller, ctx, id, StatusCommand::Resume, body).await
+}
+
+/// Out of quarantine (CAO only).
+#[utoipa::path(post, path = "/api/agents/{id}/release", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+pub async fn release(
+    caller: Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<ReasonBody>,
+) -> ApiResult<Json<StatusChange>> {
+    command(caller, ctx, id, StatusCommand::Release, body).await
+}

@@ -1,0 +1,141 @@
+//! `/api/approvals`: agents ask, the CAO decides.
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{comma_list, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::HttpState;
+use crate::app::approvals::{RequestApproval, Verdict};
+use crate::app::model::{Approval, Page};
+use crate::app::PageRequest;
+use crate::domain::{Actor, ApprovalStatus, RiskLevel, Usd};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ApprovalListParams {
+    /// Comma-separated statuses, e.g. `pending`.
+    status: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/approvals", tag = "approvals", params(ApprovalListParams),
+    responses((status = 200, body = Page<Approval>)))]
+pub async fn list(
+    scope: Scoped,
+    State(ctx): State<HttpState>,
+    ApiQuery(p): ApiQuery<ApprovalListParams>,
+) -> ApiResult<Json<Page<Approval>>> {
+    let statuses = comma_list(&p.status, ApprovalStatus::parse)?;
+    let page = PageRequest::new(p.limit, p.offset)?;
+    Ok(Json(ctx.app.list_approvals(&scope.actor, scope.project.id, statuses, page).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApprovalRequestBody {
+    /// Implied by an agent token.
+    agent_id: Option<Uuid>,
+    task_id: Option<Uuid>,
+    /// The tool or action, e.g. `email.send`, `deploy.production`.
+    action_type: String,
+    action_summary: String,
+    /// Policy may raise it, never lower it.
+    risk_level: Option<RiskLevel>,
+    justification: String,
+    rollback_plan: Option<String>,
+    estimated_cost: Option<Usd>,
+    expires_in_minutes: Option<u32>,
+}
+
+/// Policy decides at once: `approved` when allowed, `pending` for the CAO, `denied` otherwise.
+#[utoipa::path(post, path = "/api/approvals", tag = "approvals", request_body = ApprovalRequestBody,
+    responses((status = 201, body = Approval), (status = 422, body = ErrorBody)))]
+pub async fn request(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    JsonBody(body): JsonBody<ApprovalRequestBody>,
+) -> ApiResult<(StatusCode, Json<Approval>)> {
+    let agent_id = match (&actor, body.agent_id) {
+        (_, Some(id)) => id,
+        (Actor::Agent { id, .. }, None) => *id,
+        _ => return Err(ApiError::validation("agentId is required with an operator token")),
+    };
+    let approval = ctx
+        .app
+        .request_approval(
+            &actor,
+            RequestApproval {
+                agent_id,
+                task_id: body.task_id,
+                action_type: body.action_type,
+                action_summary: body.action_summary,
+                risk_level: body.risk_level,
+                justification: body.justification,
+                rollback_plan: body.rollback_plan,
+                estimated_cost: body.estimated_cost,
+                expires_in_minutes: body.expires_in_minutes,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(approval)))
+}
+
+/// An approval and its decision (an agent reads only its own).
+#[utoipa::path(get, path = "/api/approvals/{id}", tag = "approvals", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Approval), (status = 404, body = ErrorBody)))]
+pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Approval>> {
+    Ok(Json(ctx.app.get_approval(&actor, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApproveBody {
+    /// Informational, as in the runbook; the decider recorded is the token's operator.
+    approver: Option<String>,
+    /// A note kept with the decision.
+    decision: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/approvals/{id}/approve", tag = "approvals", params(("id" = Uuid, Path)), request_body = ApproveBody,
+    responses((status = 200, body = Approval), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<ApproveBody>,
+) -> ApiResult<Json<Approval>> {
+    let _ = body.approver;
+    Ok(Json(
+        ctx.app
+            .decide_approval(&actor, id, Verdict::Approve, body.decision.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DenyBody {
+    approver: Option<String>,
+    /// Required: the agent is told why.
+    reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/approvals/{id}/deny", tag = "approvals", params(("id" = Uuid, Path)), request_body = DenyBody,
+    responses((status = 200, body = Approval), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn deny(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<DenyBody>,
+) -> ApiResult<Json<Approval>> {
+    let _ = body.approver;
+    Ok(Json(
+        ctx.app.decide_approval(&actor, id, Verdict::Deny, body.reason.as_deref()).await?,
+    ))
+}

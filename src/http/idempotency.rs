@@ -1,0 +1,82 @@
+//! `Idempotency-Key` on every mutating request: the first answer is stored and a retry with
+//! the same key and the same request gets it again instead of acting twice.
+
+use super::error::ApiError;
+use super::extract::Caller;
+use super::HttpState;
+use crate::app::idempotency::Start;
+use axum::body::{to_bytes, Body};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub async fn layer(State(state): State<HttpState>, request: Request, next: Next) -> Response {
+    let applies = matches!(*request.method(), Method::POST | Method::PATCH | Method::PUT | Method::DELETE)
+        && request.headers().contains_key("idempotency-key")
+        // Transitions keep their key with the change itself, in one transaction.
+        && !request.uri().path().ends_with("/transition");
+    if !applies {
+        return next.run(request).await;
+    }
+    match handle(state, request, next).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn handle(state: HttpState, request: Request, next: Next) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let Caller(actor) = Caller::from_request_parts(&mut parts, &state).await?;
+    let key = parts
+        .headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .ok_or_else(|| ApiError::validation("the Idempotency-Key header must be printable ASCII"))?;
+    let bytes = to_bytes(body, state.body_limit)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large"))?;
+    let method = parts.method.as_str().as_bytes().to_vec();
+    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("").as_bytes().to_vec();
+    let claim = match state.app.begin_idempotent(&actor, &key, &[&method, &path, &bytes]).await? {
+        Start::Replay {
+            status,
+            content_type,
+            body,
+        } => {
+            let mut response = Response::new(Body::from(body));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                response.headers_mut().insert(header::CONTENT_TYPE, value);
+            }
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return Ok(response);
+        }
+        Start::New(claim) => claim,
+    };
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let (parts, body) = response.into_parts();
+    let bytes = match to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            let _ = state.app.abandon_idempotent(claim).await;
+            return Err(ApiError::from(crate::app::AppError::Internal(anyhow::anyhow!(
+                "reading the response: {err}"
+            ))));
+        }
+    };
+    if parts.status.is_server_error() {
+        // Worth retrying: free the key so the retry runs.
+        state.app.abandon_idempotent(claim).await?;
+    } else {
+        let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        state
+            .app
+            .finish_idempotent(claim, parts.status.as_u16(), content_type, &bytes)
+            .await?;
+    }
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}

@@ -1,0 +1,72 @@
+//! `/api/projects` and `/api/emergency`: workspaces, and stopping a whole squad at once.
+
+use super::agents::ReasonBody;
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{Caller, JsonBody, Scoped};
+use super::HttpState;
+use crate::app::model::{Page, Project};
+use crate::app::projects::CreateProject;
+use crate::app::squad::SquadChange;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+#[utoipa::path(get, path = "/api/projects", tag = "projects", responses((status = 200, body = Page<Project>)))]
+pub async fn list(Caller(actor): Caller, State(ctx): State<HttpState>) -> ApiResult<Json<Page<Project>>> {
+    let items = ctx.app.list_projects(&actor).await?;
+    let total = items.len() as i64;
+    Ok(Json(Page { items, total }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateProjectBody {
+    /// Lowercase letters, digits and dashes, e.g. `openclaw`.
+    slug: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = CreateProjectBody,
+    responses((status = 201, body = Project), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    JsonBody(body): JsonBody<CreateProjectBody>,
+) -> ApiResult<(StatusCode, Json<Project>)> {
+    let project = ctx
+        .app
+        .create_project(
+            &actor,
+            CreateProject {
+                slug: body.slug,
+                name: body.name,
+                description: body.description,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(project)))
+}
+
+/// Pauses every active agent of the project in scope.
+#[utoipa::path(post, path = "/api/emergency/pause-squad", tag = "emergency", request_body = ReasonBody,
+    responses((status = 200, body = SquadChange), (status = 403, body = ErrorBody)))]
+pub async fn pause_squad(
+    scope: Scoped,
+    State(ctx): State<HttpState>,
+    JsonBody(body): JsonBody<ReasonBody>,
+) -> ApiResult<Json<SquadChange>> {
+    Ok(Json(
+        ctx.app.pause_squad(&scope.actor, scope.project.id, body.reason.as_deref()).await?,
+    ))
+}
+
+/// Resumes the agents the squad pause stopped (not those paused for other reasons).
+#[utoipa::path(post, path = "/api/emergency/resume-squad", tag = "emergency",
+    responses((status = 200, body = SquadChange), (status = 403, body = ErrorBody)))]
+pub async fn resume_squad(scope: Scoped, State(ctx): State<HttpState>) -> ApiResult<Json<SquadChange>> {
+    Ok(Json(ctx.app.resume_squad(&scope.actor, scope.project.id).await?))
+}

@@ -1,0 +1,113 @@
+//! `/api/runs` and `/api/costs`: what agents spent, and reporting a run.
+
+use super::agents::descending;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::HttpState;
+use crate::app::model::{Page, Run};
+use crate::app::queries::{AgentCosts, DailyCosts, RunQuery};
+use crate::app::runs::{RecordRun, RunOutcome};
+use crate::app::PageRequest;
+use crate::domain::{Actor, RunStatus, Usd};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct RunListParams {
+    agent_id: Option<Uuid>,
+    task_id: Option<Uuid>,
+    /// `createdAt` (default, newest first) or `cost`.
+    sort_by: Option<String>,
+    order: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/runs", tag = "costs", params(RunListParams),
+    responses((status = 200, body = Page<Run>), (status = 422, body = ErrorBody)))]
+pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<RunListParams>) -> ApiResult<Json<Page<Run>>> {
+    let by_cost = match p.sort_by.as_deref() {
+        None | Some("") | Some("createdAt") => false,
+        Some("cost") => true,
+        Some(other) => return Err(ApiError::validation(format!("sortBy must be createdAt or cost, not '{other}'"))),
+    };
+    let query = RunQuery {
+        agent_id: p.agent_id,
+        task_id: p.task_id,
+        by_cost,
+        descending: descending(&p.order, true)?,
+        page: PageRequest::new(p.limit, p.offset)?,
+    };
+    Ok(Json(ctx.app.list_runs(&scope.actor, scope.project.id, query).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunBody {
+    /// Implied by an agent token.
+    agent_id: Option<Uuid>,
+    task_id: Option<Uuid>,
+    /// Dollars.
+    cost: Usd,
+    status: RunStatus,
+    model: Option<String>,
+    tokens: Option<i64>,
+    error: Option<String>,
+}
+
+/// Records a run and its cost; the budget caps are enforced here.
+#[utoipa::path(post, path = "/api/runs", tag = "costs", request_body = RunBody,
+    responses((status = 201, body = RunOutcome), (status = 422, body = ErrorBody)))]
+pub async fn record(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    JsonBody(body): JsonBody<RunBody>,
+) -> ApiResult<(StatusCode, Json<RunOutcome>)> {
+    let agent_id = match (&actor, body.agent_id) {
+        (_, Some(id)) => id,
+        (Actor::Agent { id, .. }, None) => *id,
+        _ => return Err(ApiError::validation("agentId is required with an operator token")),
+    };
+    let outcome = ctx
+        .app
+        .record_run(
+            &actor,
+            RecordRun {
+                agent_id,
+                task_id: body.task_id,
+                cost: body.cost,
+                status: body.status,
+                model: body.model,
+                tokens: body.tokens,
+                error: body.error,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(outcome)))
+}
+
+#[utoipa::path(get, path = "/api/costs/agent/{id}", tag = "costs", params(("id" = Uuid, Path)),
+    responses((status = 200, body = AgentCosts), (status = 404, body = ErrorBody)))]
+pub async fn agent_costs(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<AgentCosts>> {
+    Ok(Json(ctx.app.agent_costs(&actor, id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DailyParams {
+    /// A UTC day, `YYYY-MM-DD`; default today.
+    date: Option<NaiveDate>,
+}
+
+#[utoipa::path(get, path = "/api/costs/daily", tag = "costs", params(DailyParams),
+    responses((status = 200, body = DailyCosts)))]
+pub async fn daily(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<DailyParams>) -> ApiResult<Json<DailyCosts>> {
+    Ok(Json(ctx.app.daily_costs(&scope.actor, scope.project.id, p.date).await?))
+}

@@ -1,0 +1,217 @@
+//! `/api/tasks`: create, list, read, assign, move, claim, comment, timeline.
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{comma_list, ApiPath, ApiQuery, Caller, IdempotencyHeader, JsonBody, Scoped};
+use super::HttpState;
+use crate::app::model::{Comment, Page, Task};
+use crate::app::queries::{TaskQuery, Timeline};
+use crate::app::tasks::{CreateTask, TransitionOutcome, TransitionTask};
+use crate::app::PageRequest;
+use crate::domain::{Actor, ActorKind, TaskStatus, TaskType, Usd};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct TaskListParams {
+    /// Comma-separated statuses, e.g. `blocked,needs_approval`.
+    status: Option<String>,
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    task_type: Option<String>,
+    assignee_id: Option<Uuid>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(TaskListParams),
+    responses((status = 200, body = Page<Task>), (status = 422, body = ErrorBody)))]
+pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<TaskListParams>) -> ApiResult<Json<Page<Task>>> {
+    let query = TaskQuery {
+        statuses: comma_list(&p.status, TaskStatus::parse)?,
+        task_type: p
+            .task_type
+            .as_deref()
+            .map(TaskType::parse)
+            .transpose()
+            .map_err(ApiError::validation)?,
+        assignee_id: p.assignee_id,
+        page: PageRequest::new(p.limit, p.offset)?,
+    };
+    Ok(Json(ctx.app.list_tasks(&scope.actor, scope.project.id, query).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateTaskBody {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(rename = "type")]
+    task_type: TaskType,
+    /// 1 (critical) to 4 (low); default 3.
+    priority: Option<i16>,
+    #[serde(default)]
+    assignee_ids: Vec<Uuid>,
+    reviewer_id: Option<Uuid>,
+    budget_allocated: Option<Usd>,
+}
+
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks", request_body = CreateTaskBody,
+    responses((status = 201, body = Task), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    scope: Scoped,
+    State(ctx): State<HttpState>,
+    JsonBody(body): JsonBody<CreateTaskBody>,
+) -> ApiResult<(StatusCode, Json<Task>)> {
+    let task = ctx
+        .app
+        .create_task(
+            &scope.actor,
+            scope.project.id,
+            CreateTask {
+                title: body.title,
+                description: body.description,
+                task_type: body.task_type,
+                priority: body.priority,
+                assignee_ids: body.assignee_ids,
+                reviewer_id: body.reviewer_id,
+                budget_allocated: body.budget_allocated,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(task)))
+}
+
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
+pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Task>> {
+    Ok(Json(ctx.app.get_task(&actor, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaskPatch {
+    /// The new assignees (replaces the old ones); an inbox task becomes assigned.
+    assignee_ids: Vec<Uuid>,
+}
+
+#[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", params(("id" = Uuid, Path)), request_body = TaskPatch,
+    responses((status = 200, body = Task), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<TaskPatch>,
+) -> ApiResult<Json<Task>> {
+    Ok(Json(ctx.app.assign_task(&actor, id, body.assignee_ids).await?))
+}
+
+#[utoipa::path(get, path = "/api/tasks/{id}/timeline", tag = "tasks", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Timeline), (status = 404, body = ErrorBody)))]
+pub async fn timeline(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Timeline>> {
+    Ok(Json(ctx.app.task_timeline(&actor, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransitionBody {
+    to_status: TaskStatus,
+    /// Who is asking, as the runbook writes it (`human`, `agent`, `system`); it must match the
+    /// token, which is what is recorded.
+    actor: Option<String>,
+    reason: Option<String>,
+    /// Or the `Idempotency-Key` header: a repeat returns the first result.
+    idempotency_key: Option<String>,
+    /// 3–6 bullets, required to start work (→ in_progress).
+    work_plan: Option<Vec<String>>,
+    /// Required to submit for review.
+    deliverable: Option<String>,
+}
+
+fn check_claimed_actor(actor: &Actor, claimed: Option<&str>) -> ApiResult<()> {
+    let Some(claimed) = claimed.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(());
+    };
+    let kind = ActorKind::parse(if claimed == "operator" { "human" } else { claimed }).map_err(ApiError::validation)?;
+    if kind != actor.kind() {
+        return Err(ApiError::forbidden(format!(
+            "actor '{claimed}' does not match the token, which belongs to {} ({})",
+            actor.name(),
+            actor.kind()
+        )));
+    }
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/tasks/{id}/transition", tag = "tasks", params(("id" = Uuid, Path)), request_body = TransitionBody,
+    responses((status = 200, body = TransitionOutcome), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transition(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    IdempotencyHeader(header_key): IdempotencyHeader,
+    JsonBody(body): JsonBody<TransitionBody>,
+) -> ApiResult<Json<TransitionOutcome>> {
+    check_claimed_actor(&actor, body.actor.as_deref())?;
+    let key = match (header_key, body.idempotency_key) {
+        (Some(h), Some(b)) if h != b => {
+            return Err(ApiError::validation(
+                "the Idempotency-Key header and idempotencyKey differ; send one",
+            ));
+        }
+        (h, b) => h.or(b),
+    };
+    let outcome = ctx
+        .app
+        .transition_task(
+            &actor,
+            id,
+            TransitionTask {
+                to: Some(body.to_status),
+                reason: body.reason,
+                idempotency_key: key,
+                work_plan: body.work_plan,
+                deliverable: body.deliverable,
+            },
+        )
+        .await?;
+    Ok(Json(outcome))
+}
+
+/// An agent takes this inbox task.
+#[utoipa::path(post, path = "/api/tasks/{id}/claim", tag = "tasks", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Task), (status = 409, body = ErrorBody)))]
+pub async fn claim(scope: Scoped, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Task>> {
+    Ok(Json(ctx.app.claim_task(&scope.actor, scope.project.id, Some(id)).await?))
+}
+
+/// An agent takes the best inbox task for its types (highest priority, oldest first).
+#[utoipa::path(post, path = "/api/tasks/claim", tag = "tasks",
+    responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
+pub async fn claim_next(scope: Scoped, State(ctx): State<HttpState>) -> ApiResult<Json<Task>> {
+    Ok(Json(ctx.app.claim_task(&scope.actor, scope.project.id, None).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CommentBody {
+    body: String,
+}
+
+#[utoipa::path(post, path = "/api/tasks/{id}/comments", tag = "tasks", params(("id" = Uuid, Path)), request_body = CommentBody,
+    responses((status = 201, body = Comment), (status = 422, body = ErrorBody)))]
+pub async fn comment(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<CommentBody>,
+) -> ApiResult<(StatusCode, Json<Comment>)> {
+    let comment = ctx.app.comment_on_task(&actor, id, &body.body, None).await?;
+    Ok((StatusCode::CREATED, Json(comment)))
+}

@@ -1,0 +1,112 @@
+//! The real HTTP server on port 0 over a test's own database, and a small client for it.
+
+use chrono::{TimeZone, Utc};
+use mission_control::app::{App, ManualClock};
+use mission_control::configuration::Settings;
+use mission_control::domain::{Actor, OperatorRole};
+use mission_control::startup::Application;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use sqlx::PgPool;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+pub struct TestApi {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub app: App,
+    pub clock: ManualClock,
+    pub pool: PgPool,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+pub async fn spawn_app(pool: PgPool) -> TestApi {
+    spawn_app_with(pool, []).await
+}
+
+/// `env` overrides settings as `MC_<SECTION>__<KEY>` variables would.
+pub async fn spawn_app_with<const N: usize>(pool: PgPool, env: [(&str, &str); N]) -> TestApi {
+    let mut vars: Vec<(String, String)> = vec![("MC_HTTP__ADMIN_TOKEN".into(), ADMIN_TOKEN.into())];
+    vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let settings = Settings::load_from(None, vars).expect("settings");
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 1, 10, 0, 0).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let application = Application::build(&settings, pool.clone(), listener, Arc::new(clock.clone()))
+        .await
+        .expect("build the app");
+    let url = format!("http://{}", application.local_addr().unwrap());
+    let app = application.app.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(application.run(async move {
+        let _ = stopped.await;
+    }));
+    TestApi {
+        url,
+        client: reqwest::Client::new(),
+        app,
+        clock,
+        pool,
+        stop: Some(stop),
+        handle: Some(handle),
+    }
+}
+
+impl TestApi {
+    /// Sends like the runbook's curl: a JSON body with curl's default form content type.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<&str>) -> Reply {
+        let mut request = self.client.request(method, format!("{}{}", self.url, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, body, headers }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, Some(ADMIN_TOKEN), None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &str) -> Reply {
+        self.call(Method::POST, path, Some(ADMIN_TOKEN), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &str) -> Reply {
+        self.call(Method::PATCH, path, Some(ADMIN_TOKEN), Some(body)).await
+    }
+
+    /// A fresh operator token with `role`.
+    pub async fn token(&self, name: &str, role: OperatorRole) -> String {
+        self.app
+            .create_operator_token(&Actor::system("test"), name, role)
+            .await
+            .expect("token")
+            .1
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+}
