@@ -19,21 +19,25 @@ ENV SQLX_OFFLINE=true
 
 # 1. Dependencies. Build them against an empty crate with the real manifest and lock
 #    file, so this slow layer is reused until Cargo.toml or Cargo.lock changes. The crate
-#    has both a library (src/lib.rs) and a binary (src/main.rs): both need a stand-in.
+#    has a library (src/lib.rs), a binary (src/main.rs) and a declared bench target
+#    (benches/api.rs, which cargo insists exists): each needs a stand-in.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+RUN mkdir src benches \
  && echo 'fn main() {}' > src/main.rs \
+ && echo 'fn main() {}' > benches/api.rs \
  && touch src/lib.rs \
  && cargo build --release --locked --bin mission-control \
  && rm -rf src
 
-# 2. The crate itself. config/default.toml is compiled in (include_str!) and migrations/
-#    is embedded by sqlx::migrate!(), so both are needed here, not only at run time.
+# 2. The crate itself. config/default.toml and telegram/botapi.json are compiled in
+#    (include_str!) and migrations/ is embedded by sqlx::migrate!(), so they are needed
+#    here, not only at run time.
 #    `locale[s]` and `.sql[x]` are globs so that the build still works while those
 #    directories do not exist (BuildKit allows a wildcard to match nothing).
 COPY src/ ./src/
 COPY migrations/ ./migrations/
 COPY config/ ./config/
+COPY telegram/ ./telegram/
 COPY locale[s] ./locales/
 COPY .sql[x] ./.sqlx/
 # COPY keeps the build context's modification times, which can be older than the

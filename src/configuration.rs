@@ -203,7 +203,9 @@ impl Settings {
         }
         let mc_vars: HashMap<String, String> = env
             .iter()
-            .filter(|(k, _)| k.starts_with("MC_") && k.as_str() != "MC_CONFIG")
+            // Only MC_<SECTION>__<KEY> is configuration; other MC_ names (MC_CONFIG, MC_PG_BIN_DIR,
+            // the agent runner's MC_API_URL) belong to other parts.
+            .filter(|(k, _)| k.starts_with("MC_") && k.contains("__"))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         builder = builder.add_source(

@@ -2,7 +2,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::configuration::Settings;
-use mission_control::domain::{Actor, OperatorRole};
+use mission_control::domain::{Actor, OperatorRole, TaskType};
+use mission_control::runner::{self, CycleOutcome, Runner, RunnerConfig, Shutdown};
 use mission_control::{startup, storage, telemetry};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Agents: the reference agent runner.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
     /// Exit 0 when the service at http.addr answers /health with 200 (for container checks).
     Healthcheck {
         /// The base URL to check; defaults to the configured http.addr on 127.0.0.1.
@@ -55,6 +61,56 @@ enum TokenCommand {
         #[arg(long, value_parser = parse_role)]
         role: OperatorRole,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Run the reference agent: it registers through the REST API, then every interval
+    /// heartbeats (obeying pause and quarantine) and takes one step of work: claim an inbox
+    /// task of its types, start it with a work plan, or report a run and submit it for review.
+    Run(AgentRunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct AgentRunArgs {
+    /// The agent's name; an existing agent of that name is reused.
+    #[arg(long)]
+    name: String,
+    /// The role a new agent gets.
+    #[arg(long, default_value = "intern", value_parser = ["intern", "specialist", "lead"])]
+    role: String,
+    /// Comma-separated task types a new agent takes (default: any), e.g. customer_research,seo_research.
+    #[arg(long, value_delimiter = ',', value_parser = parse_task_type)]
+    types: Vec<String>,
+    /// Time between cycles, e.g. 30s, 15m, 1h.
+    #[arg(long, default_value = "15m", value_parser = runner::parse_interval)]
+    interval: std::time::Duration,
+    /// Run one cycle and exit (non-zero when registration fails).
+    #[arg(long)]
+    once: bool,
+    /// The Mission Control server.
+    #[arg(long, env = "MC_API_URL", default_value = "http://localhost:3000")]
+    api_url: String,
+    /// An operator token (role operator or cao) to register the agent with.
+    #[arg(long, env = "MC_API_TOKEN", hide_env_values = true)]
+    token: String,
+    /// The project (slug) the agent works in.
+    #[arg(long, default_value = "openclaw")]
+    project: String,
+    /// Dollars reported for each simulated run.
+    #[arg(long, default_value_t = 0.05, value_parser = parse_cost)]
+    cost: f64,
+}
+
+fn parse_task_type(input: &str) -> Result<String, String> {
+    TaskType::parse(input.trim()).map(|t| t.to_string())
+}
+
+fn parse_cost(input: &str) -> Result<f64, String> {
+    match input.trim().parse::<f64>() {
+        Ok(cost) if cost.is_finite() && cost >= 0.0 => Ok(cost),
+        _ => Err(format!("'{input}' is not a cost in dollars like 0.05")),
+    }
 }
 
 fn parse_role(input: &str) -> Result<OperatorRole, String> {
@@ -107,7 +163,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             finish(app, embedded).await
         }
         Command::Healthcheck { url } => healthcheck(&settings, url).await,
+        Command::Agent {
+            command: AgentCommand::Run(args),
+        } => agent_run(args).await,
     }
+}
+
+/// The reference agent runner: a client of the REST API, it needs no database.
+async fn agent_run(args: AgentRunArgs) -> anyhow::Result<()> {
+    let mut config = RunnerConfig::new(args.api_url, args.token, args.name);
+    config.role = args.role;
+    config.task_types = args.types;
+    config.interval = args.interval;
+    config.project = args.project;
+    config.cost = args.cost;
+    let runner = Runner::new(config, Shutdown::on_signals())?;
+    if !args.once {
+        return Ok(runner.run().await?);
+    }
+    let name = runner.config().name.clone();
+    match runner.run_once().await? {
+        Some(CycleOutcome::Stopped { reason }) => println!("{name}: stopped ({reason})"),
+        Some(CycleOutcome::Claimed { number, .. }) => println!("{name}: claimed #{number}"),
+        Some(CycleOutcome::Started { number, .. }) => println!("{name}: started #{number}"),
+        Some(CycleOutcome::Submitted { number, .. }) => println!("{name}: submitted #{number} for review"),
+        Some(CycleOutcome::BudgetExceeded { number, .. }) => println!("{name}: daily budget reached on #{number}; paused"),
+        Some(CycleOutcome::Idle) => println!("{name}: idle"),
+        Some(CycleOutcome::Interrupted) => println!("{name}: interrupted"),
+        None => println!("{name}: the cycle's step failed (see the log)"),
+    }
+    Ok(())
 }
 
 /// Connects and migrates, so every command works on a fresh database.

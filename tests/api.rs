@@ -168,7 +168,9 @@ async fn roles_are_enforced_and_refusals_change_nothing(pool: PgPool) {
 async fn bad_input_gets_specific_errors(pool: PgPool) {
     let api = seeded(&pool).await;
     let tasks_before = count(&pool, "tasks").await;
-    let cases: Vec<(Method, &str, Option<&str>, StatusCode, &str, &str)> = vec![
+    // (method, path, body, status, error code, a word the message must contain)
+    type Case = (Method, &'static str, Option<&'static str>, StatusCode, &'static str, &'static str);
+    let cases: Vec<Case> = vec![
         (
             Method::POST,
             "/api/tasks",

@@ -261,7 +261,7 @@ async fn every_runbook_command_works_and_does_what_the_runbook_says(pool: PgPool
     }
     let got = api.get(&format!("/api/tasks/{task}")).await;
     assert_eq!(got.status, StatusCode::OK);
-    assert_eq!(got.body["number"].as_i64().is_some(), true);
+    assert!(got.body["number"].as_i64().is_some());
     let recent = api.get(&format!("/api/runs?agentId={spender}&limit=5")).await;
     assert_eq!(recent.body["items"].as_array().unwrap().len(), 5);
     assert_eq!(recent.body["total"], 8);

@@ -1,0 +1,401 @@
+//! The reference agent runner against the real server on port 0: cycle by cycle through its
+//! library API (claim, start, submit; a pause obeyed; a name reused), and once through the
+//! built binary's `agent run --once`. Every effect is checked in the database.
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::http::{spawn_app, TestApi, ADMIN_TOKEN};
+use mission_control::app::Clock;
+use mission_control::runner::client::RetryPolicy;
+use mission_control::runner::{CycleOutcome, Runner, RunnerConfig, Shutdown};
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use std::time::Duration;
+use uuid::Uuid;
+
+fn config(api: &TestApi, name: &str) -> RunnerConfig {
+    let mut config = RunnerConfig::new(api.url.clone(), ADMIN_TOKEN, name);
+    config.role = "intern".into();
+    config.task_types = vec!["customer_research".into(), "seo_research".into()];
+    config.cost = 0.05;
+    config.retry = RetryPolicy {
+        attempts: 2,
+        base_delay: Duration::from_millis(10),
+        ..RetryPolicy::default()
+    };
+    config
+}
+
+fn runner(api: &TestApi, name: &str) -> Runner {
+    Runner::new(config(api, name), Shutdown::never()).expect("runner")
+}
+
+/// Transitions, runs and comments: what a cycle that works changes.
+async fn activity(pool: &PgPool) -> (i64, i64, i64) {
+    sqlx::query_as("SELECT (SELECT count(*) FROM task_transitions), (SELECT count(*) FROM runs), (SELECT count(*) FROM comments)")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn the_runner_claims_starts_submits_and_obeys_a_pause(pool: PgPool) {
+    let api = spawn_app(pool.clone()).await;
+    api.app.seed().await.unwrap();
+    let mut ranger = runner(&api, "Ranger");
+
+    // Cycle 1: registers, heartbeats, claims an inbox task of its types.
+    let outcome = ranger.cycle().await.expect("cycle 1");
+    let CycleOutcome::Claimed { task_id, number } = outcome else {
+        panic!("cycle 1 claims, not {outcome:?}")
+    };
+    let agent_id = ranger.agent_id().expect("registered");
+    let (role, types, heartbeat): (String, Vec<String>, Option<DateTime<Utc>>) =
+        sqlx::query_as("SELECT role::text, allowed_task_types::text[], last_heartbeat FROM agents WHERE id = $1")
+            .bind(agent_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(role, "intern");
+    assert_eq!(types, ["customer_research", "seo_research"]);
+    assert!(heartbeat.is_some(), "the cycle heartbeated");
+    let (status, task_type, n, assignees): (String, String, i32, Vec<Uuid>) = sqlx::query_as(
+        "SELECT t.status::text, t.type::text, t.number, array(SELECT agent_id FROM task_assignees a WHERE a.task_id = t.id)
+           FROM tasks t WHERE t.id = $1",
+    )
+    .bind(task_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "assigned");
+    assert!(["customer_research", "seo_research"].contains(&task_type.as_str()), "{task_type}");
+    assert_eq!(n, number);
+    assert_eq!(assignees, [agent_id]);
+
+    // Cycle 2: starts it with a 3-bullet work plan.
+    assert_eq!(ranger.cycle().await.expect("cycle 2"), CycleOutcome::Started { task_id, number });
+    let (status, plan, title): (String, Vec<String>, String) =
+        sqlx::query_as("SELECT status::text, work_plan, title FROM tasks WHERE id = $1")
+            .bind(task_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "in_progress");
+    assert_eq!(plan.len(), 3, "{plan:?}");
+    assert!(plan[0].contains(&title), "the plan is about the task: {plan:?}");
+
+    // Cycle 3: reports a run with its cost, comments, submits for review with a deliverable.
+    let outcome = ranger.cycle().await.expect("cycle 3");
+    let CycleOutcome::Submitted { run_id, .. } = outcome else {
+        panic!("cycle 3 submits, not {outcome:?}")
+    };
+    let (agent, task, cost, status, model, tokens): (Uuid, Option<Uuid>, i64, String, Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT agent_id, task_id, cost_micros, status::text, model, tokens FROM runs WHERE id = $1")
+            .bind(run_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((agent, task, cost), (agent_id, Some(task_id), 50_000));
+    assert_eq!((status.as_str(), model.as_deref()), ("succeeded", Some("reference-runner")));
+    assert!(tokens.unwrap() > 0);
+    let (status, deliverable, spent): (String, Option<String>, i64) =
+        sqlx::query_as("SELECT status::text, deliverable, actual_cost_micros FROM tasks WHERE id = $1")
+            .bind(task_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "review");
+    assert!(deliverable.unwrap().contains(&title));
+    assert_eq!(spent, 50_000);
+    let comments: i64 = sqlx::query_scalar("SELECT count(*) FROM comments WHERE task_id = $1 AND author_kind = 'agent' AND author_id = $2")
+        .bind(task_id)
+        .bind(agent_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(comments, 1, "one progress comment");
+    let moves: Vec<(String, String)> =
+        sqlx::query_as("SELECT to_status::text, actor_kind::text FROM task_transitions WHERE task_id = $1 ORDER BY id")
+            .bind(task_id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let moves: Vec<(&str, &str)> = moves.iter().map(|(to, by)| (to.as_str(), by.as_str())).collect();
+    assert_eq!(moves, [("assigned", "agent"), ("in_progress", "agent"), ("review", "agent")]);
+
+    // Sent back from review: the work is done again under new idempotency keys (a new run,
+    // not a replay of the first).
+    let back = api
+        .post(
+            &format!("/api/tasks/{task_id}/transition"),
+            r#"{"toStatus": "in_progress", "reason": "add the sources"}"#,
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.body);
+    let outcome = ranger.cycle().await.expect("cycle after the send-back");
+    let CycleOutcome::Submitted { run_id: second_run, .. } = outcome else {
+        panic!("the reworked task is submitted again, not {outcome:?}")
+    };
+    assert_ne!(second_run, run_id);
+    let (status, cycles, spent): (String, i32, i64) =
+        sqlx::query_as("SELECT status::text, review_cycles, actual_cost_micros FROM tasks WHERE id = $1")
+            .bind(task_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), cycles, spent), ("review", 1, 100_000));
+
+    // Paused by an operator: the next cycle only heartbeats.
+    let paused = api
+        .post(&format!("/api/agents/{agent_id}/pause"), r#"{"reason": "checking the spend"}"#)
+        .await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    let before = activity(&pool).await;
+    api.clock.advance(chrono::Duration::minutes(15));
+    let outcome = ranger.cycle().await.expect("cycle while paused");
+    let CycleOutcome::Stopped { reason } = outcome else {
+        panic!("a paused agent stops, not {outcome:?}")
+    };
+    assert!(reason.contains("paused"), "{reason}");
+    assert_eq!(activity(&pool).await, before, "no transitions, runs or comments while paused");
+    let heartbeat: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT last_heartbeat FROM agents WHERE id = $1")
+        .bind(agent_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(heartbeat, Some(api.clock.now()), "it kept heartbeating");
+
+    // Resumed: back to work; its task is in review (the operator's move), so it claims another.
+    let resumed = api.post(&format!("/api/agents/{agent_id}/resume"), "").await;
+    assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.body);
+    let outcome = ranger.cycle().await.expect("cycle after resume");
+    assert!(
+        matches!(outcome, CycleOutcome::Claimed { task_id: other, .. } if other != task_id),
+        "{outcome:?}"
+    );
+
+    // A second runner with the same name reuses the agent.
+    let mut again = runner(&api, "Ranger");
+    let outcome = again.cycle().await.expect("second runner");
+    assert_eq!(again.agent_id(), Some(agent_id));
+    assert!(
+        matches!(outcome, CycleOutcome::Started { .. }),
+        "it picks up the agent's work: {outcome:?}"
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM agents WHERE name = 'Ranger'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+}
+
+#[sqlx::test]
+async fn an_empty_inbox_is_idle_and_a_bad_token_is_fatal(pool: PgPool) {
+    let api = spawn_app(pool.clone()).await;
+    api.app.seed().await.unwrap();
+
+    // Once the seed's ops tasks are worked off, nothing in the inbox: idle, not an error.
+    let mut ops = Runner::new(
+        RunnerConfig {
+            task_types: vec!["ops".into()],
+            ..config(&api, "Opsy")
+        },
+        Shutdown::never(),
+    )
+    .unwrap();
+    let mut outcome = ops.cycle().await.expect("cycle");
+    for _ in 0..30 {
+        if !matches!(
+            outcome,
+            CycleOutcome::Claimed { .. } | CycleOutcome::Started { .. } | CycleOutcome::Submitted { .. }
+        ) {
+            break;
+        }
+        outcome = ops.cycle().await.expect("cycle");
+    }
+    assert_eq!(outcome, CycleOutcome::Idle);
+
+    let mut refused = Runner::new(
+        RunnerConfig {
+            operator_token: "not-a-token".into(),
+            ..config(&api, "Nobody")
+        },
+        Shutdown::never(),
+    )
+    .unwrap();
+    let err = refused.cycle().await.expect_err("a bad token cannot register");
+    assert!(err.is_fatal(), "{err}");
+    assert_eq!(err.api().map(|e| e.status), Some(401), "{err}");
+}
+
+fn run_cli(args: Vec<String>) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mission-control"))
+        .args(args)
+        .env_remove("MC_API_TOKEN")
+        .env_remove("MC_API_URL")
+        .env_remove("MC_CONFIG")
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run the binary")
+}
+
+#[sqlx::test]
+async fn agent_run_once_from_the_command_line(pool: PgPool) {
+    let api = spawn_app(pool.clone()).await;
+    api.app.seed().await.unwrap();
+    let args = |token: &str| -> Vec<String> {
+        [
+            "agent",
+            "run",
+            "--once",
+            "--name",
+            "Cli-Runner",
+            "--types",
+            "seo_research",
+            "--interval",
+            "30s",
+            "--api-url",
+            &api.url,
+            "--token",
+            token,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+
+    // The server runs on this test's runtime: wait for the child on a blocking thread.
+    let ok = tokio::task::spawn_blocking({
+        let args = args(ADMIN_TOKEN);
+        move || run_cli(args)
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    assert!(ok.status.success(), "exit {:?}\n{stderr}", ok.status);
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("Cli-Runner: claimed #"), "{stderr}");
+    let (role, types): (String, Vec<String>) =
+        sqlx::query_as("SELECT role::text, allowed_task_types::text[] FROM agents WHERE name = 'Cli-Runner'")
+            .fetch_one(&pool)
+            .await
+            .expect("the agent row exists");
+    assert_eq!((role.as_str(), types), ("intern", vec!["seo_research".to_string()]));
+
+    let refused = tokio::task::spawn_blocking({
+        let args = args("wrong-token");
+        move || run_cli(args)
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a bad token fails the run");
+    assert!(stderr.contains("registering agent 'Cli-Runner' failed: 401"), "{stderr}");
+}
+
+/// Stands between the runner and the server and fails the first request of each kind: the
+/// first heartbeat gets a 429 with `Retry-After: 1` (not forwarded); the first of every other
+/// POST reaches the server, but its answer is "lost" (a 502 instead), as when a connection
+/// drops after the server acted.
+async fn flaky_proxy(upstream: String) -> String {
+    use axum::body::{to_bytes, Body};
+    use axum::extract::{Request, State};
+    use axum::http::{HeaderValue, StatusCode};
+    use axum::response::{IntoResponse, Response};
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone)]
+    struct Proxy {
+        upstream: String,
+        client: reqwest::Client,
+        failed: Arc<Mutex<HashSet<String>>>,
+    }
+
+    async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
+        let method = request.method().clone();
+        let path = request.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+        let headers = request.headers().clone();
+        let body = to_bytes(request.into_body(), usize::MAX).await.unwrap();
+        let kind = match (path.rsplit('/').next().unwrap_or(""), std::str::from_utf8(&body).unwrap_or("")) {
+            (_, _) if method != reqwest::Method::POST => None,
+            ("transition", body) if body.contains("\"review\"") => Some("submit"),
+            ("transition", _) => Some("start"),
+            (last, _) => Some(last),
+        };
+        let first = kind.is_some_and(|k| proxy.failed.lock().unwrap().insert(k.to_string()));
+        if first && kind == Some("heartbeat") {
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                r#"{"error":{"code":"rate_limited","message":"slow down"}}"#,
+            )
+                .into_response();
+            response.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
+            return response;
+        }
+        let mut upstream = proxy.client.request(method, format!("{}{path}", proxy.upstream)).body(body);
+        for (name, value) in headers.iter().filter(|(n, _)| !matches!(n.as_str(), "host" | "content-length")) {
+            upstream = upstream.header(name, value);
+        }
+        let answer = upstream.send().await.unwrap();
+        let status = answer.status();
+        let content_type = answer.headers().get("content-type").cloned();
+        let bytes = answer.bytes().await.unwrap();
+        if first {
+            return (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response();
+        }
+        let mut response = Response::new(Body::from(bytes));
+        *response.status_mut() = status;
+        if let Some(content_type) = content_type {
+            response.headers_mut().insert("content-type", content_type);
+        }
+        response
+    }
+
+    let proxy = Proxy {
+        upstream,
+        client: reqwest::Client::new(),
+        failed: Arc::default(),
+    };
+    let app = axum::Router::new().fallback(forward).with_state(proxy);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[sqlx::test]
+async fn lost_answers_and_rate_limits_are_retried_without_acting_twice(pool: PgPool) {
+    let api = spawn_app(pool.clone()).await;
+    api.app.seed().await.unwrap();
+    let mut config = config(&api, "Retrier");
+    config.api_url = flaky_proxy(api.url.clone()).await;
+    let mut retrier = Runner::new(config, Shutdown::never()).unwrap();
+
+    let began = std::time::Instant::now();
+    let outcome = retrier.cycle().await.expect("cycle 1");
+    assert!(began.elapsed() >= Duration::from_secs(1), "the 429's Retry-After was honoured");
+    let CycleOutcome::Claimed { task_id, .. } = outcome else {
+        panic!("cycle 1 claims, not {outcome:?}")
+    };
+    let agent_id = retrier.agent_id().unwrap();
+    assert!(matches!(retrier.cycle().await.expect("cycle 2"), CycleOutcome::Started { .. }));
+    assert!(matches!(retrier.cycle().await.expect("cycle 3"), CycleOutcome::Submitted { .. }));
+
+    let (agents, claimed, runs, comments, moves, status, spent): (i64, i64, i64, i64, Vec<String>, String, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM agents WHERE name = 'Retrier'),
+                (SELECT count(*) FROM task_assignees WHERE agent_id = $2),
+                (SELECT count(*) FROM runs WHERE agent_id = $2),
+                (SELECT count(*) FROM comments WHERE author_id = $2),
+                array(SELECT to_status::text FROM task_transitions WHERE task_id = $1 ORDER BY id),
+                status::text, actual_cost_micros
+           FROM tasks WHERE id = $1",
+    )
+    .bind(task_id)
+    .bind(agent_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((agents, claimed, runs, comments), (1, 1, 1, 1), "each retried request acted once");
+    assert_eq!(moves, ["assigned", "in_progress", "review"]);
+    assert_eq!((status.as_str(), spent), ("review", 50_000));
+}
