@@ -498,3 +498,186 @@ async fn the_openapi_document_covers_the_runbook_and_every_route(pool: PgPool) {
         }
     }
 }
+
+/// Who may do what, through HTTP: each refusal has the right status and changes nothing.
+#[sqlx::test]
+async fn the_auth_matrix_holds_and_refusals_change_nothing(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let viewer = api.token("Vic", OperatorRole::Viewer).await;
+    let operator = api.token("Olga", OperatorRole::Operator).await;
+    let reg = |name: &'static str| {
+        let api = &api;
+        async move {
+            let r = api
+                .post(
+                    "/api/agents/register",
+                    &json!({"name": name, "role": "intern", "allowedTaskTypes": ["docs"]}).to_string(),
+                )
+                .await;
+            (
+                r.body["agent"]["id"].as_str().unwrap().to_string(),
+                r.body["token"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    let (a_id, a_token) = reg("Alpha").await;
+    let (b_id, _) = reg("Beta").await;
+    let asked = api
+        .call(
+            Method::POST,
+            "/api/approvals",
+            Some(&a_token),
+            Some(r#"{"actionType":"deploy.production","actionSummary":"Ship","justification":"Ready"}"#),
+        )
+        .await;
+    let approval = asked.body["id"].as_str().unwrap().to_string();
+    let raised = api
+        .post(
+            "/api/runs",
+            &json!({"agentId": a_id, "cost": 0.5, "status": "failed", "error": "over the per-run cap"}).to_string(),
+        )
+        .await;
+    assert_eq!(raised.status, StatusCode::CREATED, "{}", raised.body);
+    let alert = api.get("/api/alerts?resolved=false").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let budget = r#"{"budgets":{"dailyCap":50}}"#;
+    let run_as_b = json!({"agentId": b_id, "cost": 0.1, "status": "succeeded"}).to_string();
+    type Case<'a> = (Option<&'a str>, Method, String, Option<&'a str>, StatusCode);
+    let cases: Vec<Case> = vec![
+        (
+            None,
+            Method::POST,
+            "/api/emergency/pause-squad".into(),
+            None,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            Some(&viewer),
+            Method::POST,
+            "/api/emergency/pause-squad".into(),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&viewer),
+            Method::POST,
+            "/api/tasks".into(),
+            Some(r#"{"title":"T","type":"docs"}"#),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&viewer),
+            Method::POST,
+            format!("/api/alerts/{alert}/resolve"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&operator),
+            Method::PATCH,
+            format!("/api/agents/{a_id}"),
+            Some(budget),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&operator),
+            Method::POST,
+            format!("/api/approvals/{approval}/approve"),
+            Some("{}"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&operator),
+            Method::POST,
+            "/api/projects".into(),
+            Some(r#"{"slug":"x","name":"X"}"#),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::POST,
+            format!("/api/agents/{b_id}/heartbeat"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::POST,
+            "/api/runs".into(),
+            Some(run_as_b.as_str()),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::POST,
+            format!("/api/approvals/{approval}/approve"),
+            Some("{}"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::PATCH,
+            format!("/api/agents/{a_id}"),
+            Some(budget),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::POST,
+            "/api/emergency/pause-squad".into(),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::GET,
+            "/api/audit/export?startDate=2026-02-01&endDate=2026-02-02".into(),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::GET,
+            "/api/tasks?project=moon".into(),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    let before = common::fingerprint(&pool).await;
+    for (token, method, path, body, expected) in &cases {
+        let reply = api.call(method.clone(), path, *token, *body).await;
+        assert_eq!(reply.status, *expected, "{method} {path}: {}", reply.body);
+        assert!(reply.body["error"]["message"].is_string());
+    }
+    assert_eq!(common::fingerprint(&pool).await, before, "no refusal changed anything");
+
+    // The same requests by someone allowed succeed.
+    assert_eq!(api.post(&format!("/api/alerts/{alert}/resolve"), "").await.status, StatusCode::OK);
+    assert_eq!(
+        api.call(Method::PATCH, &format!("/api/agents/{a_id}"), Some(ADMIN_TOKEN), Some(budget))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.call(Method::POST, "/api/emergency/pause-squad", Some(&operator), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.call(Method::POST, "/api/emergency/resume-squad", Some(&operator), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let approved = api.post(&format!("/api/approvals/{approval}/approve"), "{}").await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    let seen = api
+        .call(Method::GET, &format!("/api/approvals/{approval}"), Some(&a_token), None)
+        .await;
+    assert_eq!(seen.body["status"], "approved");
+}
