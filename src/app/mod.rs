@@ -7,6 +7,7 @@ pub mod agents;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod chats;
 pub mod clock;
 pub mod error;
 pub mod idempotency;
@@ -101,6 +102,15 @@ pub struct App {
     pub pool: PgPool,
     pub clock: Arc<dyn Clock>,
     pub rules: Arc<Rules>,
+    /// The Telegram update being handled, if any: the first transaction that commits through
+    /// this handle records it as processed, so a redelivered update acts once.
+    update: Option<Arc<UpdateClaim>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct UpdateClaim {
+    pub id: i64,
+    pub claimed: std::sync::atomic::AtomicBool,
 }
 
 impl App {
@@ -109,6 +119,19 @@ impl App {
             pool,
             clock,
             rules: Arc::new(rules),
+            update: None,
+        }
+    }
+
+    /// A handle for handling Telegram update `update_id`: its first committed transaction also
+    /// records the update as processed, and fails with `duplicate_update` if it already was.
+    pub fn for_update(&self, update_id: i64) -> App {
+        App {
+            update: Some(Arc::new(UpdateClaim {
+                id: update_id,
+                claimed: std::sync::atomic::AtomicBool::new(false),
+            })),
+            ..self.clone()
         }
     }
 

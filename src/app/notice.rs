@@ -139,6 +139,20 @@ pub enum Notice {
         agents: Vec<String>,
         actor: String,
     },
+    /// A chat became a project's ops chat: in a forum, the dispatcher creates the system topics.
+    ChatBound {
+        chat_id: i64,
+        project: String,
+        forum: bool,
+        actor: String,
+    },
+    /// A message the bot adapter already rendered (a command's answer), sent as it is.
+    Reply {
+        thread_id: Option<i32>,
+        text: String,
+        /// Telegram's `inline_keyboard` (rows of buttons), if any.
+        keyboard: Option<serde_json::Value>,
+    },
 }
 
 impl Notice {

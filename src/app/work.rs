@@ -1,13 +1,14 @@
 //! One use case = one transaction. `Work` carries it, with the clock reading and the actor, and
 //! writes the audit event, agent notifications and outbox rows alongside the change.
 
-use super::error::AppResult;
+use super::error::{AppError, AppResult};
 use super::notice::{Notice, Target};
 use super::App;
 use crate::domain::Actor;
 use crate::storage;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, Transaction};
+use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 pub(crate) struct Work {
@@ -15,16 +16,28 @@ pub(crate) struct Work {
     pub now: DateTime<Utc>,
     pub actor: Actor,
     posted: bool,
+    update: Option<std::sync::Arc<super::UpdateClaim>>,
 }
 
 impl Work {
     pub async fn begin(app: &App, actor: &Actor) -> AppResult<Self> {
-        let tx = app.pool.begin().await?;
+        let mut tx = app.pool.begin().await?;
+        let now = app.clock.now();
+        let update = app.update.clone().filter(|u| !u.claimed.load(Ordering::Acquire));
+        if let Some(update) = &update {
+            if !storage::updates::claim(&mut tx, update.id, now).await? {
+                return Err(AppError::conflict(
+                    "duplicate_update",
+                    format!("update {} was already handled", update.id),
+                ));
+            }
+        }
         Ok(Work {
             tx,
-            now: app.clock.now(),
+            now,
             actor: actor.clone(),
             posted: false,
+            update,
         })
     }
 
@@ -76,7 +89,12 @@ impl Work {
 
     /// Queues a message for the project's chat; the dispatcher delivers it after commit.
     pub async fn post(&mut self, project_id: Uuid, target: Target, notice: &Notice) -> AppResult<()> {
-        storage::outbox::insert(&mut self.tx, Some(project_id), target, notice, self.now).await?;
+        self.post_to(Some(project_id), target, notice).await
+    }
+
+    /// Like `post`, for a message that may belong to no project (a reply in a private chat).
+    pub async fn post_to(&mut self, project_id: Option<Uuid>, target: Target, notice: &Notice) -> AppResult<()> {
+        storage::outbox::insert(&mut self.tx, project_id, target, notice, self.now).await?;
         self.posted = true;
         Ok(())
     }
@@ -87,6 +105,9 @@ impl Work {
             storage::outbox::notify_dispatcher(&mut self.tx).await?;
         }
         self.tx.commit().await?;
+        if let Some(update) = &self.update {
+            update.claimed.store(true, Ordering::Release);
+        }
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod chats;
 pub mod idempotency;
 pub mod metrics;
 pub mod notifications;
@@ -14,6 +15,7 @@ pub mod projects;
 pub mod runs;
 pub mod tasks;
 pub mod tokens;
+pub mod updates;
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;

@@ -1,0 +1,228 @@
+//! The project's chats: binding a Telegram group to a project, each chat's language and default
+//! project, the bot's replies, and the server-side meaning of inline buttons.
+
+use super::model::Project;
+use super::notice::{Notice, Target};
+use super::work::Work;
+use super::{require, App, AppError, AppResult};
+use crate::domain::{Actor, Right};
+use crate::i18n::Lang;
+use crate::storage;
+use crate::storage::chats::{Binding, CallbackAction, Chat, PendingInput};
+use rand::distr::{Alphanumeric, SampleString};
+use serde_json::json;
+use uuid::Uuid;
+
+/// What a chat is set to: its language, the project its commands act on, and the project it
+/// is the ops chat of (if any).
+#[derive(Debug, Clone)]
+pub struct ChatContext {
+    pub chat: Chat,
+    pub lang: Lang,
+    pub project: Option<Project>,
+    pub binding: Option<Binding>,
+}
+
+/// A chat as Telegram describes it.
+#[derive(Debug, Clone)]
+pub struct ChatInfo {
+    pub chat_id: i64,
+    pub title: Option<String>,
+    pub is_forum: bool,
+}
+
+impl App {
+    /// Records the chat (first sight or a changed title) and returns its context. The project
+    /// is the one chosen with `/switch`, else the one the chat is bound to, else `openclaw`
+    /// if it exists.
+    pub async fn chat_context(&self, info: &ChatInfo, default_lang: Lang) -> AppResult<ChatContext> {
+        let mut conn = self.pool.acquire().await?;
+        let chat = match storage::chats::get(&mut conn, info.chat_id).await? {
+            Some(chat) if chat.title == info.title && chat.is_forum == info.is_forum => chat,
+            _ => {
+                storage::chats::upsert(
+                    &mut conn,
+                    info.chat_id,
+                    info.title.as_deref(),
+                    info.is_forum,
+                    default_lang.code(),
+                    self.now(),
+                )
+                .await?
+            }
+        };
+        let binding = storage::chats::binding_for_chat(&mut conn, info.chat_id).await?;
+        let project_id = chat.current_project_id.or(binding.as_ref().map(|b| b.project_id));
+        let project = match project_id {
+            Some(id) => storage::projects::by_id(&mut conn, id).await?,
+            None => storage::projects::by_slug(&mut conn, "openclaw").await?,
+        };
+        let lang = Lang::parse(&chat.lang).unwrap_or(default_lang);
+        Ok(ChatContext {
+            chat,
+            lang,
+            project,
+            binding,
+        })
+    }
+
+    /// `/bind <slug>`: this chat becomes the project's ops chat (CAO only). In a forum the
+    /// dispatcher then creates the Approvals, Alerts and Standup topics.
+    pub async fn bind_chat(&self, actor: &Actor, info: &ChatInfo, slug: &str) -> AppResult<Binding> {
+        require(actor, Right::ManageProjects)?;
+        let project = self.project_by_slug(slug).await?;
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        storage::chats::upsert(
+            w.conn(),
+            info.chat_id,
+            info.title.as_deref(),
+            info.is_forum,
+            Lang::default().code(),
+            now,
+        )
+        .await?;
+        let binding = storage::chats::bind(w.conn(), project.id, info.chat_id, actor.name(), now).await?;
+        storage::chats::set_project(w.conn(), info.chat_id, project.id, now).await?;
+        w.audit(
+            Some(project.id),
+            "chat.bound",
+            "project",
+            project.id,
+            json!({ "chatId": info.chat_id, "title": info.title, "forum": info.is_forum }),
+        )
+        .await?;
+        w.post(
+            project.id,
+            Target::Chat(info.chat_id),
+            &Notice::ChatBound {
+                chat_id: info.chat_id,
+                project: project.slug.clone(),
+                forum: info.is_forum,
+                actor: actor.name().to_string(),
+            },
+        )
+        .await?;
+        w.commit().await?;
+        Ok(binding)
+    }
+
+    /// `/switch <slug>`: the project this chat's commands act on (any operator).
+    pub async fn switch_project(&self, actor: &Actor, chat_id: i64, slug: &str) -> AppResult<Project> {
+        require(actor, Right::Read)?;
+        let project = self.project_by_slug(slug).await?;
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        storage::chats::get(w.conn(), chat_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("chat", chat_id))?;
+        storage::chats::set_project(w.conn(), chat_id, project.id, now).await?;
+        w.audit(
+            Some(project.id),
+            "chat.switched",
+            "chat",
+            chat_id,
+            json!({ "project": project.slug }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(project)
+    }
+
+    /// `/lang <code>`: the chat's language (any operator).
+    pub async fn set_chat_lang(&self, actor: &Actor, chat_id: i64, code: &str) -> AppResult<Lang> {
+        require(actor, Right::Read)?;
+        let lang = Lang::parse(code).ok_or_else(|| {
+            AppError::validation(
+                "lang",
+                format!(
+                    "'{}' is not a supported language (supported: {})",
+                    code.trim(),
+                    Lang::ALL.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        storage::chats::get(w.conn(), chat_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("chat", chat_id))?;
+        storage::chats::set_lang(w.conn(), chat_id, lang.code(), now).await?;
+        w.audit(None, "chat.language_set", "chat", chat_id, json!({ "lang": lang.code() }))
+            .await?;
+        w.commit().await?;
+        Ok(lang)
+    }
+
+    /// A message the bot sends to a chat (already rendered by the adapter), through the outbox
+    /// like everything else the bot sends. `keyboard` is Telegram's inline_keyboard JSON.
+    pub async fn reply(
+        &self,
+        actor: &Actor,
+        project_id: Option<Uuid>,
+        chat_id: i64,
+        thread_id: Option<i32>,
+        text: String,
+        keyboard: Option<serde_json::Value>,
+    ) -> AppResult<()> {
+        let mut w = Work::begin(self, actor).await?;
+        w.post_to(project_id, Target::Chat(chat_id), &Notice::Reply { thread_id, text, keyboard })
+            .await?;
+        w.commit().await
+    }
+
+    /// Records that `actor` was refused in a chat, so the attempt is audited; nothing else
+    /// changes.
+    pub async fn audit_refusal(&self, actor: &Actor, chat_id: i64, what: &str, why: &str) -> AppResult<()> {
+        let mut w = Work::begin(self, actor).await?;
+        w.audit(None, "telegram.refused", "chat", chat_id, json!({ "attempt": what, "reason": why }))
+            .await?;
+        w.commit().await
+    }
+
+    /// A short opaque token for an inline button; its meaning stays in the database.
+    pub async fn create_callback(
+        &self,
+        action: &str,
+        entity_id: Option<Uuid>,
+        args: serde_json::Value,
+        chat_id: Option<i64>,
+    ) -> AppResult<String> {
+        let token = Alphanumeric.sample_string(&mut rand::rng(), 16);
+        let mut conn = self.pool.acquire().await?;
+        storage::chats::insert_callback(&mut conn, &token, action, entity_id, &args, chat_id, self.now()).await?;
+        Ok(token)
+    }
+
+    pub async fn callback_action(&self, token: &str) -> AppResult<Option<CallbackAction>> {
+        if token.is_empty() || token.len() > 64 {
+            return Ok(None);
+        }
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::chats::callback(&mut conn, token).await?)
+    }
+
+    /// Uses a one-shot button (a confirmation); false when someone already did.
+    pub async fn use_callback(&self, token: &str) -> AppResult<bool> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::chats::use_callback(&mut conn, token, self.now()).await?)
+    }
+
+    /// Remembers that the bot asked `user_id` for something in this chat (e.g. a deny reason).
+    pub async fn expect_input(&self, chat_id: i64, user_id: i64, kind: &str, entity_id: Option<Uuid>) -> AppResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        storage::chats::set_pending_input(&mut conn, chat_id, user_id, kind, entity_id, self.now()).await?;
+        Ok(())
+    }
+
+    pub async fn take_input(&self, chat_id: i64, user_id: i64) -> AppResult<Option<PendingInput>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::chats::take_pending_input(&mut conn, chat_id, user_id).await?)
+    }
+
+    /// The ops chat of a project, if bound.
+    pub async fn binding_for_project(&self, project_id: Uuid) -> AppResult<Option<Binding>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::chats::binding_for_project(&mut conn, project_id).await?)
+    }
+}

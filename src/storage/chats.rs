@@ -1,0 +1,218 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Chat {
+    pub chat_id: i64,
+    pub title: Option<String>,
+    pub is_forum: bool,
+    pub lang: String,
+    pub current_project_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Binding {
+    pub project_id: Uuid,
+    pub chat_id: i64,
+    pub approvals_topic_id: Option<i32>,
+    pub alerts_topic_id: Option<i32>,
+    pub standup_topic_id: Option<i32>,
+    pub bound_by: String,
+    pub bound_at: DateTime<Utc>,
+}
+
+pub async fn upsert(
+    conn: &mut PgConnection,
+    chat_id: i64,
+    title: Option<&str>,
+    is_forum: bool,
+    default_lang: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Chat> {
+    sqlx::query_as(
+        "INSERT INTO telegram_chats (chat_id, title, is_forum, lang, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (chat_id) DO UPDATE SET title = COALESCE(EXCLUDED.title, telegram_chats.title),
+             is_forum = EXCLUDED.is_forum, updated_at = EXCLUDED.updated_at
+         RETURNING chat_id, title, is_forum, lang, current_project_id",
+    )
+    .bind(chat_id)
+    .bind(title)
+    .bind(is_forum)
+    .bind(default_lang)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn get(conn: &mut PgConnection, chat_id: i64) -> sqlx::Result<Option<Chat>> {
+    sqlx::query_as("SELECT chat_id, title, is_forum, lang, current_project_id FROM telegram_chats WHERE chat_id = $1")
+        .bind(chat_id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn set_lang(conn: &mut PgConnection, chat_id: i64, lang: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE telegram_chats SET lang = $2, updated_at = $3 WHERE chat_id = $1")
+        .bind(chat_id)
+        .bind(lang)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_project(conn: &mut PgConnection, chat_id: i64, project_id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE telegram_chats SET current_project_id = $2, updated_at = $3 WHERE chat_id = $1")
+        .bind(chat_id)
+        .bind(project_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn binding_for_project(conn: &mut PgConnection, project_id: Uuid) -> sqlx::Result<Option<Binding>> {
+    sqlx::query_as("SELECT * FROM chat_bindings WHERE project_id = $1")
+        .bind(project_id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn binding_for_chat(conn: &mut PgConnection, chat_id: i64) -> sqlx::Result<Option<Binding>> {
+    sqlx::query_as("SELECT * FROM chat_bindings WHERE chat_id = $1")
+        .bind(chat_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Binds the chat to the project, replacing the project's previous chat and the chat's
+/// previous project (a chat serves one project; a project posts to one chat).
+pub async fn bind(conn: &mut PgConnection, project_id: Uuid, chat_id: i64, by: &str, now: DateTime<Utc>) -> sqlx::Result<Binding> {
+    sqlx::query("DELETE FROM chat_bindings WHERE chat_id = $1 AND project_id <> $2")
+        .bind(chat_id)
+        .bind(project_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_as(
+        "INSERT INTO chat_bindings (project_id, chat_id, bound_by, bound_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project_id) DO UPDATE SET
+             chat_id = EXCLUDED.chat_id, bound_by = EXCLUDED.bound_by, bound_at = EXCLUDED.bound_at,
+             approvals_topic_id = CASE WHEN chat_bindings.chat_id = EXCLUDED.chat_id THEN chat_bindings.approvals_topic_id END,
+             alerts_topic_id = CASE WHEN chat_bindings.chat_id = EXCLUDED.chat_id THEN chat_bindings.alerts_topic_id END,
+             standup_topic_id = CASE WHEN chat_bindings.chat_id = EXCLUDED.chat_id THEN chat_bindings.standup_topic_id END
+         RETURNING *",
+    )
+    .bind(project_id)
+    .bind(chat_id)
+    .bind(by)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+/// Records the forum topic created for one of the project's system threads.
+pub async fn set_system_topic(conn: &mut PgConnection, project_id: Uuid, which: &str, topic_id: i32) -> sqlx::Result<()> {
+    let sql = match which {
+        "approvals" => "UPDATE chat_bindings SET approvals_topic_id = $2 WHERE project_id = $1",
+        "alerts" => "UPDATE chat_bindings SET alerts_topic_id = $2 WHERE project_id = $1",
+        "standup" => "UPDATE chat_bindings SET standup_topic_id = $2 WHERE project_id = $1",
+        _ => return Err(sqlx::Error::Protocol(format!("unknown system topic {which}"))),
+    };
+    sqlx::query(sql).bind(project_id).bind(topic_id).execute(conn).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CallbackAction {
+    pub token: String,
+    pub action: String,
+    pub entity_id: Option<Uuid>,
+    pub args: serde_json::Value,
+    pub chat_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert_callback(
+    conn: &mut PgConnection,
+    token: &str,
+    action: &str,
+    entity_id: Option<Uuid>,
+    args: &serde_json::Value,
+    chat_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO callback_actions (token, action, entity_id, args, chat_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(token)
+        .bind(action)
+        .bind(entity_id)
+        .bind(args)
+        .bind(chat_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn callback(conn: &mut PgConnection, token: &str) -> sqlx::Result<Option<CallbackAction>> {
+    sqlx::query_as("SELECT * FROM callback_actions WHERE token = $1")
+        .bind(token)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Marks a one-shot action used; false when it already was.
+pub async fn use_callback(conn: &mut PgConnection, token: &str, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE callback_actions SET used_at = $2 WHERE token = $1 AND used_at IS NULL")
+        .bind(token)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingInput {
+    pub chat_id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub entity_id: Option<Uuid>,
+    pub prompt_message_id: Option<i32>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn set_pending_input(
+    conn: &mut PgConnection,
+    chat_id: i64,
+    user_id: i64,
+    kind: &str,
+    entity_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO pending_inputs (chat_id, user_id, kind, entity_id, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (chat_id, user_id) DO UPDATE SET kind = EXCLUDED.kind, entity_id = EXCLUDED.entity_id,
+             prompt_message_id = NULL, created_at = EXCLUDED.created_at",
+    )
+    .bind(chat_id)
+    .bind(user_id)
+    .bind(kind)
+    .bind(entity_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes (reads and removes) what the user owes in this chat.
+pub async fn take_pending_input(conn: &mut PgConnection, chat_id: i64, user_id: i64) -> sqlx::Result<Option<PendingInput>> {
+    sqlx::query_as("DELETE FROM pending_inputs WHERE chat_id = $1 AND user_id = $2 RETURNING *")
+        .bind(chat_id)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
+}

@@ -1,0 +1,16 @@
+//! The Telegram adapter: the bot that reads updates and calls the core (`bot`), and the
+//! dispatcher that delivers the outbox (`outbox`). Both talk to the Bot API at
+//! `telegram.api_url`, which tests point at the fake (`crate::fake_telegram`).
+
+pub mod actions;
+
+use crate::configuration::TelegramSettings;
+use anyhow::Context;
+use teloxide::Bot;
+
+/// A Bot API client for the configured token and base URL.
+pub fn make_bot(settings: &TelegramSettings) -> anyhow::Result<Bot> {
+    let url = url::Url::parse(settings.api_url.trim_end_matches('/'))
+        .with_context(|| format!("telegram.api_url '{}' is not a URL", settings.api_url))?;
+    Ok(Bot::new(settings.token.clone()).set_api_url(url))
+}
