@@ -34,6 +34,7 @@ RUN mkdir src benches \
 #    here, not only at run time.
 #    `locale[s]` and `.sql[x]` are globs so that the build still works while those
 #    directories do not exist (BuildKit allows a wildcard to match nothing).
+COPY build.rs ./
 COPY src/ ./src/
 COPY migrations/ ./migrations/
 COPY config/ ./config/

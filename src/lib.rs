@@ -14,6 +14,7 @@ pub mod fake_telegram;
 pub mod http;
 pub mod i18n;
 pub mod runner;
+pub mod ops;
 pub mod startup;
 pub mod storage;
 pub mod telegram;

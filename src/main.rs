@@ -4,7 +4,8 @@ use mission_control::app::{App, Rules, SystemClock};
 use mission_control::configuration::Settings;
 use mission_control::domain::{Actor, OperatorRole, TaskType};
 use mission_control::runner::{self, CycleOutcome, Runner, RunnerConfig, Shutdown};
-use mission_control::{startup, storage, telemetry};
+use mission_control::{ops, startup, storage, telemetry};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -42,12 +43,76 @@ enum Command {
         #[command(subcommand)]
         command: AgentCommand,
     },
+    /// A consistent, compressed, checksummed backup of all data (one snapshot).
+    Backup {
+        /// Where to write it; the file is named by the time.
+        #[arg(long, default_value = "backups")]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty database (or replace everything with --force).
+    Restore {
+        #[arg(long)]
+        backup: PathBuf,
+        /// Replace a database that holds data (in one transaction).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check integrity beyond constraints; exits non-zero when anything is wrong.
+    VerifyDb,
+    /// Delete delivered messages, read notifications, old job runs and dedupe records.
+    Cleanup {
+        /// e.g. 30d
+        #[arg(long, value_parser = parse_age)]
+        older_than: chrono::Duration,
+        /// Say what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Move done and canceled tasks with their history into the archive tables.
+    Archive {
+        /// e.g. 90d
+        #[arg(long, value_parser = parse_age)]
+        older_than: chrono::Duration,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Exit 0 when the service at http.addr answers /health with 200 (for container checks).
     Healthcheck {
         /// The base URL to check; defaults to the configured http.addr on 127.0.0.1.
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Events in a date range, as GET /api/audit/export gives them.
+    Export {
+        /// YYYY-MM-DD (from midnight UTC) or an RFC 3339 time.
+        #[arg(long)]
+        from: String,
+        /// YYYY-MM-DD (through the end of that day) or an RFC 3339 time (exclusive).
+        #[arg(long)]
+        to: String,
+        /// json, jsonl or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Only this project (slug).
+        #[arg(long)]
+        project: Option<String>,
+        /// Write to a file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn parse_age(input: &str) -> Result<chrono::Duration, String> {
+    mission_control::ops::retention::parse_age(input).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,6 +228,108 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             finish(app, embedded).await
         }
         Command::Healthcheck { url } => healthcheck(&settings, url).await,
+        Command::Backup { out } => {
+            let (app, embedded) = connect_app(&settings).await?;
+            let report = ops::backup::backup(&app.pool, &out, std::io::stderr().is_terminal()).await?;
+            for table in &report.manifest.tables {
+                eprintln!("  {:<32} {:>9} rows", table.name, table.rows);
+            }
+            eprintln!(
+                "backed up {} tables, {} rows, {} bytes in {:.2}s",
+                report.manifest.tables.len(),
+                report.manifest.tables.iter().map(|t| t.rows).sum::<u64>(),
+                report.file_bytes,
+                report.seconds
+            );
+            println!("{}", report.path.display());
+            finish(app, embedded).await
+        }
+        Command::Restore { backup, force } => {
+            let (app, embedded) = connect_app(&settings).await?;
+            let report = ops::backup::restore(&app.pool, &backup, force).await?;
+            eprintln!(
+                "restored {} tables, {} rows from {} ({}) in {:.2}s",
+                report.manifest.tables.len(),
+                report.manifest.tables.iter().map(|t| t.rows).sum::<u64>(),
+                backup.display(),
+                if report.replaced {
+                    "replacing the previous data"
+                } else {
+                    "into an empty database"
+                },
+                report.seconds
+            );
+            finish(app, embedded).await
+        }
+        Command::VerifyDb => {
+            let (app, embedded) = connect_app(&settings).await?;
+            let mut conn = app.pool.acquire().await?;
+            let problems = ops::verify::verify(&mut conn).await?;
+            drop(conn);
+            finish(app, embedded).await?;
+            if problems.is_empty() {
+                println!("verify-db: no problems found");
+                return Ok(());
+            }
+            for problem in &problems {
+                println!("{problem}");
+            }
+            anyhow::bail!("verify-db found {} problem(s)", problems.len())
+        }
+        Command::Cleanup { older_than, dry_run } => {
+            let (app, embedded) = connect_app(&settings).await?;
+            let cutoff = chrono::Utc::now() - older_than;
+            let counts = ops::retention::cleanup(&app.pool, cutoff, dry_run).await?;
+            let verb = if dry_run { "would delete" } else { "deleted" };
+            for count in counts {
+                println!("{verb} {:>8} {}", count.rows, count.what);
+            }
+            finish(app, embedded).await
+        }
+        Command::Archive { older_than, dry_run } => {
+            let (app, embedded) = connect_app(&settings).await?;
+            let cutoff = chrono::Utc::now() - older_than;
+            let counts = ops::retention::archive(&app.pool, cutoff, dry_run).await?;
+            let verb = if dry_run { "would archive" } else { "archived" };
+            for count in counts {
+                println!("{verb} {:>8} {}", count.rows, count.what);
+            }
+            finish(app, embedded).await
+        }
+        Command::Audit {
+            command:
+                AuditCommand::Export {
+                    from,
+                    to,
+                    format,
+                    project,
+                    out,
+                },
+        } => {
+            use mission_control::app::audit::{render, AuditRange, ExportFormat};
+            let range = AuditRange::parse(&from, &to)?;
+            let format = ExportFormat::parse(&format)?;
+            let (app, embedded) = connect_app(&settings).await?;
+            let project_id = match project {
+                Some(slug) => Some(app.project_by_slug(&slug).await?.id),
+                None => None,
+            };
+            let events = app
+                .audit_events(&Actor::system("cli"), project_id, range.from, range.to, i64::MAX)
+                .await?;
+            let body = render(range, &events, format)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &body).with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("{} events written to {}", events.len(), path.display());
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&body)?;
+                }
+            }
+            finish(app, embedded).await
+        }
         Command::Agent {
             command: AgentCommand::Run(args),
         } => agent_run(args).await,

@@ -1,0 +1,232 @@
+//! `mission-control verify-db`: integrity beyond what constraints enforce (and what a restore
+//! with triggers off, or a hand edit, could have broken): histories replay through the state
+//! machine, money adds up, decisions are complete, nothing points at nothing.
+
+use crate::domain::task_state::allowed_targets;
+use crate::domain::TaskStatus;
+use anyhow::Context;
+use serde::Serialize;
+use sqlx::PgConnection;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    /// Which check found it, e.g. `task_history`.
+    pub check: &'static str,
+    /// The rows involved.
+    pub ids: Vec<String>,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {} ({})", self.check, self.detail, self.ids.join(", "))
+    }
+}
+
+/// Orphan checks: (check name, what, SQL returning (id, detail) rows).
+const ORPHANS: &[(&str, &str)] = &[
+    (
+        "orphan_rows",
+        "SELECT a.id::text, 'agent ' || a.name || ' belongs to a missing project' FROM agents a
+         WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = a.project_id)",
+    ),
+    (
+        "orphan_rows",
+        "SELECT t.id::text, 'task #' || t.number || ' belongs to a missing project' FROM tasks t
+         WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = t.project_id)",
+    ),
+    (
+        "orphan_rows",
+        "SELECT a.id::text, 'agent ' || a.name || ' works on missing task ' || a.current_task_id FROM agents a
+         WHERE a.current_task_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.current_task_id)",
+    ),
+    (
+        "orphan_rows",
+        "SELECT ta.task_id::text || '/' || ta.agent_id::text, 'assignment of a missing task or agent' FROM task_assignees ta
+         WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = ta.task_id) OR NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = ta.agent_id)",
+    ),
+    (
+        "orphan_rows",
+        "SELECT tt.id::text, 'transition of missing task ' || tt.task_id FROM task_transitions tt
+         WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = tt.task_id)",
+    ),
+    (
+        "orphan_rows",
+        "SELECT c.id::text, 'comment on missing task ' || c.task_id FROM comments c
+         WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = c.task_id)",
+    ),
+    (
+        "orphan_rows",
+        "SELECT r.id::text, 'run of missing agent ' || r.agent_id FROM runs r
+         WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = r.agent_id)",
+    ),
+    (
+        "orphan_rows",
+        "SELECT ap.id::text, 'approval A' || ap.number || ' of missing agent ' || ap.agent_id FROM approvals ap
+         WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = ap.agent_id)",
+    ),
+    (
+        "orphan_rows",
+        "SELECT n.id::text, 'notification for missing agent ' || n.agent_id FROM notifications n
+         WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = n.agent_id)",
+    ),
+    (
+        "orphan_threads",
+        "SELECT th.task_id::text, 'thread of missing task' FROM task_threads th
+         WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = th.task_id)",
+    ),
+    (
+        "orphan_threads",
+        "SELECT th.task_id::text, 'thread in unknown chat ' || th.chat_id FROM task_threads th
+         WHERE NOT EXISTS (SELECT 1 FROM telegram_chats c WHERE c.chat_id = th.chat_id)",
+    ),
+    (
+        "orphan_threads",
+        "SELECT b.project_id::text, 'binding to a missing project or chat' FROM chat_bindings b
+         WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = b.project_id)
+            OR NOT EXISTS (SELECT 1 FROM telegram_chats c WHERE c.chat_id = b.chat_id)",
+    ),
+    (
+        "orphan_outbox",
+        "SELECT o.id::text, 'outbox row for missing task ' || o.task_id FROM outbox o
+         WHERE o.task_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = o.task_id)",
+    ),
+    (
+        "orphan_outbox",
+        "SELECT o.id::text, 'outbox row for missing project ' || o.project_id FROM outbox o
+         WHERE o.project_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = o.project_id)",
+    ),
+    (
+        "orphan_rows",
+        "SELECT k.id::text, 'API token of a missing operator or agent' FROM api_tokens k
+         WHERE (k.operator_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM operators o WHERE o.id = k.operator_id))
+            OR (k.agent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = k.agent_id))",
+    ),
+];
+
+/// Money and decisions: (check, SQL returning (id, detail)).
+const CONSISTENCY: &[(&str, &str)] = &[
+    (
+        "money",
+        "SELECT a.id::text, 'agent ' || a.name || ' has a negative budget or spend' FROM agents a
+         WHERE a.daily_cap_micros < 0 OR a.per_run_cap_micros < 0 OR a.today_spend_micros < 0 OR a.total_spend_micros < 0",
+    ),
+    (
+        "money",
+        "SELECT a.id::text, 'agent ' || a.name || ' total spend ' || a.total_spend_micros || ' µ$ but its runs add up to ' || COALESCE(r.sum, 0)
+         FROM agents a
+         LEFT JOIN (SELECT agent_id, sum(cost_micros) AS sum FROM
+                      (SELECT agent_id, cost_micros FROM runs UNION ALL SELECT agent_id, cost_micros FROM archive.runs) x
+                    GROUP BY agent_id) r ON r.agent_id = a.id
+         WHERE a.total_spend_micros <> COALESCE(r.sum, 0)",
+    ),
+    (
+        "money",
+        "SELECT a.id::text, 'agent ' || a.name || ' spent ' || a.today_spend_micros || ' µ$ on ' || a.spend_day || ' but its runs that day add up to ' || COALESCE(r.sum, 0)
+         FROM agents a
+         LEFT JOIN LATERAL (SELECT sum(cost_micros) AS sum FROM runs
+                            WHERE agent_id = a.id AND (created_at AT TIME ZONE 'UTC')::date = a.spend_day) r ON true
+         WHERE a.today_spend_micros > COALESCE(r.sum, 0)",
+    ),
+    (
+        "money",
+        "SELECT t.id::text, 'task #' || t.number || ' cost ' || t.actual_cost_micros || ' µ$ but its runs add up to ' || COALESCE(r.sum, 0)
+         FROM tasks t
+         LEFT JOIN (SELECT task_id, sum(cost_micros) AS sum FROM runs WHERE task_id IS NOT NULL GROUP BY task_id) r ON r.task_id = t.id
+         WHERE t.actual_cost_micros <> COALESCE(r.sum, 0)",
+    ),
+    (
+        "money",
+        "SELECT r.id::text, 'run with a negative cost' FROM runs r WHERE r.cost_micros < 0",
+    ),
+    (
+        "approval_decisions",
+        "SELECT ap.id::text, 'approval A' || ap.number || ' is ' || ap.status || ' but has no decision recorded' FROM approvals ap
+         WHERE ap.status IN ('approved', 'denied', 'expired', 'canceled') AND (ap.decided_at IS NULL OR ap.decided_by_name IS NULL)",
+    ),
+    (
+        "approval_decisions",
+        "SELECT ap.id::text, 'approval A' || ap.number || ' is ' || ap.status || ' but records a decision' FROM approvals ap
+         WHERE ap.status IN ('pending', 'escalated') AND (ap.decided_at IS NOT NULL OR ap.decided_by_name IS NOT NULL)",
+    ),
+    (
+        "approval_decisions",
+        "SELECT ap.id::text, 'approval A' || ap.number || ' was denied without a reason' FROM approvals ap
+         WHERE ap.status = 'denied' AND COALESCE(btrim(ap.decision_note), '') = ''",
+    ),
+];
+
+async fn rows(conn: &mut PgConnection, sql: &'static str) -> anyhow::Result<Vec<(String, String)>> {
+    sqlx::query_as(sql)
+        .fetch_all(conn)
+        .await
+        .with_context(|| format!("running the check {}", sql.lines().next().unwrap_or("")))
+}
+
+/// Replays each task's transitions through the state machine, from inbox to its status.
+async fn task_histories(conn: &mut PgConnection, problems: &mut Vec<Problem>) -> anyhow::Result<()> {
+    let tasks: Vec<(Uuid, i32, TaskStatus)> =
+        sqlx::query_as("SELECT id, number, status FROM tasks UNION ALL SELECT id, number, status FROM archive.tasks")
+            .fetch_all(&mut *conn)
+            .await
+            .context("reading tasks")?;
+    let transitions: Vec<(i64, Uuid, TaskStatus, TaskStatus)> = sqlx::query_as(
+        "SELECT id, task_id, from_status, to_status FROM task_transitions
+         UNION ALL SELECT id, task_id, from_status, to_status FROM archive.task_transitions
+         ORDER BY 2, 1",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading transitions")?;
+    let mut by_task: HashMap<Uuid, Vec<(i64, TaskStatus, TaskStatus)>> = HashMap::new();
+    for (id, task, from, to) in transitions {
+        by_task.entry(task).or_default().push((id, from, to));
+    }
+    for (task_id, number, status) in tasks {
+        let history = by_task.remove(&task_id).unwrap_or_default();
+        let mut at = TaskStatus::Inbox;
+        for (id, from, to) in &history {
+            if *from != at {
+                problems.push(Problem {
+                    check: "task_history",
+                    ids: vec![task_id.to_string(), format!("transition {id}")],
+                    detail: format!("task #{number}: transition {id} starts from {from} but the task was {at}"),
+                });
+            }
+            if !allowed_targets(*from).contains(to) {
+                problems.push(Problem {
+                    check: "task_history",
+                    ids: vec![task_id.to_string(), format!("transition {id}")],
+                    detail: format!("task #{number}: {from} → {to} is not a transition of the state machine"),
+                });
+            }
+            at = *to;
+        }
+        if at != status {
+            problems.push(Problem {
+                check: "task_history",
+                ids: vec![task_id.to_string()],
+                detail: format!("task #{number} is {status} but its history ends at {at}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every problem found, in check order; empty means the database is sound.
+pub async fn verify(conn: &mut PgConnection) -> anyhow::Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    task_histories(conn, &mut problems).await?;
+    for (check, sql) in CONSISTENCY.iter().chain(ORPHANS) {
+        for (id, detail) in rows(conn, sql).await? {
+            problems.push(Problem {
+                check,
+                ids: vec![id],
+                detail,
+            });
+        }
+    }
+    Ok(problems)
+}

@@ -1,0 +1,386 @@
+//! Operations: backup → restore round trip, damaged backups refused, verify-db finding planted
+//! corruption, retention (cleanup, archive) and the audit export from the CLI.
+
+mod common;
+
+use common::{as_agent, plan, squad, Squad};
+use mission_control::app::approvals::{RequestApproval, Verdict};
+use mission_control::app::runs::RecordRun;
+use mission_control::app::tasks::TransitionTask;
+use mission_control::domain::*;
+use mission_control::ops::{backup, retention, verify};
+use sqlx::{Connection, PgConnection, PgPool};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A fresh, empty database on the same server; dropped by the guard.
+struct ScratchDb {
+    name: String,
+    server: String,
+    pool: PgPool,
+}
+
+impl ScratchDb {
+    async fn create() -> ScratchDb {
+        let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+        let (server, _) = base.rsplit_once('/').unwrap();
+        let name = format!("mc_ops_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&base).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let pool = PgPool::connect(&format!("{server}/{name}")).await.unwrap();
+        ScratchDb {
+            name,
+            server: server.to_string(),
+            pool,
+        }
+    }
+
+    async fn drop_it(self) {
+        self.pool.close().await;
+        let mut admin = PgConnection::connect(&format!("{}/postgres", self.server)).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+}
+
+/// Row count and content digest of every application table.
+async fn contents(pool: &PgPool) -> BTreeMap<String, String> {
+    let mut conn = pool.acquire().await.unwrap();
+    let tables = backup::app_tables(&mut conn).await.unwrap();
+    let mut out = BTreeMap::new();
+    for (name, _) in tables {
+        let sql = format!("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {name} t");
+        let digest: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *conn).await.unwrap();
+        out.insert(name, digest);
+    }
+    out
+}
+
+fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mc-ops-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Work of every kind: tasks through their states, runs, an approval decided, an alert,
+/// comments, an archived task.
+async fn activity(s: &Squad) {
+    let scout = as_agent(&s.scout);
+    let task = s.task("Interview five churned customers", TaskType::CustomerResearch).await;
+    s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
+    s.app
+        .transition_task(
+            &scout,
+            task.id,
+            TransitionTask {
+                to: Some(TaskStatus::InProgress),
+                work_plan: Some(plan()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    s.app.comment_on_task(&scout, task.id, "Two interviews booked", None).await.unwrap();
+    for cost in [0.05, 0.07] {
+        s.app
+            .record_run(
+                &scout,
+                RecordRun {
+                    agent_id: s.scout.id,
+                    task_id: Some(task.id),
+                    cost: Usd::from_dollars(cost).unwrap(),
+                    status: RunStatus::Succeeded,
+                    model: Some("small".into()),
+                    tokens: Some(900),
+                    error: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let approval = s
+        .app
+        .request_approval(
+            &scout,
+            RequestApproval {
+                agent_id: s.scout.id,
+                task_id: Some(task.id),
+                action_type: "email.send".into(),
+                action_summary: "Email the interviewees a thank-you".into(),
+                justification: "Courtesy".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    s.app
+        .decide_approval(&s.cao, approval.id, Verdict::Approve, Some("fine"))
+        .await
+        .unwrap();
+    let done = s.task("An old finished task", TaskType::Docs).await;
+    s.app
+        .transition_task(
+            &s.operator,
+            done.id,
+            TransitionTask {
+                to: Some(TaskStatus::Canceled),
+                reason: Some("no longer needed".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    s.app.pause_squad(&s.operator, s.project.id, Some("drill")).await.unwrap();
+    s.app.resume_squad(&s.operator, s.project.id).await.unwrap();
+}
+
+#[sqlx::test]
+async fn a_backup_restores_into_a_fresh_database_equal_and_clean(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    activity(&s).await;
+    // Archive the canceled task (the manual clock is months behind the real one).
+    let moved = retention::archive(&pool, chrono::Utc::now() - chrono::Duration::days(90), false)
+        .await
+        .unwrap();
+    assert_eq!(moved.iter().find(|c| c.what == "tasks").unwrap().rows, 1);
+
+    let dir = scratch_dir();
+    let report = backup::backup(&pool, &dir, false).await.unwrap();
+    assert!(report.path.exists());
+    assert!(report.path.file_name().unwrap().to_str().unwrap().ends_with(".mcbackup.gz"));
+    assert!(report.manifest.tables.iter().any(|t| t.name == "archive.tasks" && t.rows == 1));
+
+    let target = ScratchDb::create().await;
+    let restored = backup::restore(&target.pool, &report.path, false).await.unwrap();
+    assert!(!restored.replaced);
+    assert_eq!(contents(&target.pool).await, contents(&pool).await, "every table equal");
+    let mut conn = target.pool.acquire().await.unwrap();
+    let problems = verify::verify(&mut conn).await.unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+    // Sequences continue after the restored rows: new audit events get fresh ids.
+    let max_before: i64 = sqlx::query_scalar("SELECT max(id) FROM audit_events")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let (app, _) = common::app_with(target.pool.clone(), Default::default());
+    let system = Actor::system("test");
+    app.create_operator_token(&system, "After restore", OperatorRole::Viewer)
+        .await
+        .unwrap();
+    let max_after: i64 = sqlx::query_scalar("SELECT max(id) FROM audit_events")
+        .fetch_one(&target.pool)
+        .await
+        .unwrap();
+    assert!(max_after > max_before);
+
+    // A second restore into a database that holds data is refused without --force…
+    let before = contents(&target.pool).await;
+    let refused = backup::restore(&target.pool, &report.path, false).await.unwrap_err();
+    assert!(format!("{refused:#}").contains("--force"), "{refused:#}");
+    assert_eq!(contents(&target.pool).await, before);
+    // …and with it replaces everything.
+    let replaced = backup::restore(&target.pool, &report.path, true).await.unwrap();
+    assert!(replaced.replaced);
+    assert_eq!(contents(&target.pool).await, contents(&pool).await);
+    target.drop_it().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[sqlx::test]
+async fn damaged_backups_are_refused_and_change_nothing(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    activity(&s).await;
+    let dir = scratch_dir();
+    let report = backup::backup(&pool, &dir, false).await.unwrap();
+    let good = std::fs::read(&report.path).unwrap();
+
+    let target = ScratchDb::create().await;
+    mission_control::storage::migrate(&target.pool).await.unwrap();
+    let (app, _) = common::app_with(target.pool.clone(), Default::default());
+    app.seed().await.unwrap();
+    let before = contents(&target.pool).await;
+
+    let mut damaged: Vec<(&str, Vec<u8>)> = Vec::new();
+    damaged.push(("truncated in half", good[..good.len() / 2].to_vec()));
+    damaged.push(("last bytes cut", good[..good.len() - 3].to_vec()));
+    for at in [good.len() / 3, good.len() / 2, good.len() - 12] {
+        let mut flipped = good.clone();
+        flipped[at] ^= 0x5a;
+        damaged.push(("a flipped byte", flipped));
+    }
+    damaged.push(("not a backup at all", b"hello".to_vec()));
+    for (what, bytes) in damaged {
+        let path = dir.join("damaged.mcbackup.gz");
+        std::fs::write(&path, &bytes).unwrap();
+        let err = backup::restore(&target.pool, &path, true).await.expect_err(what);
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("damaged") || message.contains("truncated") || message.contains("not a Mission Control backup"),
+            "{what}: {message}"
+        );
+        assert_eq!(contents(&target.pool).await, before, "{what}: the target is untouched");
+    }
+    target.drop_it().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+async fn planted(pool: &PgPool, sql: &str) -> Vec<verify::Problem> {
+    let mut conn = pool.acquire().await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    // Bypass foreign keys and triggers, as a bad restore or a hand edit could.
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *tx).await.unwrap();
+    let problems = verify::verify(&mut tx).await.unwrap();
+    tx.rollback().await.unwrap();
+    problems
+}
+
+#[sqlx::test]
+async fn verify_db_finds_each_kind_of_planted_corruption(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    activity(&s).await;
+    let mut conn = pool.acquire().await.unwrap();
+    assert_eq!(verify::verify(&mut conn).await.unwrap(), vec![], "a sound database has no problems");
+    drop(conn);
+
+    let cases: &[(&str, &str)] = &[
+        ("task_history", "UPDATE tasks SET status = 'done', completed_at = now() WHERE status = 'in_progress'"),
+        ("task_history", "UPDATE task_transitions SET from_status = 'review' WHERE id = (SELECT min(id) FROM task_transitions)"),
+        ("task_history", "UPDATE task_transitions SET to_status = 'done' WHERE from_status = 'inbox' AND to_status = 'assigned'"),
+        ("money", "UPDATE agents SET total_spend_micros = total_spend_micros + 1 WHERE name = 'Scout'"),
+        ("money", "UPDATE agents SET today_spend_micros = 99000000 WHERE name = 'Scout'"),
+        ("money", "UPDATE tasks SET actual_cost_micros = 1 WHERE actual_cost_micros > 0"),
+        // The schema's CHECK guards these; a database restored from elsewhere may lack it.
+        (
+            "approval_decisions",
+            "ALTER TABLE approvals DROP CONSTRAINT approvals_check; UPDATE approvals SET decided_at = NULL WHERE status = 'approved'",
+        ),
+        (
+            "approval_decisions",
+            "ALTER TABLE approvals DROP CONSTRAINT approvals_check; UPDATE approvals SET status = 'pending' WHERE status = 'approved'",
+        ),
+        ("orphan_rows", "DELETE FROM agents WHERE name = 'Nova'"),
+        ("orphan_rows", "DELETE FROM tasks WHERE status = 'in_progress'"),
+        ("orphan_threads", "INSERT INTO task_threads (task_id, chat_id, topic_id, updated_at) VALUES (gen_random_uuid(), -100, 7, now())"),
+        ("orphan_outbox", "INSERT INTO outbox (project_id, target, task_id, kind, payload, next_attempt_at, created_at) VALUES ((SELECT id FROM projects LIMIT 1), 'task', gen_random_uuid(), 'task_created', '{}', now(), now())"),
+    ];
+    for (check, sql) in cases {
+        let problems = planted(&pool, sql).await;
+        assert!(
+            problems.iter().any(|p| p.check == *check && !p.ids.is_empty()),
+            "{sql}\nshould be found by {check}, found: {problems:#?}"
+        );
+    }
+    let mut conn = pool.acquire().await.unwrap();
+    assert_eq!(verify::verify(&mut conn).await.unwrap(), vec![], "each plant was rolled back");
+}
+
+#[sqlx::test]
+async fn cleanup_and_archive_say_what_they_would_do_then_do_it(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    activity(&s).await;
+    sqlx::query("UPDATE outbox SET status = 'delivered', delivered_at = created_at")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let outbox: i64 = common::count(&pool, "SELECT count(*) FROM outbox").await;
+    assert!(outbox > 0);
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(30);
+
+    let before = common::fingerprint(&pool).await;
+    let would = retention::cleanup(&pool, cutoff, true).await.unwrap();
+    assert_eq!(
+        would.iter().find(|c| c.what == "delivered outbox messages").unwrap().rows,
+        outbox as u64
+    );
+    let would_archive = retention::archive(&pool, cutoff, true).await.unwrap();
+    assert_eq!(would_archive.iter().find(|c| c.what == "tasks").unwrap().rows, 1);
+    assert_eq!(common::fingerprint(&pool).await, before, "a dry run changes nothing");
+
+    let done = retention::cleanup(&pool, cutoff, false).await.unwrap();
+    assert_eq!(done, would);
+    assert_eq!(common::count(&pool, "SELECT count(*) FROM outbox").await, 0);
+    let archived = retention::archive(&pool, cutoff, false).await.unwrap();
+    assert_eq!(archived, would_archive);
+    assert_eq!(common::count(&pool, "SELECT count(*) FROM archive.tasks").await, 1);
+    assert_eq!(
+        common::count(&pool, "SELECT count(*) FROM tasks WHERE status IN ('done', 'canceled')").await,
+        0
+    );
+    let mut conn = pool.acquire().await.unwrap();
+    assert_eq!(verify::verify(&mut conn).await.unwrap(), vec![], "archived history still verifies");
+    // Nothing left to do the second time.
+    let again = retention::archive(&pool, cutoff, false).await.unwrap();
+    assert!(again.iter().all(|c| c.rows == 0));
+}
+
+#[sqlx::test]
+async fn the_cli_runs_the_operations(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    activity(&s).await;
+    let base = std::env::var("DATABASE_URL").unwrap();
+    let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&pool).await.unwrap();
+    let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let bin = env!("CARGO_BIN_EXE_mission-control");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("MC_LOG__LEVEL", "warn")
+            .output()
+            .unwrap()
+    };
+    let dir = scratch_dir();
+    let out = run(&["backup", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(std::path::Path::new(&path).exists(), "prints the path: {path}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rows"), "prints a summary");
+
+    let out = run(&["verify-db"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    sqlx::query("UPDATE agents SET total_spend_micros = 1 WHERE name = 'Scout'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let out = run(&["verify-db"]);
+    assert!(!out.status.success());
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("[money]") && report.contains(&s.scout.id.to_string()), "{report}");
+
+    let out = run(&["cleanup", "--older-than", "30d", "--dry-run"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would delete"));
+    let out = run(&["cleanup", "--older-than", "soon"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an age"));
+
+    // The CLI's audit export and the API's give the same events.
+    let out = run(&["audit", "export", "--from", "2026-03-01", "--to", "2026-03-03", "--format", "jsonl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = String::from_utf8(out.stdout).unwrap();
+    let cli_ids: Vec<i64> = lines
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_i64().unwrap())
+        .collect();
+    let api = common::http::spawn_app(pool.clone()).await;
+    let reply = api.get("/api/audit/export?startDate=2026-03-01&endDate=2026-03-03").await;
+    let api_ids: Vec<i64> = reply.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert!(!cli_ids.is_empty());
+    assert_eq!(cli_ids, api_ids);
+    std::fs::remove_dir_all(dir).unwrap();
+}
