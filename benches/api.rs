@@ -130,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
         None,
         [
             ("MC_HTTP__RATE_LIMIT_PER_MINUTE".to_string(), "0".to_string()),
+            ("MC_JOBS__ENABLED".to_string(), "false".to_string()),
             ("MC_HTTP__ADMIN_TOKEN".to_string(), "bench-admin-token-0123456789".to_string()),
         ],
     )?;

@@ -79,6 +79,8 @@ pub struct LogSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSettings {
+    /// Run the scheduler inside `serve` (a replica can leave it to the others).
+    pub enabled: bool,
     pub standup: String,
     pub approval_expiry: String,
     pub heartbeat_monitor: String,
@@ -236,6 +238,13 @@ impl Settings {
     /// Checks what types alone cannot: addresses, URLs, ranges, enum names.
     fn validate(&self) -> anyhow::Result<()> {
         self.http_addr()?;
+        {
+            use strum::VariantArray;
+            for job in crate::app::jobs::Job::VARIANTS {
+                crate::jobs::parse_cron(job.name(), crate::jobs::schedule(&self.jobs, *job))?;
+            }
+            crate::jobs::parse_cron("standup", &self.jobs.standup)?;
+        }
         if self.database.max_connections == 0 {
             bail!("invalid configuration: database.max_connections must be at least 1");
         }

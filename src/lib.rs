@@ -13,6 +13,7 @@ pub mod embedded_db;
 pub mod fake_telegram;
 pub mod http;
 pub mod i18n;
+pub mod jobs;
 pub mod runner;
 pub mod ops;
 pub mod startup;

@@ -76,6 +76,11 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Scheduled jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -87,6 +92,13 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// Run one job now: approval_expiry, heartbeat_monitor, loop_detector, budget_watch,
+    /// budget_reset, outbox_retention.
+    Run { job: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +305,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let verb = if dry_run { "would archive" } else { "archived" };
             for count in counts {
                 println!("{verb} {:>8} {}", count.rows, count.what);
+            }
+            finish(app, embedded).await
+        }
+        Command::Jobs {
+            command: JobsCommand::Run { job },
+        } => {
+            let job = mission_control::app::jobs::Job::parse(&job)?;
+            let (app, embedded) = connect_app(&settings).await?;
+            let run = app
+                .run_job(
+                    &Actor::system("cli"),
+                    job,
+                    chrono::Utc::now(),
+                    &mission_control::jobs::instance_name(),
+                    settings.jobs.outbox_retention_days,
+                )
+                .await?;
+            match run {
+                Some(run) => println!("{}: {}", job, run.detail.unwrap_or_default()),
+                None => println!("{job}: this occurrence is already running elsewhere"),
             }
             finish(app, embedded).await
         }

@@ -2,11 +2,12 @@
 //! listener and a shutdown future, so tests run it in-process on port 0.
 
 use crate::app::{App, Clock, Rules, SystemClock};
-use crate::configuration::{HttpSettings, Settings};
+use crate::configuration::Settings;
 use crate::http::health::{Health, ServiceStatus};
 use crate::http::metrics::RequestMetrics;
 use crate::http::rate_limit::TokenLimiter;
 use crate::http::{self, HttpState};
+use crate::jobs::Scheduler;
 use crate::storage;
 use anyhow::Context;
 use sqlx::PgPool;
@@ -39,7 +40,7 @@ pub async fn connect(settings: &Settings, url: &str) -> anyhow::Result<PgPool> {
 pub struct Application {
     pub app: App,
     pub status: Arc<ServiceStatus>,
-    http: HttpSettings,
+    settings: Arc<Settings>,
     listener: TcpListener,
 }
 
@@ -63,7 +64,7 @@ impl Application {
         Ok(Application {
             app,
             status,
-            http: settings.http.clone(),
+            settings: Arc::new(settings.clone()),
             listener,
         })
     }
@@ -72,19 +73,31 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests and returns.
+    /// Serves until `shutdown` resolves: the API, and the scheduled jobs when `jobs.enabled`.
+    /// Then stops taking requests, finishes the ones in flight and the running jobs, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let settings = self.settings.clone();
         let state = HttpState {
             app: self.app.clone(),
             status: self.status.clone(),
-            limiter: TokenLimiter::per_minute(self.http.rate_limit_per_minute),
+            limiter: TokenLimiter::per_minute(settings.http.rate_limit_per_minute),
             metrics: RequestMetrics::new(),
-            body_limit: self.http.body_limit_bytes,
+            body_limit: settings.http.body_limit_bytes,
+            settings: settings.clone(),
         };
-        axum::serve(self.listener, http::router(state))
+        let scheduler = if settings.jobs.enabled {
+            Some(Scheduler::start(self.app.clone(), settings.jobs.clone()).await?)
+        } else {
+            None
+        };
+        let served = axum::serve(self.listener, http::router(state))
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")
+            .context("serving HTTP");
+        if let Some(scheduler) = scheduler {
+            scheduler.shutdown(Duration::from_secs(30)).await;
+        }
+        served
     }
 }
 

@@ -11,6 +11,7 @@ pub mod chats;
 pub mod clock;
 pub mod error;
 pub mod idempotency;
+pub mod jobs;
 pub mod model;
 pub mod notice;
 pub mod operators;

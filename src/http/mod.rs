@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod jobs;
 pub mod metrics;
 pub mod projects;
 pub mod rate_limit;
@@ -33,6 +34,7 @@ pub struct HttpState {
     pub limiter: rate_limit::TokenLimiter,
     pub metrics: metrics::RequestMetrics,
     pub body_limit: usize,
+    pub settings: Arc<crate::configuration::Settings>,
 }
 
 #[derive(OpenApi)]
@@ -92,6 +94,7 @@ fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::get))
         .routes(routes!(alerts::resolve))
         .routes(routes!(audit::export))
+        .routes(routes!(jobs::run))
         .split_for_parts()
 }
 

@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod audit;
 pub mod chats;
 pub mod idempotency;
+pub mod jobs;
 pub mod metrics;
 pub mod notifications;
 pub mod operators;

@@ -35,7 +35,11 @@ pub async fn spawn_app(pool: PgPool) -> TestApi {
 
 /// `env` overrides settings as `MC_<SECTION>__<KEY>` variables would.
 pub async fn spawn_app_with<const N: usize>(pool: PgPool, env: [(&str, &str); N]) -> TestApi {
-    let mut vars: Vec<(String, String)> = vec![("MC_HTTP__ADMIN_TOKEN".into(), ADMIN_TOKEN.into())];
+    // Jobs run when a test runs them, not on the wall clock.
+    let mut vars: Vec<(String, String)> = vec![
+        ("MC_HTTP__ADMIN_TOKEN".into(), ADMIN_TOKEN.into()),
+        ("MC_JOBS__ENABLED".into(), "false".into()),
+    ];
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let settings = Settings::load_from(None, vars).expect("settings");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 1, 10, 0, 0).unwrap());

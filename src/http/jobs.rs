@@ -1,0 +1,36 @@
+//! `POST /api/jobs/{job}/run`: run a scheduled job now (CAO), e.g. the standup or the loop
+//! detector after a fix.
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiPath, Caller};
+use super::HttpState;
+use crate::app::jobs::Job;
+use crate::storage::jobs::JobRun;
+use axum::extract::State;
+use axum::Json;
+
+#[utoipa::path(post, path = "/api/jobs/{job}/run", tag = "operations",
+    params(("job" = String, Path, description = "approval_expiry, heartbeat_monitor, loop_detector, budget_watch, budget_reset, outbox_retention")),
+    responses((status = 200, body = JobRun), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn run(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(job): ApiPath<String>) -> ApiResult<Json<JobRun>> {
+    let job = Job::parse(&job)?;
+    // A manual run is its own occurrence (real time, so two clicks are two runs).
+    let run = ctx
+        .app
+        .run_job(
+            &actor,
+            job,
+            chrono::Utc::now(),
+            &crate::jobs::instance_name(),
+            ctx.settings.jobs.outbox_retention_days,
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "already_running",
+                "this occurrence of the job is already running",
+            )
+        })?;
+    Ok(Json(run))
+}
