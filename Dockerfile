@@ -39,6 +39,7 @@ COPY src/ ./src/
 COPY migrations/ ./migrations/
 COPY config/ ./config/
 COPY telegram/ ./telegram/
+COPY assets/ ./assets/
 COPY locale[s] ./locales/
 COPY .sql[x] ./.sqlx/
 # COPY keeps the build context's modification times, which can be older than the

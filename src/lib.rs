@@ -7,6 +7,7 @@
 //! - `configuration`, `telemetry`, `startup`: wiring.
 
 pub mod app;
+pub mod charts;
 pub mod configuration;
 pub mod domain;
 pub mod embedded_db;
