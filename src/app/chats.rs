@@ -225,4 +225,62 @@ impl App {
         let mut conn = self.pool.acquire().await?;
         Ok(storage::chats::binding_for_project(&mut conn, project_id).await?)
     }
+
+    /// The task a message in this chat belongs to: by its forum topic, or (in a plain group) by
+    /// the task's root message it replies to. None for the General topic and anything else.
+    pub async fn task_for_thread(&self, chat_id: i64, topic_id: Option<i32>, reply_to: Option<i32>) -> AppResult<Option<Uuid>> {
+        if topic_id.is_none() && reply_to.is_none() {
+            return Ok(None);
+        }
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::chats::task_for_thread(&mut conn, chat_id, topic_id, reply_to).await?)
+    }
+
+    /// An operator edited, in Telegram, a message that became a task comment: the comment
+    /// follows (only its author may, and the rights are checked again).
+    pub async fn edit_comment_from_telegram(
+        &self,
+        actor: &Actor,
+        chat_id: i64,
+        message_id: i32,
+        body: &str,
+    ) -> AppResult<Option<super::model::Comment>> {
+        require(actor, Right::Comment)?;
+        let body = crate::domain::CommentBody::parse(body)?;
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let Some(comment) = storage::chats::lock_comment_by_message(w.conn(), chat_id, message_id).await? else {
+            return Ok(None);
+        };
+        if comment.author_id != actor.id() {
+            return Err(AppError::forbidden("only the author can edit a comment"));
+        }
+        if comment.body == body.as_str() {
+            return Ok(Some(comment));
+        }
+        let edited = storage::chats::edit_comment(w.conn(), comment.id, body.as_str(), now).await?;
+        let task = storage::tasks::by_id(w.conn(), comment.task_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("task", comment.task_id))?;
+        w.audit(
+            Some(task.project_id),
+            "comment.edited",
+            "task",
+            task.id,
+            json!({ "commentId": comment.id, "number": task.number, "before": comment.body, "after": body }),
+        )
+        .await?;
+        for agent_id in &task.assignee_ids {
+            w.notify(
+                *agent_id,
+                "comment_edited",
+                Some(task.id),
+                format!("{} edited a comment on #{}: {}", actor.name(), task.number, body),
+                json!({ "taskId": task.id, "commentId": comment.id }),
+            )
+            .await?;
+        }
+        w.commit().await?;
+        Ok(Some(edited))
+    }
 }

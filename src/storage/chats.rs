@@ -216,3 +216,50 @@ pub async fn take_pending_input(conn: &mut PgConnection, chat_id: i64, user_id: 
         .fetch_optional(conn)
         .await
 }
+
+/// The task whose forum topic (or, in a plain group, root message) this is.
+pub async fn task_for_thread(
+    conn: &mut PgConnection,
+    chat_id: i64,
+    topic_id: Option<i32>,
+    root_message_id: Option<i32>,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT task_id FROM task_threads
+         WHERE chat_id = $1 AND (($2::int IS NOT NULL AND topic_id = $2) OR ($3::int IS NOT NULL AND root_message_id = $3))
+         LIMIT 1",
+    )
+    .bind(chat_id)
+    .bind(topic_id)
+    .bind(root_message_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The comment that a Telegram message became, locked for an edit.
+pub async fn lock_comment_by_message(
+    conn: &mut PgConnection,
+    chat_id: i64,
+    message_id: i32,
+) -> sqlx::Result<Option<crate::app::model::Comment>> {
+    sqlx::query_as(
+        "SELECT id, task_id, author_kind, author_id, author_name, body, created_at, edited_at FROM comments
+         WHERE telegram_chat_id = $1 AND telegram_message_id = $2 FOR UPDATE",
+    )
+    .bind(chat_id)
+    .bind(message_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn edit_comment(conn: &mut PgConnection, id: Uuid, body: &str, now: DateTime<Utc>) -> sqlx::Result<crate::app::model::Comment> {
+    sqlx::query_as(
+        "UPDATE comments SET body = $2, edited_at = $3 WHERE id = $1
+         RETURNING id, task_id, author_kind, author_id, author_name, body, created_at, edited_at",
+    )
+    .bind(id)
+    .bind(body)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
