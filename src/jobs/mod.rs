@@ -38,8 +38,9 @@ pub fn parse_cron(key: &str, expression: &str) -> anyhow::Result<Cron> {
 /// Which occurrence a firing belongs to: the latest scheduled time at or before now (with a
 /// second of slack for a timer that fires early). Every replica computes the same one.
 pub fn occurrence(cron: &Cron, fired_at: DateTime<Utc>) -> DateTime<Utc> {
-    cron.find_previous_occurrence(&(fired_at + chrono::Duration::milliseconds(999)), true)
-        .unwrap_or(fired_at)
+    use chrono::SubsecRound;
+    let probe = (fired_at + chrono::Duration::milliseconds(999)).trunc_subsecs(0);
+    cron.find_previous_occurrence(&probe, true).map(|at| at.trunc_subsecs(0)).unwrap_or(probe)
 }
 
 /// This process, as recorded in `job_runs.instance`.
