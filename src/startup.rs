@@ -2,19 +2,24 @@
 //! listener and a shutdown future, so tests run it in-process on port 0.
 
 use crate::app::{App, Clock, Rules, SystemClock};
-use crate::configuration::Settings;
+use crate::configuration::{Settings, TelegramMode};
 use crate::http::health::{Health, ServiceStatus};
 use crate::http::metrics::RequestMetrics;
 use crate::http::rate_limit::TokenLimiter;
 use crate::http::{self, HttpState};
+use crate::i18n::Lang;
 use crate::jobs::Scheduler;
 use crate::storage;
+use crate::telegram::outbox::{DispatchOptions, Dispatcher};
+use crate::telegram::{self, bot};
 use anyhow::Context;
 use sqlx::PgPool;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use teloxide::requests::Requester;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// A database URL for the settings: the configured one, or a private embedded PostgreSQL.
 pub async fn database_url(settings: &Settings) -> anyhow::Result<(String, Option<crate::embedded_db::EmbeddedPostgres>)> {
@@ -73,8 +78,10 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves: the API, and the scheduled jobs when `jobs.enabled`.
-    /// Then stops taking requests, finishes the ones in flight and the running jobs, and returns.
+    /// Serves until `shutdown` resolves: the API, the Telegram bot and the outbox dispatcher
+    /// when a token is configured, and the scheduled jobs when `jobs.enabled`. Then, in order:
+    /// stops taking updates and requests, finishes the ones in flight and the running jobs,
+    /// drains the outbox for a bounded time, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let settings = self.settings.clone();
         let state = HttpState {
@@ -85,17 +92,73 @@ impl Application {
             body_limit: settings.http.body_limit_bytes,
             settings: settings.clone(),
         };
+        let (stop, stopping) = watch::channel(false);
+        let stopped = move || {
+            let mut stopping = stopping.clone();
+            async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            }
+        };
+        let mut router = http::router(state);
+        let mut background = Vec::new();
+        if settings.telegram_enabled() {
+            let telegram = settings.telegram.clone();
+            let bot = telegram::make_bot(&telegram)?;
+            match tokio::time::timeout(Duration::from_secs(10), bot.get_me()).await {
+                Ok(Ok(me)) => {
+                    tracing::info!(bot = %me.username(), "connected to the Telegram Bot API");
+                    self.status.set_telegram(Health::Ok);
+                }
+                Ok(Err(err)) => tracing::error!(error = %err, "the Telegram Bot API refused the token; the bot keeps retrying"),
+                Err(_) => tracing::error!("the Telegram Bot API did not answer; the bot keeps retrying"),
+            }
+            let options = DispatchOptions {
+                default_lang: Lang::parse(&telegram.default_lang).unwrap_or_default(),
+                ..DispatchOptions::default()
+            };
+            let dispatcher = Dispatcher::new(self.app.clone(), bot.clone(), options);
+            background.push(("outbox dispatcher", tokio::spawn(dispatcher.run(stopped()))));
+            match telegram.mode {
+                TelegramMode::Polling => {
+                    let (app, bot, status, until) = (self.app.clone(), bot.clone(), self.status.clone(), stopped());
+                    background.push((
+                        "telegram bot",
+                        tokio::spawn(async move {
+                            let result = bot::run_polling(app, bot, telegram, until).await;
+                            if result.is_err() {
+                                status.set_telegram(Health::Degraded);
+                            }
+                            result
+                        }),
+                    ));
+                }
+                TelegramMode::Webhook => {
+                    router = router.merge(bot::start_webhook(self.app.clone(), bot, telegram).await?);
+                }
+            }
+        }
         let scheduler = if settings.jobs.enabled {
             Some(Scheduler::start(self.app.clone(), settings.jobs.clone()).await?)
         } else {
             None
         };
-        let served = axum::serve(self.listener, http::router(state))
-            .with_graceful_shutdown(shutdown)
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new requests, updates or jobs");
+                let _ = stop.send(true);
+            })
             .await
             .context("serving HTTP");
         if let Some(scheduler) = scheduler {
             scheduler.shutdown(Duration::from_secs(30)).await;
+        }
+        for (name, handle) in background {
+            match handle.await {
+                Ok(Ok(())) => tracing::info!("{name} stopped"),
+                Ok(Err(err)) => tracing::error!(error = %err, "{name} failed"),
+                Err(err) => tracing::error!(error = %err, "{name} panicked"),
+            }
         }
         served
     }

@@ -6,6 +6,9 @@
 //!   type → 400; such refusals are [`FakeBotApi::violations`];
 //! - enforces Telegram's flood limits on every call that acts on a chat (see [`FakeConfig`]), answering
 //!   429 with `retry_after`, counted in [`FakeBotApi::rate_limited`];
+//! - injects faults on demand: error answers ([`FakeBotApi::fail_next`]), slow answers
+//!   ([`FakeBotApi::delay_next`]) and connections closed without an answer
+//!   ([`FakeBotApi::drop_next`], [`FakeBotApi::drop_reply_next`]);
 //! - keeps chats, messages, forum topics, callback queries and commands, answering in the shapes
 //!   teloxide deserializes;
 //! - queues updates for `getUpdates` long polling, injected from the test side
@@ -23,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod faults;
 mod limits;
 mod markup;
 mod messages;
@@ -34,6 +38,7 @@ mod state;
 mod topics;
 mod updates;
 
+pub use faults::Fault;
 pub use limits::{FakeConfig, LimitKind, Limited, Limiter};
 pub use markup::{parse as parse_text, Parsed};
 pub use schema::{schema as botapi_schema, Schema};
@@ -74,7 +79,8 @@ impl FakeBotApi {
             changed: Notify::new(),
             updates: Notify::new(),
         });
-        let app = server::router(shared.clone());
+        let app = server::router(shared.clone()).into_make_service_with_connect_info::<faults::ConnHandle>();
+        let listener = faults::FaultListener(listener);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -298,6 +304,32 @@ impl FakeBotApi {
                 .entry(method.to_owned())
                 .or_default()
                 .extend(std::iter::repeat_n(status, times))
+        });
+    }
+
+    /// The next `times` calls to `method` are answered only after `wait` (and take effect then).
+    pub fn delay_next(&self, method: &str, wait: Duration, times: usize) {
+        self.fault(method, Fault::Delay(wait), times);
+    }
+
+    /// The next `times` calls to `method` get no answer: the connection is closed and the call
+    /// does not take effect (the bot sees a network error).
+    pub fn drop_next(&self, method: &str, times: usize) {
+        self.fault(method, Fault::Drop, times);
+    }
+
+    /// The next `times` calls to `method` take effect, then the connection is closed without an
+    /// answer: the bot cannot tell that they worked.
+    pub fn drop_reply_next(&self, method: &str, times: usize) {
+        self.fault(method, Fault::DropAfter, times);
+    }
+
+    fn fault(&self, method: &str, fault: Fault, times: usize) {
+        self.mutate(|s| {
+            s.faults
+                .entry(method.to_owned())
+                .or_default()
+                .extend(std::iter::repeat_n(fault, times))
         });
     }
 

@@ -1,12 +1,13 @@
 //! The HTTP side: `/bot<token>/<method>` with JSON, form-urlencoded, multipart or query parameters,
-//! checked against the official list, the flood limits and injected failures, then run.
+//! checked against the official list, injected faults, the flood limits and injected failures, then run.
 
+use super::faults::{ConnHandle, Fault};
 use super::methods::{self, ApiError, FilePart, Req};
 use super::schema;
 use super::state::{Call, Encoding, State, Upload};
 use super::updates::{self, Poll};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Request};
+use axum::extract::{ConnectInfo, FromRequest, Multipart, Path, Request};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -68,6 +69,7 @@ async fn fallback(axum::extract::State(shared): axum::extract::State<Arc<Shared>
 async fn handle(
     axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
     Path((bot, method)): Path<(String, String)>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
     req: Request,
 ) -> Response {
     let token_ok = bot.strip_prefix("bot").is_some_and(|t| t == shared.token);
@@ -83,7 +85,7 @@ async fn handle(
             let call = record(&method, Map::new(), Encoding::Empty, Vec::new(), &Err(err.clone()));
             (Err(err), Call { violation: true, ..call })
         }
-        Ok(inc) => process(&shared, inc).await,
+        Ok(inc) => process(&shared, inc, &conn).await,
     };
     shared.lock().calls.push(call);
     shared.changed.notify_waiters();
@@ -106,6 +108,8 @@ fn record(method: &str, params: Map<String, Value>, encoding: Encoding, uploads:
         violation: false,
         rate_limited: false,
         injected: false,
+        delayed: None,
+        dropped: false,
         unknown_params: Vec::new(),
     }
 }
@@ -201,8 +205,8 @@ async fn read(method: &str, req: Request) -> Result<Incoming, String> {
     })
 }
 
-/// Validation, injected failures, limits, behaviour.
-async fn process(shared: &Arc<Shared>, inc: Incoming) -> (Result<Value, ApiError>, Call) {
+/// Validation, injected faults and failures, limits, behaviour.
+async fn process(shared: &Arc<Shared>, inc: Incoming, conn: &ConnHandle) -> (Result<Value, ApiError>, Call) {
     let file_parts: Vec<String> = inc.files.keys().cloned().collect();
     let checked = schema::schema().check(&inc.method, &inc.params, &file_parts);
     let mut call = record(&inc.method, inc.params.clone(), inc.encoding, inc.uploads.clone(), &Ok(Value::Null));
@@ -222,17 +226,42 @@ async fn process(shared: &Arc<Shared>, inc: Incoming) -> (Result<Value, ApiError
         p: &inc.params,
         files: &inc.files,
     };
+    let fault = shared.lock().faults.get_mut(&method).and_then(|q| q.pop_front());
+    match fault {
+        Some(Fault::Delay(wait)) => {
+            call.delayed = Some(wait);
+            tokio::time::sleep(wait).await;
+        }
+        Some(Fault::Drop) => {
+            call.dropped = true;
+            call.status = 0;
+            call.description = Some("connection dropped without an answer".to_owned());
+            conn.0.kill();
+            return (Err(ApiError::new(500, "dropped")), call);
+        }
+        Some(Fault::DropAfter) => call.dropped = true,
+        None => {}
+    }
+    let (result, call) = process_now(shared, &method, &req, call).await;
+    if call.dropped {
+        conn.0.kill();
+    }
+    (result, call)
+}
+
+/// Injected failures, limits, behaviour.
+async fn process_now(shared: &Arc<Shared>, method: &str, req: &Req<'_>, mut call: Call) -> (Result<Value, ApiError>, Call) {
     let poll = {
         let mut st = shared.lock();
-        if let Some(status) = st.failures.get_mut(&method).and_then(|q| q.pop_front()) {
+        if let Some(status) = st.failures.get_mut(method).and_then(|q| q.pop_front()) {
             call.injected = true;
             return finish(call, Err(injected(status)));
         }
-        if let Err(e) = methods::precheck(&st, &req) {
+        if let Err(e) = methods::precheck(&st, req) {
             return finish(call, Err(e));
         }
         if st.cfg.enforce_limits {
-            if let Some(chat) = methods::limited_chat(&st, &req) {
+            if let Some(chat) = methods::limited_chat(&st, req) {
                 let cfg = st.cfg.clone();
                 if let Err(limited) = st.limiter.admit(&cfg, Some(chat), Instant::now()) {
                     st.rate_limited += 1;
@@ -242,12 +271,12 @@ async fn process(shared: &Arc<Shared>, inc: Incoming) -> (Result<Value, ApiError
             }
         }
         if method != "getUpdates" {
-            let result = methods::run(&mut st, &req);
+            let result = methods::run(&mut st, req);
             drop(st);
             shared.notify_all();
             return finish(call, result);
         }
-        match updates::begin(&mut st, &req) {
+        match updates::begin(&mut st, req) {
             Ok(p) => p,
             Err(e) => return finish(call, Err(e)),
         }

@@ -223,6 +223,11 @@ pub struct Call {
     pub rate_limited: bool,
     /// Failed on purpose by [`super::FakeBotApi::fail_next`].
     pub injected: bool,
+    /// Answered late on purpose by [`super::FakeBotApi::delay_next`], by this much.
+    pub delayed: Option<std::time::Duration>,
+    /// Its connection was closed without an answer by [`super::FakeBotApi::drop_next`] (status 0:
+    /// the call did not take effect) or [`super::FakeBotApi::drop_reply_next`] (it did).
+    pub dropped: bool,
     /// Parameters the official method list does not have (Telegram ignores them silently).
     pub unknown_params: Vec<String>,
 }
@@ -270,6 +275,7 @@ pub struct State {
     pub(crate) commands: BTreeMap<(String, String), Value>,
     pub(crate) webhook: Option<String>,
     pub(crate) failures: HashMap<String, VecDeque<u16>>,
+    pub(crate) faults: HashMap<String, VecDeque<super::faults::Fault>>,
     pub(crate) limiter: Limiter,
     pub(crate) files: HashMap<String, FileInfo>,
     pub(crate) next_file: u64,
@@ -312,6 +318,7 @@ impl State {
             commands: BTreeMap::new(),
             webhook: None,
             failures: HashMap::new(),
+            faults: HashMap::new(),
             limiter: Limiter::default(),
             files: HashMap::new(),
             next_file: 1,

@@ -40,7 +40,9 @@ pub fn parse_cron(key: &str, expression: &str) -> anyhow::Result<Cron> {
 pub fn occurrence(cron: &Cron, fired_at: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::SubsecRound;
     let probe = (fired_at + chrono::Duration::milliseconds(999)).trunc_subsecs(0);
-    cron.find_previous_occurrence(&probe, true).map(|at| at.trunc_subsecs(0)).unwrap_or(probe)
+    cron.find_previous_occurrence(&probe, true)
+        .map(|at| at.trunc_subsecs(0))
+        .unwrap_or(probe)
 }
 
 /// This process, as recorded in `job_runs.instance`.

@@ -14,7 +14,9 @@ pub mod operators;
 pub mod outbox;
 pub mod projects;
 pub mod runs;
+pub mod summary;
 pub mod tasks;
+pub mod telegram_messages;
 pub mod tokens;
 pub mod updates;
 

@@ -44,3 +44,200 @@ pub async fn pending_count(conn: &mut PgConnection) -> sqlx::Result<i64> {
         .fetch_one(conn)
         .await
 }
+
+// ---- the dispatcher's side (src/telegram/outbox) ----
+
+/// An undelivered row with where it goes now, as the dispatcher plans it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Queued {
+    pub id: i64,
+    pub project_id: Option<Uuid>,
+    pub target: String,
+    pub task_id: Option<Uuid>,
+    pub chat_id: Option<i64>,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub status: String,
+    pub attempts: i32,
+    pub parts_sent: i32,
+    pub telegram_message_id: Option<i32>,
+    /// The chat it goes to: the explicit chat, the task's thread, else the project's bound chat;
+    /// `None` when there is none (the row is skipped).
+    pub dest_chat_id: Option<i64>,
+    /// Milliseconds until it is due (zero or less: due now).
+    pub wait_ms: i64,
+}
+
+/// The oldest undelivered rows, at most `per_chat` per destination chat and `limit` in all, in
+/// id order. "Due" compares with the later of the database's clock and the core's (`app_now`),
+/// so rows written by a core whose clock lags (tests) are not held back.
+pub async fn queued(conn: &mut PgConnection, app_now: DateTime<Utc>, per_chat: i64, limit: i64) -> sqlx::Result<Vec<Queued>> {
+    sqlx::query_as(
+        "SELECT * FROM (
+             SELECT r.*, row_number() OVER (PARTITION BY r.dest_chat_id ORDER BY r.id) AS rn FROM (
+                 SELECT o.id, o.project_id, o.target, o.task_id, o.chat_id, o.kind, o.payload, o.status, o.attempts,
+                        o.parts_sent, o.telegram_message_id,
+                        CASE o.target WHEN 'chat' THEN o.chat_id
+                                      WHEN 'task' THEN coalesce(tt.chat_id, b.chat_id)
+                                      ELSE b.chat_id END AS dest_chat_id,
+                        (extract(epoch FROM o.next_attempt_at - greatest(now(), $1)) * 1000)::bigint AS wait_ms
+                 FROM outbox o
+                 LEFT JOIN chat_bindings b ON b.project_id = o.project_id
+                 LEFT JOIN task_threads tt ON o.target = 'task' AND tt.task_id = o.task_id AND NOT tt.closed
+                 WHERE o.status IN ('pending', 'sending')
+             ) r
+         ) w
+         WHERE w.rn <= $2
+         ORDER BY w.id
+         LIMIT $3",
+    )
+    .bind(app_now)
+    .bind(per_chat)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Rows a crashed dispatcher left `sending` go back to `pending` (the one it was sending may
+/// then reach the chat twice, which the issue accepts). Returns how many.
+pub async fn reset_sending(conn: &mut PgConnection) -> sqlx::Result<u64> {
+    let done = sqlx::query("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Marks rows `sending`; returns the ids that were still `pending`.
+pub async fn claim(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar("UPDATE outbox SET status = 'sending' WHERE id = ANY($1) AND status = 'pending' RETURNING id")
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+}
+
+/// Puts claimed rows back, untouched (shutdown, or rows that did not fit a digest).
+pub async fn release(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET status = 'pending' WHERE id = ANY($1) AND status = 'sending'")
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Rows delivered to `chat` as (or into) message `message_id`, the way `delivery` says.
+pub async fn mark_delivered(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    chat: i64,
+    message_id: Option<i32>,
+    delivery: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'delivered', delivered_at = $5, delivered_chat_id = $2,
+             telegram_message_id = coalesce($3, telegram_message_id), delivery = $4
+         WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .bind(chat)
+    .bind(message_id)
+    .bind(delivery)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Progress through a message sent in several parts, so that a restart resumes after them.
+pub async fn part_sent(conn: &mut PgConnection, id: i64, parts_sent: i32, message_id: i32) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET parts_sent = $2, telegram_message_id = $3 WHERE id = $1")
+        .bind(id)
+        .bind(parts_sent)
+        .bind(message_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Back to `pending`, due `delay` from now (the database's clock); `count_attempt` for failures
+/// (a 429 is Telegram's pacing, not a failure). Returns the attempts so far.
+pub async fn reschedule(
+    conn: &mut PgConnection,
+    id: i64,
+    delay: std::time::Duration,
+    error: &str,
+    count_attempt: bool,
+) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = now() + make_interval(secs => $2),
+             attempts = attempts + $3, last_error = $4
+         WHERE id = $1 RETURNING attempts",
+    )
+    .bind(id)
+    .bind(delay.as_secs_f64())
+    .bind(i32::from(count_attempt))
+    .bind(error)
+    .fetch_one(conn)
+    .await
+}
+
+/// Gives up on a row (`failed`) or decides it has nowhere to go (`skipped`), saying why.
+pub async fn finish_undelivered(conn: &mut PgConnection, id: i64, status: &str, error: &str, count_attempt: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET status = $2, last_error = $3, attempts = attempts + $4 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(error)
+        .bind(i32::from(count_attempt))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The payload of the latest `kind` row about an approval or alert (`approval_requested`,
+/// `alert_raised`): what its message showed, to re-render it when it is edited.
+pub async fn latest_payload(conn: &mut PgConnection, kind: &str, entity_id: Uuid) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar(
+        "SELECT payload FROM outbox
+         WHERE kind = $1 AND coalesce(payload->>'approval_id', payload->>'alert_id') = $2
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(kind)
+    .bind(entity_id.to_string())
+    .fetch_optional(conn)
+    .await
+}
+
+/// Forgets a system topic that Telegram no longer has (deleted or closed by a human): the
+/// project's messages of that kind go to the chat's General until a topic is set again.
+pub async fn clear_system_topic(conn: &mut PgConnection, project_id: Uuid, which: &str, topic_id: i32) -> sqlx::Result<()> {
+    let sql = match which {
+        "approvals" => "UPDATE chat_bindings SET approvals_topic_id = NULL WHERE project_id = $1 AND approvals_topic_id = $2",
+        "alerts" => "UPDATE chat_bindings SET alerts_topic_id = NULL WHERE project_id = $1 AND alerts_topic_id = $2",
+        "standup" => "UPDATE chat_bindings SET standup_topic_id = NULL WHERE project_id = $1 AND standup_topic_id = $2",
+        _ => return Err(sqlx::Error::Protocol(format!("unknown system topic {which}"))),
+    };
+    sqlx::query(sql).bind(project_id).bind(topic_id).execute(conn).await?;
+    Ok(())
+}
+
+/// Rows delivered within the last `window` by the database's clock: chat and how long ago, so a
+/// dispatcher taking over counts what its predecessor sent against Telegram's limits.
+pub async fn recent_deliveries(conn: &mut PgConnection, window: std::time::Duration) -> sqlx::Result<Vec<(i64, i64)>> {
+    sqlx::query_as(
+        "SELECT delivered_chat_id, (extract(epoch FROM now() - delivered_at) * 1000)::bigint
+         FROM outbox
+         WHERE status = 'delivered' AND delivered_chat_id IS NOT NULL
+           AND delivered_at > now() - make_interval(secs => $1) AND delivered_at <= now()
+         ORDER BY delivered_at",
+    )
+    .bind(window.as_secs_f64())
+    .fetch_all(conn)
+    .await
+}
+
+/// Counts by status, for tests and `/health`-style reporting.
+pub async fn status_counts(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT status, count(*) FROM outbox GROUP BY status ORDER BY status")
+        .fetch_all(conn)
+        .await
+}

@@ -3,6 +3,8 @@
 //! `telegram.api_url`, which tests point at the fake (`crate::fake_telegram`).
 
 pub mod actions;
+pub mod bot;
+pub mod outbox;
 
 use crate::configuration::TelegramSettings;
 use anyhow::Context;

@@ -1,0 +1,96 @@
+# What the outbox dispatcher posts to a project's chat (src/telegram/outbox/render.rs).
+# Arguments are HTML-escaped by the renderer; markup here is Telegram's HTML parse mode.
+
+## Approvals
+notice-approval-title = 🛂 Approval <b>{ $code }</b> · { $agent }
+notice-approval-task = task #{ $number }
+notice-approval-risk = { $mark } Risk: <b>{ $risk }</b>
+notice-approval-reasons = flagged because { $reasons }
+notice-approval-action = <code>{ $action }</code>: { $summary }
+notice-approval-justification = <b>Why:</b> { $text }
+notice-approval-rollback = <b>Rollback:</b> { $text }
+notice-approval-cost = <b>Estimated cost:</b> { $cost }
+notice-approval-expires = ⏳ Expires { $at }
+notice-approval-approved = ✅ Approved by { $by } · { $at }
+notice-approval-denied = ❌ Denied by { $by } · { $at }
+notice-approval-expired = ⌛ Expired unanswered · { $at }
+notice-approval-canceled = 🚫 Canceled by { $by } · { $at }
+notice-approval-escalated = ⏫ Escalated · { $at }
+notice-approval-note = Note: { $note }
+notice-approval-short = 🛂 Approval <b>{ $code }</b>
+notice-risk-green = low
+notice-risk-yellow = medium
+notice-risk-red = high
+notice-button-approve = ✅ Approve
+notice-button-deny = ❌ Deny
+
+## Alerts
+notice-alert-title = { $mark } <b>{ $type }</b> · { $severity }
+notice-alert-seen = { $count ->
+    [one] Seen once
+   *[other] Seen { $count } times
+}
+notice-alert-resolved = ✅ Resolved by { $by }
+notice-severity-info = info
+notice-severity-warning = warning
+notice-severity-critical = critical
+notice-button-resolve = ✔️ Resolve
+notice-button-raise-cap = 💵 Raise cap
+notice-button-keep-paused = ⏸ Keep paused
+notice-button-quarantine = 🚫 Quarantine
+notice-button-unblock = ▶️ Unblock
+notice-button-reassign = 🔁 Reassign
+notice-button-cancel-task = ✖️ Cancel task
+notice-button-restart = 🔄 Restart
+
+## A burst of alerts in one message
+notice-digest-title = 🚨 { $count ->
+    [one] { $count } alert
+   *[other] { $count } alerts
+} at once · /alerts to act on them
+notice-digest-group = { $mark } <b>{ $type }</b> · { $severity }
+notice-digest-item = • { $message } ×{ $count }
+notice-digest-resolved = ✅ <b>Resolved</b>
+notice-digest-resolved-item = • <b>{ $type }</b>: { $message } · { $by }
+
+## Tasks
+notice-task-created = 🆕 <b>#{ $number }</b> { $title } · { $type } · P{ $priority } · { $by }
+notice-task-transitioned = 🔀 <b>#{ $number }</b> { $title }: { $from } → <b>{ $to }</b> · { $by }
+notice-task-assigned = 👤 <b>#{ $number }</b> { $title } → { $assignees } · { $by }
+notice-task-unassigned = 👤 <b>#{ $number }</b> { $title }: nobody assigned · { $by }
+notice-comment-added = 💬 <b>#{ $number }</b> { $author }: { $body }
+notice-run-succeeded = 🧾 <b>#{ $number }</b> { $agent } spent { $cost } · today { $today } of { $cap }
+notice-run-failed = ⚠️ <b>#{ $number }</b> a run by { $agent } failed ({ $cost }) · today { $today } of { $cap }
+notice-reason = Reason: { $reason }
+notice-status-inbox = inbox
+notice-status-assigned = assigned
+notice-status-in_progress = in progress
+notice-status-review = review
+notice-status-needs_approval = needs approval
+notice-status-blocked = blocked
+notice-status-done = done
+notice-status-canceled = canceled
+
+## Agents and the squad
+notice-agent-status = 🤖 <b>{ $agent }</b>: { $from } → <b>{ $to }</b> · { $by }
+notice-agent-active = active
+notice-agent-paused = paused
+notice-agent-quarantined = quarantined
+notice-agent-offline = offline
+notice-agent-drained = drained
+notice-budget-changed = 💵 <b>{ $agent }</b> budget: { $daily } a day, { $run } a run · { $by }
+notice-squad-paused = ⏸ <b>Squad paused</b> by { $by }: { $count ->
+    [one] { $count } agent stopped
+   *[other] { $count } agents stopped
+}
+notice-squad-resumed = ▶️ <b>Squad resumed</b> by { $by }: { $count ->
+    [one] { $count } agent back at work
+   *[other] { $count } agents back at work
+}
+
+## Binding a chat
+notice-bound = 🔗 This chat is now the ops chat of <b>{ $project }</b> (bound by { $by }).
+notice-bound-forum = Approvals, alerts and standups have their own topics.
+notice-topic-approvals = Approvals
+notice-topic-alerts = Alerts
+notice-topic-standup = Standup

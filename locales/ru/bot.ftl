@@ -1,0 +1,284 @@
+# Ответы бота на команды и кнопки (HTML Telegram: < > & пишутся как &lt; &gt; &amp;).
+
+## Меню команд (setMyCommands): простой текст, не длиннее 256 символов.
+bot-cmd-start = Начало: кто вы здесь
+bot-cmd-help = Все команды
+bot-cmd-whoami = Ваша роль, этот чат и его проект
+bot-cmd-status = Проект одним взглядом
+bot-cmd-standup = Стендап сейчас: задачи, блокеры, агенты, расходы
+bot-cmd-burnrate = Расходы агентов против лимитов, $/ч
+bot-cmd-agents = Список агентов
+bot-cmd-agent = Карточка агента
+bot-cmd-tasks = Задачи, можно по статусу
+bot-cmd-inbox = Задачи во входящих
+bot-cmd-task = Карточка задачи и её история
+bot-cmd-newtask = Создать задачу
+bot-cmd-assign = Назначить задачу агентам
+bot-cmd-move = Перевести задачу в другой статус
+bot-cmd-approvals = Запросы, ждущие решения
+bot-cmd-approve = Одобрить запрос
+bot-cmd-deny = Отклонить запрос с причиной
+bot-cmd-alerts = Открытые тревоги
+bot-cmd-pause = Приостановить агента
+bot-cmd-resume = Возобновить агента
+bot-cmd-quarantine = Поместить агента в карантин
+bot-cmd-release = Выпустить агента из карантина
+bot-cmd-budget = Задать дневной лимит агента
+bot-cmd-pause_squad = Приостановить всех агентов проекта
+bot-cmd-resume_squad = Возобновить команду
+bot-cmd-policy = Политика рисков
+bot-cmd-projects = Список проектов
+bot-cmd-switch = Сменить проект этого чата
+bot-cmd-bind = Сделать эту группу рабочим чатом проекта
+bot-cmd-grant = Дать пользователю Telegram роль
+bot-cmd-revoke = Забрать роль у пользователя Telegram
+bot-cmd-lang = Сменить язык этого чата
+
+## Строки использования (HTML).
+bot-usage = Использование: { $usage }
+bot-usage-start = /start
+bot-usage-help = /help
+bot-usage-whoami = /whoami
+bot-usage-status = /status
+bot-usage-standup = /standup
+bot-usage-burnrate = /burnrate
+bot-usage-agents = /agents
+bot-usage-agent = /agent &lt;имя&gt; — например, /agent Scout
+bot-usage-tasks = /tasks [статус,…] — например, /tasks blocked,review
+bot-usage-inbox = /inbox
+bot-usage-task = /task &lt;номер&gt; — например, /task 12
+bot-usage-newtask = /newtask &lt;тип&gt; &lt;название&gt; — например, /newtask docs Написать гайд
+bot-usage-assign = /assign &lt;номер&gt; &lt;агент&gt;… — например, /assign 12 Scout
+bot-usage-move = /move &lt;номер&gt; &lt;статус&gt; [причина] — например, /move 12 review готово к проверке
+bot-usage-approvals = /approvals
+bot-usage-approve = /approve &lt;код&gt; — например, /approve A7
+bot-usage-deny = /deny &lt;код&gt; &lt;причина&gt; — например, /deny A7 не во время запуска
+bot-usage-alerts = /alerts
+bot-usage-pause = /pause &lt;агент&gt; [причина]
+bot-usage-resume = /resume &lt;агент&gt;
+bot-usage-quarantine = /quarantine &lt;агент&gt; [причина]
+bot-usage-release = /release &lt;агент&gt;
+bot-usage-budget = /budget &lt;агент&gt; &lt;дневной лимит&gt; — например, /budget Scout 3.50
+bot-usage-pause_squad = /pause_squad
+bot-usage-resume_squad = /resume_squad
+bot-usage-policy = /policy
+bot-usage-projects = /projects
+bot-usage-switch = /switch &lt;код проекта&gt; — например, /switch openclaw
+bot-usage-bind = /bind &lt;код проекта&gt; — в группе, которая станет рабочим чатом
+bot-usage-grant = /grant &lt;id пользователя Telegram&gt; &lt;viewer|operator|cao&gt;
+bot-usage-revoke = /revoke &lt;id пользователя Telegram&gt;
+bot-usage-lang = /lang &lt;en|ru&gt;
+
+bot-help-title = <b>Команды Mission Control</b>
+bot-help-line = { $usage } — { $description }
+
+## Кто есть кто.
+bot-start = Здравствуйте, { $name }! Ваша роль здесь — <b>{ $role }</b>; этот чат работает с проектом <b>{ $project }</b>. /help — список команд.
+bot-not-operator = Извините, вы не оператор Mission Control, поэтому я не могу этого сделать. Попросите CAO выполнить <code>/grant { $id } viewer</code> (или operator).
+bot-whoami =
+    <b>{ $name }</b> — { $role }
+    Telegram id: <code>{ $id }</code>
+    Проект: { $project } ({ $bound })
+    Язык: { $lang }
+bot-whoami-bound-here = это его рабочий чат
+bot-whoami-bound-other = выбран через /switch
+bot-whoami-unbound = чат не привязан
+bot-role-viewer = наблюдатель
+bot-role-operator = оператор
+bot-role-cao = CAO
+
+## Ошибки.
+bot-no-project = У этого чата ещё нет проекта: привяжите его командой /bind или выберите через /switch.
+bot-unknown-command = Я не знаю команду /{ $command }. /help — что я умею.
+bot-bad-value = «{ $value }» здесь не подходит. Возможные значения: { $choices }
+bot-bind-group-only = /bind работает в группе или форуме: добавьте меня в группу проекта и выполните команду там.
+bot-error-invalid = Неверно: { $field } { $message }
+bot-error-bad-input = Не удалось разобрать: { $message }
+bot-error-not-found = { $entity } { $key } не найден(а). { $hint }
+bot-error-forbidden = Извините, вам это недоступно: { $reason }. Ничего не изменено.
+bot-error-illegal-transition = Задачу нельзя перевести из «{ $from }» в «{ $to }»: { $reason }. Из «{ $from }» можно в: { $allowed }
+bot-error-already-decided = { $code } уже { $status } ({ $by }, { $at }).
+bot-error-conflict = Сейчас это невозможно: { $message }
+bot-error-internal = Что-то пошло не так на моей стороне; ничего не изменено. Попробуйте ещё раз.
+bot-entity-agent = Агент
+bot-entity-task = Задача
+bot-entity-approval = Запрос
+bot-entity-project = Проект
+bot-entity-operator = Оператор
+bot-entity-alert = Тревога
+bot-entity-chat = Чат
+
+## Списки.
+bot-list-empty = Здесь пусто.
+bot-list-none = —
+bot-list-more = …и ещё { $count }
+bot-page-prev = « Назад
+bot-page-next = Дальше »
+bot-page-footer = Страница { $page } из { $pages } · { $total ->
+    [one] { $total } элемент
+    [few] { $total } элемента
+   *[many] { $total } элементов
+}
+
+bot-projects-title = <b>Проекты</b>
+bot-projects-line = • <b>{ $name }</b> <code>{ $slug }</code> { $marks }
+bot-projects-current = ← этот чат
+bot-projects-bound = рабочий чат
+bot-projects-paused = команда на паузе
+bot-switched = Теперь этот чат работает с проектом <b>{ $project }</b> (<code>{ $slug }</code>).
+
+bot-agents-title = <b>Агенты проекта { $project }</b> ({ $count })
+bot-agent-line = • <b>{ $name }</b> { $role } · { $status } · { $spent } / { $cap }
+bot-agent-card =
+    <b>{ $name }</b> — { $role }, { $status }
+    Типы задач: { $types }
+    Сегодня: { $spent } из { $cap } (за запуск { $perrun }) · всего { $total }
+    Пульс: { $heartbeat }
+    Ошибок подряд: { $errors }
+bot-agent-any-type = любые
+bot-agent-heartbeat = { $at } ({ $minutes ->
+    [one] { $minutes } минуту назад
+    [few] { $minutes } минуты назад
+   *[many] { $minutes } минут назад
+})
+bot-agent-no-heartbeat = никогда
+bot-agent-reason = Причина: { $reason }
+bot-agent-stale = ⚠️ Молчит: давно нет пульса.
+bot-agent-current = Работает над #{ $number } { $title }
+bot-agent-now = { $agent } теперь <b>{ $status }</b>.
+bot-agent-unchanged = { $agent } уже { $status }; ничего не изменилось.
+bot-agent-status-active = активен
+bot-agent-status-paused = на паузе
+bot-agent-status-quarantined = в карантине
+bot-agent-status-offline = не в сети
+bot-agent-status-drained = выведен
+
+bot-tasks-title = <b>Задачи проекта { $project }</b> — { $filter } ({ $count })
+bot-tasks-open = открытые
+bot-task-line = #{ $number } [P{ $priority }] { $title } — { $status } · { $assignees }
+bot-task-unassigned = не назначена
+bot-task-card =
+    <b>#{ $number } { $title }</b>
+    { $status } · { $type } · приоритет { $priority }
+    Исполнители: { $assignees }
+    Стоимость: { $cost } · циклов проверки: { $cycles }
+bot-task-blocked = Заблокирована: { $reason }
+bot-task-plan = <b>План работ</b>
+bot-task-recent = <b>Недавно</b>
+bot-timeline-transition = { $at }: { $from } → { $to }, { $by }
+bot-timeline-comment = { $at }: { $by }: { $body }
+bot-timeline-approval = { $at }: { $code } { $action } — { $status }
+bot-timeline-run = { $at }: запуск { $cost } ({ $status })
+bot-task-created = Создана задача <b>#{ $number }</b> { $title }.
+bot-task-assigned = #{ $number } назначена: { $agents } ({ $status }).
+bot-task-moved = #{ $number }: { $from } → <b>{ $to }</b>.
+bot-task-status-inbox = входящие
+bot-task-status-assigned = назначена
+bot-task-status-in_progress = в работе
+bot-task-status-review = на проверке
+bot-task-status-needs_approval = ждёт одобрения
+bot-task-status-blocked = заблокирована
+bot-task-status-done = готова
+bot-task-status-canceled = отменена
+
+bot-approvals-title = <b>Запросы проекта { $project }, ждущие решения</b> ({ $count })
+bot-approval-line = • <b>{ $code }</b> { $agent }: { $action } ({ $risk }) — { $summary } · истекает { $expires }
+bot-approval-approved = ✅ { $code } одобрен.
+bot-approval-denied = ❌ { $code } отклонён: { $reason }
+bot-approval-status-pending = ждёт решения
+bot-approval-status-approved = одобрен
+bot-approval-status-denied = отклонён
+bot-approval-status-expired = истёк
+bot-approval-status-canceled = отменён
+bot-approval-status-escalated = эскалирован
+bot-deny-ask = { $name }, почему отклонить <b>{ $code }</b>? Отправьте причину следующим сообщением в этом чате.
+bot-risk-green = зелёный
+bot-risk-yellow = жёлтый
+bot-risk-red = красный
+
+bot-alerts-title = <b>Открытые тревоги проекта { $project }</b> ({ $count })
+bot-alert-line = { $n }. { $severity } <b>{ $type }</b>: { $message } ({ $times ->
+    [one] { $times } раз
+    [few] { $times } раза
+   *[many] { $times } раз
+}, с { $since })
+bot-severity-info = ℹ️
+bot-severity-warning = ⚠️
+bot-severity-critical = 🚨
+
+## Кнопки.
+bot-button-approve-code = ✅ { $code }
+bot-button-deny-code = ❌ { $code }
+bot-button-resolve-n = ✓ { $n }
+bot-button-cancel = Отмена
+bot-button-pause-squad = ⏸ Остановить команду
+bot-button-quarantine = 🚫 В карантин: { $agent }
+
+## Подтверждения.
+bot-confirm-pause-squad = Приостановить всю команду проекта <b>{ $project }</b>? Сейчас на паузу встанут { $agents }; /resume_squad вернёт их к работе.
+bot-confirm-quarantine = Поместить <b>{ $agent }</b> в карантин? Агент сразу остановится, выпустить его сможет только CAO. Причина: { $reason }
+bot-squad-paused = ⏸ Команда проекта <b>{ $project }</b> на паузе: { $count ->
+    [one] { $count } агент
+    [few] { $count } агента
+   *[many] { $count } агентов
+} ({ $agents }).
+bot-squad-resumed = ▶️ Команда проекта <b>{ $project }</b> снова в работе: { $count ->
+    [one] { $count } агент
+    [few] { $count } агента
+   *[many] { $count } агентов
+} ({ $agents }).
+bot-budget-set = { $agent }: дневной лимит { $daily }, за запуск { $perrun } ({ $status }).
+bot-granted = Пользователь Telegram <code>{ $user }</code> ({ $name }) теперь <b>{ $role }</b>.
+bot-revoked = У пользователя Telegram <code>{ $user }</code> ({ $name }) больше нет роли.
+bot-lang-set = Теперь этот чат говорит по-русски.
+
+## Сводки.
+bot-status-title = <b>{ $project }</b> — состояние
+bot-summary-squad-paused = ⏸ Команда на паузе.
+bot-summary-tasks = Задачи: { $counts }
+bot-summary-no-tasks = задач нет
+bot-summary-agents = Агенты: активны { $active } · на паузе { $paused } · в карантине { $quarantined } · не в сети { $offline } · молчат { $stale }
+bot-summary-spend = Расходы сегодня: { $spent } из { $caps } · за последний час { $rate }/ч
+bot-summary-pending = Ждут решения: { $approvals } · открытых тревог: { $alerts }
+bot-standup-title = <b>Стендап — { $project }</b>, { $date }
+bot-standup-completed = <b>✅ Сделано (24 ч)</b>
+bot-standup-blocked = <b>⛔ Заблокировано</b>
+bot-standup-blocked-line = #{ $number } { $title } — { $reason }
+bot-standup-agents = <b>🤖 Агенты</b>
+bot-standup-stale = Молчат: { $agents }
+bot-standup-spend = <b>💰 Расходы сегодня</b>
+bot-spend-line = { $agent }: { $spent } / { $cap } ({ $percent }%) · { $status }
+bot-standup-approvals = <b>🗳 Ждут решения</b>
+bot-standup-next = <b>➡️ Дальше</b>
+bot-burnrate-title = <b>Скорость расходов — { $project }</b>
+bot-burnrate-line = { $agent }: { $spent } / { $cap } ({ $percent }%) · { $rate }/ч · { $eta }
+bot-burnrate-eta = лимит через { $hours } ч
+bot-burnrate-idle = не тратит
+
+bot-policy-title = <b>Политика рисков</b>
+bot-policy-rules =
+    🟢 ЗЕЛЁНЫЕ действия разрешены. 🟡 ЖЁЛТЫЕ разрешены специалистам и лидам; стажёрам нужно одобрение. 🔴 КРАСНЫЕ всегда требуют одобрения CAO.
+    Параметры, похожие на секреты или упоминающие production, делают действие КРАСНЫМ. Агентам на паузе, в карантине, не в сети и выведенным запрещено всё.
+bot-policy-tools = <b>Инструменты</b>
+bot-policy-level = { $risk }: { $tools }
+bot-policy-overrides = Настройки проекта: { $overrides }
+bot-policy-auto = КРАСНЫЕ действия, одобряемые политикой: { $actions }
+bot-policy-done = Для «готово» нужно одобрение у типов: { $types }
+bot-policy-limits = Запросы истекают через { $expiry } мин (отказ по таймауту). Ошибки подряд: тревога после { $alert }, карантин после { $quarantine }. Агент «молчит» через { $stale } мин без пульса. Предупреждение о бюджете на { $warning }%.
+
+## Всплывающие ответы (простой текст, не длиннее 200 символов).
+bot-toast-not-operator = Извините, эти кнопки только для операторов Mission Control.
+bot-toast-expired = Эта кнопка больше не действует.
+bot-toast-failed = Что-то пошло не так; ничего не изменено.
+bot-toast-already-used = Уже сделано.
+bot-toast-forbidden = Нельзя: { $reason }
+bot-toast-approved = ✅ { $code } одобрен
+bot-toast-already-decided = { $code } уже { $status } ({ $by }, { $at })
+bot-toast-deny-ask = Отправьте причину отказа по { $code } следующим сообщением здесь.
+bot-toast-alert-resolved = Тревога закрыта
+bot-toast-cap-raised = { $agent }: дневной лимит поднят до { $cap }
+bot-toast-kept-paused = { $agent } остаётся на паузе
+bot-toast-agent-status = { $agent }: { $status }
+bot-toast-task-status = #{ $number }: { $status }
+bot-toast-squad-paused = ⏸ Команда на паузе
+bot-toast-dismissed = Отменено

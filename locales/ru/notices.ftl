@@ -1,0 +1,100 @@
+# Что диспетчер исходящих сообщений пишет в чат проекта (src/telegram/outbox/render.rs).
+# Аргументы экранирует рендерер; разметка — HTML-режим Telegram.
+
+## Согласования
+notice-approval-title = 🛂 Согласование <b>{ $code }</b> · { $agent }
+notice-approval-task = задача #{ $number }
+notice-approval-risk = { $mark } Риск: <b>{ $risk }</b>
+notice-approval-reasons = причины: { $reasons }
+notice-approval-action = <code>{ $action }</code>: { $summary }
+notice-approval-justification = <b>Зачем:</b> { $text }
+notice-approval-rollback = <b>Откат:</b> { $text }
+notice-approval-cost = <b>Оценка стоимости:</b> { $cost }
+notice-approval-expires = ⏳ Истекает { $at }
+notice-approval-approved = ✅ Одобрил(а) { $by } · { $at }
+notice-approval-denied = ❌ Отклонил(а) { $by } · { $at }
+notice-approval-expired = ⌛ Истекло без ответа · { $at }
+notice-approval-canceled = 🚫 Отменил(а) { $by } · { $at }
+notice-approval-escalated = ⏫ Передано выше · { $at }
+notice-approval-note = Комментарий: { $note }
+notice-approval-short = 🛂 Согласование <b>{ $code }</b>
+notice-risk-green = низкий
+notice-risk-yellow = средний
+notice-risk-red = высокий
+notice-button-approve = ✅ Одобрить
+notice-button-deny = ❌ Отклонить
+
+## Оповещения
+notice-alert-title = { $mark } <b>{ $type }</b> · { $severity }
+notice-alert-seen = { $count ->
+    [one] Сработало { $count } раз
+    [few] Сработало { $count } раза
+   *[many] Сработало { $count } раз
+}
+notice-alert-resolved = ✅ Закрыл(а) { $by }
+notice-severity-info = инфо
+notice-severity-warning = внимание
+notice-severity-critical = критично
+notice-button-resolve = ✔️ Закрыть
+notice-button-raise-cap = 💵 Поднять лимит
+notice-button-keep-paused = ⏸ Оставить на паузе
+notice-button-quarantine = 🚫 Карантин
+notice-button-unblock = ▶️ Разблокировать
+notice-button-reassign = 🔁 Переназначить
+notice-button-cancel-task = ✖️ Отменить задачу
+notice-button-restart = 🔄 Перезапустить
+
+## Пачка оповещений одним сообщением
+notice-digest-title = 🚨 { $count ->
+    [one] { $count } оповещение
+    [few] { $count } оповещения
+   *[many] { $count } оповещений
+} сразу · /alerts, чтобы разобрать
+notice-digest-group = { $mark } <b>{ $type }</b> · { $severity }
+notice-digest-item = • { $message } ×{ $count }
+notice-digest-resolved = ✅ <b>Закрыты</b>
+notice-digest-resolved-item = • <b>{ $type }</b>: { $message } · { $by }
+
+## Задачи
+notice-task-created = 🆕 <b>#{ $number }</b> { $title } · { $type } · P{ $priority } · { $by }
+notice-task-transitioned = 🔀 <b>#{ $number }</b> { $title }: { $from } → <b>{ $to }</b> · { $by }
+notice-task-assigned = 👤 <b>#{ $number }</b> { $title } → { $assignees } · { $by }
+notice-task-unassigned = 👤 <b>#{ $number }</b> { $title }: исполнителей нет · { $by }
+notice-comment-added = 💬 <b>#{ $number }</b> { $author }: { $body }
+notice-run-succeeded = 🧾 <b>#{ $number }</b> { $agent } потратил(а) { $cost } · за сегодня { $today } из { $cap }
+notice-run-failed = ⚠️ <b>#{ $number }</b> запуск { $agent } не удался ({ $cost }) · за сегодня { $today } из { $cap }
+notice-reason = Причина: { $reason }
+notice-status-inbox = входящие
+notice-status-assigned = назначена
+notice-status-in_progress = в работе
+notice-status-review = на проверке
+notice-status-needs_approval = ждёт согласования
+notice-status-blocked = заблокирована
+notice-status-done = готова
+notice-status-canceled = отменена
+
+## Агенты и команда
+notice-agent-status = 🤖 <b>{ $agent }</b>: { $from } → <b>{ $to }</b> · { $by }
+notice-agent-active = активен
+notice-agent-paused = на паузе
+notice-agent-quarantined = на карантине
+notice-agent-offline = не в сети
+notice-agent-drained = выведен
+notice-budget-changed = 💵 Бюджет <b>{ $agent }</b>: { $daily } в день, { $run } за запуск · { $by }
+notice-squad-paused = ⏸ <b>Команда на паузе</b>, { $by }: { $count ->
+    [one] остановлен { $count } агент
+    [few] остановлено { $count } агента
+   *[many] остановлено { $count } агентов
+}
+notice-squad-resumed = ▶️ <b>Команда снова в работе</b>, { $by }: { $count ->
+    [one] вернулся { $count } агент
+    [few] вернулись { $count } агента
+   *[many] вернулись { $count } агентов
+}
+
+## Привязка чата
+notice-bound = 🔗 Теперь это рабочий чат проекта <b>{ $project }</b> (привязал(а) { $by }).
+notice-bound-forum = У согласований, оповещений и стендапов свои темы.
+notice-topic-approvals = Согласования
+notice-topic-alerts = Оповещения
+notice-topic-standup = Стендап

@@ -1,0 +1,119 @@
+//! Messages the bot sent for an entity (an approval, an alert, a task card), so that a later
+//! change edits them instead of posting again; and the task threads messages about a task go to.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// What the message is about, in `telegram_messages.entity_kind`.
+pub const APPROVAL: &str = "approval";
+pub const ALERT: &str = "alert";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SentMessage {
+    pub entity_kind: String,
+    pub entity_id: Uuid,
+    pub chat_id: i64,
+    pub message_id: i32,
+    pub topic_id: Option<i32>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Remembers (or replaces) the message shown for an entity in a chat.
+pub async fn record(
+    conn: &mut PgConnection,
+    entity_kind: &str,
+    entity_id: Uuid,
+    chat_id: i64,
+    message_id: i32,
+    topic_id: Option<i32>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO telegram_messages (entity_kind, entity_id, chat_id, message_id, topic_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (entity_kind, entity_id, chat_id) DO UPDATE SET
+             message_id = EXCLUDED.message_id, topic_id = EXCLUDED.topic_id, created_at = EXCLUDED.created_at",
+    )
+    .bind(entity_kind)
+    .bind(entity_id)
+    .bind(chat_id)
+    .bind(message_id)
+    .bind(topic_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(conn: &mut PgConnection, entity_kind: &str, entity_id: Uuid, chat_id: i64) -> sqlx::Result<Option<SentMessage>> {
+    sqlx::query_as("SELECT * FROM telegram_messages WHERE entity_kind = $1 AND entity_id = $2 AND chat_id = $3")
+        .bind(entity_kind)
+        .bind(entity_id)
+        .bind(chat_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Which of `entity_ids` have a message in the chat.
+pub async fn known(conn: &mut PgConnection, entity_kind: &str, entity_ids: &[Uuid], chat_id: i64) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT entity_id FROM telegram_messages WHERE entity_kind = $1 AND entity_id = ANY($2) AND chat_id = $3")
+        .bind(entity_kind)
+        .bind(entity_ids)
+        .bind(chat_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// The message is gone (deleted by a human): the next change posts a fresh one.
+pub async fn forget(conn: &mut PgConnection, entity_kind: &str, entity_id: Uuid, chat_id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM telegram_messages WHERE entity_kind = $1 AND entity_id = $2 AND chat_id = $3")
+        .bind(entity_kind)
+        .bind(entity_id)
+        .bind(chat_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A task's own thread: its forum topic, or (in a plain group) the root message its updates
+/// reply to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TaskThread {
+    pub task_id: Uuid,
+    pub chat_id: i64,
+    pub topic_id: Option<i32>,
+    pub root_message_id: Option<i32>,
+    pub card_message_id: Option<i32>,
+    pub topic_name: Option<String>,
+    pub closed: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn task_thread(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<Option<TaskThread>> {
+    sqlx::query_as("SELECT * FROM task_threads WHERE task_id = $1")
+        .bind(task_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Telegram refused the task's topic: `deleted` (message thread not found) forgets the thread,
+/// otherwise (TOPIC_CLOSED) marks it closed. Either way the task's messages go to the chat's
+/// General from then on, until whoever manages task topics (issue 5) opens a new one.
+pub async fn task_topic_lost(conn: &mut PgConnection, task_id: Uuid, topic_id: i32, deleted: bool, now: DateTime<Utc>) -> sqlx::Result<()> {
+    if deleted {
+        sqlx::query("DELETE FROM task_threads WHERE task_id = $1 AND topic_id = $2")
+            .bind(task_id)
+            .bind(topic_id)
+            .execute(conn)
+            .await?;
+    } else {
+        sqlx::query("UPDATE task_threads SET closed = true, updated_at = $3 WHERE task_id = $1 AND topic_id = $2")
+            .bind(task_id)
+            .bind(topic_id)
+            .bind(now)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,676 @@
+//! The commands: each parses its arguments, calls one use case of the core, and renders the
+//! answer. Rights are the core's to check; the few checks here only spare a viewer a
+//! confirmation button they could not use.
+
+use super::command::first_word;
+use super::render::{self, plain, PAGE_SIZE};
+use super::request::{Button, CmdError, CmdResult, Req};
+use crate::app::queries::AgentQuery;
+use crate::app::tasks::{CreateTask, TransitionTask};
+use crate::app::{AppResult, PageRequest};
+use crate::domain::actor::{least_role_for, role_has};
+use crate::domain::*;
+use crate::i18n::text;
+use crate::telegram::actions::ButtonAction;
+use uuid::Uuid;
+
+/// Statuses `/tasks` shows without a filter.
+const OPEN: &[TaskStatus] = &[
+    TaskStatus::Inbox,
+    TaskStatus::Assigned,
+    TaskStatus::InProgress,
+    TaskStatus::Review,
+    TaskStatus::NeedsApproval,
+    TaskStatus::Blocked,
+];
+
+/// Runs command `name` for the sender; outsiders are refused (and audited) whatever they ask.
+pub(crate) async fn run(req: &Req, name: &str, args: &str) -> AppResult<()> {
+    if req.actor.is_none() {
+        return req.refuse(&format!("/{name}"), "not an operator").await;
+    }
+    match dispatch(req, name, args).await {
+        Ok(()) => Ok(()),
+        Err(err) => req.report(name, err).await,
+    }
+}
+
+async fn dispatch(req: &Req, name: &str, args: &str) -> CmdResult {
+    match name {
+        "start" => start(req).await,
+        "help" => Ok(req.say(render::help(req.lang)).await?),
+        "whoami" => whoami(req).await,
+        "bind" => bind(req, args).await,
+        "projects" => projects(req).await,
+        "switch" => switch(req, args).await,
+        "status" | "standup" | "burnrate" => summary(req, name).await,
+        "agents" => show_page(req, "agents", 0, None).await,
+        "agent" => agent(req, args).await,
+        "tasks" => tasks(req, args).await,
+        "inbox" => show_page(req, "tasks", 0, Some("inbox")).await,
+        "task" => task(req, args).await,
+        "newtask" => new_task(req, args).await,
+        "assign" => assign(req, args).await,
+        "move" => move_task(req, args).await,
+        "approvals" => show_page(req, "approvals", 0, None).await,
+        "approve" => approve(req, args).await,
+        "deny" => deny(req, args).await,
+        "alerts" => show_page(req, "alerts", 0, None).await,
+        "pause" => agent_status(req, args, crate::app::agents::StatusCommand::Pause).await,
+        "resume" => agent_status(req, args, crate::app::agents::StatusCommand::Resume).await,
+        "release" => agent_status(req, args, crate::app::agents::StatusCommand::Release).await,
+        "quarantine" => quarantine(req, args).await,
+        "budget" => budget(req, args).await,
+        "pause_squad" => pause_squad(req).await,
+        "resume_squad" => resume_squad(req).await,
+        "policy" => policy(req).await,
+        "grant" => grant(req, args).await,
+        "revoke" => revoke(req, args).await,
+        "lang" => lang(req, args).await,
+        _ => Err(CmdError::Usage),
+    }
+}
+
+fn actor(req: &Req) -> &Actor {
+    req.actor.as_ref().expect("commands run for operators only")
+}
+
+/// A refusal decided here (before the core), audited like the core's.
+async fn refuse_right(req: &Req, command: &str, right: Right) -> CmdResult {
+    let role = match actor(req) {
+        Actor::Operator { role, .. } => role.as_str(),
+        _ => "unknown",
+    };
+    let why = format!("the {role} role cannot do that; it needs {}", least_role_for(right));
+    req.refuse(&format!("/{command}"), &why).await?;
+    Ok(())
+}
+
+fn may(req: &Req, right: Right) -> bool {
+    matches!(req.actor, Some(Actor::Operator { role, .. }) if role_has(role, right))
+}
+
+fn task_number(word: &str) -> Result<i32, CmdError> {
+    word.trim_start_matches('#')
+        .parse::<i32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(CmdError::Usage)
+}
+
+fn bad_value(req: &Req, value: &str, choices: &[&str]) -> CmdError {
+    CmdError::Say(req.ta("bot-bad-value", &[("value", text(value)), ("choices", text(&choices.join(", ")))]))
+}
+
+fn parse_status(req: &Req, word: &str) -> Result<TaskStatus, CmdError> {
+    use strum::VariantArray;
+    TaskStatus::parse(word).map_err(|_| bad_value(req, word, &TaskStatus::VARIANTS.iter().map(|s| s.as_str()).collect::<Vec<_>>()))
+}
+
+async fn start(req: &Req) -> CmdResult {
+    let project = req.ctx.project.as_ref().map(|p| p.name.as_str()).unwrap_or("—");
+    req.say(req.ta(
+        "bot-start",
+        &[
+            ("name", text(actor(req).name())),
+            ("role", plain(&render::role_of(req.lang, actor(req)))),
+            ("project", text(project)),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn whoami(req: &Req) -> CmdResult {
+    req.say(render::whoami(req.lang, actor(req), req.user_id, &req.ctx)).await?;
+    Ok(())
+}
+
+async fn bind(req: &Req, args: &str) -> CmdResult {
+    let (slug, _) = first_word(args);
+    if slug.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    if req.is_private() {
+        return Err(CmdError::Say(req.t("bot-bind-group-only")));
+    }
+    let info = crate::app::chats::ChatInfo {
+        chat_id: req.chat_id,
+        title: req.ctx.chat.title.clone(),
+        is_forum: req.ctx.chat.is_forum,
+    };
+    // The core's ChatBound notice confirms it in this chat (and creates the forum topics).
+    req.app.bind_chat(actor(req), &info, slug).await?;
+    Ok(())
+}
+
+async fn projects(req: &Req) -> CmdResult {
+    let projects = req.app.list_projects(actor(req)).await?;
+    let current = req.ctx.project.as_ref().map(|p| p.id);
+    let bound = req.ctx.binding.as_ref().map(|b| b.project_id);
+    req.say(render::projects(req.lang, &projects, current, bound)).await?;
+    Ok(())
+}
+
+async fn switch(req: &Req, args: &str) -> CmdResult {
+    let (slug, _) = first_word(args);
+    if slug.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let project = req.app.switch_project(actor(req), req.chat_id, slug).await?;
+    req.say(req.ta("bot-switched", &[("project", text(&project.name)), ("slug", text(&project.slug))]))
+        .await?;
+    Ok(())
+}
+
+async fn summary(req: &Req, which: &str) -> CmdResult {
+    let project = req.project()?;
+    let summary = req.app.project_summary(actor(req), project.id).await?;
+    let html = match which {
+        "standup" => render::standup(req.lang, &summary),
+        "burnrate" => render::burnrate(req.lang, &summary),
+        _ => render::status(req.lang, &summary),
+    };
+    req.say(html).await?;
+    Ok(())
+}
+
+async fn agent(req: &Req, args: &str) -> CmdResult {
+    let (name, _) = first_word(args);
+    if name.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let project = req.project()?;
+    let agent = req.app.agent_by_name(actor(req), project.id, name).await?;
+    let current = match agent.current_task_id {
+        Some(id) => Some(req.app.get_task(actor(req), id).await?),
+        None => None,
+    };
+    req.say(render::agent(
+        req.lang,
+        &agent,
+        current.as_ref(),
+        req.app.now(),
+        req.app.rules.stale_after,
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn tasks(req: &Req, args: &str) -> CmdResult {
+    let mut statuses = Vec::new();
+    for word in args.split([',', ' ']).map(str::trim).filter(|w| !w.is_empty()) {
+        statuses.push(parse_status(req, word)?);
+    }
+    let filter = (!statuses.is_empty()).then(|| statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
+    show_page(req, "tasks", 0, filter.as_deref()).await
+}
+
+async fn task(req: &Req, args: &str) -> CmdResult {
+    let (word, _) = first_word(args);
+    let number = task_number(word)?;
+    let project = req.project()?;
+    let task = req.app.task_by_number(actor(req), project.id, number).await?;
+    let timeline = req.app.task_timeline(actor(req), task.id).await?;
+    let agents = req
+        .app
+        .list_agents(
+            actor(req),
+            project.id,
+            AgentQuery {
+                page: PageRequest {
+                    limit: PageRequest::MAX_LIMIT,
+                    offset: 0,
+                },
+                ..Default::default()
+            },
+        )
+        .await?;
+    req.say(render::task(req.lang, &timeline, &agents.items)).await?;
+    Ok(())
+}
+
+async fn new_task(req: &Req, args: &str) -> CmdResult {
+    let (kind, title) = first_word(args);
+    if kind.is_empty() || title.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let task_type = TaskType::parse(kind).map_err(|_| {
+        use strum::VariantArray;
+        bad_value(req, kind, &TaskType::VARIANTS.iter().map(|t| t.as_str()).collect::<Vec<_>>())
+    })?;
+    let project = req.project()?;
+    let task = req
+        .app
+        .create_task(
+            actor(req),
+            project.id,
+            CreateTask {
+                title: title.to_string(),
+                description: String::new(),
+                task_type,
+                priority: None,
+                assignee_ids: Vec::new(),
+                reviewer_id: None,
+                budget_allocated: None,
+            },
+        )
+        .await?;
+    req.say(req.ta(
+        "bot-task-created",
+        &[("number", plain(&task.number.to_string())), ("title", text(&task.title))],
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn assign(req: &Req, args: &str) -> CmdResult {
+    let (word, names) = first_word(args);
+    let number = task_number(word)?;
+    let names: Vec<&str> = names.split([',', ' ']).map(str::trim).filter(|n| !n.is_empty()).collect();
+    if names.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let project = req.project()?;
+    let task = req.app.task_by_number(actor(req), project.id, number).await?;
+    let mut agents = Vec::with_capacity(names.len());
+    for name in &names {
+        agents.push(req.app.agent_by_name(actor(req), project.id, name).await?);
+    }
+    let task = req
+        .app
+        .assign_task(actor(req), task.id, agents.iter().map(|a| a.id).collect())
+        .await?;
+    let assigned = render::names_of(&task.assignee_ids, &agents);
+    req.say(req.ta(
+        "bot-task-assigned",
+        &[
+            ("number", plain(&task.number.to_string())),
+            ("agents", text(&assigned.join(", "))),
+            ("status", plain(&render::task_status(req.lang, task.status))),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn move_task(req: &Req, args: &str) -> CmdResult {
+    let (word, rest) = first_word(args);
+    let number = task_number(word)?;
+    let (status, reason) = first_word(rest);
+    if status.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let to = parse_status(req, status)?;
+    let project = req.project()?;
+    let task = req.app.task_by_number(actor(req), project.id, number).await?;
+    let outcome = req
+        .app
+        .transition_task(
+            actor(req),
+            task.id,
+            TransitionTask {
+                to: Some(to),
+                reason: (!reason.is_empty()).then(|| reason.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    req.say(req.ta(
+        "bot-task-moved",
+        &[
+            ("number", plain(&task.number.to_string())),
+            ("from", plain(&render::task_status(req.lang, outcome.transition.from_status))),
+            ("to", plain(&render::task_status(req.lang, outcome.transition.to_status))),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn approve(req: &Req, args: &str) -> CmdResult {
+    let (code, _) = first_word(args);
+    if code.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let project = req.project()?;
+    let approval = req.app.approval_by_code(actor(req), project.id, code).await?;
+    let decided = req
+        .app
+        .decide_approval(actor(req), approval.id, crate::app::approvals::Verdict::Approve, None)
+        .await?;
+    req.say(req.ta("bot-approval-approved", &[("code", text(&decided.code()))])).await?;
+    Ok(())
+}
+
+async fn deny(req: &Req, args: &str) -> CmdResult {
+    let (code, reason) = first_word(args);
+    if code.is_empty() || reason.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let project = req.project()?;
+    let approval = req.app.approval_by_code(actor(req), project.id, code).await?;
+    decide_deny(req, approval.id, reason).await
+}
+
+async fn decide_deny(req: &Req, approval_id: Uuid, reason: &str) -> CmdResult {
+    let decided = req
+        .app
+        .decide_approval(actor(req), approval_id, crate::app::approvals::Verdict::Deny, Some(reason))
+        .await?;
+    req.say(req.ta(
+        "bot-approval-denied",
+        &[
+            ("code", text(&decided.code())),
+            ("reason", text(decided.decision_note.as_deref().unwrap_or(reason))),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The reason a user sent after clicking Deny.
+pub(crate) async fn deny_with_reason(req: &Req, approval_id: Uuid, reason: &str) -> AppResult<()> {
+    if req.actor.is_none() {
+        return req.refuse("deny", "not an operator").await;
+    }
+    match decide_deny(req, approval_id, reason).await {
+        Ok(()) => Ok(()),
+        Err(err) => req.report("deny", err).await,
+    }
+}
+
+async fn agent_status(req: &Req, args: &str, command: crate::app::agents::StatusCommand) -> CmdResult {
+    let (name, reason) = first_word(args);
+    if name.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let project = req.project()?;
+    let agent = req.app.agent_by_name(actor(req), project.id, name).await?;
+    let change = req
+        .app
+        .change_agent_status(actor(req), agent.id, command, (!reason.is_empty()).then_some(reason))
+        .await?;
+    if change.changed && req.sees_general_of(project.id) {
+        return Ok(()); // the core's notice says it here
+    }
+    let key = if change.changed { "bot-agent-now" } else { "bot-agent-unchanged" };
+    req.say(req.ta(
+        key,
+        &[
+            ("agent", text(&change.agent.name)),
+            ("status", plain(&render::agent_status(req.lang, change.agent.status))),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn quarantine(req: &Req, args: &str) -> CmdResult {
+    let (name, reason) = first_word(args);
+    if name.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    if !may(req, Right::ControlAgents) {
+        return refuse_right(req, "quarantine", Right::ControlAgents).await;
+    }
+    let project = req.project()?;
+    let agent = req.app.agent_by_name(actor(req), project.id, name).await?;
+    let reason = (!reason.is_empty()).then(|| reason.chars().take(500).collect::<String>());
+    let question = req.ta(
+        "bot-confirm-quarantine",
+        &[("agent", text(&agent.name)), ("reason", text(reason.as_deref().unwrap_or("—")))],
+    );
+    let rows: Vec<Vec<Button>> = vec![vec![
+        (
+            req.ta("bot-button-quarantine", &[("agent", plain(&agent.name))]),
+            ButtonAction::ConfirmQuarantine {
+                agent_id: agent.id,
+                reason,
+            },
+        ),
+        (req.t("bot-button-cancel"), ButtonAction::Dismiss),
+    ]];
+    req.say_with(question, rows).await?;
+    Ok(())
+}
+
+async fn budget(req: &Req, args: &str) -> CmdResult {
+    let (name, rest) = first_word(args);
+    let (amount, _) = first_word(rest);
+    if name.is_empty() || amount.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let cap = Usd::parse(amount).map_err(|_| CmdError::Usage)?;
+    let project = req.project()?;
+    let agent = req.app.agent_by_name(actor(req), project.id, name).await?;
+    let updated = req.app.set_budget(actor(req), agent.id, Some(cap), None).await?;
+    if req.sees_general_of(project.id) {
+        return Ok(()); // the core's notice says it here
+    }
+    req.say(req.ta(
+        "bot-budget-set",
+        &[
+            ("agent", text(&updated.name)),
+            ("daily", plain(&updated.budgets.daily_cap.to_string())),
+            ("perrun", plain(&updated.budgets.per_run_cap.to_string())),
+            ("status", plain(&render::agent_status(req.lang, updated.status))),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn pause_squad(req: &Req) -> CmdResult {
+    if !may(req, Right::PauseSquad) {
+        return refuse_right(req, "pause_squad", Right::PauseSquad).await;
+    }
+    let project = req.project()?;
+    let active = req
+        .app
+        .list_agents(
+            actor(req),
+            project.id,
+            AgentQuery {
+                status: Some(vec![AgentStatus::Active]),
+                page: PageRequest { limit: 1, offset: 0 },
+                ..Default::default()
+            },
+        )
+        .await?;
+    let question = req.ta(
+        "bot-confirm-pause-squad",
+        &[
+            ("project", text(&project.name)),
+            (
+                "agents",
+                plain(&req.ta("n-agents", &[("count", crate::i18n::num(active.total as f64))])),
+            ),
+        ],
+    );
+    let rows: Vec<Vec<Button>> = vec![vec![
+        (
+            req.t("bot-button-pause-squad"),
+            ButtonAction::ConfirmPauseSquad { project_id: project.id },
+        ),
+        (req.t("bot-button-cancel"), ButtonAction::Dismiss),
+    ]];
+    req.say_with(question, rows).await?;
+    Ok(())
+}
+
+async fn resume_squad(req: &Req) -> CmdResult {
+    let project = req.project()?;
+    let change = req.app.resume_squad(actor(req), project.id).await?;
+    if req.sees_general_of(project.id) {
+        return Ok(()); // the core's notice says it here
+    }
+    req.say(render::squad_change(req.lang, &project.name, &change)).await?;
+    Ok(())
+}
+
+async fn policy(req: &Req) -> CmdResult {
+    let policy = req.app.policy_summary(actor(req)).await?;
+    req.say(render::policy(req.lang, &policy)).await?;
+    Ok(())
+}
+
+async fn grant(req: &Req, args: &str) -> CmdResult {
+    let (user, rest) = first_word(args);
+    let (role, _) = first_word(rest);
+    let user_id: i64 = user.parse().ok().filter(|id| *id > 0).ok_or(CmdError::Usage)?;
+    if role.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let role = OperatorRole::parse(role).map_err(|_| bad_value(req, role, &["viewer", "operator", "cao"]))?;
+    let op = req.app.grant_role(actor(req), user_id, "", role).await?;
+    req.say(req.ta(
+        "bot-granted",
+        &[
+            ("user", plain(&user_id.to_string())),
+            ("name", text(&op.name)),
+            ("role", plain(&render::role(req.lang, op.role))),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn revoke(req: &Req, args: &str) -> CmdResult {
+    let (user, _) = first_word(args);
+    let user_id: i64 = user.parse().ok().filter(|id| *id > 0).ok_or(CmdError::Usage)?;
+    let op = req.app.revoke_role(actor(req), user_id).await?;
+    req.say(req.ta("bot-revoked", &[("user", plain(&user_id.to_string())), ("name", text(&op.name))]))
+        .await?;
+    Ok(())
+}
+
+async fn lang(req: &Req, args: &str) -> CmdResult {
+    let (code, _) = first_word(args);
+    if code.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    if crate::i18n::Lang::parse(code).is_none() {
+        let codes: Vec<&str> = crate::i18n::Lang::ALL.iter().map(|l| l.code()).collect();
+        return Err(bad_value(req, code, &codes));
+    }
+    let lang = req.app.set_chat_lang(actor(req), req.chat_id, code).await?;
+    req.say(lang.t("bot-lang-set")).await?;
+    Ok(())
+}
+
+/// One page of a long list, with buttons to the pages around it. Also what a page button shows.
+pub(crate) async fn show_page(req: &Req, list: &str, page: u32, filter: Option<&str>) -> CmdResult {
+    let project = req.project()?;
+    let page_req = PageRequest {
+        limit: PAGE_SIZE,
+        offset: i64::from(page) * PAGE_SIZE,
+    };
+    let mut rows: Vec<Vec<Button>> = Vec::new();
+    let (html, total) = match list {
+        "agents" => {
+            let agents = req
+                .app
+                .list_agents(
+                    actor(req),
+                    project.id,
+                    AgentQuery {
+                        page: page_req,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            (
+                render::agents_page(req.lang, &project.name, &agents.items, page, agents.total),
+                agents.total,
+            )
+        }
+        "tasks" => {
+            let statuses = match filter {
+                Some(f) => f.split(',').map(|s| parse_status(req, s)).collect::<Result<Vec<_>, _>>()?,
+                None => OPEN.to_vec(),
+            };
+            let lines = req.app.task_lines(actor(req), project.id, Some(statuses.clone()), page_req).await?;
+            (
+                render::tasks_page(
+                    req.lang,
+                    &project.name,
+                    &lines.items,
+                    &statuses,
+                    filter.is_none(),
+                    page,
+                    lines.total,
+                ),
+                lines.total,
+            )
+        }
+        "approvals" => {
+            let lines = req.app.approval_lines(actor(req), project.id, page_req).await?;
+            for line in &lines.items {
+                rows.push(vec![
+                    (
+                        req.ta("bot-button-approve-code", &[("code", plain(&line.code))]),
+                        ButtonAction::Approve { approval_id: line.id },
+                    ),
+                    (
+                        req.ta("bot-button-deny-code", &[("code", plain(&line.code))]),
+                        ButtonAction::Deny { approval_id: line.id },
+                    ),
+                ]);
+            }
+            (
+                render::approvals_page(req.lang, &project.name, &lines.items, page, lines.total),
+                lines.total,
+            )
+        }
+        "alerts" => {
+            let alerts = req
+                .app
+                .list_alerts(actor(req), project.id, Some(false), None, None, page_req)
+                .await?;
+            let first = i64::from(page) * PAGE_SIZE;
+            let buttons: Vec<Button> = alerts
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, alert)| {
+                    (
+                        req.ta("bot-button-resolve-n", &[("n", plain(&(first + i as i64 + 1).to_string()))]),
+                        ButtonAction::ResolveAlert { alert_id: alert.id },
+                    )
+                })
+                .collect();
+            rows.extend(buttons.chunks(5).map(<[Button]>::to_vec));
+            (
+                render::alerts_page(req.lang, &project.name, &alerts.items, page, alerts.total),
+                alerts.total,
+            )
+        }
+        _ => return Err(CmdError::Usage),
+    };
+    let mut nav: Vec<Button> = Vec::new();
+    let filter = filter.map(str::to_owned);
+    if page > 0 {
+        nav.push((
+            req.t("bot-page-prev"),
+            ButtonAction::Page {
+                list: list.into(),
+                page: page - 1,
+                filter: filter.clone(),
+            },
+        ));
+    }
+    if (i64::from(page) + 1) * PAGE_SIZE < total {
+        nav.push((
+            req.t("bot-page-next"),
+            ButtonAction::Page {
+                list: list.into(),
+                page: page + 1,
+                filter,
+            },
+        ));
+    }
+    rows.push(nav);
+    req.say_with(html, rows).await?;
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! The two endpoints of the handler tree: messages (commands, and answers the bot asked for)
+//! and button clicks.
+
+use super::request::Req;
+use super::{buttons, command, commands, render, BotState};
+use crate::app::AppError;
+use teloxide::prelude::*;
+use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Me, Message, Update, User};
+
+/// A deny reason must follow the Deny click within this time.
+const INPUT_TTL: chrono::Duration = chrono::Duration::minutes(15);
+
+fn thread_of(msg: &Message) -> Option<i32> {
+    msg.thread_id.filter(|_| msg.is_topic_message).map(|t| t.0 .0)
+}
+
+/// Nothing to do for a redelivered update; errors of that kind are the dedupe working.
+fn duplicate(err: &AppError) -> bool {
+    err.code() == "duplicate_update"
+}
+
+pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotState) -> anyhow::Result<()> {
+    let Some(user) = msg.from.as_ref().filter(|u| !u.is_bot) else {
+        return Ok(());
+    };
+    let Some(text) = msg.text() else {
+        return Ok(());
+    };
+    let typed = command::parse(text, me.username());
+    if typed.is_none() && msg.chat.is_channel() {
+        return Ok(());
+    }
+    let app = state.app.for_update(update.id.0 as i64);
+    if app.update_processed(update.id.0 as i64).await? {
+        tracing::debug!(update = update.id.0, "telegram: update already handled");
+        return Ok(());
+    }
+    let Some(typed) = typed else {
+        return match answer(app, &state, &msg, user, text).await {
+            Err(err) if !duplicate(&err) => Err(err.into()),
+            _ => Ok(()),
+        };
+    };
+    let req = Req::new(app, state.default_lang, &msg.chat, thread_of(&msg), user).await?;
+    let result = match typed {
+        typed if typed.known() => commands::run(&req, &typed.name, typed.args).await,
+        // An unknown command: in a group it may be another bot's, so answer only when asked.
+        typed if typed.addressed || req.is_private() => {
+            if req.actor.is_none() {
+                req.refuse(&format!("/{}", typed.name), "not an operator").await
+            } else {
+                req.say(req.ta("bot-unknown-command", &[("command", crate::i18n::text(&typed.name))]))
+                    .await
+            }
+        }
+        _ => Ok(()),
+    };
+    match result {
+        Err(err) if !duplicate(&err) => Err(err.into()),
+        _ => Ok(()),
+    }
+}
+
+/// A plain message: the answer to a question the bot asked this user here (a deny reason), if
+/// any; anything else is conversation and left alone.
+async fn answer(app: crate::app::App, state: &BotState, msg: &Message, user: &User, text: &str) -> crate::app::AppResult<()> {
+    let user_id = i64::try_from(user.id.0).unwrap_or(i64::MAX);
+    let Some(pending) = app.take_input(msg.chat.id.0, user_id).await? else {
+        return Ok(());
+    };
+    if app.now() - pending.created_at > INPUT_TTL {
+        return Ok(());
+    }
+    let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), user).await?;
+    match (pending.kind.as_str(), pending.entity_id) {
+        ("deny_reason", Some(approval_id)) => commands::deny_with_reason(&req, approval_id, text).await,
+        _ => Ok(()),
+    }
+}
+
+pub(crate) async fn callback(bot: Bot, query: CallbackQuery, update: Update, state: BotState) -> anyhow::Result<()> {
+    let outcome = click(&query, &update, &state).await;
+    let toast = match &outcome {
+        Ok(toast) => toast.clone(),
+        Err(_) => Some(buttons::Toast::alert(state.default_lang.t("bot-toast-failed"))),
+    };
+    // Every click is answered, whatever happened.
+    let mut answer = bot.answer_callback_query(query.id.clone());
+    if let Some(toast) = toast.filter(|t| !t.text.is_empty()) {
+        answer = answer.text(render::toast(&toast.text)).show_alert(toast.alert);
+    }
+    if let Err(e) = answer.await {
+        tracing::debug!(error = %e, "telegram: answerCallbackQuery failed");
+    }
+    match outcome {
+        Err(err) if !duplicate(&err) => Err(err.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The toast for a click; none for a click already handled (its answer may have been lost).
+async fn click(query: &CallbackQuery, update: &Update, state: &BotState) -> crate::app::AppResult<Option<buttons::Toast>> {
+    let app = state.app.for_update(update.id.0 as i64);
+    if app.update_processed(update.id.0 as i64).await? {
+        return Ok(None);
+    }
+    let Some(MaybeInaccessibleMessage::Regular(msg)) = &query.message else {
+        // The message is too old to reach (or an inline message): nothing to act on.
+        return Ok(Some(buttons::Toast::alert(state.default_lang.t("bot-toast-expired"))));
+    };
+    let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), &query.from).await?;
+    let token = query.data.as_deref().unwrap_or_default();
+    match buttons::click(&req, token).await {
+        Ok(toast) => Ok(Some(toast)),
+        Err(err) if duplicate(&err) => Ok(None),
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "telegram: button failed");
+            Ok(Some(buttons::Toast::alert(req.t("bot-toast-failed"))))
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The bot: reads Telegram updates and calls the core. Nothing here decides anything; each
+//! command and button is a thin call into [`crate::app::App`], whose answer is rendered in the
+//! chat's language (`render`) and sent through the outbox (`App::reply`), like everything else
+//! the bot says. Only `answerCallbackQuery` is called directly, because it must answer the
+//! click at once.
+//!
+//! - [`run_polling`]: long polling (the default), with teloxide's dispatcher and a listener that
+//!   confirms an update to Telegram only after it was handled (`listener`);
+//! - [`webhook_router`]: webhook mode, served by the HTTP server, checking
+//!   `X-Telegram-Bot-Api-Secret-Token`; [`start_webhook`] also registers the webhook;
+//! - every update is handled through `App::for_update`, so a redelivered update acts once.
+
+mod buttons;
+mod command;
+mod commands;
+mod handlers;
+pub mod listener;
+pub mod render;
+mod request;
+mod webhook;
+
+pub use command::COMMANDS;
+pub use webhook::{start_webhook, webhook_path, webhook_router, SECRET_HEADER};
+
+use crate::app::App;
+use crate::configuration::TelegramSettings;
+use crate::i18n::Lang;
+use listener::{DurablePolling, Handling, InFlight};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use teloxide::dispatching::{Dispatcher, UpdateFilterExt, UpdateHandler};
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, Update};
+
+/// What the handlers share: the core and the bot's settings.
+#[derive(Debug, Clone)]
+pub struct BotState {
+    pub app: App,
+    /// The language of chats that have not chosen one.
+    pub default_lang: Lang,
+    pub(crate) in_flight: Arc<InFlight>,
+}
+
+impl BotState {
+    pub fn new(app: App, settings: &TelegramSettings) -> Self {
+        BotState {
+            app,
+            default_lang: Lang::parse(&settings.default_lang).unwrap_or_default(),
+            in_flight: Arc::new(InFlight::default()),
+        }
+    }
+}
+
+/// The handler tree, the same for polling and webhooks. It needs `Bot`, `Me`, `BotState` and the
+/// `Update` in its dependencies.
+pub fn schema() -> UpdateHandler<anyhow::Error> {
+    dptree::entry()
+        // Marks the update handled when the tree is done with it (see `listener`).
+        .map(|update: Update, state: BotState| -> Handling { state.in_flight.handling(update.id.0) })
+        .branch(Update::filter_message().endpoint(handlers::message))
+        .branch(Update::filter_callback_query().endpoint(handlers::callback))
+}
+
+/// Long-polling timeout of each `getUpdates`.
+const POLL_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// Runs the bot with long polling until `shutdown` resolves, then finishes the updates in
+/// hand and returns. Registers the command list first.
+pub async fn run_polling(
+    app: App,
+    bot: Bot,
+    settings: TelegramSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    run_polling_with(app, bot, settings, POLL_TIMEOUT, shutdown).await
+}
+
+/// [`run_polling`] with a chosen long-polling timeout (tests and benchmarks use short ones).
+pub async fn run_polling_with(
+    app: App,
+    bot: Bot,
+    settings: TelegramSettings,
+    poll_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = BotState::new(app, &settings);
+    register_commands(&bot, state.default_lang).await;
+    // Polling and a webhook exclude each other: drop a webhook left by webhook mode.
+    match bot.get_webhook_info().await {
+        Ok(info) if info.url.is_some() => {
+            if let Err(e) = bot.delete_webhook().await {
+                tracing::warn!(error = %e, "telegram: could not delete the webhook");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "telegram: getWebhookInfo failed"),
+    }
+    let listener = DurablePolling::new(bot.clone(), poll_timeout, state.in_flight.clone());
+    let mut dispatcher = Dispatcher::builder(bot, schema())
+        .dependencies(dptree::deps![state])
+        .default_handler(|update: Arc<Update>| async move {
+            tracing::trace!(update = update.id.0, "telegram: update ignored");
+        })
+        .error_handler(Arc::new(|err: anyhow::Error| async move {
+            tracing::error!(error = format!("{err:#}"), "telegram: handling an update failed");
+        }))
+        .build();
+    let token = dispatcher.shutdown_token();
+    let stopper = tokio::spawn(async move {
+        shutdown.await;
+        // The token works once dispatching has started.
+        loop {
+            match token.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    return;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    });
+    tracing::info!("telegram: bot polling");
+    let result = dispatcher
+        .try_dispatch_with_listener(
+            listener,
+            Arc::new(|err: teloxide::RequestError| async move {
+                tracing::warn!(error = %err, "telegram: getUpdates failed");
+            }),
+        )
+        .await;
+    stopper.abort();
+    result.map_err(|e| anyhow::anyhow!("telegram: getMe failed, is the token right? ({e})"))?;
+    tracing::info!("telegram: bot stopped");
+    Ok(())
+}
+
+/// The command list for `setMyCommands`, described in `lang`.
+pub fn bot_commands(lang: Lang) -> Vec<BotCommand> {
+    COMMANDS
+        .iter()
+        .map(|name| BotCommand::new(*name, lang.t(&format!("bot-cmd-{name}"))))
+        .collect()
+}
+
+/// Registers the command descriptions: the default language without a language code, and
+/// every language for its own code. Failures are logged, not fatal.
+pub async fn register_commands(bot: &Bot, default_lang: Lang) {
+    if let Err(e) = bot.set_my_commands(bot_commands(default_lang)).await {
+        tracing::warn!(error = %e, "telegram: setMyCommands failed");
+    }
+    for lang in Lang::ALL {
+        if let Err(e) = bot.set_my_commands(bot_commands(*lang)).language_code(lang.code()).await {
+            tracing::warn!(error = %e, lang = lang.code(), "telegram: setMyCommands failed");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! One update being handled: who sent it (as the core knows them), where, in which language, and
+//! how to answer there.
+
+use super::render;
+use crate::app::chats::{ChatContext, ChatInfo};
+use crate::app::model::Project;
+use crate::app::{App, AppError, AppResult};
+use crate::domain::Actor;
+use crate::i18n::Lang;
+use crate::telegram::actions::ButtonAction;
+use fluent_templates::fluent_bundle::FluentValue;
+use serde_json::json;
+use teloxide::types::{Chat, ChatKind, PublicChatKind, User};
+
+/// Why a command did not run.
+#[derive(Debug)]
+pub(crate) enum CmdError {
+    /// Its arguments do not fit: answer with the usage line.
+    Usage,
+    /// The chat has no project to act on.
+    NoProject,
+    /// A refusal the adapter decided before calling the core (e.g. `/bind` in a private chat),
+    /// already rendered.
+    Say(String),
+    App(AppError),
+}
+
+impl From<AppError> for CmdError {
+    fn from(err: AppError) -> Self {
+        CmdError::App(err)
+    }
+}
+
+pub(crate) type CmdResult = Result<(), CmdError>;
+
+/// A button under a message: its label and what it does.
+pub(crate) type Button = (String, ButtonAction);
+
+pub(crate) struct Req {
+    /// The core, bound to this update (its first commit records the update as handled).
+    pub app: App,
+    pub ctx: ChatContext,
+    pub lang: Lang,
+    pub chat_id: i64,
+    pub thread: Option<i32>,
+    pub user_id: i64,
+    pub user_name: String,
+    /// The operator the sender is, if linked.
+    pub actor: Option<Actor>,
+}
+
+pub(crate) fn chat_info(chat: &Chat) -> ChatInfo {
+    let is_forum = matches!(&chat.kind, ChatKind::Public(p) if matches!(&p.kind, PublicChatKind::Supergroup(s) if s.is_forum));
+    ChatInfo {
+        chat_id: chat.id.0,
+        title: chat.title().map(str::to_owned),
+        is_forum,
+    }
+}
+
+impl Req {
+    pub async fn new(app: App, default_lang: Lang, chat: &Chat, thread: Option<i32>, user: &User) -> AppResult<Req> {
+        let ctx = app.chat_context(&chat_info(chat), default_lang).await?;
+        let user_id = i64::try_from(user.id.0).unwrap_or(i64::MAX);
+        let actor = app.operator_for_telegram(user_id).await?;
+        Ok(Req {
+            lang: ctx.lang,
+            chat_id: chat.id.0,
+            thread,
+            user_id,
+            user_name: user.full_name(),
+            actor,
+            ctx,
+            app,
+        })
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    pub fn ta(&self, key: &str, args: &[(&str, FluentValue<'static>)]) -> String {
+        self.lang.ta(key, args)
+    }
+
+    /// Who the bot acts for: the operator, or (for an outsider) the Telegram user as a system
+    /// actor, so refusals are audited with their id.
+    pub fn acting(&self) -> Actor {
+        self.actor
+            .clone()
+            .unwrap_or_else(|| Actor::system(&format!("telegram user {} ({})", self.user_id, self.user_name)))
+    }
+
+    pub fn project(&self) -> Result<&Project, CmdError> {
+        self.ctx.project.as_ref().ok_or(CmdError::NoProject)
+    }
+
+    /// Whether the core's notices for `project_id`'s general thread land where this update came
+    /// from (the project's ops chat, outside any topic): then a reply would say it twice.
+    pub fn sees_general_of(&self, project_id: uuid::Uuid) -> bool {
+        self.thread.is_none() && self.ctx.binding.as_ref().is_some_and(|b| b.project_id == project_id)
+    }
+
+    pub fn is_private(&self) -> bool {
+        self.chat_id > 0
+    }
+
+    /// Answers in the chat (and topic) the update came from.
+    pub async fn say(&self, html: String) -> AppResult<()> {
+        self.say_with(html, Vec::new()).await
+    }
+
+    /// Answers with rows of inline buttons; each button's meaning is stored server-side and
+    /// its `callback_data` is the short token.
+    pub async fn say_with(&self, html: String, rows: Vec<Vec<Button>>) -> AppResult<()> {
+        let mut keyboard = Vec::with_capacity(rows.len());
+        for row in rows.into_iter().filter(|r| !r.is_empty()) {
+            let mut buttons = Vec::with_capacity(row.len());
+            for (label, action) in row {
+                let token = self.app.button(&action, Some(self.chat_id)).await?;
+                buttons.push(json!({ "text": label, "callback_data": token }));
+            }
+            keyboard.push(serde_json::Value::Array(buttons));
+        }
+        let keyboard = (!keyboard.is_empty()).then_some(serde_json::Value::Array(keyboard));
+        let project_id = self.ctx.project.as_ref().map(|p| p.id);
+        self.app
+            .reply(&self.acting(), project_id, self.chat_id, self.thread, render::fit(html), keyboard)
+            .await
+    }
+
+    /// Audits a refused attempt (nothing else changes) and says so politely.
+    pub async fn refuse(&self, attempt: &str, why: &str) -> AppResult<()> {
+        self.app.audit_refusal(&self.acting(), self.chat_id, attempt, why).await?;
+        let text = match &self.actor {
+            None => self.ta("bot-not-operator", &[("id", render::plain(&self.user_id.to_string()))]),
+            Some(_) => self.ta("bot-error-forbidden", &[("reason", crate::i18n::text(why))]),
+        };
+        self.say(text).await
+    }
+
+    /// Answers a failed command: usage, a missing project, or the core's error in words.
+    pub async fn report(&self, command: &str, err: CmdError) -> AppResult<()> {
+        match err {
+            CmdError::Usage => self.say(render::usage(self.lang, command)).await,
+            CmdError::NoProject => self.say(self.t("bot-no-project")).await,
+            CmdError::Say(text) => self.say(text).await,
+            CmdError::App(err) if err.code() == "duplicate_update" => Ok(()),
+            CmdError::App(AppError::Forbidden(why)) => self.refuse(&format!("/{command}"), &why).await,
+            CmdError::App(err) => {
+                if let AppError::Internal(e) = &err {
+                    tracing::error!(error = format!("{e:#}"), command, "telegram: command failed");
+                }
+                self.say(render::error(self.lang, &err)).await
+            }
+        }
+    }
+}

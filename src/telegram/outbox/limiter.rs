@@ -1,0 +1,333 @@
+//! Telegram's flood limits, kept on the sending side so that the dispatcher never provokes a 429:
+//! at most one call a second per chat, 20 a minute per group, 30 a second overall — for every
+//! method that acts on a chat (sends, edits, topic calls), not only sends.
+//!
+//! A call occupies its windows from the moment it starts until a window's span after it ends:
+//! Telegram counts a call when it arrives, which is between our start and our end, so counting
+//! from the end can only be early on our side, never late. A call in flight blocks its chat and
+//! counts in every window until it ends. Pure: time is passed in, so tests drive it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The numbers; [`Default`] is Telegram's published limits.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Between two calls to the same chat.
+    pub per_chat_interval: Duration,
+    /// Calls to one group or supergroup (chat id < 0) in any minute.
+    pub group_per_minute: u32,
+    /// Calls overall in any second.
+    pub global_per_second: u32,
+    /// Added to the group and global windows, for clock jitter between us and Telegram.
+    pub margin: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_chat_interval: Duration::from_secs(1),
+            group_per_minute: 20,
+            global_per_second: 30,
+            margin: Duration::from_millis(50),
+        }
+    }
+}
+
+/// One call in a window: in flight (`done: None`) or ended at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    ticket: u64,
+    done: Option<Instant>,
+}
+
+/// A call that was let through; hand it back to [`Limiter::finish`] when the call ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    pub id: u64,
+    pub chat: i64,
+}
+
+/// When a call to a chat may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ready {
+    Now,
+    At(Instant),
+    /// When a call in flight ends (its end decides the time).
+    AfterInFlight,
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+const SECOND: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub struct Limiter {
+    limits: Limits,
+    next_ticket: u64,
+    last: HashMap<i64, Slot>,
+    groups: HashMap<i64, Vec<Slot>>,
+    global: Vec<Slot>,
+    holds: HashMap<i64, Instant>,
+}
+
+impl Limiter {
+    pub fn new(limits: Limits) -> Self {
+        Limiter {
+            limits,
+            next_ticket: 1,
+            last: HashMap::new(),
+            groups: HashMap::new(),
+            global: Vec::new(),
+            holds: HashMap::new(),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// When the next call to `chat` may start.
+    pub fn ready(&mut self, chat: i64, now: Instant) -> Ready {
+        let span_group = MINUTE + self.limits.margin;
+        let span_global = SECOND + self.limits.margin;
+        prune(&mut self.global, now, span_global);
+        if let Some(window) = self.groups.get_mut(&chat) {
+            prune(window, now, span_group);
+        }
+        if self.holds.get(&chat).is_some_and(|h| *h <= now) {
+            self.holds.remove(&chat);
+        }
+        let mut at = now;
+        let mut in_flight = false;
+        if let Some(hold) = self.holds.get(&chat) {
+            at = at.max(*hold);
+        }
+        match self.last.get(&chat).map(|s| s.done) {
+            Some(None) => in_flight = true,
+            Some(Some(done)) => at = at.max(done + self.limits.per_chat_interval),
+            None => {}
+        }
+        let group = match (chat < 0, self.groups.get(&chat)) {
+            (true, Some(window)) => free_at(window, self.limits.group_per_minute, span_group),
+            _ => Free::Now,
+        };
+        for free in [group, free_at(&self.global, self.limits.global_per_second, span_global)] {
+            match free {
+                Free::Now => {}
+                Free::At(t) => at = at.max(t),
+                Free::InFlight => in_flight = true,
+            }
+        }
+        if in_flight {
+            Ready::AfterInFlight
+        } else if at <= now {
+            Ready::Now
+        } else {
+            Ready::At(at)
+        }
+    }
+
+    /// Lets a call to `chat` start now, or says when to ask again.
+    pub fn try_acquire(&mut self, chat: i64, now: Instant) -> Result<Ticket, Ready> {
+        match self.ready(chat, now) {
+            Ready::Now => {}
+            other => return Err(other),
+        }
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        let slot = Slot { ticket, done: None };
+        self.last.insert(chat, slot);
+        if chat < 0 {
+            self.groups.entry(chat).or_default().push(slot);
+        }
+        self.global.push(slot);
+        Ok(Ticket { id: ticket, chat })
+    }
+
+    /// The call ended (whatever its outcome): its windows run from `now`.
+    pub fn finish(&mut self, ticket: Ticket, now: Instant) {
+        let end = |s: &mut Slot| {
+            if s.ticket == ticket.id {
+                s.done = Some(now);
+            }
+        };
+        if let Some(s) = self.last.get_mut(&ticket.chat) {
+            end(s);
+        }
+        if let Some(window) = self.groups.get_mut(&ticket.chat) {
+            window.iter_mut().for_each(end);
+        }
+        self.global.iter_mut().for_each(end);
+    }
+
+    /// A call made before this limiter existed (by a previous dispatcher), which Telegram still
+    /// counts: ended at `at`.
+    pub fn record_past(&mut self, chat: i64, at: Instant) {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        let slot = Slot { ticket, done: Some(at) };
+        if self.last.get(&chat).is_none_or(|s| s.done.is_some_and(|d| d < at)) {
+            self.last.insert(chat, slot);
+        }
+        if chat < 0 {
+            self.groups.entry(chat).or_default().push(slot);
+        }
+        self.global.push(slot);
+    }
+
+    /// Telegram said `retry_after`: nothing goes to the chat before `until`.
+    pub fn hold(&mut self, chat: i64, until: Instant) {
+        let h = self.holds.entry(chat).or_insert(until);
+        *h = (*h).max(until);
+    }
+
+    /// Calls counted in the chat's group window and the global window (for tests and metrics).
+    pub fn counted(&self, chat: i64) -> (usize, usize) {
+        (self.groups.get(&chat).map_or(0, Vec::len), self.global.len())
+    }
+}
+
+/// Drops calls that ended more than `span` ago.
+fn prune(window: &mut Vec<Slot>, now: Instant, span: Duration) {
+    window.retain(|s| s.done.is_none_or(|d| now < d + span));
+}
+
+/// When a window has room for one more call.
+enum Free {
+    Now,
+    /// When enough ended calls have left it.
+    At(Instant),
+    /// Only calls in flight could free it.
+    InFlight,
+}
+
+fn free_at(window: &[Slot], limit: u32, span: Duration) -> Free {
+    let limit = limit.max(1) as usize;
+    if window.len() < limit {
+        return Free::Now;
+    }
+    let must_expire = window.len() - limit + 1;
+    let mut ended: Vec<Instant> = window.iter().filter_map(|s| s.done).collect();
+    if ended.len() < must_expire {
+        return Free::InFlight;
+    }
+    ended.sort_unstable();
+    Free::At(ended[must_expire - 1] + span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            margin: Duration::ZERO,
+            ..Limits::default()
+        }
+    }
+
+    /// A call that starts and ends at `t`.
+    fn call(l: &mut Limiter, chat: i64, t: Instant) {
+        let ticket = l.try_acquire(chat, t).expect("admitted");
+        l.finish(ticket, t);
+    }
+
+    #[test]
+    fn one_call_per_second_per_chat_counted_from_its_end() {
+        let mut l = Limiter::new(limits());
+        let t0 = Instant::now();
+        let ticket = l.try_acquire(7, t0).unwrap();
+        // In flight: the chat waits for the end, other chats do not.
+        assert_eq!(l.try_acquire(7, t0 + ms(10)), Err(Ready::AfterInFlight));
+        call(&mut l, 8, t0 + ms(10));
+        l.finish(ticket, t0 + ms(300));
+        assert_eq!(l.ready(7, t0 + ms(400)), Ready::At(t0 + ms(1300)));
+        assert!(l.try_acquire(7, t0 + ms(1299)).is_err());
+        call(&mut l, 7, t0 + ms(1300));
+    }
+
+    #[test]
+    fn twenty_a_minute_per_group_but_not_for_private_chats() {
+        let mut l = Limiter::new(limits());
+        let t0 = Instant::now();
+        for i in 0..20 {
+            call(&mut l, -100, t0 + ms(i * 1000));
+        }
+        // The 21st waits until the first leaves the window.
+        assert_eq!(l.ready(-100, t0 + ms(20_000)), Ready::At(t0 + ms(60_000)));
+        call(&mut l, -100, t0 + ms(60_000));
+        assert_eq!(l.ready(-100, t0 + ms(61_000)), Ready::Now);
+        // A private chat has no minute window.
+        for i in 0..25 {
+            call(&mut l, 5, t0 + ms(100_000 + i * 1000));
+        }
+        assert_eq!(l.counted(5).0, 0);
+    }
+
+    #[test]
+    fn thirty_a_second_overall() {
+        let mut l = Limiter::new(limits());
+        let t0 = Instant::now();
+        for chat in 0..30 {
+            call(&mut l, chat + 1, t0 + ms(chat as u64));
+        }
+        assert_eq!(l.ready(1000, t0 + ms(100)), Ready::At(t0 + ms(1000)));
+        call(&mut l, 1000, t0 + ms(1000));
+    }
+
+    #[test]
+    fn calls_in_flight_count_until_they_end() {
+        let mut l = Limiter::new(Limits {
+            global_per_second: 2,
+            ..limits()
+        });
+        let t0 = Instant::now();
+        let a = l.try_acquire(1, t0).unwrap();
+        let b = l.try_acquire(2, t0).unwrap();
+        assert_eq!(l.ready(3, t0 + ms(5000)), Ready::AfterInFlight);
+        l.finish(a, t0 + ms(5000));
+        assert_eq!(l.ready(3, t0 + ms(5500)), Ready::At(t0 + ms(6000)));
+        l.finish(b, t0 + ms(5600));
+        call(&mut l, 3, t0 + ms(6000));
+    }
+
+    #[test]
+    fn retry_after_holds_only_that_chat() {
+        let mut l = Limiter::new(limits());
+        let t0 = Instant::now();
+        l.hold(-5, t0 + ms(30_000));
+        assert_eq!(l.ready(-5, t0), Ready::At(t0 + ms(30_000)));
+        assert_eq!(l.ready(-6, t0), Ready::Now);
+        // A shorter hold does not shorten a longer one.
+        l.hold(-5, t0 + ms(1000));
+        assert_eq!(l.ready(-5, t0 + ms(2000)), Ready::At(t0 + ms(30_000)));
+        call(&mut l, -5, t0 + ms(30_000));
+    }
+
+    #[test]
+    fn calls_of_a_previous_dispatcher_still_count() {
+        let mut l = Limiter::new(limits());
+        let t0 = Instant::now();
+        for i in 0..20 {
+            l.record_past(-9, t0 + ms(i * 100));
+        }
+        assert_eq!(l.ready(-9, t0 + ms(5000)), Ready::At(t0 + ms(60_000)));
+        assert_eq!(l.ready(-8, t0 + ms(5000)), Ready::Now);
+    }
+
+    #[test]
+    fn the_margin_widens_the_windows() {
+        let mut l = Limiter::new(Limits {
+            global_per_second: 1,
+            margin: ms(50),
+            ..Limits::default()
+        });
+        let t0 = Instant::now();
+        call(&mut l, 1, t0);
+        assert_eq!(l.ready(2, t0 + ms(10)), Ready::At(t0 + ms(1050)));
+    }
+}

@@ -1,0 +1,403 @@
+//! The durable outbox dispatcher: everything the bot sends is first an `outbox` row written in
+//! the core's transaction; this delivers it, records Telegram's message id, and never sends a
+//! delivered row again.
+//!
+//! - One active dispatcher per database: it holds a session-level advisory lock on a connection
+//!   of its own; other replicas stand by and retry. So per-chat order holds across replicas.
+//! - It wakes on `NOTIFY mc_outbox` (sent by the core on commit), on a timer for the next due
+//!   row or the next free limiter slot, and polls every few seconds while LISTEN is down.
+//! - Each chat is delivered by at most one worker at a time, oldest row first; chats run side
+//!   by side, so a throttled or failing chat never holds up the others ([`plan`]).
+//! - Every call goes through the [`limiter`] (1/s per chat, 20/min per group, 30/s overall);
+//!   a 429 holds the chat for `retry_after`; network errors and 5xx back off with jitter up to
+//!   [`DispatchOptions::max_attempts`]; permanent refusals fail the row with Telegram's words.
+//! - A burst of alerts for one chat becomes digest messages, never dropped lines ([`render::digest`]).
+//! - A crash can send the in-flight message twice (rows left `sending` go back to `pending` on
+//!   start); nothing is lost.
+
+mod deliver;
+pub mod destination;
+pub mod errors;
+pub mod limiter;
+mod plan;
+pub mod render;
+pub mod text;
+
+use crate::app::App;
+use crate::i18n::Lang;
+use crate::storage;
+use limiter::{Limiter, Limits};
+use sqlx::{Connection, PgConnection};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use teloxide::Bot;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+/// The advisory lock key of "the" dispatcher of a database (ASCII `mcoutbox`).
+pub const LOCK_KEY: i64 = 0x6d63_6f75_7462_6f78;
+
+/// How the dispatcher paces, retries and waits. [`Default`] suits production.
+#[derive(Debug, Clone)]
+pub struct DispatchOptions {
+    /// Telegram's flood limits.
+    pub limits: Limits,
+    /// Failed attempts (network, 5xx) before a row is `failed`.
+    pub max_attempts: u32,
+    /// First backoff after a failed attempt; doubles each time, up to `backoff_max`.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// This many alert rows due together for a chat go out as a digest.
+    pub digest_min: usize,
+    /// Rows considered per chat when planning (a digest takes what fits in 4096 characters).
+    pub digest_max: usize,
+    /// Rows considered per planning round, over all chats.
+    pub batch: usize,
+    /// Polling interval while LISTEN is down.
+    pub poll_interval: Duration,
+    /// A safety poll even while LISTEN works.
+    pub idle_poll: Duration,
+    /// A standby replica retries the lock this often.
+    pub standby_retry: Duration,
+    /// How often the lock's connection is checked.
+    pub lock_check: Duration,
+    /// On shutdown: how long to go on delivering what is due.
+    pub drain_timeout: Duration,
+    /// For chats that have no language set.
+    pub default_lang: Lang,
+}
+
+impl Default for DispatchOptions {
+    fn default() -> Self {
+        DispatchOptions {
+            limits: Limits::default(),
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(600),
+            digest_min: 3,
+            digest_max: 200,
+            batch: 5000,
+            poll_interval: Duration::from_secs(2),
+            idle_poll: Duration::from_secs(30),
+            standby_retry: Duration::from_secs(2),
+            lock_check: Duration::from_secs(5),
+            drain_timeout: Duration::from_secs(5),
+            default_lang: Lang::default(),
+        }
+    }
+}
+
+/// What the planner and the workers share about chats and rows.
+#[derive(Debug, Default)]
+struct ChatState {
+    /// Chats with a worker delivering.
+    busy: HashSet<i64>,
+    /// Rows this dispatcher rescheduled, with when they are due (its own monotonic clock, so
+    /// retries work whatever the core's clock says).
+    row_due: HashMap<i64, Instant>,
+}
+
+/// A one-way "stop before the next call" signal for workers.
+#[derive(Debug, Default)]
+struct Halt {
+    set: AtomicBool,
+    notify: Notify,
+}
+
+impl Halt {
+    fn set(&self) {
+        self.set.store(true, Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    fn is_set(&self) -> bool {
+        self.set.load(Ordering::Acquire)
+    }
+
+    async fn wait(&self) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_set() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Engine {
+    app: App,
+    bot: Bot,
+    opts: DispatchOptions,
+    limiter: Mutex<Limiter>,
+    state: Mutex<ChatState>,
+    /// Something changed: a NOTIFY, a call or a worker ended.
+    kick: Notify,
+    /// Whether LISTEN currently works (else the loop polls).
+    listening: AtomicBool,
+}
+
+impl Engine {
+    fn limiter(&self) -> MutexGuard<'_, Limiter> {
+        self.limiter.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn state(&self) -> MutexGuard<'_, ChatState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn busy_chats(&self) -> HashSet<i64> {
+        self.state().busy.clone()
+    }
+}
+
+/// Delivers the outbox to Telegram. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    engine: Arc<Engine>,
+}
+
+/// Why serving stopped.
+enum Served {
+    Shutdown,
+    LockLost,
+}
+
+impl Dispatcher {
+    pub fn new(app: App, bot: Bot, options: DispatchOptions) -> Self {
+        Dispatcher {
+            engine: Arc::new(Engine {
+                limiter: Mutex::new(Limiter::new(options.limits.clone())),
+                app,
+                bot,
+                opts: options,
+                state: Mutex::new(ChatState::default()),
+                kick: Notify::new(),
+                listening: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Delivers what is due now, as far as Telegram's limits allow at this moment (one unit per
+    /// ready chat: a message, an edit, a digest), and waits for it. Returns the rows finished
+    /// (delivered, failed or skipped). For tests and one-off use: it does not take the lock.
+    pub async fn tick(&self) -> anyhow::Result<usize> {
+        let plan = self.engine.plan(Instant::now()).await?;
+        let halt = Arc::new(Halt::default());
+        let mut workers = JoinSet::new();
+        for unit in plan.units {
+            let engine = self.engine.clone();
+            let halt = halt.clone();
+            workers.spawn(async move { engine.execute(unit, &halt).await });
+        }
+        let mut done = plan.skipped;
+        while let Some(finished) = workers.join_next().await {
+            done += finished?;
+        }
+        Ok(done)
+    }
+
+    /// Runs until `shutdown` resolves: waits for the lock (standing by while another replica
+    /// holds it), puts rows a crashed dispatcher left `sending` back, then delivers. On
+    /// shutdown it goes on delivering what is due for at most `drain_timeout`, lets calls in
+    /// flight finish, and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        tokio::pin!(shutdown);
+        loop {
+            let Some(lock) = self.take_lock(&mut shutdown).await else {
+                return Ok(());
+            };
+            match self.serve(lock, &mut shutdown).await? {
+                Served::Shutdown => return Ok(()),
+                Served::LockLost => {
+                    tracing::warn!("outbox dispatcher lost its lock connection; standing by");
+                    tokio::time::sleep(self.engine.opts.standby_retry).await;
+                }
+            }
+        }
+    }
+
+    /// The advisory lock on a connection of its own (not the pool's: a pooled connection would
+    /// keep the lock after a crash of the task that took it). `None` on shutdown.
+    async fn take_lock<S: Future<Output = ()>>(&self, shutdown: &mut std::pin::Pin<&mut S>) -> Option<PgConnection> {
+        let options = self.engine.app.pool.connect_options();
+        let mut announced = false;
+        loop {
+            let attempt = async {
+                let mut conn = PgConnection::connect_with(&options).await?;
+                let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(LOCK_KEY)
+                    .fetch_one(&mut conn)
+                    .await?;
+                Ok::<_, sqlx::Error>(locked.then_some(conn))
+            };
+            match attempt.await {
+                Ok(Some(conn)) => {
+                    tracing::info!("outbox dispatcher is active");
+                    return Some(conn);
+                }
+                Ok(None) if !announced => {
+                    tracing::info!("another outbox dispatcher is active; standing by");
+                    announced = true;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox dispatcher: cannot reach the database for its lock"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.engine.opts.standby_retry) => {}
+                _ = shutdown.as_mut() => return None,
+            }
+        }
+    }
+
+    async fn serve<S: Future<Output = ()>>(&self, mut lock: PgConnection, shutdown: &mut std::pin::Pin<&mut S>) -> anyhow::Result<Served> {
+        let engine = &self.engine;
+        let opts = &engine.opts;
+        {
+            let mut conn = engine.app.pool.acquire().await?;
+            let reset = storage::outbox::reset_sending(&mut conn).await?;
+            if reset > 0 {
+                tracing::warn!(
+                    rows = reset,
+                    "outbox: rows left in flight by a previous dispatcher are pending again"
+                );
+            }
+            // What a predecessor sent in the last minute still counts at Telegram.
+            let recent = storage::outbox::recent_deliveries(&mut conn, Duration::from_secs(61)).await?;
+            let now = Instant::now();
+            let mut limiter = engine.limiter();
+            for (chat, age_ms) in recent {
+                if let Some(at) = now.checked_sub(Duration::from_millis(age_ms.max(0) as u64)) {
+                    limiter.record_past(chat, at);
+                }
+            }
+        }
+        // Aborted however serving ends, also when this future is dropped (a crash in tests).
+        let listener = AbortOnDrop(tokio::spawn(listen(engine.clone())));
+        let halt = Arc::new(Halt::default());
+        let mut workers: JoinSet<usize> = JoinSet::new();
+        let mut lock_check = tokio::time::interval(opts.lock_check);
+        lock_check.tick().await;
+        let mut drain_until: Option<tokio::time::Instant> = None;
+        let mut outcome = Served::Shutdown;
+        let mut last_plan: Option<Instant> = None;
+        loop {
+            let kicked = engine.kick.notified();
+            tokio::pin!(kicked);
+            kicked.as_mut().enable();
+            // Many NOTIFYs in a burst: plan at most every 20 ms.
+            if let Some(at) = last_plan {
+                let gap = Duration::from_millis(20).saturating_sub(at.elapsed());
+                if !gap.is_zero() {
+                    tokio::time::sleep(gap).await;
+                }
+            }
+            last_plan = Some(Instant::now());
+            let plan = match engine.plan(Instant::now()).await {
+                Ok(plan) => plan,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox: planning failed; retrying");
+                    plan::Plan {
+                        wake_at: Some(Instant::now() + opts.poll_interval),
+                        ..Default::default()
+                    }
+                }
+            };
+            let started = plan.units.len();
+            for unit in plan.units {
+                let engine = engine.clone();
+                let halt = halt.clone();
+                workers.spawn(async move { engine.execute(unit, &halt).await });
+            }
+            if drain_until.is_some() && started == 0 && workers.is_empty() && !plan.due_waiting {
+                break;
+            }
+            let idle = if engine.listening.load(Ordering::Acquire) {
+                opts.idle_poll
+            } else {
+                opts.poll_interval
+            };
+            let wake = plan.wake_at.map_or(Instant::now() + idle, |w| w.min(Instant::now() + idle));
+            tokio::select! {
+                _ = &mut kicked => {}
+                Some(done) = workers.join_next(), if !workers.is_empty() => {
+                    if let Err(e) = done {
+                        tracing::error!(error = %e, "outbox worker panicked");
+                    }
+                }
+                _ = tokio::time::sleep_until(wake.into()) => {}
+                _ = shutdown.as_mut(), if drain_until.is_none() => {
+                    drain_until = Some(tokio::time::Instant::now() + opts.drain_timeout);
+                }
+                _ = tokio::time::sleep_until(drain_until.unwrap_or_else(tokio::time::Instant::now)), if drain_until.is_some() => break,
+                _ = lock_check.tick() => {
+                    if let Err(e) = sqlx::query("SELECT 1").execute(&mut lock).await {
+                        tracing::warn!(error = %e, "outbox: the lock's connection failed");
+                        outcome = Served::LockLost;
+                        break;
+                    }
+                }
+            }
+        }
+        // Workers stop before their next call; calls in flight finish.
+        halt.set();
+        while let Some(done) = workers.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "outbox worker panicked");
+            }
+        }
+        drop(listener);
+        engine.listening.store(false, Ordering::Release);
+        if matches!(outcome, Served::Shutdown) {
+            let _ = lock.close().await;
+        }
+        Ok(outcome)
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// LISTEN on the outbox channel; every notification (and every reconnection, which may have
+/// missed some) kicks the planner. While it cannot listen, the planner polls.
+async fn listen(engine: Arc<Engine>) {
+    loop {
+        let connected = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&engine.app.pool).await?;
+            listener.listen(storage::outbox::CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match connected.await {
+            Ok(mut listener) => {
+                engine.listening.store(true, Ordering::Release);
+                engine.kick.notify_waiters();
+                loop {
+                    match listener.try_recv().await {
+                        Ok(Some(_)) => engine.kick.notify_waiters(),
+                        // Reconnected: notifications may have been missed meanwhile.
+                        Ok(None) => engine.kick.notify_waiters(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "outbox: LISTEN failed; polling meanwhile");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "outbox: cannot LISTEN; polling meanwhile"),
+        }
+        engine.listening.store(false, Ordering::Release);
+        engine.kick.notify_waiters();
+        tokio::time::sleep(engine.opts.poll_interval).await;
+    }
+}

@@ -1,0 +1,779 @@
+//! Notices as Telegram HTML in the chat's language, with the buttons they carry. Pure: data and a
+//! language in, text out (buttons as [`ButtonAction`]s; the dispatcher turns them into tokens).
+//! Everything users or agents wrote is escaped; every word comes from `locales/*/notices.ftl`.
+
+use super::text::{truncate, visible_len, MESSAGE_LIMIT};
+use crate::app::notice::Notice;
+use crate::domain::{AgentStatus, AlertSeverity, ApprovalStatus, RiskLevel, RunStatus, TaskStatus};
+use crate::i18n::{html_escape, num, text, Lang};
+use crate::telegram::actions::ButtonAction;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// An inline button before it has a callback token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ButtonSpec {
+    pub label: String,
+    pub action: ButtonAction,
+}
+
+/// A message to post: HTML text and rows of buttons.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rendered {
+    pub text: String,
+    pub buttons: Vec<Vec<ButtonSpec>>,
+}
+
+impl Rendered {
+    fn plain(text: String) -> Self {
+        Rendered { text, buttons: Vec::new() }
+    }
+}
+
+fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn button(lang: Lang, key: &str, action: ButtonAction) -> ButtonSpec {
+    ButtonSpec {
+        label: lang.t(key),
+        action,
+    }
+}
+
+pub fn risk_mark(risk: RiskLevel) -> &'static str {
+    match risk {
+        RiskLevel::Green => "🟢",
+        RiskLevel::Yellow => "🟡",
+        RiskLevel::Red => "🔴",
+    }
+}
+
+pub fn severity_mark(severity: AlertSeverity) -> &'static str {
+    match severity {
+        AlertSeverity::Info => "ℹ️",
+        AlertSeverity::Warning => "⚠️",
+        AlertSeverity::Critical => "🚨",
+    }
+}
+
+fn task_status(lang: Lang, s: TaskStatus) -> String {
+    lang.t(&format!("notice-status-{}", s.as_str()))
+}
+
+fn agent_status(lang: Lang, s: AgentStatus) -> String {
+    lang.t(&format!("notice-agent-{}", s.as_str()))
+}
+
+/// A notice as a new message. `Reply` and `ChatBound` are not rendered here: a reply is already
+/// text, and binding is a sequence of calls (see [`bound`]).
+pub fn notice(n: &Notice, lang: Lang) -> Rendered {
+    match n {
+        Notice::ApprovalRequested { .. } => approval_request(n, lang),
+        Notice::ApprovalDecided { code, .. } => Rendered::plain(format!(
+            "{}\n{}",
+            lang.ta("notice-approval-short", &[("code", text(code))]),
+            decision(n, lang)
+        )),
+        Notice::AlertRaised { .. } => alert(n, lang),
+        Notice::AlertResolved { .. } => Rendered::plain(alert_resolved(None, n, lang)),
+        Notice::TaskCreated {
+            number,
+            title,
+            task_type,
+            priority,
+            created_by,
+            ..
+        } => Rendered::plain(lang.ta(
+            "notice-task-created",
+            &[
+                ("number", num(*number)),
+                ("title", text(title)),
+                ("type", text(task_type.as_str())),
+                ("priority", num(*priority)),
+                ("by", text(created_by)),
+            ],
+        )),
+        Notice::TaskTransitioned {
+            number,
+            title,
+            from,
+            to,
+            actor,
+            reason,
+            ..
+        } => {
+            let mut t = lang.ta(
+                "notice-task-transitioned",
+                &[
+                    ("number", num(*number)),
+                    ("title", text(title)),
+                    ("from", text(&task_status(lang, *from))),
+                    ("to", text(&task_status(lang, *to))),
+                    ("by", text(actor)),
+                ],
+            );
+            if !reason.trim().is_empty() {
+                t.push('\n');
+                t.push_str(&lang.ta("notice-reason", &[("reason", text(reason.trim()))]));
+            }
+            Rendered::plain(t)
+        }
+        Notice::TaskAssigned {
+            number,
+            title,
+            assignees,
+            actor,
+            ..
+        } => Rendered::plain(if assignees.is_empty() {
+            lang.ta(
+                "notice-task-unassigned",
+                &[("number", num(*number)), ("title", text(title)), ("by", text(actor))],
+            )
+        } else {
+            lang.ta(
+                "notice-task-assigned",
+                &[
+                    ("number", num(*number)),
+                    ("title", text(title)),
+                    ("assignees", text(&assignees.join(", "))),
+                    ("by", text(actor)),
+                ],
+            )
+        }),
+        Notice::CommentAdded { number, author, body, .. } => Rendered::plain(lang.ta(
+            "notice-comment-added",
+            &[("number", num(*number)), ("author", text(author)), ("body", text(body))],
+        )),
+        Notice::RunRecorded {
+            number,
+            agent,
+            cost,
+            status,
+            today_spend,
+            daily_cap,
+            ..
+        } => Rendered::plain(lang.ta(
+            match status {
+                RunStatus::Succeeded => "notice-run-succeeded",
+                RunStatus::Failed => "notice-run-failed",
+            },
+            &[
+                ("number", num(*number)),
+                ("agent", text(agent)),
+                ("cost", text(&cost.to_string())),
+                ("today", text(&today_spend.to_string())),
+                ("cap", text(&daily_cap.to_string())),
+            ],
+        )),
+        Notice::AgentStatusChanged {
+            agent,
+            from,
+            to,
+            actor,
+            reason,
+            ..
+        } => {
+            let mut t = lang.ta(
+                "notice-agent-status",
+                &[
+                    ("agent", text(agent)),
+                    ("from", text(&agent_status(lang, *from))),
+                    ("to", text(&agent_status(lang, *to))),
+                    ("by", text(actor)),
+                ],
+            );
+            if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                t.push('\n');
+                t.push_str(&lang.ta("notice-reason", &[("reason", text(reason.trim()))]));
+            }
+            Rendered::plain(t)
+        }
+        Notice::BudgetChanged {
+            agent,
+            daily_cap,
+            per_run_cap,
+            actor,
+            ..
+        } => Rendered::plain(lang.ta(
+            "notice-budget-changed",
+            &[
+                ("agent", text(agent)),
+                ("daily", text(&daily_cap.to_string())),
+                ("run", text(&per_run_cap.to_string())),
+                ("by", text(actor)),
+            ],
+        )),
+        Notice::SquadPaused { agents, actor, reason } => {
+            let mut t = lang.ta("notice-squad-paused", &[("by", text(actor)), ("count", num(agents.len() as u32))]);
+            if !agents.is_empty() {
+                t.push('\n');
+                t.push_str(&html_escape(&agents.join(", ")));
+            }
+            if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                t.push('\n');
+                t.push_str(&lang.ta("notice-reason", &[("reason", text(reason.trim()))]));
+            }
+            Rendered::plain(t)
+        }
+        Notice::SquadResumed { agents, actor } => {
+            let mut t = lang.ta("notice-squad-resumed", &[("by", text(actor)), ("count", num(agents.len() as u32))]);
+            if !agents.is_empty() {
+                t.push('\n');
+                t.push_str(&html_escape(&agents.join(", ")));
+            }
+            Rendered::plain(t)
+        }
+        Notice::ChatBound { project, forum, actor, .. } => Rendered::plain(bound(project, actor, *forum, lang)),
+        Notice::Reply { text, .. } => Rendered::plain(text.clone()),
+    }
+}
+
+fn approval_request(n: &Notice, lang: Lang) -> Rendered {
+    let Notice::ApprovalRequested {
+        approval_id,
+        code,
+        agent,
+        task_number,
+        action_type,
+        summary,
+        risk,
+        reasons,
+        justification,
+        rollback_plan,
+        estimated_cost,
+        expires_at,
+    } = n
+    else {
+        return Rendered::default();
+    };
+    let mut title = lang.ta("notice-approval-title", &[("code", text(code)), ("agent", text(agent))]);
+    if let Some(number) = task_number {
+        title.push_str(" · ");
+        title.push_str(&lang.ta("notice-approval-task", &[("number", num(*number))]));
+    }
+    let mut risk_line = lang.ta(
+        "notice-approval-risk",
+        &[
+            ("mark", text(risk_mark(*risk))),
+            ("risk", text(&lang.t(&format!("notice-risk-{}", risk.as_str())))),
+        ],
+    );
+    if !reasons.is_empty() {
+        risk_line.push_str(" — ");
+        risk_line.push_str(&lang.ta("notice-approval-reasons", &[("reasons", text(&reasons.join("; ")))]));
+    }
+    let mut lines = vec![
+        title,
+        risk_line,
+        lang.ta(
+            "notice-approval-action",
+            &[("action", text(action_type)), ("summary", text(summary))],
+        ),
+    ];
+    let mut details = Vec::new();
+    if !justification.trim().is_empty() {
+        details.push(lang.ta("notice-approval-justification", &[("text", text(justification.trim()))]));
+    }
+    if let Some(plan) = rollback_plan.as_deref().filter(|p| !p.trim().is_empty()) {
+        details.push(lang.ta("notice-approval-rollback", &[("text", text(plan.trim()))]));
+    }
+    if let Some(cost) = estimated_cost {
+        details.push(lang.ta("notice-approval-cost", &[("cost", text(&cost.to_string()))]));
+    }
+    details.push(lang.ta("notice-approval-expires", &[("at", text(&when(*expires_at)))]));
+    lines.push(String::new());
+    lines.extend(details);
+    Rendered {
+        text: lines.join("\n"),
+        buttons: vec![vec![
+            button(lang, "notice-button-approve", ButtonAction::Approve { approval_id: *approval_id }),
+            button(lang, "notice-button-deny", ButtonAction::Deny { approval_id: *approval_id }),
+        ]],
+    }
+}
+
+/// The decision line of an `ApprovalDecided`.
+fn decision(n: &Notice, lang: Lang) -> String {
+    let Notice::ApprovalDecided {
+        status,
+        decided_by,
+        note,
+        decided_at,
+        ..
+    } = n
+    else {
+        return String::new();
+    };
+    let key = match status {
+        ApprovalStatus::Approved | ApprovalStatus::Pending => "notice-approval-approved",
+        ApprovalStatus::Denied => "notice-approval-denied",
+        ApprovalStatus::Expired => "notice-approval-expired",
+        ApprovalStatus::Canceled => "notice-approval-canceled",
+        ApprovalStatus::Escalated => "notice-approval-escalated",
+    };
+    let mut line = lang.ta(key, &[("by", text(decided_by)), ("at", text(&when(*decided_at)))]);
+    if let Some(note) = note.as_deref().filter(|n| !n.trim().is_empty()) {
+        line.push('\n');
+        line.push_str(&lang.ta("notice-approval-note", &[("note", text(note.trim()))]));
+    }
+    line
+}
+
+/// The approval's message once decided: the request as it was shown (when known), then who
+/// decided and when. An edit cannot span messages, so it is cut to one message's length.
+pub fn approval_decided(request: Option<&Notice>, decided: &Notice, lang: Lang) -> String {
+    let decision = decision(decided, lang);
+    let head = match (request, decided) {
+        (Some(r @ Notice::ApprovalRequested { .. }), _) => approval_request(r, lang).text,
+        (_, Notice::ApprovalDecided { code, .. }) => lang.ta("notice-approval-short", &[("code", text(code))]),
+        _ => String::new(),
+    };
+    let room = MESSAGE_LIMIT.saturating_sub(visible_len(&decision) + 2);
+    format!("{}\n\n{}", truncate(&head, room), decision)
+}
+
+/// What an alert is about: `agent:<uuid>` or `task:<uuid>`.
+fn subject_id(subject: &str, prefix: &str) -> Option<Uuid> {
+    subject.strip_prefix(prefix).and_then(|s| Uuid::parse_str(s.trim()).ok())
+}
+
+/// The buttons for an alert's likely actions, by its type.
+pub fn alert_buttons(alert_id: Uuid, alert_type: &str, subject: &str, lang: Lang) -> Vec<Vec<ButtonSpec>> {
+    let agent = subject_id(subject, "agent:");
+    let task = subject_id(subject, "task:");
+    let resolve = button(lang, "notice-button-resolve", ButtonAction::ResolveAlert { alert_id });
+    let alert = Some(alert_id);
+    match (alert_type, agent, task) {
+        ("budget_exceeded", Some(agent_id), _) => vec![
+            vec![
+                button(lang, "notice-button-raise-cap", ButtonAction::RaiseCap { alert_id, agent_id }),
+                button(lang, "notice-button-keep-paused", ButtonAction::KeepPaused { alert_id, agent_id }),
+            ],
+            vec![
+                button(
+                    lang,
+                    "notice-button-quarantine",
+                    ButtonAction::QuarantineAgent { alert_id: alert, agent_id },
+                ),
+                resolve,
+            ],
+        ],
+        ("loop_detected", _, Some(task_id)) => vec![
+            vec![
+                button(
+                    lang,
+                    "notice-button-unblock",
+                    ButtonAction::UnblockTask { alert_id: alert, task_id },
+                ),
+                button(
+                    lang,
+                    "notice-button-reassign",
+                    ButtonAction::ReassignTask { alert_id: alert, task_id },
+                ),
+            ],
+            vec![
+                button(
+                    lang,
+                    "notice-button-cancel-task",
+                    ButtonAction::CancelTask { alert_id: alert, task_id },
+                ),
+                resolve,
+            ],
+        ],
+        ("agent_stale" | "error_streak", Some(agent_id), _) => vec![
+            vec![
+                button(
+                    lang,
+                    "notice-button-restart",
+                    ButtonAction::RestartAgent { alert_id: alert, agent_id },
+                ),
+                button(
+                    lang,
+                    "notice-button-quarantine",
+                    ButtonAction::QuarantineAgent { alert_id: alert, agent_id },
+                ),
+            ],
+            vec![resolve],
+        ],
+        _ => vec![vec![resolve]],
+    }
+}
+
+fn alert_text(alert_type: &str, severity: AlertSeverity, message: &str, occurrences: i32, lang: Lang) -> String {
+    let mut t = lang.ta(
+        "notice-alert-title",
+        &[
+            ("mark", text(severity_mark(severity))),
+            ("type", text(alert_type)),
+            ("severity", text(&lang.t(&format!("notice-severity-{}", severity.as_str())))),
+        ],
+    );
+    t.push('\n');
+    t.push_str(&html_escape(message));
+    if occurrences > 1 {
+        t.push('\n');
+        t.push_str(&lang.ta("notice-alert-seen", &[("count", num(occurrences))]));
+    }
+    t
+}
+
+/// An alert with its action buttons (also the text of a repeat's edit, with the new count).
+pub fn alert(n: &Notice, lang: Lang) -> Rendered {
+    let Notice::AlertRaised {
+        alert_id,
+        alert_type,
+        severity,
+        subject,
+        message,
+        occurrences,
+        ..
+    } = n
+    else {
+        return Rendered::default();
+    };
+    Rendered {
+        text: alert_text(alert_type, *severity, message, *occurrences, lang),
+        buttons: alert_buttons(*alert_id, alert_type, subject, lang),
+    }
+}
+
+/// The alert's message once resolved: the alert as last shown (when known), then who resolved
+/// it; no buttons.
+pub fn alert_resolved(raised: Option<&Notice>, resolved: &Notice, lang: Lang) -> String {
+    let Notice::AlertResolved {
+        alert_type,
+        message,
+        resolved_by,
+        ..
+    } = resolved
+    else {
+        return String::new();
+    };
+    let head = match raised {
+        Some(Notice::AlertRaised {
+            alert_type,
+            severity,
+            message,
+            occurrences,
+            ..
+        }) => alert_text(alert_type, *severity, message, *occurrences, lang),
+        _ => format!("<b>{}</b>\n{}", html_escape(alert_type), html_escape(message)),
+    };
+    let tail = lang.ta("notice-alert-resolved", &[("by", text(resolved_by))]);
+    let room = MESSAGE_LIMIT.saturating_sub(visible_len(&tail) + 1);
+    format!("{}\n{}", truncate(&head, room), tail)
+}
+
+/// Whether a notice can be a line in a digest of alerts.
+pub fn digestible(n: &Notice) -> bool {
+    matches!(n, Notice::AlertRaised { .. } | Notice::AlertResolved { .. })
+}
+
+/// A digest of the first alerts of `items` that fit in one message (at least one; an alert too
+/// long for a message alone is cut). Returns the text and how many items it lists. Raised
+/// alerts are grouped by type and severity in order of first appearance, resolved ones last.
+pub fn digest(items: &[&Notice], lang: Lang) -> (String, usize) {
+    let items: Vec<&Notice> = items.iter().copied().filter(|n| digestible(n)).collect();
+    if items.is_empty() {
+        return (String::new(), 0);
+    }
+    let mut best = (digest_text(&items[..1], lang), 1);
+    if visible_len(&best.0) > MESSAGE_LIMIT {
+        best.0 = truncate(&best.0, MESSAGE_LIMIT);
+        return best;
+    }
+    // Grow while it fits: a binary search over the prefix length.
+    let (mut lo, mut hi) = (1, items.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let t = digest_text(&items[..mid], lang);
+        if visible_len(&t) <= MESSAGE_LIMIT {
+            best = (t, mid);
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    best
+}
+
+fn digest_text(items: &[&Notice], lang: Lang) -> String {
+    let mut groups: Vec<((String, AlertSeverity), Vec<String>)> = Vec::new();
+    let mut resolved = Vec::new();
+    for n in items {
+        match n {
+            Notice::AlertRaised {
+                alert_type,
+                severity,
+                message,
+                occurrences,
+                ..
+            } => {
+                let line = lang.ta("notice-digest-item", &[("message", text(message)), ("count", num(*occurrences))]);
+                let key = (alert_type.clone(), *severity);
+                match groups.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, lines)) => lines.push(line),
+                    None => groups.push((key, vec![line])),
+                }
+            }
+            Notice::AlertResolved {
+                alert_type,
+                message,
+                resolved_by,
+                ..
+            } => resolved.push(lang.ta(
+                "notice-digest-resolved-item",
+                &[("type", text(alert_type)), ("message", text(message)), ("by", text(resolved_by))],
+            )),
+            _ => {}
+        }
+    }
+    let mut out = vec![lang.ta("notice-digest-title", &[("count", num(items.len() as u32))])];
+    for ((alert_type, severity), lines) in groups {
+        out.push(lang.ta(
+            "notice-digest-group",
+            &[
+                ("mark", text(severity_mark(severity))),
+                ("type", text(&alert_type)),
+                ("severity", text(&lang.t(&format!("notice-severity-{}", severity.as_str())))),
+            ],
+        ));
+        out.extend(lines);
+    }
+    if !resolved.is_empty() {
+        out.push(lang.t("notice-digest-resolved"));
+        out.extend(resolved);
+    }
+    out.join("\n")
+}
+
+/// The system topics of a forum, by `chat_bindings` column stem.
+pub const SYSTEM_TOPICS: [&str; 3] = ["approvals", "alerts", "standup"];
+
+/// A system topic's name (at most 128 characters, as Telegram allows).
+pub fn topic_name(which: &str, lang: Lang) -> String {
+    lang.t(&format!("notice-topic-{which}")).chars().take(128).collect()
+}
+
+/// The message posted when a chat is bound to a project.
+pub fn bound(project: &str, actor: &str, forum: bool, lang: Lang) -> String {
+    let mut t = lang.ta("notice-bound", &[("project", text(project)), ("by", text(actor))]);
+    if forum {
+        t.push('\n');
+        t.push_str(&lang.t("notice-bound-forum"));
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Usd;
+    use chrono::TimeZone;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 10, 30, 0).unwrap()
+    }
+
+    fn request() -> Notice {
+        Notice::ApprovalRequested {
+            approval_id: Uuid::nil(),
+            code: "A7".into(),
+            agent: "Scout".into(),
+            task_number: Some(12),
+            action_type: "deploy.prod".into(),
+            summary: "Ship <script> & co".into(),
+            risk: RiskLevel::Red,
+            reasons: vec!["production".into()],
+            justification: "Customers wait".into(),
+            rollback_plan: Some("Revert the tag".into()),
+            estimated_cost: Some(Usd::from_cents(250)),
+            expires_at: at(),
+        }
+    }
+
+    fn alert_notice(i: usize, severity: AlertSeverity, alert_type: &str, subject: String) -> Notice {
+        Notice::AlertRaised {
+            alert_id: Uuid::from_u128(i as u128),
+            alert_type: alert_type.into(),
+            severity,
+            subject,
+            message: format!("Alert number {i:04} <b>"),
+            occurrences: 1,
+            repeat: false,
+        }
+    }
+
+    #[test]
+    fn approval_requests_show_everything_escaped_with_two_buttons() {
+        let r = notice(&request(), Lang::En);
+        for part in [
+            "A7",
+            "Scout",
+            "task #12",
+            "🔴",
+            "high",
+            "production",
+            "Ship &lt;script&gt; &amp; co",
+            "Customers wait",
+            "Revert the tag",
+            "$2.50",
+            "2026-03-02 10:30 UTC",
+        ] {
+            assert!(r.text.contains(part), "{part} missing in {}", r.text);
+        }
+        assert!(!r.text.contains("<script>"));
+        let actions: Vec<_> = r.buttons.concat().into_iter().map(|b| b.action).collect();
+        assert_eq!(
+            actions,
+            vec![
+                ButtonAction::Approve { approval_id: Uuid::nil() },
+                ButtonAction::Deny { approval_id: Uuid::nil() }
+            ]
+        );
+        let ru = notice(&request(), Lang::Ru);
+        assert!(ru.text.contains("Согласование") && ru.text.contains("высокий"), "{}", ru.text);
+        assert_eq!(ru.buttons[0][0].label, "✅ Одобрить");
+    }
+
+    #[test]
+    fn a_decided_approval_keeps_the_request_and_says_who_and_when() {
+        let decided = Notice::ApprovalDecided {
+            approval_id: Uuid::nil(),
+            code: "A7".into(),
+            status: ApprovalStatus::Denied,
+            decided_by: "Ann <admin>".into(),
+            note: Some("not today".into()),
+            decided_at: at(),
+        };
+        let t = approval_decided(Some(&request()), &decided, Lang::En);
+        assert!(t.contains("Ship &lt;script&gt;") && t.contains("❌ Denied by Ann &lt;admin&gt; · 2026-03-02 10:30 UTC"));
+        assert!(t.contains("not today"));
+        let short = approval_decided(None, &decided, Lang::En);
+        assert!(short.starts_with("🛂 Approval <b>A7</b>"), "{short}");
+    }
+
+    #[test]
+    fn alert_buttons_follow_the_alert_type() {
+        let agent = Uuid::from_u128(7);
+        let task = Uuid::from_u128(9);
+        let names = |t: &str, s: String| -> Vec<&'static str> {
+            alert_buttons(Uuid::nil(), t, &s, Lang::En)
+                .concat()
+                .into_iter()
+                .map(|b| b.action.name())
+                .collect()
+        };
+        assert_eq!(
+            names("budget_exceeded", format!("agent:{agent}")),
+            ["raise_cap", "keep_paused", "quarantine_agent", "resolve_alert"]
+        );
+        assert_eq!(
+            names("loop_detected", format!("task:{task}")),
+            ["unblock_task", "reassign_task", "cancel_task", "resolve_alert"]
+        );
+        assert_eq!(
+            names("agent_stale", format!("agent:{agent}")),
+            ["restart_agent", "quarantine_agent", "resolve_alert"]
+        );
+        assert_eq!(
+            names("error_streak", format!("agent:{agent}")),
+            ["restart_agent", "quarantine_agent", "resolve_alert"]
+        );
+        assert_eq!(names("budget_warning", format!("agent:{agent}")), ["resolve_alert"]);
+        // A subject that names nothing leaves only Resolve.
+        assert_eq!(names("budget_exceeded", "project".into()), ["resolve_alert"]);
+    }
+
+    #[test]
+    fn alerts_show_severity_and_repeats_with_plurals() {
+        let mut n = alert_notice(1, AlertSeverity::Critical, "budget_exceeded", "agent:x".into());
+        assert!(alert(&n, Lang::En).text.starts_with("🚨 <b>budget_exceeded</b> · critical"));
+        if let Notice::AlertRaised { occurrences, .. } = &mut n {
+            *occurrences = 3;
+        }
+        assert!(alert(&n, Lang::En).text.contains("Seen 3 times"));
+        assert!(alert(&n, Lang::Ru).text.contains("Сработало 3 раза"));
+        let resolved = Notice::AlertResolved {
+            alert_id: Uuid::from_u128(1),
+            alert_type: "budget_exceeded".into(),
+            message: "over".into(),
+            resolved_by: "Olga".into(),
+        };
+        let t = alert_resolved(Some(&n), &resolved, Lang::En);
+        assert!(t.contains("Seen 3 times") && t.ends_with("✅ Resolved by Olga"), "{t}");
+    }
+
+    #[test]
+    fn a_digest_lists_every_alert_it_takes_within_one_message() {
+        let notices: Vec<Notice> = (0..300)
+            .map(|i| {
+                let sev = if i % 3 == 0 {
+                    AlertSeverity::Critical
+                } else {
+                    AlertSeverity::Warning
+                };
+                alert_notice(
+                    i,
+                    sev,
+                    if i % 2 == 0 { "error_streak" } else { "agent_stale" },
+                    format!("agent:{i}"),
+                )
+            })
+            .collect();
+        let refs: Vec<&Notice> = notices.iter().collect();
+        let mut start = 0;
+        let mut digests = 0;
+        while start < refs.len() {
+            let (text, n) = digest(&refs[start..], Lang::En);
+            assert!(n >= 1 && visible_len(&text) <= MESSAGE_LIMIT);
+            for i in start..start + n {
+                assert!(text.contains(&format!("Alert number {i:04} &lt;b&gt; ×1")), "alert {i} missing");
+            }
+            start += n;
+            digests += 1;
+        }
+        assert!(digests >= 2, "300 alerts need more than one message");
+        let (ru, _) = digest(&refs[..3], Lang::Ru);
+        assert!(ru.starts_with("🚨 3 оповещения сразу"), "{ru}");
+    }
+
+    #[test]
+    fn an_alert_too_long_for_a_message_is_cut_not_lost() {
+        let mut n = alert_notice(1, AlertSeverity::Info, "custom", "x".into());
+        if let Notice::AlertRaised { message, .. } = &mut n {
+            *message = "y".repeat(4000) + &"z".repeat(200);
+        }
+        let (t, count) = digest(&[&n], Lang::En);
+        assert_eq!(count, 1);
+        assert!(visible_len(&t) <= MESSAGE_LIMIT);
+    }
+
+    #[test]
+    fn task_and_squad_lines_are_localized() {
+        let moved = Notice::TaskTransitioned {
+            task_id: Uuid::nil(),
+            number: 3,
+            title: "Write <docs>".into(),
+            from: TaskStatus::InProgress,
+            to: TaskStatus::Blocked,
+            actor: "Scout".into(),
+            reason: "waiting".into(),
+        };
+        assert_eq!(
+            notice(&moved, Lang::En).text,
+            "🔀 <b>#3</b> Write &lt;docs&gt;: in progress → <b>blocked</b> · Scout\nReason: waiting"
+        );
+        assert!(notice(&moved, Lang::Ru).text.contains("в работе → <b>заблокирована</b>"));
+        let paused = Notice::SquadPaused {
+            agents: vec!["A".into(), "B".into(), "C".into(), "D".into(), "E".into()],
+            actor: "Ann".into(),
+            reason: None,
+        };
+        assert!(notice(&paused, Lang::En).text.contains("5 agents stopped"));
+        assert!(notice(&paused, Lang::Ru).text.contains("остановлено 5 агентов"));
+        assert_eq!(topic_name("alerts", Lang::Ru), "Оповещения");
+        assert!(bound("openclaw", "Ann", true, Lang::En).contains("own topics"));
+    }
+}

@@ -1,0 +1,678 @@
+//! The outbox dispatcher against a real PostgreSQL and the fake Bot API: routing to topics,
+//! buttons that resolve, edits, skips, faults (429, 5xx, dropped and slow connections), a crash
+//! mid-burst, LISTEN wake-ups, long texts, lost topics, a standby replica and a burst of alerts.
+//! Every test ends with no 429 from the fake's flood limits and no invalid call.
+
+mod common;
+
+use common::*;
+use mission_control::app::alerts::RaiseAlert;
+use mission_control::app::approvals::{RequestApproval, Verdict};
+use mission_control::app::chats::ChatInfo;
+use mission_control::app::model::Alert;
+use mission_control::domain::*;
+use mission_control::fake_telegram::{ChatKind, FakeBotApi, StoredMessage};
+use mission_control::telegram::actions::ButtonAction;
+use mission_control::telegram::outbox::text::visible_len;
+use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
+use serde_json::json;
+use sqlx::PgPool;
+use std::time::{Duration, Instant};
+use teloxide::prelude::*;
+use teloxide::RequestError;
+
+const TOKEN: &str = "424242:outbox-test";
+const FORUM: i64 = -1001;
+const GROUP: i64 = -1002;
+
+struct World {
+    s: Squad,
+    tg: FakeBotApi,
+    pool: PgPool,
+}
+
+struct Running {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(Duration::from_secs(15), &mut self.handle)
+            .await
+            .expect("the dispatcher stops")
+            .expect("the dispatcher task")
+            .expect("the dispatcher ends without error");
+    }
+
+    /// A crash: the task is gone between any two instructions.
+    fn abort(self) {
+        self.handle.abort();
+    }
+}
+
+/// Quick retries and short waits, so that tests run in seconds.
+fn fast() -> DispatchOptions {
+    DispatchOptions {
+        backoff_base: Duration::from_millis(100),
+        backoff_max: Duration::from_secs(1),
+        poll_interval: Duration::from_millis(200),
+        idle_poll: Duration::from_secs(1),
+        standby_retry: Duration::from_millis(100),
+        lock_check: Duration::from_secs(1),
+        drain_timeout: Duration::from_secs(3),
+        ..DispatchOptions::default()
+    }
+}
+
+impl World {
+    async fn new(pool: PgPool) -> World {
+        let s = squad(pool.clone()).await;
+        let tg = FakeBotApi::start(TOKEN).await.expect("fake Telegram");
+        tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "Ops forum");
+        tg.add_chat(GROUP, ChatKind::Group, "Ops group");
+        let w = World { s, tg, pool };
+        // Seeding the squad wrote notices while no chat was bound: a dispatcher running then
+        // skips them (otherwise they would all reach the chat bound next).
+        let skipped = w.dispatcher(fast()).tick().await.unwrap();
+        assert_eq!(skipped as i64, count(&w.pool, "SELECT count(*) FROM outbox").await);
+        w
+    }
+
+    fn bot(&self) -> Bot {
+        Bot::new(TOKEN).set_api_url(url::Url::parse(&self.tg.url()).unwrap())
+    }
+
+    fn dispatcher(&self, options: DispatchOptions) -> Dispatcher {
+        Dispatcher::new(self.s.app.clone(), self.bot(), options)
+    }
+
+    fn start(&self, options: DispatchOptions) -> Running {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(self.dispatcher(options).run(async move {
+            let _ = stopped.await;
+        }));
+        Running { stop: Some(stop), handle }
+    }
+
+    async fn bind(&self, chat_id: i64, forum: bool) {
+        self.s
+            .app
+            .bind_chat(
+                &self.s.cao,
+                &ChatInfo {
+                    chat_id,
+                    title: Some("Ops".into()),
+                    is_forum: forum,
+                },
+                "openclaw",
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn alert(&self, alert_type: &str, severity: AlertSeverity, subject: String, message: &str) -> Alert {
+        self.s
+            .app
+            .raise_alert(
+                &self.s.cao,
+                self.s.project.id,
+                RaiseAlert {
+                    alert_type: alert_type.into(),
+                    severity,
+                    subject,
+                    message: message.into(),
+                    details: json!({}),
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Waits until no row is pending or in flight.
+    async fn settled(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let open = count(&self.pool, "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").await;
+            if open == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{open} outbox rows still undelivered after {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_messages(&self, chat: i64, n: usize, timeout: Duration) {
+        self.tg
+            .wait_until(|st| st.bot_messages_in(chat, None).len() >= n, timeout)
+            .await
+            .unwrap();
+    }
+
+    fn topic(&self, chat: i64, name: &str) -> i32 {
+        self.tg
+            .topics(chat)
+            .into_iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("no topic {name}"))
+            .thread_id
+    }
+
+    fn general(&self, chat: i64) -> Vec<StoredMessage> {
+        self.tg
+            .bot_messages_in(chat, None)
+            .into_iter()
+            .filter(|m| m.thread_id.is_none())
+            .collect()
+    }
+
+    async fn action(&self, token: &str) -> ButtonAction {
+        self.s.app.button_action(token).await.unwrap().expect("the token is known").0
+    }
+
+    async fn actions(&self, m: &StoredMessage) -> Vec<ButtonAction> {
+        let mut out = Vec::new();
+        for b in m.buttons() {
+            out.push(self.action(&b.callback_data.expect("callback button")).await);
+        }
+        out
+    }
+
+    /// No 429 from the flood limits, no invalid call, no parameter Telegram does not know.
+    fn assert_clean(&self) {
+        assert_eq!(
+            self.tg.rate_limited(),
+            0,
+            "429s: {:#?}",
+            self.tg.calls().iter().filter(|c| c.rate_limited).collect::<Vec<_>>()
+        );
+        assert!(self.tg.violations().is_empty(), "violations: {:#?}", self.tg.violations());
+        assert!(
+            self.tg.unknown_params().is_empty(),
+            "unknown parameters: {:?}",
+            self.tg.unknown_params()
+        );
+    }
+}
+
+fn text(m: &StoredMessage) -> &str {
+    m.text.as_deref().unwrap_or_default()
+}
+
+#[sqlx::test]
+async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(FORUM, true).await;
+    let run = w.start(fast());
+    w.tg.wait_until(
+        |st| st.topics(FORUM).len() == 3 && !st.bot_messages_in(FORUM, None).is_empty(),
+        Duration::from_secs(15),
+    )
+    .await
+    .unwrap();
+    let binding = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap();
+    assert_eq!(binding.approvals_topic_id, Some(w.topic(FORUM, "Approvals")));
+    assert_eq!(binding.alerts_topic_id, Some(w.topic(FORUM, "Alerts")));
+    assert_eq!(binding.standup_topic_id, Some(w.topic(FORUM, "Standup")));
+    let general = w.general(FORUM);
+    assert_eq!(general.len(), 1);
+    assert!(text(&general[0]).contains("ops chat of openclaw"), "{}", text(&general[0]));
+
+    let approval =
+        w.s.app
+            .request_approval(
+                &as_agent(&w.s.pixel),
+                RequestApproval {
+                    agent_id: w.s.pixel.id,
+                    action_type: "email.send".into(),
+                    action_summary: "mail 500 customers <now>".into(),
+                    justification: "launch day".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    assert_eq!(approval.status, ApprovalStatus::Pending);
+    let alert = w
+        .alert(
+            "budget_exceeded",
+            AlertSeverity::Critical,
+            format!("agent:{}", w.s.scout.id),
+            "Scout is over its cap",
+        )
+        .await;
+    w.s.task("Write the launch post", TaskType::Content).await;
+    w.settled(Duration::from_secs(20)).await;
+
+    let approvals = w.tg.bot_messages_in(FORUM, Some(w.topic(FORUM, "Approvals")));
+    assert_eq!(approvals.len(), 1);
+    assert!(text(&approvals[0]).contains(&approval.code()));
+    assert!(approvals[0].raw_text.as_deref().unwrap().contains("mail 500 customers &lt;now&gt;"));
+    assert_eq!(approvals[0].parse_mode.as_deref(), Some("HTML"));
+    assert_eq!(
+        w.actions(&approvals[0]).await,
+        vec![
+            ButtonAction::Approve { approval_id: approval.id },
+            ButtonAction::Deny { approval_id: approval.id }
+        ]
+    );
+    let alerts = w.tg.bot_messages_in(FORUM, Some(w.topic(FORUM, "Alerts")));
+    assert_eq!(alerts.len(), 1);
+    assert!(text(&alerts[0]).contains("Scout is over its cap"));
+    let actions = w.actions(&alerts[0]).await;
+    assert_eq!(
+        actions[0],
+        ButtonAction::RaiseCap {
+            alert_id: alert.id,
+            agent_id: w.s.scout.id
+        }
+    );
+    assert_eq!(actions.len(), 4);
+    let general = w.general(FORUM);
+    assert_eq!(general.len(), 2);
+    assert!(text(&general[1]).contains("Write the launch post"), "{}", text(&general[1]));
+    // Message ids are recorded on the rows.
+    let undelivered = count(
+        &w.pool,
+        "SELECT count(*) FROM outbox WHERE status <> 'skipped' AND (telegram_message_id IS NULL OR status <> 'delivered')",
+    )
+    .await;
+    assert_eq!(undelivered, 0);
+    run.stop().await;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn a_decided_approval_edits_its_request_and_drops_the_buttons(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(GROUP, false).await;
+    let run = w.start(fast());
+    let approval =
+        w.s.app
+            .request_approval(
+                &as_agent(&w.s.pixel),
+                RequestApproval {
+                    agent_id: w.s.pixel.id,
+                    action_type: "email.send".into(),
+                    action_summary: "mail the list".into(),
+                    justification: "launch".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    w.settled(Duration::from_secs(10)).await;
+    let before = w.tg.bot_messages_in(GROUP, None);
+    assert_eq!(before.len(), 2, "bound + request");
+    let request = before[1].clone();
+    assert_eq!(request.buttons().len(), 2);
+
+    w.s.app
+        .decide_approval(&w.s.cao, approval.id, Verdict::Approve, None)
+        .await
+        .unwrap();
+    w.settled(Duration::from_secs(10)).await;
+    let after = w.tg.message(GROUP, request.message_id).unwrap();
+    assert!(after.edited >= 1);
+    assert!(after.buttons().is_empty(), "buttons removed");
+    assert!(
+        text(&after).contains("mail the list") && text(&after).contains("Approved by Sofie (human)"),
+        "{}",
+        text(&after)
+    );
+    assert_eq!(w.tg.bot_messages_in(GROUP, None).len(), 2, "edited, not posted");
+    run.stop().await;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn a_repeated_alert_edits_its_message_and_resolving_closes_it(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(GROUP, false).await;
+    let run = w.start(fast());
+    let subject = format!("agent:{}", w.s.scout.id);
+    let alert = w
+        .alert("agent_stale", AlertSeverity::Warning, subject.clone(), "Scout is silent")
+        .await;
+    w.settled(Duration::from_secs(10)).await;
+    let posted = w.tg.bot_messages_in(GROUP, None)[1].clone();
+    assert_eq!(posted.buttons().len(), 3);
+
+    w.alert("agent_stale", AlertSeverity::Warning, subject.clone(), "Scout is silent")
+        .await;
+    w.alert("agent_stale", AlertSeverity::Warning, subject, "Scout is silent").await;
+    w.settled(Duration::from_secs(10)).await;
+    let edited = w.tg.message(GROUP, posted.message_id).unwrap();
+    assert!(text(&edited).contains("Seen 3 times"), "{}", text(&edited));
+    assert_eq!(edited.buttons().len(), 3, "the keyboard stays on edits");
+    assert_eq!(
+        w.action(edited.buttons()[0].callback_data.as_deref().unwrap()).await,
+        ButtonAction::RestartAgent {
+            alert_id: Some(alert.id),
+            agent_id: w.s.scout.id
+        }
+    );
+    assert_eq!(w.tg.bot_messages_in(GROUP, None).len(), 2, "repeats edit, they do not post");
+
+    w.s.app.resolve_alert(&w.s.operator, alert.id).await.unwrap();
+    w.settled(Duration::from_secs(10)).await;
+    let resolved = w.tg.message(GROUP, posted.message_id).unwrap();
+    assert!(text(&resolved).contains("Resolved by Olga"), "{}", text(&resolved));
+    assert!(resolved.buttons().is_empty());
+    assert_eq!(w.tg.bot_messages_in(GROUP, None).len(), 2);
+    run.stop().await;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn a_project_without_a_chat_skips_its_rows(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.alert("custom", AlertSeverity::Info, "nothing".into(), "nobody listens").await;
+    let done = w.dispatcher(fast()).tick().await.unwrap();
+    assert_eq!(done, 1);
+    let (status, error): (String, Option<String>) = sqlx::query_as("SELECT status, last_error FROM outbox")
+        .fetch_one(&w.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "skipped");
+    assert!(error.unwrap().contains("no bound chat"));
+    assert!(w.tg.calls().is_empty());
+    // Nothing left to do: a second tick finds nothing.
+    assert_eq!(w.dispatcher(fast()).tick().await.unwrap(), 0);
+}
+
+/// Task numbers of the "created" lines in the chat, in the order they arrived.
+fn created_numbers(msgs: &[StoredMessage], titles: &[String]) -> Vec<usize> {
+    msgs.iter()
+        .filter_map(|m| titles.iter().position(|t| text(m).contains(t.as_str())))
+        .collect()
+}
+
+/// Every title arrived, first arrivals in order, and at most `dups` arrived twice.
+fn assert_all_in_order(arrived: &[usize], n: usize, dups: usize) {
+    let mut firsts = Vec::new();
+    for i in arrived {
+        if !firsts.contains(i) {
+            firsts.push(*i);
+        }
+    }
+    assert_eq!(firsts, (0..n).collect::<Vec<_>>(), "arrived: {arrived:?}");
+    assert!(arrived.len() <= n + dups, "too many duplicates: {arrived:?}");
+}
+
+#[sqlx::test]
+async fn with_429s_5xx_and_dropped_connections_every_message_arrives_in_order(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(GROUP, false).await;
+    let run = w.start(fast());
+    w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
+
+    // Lost requests, a lost answer (the message arrived: the one duplicate allowed), a slow one.
+    w.tg.drop_next("sendMessage", 1);
+    w.tg.drop_reply_next("sendMessage", 1);
+    w.tg.delay_next("sendMessage", Duration::from_millis(400), 1);
+    let mut titles = Vec::new();
+    for i in 0..4 {
+        titles.push(format!("Fault task {i:02}"));
+        w.s.task(&titles[i], TaskType::Ops).await;
+    }
+    w.settled(Duration::from_secs(20)).await;
+    // Telegram's pacing and a server error (teloxide waits 10 s before reading any 5xx).
+    w.tg.fail_next("sendMessage", 429, 2);
+    w.tg.fail_next("sendMessage", 502, 1);
+    for i in 4..8 {
+        titles.push(format!("Fault task {i:02}"));
+        w.s.task(&titles[i], TaskType::Ops).await;
+    }
+    w.settled(Duration::from_secs(40)).await;
+
+    let msgs = w.tg.bot_messages_in(GROUP, None);
+    let arrived = created_numbers(&msgs, &titles);
+    assert_all_in_order(&arrived, titles.len(), 1);
+    let calls = w.tg.calls_to("sendMessage");
+    assert_eq!(calls.iter().filter(|c| c.dropped).count(), 2);
+    assert_eq!(calls.iter().filter(|c| c.delayed.is_some()).count(), 1);
+    assert_eq!(calls.iter().filter(|c| c.injected).count(), 3);
+    let failed = count(&w.pool, "SELECT count(*) FROM outbox WHERE status NOT IN ('delivered', 'skipped')").await;
+    assert_eq!(failed, 0);
+    run.stop().await;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn a_crash_mid_burst_loses_nothing(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(GROUP, false).await;
+    let first = w.start(fast());
+    w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
+    let titles: Vec<String> = (0..8).map(|i| format!("Burst task {i:02}")).collect();
+    for t in &titles {
+        w.s.task(t, TaskType::Ops).await;
+    }
+    w.wait_messages(GROUP, 4, Duration::from_secs(10)).await;
+    // The next send is slow: the crash comes while it is in flight.
+    w.tg.delay_next("sendMessage", Duration::from_secs(2), 1);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    first.abort();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let in_flight = count(&w.pool, "SELECT count(*) FROM outbox WHERE status = 'sending'").await;
+    assert!(in_flight <= 1, "{in_flight} rows in flight");
+    eprintln!("DIAG in flight at the crash: {in_flight}");
+
+    let second = w.start(fast());
+    w.settled(Duration::from_secs(30)).await;
+    let arrived = created_numbers(&w.tg.bot_messages_in(GROUP, None), &titles);
+    assert_all_in_order(&arrived, titles.len(), 1);
+    second.stop().await;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn notify_wakes_the_dispatcher_without_a_timer(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(GROUP, false).await;
+    let run = w.start(DispatchOptions {
+        idle_poll: Duration::from_secs(120),
+        poll_interval: Duration::from_secs(120),
+        lock_check: Duration::from_secs(120),
+        ..fast()
+    });
+    w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
+    // Let the per-chat interval pass, so only the notification can wake it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = Instant::now();
+    w.s.task("Wake up", TaskType::Ops).await;
+    w.wait_messages(GROUP, 2, Duration::from_secs(5)).await;
+    assert!(started.elapsed() < Duration::from_millis(1000), "took {:?}", started.elapsed());
+    run.stop().await;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn long_text_is_split_at_lines_with_buttons_on_the_last_part(pool: PgPool) {
+    let w = World::new(pool).await;
+    let lines: Vec<String> = (0..400)
+        .map(|i| format!("<b>{i:04}</b> a line of the answer, Ünïcödé 🚀"))
+        .collect();
+    let keyboard = json!([[{"text": "Next", "callback_data": "page-2-token"}]]);
+    w.s.app
+        .reply(&w.s.cao, None, GROUP, None, lines.join("\n"), Some(keyboard))
+        .await
+        .unwrap();
+    let dispatcher = w.dispatcher(fast());
+    let mut done = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while done == 0 && Instant::now() < deadline {
+        done = dispatcher.tick().await.unwrap();
+    }
+    assert_eq!(done, 1);
+    let msgs = w.tg.bot_messages_in(GROUP, None);
+    assert!(msgs.len() >= 3, "{} parts", msgs.len());
+    let mut seen = Vec::new();
+    for (i, m) in msgs.iter().enumerate() {
+        let raw = m.raw_text.as_deref().unwrap();
+        assert!(visible_len(raw) <= 4096);
+        assert_eq!(m.buttons().is_empty(), i + 1 < msgs.len(), "buttons only on the last part");
+        seen.extend(raw.lines().map(str::to_string));
+    }
+    assert_eq!(seen, lines);
+    let parts: i32 = sqlx::query_scalar("SELECT parts_sent FROM outbox WHERE kind = 'reply'")
+        .fetch_one(&w.pool)
+        .await
+        .unwrap();
+    assert_eq!(parts as usize, msgs.len());
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn a_deleted_topic_sends_to_general_and_is_forgotten(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(FORUM, true).await;
+    let run = w.start(fast());
+    w.settled(Duration::from_secs(15)).await;
+    let alerts = w.topic(FORUM, "Alerts");
+    assert!(w.tg.delete_topic(FORUM, alerts));
+    w.alert("custom", AlertSeverity::Info, "thing".into(), "Where does this go?").await;
+    w.settled(Duration::from_secs(10)).await;
+    let general = w.general(FORUM);
+    assert!(text(general.last().unwrap()).contains("Where does this go?"));
+    let binding = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap();
+    assert_eq!(binding.alerts_topic_id, None);
+    assert!(binding.approvals_topic_id.is_some());
+    run.stop().await;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn a_standby_replica_takes_over_when_the_active_one_stops(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(GROUP, false).await;
+    let active = w.start(fast());
+    w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
+    let standby = w.start(fast());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    active.stop().await;
+    w.s.task("After the handover", TaskType::Ops).await;
+    w.wait_messages(GROUP, 2, Duration::from_secs(10)).await;
+    w.settled(Duration::from_secs(5)).await;
+    assert_eq!(w.tg.bot_messages_in(GROUP, None).len(), 2);
+    standby.stop().await;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn a_burst_of_alerts_becomes_digests_and_none_is_missing(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(GROUP, false).await;
+    let run = w.start(fast());
+    w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
+    let mut messages = Vec::new();
+    for i in 0..120 {
+        let msg = format!("Storm alert {i:03} for <agent>");
+        let severity = if i % 5 == 0 {
+            AlertSeverity::Critical
+        } else {
+            AlertSeverity::Warning
+        };
+        w.alert("error_streak", severity, format!("agent:{}", uuid::Uuid::new_v4()), &msg)
+            .await;
+        messages.push(msg);
+        if i % 10 == 9 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    w.settled(Duration::from_secs(30)).await;
+    let msgs = w.tg.bot_messages_in(GROUP, None);
+    let all: String = msgs.iter().map(text).collect::<Vec<_>>().join("\n");
+    for m in &messages {
+        assert!(all.contains(m.as_str()), "{m} never reached the chat");
+    }
+    assert!(msgs.len() < 20, "{} messages for 120 alerts", msgs.len());
+    eprintln!("DIAG burst: {} messages", msgs.len());
+    let digests = count(&w.pool, "SELECT count(*) FROM outbox WHERE delivery = 'digest'").await;
+    assert!(digests > 100, "{digests} rows delivered in digests");
+    run.stop().await;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn the_fake_delays_and_drops_connections_on_demand(pool: PgPool) {
+    let w = World::new(pool).await;
+    let bot = w.bot();
+    w.tg.drop_next("sendMessage", 1);
+    let lost = bot.send_message(ChatId(GROUP), "lost").await.unwrap_err();
+    assert!(matches!(lost, RequestError::Network(_)), "{lost:?}");
+    assert!(w.tg.bot_messages_in(GROUP, None).is_empty());
+
+    w.tg.drop_reply_next("sendMessage", 1);
+    let unanswered = bot.send_message(ChatId(GROUP), "arrived unanswered").await.unwrap_err();
+    assert!(matches!(unanswered, RequestError::Network(_)), "{unanswered:?}");
+    assert_eq!(w.tg.bot_messages_in(GROUP, None).len(), 1);
+
+    w.tg.delay_next("sendMessage", Duration::from_millis(300), 1);
+    let started = Instant::now();
+    bot.send_message(ChatId(GROUP), "slow").await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    bot.send_message(ChatId(GROUP), "fast").await.unwrap();
+
+    let calls = w.tg.calls_to("sendMessage");
+    assert_eq!(
+        calls.iter().map(|c| (c.dropped, c.delayed.is_some())).collect::<Vec<_>>(),
+        [(true, false), (true, false), (false, true), (false, false)]
+    );
+    assert_eq!(calls[0].status, 0);
+    assert_eq!(calls[1].status, 200);
+    let _ = &w.s;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn a_lost_listen_connection_is_replaced_and_nothing_waits_for_the_timer(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(GROUP, false).await;
+    let run = w.start(DispatchOptions {
+        idle_poll: Duration::from_secs(120),
+        lock_check: Duration::from_secs(120),
+        ..fast()
+    });
+    w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND query ILIKE 'LISTEN%') t",
+    )
+    .fetch_one(&w.pool)
+    .await
+    .unwrap();
+    assert_eq!(killed, 1, "the dispatcher LISTENs on its own connection");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let started = Instant::now();
+    w.s.task("Still heard", TaskType::Ops).await;
+    w.wait_messages(GROUP, 2, Duration::from_secs(5)).await;
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    run.stop().await;
+    w.assert_clean();
+}
+
+#[sqlx::test]
+async fn a_permanent_refusal_fails_its_row_and_others_go_on(pool: PgPool) {
+    let w = World::new(pool).await;
+    const GONE: i64 = -999;
+    w.s.app
+        .reply(&w.s.cao, None, GONE, None, "into the void".into(), None)
+        .await
+        .unwrap();
+    w.s.app.reply(&w.s.cao, None, GROUP, None, "hello".into(), None).await.unwrap();
+    let run = w.start(fast());
+    w.settled(Duration::from_secs(10)).await;
+    let (status, error): (String, Option<String>) = sqlx::query_as("SELECT status, last_error FROM outbox WHERE chat_id = $1")
+        .bind(GONE)
+        .fetch_one(&w.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "failed");
+    assert!(error.unwrap().contains("chat not found"));
+    assert_eq!(text(&w.tg.bot_messages_in(GROUP, None)[0]), "hello");
+    run.stop().await;
+    w.assert_clean();
+}
