@@ -20,7 +20,7 @@ ENV SQLX_OFFLINE=true
 # 1. Dependencies. Build them against an empty crate with the real manifest and lock
 #    file, so this slow layer is reused until Cargo.toml or Cargo.lock changes. The crate
 #    has a library (src/lib.rs), a binary (src/main.rs) and declared bench targets
-#    (benches/api.rs, benches/alert_storm.rs, benches/approval_clicks.rs: cargo insists
+#    (benches/api.rs, benches/alert_storm.rs, benches/approval_clicks.rs, benches/standup.rs: cargo insists
 #    they exist): each needs a stand-in.
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir src benches \
@@ -28,6 +28,7 @@ RUN mkdir src benches \
  && echo 'fn main() {}' > benches/api.rs \
  && echo 'fn main() {}' > benches/alert_storm.rs \
  && echo 'fn main() {}' > benches/approval_clicks.rs \
+ && echo 'fn main() {}' > benches/standup.rs \
  && touch src/lib.rs \
  && cargo build --release --locked --bin mission-control \
  && rm -rf src

@@ -243,7 +243,6 @@ impl Settings {
             for job in crate::app::jobs::Job::VARIANTS {
                 crate::jobs::parse_cron(job.name(), crate::jobs::schedule(&self.jobs, *job))?;
             }
-            crate::jobs::parse_cron("standup", &self.jobs.standup)?;
         }
         if self.database.max_connections == 0 {
             bail!("invalid configuration: database.max_connections must be at least 1");

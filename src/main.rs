@@ -96,7 +96,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum JobsCommand {
-    /// Run one job now: approval_expiry, heartbeat_monitor, loop_detector, budget_watch,
+    /// Run one job now: standup (posts every project's standup at once), approval_expiry,
+    /// heartbeat_monitor, loop_detector, budget_watch,
     /// budget_reset, outbox_retention.
     Run { job: String },
 }

@@ -94,3 +94,14 @@ notice-bound-forum = Approvals, alerts and standups have their own topics.
 notice-topic-approvals = Approvals
 notice-topic-alerts = Alerts
 notice-topic-standup = Standup
+
+# The daily standup.
+notice-standup-completed-since = { $count ->
+    [0] Nothing was completed since the last standup.
+    [one] { $count } task completed since the last standup.
+   *[other] { $count } tasks completed since the last standup.
+}
+notice-standup-chart-title = { $project } — standup { $date }
+notice-standup-chart-spend = Spend today against the daily cap
+notice-standup-chart-tasks = Tasks by status
+notice-standup-caption = 📊 { $project } — standup { $date }

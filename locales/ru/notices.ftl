@@ -98,3 +98,15 @@ notice-bound-forum = У согласований, оповещений и сте
 notice-topic-approvals = Согласования
 notice-topic-alerts = Оповещения
 notice-topic-standup = Стендап
+
+# Ежедневный стендап.
+notice-standup-completed-since = { $count ->
+    [0] С прошлого стендапа ничего не завершено.
+    [one] С прошлого стендапа завершена { $count } задача.
+    [few] С прошлого стендапа завершены { $count } задачи.
+   *[many] С прошлого стендапа завершено { $count } задач.
+}
+notice-standup-chart-title = { $project } — стендап { $date }
+notice-standup-chart-spend = Расходы за сегодня и дневной лимит
+notice-standup-chart-tasks = Задачи по статусам
+notice-standup-caption = 📊 { $project } — стендап { $date }

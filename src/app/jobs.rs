@@ -424,6 +424,7 @@ impl App {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::Display, strum::EnumString, strum::IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "snake_case")]
 pub enum Job {
+    Standup,
     ApprovalExpiry,
     HeartbeatMonitor,
     LoopDetector,
@@ -462,11 +463,14 @@ impl App {
         instance: &str,
         outbox_retention_days: u32,
     ) -> AppResult<Option<storage::jobs::JobRun>> {
+        // Run by someone (not the scheduler): act now, e.g. post the standup whatever the time.
+        let manual = !matches!(actor, Actor::System { name } if name == job.name());
         super::require(actor, crate::domain::Right::RunJobs)?;
         let Some(run_id) = self.claim_job_run(job.name(), scheduled_for, instance).await? else {
             return Ok(None);
         };
         let outcome = match job {
+            Job::Standup => self.job_standup(manual).await,
             Job::ApprovalExpiry => self.job_approval_expiry().await,
             Job::HeartbeatMonitor => self.job_heartbeat_monitor().await,
             Job::LoopDetector => self.job_loop_detector().await,

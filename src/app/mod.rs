@@ -20,6 +20,7 @@ pub mod queries;
 pub mod runs;
 pub mod seed;
 pub mod squad;
+pub mod standup;
 pub mod summary;
 pub mod tasks;
 mod work;

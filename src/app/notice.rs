@@ -146,6 +146,12 @@ pub enum Notice {
         forum: bool,
         actor: String,
     },
+    /// The daily standup of a project: posted with its chart to the Standup topic.
+    Standup {
+        summary: Box<super::summary::ProjectSummary>,
+        /// Tasks completed since the previous standup (the summary lists the latest of them).
+        completed_since_last: i64,
+    },
     /// A message the bot adapter already rendered (a command's answer), sent as it is.
     Reply {
         thread_id: Option<i32>,

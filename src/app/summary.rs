@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// A task as lists show it: its assignees by name.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, serde::Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskLine {
     pub id: Uuid,
@@ -33,7 +33,7 @@ pub struct TaskLine {
 }
 
 /// How many agents are in each state; `stale` counts active agents whose heartbeat is late.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentTally {
     pub active: u32,
@@ -45,7 +45,7 @@ pub struct AgentTally {
 }
 
 /// One agent's money today.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SpendLine {
     pub agent_id: Uuid,
@@ -60,7 +60,7 @@ pub struct SpendLine {
     pub hours_to_cap: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ApprovalLine {
     pub id: Uuid,
@@ -73,7 +73,7 @@ pub struct ApprovalLine {
 }
 
 /// Everything an operator wants at a glance, and what the standup posts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectSummary {
     pub project: Project,

@@ -18,6 +18,7 @@ use tokio_cron_scheduler::{Job as CronJob, JobScheduler};
 /// The cron expression of each job, from the settings.
 pub fn schedule(settings: &JobSettings, job: Job) -> &str {
     match job {
+        Job::Standup => &settings.standup,
         Job::ApprovalExpiry => &settings.approval_expiry,
         Job::HeartbeatMonitor => &settings.heartbeat_monitor,
         Job::LoopDetector => &settings.loop_detector,

@@ -1,6 +1,7 @@
 //! All SQL of the application core. Functions take a connection (usually the use case's
 //! transaction), so callers decide the transaction boundaries.
 
+pub mod activities;
 pub mod agents;
 pub mod alerts;
 pub mod approvals;

@@ -178,6 +178,31 @@ impl Engine {
                     .await?;
                 self.delivered(&[row.id], dest, Some(id), "message", None).await?;
             }
+            Notice::Standup {
+                summary,
+                completed_since_last,
+            } => {
+                let (text, chart) = render::standup(summary, *completed_since_last, lang);
+                let png = tokio::task::spawn_blocking(move || crate::charts::standup_png(&chart))
+                    .await
+                    .map_err(|e| Stop::Failed(Failure::Permanent(format!("drawing the chart: {e}"))))?
+                    .map_err(|e| Stop::Failed(Failure::Permanent(format!("{e:#}"))))?;
+                let caption = lang.ta(
+                    "notice-standup-caption",
+                    &[
+                        ("project", crate::i18n::text(&summary.project.name)),
+                        ("date", crate::i18n::text(&summary.at.format("%Y-%m-%d").to_string())),
+                    ],
+                );
+                // A retry after a crash between the two may repeat the picture, never lose the text.
+                if row.parts_sent == 0 {
+                    let photo = self.send_photo(dest, png, &caption, halt).await?;
+                    let mut conn = self.app.pool.acquire().await?;
+                    storage::outbox::part_sent(&mut conn, row.id, 1, photo).await?;
+                }
+                let id = self.send(dest, &text, None, None, halt).await?;
+                self.delivered(&[row.id], dest, Some(id), "message", None).await?;
+            }
             Notice::Reply { text, keyboard, .. } => {
                 let kb = keyboard.as_ref().and_then(given_keyboard);
                 let id = self.send(dest, text, kb, Some(row), halt).await?;
@@ -415,6 +440,43 @@ impl Engine {
                     }
                     if let Some(markup) = markup {
                         req = req.reply_markup(markup);
+                    }
+                    req.send()
+                })
+                .await;
+            match sent {
+                Ok(msg) => return Ok(msg.id.0),
+                Err(Stop::Failed(Failure::TopicGone { deleted, .. })) if thread != Thread::General => {
+                    let mut conn = self.app.pool.acquire().await?;
+                    destination::thread_lost(&mut conn, dest, deleted, self.app.now()).await?;
+                    dest.thread = Thread::General;
+                    if dest.origin != Origin::Given {
+                        dest.origin = Origin::Given;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// sendPhoto of an in-memory PNG with a caption; a lost topic sends it to General instead.
+    async fn send_photo(&self, dest: &mut Destination, png: Vec<u8>, caption: &str, halt: &Halt) -> Result<i32, Stop> {
+        loop {
+            let chat = dest.chat_id;
+            let thread = dest.thread;
+            let bot = self.bot.clone();
+            let caption = caption.to_string();
+            let png = png.clone();
+            let sent = self
+                .call(chat, halt, move || {
+                    let mut req = bot
+                        .send_photo(ChatId(chat), teloxide::types::InputFile::memory(png).file_name("standup.png"))
+                        .caption(caption)
+                        .parse_mode(ParseMode::Html);
+                    match thread {
+                        Thread::General => {}
+                        Thread::Topic(t) => req = req.message_thread_id(ThreadId(MessageId(t))),
+                        Thread::ReplyTo(m) => req = req.reply_parameters(ReplyParameters::new(MessageId(m)).allow_sending_without_reply()),
                     }
                     req.send()
                 })

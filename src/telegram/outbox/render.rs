@@ -4,10 +4,13 @@
 
 use super::text::{truncate, visible_len, MESSAGE_LIMIT};
 use crate::app::notice::Notice;
+use crate::app::summary::ProjectSummary;
+use crate::charts::StandupChart;
 use crate::domain::{AgentStatus, AlertSeverity, ApprovalStatus, RiskLevel, RunStatus, TaskStatus};
 use crate::i18n::{html_escape, num, text, Lang};
 use crate::telegram::actions::ButtonAction;
 use chrono::{DateTime, Utc};
+use fluent_templates::fluent_bundle::FluentValue;
 use uuid::Uuid;
 
 /// An inline button before it has a callback token.
@@ -94,6 +97,9 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
                 ("by", text(created_by)),
             ],
         )),
+        Notice::TaskThreadNeeded { number, title, .. } => {
+            Rendered::plain(lang.ta("notice-task-thread", &[("number", num(*number)), ("title", text(title))]))
+        }
         Notice::TaskTransitioned {
             number,
             title,
@@ -226,7 +232,41 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
         }
         Notice::ChatBound { project, forum, actor, .. } => Rendered::plain(bound(project, actor, *forum, lang)),
         Notice::Reply { text, .. } => Rendered::plain(text.clone()),
+        Notice::Standup {
+            summary,
+            completed_since_last,
+        } => Rendered::plain(standup(summary, *completed_since_last, lang).0),
     }
+}
+
+/// The standup: its text (the bot's `/standup` view plus what was completed since the last
+/// one) and its chart, both in the chat's language.
+pub fn standup(summary: &ProjectSummary, completed_since_last: i64, lang: Lang) -> (String, StandupChart) {
+    let mut text = crate::telegram::bot::render::standup(lang, summary);
+    text.push_str("\n\n");
+    text.push_str(&lang.ta("notice-standup-completed-since", &[("count", num(completed_since_last as f64))]));
+    let chart = StandupChart {
+        title: lang.ta(
+            "notice-standup-chart-title",
+            &[
+                ("project", FluentValue::from(summary.project.name.clone())),
+                ("date", FluentValue::from(summary.at.format("%Y-%m-%d").to_string())),
+            ],
+        ),
+        spend_title: lang.t("notice-standup-chart-spend"),
+        tasks_title: lang.t("notice-standup-chart-tasks"),
+        agents: summary
+            .spend
+            .iter()
+            .map(|l| (l.name.clone(), l.today_spend.dollars(), l.daily_cap.dollars()))
+            .collect(),
+        statuses: summary
+            .tasks_by_status
+            .iter()
+            .map(|(status, n)| (task_status(lang, *status), (*n).max(0) as u64))
+            .collect(),
+    };
+    (text, chart)
 }
 
 fn approval_request(n: &Notice, lang: Lang) -> Rendered {

@@ -1,0 +1,246 @@
+//! The daily standup: its numbers match the data, it is posted once a day at the project's
+//! time (once across replicas), and it reaches the Standup topic as a chart (a valid PNG) and
+//! a text through the real dispatcher and the fake Bot API.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::*;
+use mission_control::app::chats::ChatInfo;
+use mission_control::app::jobs::Job;
+use mission_control::app::runs::RecordRun;
+use mission_control::app::tasks::TransitionTask;
+use mission_control::app::Rules;
+use mission_control::domain::*;
+use mission_control::fake_telegram::{ChatKind, FakeBotApi};
+use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
+use serde_json::Value;
+use sqlx::PgPool;
+
+async fn standup_activities(pool: &PgPool) -> Vec<Value> {
+    sqlx::query_scalar("SELECT data FROM activities WHERE kind = 'standup' ORDER BY created_at")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+/// Some work: one task done, one blocked, one in progress with spend, one approval pending.
+async fn a_day_of_work(s: &Squad) {
+    let scout = as_agent(&s.scout);
+    let done = s.task("Ship the FAQ", TaskType::Docs).await;
+    s.app.assign_task(&s.operator, done.id, vec![s.scribe.id]).await.unwrap();
+    for (to, plan_, deliverable) in [
+        (TaskStatus::InProgress, Some(plan()), None),
+        (TaskStatus::Review, None, Some("faq.md".to_string())),
+        (TaskStatus::Done, None, None),
+    ] {
+        s.app
+            .transition_task(
+                &s.operator,
+                done.id,
+                TransitionTask {
+                    to: Some(to),
+                    work_plan: plan_,
+                    deliverable,
+                    reason: Some("ok".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let working = s.task("Interview churned users", TaskType::CustomerResearch).await;
+    s.app.assign_task(&s.operator, working.id, vec![s.scout.id]).await.unwrap();
+    s.app
+        .transition_task(
+            &scout,
+            working.id,
+            TransitionTask {
+                to: Some(TaskStatus::InProgress),
+                work_plan: Some(plan()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    s.app
+        .record_run(
+            &scout,
+            RecordRun {
+                agent_id: s.scout.id,
+                task_id: Some(working.id),
+                cost: Usd::from_cents(120),
+                status: RunStatus::Succeeded,
+                model: None,
+                tokens: None,
+                error: None,
+            },
+        )
+        .await
+        .unwrap();
+    s.app
+        .transition_task(
+            &s.operator,
+            working.id,
+            TransitionTask {
+                to: Some(TaskStatus::Blocked),
+                reason: Some("waiting for CRM access".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+}
+
+#[sqlx::test]
+async fn the_standup_numbers_match_the_data(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    a_day_of_work(&s).await;
+    let run = s
+        .app
+        .run_job(&Actor::system("cli"), Job::Standup, Utc::now(), "test", 30)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.detail.as_deref(), Some("standup posted for openclaw"));
+    let data = standup_activities(&pool).await;
+    assert_eq!(data.len(), 1);
+    let summary = &data[0]["summary"];
+
+    let by_status: Vec<(String, i64)> = sqlx::query_as("SELECT status::text, count(*) FROM tasks GROUP BY 1 ORDER BY 1")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let reported: std::collections::BTreeMap<String, i64> = summary["tasksByStatus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| (pair[0].as_str().unwrap().to_string(), pair[1].as_i64().unwrap()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(reported, by_status.into_iter().collect(), "tasks per status");
+    assert_eq!(
+        data[0]["completedSinceLast"], 1,
+        "one task done since (no earlier standup: the last 24 h)"
+    );
+    assert_eq!(summary["completed"][0]["title"], "Ship the FAQ");
+    assert_eq!(summary["blocked"][0]["blockedReason"], "waiting for CRM access");
+    let scout_spend = summary["spend"].as_array().unwrap().iter().find(|l| l["name"] == "Scout").unwrap();
+    assert_eq!(scout_spend["todaySpend"], 1.2);
+    assert_eq!(scout_spend["dailyCap"], 2.0);
+    assert_eq!(scout_spend["percentOfCap"], 60);
+    assert_eq!(summary["agents"]["active"], 8);
+    assert_eq!(summary["next"].as_array().unwrap().len(), 3, "the top three next actions");
+    let priorities: Vec<i64> = summary["next"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["priority"].as_i64().unwrap())
+        .collect();
+    assert!(priorities.windows(2).all(|w| w[0] <= w[1]), "by priority: {priorities:?}");
+    // Posted to the Standup topic through the outbox.
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM outbox WHERE kind = 'standup' AND target = 'standup'").await,
+        1
+    );
+}
+
+#[sqlx::test]
+async fn posted_once_a_day_at_the_project_time_once_across_replicas(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let (replica, replica_clock) = app_with(pool.clone(), Rules::default());
+    let scheduler = Actor::system("standup");
+    let at = |h: u32, m: u32| Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0).unwrap();
+    s.clock.set(at(8, 55));
+    replica_clock.set(at(8, 55));
+    s.app.run_job(&scheduler, Job::Standup, at(8, 55), "a", 30).await.unwrap();
+    assert!(standup_activities(&pool).await.is_empty(), "not before 09:00");
+
+    s.clock.set(at(9, 0));
+    replica_clock.set(at(9, 0));
+    // Two replicas, each firing its own timer for the same occurrence, and a late second one.
+    let (a, b) = tokio::join!(
+        s.app.run_job(&scheduler, Job::Standup, at(9, 0), "a", 30),
+        replica.run_job(&scheduler, Job::Standup, at(9, 0), "b", 30),
+    );
+    assert_eq!(
+        [a.unwrap(), b.unwrap()].iter().flatten().count(),
+        1,
+        "one replica claims the occurrence"
+    );
+    s.clock.set(at(9, 5));
+    replica.run_job(&scheduler, Job::Standup, at(9, 5), "b", 30).await.unwrap();
+    assert_eq!(standup_activities(&pool).await.len(), 1, "one standup a day");
+
+    // The next day, again once.
+    s.clock.set(at(9, 5) + Duration::days(1));
+    s.app
+        .run_job(&scheduler, Job::Standup, at(9, 5) + Duration::days(1), "a", 30)
+        .await
+        .unwrap();
+    assert_eq!(standup_activities(&pool).await.len(), 2);
+
+    // A project in Berlin posts at 09:00 Berlin time (08:00 UTC in March).
+    sqlx::query("UPDATE projects SET standup_timezone = 'Europe/Berlin'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let third = at(8, 0) + Duration::days(2);
+    s.clock.set(third);
+    s.app.run_job(&scheduler, Job::Standup, third, "a", 30).await.unwrap();
+    assert_eq!(standup_activities(&pool).await.len(), 3);
+}
+
+#[sqlx::test]
+async fn the_standup_reaches_the_standup_topic_with_a_png_chart(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    a_day_of_work(&s).await;
+    let tg = FakeBotApi::start("777:standup").await.unwrap();
+    const FORUM: i64 = -1009;
+    tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "Ops");
+    let bot = teloxide::Bot::new("777:standup").set_api_url(url::Url::parse(&tg.url()).unwrap());
+    let dispatcher = Dispatcher::new(s.app.clone(), bot, DispatchOptions::default());
+    dispatcher.tick().await.unwrap(); // earlier notices have nowhere to go yet
+    s.app
+        .bind_chat(
+            &s.cao,
+            &ChatInfo {
+                chat_id: FORUM,
+                title: Some("Ops".into()),
+                is_forum: true,
+            },
+            "openclaw",
+        )
+        .await
+        .unwrap();
+    s.app
+        .run_job(&Actor::system("cli"), Job::Standup, Utc::now(), "test", 30)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while count(&pool, "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").await > 0 {
+        assert!(std::time::Instant::now() < deadline, "the outbox drains");
+        dispatcher.tick().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let topic = tg
+        .topics(FORUM)
+        .into_iter()
+        .find(|t| t.name.contains("Standup"))
+        .expect("a Standup topic");
+    let messages = tg.bot_messages_in(FORUM, Some(topic.thread_id));
+    let photo = messages
+        .iter()
+        .find_map(|m| m.photo.as_ref())
+        .expect("a chart in the Standup topic");
+    assert_eq!(&photo.bytes[..8], b"\x89PNG\r\n\x1a\n", "a valid PNG");
+    assert!(photo.width >= 600 && photo.height >= 400);
+    let text = messages
+        .iter()
+        .filter_map(|m| m.text.as_deref())
+        .find(|t| t.contains("FAQ"))
+        .expect("the standup text");
+    assert!(text.contains("CRM access"), "{text}");
+    assert!(tg.violations().is_empty(), "{:?}", tg.violations());
+    assert_eq!(tg.rate_limited(), 0);
+}
