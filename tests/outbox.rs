@@ -66,10 +66,38 @@ fn fast() -> DispatchOptions {
     }
 }
 
+/// Telegram's limits scaled down 100-fold, for the fake and the dispatcher alike: binding a
+/// forum makes a topic for every open task, which at the real pace takes minutes.
+fn scaled_fake() -> mission_control::fake_telegram::FakeConfig {
+    mission_control::fake_telegram::FakeConfig {
+        per_chat_interval: Duration::from_millis(10),
+        per_chat_burst: 1,
+        group_per_minute: 2000,
+        global_per_second: 300,
+        ..Default::default()
+    }
+}
+
+fn scaled() -> DispatchOptions {
+    DispatchOptions {
+        limits: mission_control::telegram::outbox::limiter::Limits {
+            per_chat_interval: Duration::from_millis(10),
+            group_per_minute: 2000,
+            global_per_second: 300,
+            margin: Duration::from_millis(5),
+        },
+        ..fast()
+    }
+}
+
 impl World {
     async fn new(pool: PgPool) -> World {
+        Self::with(pool, mission_control::fake_telegram::FakeConfig::default()).await
+    }
+
+    async fn with(pool: PgPool, config: mission_control::fake_telegram::FakeConfig) -> World {
         let s = squad(pool.clone()).await;
-        let tg = FakeBotApi::start(TOKEN).await.expect("fake Telegram");
+        let tg = FakeBotApi::start_with(TOKEN, config).await.expect("fake Telegram");
         tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "Ops forum");
         tg.add_chat(GROUP, ChatKind::Group, "Ops group");
         let w = World { s, tg, pool };
@@ -202,11 +230,12 @@ fn text(m: &StoredMessage) -> &str {
 
 #[sqlx::test]
 async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = World::with(pool, scaled_fake()).await;
     w.bind(FORUM, true).await;
-    let run = w.start(fast());
+    let run = w.start(scaled());
+    // The system topics, and one for each of the 8 open tasks of the seed.
     w.tg.wait_until(
-        |st| st.topics(FORUM).len() == 3 && !st.bot_messages_in(FORUM, None).is_empty(),
+        |st| st.topics(FORUM).len() == 3 + 8 && !st.bot_messages_in(FORUM, None).is_empty(),
         Duration::from_secs(15),
     )
     .await
@@ -242,7 +271,7 @@ async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) 
             "Scout is over its cap",
         )
         .await;
-    w.s.task("Write the launch post", TaskType::Content).await;
+    let task = w.s.task("Write the launch post", TaskType::Content).await;
     w.settled(Duration::from_secs(20)).await;
 
     let approvals = w.tg.bot_messages_in(FORUM, Some(w.topic(FORUM, "Approvals")));
@@ -269,9 +298,12 @@ async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) 
         }
     );
     assert_eq!(actions.len(), 4);
-    let general = w.general(FORUM);
-    assert_eq!(general.len(), 2);
-    assert!(text(&general[1]).contains("Write the launch post"), "{}", text(&general[1]));
+    // A task has its own topic, its card first.
+    assert_eq!(w.general(FORUM).len(), 1);
+    let topic = w.topic(FORUM, &format!("#{} 📥 Write the launch post", task.number));
+    let in_topic = w.tg.bot_messages_in(FORUM, Some(topic));
+    assert_eq!(in_topic.len(), 1);
+    assert!(text(&in_topic[0]).contains("Write the launch post"), "{}", text(&in_topic[0]));
     // Message ids are recorded on the rows.
     let undelivered = count(
         &w.pool,
@@ -527,9 +559,9 @@ async fn long_text_is_split_at_lines_with_buttons_on_the_last_part(pool: PgPool)
 
 #[sqlx::test]
 async fn a_deleted_topic_sends_to_general_and_is_forgotten(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = World::with(pool, scaled_fake()).await;
     w.bind(FORUM, true).await;
-    let run = w.start(fast());
+    let run = w.start(scaled());
     w.settled(Duration::from_secs(15)).await;
     let alerts = w.topic(FORUM, "Alerts");
     assert!(w.tg.delete_topic(FORUM, alerts));

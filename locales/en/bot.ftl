@@ -277,3 +277,13 @@ bot-toast-agent-status = { $agent } is { $status }
 bot-toast-task-status = #{ $number } is { $status }
 bot-toast-squad-paused = ⏸ Squad paused
 bot-toast-dismissed = Canceled
+
+## Task threads (a topic per task)
+bot-thread-not-operator = Only Mission Control operators' messages here become task comments, so yours was not saved. Ask a CAO to run <code>/grant { $id } operator</code> for you.
+bot-card-ask-block_reason = { $name }, why is <b>#{ $number }</b> blocked? Send the reason as your next message here.
+bot-card-ask-cancel_reason = { $name }, why cancel <b>#{ $number }</b>? Send the reason as your next message here.
+bot-card-ask-work_plan = { $name }, send the work plan for <b>#{ $number }</b> as your next message here: 3 to 6 lines, one step each.
+bot-card-ask-deliverable = { $name }, send the deliverable of <b>#{ $number }</b> (a link or a short text) as your next message here.
+bot-card-assign = Assign <b>#{ $number }</b> { $title } to:
+bot-toast-card-ask = #{ $number }: send it as your next message here.
+bot-toast-card-assign = Choose an agent for #{ $number }

@@ -71,6 +71,30 @@ notice-status-blocked = blocked
 notice-status-done = done
 notice-status-canceled = canceled
 
+## Task threads: a topic per task, its card first
+notice-task-thread = 🧵 <b>#{ $number }</b> { $title }
+notice-card-kind = Type: { $type } · Priority: P{ $priority } ({ $level })
+notice-card-status = Status: <b>{ $status }</b>
+notice-card-unassigned = Assignees: nobody yet
+notice-card-assignees = Assignees: { $names }
+notice-card-reviewer = Reviewer: { $name }
+notice-card-budget = Cost: { $cost } of a { $budget } budget
+notice-card-cost = Cost: { $cost } (no budget set)
+notice-card-blocked = ⛔ Blocked: { $reason }
+notice-card-reviews = { $count ->
+    [one] { $count } review cycle
+   *[other] { $count } review cycles
+}
+notice-card-created = Created by { $by }
+notice-priority-1 = critical
+notice-priority-2 = high
+notice-priority-3 = normal
+notice-priority-4 = low
+notice-button-move = → { $status }
+notice-button-assign = 👤 Assign
+notice-task-plan = <b>Work plan</b>
+notice-task-deliverable = <b>Deliverable:</b> { $text }
+
 ## Agents and the squad
 notice-agent-status = 🤖 <b>{ $agent }</b>: { $from } → <b>{ $to }</b> · { $by }
 notice-agent-active = active

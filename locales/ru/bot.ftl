@@ -282,3 +282,13 @@ bot-toast-agent-status = { $agent }: { $status }
 bot-toast-task-status = #{ $number }: { $status }
 bot-toast-squad-paused = ⏸ Команда на паузе
 bot-toast-dismissed = Отменено
+
+## Task threads (a topic per task)
+bot-thread-not-operator = Комментариями к задаче становятся только сообщения операторов Mission Control, поэтому ваше не сохранено. Попросите CAO выполнить <code>/grant { $id } operator</code>.
+bot-card-ask-block_reason = { $name }, почему <b>#{ $number }</b> заблокирована? Пришлите причину следующим сообщением здесь.
+bot-card-ask-cancel_reason = { $name }, почему отменить <b>#{ $number }</b>? Пришлите причину следующим сообщением здесь.
+bot-card-ask-work_plan = { $name }, пришлите план работы для <b>#{ $number }</b> следующим сообщением здесь: от 3 до 6 строк, по шагу в строке.
+bot-card-ask-deliverable = { $name }, пришлите результат <b>#{ $number }</b> (ссылку или короткий текст) следующим сообщением здесь.
+bot-card-assign = Назначить <b>#{ $number }</b> { $title }:
+bot-toast-card-ask = #{ $number }: пришлите это следующим сообщением здесь.
+bot-toast-card-assign = Выберите агента для #{ $number }

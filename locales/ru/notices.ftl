@@ -73,6 +73,31 @@ notice-status-blocked = заблокирована
 notice-status-done = готова
 notice-status-canceled = отменена
 
+## Task threads: a topic per task, its card first
+notice-task-thread = 🧵 <b>#{ $number }</b> { $title }
+notice-card-kind = Тип: { $type } · Приоритет: P{ $priority } ({ $level })
+notice-card-status = Статус: <b>{ $status }</b>
+notice-card-unassigned = Исполнители: пока никого
+notice-card-assignees = Исполнители: { $names }
+notice-card-reviewer = Проверяет: { $name }
+notice-card-budget = Расход: { $cost } из бюджета { $budget }
+notice-card-cost = Расход: { $cost } (бюджет не задан)
+notice-card-blocked = ⛔ Заблокирована: { $reason }
+notice-card-reviews = { $count ->
+    [one] { $count } цикл проверки
+    [few] { $count } цикла проверки
+   *[other] { $count } циклов проверки
+}
+notice-card-created = Создал(а) { $by }
+notice-priority-1 = критический
+notice-priority-2 = высокий
+notice-priority-3 = обычный
+notice-priority-4 = низкий
+notice-button-move = → { $status }
+notice-button-assign = 👤 Назначить
+notice-task-plan = <b>План работы</b>
+notice-task-deliverable = <b>Результат:</b> { $text }
+
 ## Агенты и команда
 notice-agent-status = 🤖 <b>{ $agent }</b>: { $from } → <b>{ $to }</b> · { $by }
 notice-agent-active = активен

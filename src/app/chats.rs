@@ -67,7 +67,8 @@ impl App {
     }
 
     /// `/bind <slug>`: this chat becomes the project's ops chat (CAO only). In a forum the
-    /// dispatcher then creates the Approvals, Alerts and Standup topics.
+    /// dispatcher then creates the Approvals, Alerts and Standup topics, and a topic for every
+    /// open task.
     pub async fn bind_chat(&self, actor: &Actor, info: &ChatInfo, slug: &str) -> AppResult<Binding> {
         require(actor, Right::ManageProjects)?;
         let project = self.project_by_slug(slug).await?;
@@ -103,6 +104,10 @@ impl App {
             },
         )
         .await?;
+        if info.is_forum {
+            // Every open task gets its topic, created by the dispatcher at Telegram's pace.
+            super::threads::request_threads(&mut w, project.id).await?;
+        }
         w.commit().await?;
         Ok(binding)
     }

@@ -23,6 +23,7 @@ pub mod squad;
 pub mod standup;
 pub mod summary;
 pub mod tasks;
+pub mod threads;
 mod work;
 
 pub use clock::{Clock, ManualClock, SystemClock};

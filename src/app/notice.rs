@@ -45,6 +45,13 @@ pub enum Notice {
         status: TaskStatus,
         created_by: String,
     },
+    /// A task needs its own thread in the project's chat (the chat was bound while the task was
+    /// open): the dispatcher creates its topic and card, paced like every other call.
+    TaskThreadNeeded {
+        task_id: Uuid,
+        number: i32,
+        title: String,
+    },
     TaskTransitioned {
         task_id: Uuid,
         number: i32,

@@ -17,7 +17,9 @@ pub mod projects;
 pub mod runs;
 pub mod summary;
 pub mod tasks;
+pub mod telegram_calls;
 pub mod telegram_messages;
+pub mod threads;
 pub mod tokens;
 pub mod updates;
 

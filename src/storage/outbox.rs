@@ -6,6 +6,9 @@ use uuid::Uuid;
 /// The channel `serve`'s dispatcher LISTENs on.
 pub const CHANNEL: &str = "mc_outbox";
 
+/// Kinds of rows delivered after everything else of their chat.
+pub const BACKGROUND: &[&str] = &["task_thread_needed"];
+
 pub async fn insert(
     conn: &mut PgConnection,
     project_id: Option<Uuid>,
@@ -16,6 +19,7 @@ pub async fn insert(
     let (task_id, chat_id) = match target {
         Target::Task(id) => (Some(id), None),
         Target::Chat(chat) => (None, Some(chat)),
+        Target::Approvals | Target::Alerts => (related_task(conn, notice).await?, None),
         _ => (None, None),
     };
     let payload = serde_json::to_value(notice).expect("notices serialize");
@@ -32,6 +36,34 @@ pub async fn insert(
     .bind(now)
     .fetch_one(conn)
     .await
+}
+
+/// The task an approval or alert is about (the approval's task; an alert whose subject is
+/// `task:<id>`, or whose details name the task it held, like `budget_exceeded`). Such a row keeps
+/// its target (the Approvals or Alerts topic) and carries the task, so that the dispatcher also
+/// shows it in the task's thread.
+async fn related_task(conn: &mut PgConnection, notice: &Notice) -> sqlx::Result<Option<Uuid>> {
+    match notice {
+        Notice::ApprovalRequested { approval_id, .. } | Notice::ApprovalDecided { approval_id, .. } => {
+            sqlx::query_scalar("SELECT task_id FROM approvals WHERE id = $1 AND task_id IS NOT NULL")
+                .bind(approval_id)
+                .fetch_optional(conn)
+                .await
+        }
+        Notice::AlertRaised { alert_id, .. } | Notice::AlertResolved { alert_id, .. } => {
+            sqlx::query_scalar(
+                "SELECT t.id FROM alerts a
+                 JOIN tasks t ON t.project_id = a.project_id AND t.id::text = coalesce(
+                     CASE WHEN a.subject ~* '^task:[0-9a-f-]{36}$' THEN lower(substr(a.subject, 6)) END,
+                     CASE WHEN a.details->>'taskId' ~* '^[0-9a-f-]{36}$' THEN lower(a.details->>'taskId') END)
+                 WHERE a.id = $1",
+            )
+            .bind(alert_id)
+            .fetch_optional(conn)
+            .await
+        }
+        _ => Ok(None),
+    }
 }
 
 pub async fn notify_dispatcher(conn: &mut PgConnection) -> sqlx::Result<()> {
@@ -61,39 +93,39 @@ pub struct Queued {
     pub attempts: i32,
     pub parts_sent: i32,
     pub telegram_message_id: Option<i32>,
-    /// The chat it goes to: the explicit chat, the task's thread, else the project's bound chat;
-    /// `None` when there is none (the row is skipped).
+    /// The chat it goes to: the explicit chat, else the project's bound chat (where the task
+    /// threads are too); `None` when there is none (the row is skipped).
     pub dest_chat_id: Option<i64>,
     /// Milliseconds until it is due (zero or less: due now).
     pub wait_ms: i64,
 }
 
 /// The oldest undelivered rows, at most `per_chat` per destination chat and `limit` in all, in
-/// id order. "Due" compares with the later of the database's clock and the core's (`app_now`),
+/// id order — except background work (the threads binding a forum asks for every open task,
+/// `BACKGROUND`), which comes after everything else of its chat, so that a bind with hundreds of
+/// tasks does not hold up an approval request behind it. "Due" compares with the later of the database's clock and the core's (`app_now`),
 /// so rows written by a core whose clock lags (tests) are not held back.
 pub async fn queued(conn: &mut PgConnection, app_now: DateTime<Utc>, per_chat: i64, limit: i64) -> sqlx::Result<Vec<Queued>> {
     sqlx::query_as(
         "SELECT * FROM (
-             SELECT r.*, row_number() OVER (PARTITION BY r.dest_chat_id ORDER BY r.id) AS rn FROM (
+             SELECT r.*, row_number() OVER (PARTITION BY r.dest_chat_id ORDER BY r.kind = ANY($4), r.id) AS rn FROM (
                  SELECT o.id, o.project_id, o.target, o.task_id, o.chat_id, o.kind, o.payload, o.status, o.attempts,
                         o.parts_sent, o.telegram_message_id,
-                        CASE o.target WHEN 'chat' THEN o.chat_id
-                                      WHEN 'task' THEN coalesce(tt.chat_id, b.chat_id)
-                                      ELSE b.chat_id END AS dest_chat_id,
+                        CASE o.target WHEN 'chat' THEN o.chat_id ELSE b.chat_id END AS dest_chat_id,
                         (extract(epoch FROM o.next_attempt_at - greatest(now(), $1)) * 1000)::bigint AS wait_ms
                  FROM outbox o
                  LEFT JOIN chat_bindings b ON b.project_id = o.project_id
-                 LEFT JOIN task_threads tt ON o.target = 'task' AND tt.task_id = o.task_id AND NOT tt.closed
                  WHERE o.status IN ('pending', 'sending')
              ) r
          ) w
          WHERE w.rn <= $2
-         ORDER BY w.id
+         ORDER BY w.kind = ANY($4), w.id
          LIMIT $3",
     )
     .bind(app_now)
     .bind(per_chat)
     .bind(limit)
+    .bind(BACKGROUND)
     .fetch_all(conn)
     .await
 }
@@ -218,21 +250,6 @@ pub async fn clear_system_topic(conn: &mut PgConnection, project_id: Uuid, which
     };
     sqlx::query(sql).bind(project_id).bind(topic_id).execute(conn).await?;
     Ok(())
-}
-
-/// Rows delivered within the last `window` by the database's clock: chat and how long ago, so a
-/// dispatcher taking over counts what its predecessor sent against Telegram's limits.
-pub async fn recent_deliveries(conn: &mut PgConnection, window: std::time::Duration) -> sqlx::Result<Vec<(i64, i64)>> {
-    sqlx::query_as(
-        "SELECT delivered_chat_id, (extract(epoch FROM now() - delivered_at) * 1000)::bigint
-         FROM outbox
-         WHERE status = 'delivered' AND delivered_chat_id IS NOT NULL
-           AND delivered_at > now() - make_interval(secs => $1) AND delivered_at <= now()
-         ORDER BY delivered_at",
-    )
-    .bind(window.as_secs_f64())
-    .fetch_all(conn)
-    .await
 }
 
 /// Counts by status, for tests and `/health`-style reporting.

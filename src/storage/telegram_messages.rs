@@ -8,6 +8,9 @@ use uuid::Uuid;
 /// What the message is about, in `telegram_messages.entity_kind`.
 pub const APPROVAL: &str = "approval";
 pub const ALERT: &str = "alert";
+/// The copy of an approval request or alert about a task in the task's topic.
+pub const TASK_APPROVAL: &str = "task_approval";
+pub const TASK_ALERT: &str = "task_alert";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SentMessage {
@@ -97,9 +100,9 @@ pub async fn task_thread(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result
         .await
 }
 
-/// Telegram refused the task's topic: `deleted` (message thread not found) forgets the thread,
-/// otherwise (TOPIC_CLOSED) marks it closed. Either way the task's messages go to the chat's
-/// General from then on, until whoever manages task topics (issue 5) opens a new one.
+/// Telegram refused the task's topic and it could not be mended: `deleted` (message thread not
+/// found) forgets the thread, otherwise (TOPIC_CLOSED) marks it closed. The next row about the
+/// task makes a new thread or reopens this one (see `telegram::outbox` task threads).
 pub async fn task_topic_lost(conn: &mut PgConnection, task_id: Uuid, topic_id: i32, deleted: bool, now: DateTime<Utc>) -> sqlx::Result<()> {
     if deleted {
         sqlx::query("DELETE FROM task_threads WHERE task_id = $1 AND topic_id = $2")

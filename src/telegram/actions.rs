@@ -51,6 +51,19 @@ pub enum ButtonAction {
         alert_id: Option<Uuid>,
         agent_id: Uuid,
     },
+    /// A task card: move the task (a move that needs a reason, a work plan or a deliverable
+    /// asks for it first), list agents to assign, assign one.
+    MoveTask {
+        task_id: Uuid,
+        to: crate::domain::TaskStatus,
+    },
+    AssignTask {
+        task_id: Uuid,
+    },
+    AssignTaskTo {
+        task_id: Uuid,
+        agent_id: Uuid,
+    },
     /// Confirmations of destructive commands (one-shot).
     ConfirmPauseSquad {
         project_id: Uuid,
@@ -83,6 +96,9 @@ impl ButtonAction {
             ButtonAction::ReassignTask { .. } => "reassign_task",
             ButtonAction::CancelTask { .. } => "cancel_task",
             ButtonAction::RestartAgent { .. } => "restart_agent",
+            ButtonAction::MoveTask { .. } => "move_task",
+            ButtonAction::AssignTask { .. } => "assign_task",
+            ButtonAction::AssignTaskTo { .. } => "assign_task_to",
             ButtonAction::ConfirmPauseSquad { .. } => "confirm_pause_squad",
             ButtonAction::ConfirmQuarantine { .. } => "confirm_quarantine",
             ButtonAction::Dismiss => "dismiss",

@@ -5,6 +5,7 @@
 use super::commands::show_page;
 use super::render::{self, plain};
 use super::request::{CmdError, Req};
+use super::threads;
 use crate::app::agents::StatusCommand;
 use crate::app::approvals::Verdict;
 use crate::app::tasks::TransitionTask;
@@ -152,6 +153,9 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
             }
             Ok(agent_toast(req, &change.agent.name, change.agent.status))
         }
+        ButtonAction::MoveTask { task_id, to } => Ok(Toast::new(threads::move_button(req, actor, *task_id, *to).await?)),
+        ButtonAction::AssignTask { task_id } => Ok(Toast::new(threads::assign_button(req, actor, *task_id).await?)),
+        ButtonAction::AssignTaskTo { task_id, agent_id } => Ok(Toast::new(threads::assign_to(req, actor, *task_id, *agent_id).await?)),
         ButtonAction::Dismiss => Ok(Toast::new(req.t("bot-toast-dismissed"))),
         ButtonAction::Page { list, page, filter } => match show_page(req, list, *page, filter.as_deref()).await {
             Ok(()) => Ok(Toast::none()),

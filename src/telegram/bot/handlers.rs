@@ -1,8 +1,8 @@
-//! The two endpoints of the handler tree: messages (commands, and answers the bot asked for)
-//! and button clicks.
+//! The endpoints of the handler tree: messages (commands, answers the bot asked for, and what
+//! is written in a task's thread), edited messages, and button clicks.
 
 use super::request::Req;
-use super::{buttons, command, commands, render, BotState};
+use super::{buttons, command, commands, render, threads, BotState};
 use crate::app::AppError;
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Me, Message, Update, User};
@@ -10,7 +10,7 @@ use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Me, Message, Upda
 /// A deny reason must follow the Deny click within this time.
 const INPUT_TTL: chrono::Duration = chrono::Duration::minutes(15);
 
-fn thread_of(msg: &Message) -> Option<i32> {
+pub(crate) fn thread_of(msg: &Message) -> Option<i32> {
     msg.thread_id.filter(|_| msg.is_topic_message).map(|t| t.0 .0)
 }
 
@@ -61,19 +61,37 @@ pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotStat
     }
 }
 
-/// A plain message: the answer to a question the bot asked this user here (a deny reason), if
-/// any; anything else is conversation and left alone.
+/// A plain message: the answer to a question the bot asked this user here (a deny reason, what a
+/// move from a task's card needs), if any; else, in a task's thread, a comment on the task;
+/// anything else is conversation and left alone.
 async fn answer(app: crate::app::App, state: &BotState, msg: &Message, user: &User, text: &str) -> crate::app::AppResult<()> {
     let user_id = i64::try_from(user.id.0).unwrap_or(i64::MAX);
-    let Some(pending) = app.take_input(msg.chat.id.0, user_id).await? else {
-        return Ok(());
+    let pending = app
+        .take_input(msg.chat.id.0, user_id)
+        .await?
+        .filter(|p| app.now() - p.created_at <= INPUT_TTL);
+    let Some(pending) = pending else {
+        return threads::comment(app, state, msg, user, text).await;
     };
-    if app.now() - pending.created_at > INPUT_TTL {
-        return Ok(());
-    }
     let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), user).await?;
     match (pending.kind.as_str(), pending.entity_id) {
         ("deny_reason", Some(approval_id)) => commands::deny_with_reason(&req, approval_id, text).await,
+        (kind, Some(task_id)) if threads::is_move_input(kind) => threads::move_with_input(&req, kind, task_id, text).await,
+        _ => Ok(()),
+    }
+}
+
+/// An edited message: a comment made from it follows the edit.
+pub(crate) async fn edited(msg: Message, update: Update, state: BotState) -> anyhow::Result<()> {
+    let (Some(user), Some(text)) = (msg.from.as_ref().filter(|u| !u.is_bot), msg.text()) else {
+        return Ok(());
+    };
+    let app = state.app.for_update(update.id.0 as i64);
+    if app.update_processed(update.id.0 as i64).await? {
+        return Ok(());
+    }
+    match threads::edited(app, &msg, user, text).await {
+        Err(err) if !duplicate(&err) => Err(err.into()),
         _ => Ok(()),
     }
 }

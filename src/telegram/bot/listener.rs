@@ -21,7 +21,7 @@ use teloxide::{Bot, RequestError};
 use tokio::sync::Notify;
 
 /// The update kinds the bot handles.
-pub const ALLOWED_UPDATES: [AllowedUpdate; 2] = [AllowedUpdate::Message, AllowedUpdate::CallbackQuery];
+pub const ALLOWED_UPDATES: [AllowedUpdate; 3] = [AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery];
 
 /// A handler stuck longer than this no longer holds back the next batch (it is logged).
 const MAX_HANDLING: Duration = Duration::from_secs(120);

@@ -8,7 +8,9 @@
 //!   confirms an update to Telegram only after it was handled (`listener`);
 //! - [`webhook_router`]: webhook mode, served by the HTTP server, checking
 //!   `X-Telegram-Bot-Api-Secret-Token`; [`start_webhook`] also registers the webhook;
-//! - every update is handled through `App::for_update`, so a redelivered update acts once.
+//! - every update is handled through `App::for_update`, so a redelivered update acts once;
+//! - in a task's thread, operators' messages become task comments and their edits follow
+//!   (`threads`), and the card's buttons move and assign the task.
 
 mod buttons;
 mod command;
@@ -17,6 +19,7 @@ mod handlers;
 pub mod listener;
 pub mod render;
 mod request;
+mod threads;
 mod webhook;
 
 pub use command::COMMANDS;
@@ -59,6 +62,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         // Marks the update handled when the tree is done with it (see `listener`).
         .map(|update: Update, state: BotState| -> Handling { state.in_flight.handling(update.id.0) })
         .branch(Update::filter_message().endpoint(handlers::message))
+        .branch(Update::filter_edited_message().endpoint(handlers::edited))
         .branch(Update::filter_callback_query().endpoint(handlers::callback))
 }
 

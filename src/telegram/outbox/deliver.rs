@@ -21,6 +21,8 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpt
 use teloxide::RequestError;
 use uuid::Uuid;
 
+mod threads;
+
 /// Why a unit stopped before it was done.
 pub(super) enum Stop {
     /// A call failed; what that means for the rows.
@@ -142,6 +144,13 @@ impl Engine {
     }
 
     async fn single(&self, row: &Queued, notice: &Notice, dest: &mut Destination, halt: &Halt) -> Result<usize, Stop> {
+        // A task's rows go to its thread; an approval or alert about a task is copied there too.
+        if row.target == "task" {
+            return self.task_row(row, notice, dest, halt).await;
+        }
+        if row.task_id.is_some() {
+            self.task_copy(row, notice, dest, halt).await?;
+        }
         let lang = dest.lang;
         match notice {
             Notice::ApprovalRequested { approval_id, .. } => {
@@ -242,6 +251,9 @@ impl Engine {
         let r = render::alert(latest, dest.lang);
         let kb = self.keyboard(&r.buttons, dest.chat_id).await?;
         let (last, earlier) = unit.rows.split_last().expect("a unit has rows");
+        if last.task_id.is_some() {
+            self.task_copy(last, latest, dest, halt).await?;
+        }
         let known = {
             let mut conn = self.app.pool.acquire().await?;
             storage::telegram_messages::find(&mut conn, ALERT, *alert_id, dest.chat_id).await?
@@ -419,8 +431,10 @@ impl Engine {
         last.ok_or_else(|| Stop::Failed(Failure::Permanent("nothing to send".into())))
     }
 
-    /// One sendMessage; a lost topic is dealt with and the message goes to General instead.
+    /// One sendMessage; a lost topic is dealt with (a task's is reopened or made again) and
+    /// otherwise the message goes to General instead.
     async fn send_one(&self, dest: &mut Destination, text: &str, kb: Option<InlineKeyboardMarkup>, halt: &Halt) -> Result<i32, Stop> {
+        let mut mended = 0;
         loop {
             let chat = dest.chat_id;
             let thread = dest.thread;
@@ -447,6 +461,12 @@ impl Engine {
             match sent {
                 Ok(msg) => return Ok(msg.id.0),
                 Err(Stop::Failed(Failure::TopicGone { deleted, .. })) if thread != Thread::General => {
+                    if let Origin::Task(task_id) = dest.origin {
+                        mended += 1;
+                        if mended <= 2 && self.task_topic_lost(task_id, dest, deleted, halt).await? {
+                            continue;
+                        }
+                    }
                     let mut conn = self.app.pool.acquire().await?;
                     destination::thread_lost(&mut conn, dest, deleted, self.app.now()).await?;
                     dest.thread = Thread::General;
@@ -531,6 +551,15 @@ impl Engine {
         let slot = Slot(self, Some(ticket));
         let result = request().await;
         drop(slot);
+        // Kept in the database too, so a dispatcher that takes over after a restart counts it.
+        match self.app.pool.acquire().await {
+            Ok(mut conn) => {
+                if let Err(e) = storage::telegram_calls::record(&mut conn, chat).await {
+                    tracing::warn!(error = %e, "outbox: recording a Bot API call");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "outbox: recording a Bot API call"),
+        }
         result.map_err(|e| {
             let failure = classify(&e);
             if let Failure::RetryAfter(wait) = &failure {

@@ -71,25 +71,28 @@ pub async fn resolve(
             (chat, thread, Origin::Given)
         }
         "task" => {
-            let thread = match row.task_id {
-                Some(task_id) => storage::telegram_messages::task_thread(conn, task_id).await?,
-                None => None,
+            // The project's chat, in the task's thread there if it has one (the dispatcher makes
+            // one when it has none, see `super::threads`).
+            let (Some(b), Some(task_id)) = (&binding, row.task_id) else {
+                return Ok(None);
             };
-            match (thread.filter(|t| !t.closed), &binding) {
-                (Some(t), _) => {
-                    let place = match (t.topic_id, t.root_message_id) {
-                        (Some(topic), _) => Thread::Topic(topic),
-                        (None, Some(root)) => Thread::ReplyTo(root),
-                        (None, None) => Thread::General,
-                    };
-                    (t.chat_id, place, Origin::Task(t.task_id))
-                }
-                (None, Some(b)) => (b.chat_id, Thread::General, Origin::Given),
-                (None, None) => return Ok(None),
-            }
+            let thread = storage::telegram_messages::task_thread(conn, task_id).await?;
+            let place = thread
+                .filter(|t| !t.closed && t.chat_id == b.chat_id)
+                .map_or(Thread::General, |t| place_of(&t));
+            (b.chat_id, place, Origin::Task(task_id))
         }
         target => {
             let Some(b) = &binding else { return Ok(None) };
+            // In a plain group, an approval or alert about a task replies to the task's card (in
+            // a forum it stays in its system topic, and a copy goes to the task's topic).
+            if let Some(task_id) = row.task_id.filter(|_| matches!(target, "approvals" | "alerts")) {
+                let thread = storage::telegram_messages::task_thread(conn, task_id).await?;
+                if let Some(t) = thread.filter(|t| t.chat_id == b.chat_id && t.topic_id.is_none()) {
+                    let place = place_of(&t);
+                    return finish(conn, b.chat_id, place, Origin::Given, default_lang).await;
+                }
+            }
             let topic = match system(target) {
                 Some("approvals") => b.approvals_topic_id,
                 Some("alerts") => b.alerts_topic_id,
@@ -109,6 +112,25 @@ pub async fn resolve(
             }
         }
     };
+    finish(conn, chat_id, thread, origin, default_lang).await
+}
+
+/// Where a task's thread puts its messages.
+pub fn place_of(t: &storage::telegram_messages::TaskThread) -> Thread {
+    match (t.topic_id, t.root_message_id) {
+        (Some(topic), _) => Thread::Topic(topic),
+        (None, Some(root)) => Thread::ReplyTo(root),
+        (None, None) => Thread::General,
+    }
+}
+
+async fn finish(
+    conn: &mut PgConnection,
+    chat_id: i64,
+    thread: Thread,
+    origin: Origin,
+    default_lang: Lang,
+) -> sqlx::Result<Option<Destination>> {
     let chat = storage::chats::get(conn, chat_id).await?;
     let forum = chat.as_ref().is_some_and(|c| c.is_forum);
     let lang = chat.as_ref().and_then(|c| Lang::parse(&c.lang)).unwrap_or(default_lang);
@@ -147,9 +169,9 @@ pub async fn thread_lost(conn: &mut PgConnection, dest: &Destination, deleted: b
     Ok(())
 }
 
-/// The hook for a task topic Telegram no longer accepts. Today it forgets the thread (deleted)
-/// or marks it closed, so the task's messages go to General; issue 5 (task topics) should
-/// recreate the topic here instead.
+/// A task topic Telegram no longer accepts, when the dispatcher could not recreate or reopen it
+/// (`super::threads` does that first): the thread is forgotten (deleted) or marked closed, so
+/// the message goes to General and the next row about the task makes a new thread.
 pub async fn task_topic_lost(conn: &mut PgConnection, task_id: Uuid, topic: i32, deleted: bool, now: DateTime<Utc>) -> sqlx::Result<()> {
     tracing::warn!(%task_id, topic, deleted, "task topic is gone; posting to General");
     storage::telegram_messages::task_topic_lost(conn, task_id, topic, deleted, now).await

@@ -12,9 +12,12 @@
 //!   a 429 holds the chat for `retry_after`; network errors and 5xx back off with jitter up to
 //!   [`DispatchOptions::max_attempts`]; permanent refusals fail the row with Telegram's words.
 //! - A burst of alerts for one chat becomes digest messages, never dropped lines ([`render::digest`]).
+//! - Every task has its own thread (a forum topic, or replies to its card in a plain group), made
+//!   and kept up to date here, paced like everything else (`deliver/threads.rs`).
 //! - A crash can send the in-flight message twice (rows left `sending` go back to `pending` on
 //!   start); nothing is lost.
 
+pub mod card;
 mod deliver;
 pub mod destination;
 pub mod errors;
@@ -141,6 +144,9 @@ struct Engine {
     kick: Notify,
     /// Whether LISTEN currently works (else the loop polls).
     listening: AtomicBool,
+    /// The task cards as last shown: task → (message id, what it showed), so that an edit that
+    /// would change nothing is not made (forgotten on restart: then one edit too many).
+    cards: Mutex<HashMap<uuid::Uuid, (i32, u64)>>,
 }
 
 impl Engine {
@@ -150,6 +156,10 @@ impl Engine {
 
     fn state(&self) -> MutexGuard<'_, ChatState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn cards(&self) -> MutexGuard<'_, HashMap<uuid::Uuid, (i32, u64)>> {
+        self.cards.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn busy_chats(&self) -> HashSet<i64> {
@@ -180,6 +190,7 @@ impl Dispatcher {
                 state: Mutex::new(ChatState::default()),
                 kick: Notify::new(),
                 listening: AtomicBool::new(false),
+                cards: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -268,8 +279,8 @@ impl Dispatcher {
                     "outbox: rows left in flight by a previous dispatcher are pending again"
                 );
             }
-            // What a predecessor sent in the last minute still counts at Telegram.
-            let recent = storage::outbox::recent_deliveries(&mut conn, Duration::from_secs(61)).await?;
+            // What a predecessor called in the last minute still counts at Telegram.
+            let recent = storage::telegram_calls::recent(&mut conn, Duration::from_secs(61)).await?;
             let now = Instant::now();
             let mut limiter = engine.limiter();
             for (chat, age_ms) in recent {

@@ -1,6 +1,7 @@
 //! Choosing what to send next. Rows are taken in id order per destination chat: a chat's next
 //! unit always starts at its oldest undelivered row, so order within a chat holds, and a chat
 //! that waits (for Telegram's limits, a `retry_after` or a backoff) holds back only itself.
+//! Background rows (the task threads a bind asks for) come after the rest of their chat.
 
 use super::limiter::Ready;
 use super::render;
@@ -163,9 +164,13 @@ impl Engine {
                 .collect()
         };
         // A burst of alerts: new ones, resolutions, and repeats that have no message to edit.
-        let run = notices
+        // An alert about a task goes alone: it is also shown in the task's thread.
+        let run = due
             .iter()
-            .take_while(|n| n.as_ref().is_some_and(render::digestible) && repeat_of(n).is_none_or(|a| !known.contains(&a)))
+            .zip(&notices)
+            .take_while(|(row, n)| {
+                row.task_id.is_none() && n.as_ref().is_some_and(render::digestible) && repeat_of(n).is_none_or(|a| !known.contains(&a))
+            })
             .count();
         if run >= self.opts.digest_min.max(2) {
             let rows = due.into_iter().take(run).collect();

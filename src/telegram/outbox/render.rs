@@ -97,6 +97,9 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
                 ("by", text(created_by)),
             ],
         )),
+        Notice::TaskThreadNeeded { number, title, .. } => {
+            Rendered::plain(lang.ta("notice-task-thread", &[("number", num(*number)), ("title", text(title))]))
+        }
         Notice::TaskTransitioned {
             number,
             title,
