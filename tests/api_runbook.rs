@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::http::{spawn_app, TestApi, ADMIN_TOKEN};
+use common::http::{spawn_app, TestApi};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -400,6 +400,5 @@ async fn every_runbook_command_works_and_does_what_the_runbook_says(pool: PgPool
     ] {
         assert!(actions.iter().any(|a| a == &expected), "{expected} in {actions:?}");
     }
-    let _ = ADMIN_TOKEN;
     api.stop().await;
 }

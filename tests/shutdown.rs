@@ -194,7 +194,8 @@ async fn sigterm_during_an_outbox_burst_exits_cleanly_and_loses_nothing(pool: Pg
 
 #[sqlx::test]
 async fn serve_answers_a_telegram_command_through_the_outbox(pool: PgPool) {
-    let s = squad(pool.clone()).await;
+    // The seeded squad and the CAO from MC_TELEGRAM__ADMINS.
+    let _squad = squad(pool.clone()).await;
     let tg = FakeBotApi::start(TOKEN).await.unwrap();
     let admin = FakeUser {
         id: ADMIN,
@@ -218,7 +219,6 @@ async fn serve_answers_a_telegram_command_through_the_outbox(pool: PgPool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(count(&pool, "SELECT count(*) FROM outbox WHERE kind = 'reply' AND status = 'delivered'").await >= 1);
-    let _ = &s;
     terminate(&child);
     assert!(wait_exit(&mut child, Duration::from_secs(30)).await.success());
 }

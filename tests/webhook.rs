@@ -20,7 +20,7 @@ const SECRET: &str = "a-webhook-secret-of-some-length";
 
 #[sqlx::test]
 async fn serve_in_webhook_mode_takes_updates_on_the_api_port(pool: PgPool) {
-    let s = squad(pool.clone()).await;
+    let _squad = squad(pool.clone()).await;
     let tg = FakeBotApi::start(TOKEN).await.unwrap();
     tg.add_chat(ADMIN, ChatKind::Private, "Sofie");
     let settings = Settings::load_from(
@@ -87,7 +87,6 @@ async fn serve_in_webhook_mode_takes_updates_on_the_api_port(pool: PgPool) {
         .expect("the bot answers");
     // The API on the same port still needs its token.
     assert_eq!(client.get(format!("{url}/api/agents")).send().await.unwrap().status(), 401);
-    let _ = &s;
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
     assert!(tg.violations().is_empty(), "{:?}", tg.violations());
