@@ -2,8 +2,11 @@
 //!
 //! - `domain`: pure rules (state machine, policy, budgets, loops, rights), no I/O.
 //! - `app`: the use cases, one transaction each: change + audit + notifications + outbox.
-//! - `storage`: the SQL the use cases run.
-//! - `http`: the axum server, thin handlers over `app`.
+//! - `storage`: all the SQL: what the use cases run, and whole-database maintenance
+//!   (`storage::maintenance`: backup, restore, verify-db, retention).
+//! - `http`, `telegram` (bot and outbox dispatcher), `jobs` (scheduler), `runner`: adapters
+//!   and clients over `app`.
+//! - `charts`, `i18n`: rendering. `fake_telegram`: the Bot API test double.
 //! - `configuration`, `telemetry`, `startup`: wiring.
 
 pub mod app;
@@ -15,7 +18,6 @@ pub mod fake_telegram;
 pub mod http;
 pub mod i18n;
 pub mod jobs;
-pub mod ops;
 pub mod runner;
 pub mod startup;
 pub mod storage;

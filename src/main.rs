@@ -4,7 +4,8 @@ use mission_control::app::{App, Rules, SystemClock};
 use mission_control::configuration::Settings;
 use mission_control::domain::{Actor, OperatorRole, TaskType};
 use mission_control::runner::{self, CycleOutcome, Runner, RunnerConfig, Shutdown};
-use mission_control::{ops, startup, storage, telemetry};
+use mission_control::storage::maintenance as ops;
+use mission_control::{startup, storage, telemetry};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -125,7 +126,7 @@ enum AuditCommand {
 }
 
 fn parse_age(input: &str) -> Result<chrono::Duration, String> {
-    mission_control::ops::retention::parse_age(input).map_err(|e| e.to_string())
+    mission_control::storage::maintenance::retention::parse_age(input).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]

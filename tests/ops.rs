@@ -8,7 +8,7 @@ use mission_control::app::approvals::{RequestApproval, Verdict};
 use mission_control::app::runs::RecordRun;
 use mission_control::app::tasks::TransitionTask;
 use mission_control::domain::*;
-use mission_control::ops::{backup, retention, verify};
+use mission_control::storage::maintenance::{backup, retention, verify};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

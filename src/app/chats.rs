@@ -231,14 +231,17 @@ impl App {
         Ok(storage::chats::binding_for_project(&mut conn, project_id).await?)
     }
 
-    /// The task a message in this chat belongs to: by its forum topic, or (in a plain group) by
-    /// the task's root message it replies to. None for the General topic and anything else.
-    pub async fn task_for_thread(&self, chat_id: i64, topic_id: Option<i32>, reply_to: Option<i32>) -> AppResult<Option<Uuid>> {
-        if topic_id.is_none() && reply_to.is_none() {
-            return Ok(None);
-        }
+    /// The task whose forum topic this is; None for General and the system topics. (In a plain
+    /// group a task's thread is found by message: `task_for_message`.)
+    pub async fn task_for_topic(&self, chat_id: i64, topic_id: i32) -> AppResult<Option<Uuid>> {
         let mut conn = self.pool.acquire().await?;
-        Ok(storage::chats::task_for_thread(&mut conn, chat_id, topic_id, reply_to).await?)
+        Ok(storage::chats::task_for_topic(&mut conn, chat_id, topic_id).await?)
+    }
+
+    /// Whether Telegram update `update_id` was already handled (a redelivery).
+    pub async fn update_processed(&self, update_id: i64) -> AppResult<bool> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::updates::is_processed(&mut conn, update_id).await?)
     }
 
     /// An operator edited, in Telegram, a message that became a task comment: the comment

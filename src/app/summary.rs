@@ -248,12 +248,6 @@ impl App {
             budget_warning_percent: rules.budget_warning_percent,
         })
     }
-
-    /// Whether Telegram update `update_id` was already handled (a redelivery).
-    pub async fn update_processed(&self, update_id: i64) -> AppResult<bool> {
-        let mut conn = self.pool.acquire().await?;
-        Ok(storage::summary::update_processed(&mut conn, update_id).await?)
-    }
 }
 
 fn approval_line(a: &Approval, names: &HashMap<Uuid, &str>) -> ApprovalLine {

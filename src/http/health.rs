@@ -68,8 +68,8 @@ impl ServiceStatus {
 #[utoipa::path(get, path = "/health", tag = "operations", security(()),
     responses((status = 200, description = "All is well"), (status = 503, description = "The database is down")))]
 pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
-    let probe = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.app.pool);
-    let database_ok = matches!(tokio::time::timeout(Duration::from_secs(2), probe).await, Ok(Ok(1)));
+    let probe = crate::storage::ping(&state.app.pool);
+    let database_ok = matches!(tokio::time::timeout(Duration::from_secs(2), probe).await, Ok(Ok(())));
     let status = if database_ok { "ok" } else { "degraded" };
     let body = json!({
         "status": status,

@@ -217,23 +217,13 @@ pub async fn take_pending_input(conn: &mut PgConnection, chat_id: i64, user_id: 
         .await
 }
 
-/// The task whose forum topic (or, in a plain group, root message) this is.
-pub async fn task_for_thread(
-    conn: &mut PgConnection,
-    chat_id: i64,
-    topic_id: Option<i32>,
-    root_message_id: Option<i32>,
-) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
-        "SELECT task_id FROM task_threads
-         WHERE chat_id = $1 AND (($2::int IS NOT NULL AND topic_id = $2) OR ($3::int IS NOT NULL AND root_message_id = $3))
-         LIMIT 1",
-    )
-    .bind(chat_id)
-    .bind(topic_id)
-    .bind(root_message_id)
-    .fetch_optional(conn)
-    .await
+/// The task whose forum topic this is.
+pub async fn task_for_topic(conn: &mut PgConnection, chat_id: i64, topic_id: i32) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT task_id FROM task_threads WHERE chat_id = $1 AND topic_id = $2")
+        .bind(chat_id)
+        .bind(topic_id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// The comment that a Telegram message became, locked for an edit.

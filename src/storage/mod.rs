@@ -9,6 +9,7 @@ pub mod audit;
 pub mod chats;
 pub mod idempotency;
 pub mod jobs;
+pub mod maintenance;
 pub mod metrics;
 pub mod notifications;
 pub mod operators;
@@ -68,6 +69,19 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping<'c, E: sqlx::PgExecutor<'c>>(executor: E) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1").execute(executor).await.map(|_| ())
+}
+
+/// Takes a session-level advisory lock if free; it lasts as long as the connection.
+pub async fn try_advisory_lock(conn: &mut sqlx::PgConnection, key: i64) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(key)
+        .fetch_one(conn)
+        .await
 }
 
 #[cfg(test)]

@@ -85,8 +85,3 @@ pub async fn open_alert_count(conn: &mut PgConnection, project_id: Uuid) -> sqlx
         .fetch_one(conn)
         .await
 }
-
-/// Whether a Telegram update was already handled (a redelivery).
-pub async fn update_processed(conn: &mut PgConnection, update_id: i64) -> sqlx::Result<bool> {
-    super::updates::is_processed(conn, update_id).await
-}

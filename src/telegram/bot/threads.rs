@@ -41,7 +41,7 @@ pub(crate) async fn task_of(app: &App, msg: &Message) -> AppResult<Option<Uuid>>
     if chat_info(&msg.chat).is_forum {
         // In a topic every message "replies" to the topic's first message; General has no thread.
         match thread_of(msg) {
-            Some(topic) => app.task_for_thread(chat, Some(topic), None).await,
+            Some(topic) => app.task_for_topic(chat, topic).await,
             None => Ok(None),
         }
     } else {

@@ -434,30 +434,56 @@ impl Engine {
     /// One sendMessage; a lost topic is dealt with (a task's is reopened or made again) and
     /// otherwise the message goes to General instead.
     async fn send_one(&self, dest: &mut Destination, text: &str, kb: Option<InlineKeyboardMarkup>, halt: &Halt) -> Result<i32, Stop> {
+        self.send_into_thread(dest, halt, |bot, chat, thread| {
+            let mut req = bot
+                .send_message(ChatId(chat), text.to_string())
+                .parse_mode(ParseMode::Html)
+                .link_preview_options(no_preview());
+            match thread {
+                Thread::General => {}
+                Thread::Topic(t) => req = req.message_thread_id(ThreadId(MessageId(t))),
+                Thread::ReplyTo(m) => req = req.reply_parameters(ReplyParameters::new(MessageId(m)).allow_sending_without_reply()),
+            }
+            if let Some(markup) = kb.clone() {
+                req = req.reply_markup(markup);
+            }
+            req.send()
+        })
+        .await
+    }
+
+    /// sendPhoto of an in-memory PNG with a caption, into the destination's thread.
+    async fn send_photo(&self, dest: &mut Destination, png: Vec<u8>, caption: &str, halt: &Halt) -> Result<i32, Stop> {
+        self.send_into_thread(dest, halt, |bot, chat, thread| {
+            let mut req = bot
+                .send_photo(
+                    ChatId(chat),
+                    teloxide::types::InputFile::memory(png.clone()).file_name("standup.png"),
+                )
+                .caption(caption.to_string())
+                .parse_mode(ParseMode::Html);
+            match thread {
+                Thread::General => {}
+                Thread::Topic(t) => req = req.message_thread_id(ThreadId(MessageId(t))),
+                Thread::ReplyTo(m) => req = req.reply_parameters(ReplyParameters::new(MessageId(m)).allow_sending_without_reply()),
+            }
+            req.send()
+        })
+        .await
+    }
+
+    /// One send (built by `request` for the chat and thread), paced; a lost topic is dealt with
+    /// — a task's topic recreated, else the message goes to General — and the send tried again.
+    async fn send_into_thread<F, Fut>(&self, dest: &mut Destination, halt: &Halt, request: F) -> Result<i32, Stop>
+    where
+        F: Fn(Bot, i64, Thread) -> Fut,
+        Fut: Future<Output = Result<Message, RequestError>>,
+    {
         let mut mended = 0;
         loop {
-            let chat = dest.chat_id;
-            let thread = dest.thread;
+            let (chat, thread) = (dest.chat_id, dest.thread);
             let bot = self.bot.clone();
-            let text = text.to_string();
-            let markup = kb.clone();
-            let sent = self
-                .call(chat, halt, move || {
-                    let mut req = bot
-                        .send_message(ChatId(chat), text)
-                        .parse_mode(ParseMode::Html)
-                        .link_preview_options(no_preview());
-                    match thread {
-                        Thread::General => {}
-                        Thread::Topic(t) => req = req.message_thread_id(ThreadId(MessageId(t))),
-                        Thread::ReplyTo(m) => req = req.reply_parameters(ReplyParameters::new(MessageId(m)).allow_sending_without_reply()),
-                    }
-                    if let Some(markup) = markup {
-                        req = req.reply_markup(markup);
-                    }
-                    req.send()
-                })
-                .await;
+            let sent = self.call(chat, halt, || request(bot, chat, thread)).await;
             match sent {
                 Ok(msg) => return Ok(msg.id.0),
                 Err(Stop::Failed(Failure::TopicGone { deleted, .. })) if thread != Thread::General => {
@@ -467,43 +493,6 @@ impl Engine {
                             continue;
                         }
                     }
-                    let mut conn = self.app.pool.acquire().await?;
-                    destination::thread_lost(&mut conn, dest, deleted, self.app.now()).await?;
-                    dest.thread = Thread::General;
-                    if dest.origin != Origin::Given {
-                        dest.origin = Origin::Given;
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// sendPhoto of an in-memory PNG with a caption; a lost topic sends it to General instead.
-    async fn send_photo(&self, dest: &mut Destination, png: Vec<u8>, caption: &str, halt: &Halt) -> Result<i32, Stop> {
-        loop {
-            let chat = dest.chat_id;
-            let thread = dest.thread;
-            let bot = self.bot.clone();
-            let caption = caption.to_string();
-            let png = png.clone();
-            let sent = self
-                .call(chat, halt, move || {
-                    let mut req = bot
-                        .send_photo(ChatId(chat), teloxide::types::InputFile::memory(png).file_name("standup.png"))
-                        .caption(caption)
-                        .parse_mode(ParseMode::Html);
-                    match thread {
-                        Thread::General => {}
-                        Thread::Topic(t) => req = req.message_thread_id(ThreadId(MessageId(t))),
-                        Thread::ReplyTo(m) => req = req.reply_parameters(ReplyParameters::new(MessageId(m)).allow_sending_without_reply()),
-                    }
-                    req.send()
-                })
-                .await;
-            match sent {
-                Ok(msg) => return Ok(msg.id.0),
-                Err(Stop::Failed(Failure::TopicGone { deleted, .. })) if thread != Thread::General => {
                     let mut conn = self.app.pool.acquire().await?;
                     destination::thread_lost(&mut conn, dest, deleted, self.app.now()).await?;
                     dest.thread = Thread::General;

@@ -242,10 +242,7 @@ impl Dispatcher {
         loop {
             let attempt = async {
                 let mut conn = PgConnection::connect_with(&options).await?;
-                let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(LOCK_KEY)
-                    .fetch_one(&mut conn)
-                    .await?;
+                let locked = storage::try_advisory_lock(&mut conn, LOCK_KEY).await?;
                 Ok::<_, sqlx::Error>(locked.then_some(conn))
             };
             match attempt.await {
@@ -348,7 +345,7 @@ impl Dispatcher {
                 }
                 _ = tokio::time::sleep_until(drain_until.unwrap_or_else(tokio::time::Instant::now)), if drain_until.is_some() => break,
                 _ = lock_check.tick() => {
-                    if let Err(e) = sqlx::query("SELECT 1").execute(&mut lock).await {
+                    if let Err(e) = storage::ping(&mut lock).await {
                         tracing::warn!(error = %e, "outbox: the lock's connection failed");
                         outcome = Served::LockLost;
                         break;
