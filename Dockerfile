@@ -19,12 +19,14 @@ ENV SQLX_OFFLINE=true
 
 # 1. Dependencies. Build them against an empty crate with the real manifest and lock
 #    file, so this slow layer is reused until Cargo.toml or Cargo.lock changes. The crate
-#    has a library (src/lib.rs), a binary (src/main.rs) and declared bench targets
-#    (benches/api.rs, benches/alert_storm.rs, benches/approval_clicks.rs, benches/standup.rs: cargo insists
-#    they exist): each needs a stand-in.
+#    has a library (src/lib.rs), a binary (src/main.rs), a declared test target
+#    (tests/integration/main.rs) and declared bench targets (benches/api.rs,
+#    benches/alert_storm.rs, benches/approval_clicks.rs, benches/standup.rs): cargo insists
+#    they exist, so each needs a stand-in.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src benches \
+RUN mkdir -p src benches tests/integration \
  && echo 'fn main() {}' > src/main.rs \
+ && echo 'fn main() {}' > tests/integration/main.rs \
  && echo 'fn main() {}' > benches/api.rs \
  && echo 'fn main() {}' > benches/alert_storm.rs \
  && echo 'fn main() {}' > benches/approval_clicks.rs \

@@ -2,7 +2,7 @@
 //! library API (claim, start, submit; a pause obeyed; a name reused), and once through the
 //! built binary's `agent run --once`. Every effect is checked in the database.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Utc};
 use common::http::{spawn_app, TestApi, ADMIN_TOKEN};

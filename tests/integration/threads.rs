@@ -3,7 +3,7 @@
 //! scaled down on both sides alike (so every test also proves that nothing provokes a 429).
 //! Every test ends with no 429, no invalid call and no unknown parameter.
 
-mod common;
+use crate::common;
 
 use common::http::{spawn_app, TestApi};
 use common::{as_agent, count, plan};

@@ -1,6 +1,6 @@
 //! The real service on port 0: /health, and the CLI commands the README promises.
 
-mod common;
+use crate::common;
 
 use mission_control::app::SystemClock;
 use mission_control::configuration::Settings;

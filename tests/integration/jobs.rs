@@ -1,7 +1,7 @@
 //! The scheduled governance jobs against a real database, with the clock where each test
 //! needs it.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::{as_agent, count, plan, squad, Squad};

@@ -2,7 +2,7 @@
 //! time (once across replicas), and it reaches the Standup topic as a chart (a valid PNG) and
 //! a text through the real dispatcher and the fake Bot API.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::*;

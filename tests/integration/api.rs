@@ -1,7 +1,7 @@
 //! The API's conventions, end to end: auth and roles, JSON errors, validation, pagination,
 //! project scope, idempotency keys, rate limits, body limits, metrics and the OpenAPI document.
 
-mod common;
+use crate::common;
 
 use common::http::{spawn_app, spawn_app_with, TestApi, ADMIN_TOKEN};
 use mission_control::domain::OperatorRole;

@@ -1,7 +1,7 @@
 //! Operations: backup → restore round trip, damaged backups refused, verify-db finding planted
 //! corruption, retention (cleanup, archive) and the audit export from the CLI.
 
-mod common;
+use crate::common;
 
 use common::{as_agent, plan, squad, Squad};
 use mission_control::app::approvals::{RequestApproval, Verdict};

@@ -2,7 +2,7 @@
 //! sends it (JSON with a form content type) plus an auth header, against the real server on
 //! port 0, with each effect checked in the database.
 
-mod common;
+use crate::common;
 
 use common::http::{spawn_app, TestApi};
 use reqwest::{Method, StatusCode};

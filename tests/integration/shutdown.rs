@@ -2,7 +2,7 @@
 //! through the outbox, and SIGTERM during an outbox burst exits 0 and loses nothing — the next
 //! start delivers the rest.
 
-mod common;
+use crate::common;
 
 use common::*;
 use mission_control::app::alerts::RaiseAlert;

@@ -3,7 +3,7 @@
 //! mid-burst, LISTEN wake-ups, long texts, lost topics, a standby replica and a burst of alerts.
 //! Every test ends with no 429 from the fake's flood limits and no invalid call.
 
-mod common;
+use crate::common;
 
 use common::*;
 use mission_control::app::alerts::RaiseAlert;

@@ -2,7 +2,7 @@
 //! (outside its auth), checks Telegram's secret header, acts once, and the answer goes out
 //! through the outbox dispatcher to the fake Bot API.
 
-mod common;
+use crate::common;
 
 use common::*;
 use mission_control::app::SystemClock;

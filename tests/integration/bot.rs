@@ -2,7 +2,7 @@
 //! with long polling (or the webhook), and the core on a fresh database. Users type commands and
 //! press buttons in the fake; the tests look at what the fake shows and what the core holds.
 
-mod common;
+use crate::common;
 
 use common::{as_agent, squad, Squad};
 use mission_control::app::alerts::RaiseAlert;

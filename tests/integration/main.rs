@@ -1,0 +1,24 @@
+//! The end-to-end suite, as one test binary: every module talks to a real PostgreSQL (a fresh
+//! database per test), the real HTTP server on port 0 and the fake Bot API server.
+//! One binary rather than one per file keeps the build small and the link count at one.
+
+mod common;
+
+mod agent_runner;
+mod agents;
+mod api;
+mod api_runbook;
+mod approvals;
+mod bot;
+mod budgets;
+mod embedded_db;
+mod fake_telegram;
+mod jobs;
+mod ops;
+mod outbox;
+mod serve;
+mod shutdown;
+mod standup;
+mod tasks;
+mod threads;
+mod webhook;
