@@ -154,6 +154,8 @@ async fn a_backup_restores_into_a_fresh_database_equal_and_clean(pool: PgPool) {
     assert!(report.path.exists());
     assert!(report.path.file_name().unwrap().to_str().unwrap().ends_with(".mcbackup.gz"));
     assert!(report.manifest.tables.iter().any(|t| t.name == "archive.tasks" && t.rows == 1));
+    let latest = dir.join(backup::LATEST);
+    assert_eq!(std::fs::read_link(&latest).unwrap(), report.path.file_name().unwrap());
 
     let target = ScratchDb::create().await;
     let restored = backup::restore(&target.pool, &report.path, false).await.unwrap();
@@ -184,8 +186,8 @@ async fn a_backup_restores_into_a_fresh_database_equal_and_clean(pool: PgPool) {
     let refused = backup::restore(&target.pool, &report.path, false).await.unwrap_err();
     assert!(format!("{refused:#}").contains("--force"), "{refused:#}");
     assert_eq!(contents(&target.pool).await, before);
-    // …and with it replaces everything.
-    let replaced = backup::restore(&target.pool, &report.path, true).await.unwrap();
+    // …and with it replaces everything (here from the runbook's "latest" backup).
+    let replaced = backup::restore(&target.pool, &latest, true).await.unwrap();
     assert!(replaced.replaced);
     assert_eq!(contents(&target.pool).await, contents(&pool).await);
     target.drop_it().await;

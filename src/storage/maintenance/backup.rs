@@ -201,6 +201,7 @@ pub async fn backup(pool: &PgPool, dir: &Path, show_progress: bool) -> anyhow::R
         .context("syncing the backup to disk")?;
     // Only a complete file gets the final name.
     std::fs::rename(&partial, &path).with_context(|| format!("naming the backup {}", path.display()))?;
+    point_latest_at(dir, &path)?;
     let file_bytes = std::fs::metadata(&path)?.len();
     Ok(BackupReport {
         path,
@@ -208,6 +209,20 @@ pub async fn backup(pool: &PgPool, dir: &Path, show_progress: bool) -> anyhow::R
         file_bytes,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The name of the link that always points at the newest backup in a directory, so the
+/// runbook's `restore --backup=./backups/latest...` needs no listing.
+pub const LATEST: &str = "latest.mcbackup.gz";
+
+/// Swaps the directory's `latest` link to `path` (a relative link, so the directory can move);
+/// a rename replaces the old link in one step, so `latest` never dangles half-written.
+fn point_latest_at(dir: &Path, path: &Path) -> anyhow::Result<()> {
+    let target = path.file_name().context("a backup file has a name")?;
+    let staged = dir.join(format!(".{LATEST}.new"));
+    let _ = std::fs::remove_file(&staged);
+    std::os::unix::fs::symlink(target, &staged).with_context(|| format!("linking {}", staged.display()))?;
+    std::fs::rename(&staged, dir.join(LATEST)).with_context(|| format!("updating {}", dir.join(LATEST).display()))
 }
 
 /// One table's data as read back from a file.
