@@ -145,6 +145,16 @@ impl App {
             .await?
             .ok_or_else(|| AppError::not_found("project", project_id))?;
         if let Some(agent) = storage::agents::by_name(w.conn(), project_id, name.as_str()).await? {
+            // Reusing a name hands out that agent's token: an agent may only do so for its own
+            // sub-agent, never to get the credentials of a sibling or of the CAO.
+            if let Actor::Agent { id, name: caller, .. } = actor {
+                if agent.parent_agent_id != Some(*id) {
+                    return Err(AppError::forbidden(format!(
+                        "agent {caller} can register only its own sub-agents; {} is not one",
+                        agent.name
+                    )));
+                }
+            }
             let token = match input.issue_token {
                 true => Some(issue_agent_token(&mut w, agent.id, agent.name.as_str()).await?),
                 false => None,

@@ -91,6 +91,46 @@ async fn new_agents_get_their_role_defaults_and_spawn_limits_hold(pool: PgPool) 
         .unwrap_err();
     assert!(err.to_string().contains("already has 3 sub-agents"), "{err}");
 
+    // Reusing a name hands out a token: an agent gets one for its own sub-agent only, never
+    // for another agent (claiming to be its parent changes nothing).
+    let before = fingerprint(&pool).await;
+    for victim in ["Sofie", "Scribe"] {
+        let err = s
+            .app
+            .register_agent(
+                &as_agent(&s.scout),
+                s.project.id,
+                RegisterAgent {
+                    issue_token: true,
+                    ..sub(victim, s.scout.id)
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Forbidden(_)), "{victim}: {err}");
+        assert!(err.to_string().contains("not one"), "{err}");
+    }
+    let err = s
+        .app
+        .register_agent(&as_agent(&s.scout), s.project.id, sub("Sub0", s.scout.id))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "{err}");
+    assert_eq!(fingerprint(&pool).await, before);
+    let again = s
+        .app
+        .register_agent(
+            &sofie,
+            s.project.id,
+            RegisterAgent {
+                issue_token: true,
+                ..sub("Sub0", s.sofie.id)
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!again.created && again.token.is_some());
+
     for bad in ["", "two words", "-dash", &"n".repeat(41)] {
         let err = s
             .app
