@@ -280,6 +280,15 @@ impl Settings {
         if self.thresholds.error_streak_quarantine < self.thresholds.error_streak_alert {
             bail!("invalid configuration: thresholds.error_streak_quarantine must be >= thresholds.error_streak_alert");
         }
+        if crate::i18n::Lang::parse(&self.telegram.default_lang).is_none() {
+            let known: Vec<&str> = crate::i18n::Lang::ALL.iter().map(|l| l.code()).collect();
+            bail!(
+                "invalid configuration: telegram.default_lang must be one of {} (got '{}')",
+                known.join(", "),
+                self.telegram.default_lang
+            );
+        }
+        crate::telemetry::parse_level(&self.log.level).map_err(|e| anyhow::anyhow!("invalid configuration: log.level {e}"))?;
         self.role_caps()?;
         self.risk_overrides()?;
         for task_type in &self.policy.done_requires_approval {
@@ -407,6 +416,39 @@ mod tests {
         assert!(err.contains("mode"), "{err}");
         let err = load(&[("DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
         assert!(err.contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn the_chat_language_and_the_log_filter_are_checked() {
+        let err = load(&[("MC_TELEGRAM__DEFAULT_LANG", "klingon")]).unwrap_err().to_string();
+        assert!(
+            err.contains("telegram.default_lang") && err.contains("en, ru") && err.contains("'klingon'"),
+            "{err}"
+        );
+        assert_eq!(
+            load(&[("MC_TELEGRAM__DEFAULT_LANG", "ru-RU")]).unwrap().telegram.default_lang,
+            "ru-RU"
+        );
+        for bad in ["", "verbose", "info,debugg", "sqlx=loud", "mission_control=debug,=", "[{"] {
+            let err = load(&[("MC_LOG__LEVEL", bad)]).unwrap_err().to_string();
+            assert!(err.contains("log.level"), "'{bad}': {err}");
+        }
+        let err = load(&[("MC_LOG__LEVEL", "info,debugg")]).unwrap_err().to_string();
+        assert!(err.contains("'debugg' is not a level"), "{err}");
+        assert_eq!(
+            load(&[]).unwrap().log.level,
+            "info,sqlx::postgres::notice=warn",
+            "the default stays valid"
+        );
+        for good in [
+            "warn",
+            "info,sqlx::postgres::notice=warn",
+            "mission_control=debug,sqlx=warn",
+            "OFF",
+            "tower_http[request]=trace",
+        ] {
+            assert!(load(&[("MC_LOG__LEVEL", good)]).is_ok(), "{good}");
+        }
     }
 
     #[test]

@@ -76,7 +76,9 @@ pub fn check_transition(from: TaskStatus, to: TaskStatus, facts: &TransitionFact
     if !allowed_targets(from).contains(&to) {
         return Err(TransitionRefusal::NotInTable { from, to });
     }
-    let human_only = to == Canceled || (from == Review && to == Done);
+    // Finishing and canceling are an operator's call, whichever way the task got there (an
+    // agent could otherwise go review → needs_approval → done). No system path ends in done.
+    let human_only = to == Canceled || to == Done;
     if human_only && facts.mover != Mover::Human {
         return Err(TransitionRefusal::HumanOnly { to });
     }
@@ -221,11 +223,20 @@ mod tests {
     }
 
     #[test]
-    fn done_from_review_and_every_cancel_are_human_only() {
+    fn every_done_and_every_cancel_are_human_only() {
         for mover in [Mover::Agent, Mover::System] {
             let facts = TransitionFacts { mover, ..permissive() };
+            for from in TaskStatus::VARIANTS.iter().filter(|f| allowed_targets(**f).contains(&Done)) {
+                assert_eq!(
+                    check_transition(*from, Done, &facts),
+                    Err(TransitionRefusal::HumanOnly { to: Done }),
+                    "{from}"
+                );
+            }
+            // The detour an agent could take: review → needs_approval is its to make, done is not.
+            assert!(check_transition(Review, NeedsApproval, &facts).is_ok());
             assert_eq!(
-                check_transition(Review, Done, &facts),
+                check_transition(NeedsApproval, Done, &facts),
                 Err(TransitionRefusal::HumanOnly { to: Done })
             );
             for from in [Inbox, Assigned, InProgress, Review, NeedsApproval, Blocked] {
@@ -237,6 +248,7 @@ mod tests {
             }
         }
         assert!(check_transition(Review, Done, &permissive()).unwrap().completes);
+        assert!(check_transition(NeedsApproval, Done, &permissive()).unwrap().completes);
     }
 
     #[test]
