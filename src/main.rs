@@ -116,9 +116,13 @@ enum AuditCommand {
         /// json, jsonl or csv.
         #[arg(long, default_value = "json")]
         format: String,
-        /// Only this project (slug).
-        #[arg(long)]
+        /// The project (slug), as the API's X-Project or ?project= (default: openclaw).
+        #[arg(long, conflicts_with = "all_projects")]
         project: Option<String>,
+        /// Every project and the installation's own events (tokens, projects), as the API's
+        /// ?allProjects=true.
+        #[arg(long)]
+        all_projects: bool,
         /// Write to a file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -338,15 +342,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     format,
                     project,
                     out,
+                    all_projects,
                 },
         } => {
             use mission_control::app::audit::{render, AuditRange, ExportFormat};
             let range = AuditRange::parse(&from, &to)?;
             let format = ExportFormat::parse(&format)?;
             let (app, embedded) = connect_app(&settings).await?;
-            let project_id = match project {
-                Some(slug) => Some(app.project_by_slug(&slug).await?.id),
-                None => None,
+            let project_id = match all_projects {
+                true => None,
+                false => {
+                    let slug = project.as_deref().unwrap_or(mission_control::http::extract::DEFAULT_PROJECT);
+                    Some(app.project_by_slug(slug).await?.id)
+                }
             };
             let events = app
                 .audit_events(&Actor::system("cli"), project_id, range.from, range.to, i64::MAX)
