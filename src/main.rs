@@ -116,9 +116,13 @@ enum AuditCommand {
         /// json, jsonl or csv.
         #[arg(long, default_value = "json")]
         format: String,
-        /// Only this project (slug).
-        #[arg(long)]
+        /// The project (slug), as the API's X-Project or ?project= (default: openclaw).
+        #[arg(long, conflicts_with = "all_projects")]
         project: Option<String>,
+        /// Every project and the installation's own events (tokens, projects), as the API's
+        /// ?allProjects=true.
+        #[arg(long)]
+        all_projects: bool,
         /// Write to a file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -170,9 +174,10 @@ struct AgentRunArgs {
     /// The Mission Control server.
     #[arg(long, env = "MC_API_URL", default_value = "http://localhost:3000")]
     api_url: String,
-    /// An operator token (role operator or cao) to register the agent with.
+    /// An operator token (role operator or cao) to register the agent with; without one, the
+    /// configured http.admin_token (MC_HTTP__ADMIN_TOKEN or the config file).
     #[arg(long, env = "MC_API_TOKEN", hide_env_values = true)]
-    token: String,
+    token: Option<String>,
     /// The project (slug) the agent works in.
     #[arg(long, default_value = "openclaw")]
     project: String,
@@ -337,6 +342,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     to,
                     format,
                     project,
+                    all_projects,
                     out,
                 },
         } => {
@@ -344,9 +350,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let range = AuditRange::parse(&from, &to)?;
             let format = ExportFormat::parse(&format)?;
             let (app, embedded) = connect_app(&settings).await?;
-            let project_id = match project {
-                Some(slug) => Some(app.project_by_slug(&slug).await?.id),
-                None => None,
+            let project_id = match all_projects {
+                true => None,
+                false => {
+                    let slug = project.as_deref().unwrap_or(mission_control::http::extract::DEFAULT_PROJECT);
+                    Some(app.project_by_slug(slug).await?.id)
+                }
             };
             let events = app
                 .audit_events(&Actor::system("cli"), project_id, range.from, range.to, i64::MAX)
@@ -366,13 +375,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Agent {
             command: AgentCommand::Run(args),
-        } => agent_run(args).await,
+        } => agent_run(args, &settings).await,
     }
 }
 
 /// The reference agent runner: a client of the REST API, it needs no database.
-async fn agent_run(args: AgentRunArgs) -> anyhow::Result<()> {
-    let mut config = RunnerConfig::new(args.api_url, args.token, args.name);
+async fn agent_run(args: AgentRunArgs, settings: &Settings) -> anyhow::Result<()> {
+    let token = runner_token(args.token, settings)?;
+    let mut config = RunnerConfig::new(args.api_url, token, args.name);
     config.role = args.role;
     config.task_types = args.types;
     config.interval = args.interval;
@@ -394,6 +404,19 @@ async fn agent_run(args: AgentRunArgs) -> anyhow::Result<()> {
         None => println!("{name}: the cycle's step failed (see the log)"),
     }
     Ok(())
+}
+
+/// The token `agent run` registers with: --token or MC_API_TOKEN, else the bootstrap admin
+/// token of the configuration (the same machine as the server, or its config file).
+fn runner_token(given: Option<String>, settings: &Settings) -> anyhow::Result<String> {
+    let given = given.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let configured = Some(settings.http.admin_token.trim().to_string()).filter(|t| !t.is_empty());
+    given.or(configured).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no API token to register the agent with: pass --token (or set MC_API_TOKEN) with an operator or cao token \
+             from `mission-control token create`, or configure http.admin_token (MC_HTTP__ADMIN_TOKEN or the config file)"
+        )
+    })
 }
 
 /// Connects and migrates, so every command works on a fresh database.

@@ -1,7 +1,7 @@
 //! `/api/agents`: the squad — list, register, heartbeat, budgets, status commands.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{comma_list, double_option, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::extract::{comma_list, double_option, invalid_param, query_enum, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
 use super::HttpState;
 use crate::app::agents::{AgentReset, HeartbeatReport, RegisterAgent, Registration, StatusChange, StatusCommand};
 use crate::app::model::{Agent, Page};
@@ -36,7 +36,10 @@ pub(crate) fn descending(order: &Option<String>, default_desc: bool) -> ApiResul
         None | Some("") => Ok(default_desc),
         Some("asc") => Ok(false),
         Some("desc") => Ok(true),
-        Some(other) => Err(ApiError::validation(format!("order must be asc or desc, not '{other}'"))),
+        Some(other) => Err(invalid_param(
+            "order",
+            format!("unknown order '{other}' (expected one of: asc, desc)"),
+        )),
     }
 }
 
@@ -49,14 +52,15 @@ pub async fn list(scope: Scoped, ApiQuery(p): ApiQuery<AgentListParams>, State(c
         Some("totalSpend") => Some(AgentSort::TotalSpend),
         Some("lastHeartbeat") => Some(AgentSort::LastHeartbeat),
         Some(other) => {
-            return Err(ApiError::validation(format!(
-                "sortBy must be one of name, todaySpend, totalSpend, lastHeartbeat, not '{other}'"
-            )))
+            return Err(invalid_param(
+                "sortBy",
+                format!("unknown sort '{other}' (expected one of: name, todaySpend, totalSpend, lastHeartbeat)"),
+            ))
         }
     };
     let query = AgentQuery {
-        status: comma_list(&p.status, AgentStatus::parse)?,
-        role: p.role.as_deref().map(AgentRole::parse).transpose().map_err(ApiError::validation)?,
+        status: comma_list("status", &p.status, AgentStatus::parse)?,
+        role: query_enum("role", &p.role, AgentRole::parse)?,
         descending: descending(&p.order, sort.is_some())?,
         sort,
         page: PageRequest::new(p.limit, p.offset)?,

@@ -1,7 +1,7 @@
 //! `/api/alerts`: what went wrong, and resolving it.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiPath, ApiQuery, Caller, Scoped};
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{invalid_param, query_enum, ApiPath, ApiQuery, Caller, Scoped};
 use super::HttpState;
 use crate::app::model::{Alert, Page};
 use crate::app::PageRequest;
@@ -17,29 +17,75 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct AlertListParams {
     resolved: Option<bool>,
+    /// A type the service raises (e.g. `budget_exceeded`) or one raised in the project.
     #[serde(rename = "type")]
     #[param(rename = "type")]
     alert_type: Option<String>,
+    /// `info`, `warning` or `critical`.
     severity: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
+/// The alert types the service raises itself. Operators and scripts may raise others; those
+/// are accepted as filters once the project has one.
+pub const BUILT_IN_ALERT_TYPES: &[&str] = &[
+    "agent_stale",
+    "approval_expiring",
+    "budget_exceeded",
+    "budget_warning",
+    "error_streak",
+    "loop_detected",
+    "per_run_cap_exceeded",
+];
+
 #[utoipa::path(get, path = "/api/alerts", tag = "alerts", params(AlertListParams),
     responses((status = 200, body = Page<Alert>), (status = 422, body = ErrorBody)))]
 pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<AlertListParams>) -> ApiResult<Json<Page<Alert>>> {
-    let severity = p
-        .severity
-        .as_deref()
-        .map(AlertSeverity::parse)
-        .transpose()
-        .map_err(ApiError::validation)?;
+    let severity = query_enum("severity", &p.severity, AlertSeverity::parse)?;
+    let alert_type = p.alert_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    if let Some(t) = &alert_type {
+        check_alert_type(&ctx, &scope, t).await?;
+    }
     let page = PageRequest::new(p.limit, p.offset)?;
     let alerts = ctx
         .app
-        .list_alerts(&scope.actor, scope.project.id, p.resolved, p.alert_type, severity, page)
+        .list_alerts(&scope.actor, scope.project.id, p.resolved, alert_type, severity, page)
         .await?;
     Ok(Json(alerts))
+}
+
+/// A type filter names a built-in type or one the project has seen; anything else is a typo,
+/// answered with a 422 rather than an empty list.
+async fn check_alert_type(ctx: &HttpState, scope: &Scoped, alert_type: &str) -> ApiResult<()> {
+    if BUILT_IN_ALERT_TYPES.contains(&alert_type) {
+        return Ok(());
+    }
+    let well_formed = alert_type.len() <= 40 && alert_type.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    if well_formed {
+        let seen = ctx
+            .app
+            .list_alerts(
+                &scope.actor,
+                scope.project.id,
+                None,
+                Some(alert_type.to_string()),
+                None,
+                PageRequest::new(Some(1), None)?,
+            )
+            .await?;
+        if seen.total > 0 {
+            return Ok(());
+        }
+    }
+    Err(invalid_param(
+        "type",
+        format!(
+            "unknown alert type '{alert_type}' (expected one of: {}, or a type raised in project {})",
+            BUILT_IN_ALERT_TYPES.join(", "),
+            scope.project.slug
+        ),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),

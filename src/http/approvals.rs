@@ -31,7 +31,7 @@ pub async fn list(
     State(ctx): State<HttpState>,
     ApiQuery(p): ApiQuery<ApprovalListParams>,
 ) -> ApiResult<Json<Page<Approval>>> {
-    let statuses = comma_list(&p.status, ApprovalStatus::parse)?;
+    let statuses = comma_list("status", &p.status, ApprovalStatus::parse)?;
     let page = PageRequest::new(p.limit, p.offset)?;
     Ok(Json(ctx.app.list_approvals(&scope.actor, scope.project.id, statuses, page).await?))
 }

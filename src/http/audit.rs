@@ -1,11 +1,12 @@
 //! `/api/audit/export`: the append-only audit log for a date range.
 
 use super::error::{ApiResult, ErrorBody};
-use super::extract::{ApiQuery, Caller};
+use super::extract::{invalid_param, requested_project, ApiQuery, Caller, Scoped};
 use super::HttpState;
 use crate::app::audit::{render, AuditRange, ExportFormat};
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -20,22 +21,32 @@ pub struct ExportParams {
     end_date: String,
     /// `json` (default), `jsonl` or `csv`.
     format: Option<String>,
-    /// A project slug; without it, the whole installation.
+    /// The project, as for every endpoint: `X-Project` or `?project=` (default `openclaw`).
+    #[allow(dead_code, reason = "read as every endpoint reads it (Scoped); listed for the document")]
     project: Option<String>,
+    /// `true`: every project and the installation's own events (tokens, projects), as
+    /// `audit export --all-projects` gives them; not with `project`.
+    all_projects: Option<bool>,
 }
 
+/// The events of the project in scope, or with `allProjects=true` of the whole installation.
 #[utoipa::path(get, path = "/api/audit/export", tag = "audit", params(ExportParams),
     responses((status = 200, description = "The events in order", content_type = "application/json"), (status = 422, body = ErrorBody)))]
 pub async fn export(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
+    mut parts: Parts,
     ApiQuery(p): ApiQuery<ExportParams>,
 ) -> ApiResult<impl IntoResponse> {
     let range = AuditRange::parse(&p.start_date, &p.end_date)?;
     let format = ExportFormat::parse(p.format.as_deref().unwrap_or(""))?;
-    let project_id = match p.project.as_deref() {
-        Some(slug) => Some(ctx.app.project_by_slug(slug).await?.id),
-        None => None,
+    let project_id = if p.all_projects.unwrap_or(false) {
+        if requested_project(&parts)?.is_some() {
+            return Err(invalid_param("allProjects", "send either a project or allProjects=true, not both"));
+        }
+        None
+    } else {
+        Some(Scoped::from_request_parts(&mut parts, &ctx).await?.project.id)
     };
     let events = ctx.app.audit_events(&actor, project_id, range.from, range.to, i64::MAX).await?;
     let body = render(range, &events, format)?;

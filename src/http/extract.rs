@@ -67,25 +67,30 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Caller(actor) = Caller::from_request_parts(parts, state).await?;
         let app = HttpState::from_ref(state).app;
-        let explicit = match parts.headers.get("x-project") {
-            Some(value) => Some(
-                value
-                    .to_str()
-                    .map_err(|_| ApiError::bad_request("the X-Project header must be a project slug"))?
-                    .to_string(),
-            ),
-            None => parts.uri.query().and_then(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .find(|(k, _)| k == "project")
-                    .map(|(_, v)| v.into_owned())
-            }),
-        };
-        let project = match (explicit, &actor) {
+        let project = match (requested_project(parts)?, &actor) {
             (Some(slug), _) => app.project_by_slug(&slug).await?,
             (None, Actor::Agent { project_id, .. }) => app.project_by_id(*project_id).await?,
             (None, _) => app.project_by_slug(DEFAULT_PROJECT).await?,
         };
         Ok(Scoped { actor, project })
+    }
+}
+
+/// The project a request names: `X-Project: <slug>`, else `?project=<slug>`; `None` when it
+/// names none (the caller's default applies).
+pub fn requested_project(parts: &Parts) -> Result<Option<String>, ApiError> {
+    match parts.headers.get("x-project") {
+        Some(value) => Ok(Some(
+            value
+                .to_str()
+                .map_err(|_| ApiError::bad_request("the X-Project header must be a project slug"))?
+                .to_string(),
+        )),
+        None => Ok(parts.uri.query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "project")
+                .map(|(_, v)| v.into_owned())
+        })),
     }
 }
 
@@ -152,13 +157,29 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
     }
 }
 
-/// `a,b,c` lists in query strings.
-pub fn comma_list<T>(raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<Vec<T>>, ApiError> {
+/// A query parameter with a value it does not take: a 422 naming the parameter (and, in the
+/// message the parser gives, the values it takes).
+pub fn invalid_param(param: &str, message: impl std::fmt::Display) -> ApiError {
+    let mut err = ApiError::validation(format!("invalid query parameter `{param}`: {message}"));
+    err.details = Some(serde_json::json!({ "field": param }));
+    err
+}
+
+/// One enum value in a query string, e.g. `?role=intern`; empty means absent.
+pub fn query_enum<T>(param: &str, raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, ApiError> {
+    match raw.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(value) => parse(value).map(Some).map_err(|e| invalid_param(param, e)),
+    }
+}
+
+/// `a,b,c` lists of enum values in query strings, e.g. `?status=blocked,needs_approval`.
+pub fn comma_list<T>(param: &str, raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<Vec<T>>, ApiError> {
     let Some(raw) = raw.as_deref().map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
     raw.split(',')
-        .map(|part| parse(part.trim()).map_err(ApiError::validation))
+        .map(|part| parse(part.trim()).map_err(|e| invalid_param(param, e)))
         .collect::<Result<Vec<T>, _>>()
         .map(Some)
 }

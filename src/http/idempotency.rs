@@ -2,11 +2,14 @@
 //! the same key and the same request gets it again instead of acting twice.
 
 use super::error::ApiError;
-use super::extract::Caller;
+use super::extract::{requested_project, Caller, DEFAULT_PROJECT};
 use super::HttpState;
 use crate::app::idempotency::Start;
+use crate::app::AppError;
+use crate::domain::Actor;
 use axum::body::{to_bytes, Body};
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -25,6 +28,23 @@ pub async fn layer(State(state): State<HttpState>, request: Request, next: Next)
     }
 }
 
+/// The project the request is about, resolved as [`super::extract::Scoped`] resolves it (so
+/// `X-Project: openclaw` and no header are the same request for an operator): the same key and
+/// body sent to another project is another request, not a replay of the first.
+async fn project_scope(state: &HttpState, parts: &Parts, actor: &Actor) -> Result<String, ApiError> {
+    let slug = match (requested_project(parts)?, actor) {
+        (Some(slug), _) => slug,
+        (None, Actor::Agent { project_id, .. }) => return Ok(project_id.to_string()),
+        (None, _) => DEFAULT_PROJECT.to_string(),
+    };
+    // An unknown slug is the handler's to refuse (or ignore, where the route has no scope).
+    Ok(match state.app.project_by_slug(&slug).await {
+        Ok(project) => project.id.to_string(),
+        Err(AppError::NotFound { .. }) => format!("slug:{slug}"),
+        Err(err) => return Err(err.into()),
+    })
+}
+
 async fn handle(state: HttpState, request: Request, next: Next) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
     let Caller(actor) = Caller::from_request_parts(&mut parts, &state).await?;
@@ -39,7 +59,12 @@ async fn handle(state: HttpState, request: Request, next: Next) -> Result<Respon
         .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large"))?;
     let method = parts.method.as_str().as_bytes().to_vec();
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("").as_bytes().to_vec();
-    let claim = match state.app.begin_idempotent(&actor, &key, &[&method, &path, &bytes]).await? {
+    let project = project_scope(&state, &parts, &actor).await?.into_bytes();
+    let claim = match state
+        .app
+        .begin_idempotent(&actor, &key, &[&method, &path, &project, &bytes])
+        .await?
+    {
         Start::Replay {
             status,
             content_type,
@@ -63,9 +88,7 @@ async fn handle(state: HttpState, request: Request, next: Next) -> Result<Respon
         Ok(bytes) => bytes,
         Err(err) => {
             let _ = state.app.abandon_idempotent(claim).await;
-            return Err(ApiError::from(crate::app::AppError::Internal(anyhow::anyhow!(
-                "reading the response: {err}"
-            ))));
+            return Err(ApiError::from(AppError::Internal(anyhow::anyhow!("reading the response: {err}"))));
         }
     };
     if parts.status.is_server_error() {

@@ -3,12 +3,13 @@
 
 use super::error::ApiResult;
 use super::HttpState;
+use crate::app::queries::MetricsSnapshot;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus::{Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
-use std::time::Instant;
+use prometheus::{Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use std::time::{Duration, Instant};
 
 /// Request metrics, one set per server.
 #[derive(Clone)]
@@ -49,7 +50,7 @@ impl Default for RequestMetrics {
 }
 
 /// Counts every request under its route template (`/api/tasks/{id}`), so ids do not explode
-/// the label space; unknown paths count as `unmatched`.
+/// the label space; paths no route serves count as `unmatched` (the layer wraps the fallback).
 pub async fn track(State(state): State<HttpState>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
@@ -74,8 +75,38 @@ pub async fn track(State(state): State<HttpState>, request: Request, next: Next)
 #[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<HttpState>) -> ApiResult<Response> {
-    let snapshot = state.app.metrics_snapshot().await?;
     let registry = Registry::new();
+    // Prometheus scrapes this to see outages too: without the database it still answers, with
+    // the request metrics and `mc_database_up 0`.
+    let snapshot = match tokio::time::timeout(Duration::from_secs(2), state.app.metrics_snapshot()).await {
+        Ok(Ok(snapshot)) => Some(snapshot),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "metrics: the database did not answer; serving the request metrics only");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("metrics: the database timed out; serving the request metrics only");
+            None
+        }
+    };
+    let up = IntGauge::new("mc_database_up", "1 when the database answered this scrape, 0 when it did not").expect("valid metric");
+    registry.register(Box::new(up.clone())).expect("unique metric");
+    up.set(i64::from(snapshot.is_some()));
+    if let Some(snapshot) = snapshot {
+        squad_metrics(&registry, &snapshot);
+    }
+    let mut families = registry.gather();
+    families.extend(state.metrics.registry.gather());
+    let mut body = Vec::new();
+    let encoder = TextEncoder::new();
+    encoder
+        .encode(&families, &mut body)
+        .map_err(|e| crate::app::AppError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, encoder.format_type().to_string())], body).into_response())
+}
+
+/// The squad's state, from the database.
+fn squad_metrics(registry: &Registry, snapshot: &MetricsSnapshot) {
     let gauge = |name: &str, help: &str, labels: &[&str]| {
         let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
         registry.register(Box::new(g.clone())).expect("unique metric");
@@ -111,12 +142,4 @@ pub async fn metrics(State(state): State<HttpState>) -> ApiResult<Response> {
         let count = snapshot.outbox_depth.iter().find(|c| c.label == status).map_or(0, |c| c.count);
         outbox.with_label_values(&[status]).set(count);
     }
-    let mut families = registry.gather();
-    families.extend(state.metrics.registry.gather());
-    let mut body = Vec::new();
-    let encoder = TextEncoder::new();
-    encoder
-        .encode(&families, &mut body)
-        .map_err(|e| crate::app::AppError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;
-    Ok(([(header::CONTENT_TYPE, encoder.format_type().to_string())], body).into_response())
 }

@@ -2,7 +2,7 @@
 
 use super::agents::descending;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::extract::{invalid_param, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
 use super::HttpState;
 use crate::app::model::{Page, Run};
 use crate::app::queries::{AgentCosts, DailyCosts, RunQuery};
@@ -36,7 +36,12 @@ pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQ
     let by_cost = match p.sort_by.as_deref() {
         None | Some("") | Some("createdAt") => false,
         Some("cost") => true,
-        Some(other) => return Err(ApiError::validation(format!("sortBy must be createdAt or cost, not '{other}'"))),
+        Some(other) => {
+            return Err(invalid_param(
+                "sortBy",
+                format!("unknown sort '{other}' (expected one of: createdAt, cost)"),
+            ))
+        }
     };
     let query = RunQuery {
         agent_id: p.agent_id,

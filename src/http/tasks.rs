@@ -1,7 +1,7 @@
 //! `/api/tasks`: create, list, read, assign, move, claim, comment, timeline.
 
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{comma_list, ApiPath, ApiQuery, Caller, IdempotencyHeader, JsonBody, Scoped};
+use super::extract::{comma_list, query_enum, ApiPath, ApiQuery, Caller, IdempotencyHeader, JsonBody, Scoped};
 use super::HttpState;
 use crate::app::model::{Comment, Page, Task};
 use crate::app::queries::{TaskQuery, Timeline};
@@ -33,13 +33,8 @@ pub struct TaskListParams {
     responses((status = 200, body = Page<Task>), (status = 422, body = ErrorBody)))]
 pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<TaskListParams>) -> ApiResult<Json<Page<Task>>> {
     let query = TaskQuery {
-        statuses: comma_list(&p.status, TaskStatus::parse)?,
-        task_type: p
-            .task_type
-            .as_deref()
-            .map(TaskType::parse)
-            .transpose()
-            .map_err(ApiError::validation)?,
+        statuses: comma_list("status", &p.status, TaskStatus::parse)?,
+        task_type: query_enum("type", &p.task_type, TaskType::parse)?,
         assignee_id: p.assignee_id,
         page: PageRequest::new(p.limit, p.offset)?,
     };

@@ -229,22 +229,87 @@ async fn an_empty_inbox_is_idle_and_a_bad_token_is_fatal(pool: PgPool) {
     assert_eq!(err.api().map(|e| e.status), Some(401), "{err}");
 }
 
-fn run_cli(args: Vec<String>) -> std::process::Output {
+fn run_cli(args: Vec<String>, env: Vec<(&'static str, String)>) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_mission-control"))
         .args(args)
         .env_remove("MC_API_TOKEN")
         .env_remove("MC_API_URL")
         .env_remove("MC_CONFIG")
+        .env_remove("MC_HTTP__ADMIN_TOKEN")
+        .envs(env)
         .env("RUST_LOG", "info")
         .output()
         .expect("run the binary")
+}
+
+/// Runs the binary on a blocking thread: the server runs on this test's runtime.
+async fn cli<S: AsRef<str>>(args: &[S], env: Vec<(&'static str, String)>) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
+    tokio::task::spawn_blocking(move || run_cli(args, env)).await.unwrap()
+}
+
+/// The issue's command, as written: `mission-control agent run --name Scout --once`, with the
+/// server's URL and the configured admin token in the environment (no --token).
+#[sqlx::test]
+async fn agent_run_once_as_the_seeded_scout_moves_a_task_visible_in_its_timeline(pool: PgPool) {
+    let api = spawn_app(pool.clone()).await;
+    api.app.seed().await.unwrap();
+    let scout: Uuid = sqlx::query_scalar("SELECT id FROM agents WHERE name = 'Scout'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let env = vec![("MC_API_URL", api.url.clone()), ("MC_HTTP__ADMIN_TOKEN", ADMIN_TOKEN.to_string())];
+    let out = cli(&["agent", "run", "--name", "Scout", "--once"], env).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}\n{stdout}\n{stderr}", out.status);
+    assert!(stderr.contains("reusing the existing agent"), "{stderr}");
+
+    // "Scout: claimed #N": the number of the task it took from the inbox.
+    let number: i32 = stdout
+        .trim()
+        .strip_prefix("Scout: claimed #")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("'Scout: claimed #<n>' on stdout, not {stdout:?}\n{stderr}"));
+    let agents: i64 = sqlx::query_scalar("SELECT count(*) FROM agents WHERE name = 'Scout'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(agents, 1, "the seeded Scout was reused, not duplicated");
+    let (task_id, status, task_type, assignees): (Uuid, String, String, Vec<Uuid>) = sqlx::query_as(
+        "SELECT t.id, t.status::text, t.type::text, array(SELECT agent_id FROM task_assignees a WHERE a.task_id = t.id)
+           FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.slug = 'openclaw' AND t.number = $1",
+    )
+    .bind(number)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "assigned", "the inbox task moved forward");
+    assert!(["customer_research", "seo_research"].contains(&task_type.as_str()), "{task_type}");
+    assert_eq!(assignees, [scout]);
+
+    // And the move is in the task's timeline, over HTTP.
+    let timeline = api.get(&format!("/api/tasks/{task_id}/timeline")).await;
+    assert_eq!(timeline.status, StatusCode::OK, "{}", timeline.body);
+    let entries = timeline.body["entries"].as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["kind"] == "transition"
+            && e["fromStatus"] == "inbox"
+            && e["toStatus"] == "assigned"
+            && e["actorKind"] == "agent"
+            && e["actorName"] == "Scout"
+            && e["actorId"] == scout.to_string()),
+        "a transition inbox → assigned by Scout: {}",
+        timeline.body
+    );
 }
 
 #[sqlx::test]
 async fn agent_run_once_from_the_command_line(pool: PgPool) {
     let api = spawn_app(pool.clone()).await;
     api.app.seed().await.unwrap();
-    let args = |token: &str| -> Vec<String> {
+    let url = api.url.clone();
+    let with_token = |token: &str| -> Vec<String> {
         [
             "agent",
             "run",
@@ -256,7 +321,7 @@ async fn agent_run_once_from_the_command_line(pool: PgPool) {
             "--interval",
             "30s",
             "--api-url",
-            &api.url,
+            &url,
             "--token",
             token,
         ]
@@ -264,13 +329,7 @@ async fn agent_run_once_from_the_command_line(pool: PgPool) {
         .to_vec()
     };
 
-    // The server runs on this test's runtime: wait for the child on a blocking thread.
-    let ok = tokio::task::spawn_blocking({
-        let args = args(ADMIN_TOKEN);
-        move || run_cli(args)
-    })
-    .await
-    .unwrap();
+    let ok = cli(&with_token(ADMIN_TOKEN), vec![]).await;
     let stderr = String::from_utf8_lossy(&ok.stderr);
     assert!(ok.status.success(), "exit {:?}\n{stderr}", ok.status);
     assert!(String::from_utf8_lossy(&ok.stdout).contains("Cli-Runner: claimed #"), "{stderr}");
@@ -281,15 +340,21 @@ async fn agent_run_once_from_the_command_line(pool: PgPool) {
             .expect("the agent row exists");
     assert_eq!((role.as_str(), types), ("intern", vec!["seo_research".to_string()]));
 
-    let refused = tokio::task::spawn_blocking({
-        let args = args("wrong-token");
-        move || run_cli(args)
-    })
-    .await
-    .unwrap();
+    // An explicit token wins over the configured admin token.
+    let refused = cli(&with_token("wrong-token"), vec![("MC_HTTP__ADMIN_TOKEN", ADMIN_TOKEN.to_string())]).await;
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success(), "a bad token fails the run");
     assert!(stderr.contains("registering agent 'Cli-Runner' failed: 401"), "{stderr}");
+
+    // No token at all: a clear error naming both ways to give one, before any request.
+    let before = common::fingerprint(&pool).await;
+    let none = cli(&["agent", "run", "--once", "--name", "Cli-Runner", "--api-url", &url], vec![]).await;
+    let stderr = String::from_utf8_lossy(&none.stderr);
+    assert!(!none.status.success(), "no token fails the run");
+    for needed in ["--token", "MC_API_TOKEN", "http.admin_token", "MC_HTTP__ADMIN_TOKEN"] {
+        assert!(stderr.contains(needed), "the error names {needed}: {stderr}");
+    }
+    assert_eq!(common::fingerprint(&pool).await, before);
 }
 
 /// Stands between the runner and the server and fails the first request of each kind: the

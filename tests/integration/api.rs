@@ -212,6 +212,22 @@ async fn bad_input_gets_specific_errors(pool: PgPool) {
             "title",
         ),
         (
+            Method::POST,
+            "/api/tasks",
+            Some(r#"{"title":5,"type":"docs"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "`title`",
+        ),
+        (
+            Method::POST,
+            "/api/tasks",
+            Some(r#"{"title":"X","type":"docs","priority":"high"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "`priority`",
+        ),
+        (
             Method::GET,
             "/api/tasks/not-a-uuid",
             None,
@@ -295,8 +311,16 @@ async fn bad_input_gets_specific_errors(pool: PgPool) {
     }
     assert_eq!(count(&pool, "tasks").await, tasks_before);
 
-    // Negative budgets, unknown agents, illegal transitions (with the allowed list).
+    // A wrong type inside a nested field names the whole path, and changes nothing.
     let scout = scout_id(&api).await;
+    let before = common::fingerprint(&pool).await;
+    let wrong = api.patch(&format!("/api/agents/{scout}"), r#"{"budgets":{"dailyCap":"x"}}"#).await;
+    assert_error(&wrong, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let message = wrong.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("`budgets.dailyCap`"), "{message}");
+    assert_eq!(common::fingerprint(&pool).await, before);
+
+    // Negative budgets, unknown agents, illegal transitions (with the allowed list).
     let negative = api.patch(&format!("/api/agents/{scout}"), r#"{"budgets":{"dailyCap":-5}}"#).await;
     assert_error(&negative, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     let unknown = api
@@ -323,6 +347,64 @@ async fn bad_input_gets_specific_errors(pool: PgPool) {
         .await;
     assert_error(&oversized, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(count(&pool, "comments").await, 0);
+}
+
+/// An unknown value of an enum filter is a typo, not an empty list: a 422 naming the parameter
+/// and the values it takes.
+#[sqlx::test]
+async fn unknown_filter_values_are_422s_naming_the_parameter_and_its_values(pool: PgPool) {
+    let api = seeded(&pool).await;
+    // (path, the parameter, a value it takes)
+    let cases = [
+        ("/api/alerts?type=budget_exceded", "type", "budget_exceeded"),
+        ("/api/alerts?type=Not-A-Type!", "type", "budget_exceeded"),
+        ("/api/alerts?severity=urgent", "severity", "critical"),
+        ("/api/agents?status=asleep", "status", "quarantined"),
+        ("/api/agents?status=active,asleep", "status", "quarantined"),
+        ("/api/agents?role=boss", "role", "specialist"),
+        ("/api/agents?sortBy=height", "sortBy", "todaySpend"),
+        ("/api/agents?order=up", "order", "desc"),
+        ("/api/tasks?status=sleeping", "status", "needs_approval"),
+        ("/api/tasks?type=poetry", "type", "customer_research"),
+        ("/api/approvals?status=maybe", "status", "pending"),
+        ("/api/runs?sortBy=speed", "sortBy", "cost"),
+        ("/api/runs?order=sideways", "order", "asc"),
+    ];
+    for (path, param, allowed) in cases {
+        let reply = api.get(path).await;
+        assert_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        let message = reply.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&format!("`{param}`")), "{path}: '{message}' names {param}");
+        assert!(message.contains(allowed), "{path}: '{message}' lists {allowed}");
+        assert_eq!(reply.body["error"]["details"]["field"], param, "{path}: {}", reply.body);
+    }
+
+    // Known values still filter: a built-in type nobody raised yet is an empty list, and a
+    // custom type is accepted once the project has one.
+    let none = api.get("/api/alerts?type=loop_detected&severity=critical").await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.body);
+    assert_eq!(none.body["total"], 0);
+    let project = api.app.project_by_slug("openclaw").await.unwrap();
+    api.app
+        .raise_alert(
+            &mission_control::domain::Actor::system("test"),
+            project.id,
+            mission_control::app::alerts::RaiseAlert {
+                alert_type: "disk_full".into(),
+                severity: mission_control::domain::AlertSeverity::Warning,
+                subject: "runner-1".into(),
+                message: "the runner's disk is 95% full".into(),
+                details: json!({}),
+            },
+        )
+        .await
+        .unwrap();
+    let custom = api.get("/api/alerts?type=disk_full&resolved=false").await;
+    assert_eq!(custom.status, StatusCode::OK, "{}", custom.body);
+    assert_eq!(custom.body["total"], 1);
+    let filtered = api.get("/api/tasks?status=inbox&type=docs").await;
+    assert_eq!(filtered.status, StatusCode::OK, "{}", filtered.body);
+    assert!(filtered.body["total"].as_i64().unwrap() >= 1);
 }
 
 #[sqlx::test]
@@ -388,6 +470,38 @@ async fn an_idempotency_key_replays_the_first_answer(pool: PgPool) {
     assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(count(&pool, "tasks").await, before + 1);
 
+    // The project is part of the request: the same key and body sent to another project is
+    // not answered with the first project's task.
+    let created = api.post("/api/projects", r#"{"slug":"moonbase","name":"Moonbase"}"#).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let to_project = |project: &'static str, key: &'static str| {
+        api.client
+            .post(format!("{}/api/tasks", api.url))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("idempotency-key", key)
+            .header("x-project", project)
+            .body(r#"{"title":"Write the FAQ","type":"docs"}"#)
+            .send()
+    };
+    let moon_tasks = "SELECT count(*) FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.slug = 'moonbase'";
+    let elsewhere = to_project("moonbase", "create-faq-1").await.unwrap();
+    assert!(!elsewhere.headers().contains_key("idempotent-replayed"));
+    assert_eq!(elsewhere.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = elsewhere.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("different request"), "{body}");
+    assert_eq!(common::count(&pool, moon_tasks).await, 0);
+    assert_eq!(count(&pool, "tasks").await, before + 1);
+    // Naming the default project is the same request as naming none: a replay.
+    let named = to_project("openclaw", "create-faq-1").await.unwrap();
+    assert_eq!(named.headers()["idempotent-replayed"], "true");
+    let named: Value = named.json().await.unwrap();
+    assert_eq!(named["id"], first["id"]);
+    // A key of its own creates the task in the other project.
+    let moon = to_project("moonbase", "create-faq-moon").await.unwrap();
+    assert_eq!(moon.status(), StatusCode::CREATED);
+    assert_eq!(common::count(&pool, moon_tasks).await, 1);
+    assert_eq!(count(&pool, "tasks").await, before + 2);
+
     // Keys are private to their owner: another token with the same key acts.
     let olga = api.token("Olga", OperatorRole::Operator).await;
     let theirs = api
@@ -400,7 +514,7 @@ async fn an_idempotency_key_replays_the_first_answer(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(theirs.status(), StatusCode::CREATED);
-    assert_eq!(count(&pool, "tasks").await, before + 2);
+    assert_eq!(count(&pool, "tasks").await, before + 3);
 }
 
 #[sqlx::test]
@@ -412,8 +526,21 @@ async fn tokens_are_rate_limited_and_bodies_size_limited(pool: PgPool) {
     .await;
     api.app.seed().await.unwrap();
     let big = json!({ "title": "t", "type": "docs", "description": "y".repeat(5000) }).to_string();
+    let before = common::fingerprint(&pool).await;
     let too_big = api.post("/api/tasks", &big).await;
     assert_error(&too_big, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    // With an Idempotency-Key too (that layer reads the body itself).
+    let keyed = api
+        .client
+        .post(format!("{}/api/tasks", api.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("idempotency-key", "too-big-1")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keyed.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(common::fingerprint(&pool).await, before, "an oversized body changes nothing");
     let mut statuses = Vec::new();
     for _ in 0..8 {
         statuses.push(api.get("/api/agents").await);
@@ -446,24 +573,106 @@ async fn metrics_report_the_squad_and_the_requests(pool: PgPool) {
         "{text}"
     );
     assert!(text.contains("mc_http_request_duration_seconds_bucket"), "{text}");
+    assert!(text.contains("mc_database_up 1"), "{text}");
+
+    // Requests no route serves are counted too, under one label.
+    api.get("/api/nothing-here").await;
+    api.get("/api/nothing/else").await;
+    let text = api
+        .client
+        .get(format!("{}/metrics", api.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"mc_http_requests_total{method="GET",route="unmatched",status="404"} 2"#),
+        "{text}"
+    );
+
+    // The database is gone: /metrics still answers (that is how Prometheus sees the outage),
+    // with the request metrics and the database marked down.
+    pool.close().await;
+    let reply = api.client.get(format!("{}/metrics", api.url)).send().await.unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    let text = reply.text().await.unwrap();
+    assert!(text.contains("mc_database_up 0"), "{text}");
+    assert!(
+        text.contains(r#"mc_http_requests_total{method="GET",route="/api/agents",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(!text.contains("mc_agents{"), "no stale squad numbers: {text}");
 }
 
-/// Every path the runbook uses, and every route the server serves, is in the OpenAPI document.
-#[sqlx::test]
-async fn the_openapi_document_covers_the_runbook_and_every_route(pool: PgPool) {
-    let api = seeded(&pool).await;
-    let doc = api.get("/api/openapi.json").await;
-    assert_eq!(doc.status, StatusCode::OK);
-    let paths = doc.body["paths"].as_object().unwrap();
+/// Every route the server serves, as (method, path). Adding a route means adding it here, and
+/// the test below fails until the document has it too.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/metrics"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/projects"),
+    ("POST", "/api/projects"),
+    ("POST", "/api/emergency/pause-squad"),
+    ("POST", "/api/emergency/resume-squad"),
+    ("GET", "/api/agents"),
+    ("POST", "/api/agents/register"),
+    ("GET", "/api/agents/{id}"),
+    ("PATCH", "/api/agents/{id}"),
+    ("POST", "/api/agents/{id}/heartbeat"),
+    ("POST", "/api/agents/{id}/quarantine"),
+    ("POST", "/api/agents/{id}/restart"),
+    ("POST", "/api/agents/{id}/pause"),
+    ("POST", "/api/agents/{id}/resume"),
+    ("POST", "/api/agents/{id}/release"),
+    ("GET", "/api/tasks"),
+    ("POST", "/api/tasks"),
+    ("POST", "/api/tasks/claim"),
+    ("GET", "/api/tasks/{id}"),
+    ("PATCH", "/api/tasks/{id}"),
+    ("GET", "/api/tasks/{id}/timeline"),
+    ("POST", "/api/tasks/{id}/transition"),
+    ("POST", "/api/tasks/{id}/claim"),
+    ("POST", "/api/tasks/{id}/comments"),
+    ("GET", "/api/approvals"),
+    ("POST", "/api/approvals"),
+    ("GET", "/api/approvals/{id}"),
+    ("POST", "/api/approvals/{id}/approve"),
+    ("POST", "/api/approvals/{id}/deny"),
+    ("GET", "/api/runs"),
+    ("POST", "/api/runs"),
+    ("GET", "/api/costs/agent/{id}"),
+    ("GET", "/api/costs/daily"),
+    ("GET", "/api/alerts"),
+    ("GET", "/api/alerts/{id}"),
+    ("POST", "/api/alerts/{id}/resolve"),
+    ("GET", "/api/audit/export"),
+    ("POST", "/api/jobs/{job}/run"),
+];
 
+/// The runbook's `curl` commands as (method, path): `-X` or GET, ids as `{id}`.
+fn runbook_operations() -> std::collections::BTreeSet<(String, String)> {
     let runbook = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/seed/000_139df6f060a108ad.txt"))
         .or_else(|_| std::fs::read_to_string("../shared/seed/000_139df6f060a108ad.txt"))
         .expect("the runbook beside the project");
     let mut used = std::collections::BTreeSet::new();
-    for word in runbook.split_whitespace() {
-        let Some(start) = word.find("localhost:3000") else { continue };
-        let path = &word[start + "localhost:3000".len()..];
-        let path = path.split(['?', '"', '\'']).next().unwrap();
+    for line in runbook.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(curl) = words.iter().position(|w| *w == "curl") else {
+            continue;
+        };
+        let words = &words[curl..];
+        let method = words
+            .iter()
+            .position(|w| *w == "-X")
+            .and_then(|i| words.get(i + 1))
+            .map_or("GET", |m| m)
+            .to_uppercase();
+        let Some(url) = words.iter().find_map(|w| w.find("localhost:3000").map(|start| &w[start..])) else {
+            continue;
+        };
+        let path = url["localhost:3000".len()..].split(['?', '"', '\'']).next().unwrap();
         // `{agentId}`, `$agentId`, `{id}` → `{id}`.
         let normalized: Vec<String> = path
             .split('/')
@@ -475,25 +684,101 @@ async fn the_openapi_document_covers_the_runbook_and_every_route(pool: PgPool) {
                 }
             })
             .collect();
-        used.insert(normalized.join("/"));
+        used.insert((method, normalized.join("/")));
     }
-    assert!(used.len() >= 15, "{used:?}");
-    for path in &used {
-        assert!(paths.contains_key(path), "runbook path {path} missing from the OpenAPI document");
+    used
+}
+
+/// The document lists exactly the routes above, with their methods; the server serves each
+/// of them and no other method on those paths; and every runbook command is among them.
+#[sqlx::test]
+async fn the_openapi_document_covers_the_runbook_and_every_route(pool: PgPool) {
+    use std::collections::BTreeSet;
+    let api = seeded(&pool).await;
+    // Open, like /health: it is the schema, not data.
+    let doc = api.call(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let paths = doc.body["paths"].as_object().unwrap();
+    let documented: BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| ["get", "post", "put", "patch", "delete", "head", "options", "trace"].contains(&k.as_str()))
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(
+        documented.difference(&expected).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "documented but not in the route list"
+    );
+    assert_eq!(
+        expected.difference(&documented).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "routes missing from the OpenAPI document"
+    );
+
+    let runbook = runbook_operations();
+    assert!(runbook.len() >= 15, "{runbook:?}");
+    for operation in &runbook {
+        assert!(
+            expected.contains(operation),
+            "runbook command {operation:?} missing from the OpenAPI document"
+        );
+    }
+    for needed in [
+        ("POST", "/api/agents/register"),
+        ("POST", "/api/agents/{id}/heartbeat"),
+        ("POST", "/api/tasks/claim"),
+        ("POST", "/api/tasks/{id}/claim"),
+        ("POST", "/api/tasks/{id}/comments"),
+        ("POST", "/api/approvals"),
+        ("GET", "/api/approvals/{id}"),
+        ("POST", "/api/approvals/{id}/deny"),
+        ("POST", "/api/emergency/resume-squad"),
+        ("POST", "/api/alerts/{id}/resolve"),
+        ("POST", "/api/jobs/{job}/run"),
+        ("POST", "/api/projects"),
+        ("POST", "/api/runs"),
+    ] {
+        assert!(
+            documented.contains(&(needed.0.to_string(), needed.1.to_string())),
+            "{needed:?} is documented"
+        );
     }
 
-    // And the reverse: each documented operation is served (never the 404 fallback).
-    for (path, item) in paths {
-        for method in item.as_object().unwrap().keys() {
-            let concrete = path.replace("{id}", "6d1b7a8e-0000-4000-8000-000000000000");
-            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let reply = api.call(method.clone(), &concrete, Some(ADMIN_TOKEN), Some("{}")).await;
-            let fallback = reply.body["error"]["message"]
-                .as_str()
-                .is_some_and(|m| m.starts_with("no such endpoint"));
-            assert!(
-                !fallback && reply.status != StatusCode::METHOD_NOT_ALLOWED,
-                "{method} {path} is documented but not served"
+    // The server serves each listed (method, path), and on those paths no other method: a
+    // method served there but missing from the list (and the document) fails here.
+    let served = |reply: &common::http::Reply| {
+        let fallback = reply.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("no such endpoint"));
+        !fallback && reply.status != StatusCode::METHOD_NOT_ALLOWED
+    };
+    let paths: BTreeSet<&str> = ROUTES.iter().map(|(_, p)| *p).collect();
+    for path in paths {
+        let concrete = path
+            .replace("{id}", "6d1b7a8e-0000-4000-8000-000000000000")
+            .replace("{job}", "budget_watch");
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            let listed = ROUTES.contains(&(method, path));
+            let reply = api
+                .call(
+                    Method::from_bytes(method.as_bytes()).unwrap(),
+                    &concrete,
+                    Some(ADMIN_TOKEN),
+                    Some("{}"),
+                )
+                .await;
+            assert_eq!(
+                served(&reply),
+                listed,
+                "{method} {path}: listed {listed}, answered {} {}",
+                reply.status,
+                reply.body
             );
         }
     }
@@ -505,6 +790,8 @@ async fn the_auth_matrix_holds_and_refusals_change_nothing(pool: PgPool) {
     let api = seeded(&pool).await;
     let viewer = api.token("Vic", OperatorRole::Viewer).await;
     let operator = api.token("Olga", OperatorRole::Operator).await;
+    // A minted CAO token, not only the bootstrap admin of the configuration.
+    let cao = api.token("Cleo", OperatorRole::Cao).await;
     let reg = |name: &'static str| {
         let api = &api;
         async move {
@@ -542,6 +829,23 @@ async fn the_auth_matrix_holds_and_refusals_change_nothing(pool: PgPool) {
         .as_str()
         .unwrap()
         .to_string();
+
+    // Another project that exists, with a task and an agent of its own.
+    let moon = api.post("/api/projects", r#"{"slug":"moonbase","name":"Moonbase"}"#).await;
+    assert_eq!(moon.status, StatusCode::CREATED, "{}", moon.body);
+    let moon_task = api
+        .post("/api/tasks?project=moonbase", r#"{"title":"Survey the crater","type":"docs"}"#)
+        .await;
+    assert_eq!(moon_task.status, StatusCode::CREATED, "{}", moon_task.body);
+    let moon_task = moon_task.body["id"].as_str().unwrap().to_string();
+    let moon_agent = api
+        .post(
+            "/api/agents/register?project=moonbase",
+            r#"{"name":"Luna","role":"intern","allowedTaskTypes":["docs"]}"#,
+        )
+        .await;
+    assert_eq!(moon_agent.status, StatusCode::CREATED, "{}", moon_agent.body);
+    let moon_agent = moon_agent.body["agent"]["id"].as_str().unwrap().to_string();
 
     let budget = r#"{"budgets":{"dailyCap":50}}"#;
     let run_as_b = json!({"agentId": b_id, "cost": 0.1, "status": "succeeded"}).to_string();
@@ -645,6 +949,65 @@ async fn the_auth_matrix_holds_and_refusals_change_nothing(pool: PgPool) {
             None,
             StatusCode::NOT_FOUND,
         ),
+        // An agent of openclaw acting in moonbase, which exists.
+        (
+            Some(&a_token),
+            Method::GET,
+            "/api/tasks?project=moonbase".into(),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::POST,
+            "/api/tasks?project=moonbase".into(),
+            Some(r#"{"title":"Sneak in","type":"docs"}"#),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::POST,
+            "/api/tasks/claim?project=moonbase".into(),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::POST,
+            format!("/api/tasks/{moon_task}/claim?project=moonbase"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::POST,
+            format!("/api/tasks/{moon_task}/comments"),
+            Some(r#"{"body":"hello from openclaw"}"#),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::POST,
+            format!("/api/agents/{moon_agent}/heartbeat"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Some(&a_token),
+            Method::POST,
+            "/api/agents/register?project=moonbase".into(),
+            Some(r#"{"name":"Mole","role":"intern"}"#),
+            StatusCode::FORBIDDEN,
+        ),
+        // Even a CAO cannot act as an agent.
+        (
+            Some(&cao),
+            Method::POST,
+            format!("/api/agents/{a_id}/heartbeat"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (Some(&cao), Method::POST, "/api/tasks/claim".into(), None, StatusCode::FORBIDDEN),
     ];
     let before = common::fingerprint(&pool).await;
     for (token, method, path, body, expected) in &cases {
@@ -653,15 +1016,38 @@ async fn the_auth_matrix_holds_and_refusals_change_nothing(pool: PgPool) {
         assert!(reply.body["error"]["message"].is_string());
     }
     assert_eq!(common::fingerprint(&pool).await, before, "no refusal changed anything");
+    // The header names a project as the query does: refused the same way.
+    let by_header = api
+        .client
+        .post(format!("{}/api/tasks", api.url))
+        .bearer_auth(&a_token)
+        .header("x-project", "moonbase")
+        .body(r#"{"title":"Sneak in","type":"docs"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_header.status(), StatusCode::FORBIDDEN);
+    assert_eq!(common::fingerprint(&pool).await, before, "no refusal changed anything");
 
-    // The same requests by someone allowed succeed.
-    assert_eq!(api.post(&format!("/api/alerts/{alert}/resolve"), "").await.status, StatusCode::OK);
+    // The same requests by someone allowed succeed: the minted CAO token decides.
     assert_eq!(
-        api.call(Method::PATCH, &format!("/api/agents/{a_id}"), Some(ADMIN_TOKEN), Some(budget))
+        api.call(Method::POST, &format!("/api/alerts/{alert}/resolve"), Some(&cao), None)
             .await
             .status,
         StatusCode::OK
     );
+    assert_eq!(
+        api.call(Method::PATCH, &format!("/api/agents/{a_id}"), Some(&cao), Some(budget))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let cap: i64 = sqlx::query_scalar("SELECT daily_cap_micros FROM agents WHERE id = $1::uuid")
+        .bind(&a_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(cap, 50_000_000);
     assert_eq!(
         api.call(Method::POST, "/api/emergency/pause-squad", Some(&operator), None)
             .await
@@ -674,8 +1060,16 @@ async fn the_auth_matrix_holds_and_refusals_change_nothing(pool: PgPool) {
             .status,
         StatusCode::OK
     );
-    let approved = api.post(&format!("/api/approvals/{approval}/approve"), "{}").await;
+    let approved = api
+        .call(Method::POST, &format!("/api/approvals/{approval}/approve"), Some(&cao), Some("{}"))
+        .await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    let by: Option<String> = sqlx::query_scalar("SELECT decided_by_name FROM approvals WHERE id = $1::uuid")
+        .bind(&approval)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(by.as_deref(), Some("Cleo"));
     let seen = api
         .call(Method::GET, &format!("/api/approvals/{approval}"), Some(&a_token), None)
         .await;

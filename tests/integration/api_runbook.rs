@@ -101,6 +101,36 @@ async fn every_runbook_command_works_and_does_what_the_runbook_says(pool: PgPool
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.body["services"]["database"], "ok");
 
+    // Agent liveness: the plain list, exactly as the runbook sends it (no query).
+    let agents = api.get("/api/agents").await;
+    assert_eq!(agents.status, StatusCode::OK, "{}", agents.body);
+    let in_db: i64 = sqlx::query_scalar("SELECT count(*) FROM agents a JOIN projects p ON p.id = a.project_id WHERE p.slug = 'openclaw'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(agents.body["total"], in_db);
+    let items = agents.body["items"].as_array().unwrap();
+    assert_eq!(items.len() as i64, in_db.min(50));
+    assert!(items.iter().all(|a| a.get("lastHeartbeat").is_some()), "{}", agents.body);
+
+    // Work in progress, for the shutdown check ("wait for in-progress tasks") further down.
+    let scribe_id = agent_id(&api, "Scribe").await;
+    let busy = api
+        .post(
+            "/api/tasks",
+            &json!({"title": "Proofread the FAQ", "type": "docs", "assigneeIds": [scribe_id]}).to_string(),
+        )
+        .await;
+    assert_eq!(busy.status, StatusCode::CREATED, "{}", busy.body);
+    let busy = busy.body["id"].as_str().unwrap().to_string();
+    let started = api
+        .post(
+            &format!("/api/tasks/{busy}/transition"),
+            r#"{"toStatus": "in_progress", "workPlan": ["Read it", "Mark it up", "Fix it"]}"#,
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+
     // Incident 1: Budget exceeded.
     let (spender, spender_token, task, approval) = budget_incident(&api).await;
     assert_eq!(db_task_status(&pool, &task).await, "needs_approval", "the cap holds the task");
@@ -278,6 +308,16 @@ async fn every_runbook_command_works_and_does_what_the_runbook_says(pool: PgPool
         .patch(&format!("/api/tasks/{task}"), &format!(r#"{{"assigneeIds": ["{scout}"]}}"#))
         .await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let assignees: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT agent_id FROM task_assignees WHERE task_id = $1::uuid")
+        .bind(&task)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        assignees,
+        vec![scout.parse::<uuid::Uuid>().unwrap()],
+        "the task now belongs to Scout alone"
+    );
     let quarantined = api.post(&format!("/api/agents/{scout}/quarantine"), "").await;
     assert_eq!(quarantined.status, StatusCode::OK);
     assert_eq!(db_agent(&pool, &scout).await.0, "quarantined");
@@ -376,15 +416,43 @@ async fn every_runbook_command_works_and_does_what_the_runbook_says(pool: PgPool
         .unwrap()
         .iter()
         .all(|t| t["status"] == "in_progress"));
+    let working: Vec<String> = sqlx::query_scalar(
+        "SELECT t.id::text FROM tasks t JOIN projects p ON p.id = t.project_id
+          WHERE p.slug = 'openclaw' AND t.status = 'in_progress' ORDER BY t.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(working.contains(&busy), "the task started above is still in progress");
+    assert_eq!(in_progress.body["total"], working.len() as i64);
+    let mut listed: Vec<String> = in_progress.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, working, "exactly the tasks in progress");
 
     // Appendix: the audit export holds everything done above (the clock says 2026-02-01).
+    // It is scoped like every endpoint: the default project, openclaw.
     let export = api.get("/api/audit/export?startDate=2026-02-01&endDate=2026-02-02").await;
     assert_eq!(export.status, StatusCode::OK);
-    let in_db: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+    let in_db: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events e JOIN projects p ON p.id = e.project_id WHERE p.slug = 'openclaw'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(export.body["count"], in_db);
+    let everything = api
+        .get("/api/audit/export?startDate=2026-02-01&endDate=2026-02-02&allProjects=true")
+        .await;
+    assert_eq!(everything.status, StatusCode::OK, "{}", everything.body);
+    let all_in_db: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(export.body["count"], in_db);
+    assert_eq!(everything.body["count"], all_in_db);
     let actions: Vec<&str> = export.body["events"]
         .as_array()
         .unwrap()

@@ -384,5 +384,34 @@ async fn the_cli_runs_the_operations(pool: PgPool) {
         .collect();
     assert!(!cli_ids.is_empty());
     assert_eq!(cli_ids, api_ids);
+    // The same for the whole installation (the project scope leaves out, e.g., token events).
+    let out = run(&[
+        "audit",
+        "export",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-03",
+        "--format",
+        "jsonl",
+        "--all-projects",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let all_cli: Vec<i64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_i64().unwrap())
+        .collect();
+    let reply = api
+        .get("/api/audit/export?startDate=2026-03-01&endDate=2026-03-03&allProjects=true")
+        .await;
+    let all_api: Vec<i64> = reply.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(all_cli, all_api);
+    assert!(all_cli.len() > cli_ids.len(), "installation events are only in the full export");
     std::fs::remove_dir_all(dir).unwrap();
 }
