@@ -698,3 +698,73 @@ async fn an_unblocked_loop_is_not_blocked_again_until_new_activity_crosses_a_thr
         chatty.blocked_reason
     );
 }
+
+#[sqlx::test]
+async fn runs_left_running_are_closed_as_abandoned_and_cleaned_up(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let now = s.app.now();
+    for (job, started, instance) in [
+        ("standup", now - Duration::hours(3), "gone:1"),
+        ("loop_detector", now - Duration::minutes(5), "alive:2"),
+        ("budget_watch", now - Duration::minutes(1), "stopping:3"),
+    ] {
+        sqlx::query("INSERT INTO job_runs (job, scheduled_for, instance, started_at) VALUES ($1, $2, $3, $2)")
+            .bind(job)
+            .bind(started)
+            .bind(instance)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let outcome = |job: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, (String, Option<String>, bool)>(
+                "SELECT outcome, detail, finished_at IS NOT NULL FROM job_runs WHERE job = $1",
+            )
+            .bind(job)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    // A scheduler starting closes what a stopped process left behind, not what may still run.
+    let settings = mission_control::configuration::Settings::load_from(None, Vec::new()).unwrap();
+    let scheduler = mission_control::jobs::Scheduler::start(s.app.clone(), settings.jobs.clone())
+        .await
+        .unwrap();
+    scheduler.shutdown(std::time::Duration::from_secs(5)).await;
+    let (status, detail, finished) = outcome("standup").await;
+    assert_eq!((status.as_str(), finished), ("failed", true));
+    assert!(detail.unwrap().contains("no longer running"));
+    assert_eq!(outcome("loop_detector").await.0, "running");
+    // The runs of an instance that stops with a job still going.
+    assert_eq!(
+        s.app
+            .abandon_job_runs(Some("stopping:3"), Duration::zero(), "abandoned: still running at shutdown")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(outcome("budget_watch").await.0, "failed");
+    assert_eq!(outcome("loop_detector").await.0, "running");
+
+    // Cleanup removes runs still running since before its cutoff, and finished ones.
+    let cleanup = |cutoff| {
+        let pool = pool.clone();
+        async move {
+            let done = mission_control::storage::maintenance::retention::cleanup(&pool, cutoff, false)
+                .await
+                .unwrap();
+            let rows = |what: &str| done.iter().find(|c| c.what == what).unwrap().rows;
+            (rows("abandoned job runs"), rows("finished job runs"))
+        }
+    };
+    assert_eq!(
+        cleanup(now - Duration::minutes(2)).await,
+        (1, 0),
+        "the run still going since 5 min ago"
+    );
+    assert_eq!(cleanup(now + Duration::minutes(1)).await, (0, 2), "the two closed as abandoned");
+    assert_eq!(count(&pool, "SELECT count(*) FROM job_runs").await, 0);
+}
