@@ -65,6 +65,7 @@ fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
         .routes(routes!(health::health))
         .routes(routes!(metrics::metrics))
         .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::patch))
         .routes(routes!(projects::pause_squad))
         .routes(routes!(projects::resume_squad))
         .routes(routes!(agents::list))
