@@ -277,6 +277,20 @@ impl Settings {
         if self.thresholds.approval_expiry_minutes == 0 {
             bail!("invalid configuration: thresholds.approval_expiry_minutes must be at least 1");
         }
+        {
+            // The reminder must fall between two runs of the expiry job, or some approvals
+            // expire without one.
+            let expression = &self.jobs.approval_expiry;
+            let cron = crate::jobs::parse_cron("approval_expiry", expression)?;
+            let window = chrono::Duration::minutes(self.thresholds.approval_escalate_before_minutes as i64);
+            if let Some(gap) = crate::jobs::longest_gap(&cron).filter(|gap| window < *gap) {
+                bail!(
+                    "invalid configuration: thresholds.approval_escalate_before_minutes ({}) must be at least the time between two runs of jobs.approval_expiry ('{expression}': up to {} min), or some approvals expire without a reminder",
+                    self.thresholds.approval_escalate_before_minutes,
+                    gap.num_minutes()
+                );
+            }
+        }
         if self.thresholds.error_streak_quarantine < self.thresholds.error_streak_alert {
             bail!("invalid configuration: thresholds.error_streak_quarantine must be >= thresholds.error_streak_alert");
         }
@@ -402,6 +416,23 @@ mod tests {
         assert_eq!(s.thresholds.stale_after_secs, 60);
         assert_eq!(s.database.url, "postgres://u@h/db");
         assert!(s.telegram_enabled());
+    }
+
+    #[test]
+    fn the_approval_reminder_window_covers_the_expiry_job_interval() {
+        let s = load(&[]).unwrap();
+        assert!(s.thresholds.approval_escalate_before_minutes >= 15);
+        let err = load(&[("MC_THRESHOLDS__APPROVAL_ESCALATE_BEFORE_MINUTES", "10")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("approval_escalate_before_minutes") && err.contains("15 min"), "{err}");
+        assert!(load(&[
+            ("MC_THRESHOLDS__APPROVAL_ESCALATE_BEFORE_MINUTES", "10"),
+            ("MC_JOBS__APPROVAL_EXPIRY", "0 */5 * * * *"),
+        ])
+        .is_ok());
+        let err = load(&[("MC_JOBS__APPROVAL_EXPIRY", "0 0 * * * *")]).unwrap_err().to_string();
+        assert!(err.contains("60 min"), "{err}");
     }
 
     #[test]

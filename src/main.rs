@@ -264,8 +264,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             finish(app, embedded).await
         }
         Command::Restore { backup, force } => {
-            let (app, embedded) = connect_app(&settings).await?;
-            let report = ops::backup::restore(&app.pool, &backup, force).await?;
+            // The whole file is checked before the database is connected to or migrated: a
+            // damaged file leaves it exactly as it was.
+            let checked = ops::backup::check_backup(&backup).await?;
+            let (app, embedded) = connect_app_unmigrated(&settings).await?;
+            let report = ops::backup::restore_checked(&app.pool, checked, force).await?;
             eprintln!(
                 "restored {} tables, {} rows from {} ({}) in {:.2}s",
                 report.manifest.tables.len(),
@@ -421,9 +424,15 @@ fn runner_token(given: Option<String>, settings: &Settings) -> anyhow::Result<St
 
 /// Connects and migrates, so every command works on a fresh database.
 async fn connect_app(settings: &Settings) -> anyhow::Result<(App, Option<mission_control::embedded_db::EmbeddedPostgres>)> {
+    let (app, embedded) = connect_app_unmigrated(settings).await?;
+    storage::migrate(&app.pool).await?;
+    Ok((app, embedded))
+}
+
+/// Connects without migrating (restore migrates only once the backup is known to be good).
+async fn connect_app_unmigrated(settings: &Settings) -> anyhow::Result<(App, Option<mission_control::embedded_db::EmbeddedPostgres>)> {
     let (url, embedded) = startup::database_url(settings).await?;
     let pool = startup::connect(settings, &url).await?;
-    storage::migrate(&pool).await?;
     Ok((App::new(pool, Arc::new(SystemClock), Rules::from_settings(settings)?), embedded))
 }
 

@@ -137,8 +137,15 @@ impl Application {
                 }
             }
         }
+        // The scheduler stops as soon as the signal arrives (no job starts while HTTP drains);
+        // its running jobs are waited for after that.
         let scheduler = if settings.jobs.enabled {
-            Some(Scheduler::start(self.app.clone(), settings.jobs.clone()).await?)
+            let scheduler = Scheduler::start(self.app.clone(), settings.jobs.clone()).await?;
+            let until = stopped();
+            Some(tokio::spawn(async move {
+                until.await;
+                scheduler.shutdown(Duration::from_secs(30)).await;
+            }))
         } else {
             None
         };
@@ -151,7 +158,9 @@ impl Application {
             .await
             .context("serving HTTP");
         if let Some(scheduler) = scheduler {
-            scheduler.shutdown(Duration::from_secs(30)).await;
+            if let Err(err) = scheduler.await {
+                tracing::error!(error = %err, "the job scheduler's shutdown panicked");
+            }
         }
         for (name, handle) in background {
             match handle.await {

@@ -1,4 +1,4 @@
-use super::alerts::raise_in;
+use super::alerts::{raise_in, resolve_in};
 use super::model::{Agent, Notification, Task};
 use super::notice::{Notice, Target};
 use super::operators::issue_agent_token;
@@ -262,19 +262,7 @@ impl App {
                 .await?;
         }
         let subject = format!("agent:{agent_id}");
-        if let Some(alert) = storage::alerts::resolve_open(w.conn(), agent.project_id, "agent_stale", &subject, "heartbeat", now).await? {
-            w.post(
-                agent.project_id,
-                Target::Alerts,
-                &Notice::AlertResolved {
-                    alert_id: alert.id,
-                    alert_type: alert.alert_type,
-                    message: alert.message,
-                    resolved_by: agent.name.clone(),
-                },
-            )
-            .await?;
-        }
+        resolve_in(&mut w, agent.project_id, "agent_stale", &subject, &agent.name).await?;
         let notifications = storage::notifications::take_pending(w.conn(), agent_id, 100, now).await?;
         let assigned_tasks = storage::tasks::assigned_to(w.conn(), agent_id).await?;
         w.commit().await?;
@@ -431,21 +419,7 @@ impl App {
             )
             .await?;
             let subject = format!("agent:{agent_id}");
-            if let Some(alert) =
-                storage::alerts::resolve_open(w.conn(), agent.project_id, "budget_exceeded", &subject, actor.name(), now).await?
-            {
-                w.post(
-                    agent.project_id,
-                    Target::Alerts,
-                    &Notice::AlertResolved {
-                        alert_id: alert.id,
-                        alert_type: alert.alert_type,
-                        message: alert.message,
-                        resolved_by: actor.name().into(),
-                    },
-                )
-                .await?;
-            }
+            resolve_in(&mut w, agent.project_id, "budget_exceeded", &subject, actor.name()).await?;
         }
         w.notify(
             agent_id,

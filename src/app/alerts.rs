@@ -66,6 +66,46 @@ pub(crate) async fn raise_in(
     Ok(alert)
 }
 
+/// Resolves the open alert of this type and subject, if any, inside the caller's transaction:
+/// the alert.resolved audit event and the outbox message (the chat message is edited) go with
+/// it. `resolved_by` is who or what resolved it, as recorded and shown.
+pub(crate) async fn resolve_in(
+    w: &mut Work,
+    project_id: Uuid,
+    alert_type: &str,
+    subject: &str,
+    resolved_by: &str,
+) -> AppResult<Option<Alert>> {
+    let now = w.now;
+    let Some(alert) = storage::alerts::resolve_open(w.conn(), project_id, alert_type, subject, resolved_by, now).await? else {
+        return Ok(None);
+    };
+    audit_and_post_resolved(w, &alert, resolved_by).await?;
+    Ok(Some(alert))
+}
+
+async fn audit_and_post_resolved(w: &mut Work, alert: &Alert, resolved_by: &str) -> AppResult<()> {
+    w.audit(
+        Some(alert.project_id),
+        "alert.resolved",
+        "alert",
+        alert.id,
+        json!({ "type": alert.alert_type, "subject": alert.subject, "by": resolved_by }),
+    )
+    .await?;
+    w.post(
+        alert.project_id,
+        Target::Alerts,
+        &Notice::AlertResolved {
+            alert_id: alert.id,
+            alert_type: alert.alert_type.clone(),
+            message: alert.message.clone(),
+            resolved_by: resolved_by.into(),
+        },
+    )
+    .await
+}
+
 fn valid_alert_type(t: &str) -> bool {
     !t.is_empty() && t.len() <= 40 && t.chars().all(|c| c.is_ascii_lowercase() || c == '_')
 }
@@ -126,25 +166,7 @@ impl App {
             ));
         }
         let resolved = storage::alerts::resolve(w.conn(), alert_id, actor.name(), now).await?;
-        w.audit(
-            Some(alert.project_id),
-            "alert.resolved",
-            "alert",
-            alert_id,
-            json!({ "type": alert.alert_type }),
-        )
-        .await?;
-        w.post(
-            alert.project_id,
-            Target::Alerts,
-            &Notice::AlertResolved {
-                alert_id,
-                alert_type: alert.alert_type.clone(),
-                message: alert.message.clone(),
-                resolved_by: actor.name().into(),
-            },
-        )
-        .await?;
+        audit_and_post_resolved(&mut w, &resolved, actor.name()).await?;
         w.commit().await?;
         Ok(resolved)
     }

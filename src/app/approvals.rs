@@ -1,4 +1,5 @@
 use super::agents::{lock_agent, require_self};
+use super::alerts::resolve_in;
 use super::model::Approval;
 use super::notice::{Notice, Target};
 use super::work::Work;
@@ -226,6 +227,8 @@ impl App {
             json!({ "code": decided.code(), "by": by, "note": decided.decision_note }),
         )
         .await?;
+        // Its reminder, if one went out, is answered.
+        resolve_in(w, decided.project_id, "approval_expiring", &format!("approval:{}", decided.id), &by).await?;
         w.notify(
             decided.agent_id,
             "approval_decided",

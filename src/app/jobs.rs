@@ -2,7 +2,7 @@
 //! task, an approval) is handled in its own transaction, with its audit, notifications and
 //! outbox messages, so one bad row never blocks the rest.
 
-use super::alerts::raise_in;
+use super::alerts::{raise_in, resolve_in};
 use super::notice::{Notice, Target};
 use super::tasks::{lock_task, TransitionSpec};
 use super::work::Work;
@@ -41,6 +41,14 @@ impl App {
         let mut conn = self.pool.acquire().await?;
         storage::jobs::finish_run(&mut conn, id, succeeded, detail, self.now()).await?;
         Ok(storage::jobs::run_by_id(&mut conn, id).await?)
+    }
+
+    /// Marks `running` job runs started more than `older_than` ago (of `instance` only, when
+    /// given) as failed with `why`, so they are finished and cleanup can remove them.
+    pub async fn abandon_job_runs(&self, instance: Option<&str>, older_than: chrono::Duration, why: &str) -> AppResult<u64> {
+        let mut conn = self.pool.acquire().await?;
+        let now = self.now();
+        Ok(storage::jobs::abandon_runs(&mut conn, instance, now - older_than, why, now).await?)
     }
 
     /// Expires approvals past their expiry (deny on timeout) and reminds once, with an alert,
@@ -106,7 +114,7 @@ impl App {
             let mut conn = self.pool.acquire().await?;
             (
                 storage::jobs::newly_stale(&mut conn, cutoff).await?,
-                storage::jobs::over_error_streak(&mut conn, self.rules.error_streak_quarantine).await?,
+                storage::jobs::over_error_streak(&mut conn, self.rules.error_streak_alert, self.rules.error_streak_quarantine).await?,
             )
         };
         let mut marked = 0;
@@ -145,19 +153,24 @@ impl App {
             marked += 1;
         }
         let mut quarantined = 0;
+        let mut streak_alerts = 0;
         for id in streaks {
             let mut w = Work::begin(self, &system).await?;
             let Some(agent) = storage::agents::lock(w.conn(), id).await? else {
                 continue;
             };
-            if self.check_error_streak(&mut w, &agent).await?.is_some() {
-                quarantined += 1;
+            if agent.status == AgentStatus::Quarantined || agent.error_streak <= self.rules.error_streak_alert {
+                continue;
+            }
+            match self.check_error_streak(&mut w, &agent).await? {
+                Some(_) => quarantined += 1,
+                None => streak_alerts += 1,
             }
             w.commit().await?;
         }
         Ok(JobOutcome::new(
-            marked + quarantined,
-            format!("{marked} newly stale, {quarantined} quarantined for error streaks"),
+            marked + quarantined + streak_alerts,
+            format!("{marked} newly stale, {streak_alerts} alerted and {quarantined} quarantined for error streaks"),
         ))
     }
 
@@ -382,21 +395,7 @@ impl App {
                 .await?;
                 let subject = format!("agent:{id}");
                 for alert_type in ["budget_exceeded", "budget_warning"] {
-                    if let Some(alert) =
-                        storage::alerts::resolve_open(w.conn(), agent.project_id, alert_type, &subject, "budget_reset", now).await?
-                    {
-                        w.post(
-                            agent.project_id,
-                            Target::Alerts,
-                            &Notice::AlertResolved {
-                                alert_id: alert.id,
-                                alert_type: alert.alert_type,
-                                message: alert.message,
-                                resolved_by: system.name().to_string(),
-                            },
-                        )
-                        .await?;
-                    }
+                    resolve_in(&mut w, agent.project_id, alert_type, &subject, system.name()).await?;
                 }
                 resumed += 1;
             }

@@ -67,7 +67,7 @@ impl Default for Rules {
             error_streak_alert: 3,
             error_streak_quarantine: 5,
             approval_expiry_minutes: 60,
-            approval_escalate_before_minutes: 10,
+            approval_escalate_before_minutes: 20,
             auto_approve: Vec::new(),
             done_requires_approval: Vec::new(),
             risk_overrides: HashMap::new(),

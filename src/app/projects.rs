@@ -3,6 +3,8 @@ use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::{Actor, ProjectName, ProjectSlug, Right};
 use crate::storage;
+use chrono::NaiveTime;
+use chrono_tz::Tz;
 use serde_json::json;
 
 #[derive(Debug, Clone)]
@@ -12,9 +14,57 @@ pub struct CreateProject {
     pub description: String,
 }
 
+/// When a project's daily standup is posted: a local time (`HH:MM`, 24-hour) in an IANA time
+/// zone (`Europe/Berlin`). Unset parts keep their value (09:00 UTC for a new project).
+#[derive(Debug, Clone, Default)]
+pub struct StandupSchedule {
+    pub time: Option<String>,
+    pub timezone: Option<String>,
+}
+
+/// `HH:MM`, 24-hour: `09:00`, `17:30`.
+fn parse_standup_time(input: &str) -> AppResult<NaiveTime> {
+    let input = input.trim();
+    let shaped = input.len() == 5 && input.as_bytes()[2] == b':' && input.bytes().filter(u8::is_ascii_digit).count() == 4;
+    shaped
+        .then(|| NaiveTime::parse_from_str(input, "%H:%M").ok())
+        .flatten()
+        .ok_or_else(|| AppError::validation("standupTime", format!("must be a time HH:MM (24-hour), e.g. 09:00, not '{input}'")))
+}
+
+/// An IANA time zone name, exactly (`UTC`, `Europe/Berlin`); never a silent fallback to UTC.
+fn parse_standup_timezone(input: &str) -> AppResult<Tz> {
+    let input = input.trim();
+    input.parse::<Tz>().map_err(|_| {
+        let hint = chrono_tz::TZ_VARIANTS
+            .iter()
+            .find(|tz| tz.name().eq_ignore_ascii_case(input))
+            .map(|tz| format!(" (did you mean {}?)", tz.name()))
+            .unwrap_or_default();
+        AppError::validation(
+            "standupTimezone",
+            format!("must be an IANA time zone such as UTC or Europe/Berlin, not '{input}'{hint}"),
+        )
+    })
+}
+
+/// The schedule's parts, checked.
+fn parse_schedule(schedule: &StandupSchedule) -> AppResult<(Option<NaiveTime>, Option<Tz>)> {
+    Ok((
+        schedule.time.as_deref().map(parse_standup_time).transpose()?,
+        schedule.timezone.as_deref().map(parse_standup_timezone).transpose()?,
+    ))
+}
+
 impl App {
     pub async fn create_project(&self, actor: &Actor, input: CreateProject) -> AppResult<Project> {
+        self.create_project_with(actor, input, StandupSchedule::default()).await
+    }
+
+    /// Creates a project with its standup time and time zone (unset: 09:00 UTC).
+    pub async fn create_project_with(&self, actor: &Actor, input: CreateProject, schedule: StandupSchedule) -> AppResult<Project> {
         require(actor, Right::ManageProjects)?;
+        let (time, tz) = parse_schedule(&schedule)?;
         let slug = ProjectSlug::parse(&input.slug)?;
         let name = ProjectName::parse(&input.name)?;
         if input.description.chars().count() > 2000 {
@@ -28,13 +78,44 @@ impl App {
             ));
         }
         let now = w.now;
-        let project = storage::projects::insert(w.conn(), slug.as_str(), name.as_str(), input.description.trim(), now).await?;
+        let mut project = storage::projects::insert(w.conn(), slug.as_str(), name.as_str(), input.description.trim(), now).await?;
+        if time.is_some() || tz.is_some() {
+            project = storage::projects::set_standup(w.conn(), project.id, time, tz.map(|tz| tz.name()), now).await?;
+        }
         w.audit(
             Some(project.id),
             "project.created",
             "project",
             project.id,
-            json!({ "slug": slug, "name": name }),
+            json!({ "slug": slug, "name": name, "standupTime": project.standup_time.format("%H:%M").to_string(),
+                    "standupTimezone": project.standup_timezone }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(project)
+    }
+
+    /// Changes when a project's standup is posted (CAO only).
+    pub async fn set_project_standup(&self, actor: &Actor, project_id: uuid::Uuid, schedule: StandupSchedule) -> AppResult<Project> {
+        require(actor, Right::ManageProjects)?;
+        if schedule.time.is_none() && schedule.timezone.is_none() {
+            return Err(AppError::validation("standup", "give standupTime, standupTimezone or both"));
+        }
+        let (time, tz) = parse_schedule(&schedule)?;
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let before = storage::projects::lock(w.conn(), project_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("project", project_id))?;
+        let project = storage::projects::set_standup(w.conn(), project_id, time, tz.map(|tz| tz.name()), now).await?;
+        let shown =
+            |p: &Project| json!({ "standupTime": p.standup_time.format("%H:%M").to_string(), "standupTimezone": p.standup_timezone });
+        w.audit(
+            Some(project_id),
+            "project.standup_set",
+            "project",
+            project_id,
+            json!({ "from": shown(&before), "to": shown(&project) }),
         )
         .await?;
         w.commit().await?;

@@ -67,6 +67,7 @@ fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
         .routes(routes!(metrics::metrics))
         .routes(routes!(openapi_json))
         .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::patch))
         .routes(routes!(projects::pause_squad))
         .routes(routes!(projects::resume_squad))
         .routes(routes!(agents::list))

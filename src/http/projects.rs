@@ -2,10 +2,10 @@
 
 use super::agents::ReasonBody;
 use super::error::{ApiResult, ErrorBody};
-use super::extract::{Caller, JsonBody, Scoped};
+use super::extract::{ApiPath, Caller, JsonBody, Scoped};
 use super::HttpState;
 use crate::app::model::{Page, Project};
-use crate::app::projects::CreateProject;
+use crate::app::projects::{CreateProject, StandupSchedule};
 use crate::app::squad::SquadChange;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -28,6 +28,10 @@ pub struct CreateProjectBody {
     name: String,
     #[serde(default)]
     description: String,
+    /// When the daily standup is posted, local time `HH:MM` (default `09:00`).
+    standup_time: Option<String>,
+    /// The IANA time zone of `standupTime`, e.g. `Europe/Berlin` (default `UTC`).
+    standup_timezone: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = CreateProjectBody,
@@ -39,16 +43,53 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Project>)> {
     let project = ctx
         .app
-        .create_project(
+        .create_project_with(
             &actor,
             CreateProject {
                 slug: body.slug,
                 name: body.name,
                 description: body.description,
             },
+            StandupSchedule {
+                time: body.standup_time,
+                timezone: body.standup_timezone,
+            },
         )
         .await?;
     Ok((StatusCode::CREATED, Json(project)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProjectPatch {
+    /// When the daily standup is posted, local time `HH:MM`.
+    standup_time: Option<String>,
+    /// The IANA time zone of `standupTime`, e.g. `Europe/Berlin`; an unknown zone is refused.
+    standup_timezone: Option<String>,
+}
+
+/// Changes the project's standup time and time zone (CAO).
+#[utoipa::path(patch, path = "/api/projects/{slug}", tag = "projects", params(("slug" = String, Path)), request_body = ProjectPatch,
+    responses((status = 200, body = Project), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(slug): ApiPath<String>,
+    JsonBody(body): JsonBody<ProjectPatch>,
+) -> ApiResult<Json<Project>> {
+    let project = ctx.app.project_by_slug(&slug).await?;
+    Ok(Json(
+        ctx.app
+            .set_project_standup(
+                &actor,
+                project.id,
+                StandupSchedule {
+                    time: body.standup_time,
+                    timezone: body.standup_timezone,
+                },
+            )
+            .await?,
+    ))
 }
 
 /// Pauses every active agent of the project in scope.

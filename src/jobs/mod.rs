@@ -36,6 +36,27 @@ pub fn parse_cron(key: &str, expression: &str) -> anyhow::Result<Cron> {
         .map_err(|e| anyhow::anyhow!("invalid configuration: jobs.{key} must be a cron expression with seconds (sec min hour dom mon dow), got '{expression}': {e}"))
 }
 
+/// The longest time between two consecutive occurrences of `cron` over a week (so irregular
+/// schedules count by their widest gap); None when it fires less than twice in that week.
+pub fn longest_gap(cron: &Cron) -> Option<chrono::Duration> {
+    use chrono::TimeZone;
+    let start = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single()?;
+    let end = start + chrono::Duration::days(7);
+    let mut previous: Option<DateTime<Utc>> = None;
+    let mut longest: Option<chrono::Duration> = None;
+    for at in cron.iter_after(start).take(50_000) {
+        if let Some(before) = previous {
+            let gap = at - before;
+            longest = Some(longest.map_or(gap, |l| l.max(gap)));
+        }
+        if at > end {
+            break;
+        }
+        previous = Some(at);
+    }
+    longest
+}
+
 /// Which occurrence a firing belongs to: the latest scheduled time at or before now (with a
 /// second of slack for a timer that fires early). Every replica computes the same one.
 pub fn occurrence(cron: &Cron, fired_at: DateTime<Utc>) -> DateTime<Utc> {
@@ -55,10 +76,16 @@ pub fn instance_name() -> String {
     format!("{host}:{}", std::process::id())
 }
 
+/// A run still `running` after this long was left by a process that died (or was stopped
+/// before the run finished): it is marked failed ("abandoned") when a scheduler starts.
+pub const ABANDONED_AFTER: chrono::Duration = chrono::Duration::hours(1);
+
 pub struct Scheduler {
     inner: JobScheduler,
     /// Held (shared) by every running job; shutdown takes it exclusively to wait for them.
     running: Arc<RwLock<()>>,
+    app: App,
+    instance: Arc<String>,
 }
 
 impl Scheduler {
@@ -68,6 +95,13 @@ impl Scheduler {
         let scheduler = JobScheduler::new().await.context("creating the job scheduler")?;
         let running = Arc::new(RwLock::new(()));
         let instance = Arc::new(instance_name());
+        let abandoned = app
+            .abandon_job_runs(None, ABANDONED_AFTER, "no longer running (its process stopped before it finished)")
+            .await
+            .context("closing abandoned job runs")?;
+        if abandoned > 0 {
+            tracing::warn!(abandoned, "job runs left running by a stopped process marked failed");
+        }
         for job in Job::VARIANTS.iter().copied() {
             let expression = schedule(&settings, job).to_string();
             let cron = Arc::new(parse_cron(job.name(), &expression)?);
@@ -95,16 +129,33 @@ impl Scheduler {
                 .with_context(|| format!("scheduling jobs.{}", job.name()))?;
         }
         scheduler.start().await.context("starting the job scheduler")?;
-        Ok(Scheduler { inner: scheduler, running })
+        Ok(Scheduler {
+            inner: scheduler,
+            running,
+            app,
+            instance,
+        })
     }
 
-    /// Stops firing and waits (at most `timeout`) for running jobs to finish.
+    /// Stops firing and waits (at most `timeout`) for running jobs to finish; a run still going
+    /// after that is recorded as abandoned (failed), not left `running` for ever.
     pub async fn shutdown(mut self, timeout: Duration) {
         if let Err(err) = self.inner.shutdown().await {
             tracing::warn!(error = %err, "stopping the job scheduler");
         }
         if tokio::time::timeout(timeout, self.running.write()).await.is_err() {
             tracing::warn!("a job was still running at shutdown");
+            if let Err(err) = self
+                .app
+                .abandon_job_runs(
+                    Some(&self.instance),
+                    chrono::Duration::zero(),
+                    "abandoned: still running at shutdown",
+                )
+                .await
+            {
+                tracing::error!(error = %err, "recording the abandoned job runs");
+            }
         }
     }
 }
@@ -123,6 +174,14 @@ mod tests {
         assert_eq!(occurrence(&cron, at(9, 0, 30, 400)), at(9, 0, 30, 0), "a timer a little late");
         let daily = parse_cron("standup", "0 0 9 * * *").unwrap();
         assert_eq!(occurrence(&daily, at(9, 0, 0, 250)), at(9, 0, 0, 0));
+    }
+
+    #[test]
+    fn the_longest_gap_of_a_schedule() {
+        let gap = |e: &str| longest_gap(&parse_cron("approval_expiry", e).unwrap());
+        assert_eq!(gap("0 */15 * * * *"), Some(chrono::Duration::minutes(15)));
+        assert_eq!(gap("0 0,10 * * * *"), Some(chrono::Duration::minutes(50)));
+        assert_eq!(gap("0 0 9 * * *"), Some(chrono::Duration::days(1)));
     }
 
     #[test]

@@ -35,6 +35,28 @@ pub async fn finish_run(conn: &mut PgConnection, id: i64, succeeded: bool, detai
     Ok(())
 }
 
+/// Runs still `running` that started at or before `started_before` (of `instance`, when given)
+/// are finished as failed with `why`. Returns how many.
+pub async fn abandon_runs(
+    conn: &mut PgConnection,
+    instance: Option<&str>,
+    started_before: DateTime<Utc>,
+    why: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE job_runs SET outcome = 'failed', finished_at = greatest($3, started_at), detail = $4
+         WHERE outcome = 'running' AND started_at <= $1 AND ($2::text IS NULL OR instance = $2)",
+    )
+    .bind(started_before)
+    .bind(instance)
+    .bind(now)
+    .bind(why)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobRun {
@@ -77,12 +99,22 @@ pub async fn mark_stale(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -
     Ok(done.rows_affected() == 1)
 }
 
-/// Agents whose error streak is past the quarantine threshold but who are not quarantined.
-pub async fn over_error_streak(conn: &mut PgConnection, threshold: i32) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM agents WHERE error_streak > $1 AND status <> 'quarantined' ORDER BY id")
-        .bind(threshold)
-        .fetch_all(conn)
-        .await
+/// Agents not quarantined whose error streak is past the quarantine threshold, or past the
+/// alert threshold without an open error_streak alert (a streak set other than by recording
+/// runs, e.g. through the API, still alerts, once).
+pub async fn over_error_streak(conn: &mut PgConnection, alert: i32, quarantine: i32) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT a.id FROM agents a
+         WHERE a.status <> 'quarantined' AND a.error_streak > $1
+           AND (a.error_streak > $2
+                OR NOT EXISTS (SELECT 1 FROM alerts al WHERE al.project_id = a.project_id AND al.type = 'error_streak'
+                                 AND al.subject = 'agent:' || a.id::text AND NOT al.resolved))
+         ORDER BY a.id",
+    )
+    .bind(alert)
+    .bind(quarantine)
+    .fetch_all(conn)
+    .await
 }
 
 /// Tasks a loop could be stopped in: those that may move to blocked.
@@ -92,30 +124,70 @@ pub async fn loop_candidates(conn: &mut PgConnection) -> sqlx::Result<Vec<Uuid>>
         .await
 }
 
+/// A task's activity for the loop rules. After the loop detector blocked the task and someone
+/// unblocked it, only what happened after that unblock counts: the findings that blocked it are
+/// not found again straight away, and new activity past a threshold blocks it again.
 pub async fn task_activity(conn: &mut PgConnection, task_id: Uuid, t: &LoopThresholds, now: DateTime<Utc>) -> sqlx::Result<TaskActivity> {
+    // The first transition out of blocked after the latest loop block.
+    let cleared: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT u.id, u.created_at FROM task_transitions u
+         WHERE u.task_id = $1 AND u.from_status = 'blocked'
+           AND u.id > (SELECT max(b.id) FROM task_transitions b
+                       WHERE b.task_id = $1 AND b.to_status = 'blocked' AND b.actor_kind = 'system' AND b.actor_name = 'loop_detector')
+         ORDER BY u.id LIMIT 1",
+    )
+    .bind(task_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (cleared_id, cleared_at) = match cleared {
+        Some((id, at)) => (Some(id), Some(at)),
+        None => (None, None),
+    };
     let comment_since = now - chrono::Duration::minutes(t.comment_window_minutes as i64);
-    let comments: i64 = sqlx::query_scalar("SELECT count(*) FROM comments WHERE task_id = $1 AND created_at >= $2")
+    let comments: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM comments WHERE task_id = $1 AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at > $3)",
+    )
+    .bind(task_id)
+    .bind(comment_since)
+    .bind(cleared_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    let review_cycles: i64 = match cleared_id {
+        // The lifetime counter, until a loop block was cleared; then the cycles (review back to
+        // in progress) since.
+        None => {
+            sqlx::query_scalar("SELECT review_cycles::bigint FROM tasks WHERE id = $1")
+                .bind(task_id)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+        Some(id) => sqlx::query_scalar(
+            "SELECT count(*) FROM task_transitions WHERE task_id = $1 AND id > $2 AND from_status = 'review' AND to_status = 'in_progress'",
+        )
         .bind(task_id)
-        .bind(comment_since)
+        .bind(id)
         .fetch_one(&mut *conn)
-        .await?;
-    let review_cycles: i32 = sqlx::query_scalar("SELECT review_cycles FROM tasks WHERE id = $1")
-        .bind(task_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let recent_runs: Vec<RunStatus> =
-        sqlx::query_scalar("SELECT status FROM runs WHERE task_id = $1 ORDER BY created_at DESC, id LIMIT $2")
-            .bind(task_id)
-            .bind(t.failed_runs_window as i64)
-            .fetch_all(&mut *conn)
-            .await?;
+        .await?,
+    };
+    let recent_runs: Vec<RunStatus> = sqlx::query_scalar(
+        "SELECT status FROM runs WHERE task_id = $1 AND ($3::timestamptz IS NULL OR created_at > $3)
+         ORDER BY created_at DESC, id LIMIT $2",
+    )
+    .bind(task_id)
+    .bind(t.failed_runs_window as i64)
+    .bind(cleared_at)
+    .fetch_all(&mut *conn)
+    .await?;
     let transition_since = now - chrono::Duration::minutes(t.transition_window_minutes as i64);
-    let transitions: Vec<(TaskStatus, TaskStatus)> =
-        sqlx::query_as("SELECT from_status, to_status FROM task_transitions WHERE task_id = $1 AND created_at >= $2 ORDER BY id")
-            .bind(task_id)
-            .bind(transition_since)
-            .fetch_all(&mut *conn)
-            .await?;
+    let transitions: Vec<(TaskStatus, TaskStatus)> = sqlx::query_as(
+        "SELECT from_status, to_status FROM task_transitions
+         WHERE task_id = $1 AND created_at >= $2 AND ($3::bigint IS NULL OR id > $3) ORDER BY id",
+    )
+    .bind(task_id)
+    .bind(transition_since)
+    .bind(cleared_id)
+    .fetch_all(&mut *conn)
+    .await?;
     Ok(TaskActivity {
         comments_in_window: comments as u32,
         review_cycles: review_cycles.max(0) as u32,
@@ -170,12 +242,16 @@ pub async fn approvals_to_escalate(conn: &mut PgConnection, now: DateTime<Utc>, 
     .await
 }
 
+/// A pending approval becomes escalated (still open: decidable and expirable) when its one
+/// reminder goes out.
 pub async fn mark_escalated(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE approvals SET escalated_at = $2 WHERE id = $1 AND escalated_at IS NULL AND status = 'pending'")
-        .bind(id)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE approvals SET escalated_at = $2, status = 'escalated' WHERE id = $1 AND escalated_at IS NULL AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -44,6 +44,27 @@ pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<Project>> {
         .await
 }
 
+/// Sets the standup's local time and/or time zone (None keeps the current value).
+pub async fn set_standup(
+    conn: &mut PgConnection,
+    id: Uuid,
+    time: Option<chrono::NaiveTime>,
+    timezone: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Project> {
+    sqlx::query_as(
+        "UPDATE projects SET standup_time = COALESCE($2, standup_time), standup_timezone = COALESCE($3, standup_timezone),
+                updated_at = $4
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(id)
+    .bind(time)
+    .bind(timezone)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn set_squad_paused(conn: &mut PgConnection, id: Uuid, paused: bool, now: DateTime<Utc>) -> sqlx::Result<()> {
     sqlx::query("UPDATE projects SET squad_paused = $2, updated_at = $3 WHERE id = $1")
         .bind(id)

@@ -415,3 +415,51 @@ async fn the_cli_runs_the_operations(pool: PgPool) {
     assert!(all_cli.len() > cli_ids.len(), "installation events are only in the full export");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[sqlx::test]
+async fn the_cli_restore_checks_the_file_before_it_touches_an_empty_database(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    activity(&s).await;
+    let dir = scratch_dir();
+    let report = backup::backup(&pool, &dir, false).await.unwrap();
+    let good = std::fs::read(&report.path).unwrap();
+    let damaged = dir.join("damaged.mcbackup.gz");
+    let mut flipped = good.clone();
+    let at = good.len() / 2;
+    flipped[at] ^= 0x5a;
+    std::fs::write(&damaged, &flipped).unwrap();
+
+    // An empty database: not even the migrations' table.
+    let target = ScratchDb::create().await;
+    let url = format!("{}/{}", target.server, target.name);
+    let restore = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mission-control"))
+            .args(["restore", "--backup", file.to_str().unwrap()])
+            .env("DATABASE_URL", &url)
+            .env("MC_LOG__LEVEL", "warn")
+            .output()
+            .unwrap()
+    };
+    let tables = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    for file in [damaged.clone(), dir.join("missing.mcbackup.gz")] {
+        let out = restore(&file);
+        assert!(!out.status.success(), "a bad file is refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("damaged") || stderr.contains("opening"), "{stderr}");
+        assert_eq!(tables(target.pool.clone()).await, 0, "nothing is touched: no schema, no tables");
+    }
+    // The good file restores.
+    let out = restore(&report.path);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(contents(&target.pool).await, contents(&pool).await);
+    target.drop_it().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -251,3 +251,94 @@ async fn the_standup_reaches_the_standup_topic_with_a_png_chart(pool: PgPool) {
     assert!(tg.violations().is_empty(), "{:?}", tg.violations());
     assert_eq!(tg.rate_limited(), 0);
 }
+
+#[sqlx::test]
+async fn a_project_standup_time_and_zone_are_set_on_create_and_by_patch(pool: PgPool) {
+    use reqwest::{Method, StatusCode};
+    let api = common::http::spawn_app(pool.clone()).await;
+    api.app.seed().await.unwrap();
+    let assert_error = |reply: &common::http::Reply, status: StatusCode, code: &str| {
+        assert_eq!(reply.status, status, "{}", reply.body);
+        assert_eq!(reply.body["error"]["code"], code, "{}", reply.body);
+    };
+    let created = api
+        .post(
+            "/api/projects",
+            r#"{"slug":"berlin","name":"Berlin","standupTime":"08:30","standupTimezone":"Europe/Berlin"}"#,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["standupTime"], "08:30:00");
+    assert_eq!(created.body["standupTimezone"], "Europe/Berlin");
+    let defaults = api.post("/api/projects", r#"{"slug":"plain","name":"Plain"}"#).await;
+    assert_eq!(defaults.body["standupTime"], "09:00:00");
+    assert_eq!(defaults.body["standupTimezone"], "UTC");
+
+    // Bad input is a 422 naming the field, and creates or changes nothing.
+    let before = fingerprint(&pool).await;
+    for (body, field) in [
+        (
+            r#"{"slug":"mars","name":"Mars","standupTimezone":"Mars/Olympus"}"#,
+            "standupTimezone",
+        ),
+        (r#"{"slug":"mars","name":"Mars","standupTime":"25:00"}"#, "standupTime"),
+    ] {
+        let refused = api.post("/api/projects", body).await;
+        assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(
+            refused.body["error"]["message"].as_str().unwrap().contains(field),
+            "{}",
+            refused.body
+        );
+    }
+    for (body, field) in [
+        (r#"{"standupTimezone":"Mars/Olympus"}"#, "standupTimezone"),
+        (r#"{"standupTimezone":"europe/berlin"}"#, "Europe/Berlin"),
+        (r#"{"standupTime":"9am"}"#, "standupTime"),
+        (r#"{"standupTime":"9:00"}"#, "standupTime"),
+        (r#"{}"#, "standupTime"),
+    ] {
+        let refused = api.patch("/api/projects/openclaw", body).await;
+        assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert!(
+            refused.body["error"]["message"].as_str().unwrap().contains(field),
+            "{}",
+            refused.body
+        );
+    }
+    assert_eq!(fingerprint(&pool).await, before, "refusals change nothing");
+
+    let patched = api
+        .patch(
+            "/api/projects/openclaw",
+            r#"{"standupTime":"17:45","standupTimezone":"America/New_York"}"#,
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.body["standupTime"], "17:45:00");
+    assert_eq!(patched.body["standupTimezone"], "America/New_York");
+    let zone_only = api.patch("/api/projects/openclaw", r#"{"standupTimezone":"Asia/Tokyo"}"#).await;
+    assert_eq!(zone_only.body["standupTime"], "17:45:00", "the time is kept");
+    assert_eq!(zone_only.body["standupTimezone"], "Asia/Tokyo");
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_events WHERE action = 'project.standup_set'")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+        2
+    );
+    let unknown = api.patch("/api/projects/atlantis", r#"{"standupTime":"10:00"}"#).await;
+    assert_error(&unknown, StatusCode::NOT_FOUND, "not_found");
+    let operator = api.token("Olga", OperatorRole::Operator).await;
+    let forbidden = api
+        .call(
+            Method::PATCH,
+            "/api/projects/openclaw",
+            Some(&operator),
+            Some(r#"{"standupTime":"10:00"}"#),
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let spec = api.get("/api/openapi.json").await;
+    assert!(spec.body["paths"]["/api/projects/{slug}"]["patch"].is_object(), "documented");
+}

@@ -352,18 +352,46 @@ pub struct RestoreReport {
 /// `mission-control restore`: into an empty database, or replacing everything with `force`,
 /// in one transaction. The file is checked completely first; a bad file changes nothing.
 pub async fn restore(pool: &PgPool, path: &Path, force: bool) -> anyhow::Result<RestoreReport> {
+    let checked = check_backup(path).await?;
+    restore_checked(pool, checked, force).await
+}
+
+/// A backup file read and checked completely (framing, checksum, manifest, format and schema
+/// versions), held in memory, ready to load.
+pub struct CheckedBackup {
+    pub manifest: Manifest,
+    tables: Vec<TableData>,
+    started: Instant,
+}
+
+/// Reads and checks a backup without any database: `restore` calls this before it connects
+/// or migrates, so a damaged file leaves the database exactly as it was (even without tables).
+pub async fn check_backup(path: &Path) -> anyhow::Result<CheckedBackup> {
     let started = Instant::now();
     let path_owned = path.to_path_buf();
     let (manifest, tables) = tokio::task::spawn_blocking(move || read_backup(&path_owned))
         .await
         .context("reading the backup")??;
+    let ours = crate::storage::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    if manifest.schema_version > ours {
+        bail!(
+            "the backup's schema ({}) is newer than this mission-control's ({ours}); restore it with a newer release",
+            manifest.schema_version
+        );
+    }
+    Ok(CheckedBackup { manifest, tables, started })
+}
 
+/// Loads a checked backup: migrates the database, then refuses a non-empty one unless `force`,
+/// and loads everything in one transaction.
+pub async fn restore_checked(pool: &PgPool, checked: CheckedBackup, force: bool) -> anyhow::Result<RestoreReport> {
+    let CheckedBackup { manifest, tables, started } = checked;
     crate::storage::migrate(pool).await?;
     let mut conn = pool.acquire().await.context("connecting for the restore")?;
     let ours = schema_version(&mut conn).await?;
     if manifest.schema_version > ours {
         bail!(
-            "the backup's schema ({}) is newer than this mission-control's ({ours}); restore it with a newer release",
+            "the backup's schema ({}) is newer than this database's ({ours}); restore it with a newer release",
             manifest.schema_version
         );
     }

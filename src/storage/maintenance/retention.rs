@@ -38,6 +38,8 @@ const CLEANUP: &[(&str, &str, &str)] = &[
         "delivered_at IS NOT NULL AND delivered_at < $1",
     ),
     ("finished job runs", "job_runs", "finished_at IS NOT NULL AND finished_at < $1"),
+    // A run still `running` that long after it started belongs to a process long gone.
+    ("abandoned job runs", "job_runs", "finished_at IS NULL AND started_at < $1"),
     ("processed Telegram updates", "processed_updates", "processed_at < $1"),
     ("API idempotency records", "idempotency_keys", "created_at < $1"),
     ("inline button records", "callback_actions", "created_at < $1"),
