@@ -2,6 +2,7 @@ use super::agents::{lock_agent, require_self};
 use super::alerts::resolve_in;
 use super::model::Approval;
 use super::notice::{Notice, Target};
+use super::tasks::TransitionSpec;
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::policy::{classify, decide, PolicyDecision};
@@ -211,20 +212,71 @@ impl App {
             Verdict::Deny => ApprovalStatus::Denied,
         };
         let decided = storage::approvals::decide(w.conn(), approval_id, status, actor, note.as_ref().map(|n| n.as_str()), now).await?;
-        self.after_decision(&mut w, &decided).await?;
+        let continuation = match verdict {
+            Verdict::Approve => self.continue_held_task(&mut w, &decided).await?,
+            Verdict::Deny => None,
+        };
+        self.after_decision(&mut w, &decided, continuation).await?;
         w.commit().await?;
         Ok(decided)
     }
 
+    /// The runbook's "approve task to continue": an approved request whose task waits in
+    /// needs_approval moves the task back (as the system) to where it was before the hold,
+    /// provided the requesting agent may act again. Says what happened, for the audit.
+    async fn continue_held_task(&self, w: &mut Work, approval: &Approval) -> AppResult<Option<serde_json::Value>> {
+        let Some(task_id) = approval.task_id else { return Ok(None) };
+        // Lock order: the approval (locked by the caller), the task, then agents' rows.
+        let Some(task) = storage::tasks::lock(w.conn(), task_id).await? else {
+            return Ok(None);
+        };
+        if task.status != TaskStatus::NeedsApproval {
+            return Ok(None);
+        }
+        let left = |why: String| Some(json!({ "taskId": task.id, "number": task.number, "continued": false, "why": why }));
+        let Some(hold) = storage::tasks::last_transition_into(w.conn(), task.id, TaskStatus::NeedsApproval).await? else {
+            return Ok(left("no move into needs_approval is recorded".into()));
+        };
+        let back = hold.from_status;
+        let agent = storage::agents::by_id(w.conn(), approval.agent_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("agent", approval.agent_id))?;
+        if !agent.status.may_act() {
+            return Ok(left(format!(
+                "task #{} stays needs_approval: {} is {}{}; move it back to {back} once the agent may act",
+                task.number,
+                agent.name,
+                agent.status,
+                agent.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            )));
+        }
+        let reason = format!("approval {} approved: back to {back}", approval.code());
+        let decider = w.switch_actor(Actor::system(&format!("approval {}", approval.code())));
+        let moved = self.apply_transition(w, &task, TransitionSpec::simple(back, &reason)).await;
+        w.switch_actor(decider);
+        match moved {
+            Ok(_) => Ok(Some(
+                json!({ "taskId": task.id, "number": task.number, "continued": true, "to": back }),
+            )),
+            // Refused before anything was written (e.g. nobody is assigned any more).
+            Err(AppError::IllegalTransition { reason, .. }) => Ok(left(format!(
+                "task #{} stays needs_approval: it cannot go back to {back}: {reason}",
+                task.number
+            ))),
+            Err(other) => Err(other),
+        }
+    }
+
     /// Audit, the agent's notification and the chat update that follow any decision.
-    async fn after_decision(&self, w: &mut Work, decided: &Approval) -> AppResult<()> {
+    /// `task` says what the decision did to the request's task, if anything.
+    async fn after_decision(&self, w: &mut Work, decided: &Approval, task: Option<serde_json::Value>) -> AppResult<()> {
         let by = decided.decided_by_name.clone().unwrap_or_default();
         w.audit(
             Some(decided.project_id),
             &format!("approval.{}", decided.status),
             "approval",
             decided.id,
-            json!({ "code": decided.code(), "by": by, "note": decided.decision_note }),
+            json!({ "code": decided.code(), "by": by, "note": decided.decision_note, "task": task }),
         )
         .await?;
         // Its reminder, if one went out, is answered.
@@ -277,7 +329,7 @@ impl App {
                 now,
             )
             .await?;
-            self.after_decision(&mut w, &decided).await?;
+            self.after_decision(&mut w, &decided, None).await?;
             expired.push(decided);
         }
         w.commit().await?;

@@ -4,7 +4,7 @@ use super::model::{Agent, Alert, Run};
 use super::notice::{Notice, Target};
 use super::tasks::{lock_task, TransitionSpec};
 use super::work::Work;
-use super::{require, App, AppError, AppResult};
+use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::budget::evaluate_run;
 use crate::domain::task_state::allowed_targets;
 use crate::domain::*;
@@ -58,17 +58,42 @@ impl App {
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
-        let agent = lock_agent(&mut w, input.agent_id).await?;
+        // Lock order, as everywhere: the task before the agent (a transition locks its task and
+        // then writes its assignees' rows). The task a budget hold would take is the run's, or
+        // else the agent's current one, read here before the agent is locked.
+        let peek = storage::agents::by_id(w.conn(), input.agent_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("agent", input.agent_id))?;
+        require_project(actor, peek.project_id)?;
         let task = match input.task_id {
             Some(id) => {
                 let task = lock_task(&mut w, id).await?;
-                if task.project_id != agent.project_id {
+                if task.project_id != peek.project_id {
                     return Err(AppError::validation("taskId", "the task belongs to another project"));
+                }
+                if !task.assignee_ids.contains(&peek.id) && task.reviewer_id != Some(peek.id) {
+                    return Err(AppError::forbidden(format!(
+                        "agent {} is neither an assignee nor the reviewer of task #{}: runs are reported only against its own tasks",
+                        peek.name, task.number
+                    )));
                 }
                 Some(task)
             }
             None => None,
         };
+        let mut current = match (&task, peek.current_task_id) {
+            (None, Some(id)) => storage::tasks::lock(w.conn(), id).await?,
+            _ => None,
+        };
+        let agent = lock_agent(&mut w, input.agent_id).await?;
+        if task.is_none() && agent.current_task_id != current.as_ref().map(|t| t.id) {
+            // The current task changed between the read and the lock (a transition committed in
+            // between): take the new one, the only lock here out of the usual order.
+            current = match agent.current_task_id {
+                Some(id) => storage::tasks::lock(w.conn(), id).await?,
+                None => None,
+            };
+        }
         storage::agents::roll_over_spend(w.conn(), agent.id, now.date_naive()).await?;
         let before = storage::agents::by_id(w.conn(), agent.id).await?.expect("locked agent exists");
         let run = storage::runs::insert(
@@ -130,7 +155,7 @@ impl App {
                 AlertSeverity::Warning,
                 &subject,
                 &format!("{} spent {} in one run (per-run cap {})", agent.name, input.cost, caps.per_run),
-                json!({ "agentId": agent.id, "runId": run.id, "cost": input.cost, "perRunCap": caps.per_run }),
+                json!({ "agentId": agent.id, "runId": run.id, "taskId": input.task_id, "cost": input.cost, "perRunCap": caps.per_run }),
             )
             .await?;
             alerts.push(alert);
@@ -157,12 +182,9 @@ impl App {
                 )
                 .await?;
             }
-            let held_task_id = input.task_id.or(agent.current_task_id);
-            if let Some(held_id) = held_task_id {
-                let held = match &task {
-                    Some(t) if t.id == held_id => t.clone(),
-                    _ => lock_task(&mut w, held_id).await?,
-                };
+            let held = task.as_ref().or(current.as_ref());
+            let held_task_id = held.map(|t| t.id);
+            if let Some(held) = held {
                 if allowed_targets(held.status).contains(&TaskStatus::NeedsApproval) {
                     let system = Actor::system("budget");
                     let spec = TransitionSpec {
@@ -171,7 +193,7 @@ impl App {
                     };
                     // The hold is the system's act, whoever reported the run.
                     let reporter = w.switch_actor(system);
-                    self.apply_transition(&mut w, &held, spec).await?;
+                    self.apply_transition(&mut w, held, spec).await?;
                     w.switch_actor(reporter);
                     task_held = true;
                 }
@@ -202,7 +224,7 @@ impl App {
                     spend.today_spend,
                     caps.daily
                 ),
-                json!({ "agentId": agent.id, "todaySpend": spend.today_spend, "dailyCap": caps.daily }),
+                json!({ "agentId": agent.id, "taskId": input.task_id, "todaySpend": spend.today_spend, "dailyCap": caps.daily }),
             )
             .await?;
             alerts.push(alert);

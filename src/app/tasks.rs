@@ -286,6 +286,25 @@ impl App {
         if ids.len() > 10 {
             return Err(AppError::validation("assigneeIds", "at most 10 assignees"));
         }
+        // Only inbox and assigned follow the assignees (to assigned needs one, back to inbox
+        // when the last goes). Past them, the task would stay in its status with nobody on it.
+        if ids.is_empty() && !task.assignee_ids.is_empty() && !matches!(task.status, TaskStatus::Inbox | TaskStatus::Assigned) {
+            let to_inbox = if allowed_targets(task.status).contains(&TaskStatus::Inbox) {
+                "move it to inbox (that unassigns it)".to_string()
+            } else {
+                format!(
+                    "move it to inbox first (from {}: via needs_approval; that unassigns it)",
+                    task.status
+                )
+            };
+            return Err(AppError::conflict(
+                "assignee_required",
+                format!(
+                    "task #{} is {} and cannot be left with nobody on it: assign someone else instead, {to_inbox}, or cancel it",
+                    task.number, task.status
+                ),
+            ));
+        }
         let mut names = Vec::new();
         for id in &ids {
             let agent = self.agent_in_project(w, *id, task.project_id, "assigneeIds").await?;
@@ -386,7 +405,27 @@ impl App {
 
         let mut w = Work::begin(self, actor).await?;
         let task = lock_task(&mut w, task_id).await?;
-        if let Some(first) = storage::tasks::transition_by_key(w.conn(), task_id, key.as_str()).await? {
+        let first = storage::tasks::transition_by_key(w.conn(), task_id, key.as_str()).await?;
+        // Rights before the replay: a used key must not hand the first result to someone who
+        // may not move the task (a viewer, an agent that is not on it). An agent retrying its
+        // own transition still gets it back after the move took it off the task (e.g. to inbox).
+        match actor {
+            Actor::Operator { .. } => require(actor, Right::ManageTasks)?,
+            Actor::Agent { id, name, .. } => {
+                require_active_agent(&mut w).await?;
+                let own_replay = first
+                    .as_ref()
+                    .is_some_and(|t| t.actor_kind == ActorKind::Agent && t.actor_id == Some(*id));
+                if !own_replay && !task.assignee_ids.contains(id) && task.reviewer_id != Some(*id) {
+                    return Err(AppError::forbidden(format!(
+                        "agent {name} is neither an assignee nor the reviewer of task #{}",
+                        task.number
+                    )));
+                }
+            }
+            Actor::System { .. } => {}
+        }
+        if let Some(first) = first {
             if first.to_status != to {
                 return Err(AppError::conflict(
                     "idempotency_key_reused",
@@ -404,19 +443,6 @@ impl App {
                 transition: first,
                 replayed: true,
             });
-        }
-        match actor {
-            Actor::Operator { .. } => require(actor, Right::ManageTasks)?,
-            Actor::Agent { id, name, .. } => {
-                require_active_agent(&mut w).await?;
-                if !task.assignee_ids.contains(id) && task.reviewer_id != Some(*id) {
-                    return Err(AppError::forbidden(format!(
-                        "agent {name} is neither an assignee nor the reviewer of task #{}",
-                        task.number
-                    )));
-                }
-            }
-            Actor::System { .. } => {}
         }
         let transition = self
             .apply_transition(

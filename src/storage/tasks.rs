@@ -184,6 +184,15 @@ pub async fn transitions(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result
         .await
 }
 
+/// The latest transition of the task into `to`.
+pub async fn last_transition_into(conn: &mut PgConnection, task_id: Uuid, to: TaskStatus) -> sqlx::Result<Option<Transition>> {
+    sqlx::query_as("SELECT * FROM task_transitions WHERE task_id = $1 AND to_status = $2 ORDER BY created_at DESC, id DESC LIMIT 1")
+        .bind(task_id)
+        .bind(to)
+        .fetch_optional(conn)
+        .await
+}
+
 pub async fn has_approved_approval(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM approvals WHERE task_id = $1 AND status = 'approved')")
         .bind(task_id)

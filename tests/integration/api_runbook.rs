@@ -408,6 +408,17 @@ async fn every_runbook_command_works_and_does_what_the_runbook_says(pool: PgPool
         .collect();
     assert!(statuses.contains(&"needs_approval"), "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == "blocked" || *s == "needs_approval"));
+    // The approval did not continue the held task: Spender had been quarantined (option b)
+    // before the approval (option c), and the decision's audit says so. An approval for an
+    // agent free to act moves it back to in_progress (tests/integration/approvals.rs).
+    assert_eq!(db_task_status(&pool, &task).await, "needs_approval");
+    let decision: Value = sqlx::query_scalar("SELECT data FROM audit_events WHERE action = 'approval.approved' AND entity_id = $1")
+        .bind(&approval)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(decision["task"]["continued"], false, "{decision}");
+    assert!(decision["task"]["why"].as_str().unwrap().contains("quarantined"), "{decision}");
 
     let in_progress = api.get("/api/tasks?status=in_progress").await;
     assert_eq!(in_progress.status, StatusCode::OK);

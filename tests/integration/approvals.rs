@@ -225,3 +225,141 @@ async fn stale_approvals_expire_once(pool: PgPool) {
         ApprovalStatus::Pending
     );
 }
+
+/// Scout at work on a task, with a pending RED request for it, then held at its daily cap:
+/// the runbook's budget incident. Returns the task and the request.
+async fn held_at_the_cap(s: &Squad) -> (mission_control::app::model::Task, mission_control::app::model::Approval) {
+    use mission_control::app::runs::RecordRun;
+    use mission_control::app::tasks::TransitionTask;
+    let scout = as_agent(&s.scout);
+    let task = s.task("Interview churned users", TaskType::CustomerResearch).await;
+    s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
+    s.app
+        .transition_task(
+            &scout,
+            task.id,
+            TransitionTask {
+                to: Some(TaskStatus::InProgress),
+                work_plan: Some(plan()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let approval = s
+        .app
+        .request_approval(
+            &scout,
+            RequestApproval {
+                task_id: Some(task.id),
+                ..request(&s.scout, "email.send", "email 20 churned users")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(approval.status, ApprovalStatus::Pending);
+    let outcome = s
+        .app
+        .record_run(
+            &scout,
+            RecordRun {
+                agent_id: s.scout.id,
+                task_id: Some(task.id),
+                cost: Usd::from_cents(200),
+                status: RunStatus::Succeeded,
+                model: None,
+                tokens: None,
+                error: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(outcome.task_held);
+    (s.reload(&task).await, approval)
+}
+
+async fn decision_audit(pool: &PgPool, approval: uuid::Uuid) -> serde_json::Value {
+    sqlx::query_scalar("SELECT data FROM audit_events WHERE entity_id = $1 AND action LIKE 'approval.%' ORDER BY id DESC LIMIT 1")
+        .bind(approval.to_string())
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn approving_a_held_task_lets_it_continue_where_it_was(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let (task, approval) = held_at_the_cap(&s).await;
+    assert_eq!(task.status, TaskStatus::NeedsApproval);
+    // Raise the cap (resumes Scout), then approve: the task goes back to in_progress.
+    s.app
+        .set_budget(&s.cao, s.scout.id, Some(Usd::from_cents(2000)), None)
+        .await
+        .unwrap();
+    s.app
+        .decide_approval(&s.cao, approval.id, Verdict::Approve, Some("Approved with increased budget"))
+        .await
+        .unwrap();
+    let task = s.reload(&task).await;
+    assert_eq!(task.status, TaskStatus::InProgress);
+    let back: (TaskStatus, TaskStatus, ActorKind, String, String) = sqlx::query_as(
+        "SELECT from_status, to_status, actor_kind, actor_name, reason FROM task_transitions WHERE task_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(task.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let code = approval.code();
+    assert_eq!(
+        back,
+        (
+            TaskStatus::NeedsApproval,
+            TaskStatus::InProgress,
+            ActorKind::System,
+            format!("approval {code}"),
+            format!("approval {code} approved: back to in_progress")
+        )
+    );
+    assert_eq!(s.agent(s.scout.id).await.current_task_id, Some(task.id));
+    let audit = decision_audit(&pool, approval.id).await;
+    assert_eq!(audit["task"]["continued"], true, "{audit}");
+    assert_eq!(audit["task"]["to"], "in_progress", "{audit}");
+}
+
+#[sqlx::test]
+async fn an_approved_task_waits_while_its_agent_may_not_act(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let (task, approval) = held_at_the_cap(&s).await;
+    // Scout is still paused at its cap: the approval is recorded, the task stays held.
+    s.app
+        .decide_approval(&s.cao, approval.id, Verdict::Approve, Some("fine"))
+        .await
+        .unwrap();
+    assert_eq!(s.reload(&task).await.status, TaskStatus::NeedsApproval);
+    let audit = decision_audit(&pool, approval.id).await;
+    assert_eq!(audit["task"]["continued"], false, "{audit}");
+    let why = audit["task"]["why"].as_str().unwrap();
+    assert!(why.contains("Scout is paused") && why.contains("stays needs_approval"), "{why}");
+
+    // A deny never moves it either, even with Scout free to act again.
+    s.app
+        .set_budget(&s.cao, s.scout.id, Some(Usd::from_cents(2000)), None)
+        .await
+        .unwrap();
+    let second = s
+        .app
+        .request_approval(
+            &as_agent(&s.scout),
+            RequestApproval {
+                task_id: Some(task.id),
+                ..request(&s.scout, "deploy", "ship the survey")
+            },
+        )
+        .await
+        .unwrap();
+    s.app
+        .decide_approval(&s.cao, second.id, Verdict::Deny, Some("not now"))
+        .await
+        .unwrap();
+    assert_eq!(s.reload(&task).await.status, TaskStatus::NeedsApproval);
+}

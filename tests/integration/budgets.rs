@@ -259,3 +259,139 @@ async fn runs_are_reported_only_for_oneself(pool: PgPool) {
     assert!(matches!(err, AppError::NotFound { .. }));
     assert_eq!(fingerprint(&pool).await, before);
 }
+
+#[sqlx::test]
+async fn a_run_counts_only_against_the_agents_own_task(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let task = scout_working(&s).await;
+    // Scribe (an intern, $2.00/day) one cent short of its cap: the run that would reach it
+    // names Scout's task, which must neither be charged nor held.
+    sqlx::query("UPDATE agents SET today_spend_micros = 1990000, spend_day = $2 WHERE id = $1")
+        .bind(s.scribe.id)
+        .bind(s.app.now().date_naive())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let before = fingerprint(&pool).await;
+    let err = s
+        .app
+        .record_run(&as_agent(&s.scribe), run(&s.scribe, Some(task.id), 25, RunStatus::Succeeded))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "{err}");
+    assert!(err.to_string().contains("neither an assignee nor the reviewer"), "{err}");
+    let err = s
+        .app
+        .record_run(&s.operator, run(&s.scribe, Some(task.id), 25, RunStatus::Succeeded))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "reported for it or by it: {err}");
+    assert_eq!(fingerprint(&pool).await, before);
+    assert_eq!(s.reload(&task).await.status, TaskStatus::InProgress);
+
+    // The reviewer's runs count against the task it reviews.
+    let reviewed = s
+        .app
+        .create_task(
+            &s.operator,
+            s.project.id,
+            mission_control::app::tasks::CreateTask {
+                title: "Reviewed by Scribe".into(),
+                description: String::new(),
+                task_type: TaskType::Docs,
+                priority: None,
+                assignee_ids: vec![s.scout.id],
+                reviewer_id: Some(s.scribe.id),
+                budget_allocated: None,
+            },
+        )
+        .await
+        .unwrap();
+    s.app
+        .record_run(&as_agent(&s.scribe), run(&s.scribe, Some(reviewed.id), 1, RunStatus::Succeeded))
+        .await
+        .unwrap();
+    assert_eq!(s.reload(&reviewed).await.actual_cost, Usd::from_cents(1));
+}
+
+#[sqlx::test]
+async fn per_run_and_warning_alerts_name_the_task(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let task = scout_working(&s).await;
+    let scout = as_agent(&s.scout);
+    // $0.30 is over the $0.25 per-run cap; $1.50 more crosses 80% of $2.00.
+    let outcome = s
+        .app
+        .record_run(&scout, run(&s.scout, Some(task.id), 30, RunStatus::Succeeded))
+        .await
+        .unwrap();
+    assert_eq!(outcome.alerts[0].alert_type, "per_run_cap_exceeded");
+    s.app
+        .record_run(&scout, run(&s.scout, Some(task.id), 140, RunStatus::Succeeded))
+        .await
+        .unwrap();
+    for kind in ["per_run_cap_exceeded", "budget_warning"] {
+        let task_ids: Vec<Option<String>> = sqlx::query_scalar("SELECT details->>'taskId' FROM alerts WHERE type = $1")
+            .bind(kind)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(task_ids, vec![Some(task.id.to_string())], "{kind}");
+    }
+}
+
+#[sqlx::test]
+async fn runs_and_transitions_on_one_agent_and_task_never_deadlock(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let task = scout_working(&s).await;
+    s.app
+        .set_budget(&s.cao, s.scout.id, Some(Usd::from_cents(10_000)), Some(Usd::from_cents(100)))
+        .await
+        .unwrap();
+    let mut handles = Vec::new();
+    for round in 0..3 {
+        for i in 0..20 {
+            let app = s.app.clone();
+            let (scout, operator, agent) = (as_agent(&s.scout), s.operator.clone(), s.scout.clone());
+            let id = task.id;
+            handles.push(tokio::spawn(async move {
+                if i % 2 == 0 {
+                    app.record_run(&scout, run(&agent, Some(id), 1, RunStatus::Succeeded))
+                        .await
+                        .map(|_| true)
+                } else {
+                    // Moves that write the agent's row (current task) or its notifications.
+                    let target = if (i / 2 + round) % 2 == 0 {
+                        TaskStatus::Blocked
+                    } else {
+                        TaskStatus::InProgress
+                    };
+                    let actor = if i % 4 == 1 { scout } else { operator };
+                    app.transition_task(
+                        &actor,
+                        id,
+                        TransitionTask {
+                            to: Some(target),
+                            reason: Some(format!("round {round} move {i}")),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map(|_| false)
+                }
+            }));
+        }
+    }
+    let mut runs = 0;
+    for handle in handles {
+        match handle.await.unwrap() {
+            Ok(true) => runs += 1,
+            Ok(false) => {}
+            Err(AppError::IllegalTransition { .. }) => {}
+            Err(other) => panic!("only domain refusals are expected, got: {other}"),
+        }
+    }
+    assert_eq!(runs, 30, "every run is recorded");
+    assert_eq!(s.reload(&task).await.actual_cost, Usd::from_cents(30));
+    assert_eq!(s.agent(s.scout.id).await.today_spend, Usd::from_cents(30));
+}

@@ -442,3 +442,160 @@ async fn creating_tasks_validates_everything_first(pool: PgPool) {
     let b = s.app.create_task(&s.operator, s.project.id, base()).await.unwrap();
     assert_eq!(b.number, a.number + 1);
 }
+
+/// Scout has `task` assigned and in progress.
+async fn scout_started(s: &Squad, title: &str) -> mission_control::app::model::Task {
+    let task = s.task(title, TaskType::CustomerResearch).await;
+    s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
+    s.app
+        .transition_task(
+            &as_agent(&s.scout),
+            task.id,
+            TransitionTask {
+                work_plan: Some(plan()),
+                ..to(InProgress)
+            },
+        )
+        .await
+        .unwrap()
+        .task
+}
+
+#[sqlx::test]
+async fn no_agent_finishes_a_task_not_even_by_way_of_needs_approval(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let task = scout_started(&s, "Survey ten users").await;
+    let scout = as_agent(&s.scout);
+    s.app
+        .transition_task(
+            &scout,
+            task.id,
+            TransitionTask {
+                deliverable: Some("https://docs/survey".into()),
+                ..to(Review)
+            },
+        )
+        .await
+        .unwrap();
+    s.app.transition_task(&scout, task.id, to(NeedsApproval)).await.unwrap();
+    let before = fingerprint(&pool).await;
+    let err = s.app.transition_task(&scout, task.id, to(Done)).await.unwrap_err();
+    assert!(err.to_string().contains("only a human operator may move a task to done"), "{err}");
+    assert_eq!(fingerprint(&pool).await, before);
+    let done = s.app.transition_task(&s.operator, task.id, to(Done)).await.unwrap();
+    assert_eq!(done.task.status, Done);
+}
+
+#[sqlx::test]
+async fn a_used_key_is_replayed_only_to_whoever_may_move_the_task(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let task = s.task("Index the FAQ", TaskType::Docs).await;
+    s.app.assign_task(&s.operator, task.id, vec![s.scribe.id]).await.unwrap();
+    let start = || TransitionTask {
+        work_plan: Some(plan()),
+        idempotency_key: Some("start-faq".into()),
+        ..to(InProgress)
+    };
+    let first = s.app.transition_task(&s.operator, task.id, start()).await.unwrap();
+    assert!(!first.replayed);
+    let before = fingerprint(&pool).await;
+    for actor in [s.viewer.clone(), as_agent(&s.scout)] {
+        let err = s.app.transition_task(&actor, task.id, start()).await.unwrap_err();
+        assert!(matches!(err, AppError::Forbidden(_)), "{actor:?}: {err}");
+    }
+    assert_eq!(fingerprint(&pool).await, before, "nothing handed out, nothing written");
+    let again = s.app.transition_task(&as_agent(&s.scribe), task.id, start()).await.unwrap();
+    assert!(again.replayed, "the assignee may see it");
+    assert_eq!(again.transition.id, first.transition.id);
+
+    // An agent that unassigned itself (to inbox) still gets its own answer back on a retry.
+    let other = s.task("Fix the footer", TaskType::Docs).await;
+    s.app.assign_task(&s.operator, other.id, vec![s.scribe.id]).await.unwrap();
+    let back = || TransitionTask {
+        reason: Some("not mine".into()),
+        idempotency_key: Some("drop-footer".into()),
+        ..to(Inbox)
+    };
+    let scribe = as_agent(&s.scribe);
+    let dropped = s.app.transition_task(&scribe, other.id, back()).await.unwrap();
+    assert!(dropped.task.assignee_ids.is_empty());
+    let retried = s.app.transition_task(&scribe, other.id, back()).await.unwrap();
+    assert!(retried.replayed);
+    assert_eq!(retried.transition.id, dropped.transition.id);
+    let err = s.app.transition_task(&as_agent(&s.pixel), other.id, back()).await.unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "{err}");
+}
+
+#[sqlx::test]
+async fn twenty_concurrent_transitions_with_one_key_happen_once(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let task = s.task("Once only", TaskType::Content).await;
+    s.app.assign_task(&s.operator, task.id, vec![s.scribe.id]).await.unwrap();
+    let mut handles = Vec::new();
+    for i in 0..20 {
+        let app = s.app.clone();
+        let actor = if i % 2 == 0 { s.operator.clone() } else { as_agent(&s.scribe) };
+        let id = task.id;
+        handles.push(tokio::spawn(async move {
+            app.transition_task(
+                &actor,
+                id,
+                TransitionTask {
+                    to: Some(InProgress),
+                    work_plan: Some(plan()),
+                    idempotency_key: Some("start-once".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for handle in handles {
+        outcomes.push(handle.await.unwrap().unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| !o.replayed).count(), 1, "exactly one did it");
+    let first = outcomes.iter().find(|o| !o.replayed).unwrap().transition.clone();
+    for outcome in &outcomes {
+        let t = &outcome.transition;
+        assert_eq!(
+            (t.id, t.from_status, t.to_status, &t.actor_name, t.created_at),
+            (first.id, Assigned, InProgress, &first.actor_name, first.created_at)
+        );
+        assert_eq!(outcome.task.status, InProgress);
+    }
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM task_transitions WHERE idempotency_key = 'start-once'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM audit_events WHERE action = 'task.transitioned' AND data->>'to' = 'in_progress'"
+        )
+        .await,
+        1
+    );
+}
+
+#[sqlx::test]
+async fn a_started_task_cannot_be_left_with_nobody_on_it(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let task = scout_started(&s, "Map the churn reasons").await;
+    let before = fingerprint(&pool).await;
+    let err = s.app.assign_task(&s.operator, task.id, vec![]).await.unwrap_err();
+    assert_eq!(err.code(), "assignee_required", "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("in_progress") && message.contains("assign someone else") && message.contains("inbox"),
+        "{message}"
+    );
+    assert_eq!(fingerprint(&pool).await, before);
+    // Handing it over is fine, and so is unassigning one that has not started.
+    let moved = s.app.assign_task(&s.operator, task.id, vec![s.pixel.id]).await.unwrap();
+    assert_eq!((moved.status, moved.assignee_ids.clone()), (InProgress, vec![s.pixel.id]));
+    let waiting = s.task("Not started", TaskType::Docs).await;
+    s.app.assign_task(&s.operator, waiting.id, vec![s.scribe.id]).await.unwrap();
+    let unassigned = s.app.assign_task(&s.operator, waiting.id, vec![]).await.unwrap();
+    assert_eq!(unassigned.status, Inbox);
+}
