@@ -342,3 +342,44 @@ async fn a_project_standup_time_and_zone_are_set_on_create_and_by_patch(pool: Pg
     let spec = api.get("/api/openapi.json").await;
     assert!(spec.body["paths"]["/api/projects/{slug}"]["patch"].is_object(), "documented");
 }
+
+#[sqlx::test]
+async fn a_big_squad_standup_shows_the_top_spenders_with_their_rate_and_counts_the_rest(pool: PgPool) {
+    use mission_control::app::summary::SpendLine;
+    use mission_control::i18n::Lang;
+    use mission_control::telegram::bot::render;
+    let s = squad(pool.clone()).await;
+    let mut summary = s.app.project_summary(&s.cao, s.project.id).await.unwrap();
+    summary.spend = (0..1000)
+        .map(|i| SpendLine {
+            agent_id: uuid::Uuid::new_v4(),
+            name: format!("Worker{i:04}"),
+            status: AgentStatus::Active,
+            today_spend: Usd::from_cents(100_000 - i),
+            daily_cap: Usd::from_cents(200_000),
+            percent_of_cap: 50,
+            last_hour: Usd::from_cents(250 + i),
+            hours_to_cap: Some(4.0),
+        })
+        .collect();
+    let en = render::standup(Lang::En, &summary);
+    let shown: Vec<&str> = en.lines().filter(|l| l.starts_with("Worker")).collect();
+    assert_eq!(shown.len(), 10, "{en}");
+    assert!(
+        shown[0].starts_with("Worker0000") && shown[9].starts_with("Worker0009"),
+        "highest spend first"
+    );
+    assert!(shown[0].contains("$2.50/h"), "each with its burn rate: {}", shown[0]);
+    assert!(en.contains("…and 990 more agents"), "{en}");
+    assert!(en.chars().count() < 4096, "one Telegram message: {} chars", en.chars().count());
+    let ru = render::standup(Lang::Ru, &summary);
+    assert!(ru.contains("…и ещё 990 агентов"), "{ru}");
+    summary.spend.truncate(11);
+    assert!(render::standup(Lang::Ru, &summary).contains("…и ещё 1 агент\n"), "Russian plurals");
+    assert!(render::standup(Lang::En, &summary).contains("…and 1 more agent"));
+    summary.spend.truncate(10);
+    assert!(
+        !render::standup(Lang::En, &summary).contains("more agent"),
+        "all shown: no remainder line"
+    );
+}
