@@ -6,6 +6,8 @@ use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::*;
+use mission_control::app::agents::StatusCommand;
+use mission_control::app::approvals::RequestApproval;
 use mission_control::app::chats::ChatInfo;
 use mission_control::app::jobs::Job;
 use mission_control::app::runs::RecordRun;
@@ -90,6 +92,34 @@ async fn a_day_of_work(s: &Squad) {
         )
         .await
         .unwrap();
+    // One approval pending.
+    s.app
+        .request_approval(
+            &scout,
+            RequestApproval {
+                agent_id: s.scout.id,
+                action_type: "email.send".into(),
+                action_summary: "Email the churned users".into(),
+                justification: "We need their reasons".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Everyone but Atlas heartbeats (Atlas is stale); Pixel is paused, Nova quarantined.
+    for name in ["Sofie", "Scout", "Scribe", "Nova", "Pixel", "Forge", "Echo"] {
+        let agent = s.app.agent_by_name(&Actor::system("test"), s.project.id, name).await.unwrap();
+        s.app.heartbeat(&as_agent(&agent), agent.id).await.unwrap();
+    }
+    s.app
+        .change_agent_status(&s.operator, s.pixel.id, StatusCommand::Pause, Some("on leave"))
+        .await
+        .unwrap();
+    let nova = s.app.agent_by_name(&Actor::system("test"), s.project.id, "Nova").await.unwrap();
+    s.app
+        .change_agent_status(&s.operator, nova.id, StatusCommand::Quarantine, Some("runaway"))
+        .await
+        .unwrap();
 }
 
 #[sqlx::test]
@@ -129,7 +159,17 @@ async fn the_standup_numbers_match_the_data(pool: PgPool) {
     assert_eq!(scout_spend["todaySpend"], 1.2);
     assert_eq!(scout_spend["dailyCap"], 2.0);
     assert_eq!(scout_spend["percentOfCap"], 60);
-    assert_eq!(summary["agents"]["active"], 8);
+    assert_eq!(summary["agents"]["active"], 6, "8 seeded, one paused, one quarantined");
+    assert_eq!(summary["agents"]["paused"], 1);
+    assert_eq!(summary["agents"]["quarantined"], 1);
+    assert_eq!(summary["agents"]["stale"], 1);
+    assert_eq!(summary["staleAgents"], serde_json::json!(["Atlas"]));
+    // Scout's $1.20 run was within the last hour: that is the squad's burn rate.
+    assert_eq!(scout_spend["lastHour"], 1.2);
+    assert_eq!(summary["burnRate"], 1.2);
+    assert_eq!(summary["pendingApprovalsTotal"], 1, "one approval pending");
+    assert_eq!(summary["pendingApprovals"][0]["summary"], "Email the churned users");
+    assert_eq!(summary["pendingApprovals"][0]["agent"], "Scout");
     assert_eq!(summary["next"].as_array().unwrap().len(), 3, "the top three next actions");
     let priorities: Vec<i64> = summary["next"]
         .as_array()
