@@ -242,7 +242,11 @@ bot-standup-blocked-line = #{ $number } { $title } — { $reason }
 bot-standup-agents = <b>🤖 Agents</b>
 bot-standup-stale = Stale: { $agents }
 bot-standup-spend = <b>💰 Spend today</b>
-bot-spend-line = { $agent }: { $spent } / { $cap } ({ $percent }%) · { $status }
+bot-standup-spend-line = { $agent }: { $spent } / { $cap } ({ $percent }%) · { $rate }/h · { $status }
+bot-standup-spend-more = …and { $count } more { $count ->
+    [one] agent
+   *[other] agents
+}
 bot-standup-approvals = <b>🗳 Pending approvals</b>
 bot-standup-next = <b>➡️ Next up</b>
 bot-burnrate-title = <b>Burn rate — { $project }</b>

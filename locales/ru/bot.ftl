@@ -247,7 +247,12 @@ bot-standup-blocked-line = #{ $number } { $title } — { $reason }
 bot-standup-agents = <b>🤖 Агенты</b>
 bot-standup-stale = Молчат: { $agents }
 bot-standup-spend = <b>💰 Расходы сегодня</b>
-bot-spend-line = { $agent }: { $spent } / { $cap } ({ $percent }%) · { $status }
+bot-standup-spend-line = { $agent }: { $spent } / { $cap } ({ $percent }%) · { $rate }/ч · { $status }
+bot-standup-spend-more = …и ещё { $count } { $count ->
+    [one] агент
+    [few] агента
+   *[many] агентов
+}
 bot-standup-approvals = <b>🗳 Ждут решения</b>
 bot-standup-next = <b>➡️ Дальше</b>
 bot-burnrate-title = <b>Скорость расходов — { $project }</b>

@@ -246,10 +246,26 @@ async fn planted(pool: &PgPool, sql: &str) -> Vec<verify::Problem> {
     problems
 }
 
+/// SQL dropping the tasks' CHECK constraints (live and archived), as a database restored from
+/// elsewhere may lack them.
+macro_rules! drop_task_checks {
+    () => {
+        "DO $$ DECLARE c record; BEGIN
+           FOR c IN SELECT conrelid::regclass AS t, conname FROM pg_constraint
+                    WHERE conrelid IN ('public.tasks'::regclass, 'archive.tasks'::regclass) AND contype = 'c' LOOP
+             EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.t, c.conname);
+           END LOOP; END $$;"
+    };
+}
+
 #[sqlx::test]
 async fn verify_db_finds_each_kind_of_planted_corruption(pool: PgPool) {
     let s = squad(pool.clone()).await;
     activity(&s).await;
+    // The canceled task, with its history, into the archive.
+    let later = chrono::Utc::now().max(s.app.now()) + chrono::Duration::days(1);
+    retention::archive(&pool, later, false).await.unwrap();
+    assert_eq!(common::count(&pool, "SELECT count(*) FROM archive.tasks").await, 1);
     let mut conn = pool.acquire().await.unwrap();
     assert_eq!(verify::verify(&mut conn).await.unwrap(), vec![], "a sound database has no problems");
     drop(conn);
@@ -273,6 +289,17 @@ async fn verify_db_finds_each_kind_of_planted_corruption(pool: PgPool) {
         ("orphan_rows", "DELETE FROM agents WHERE name = 'Nova'"),
         ("orphan_rows", "DELETE FROM tasks WHERE status = 'in_progress'"),
         ("orphan_threads", "INSERT INTO task_threads (task_id, chat_id, topic_id, updated_at) VALUES (gen_random_uuid(), -100, 7, now())"),
+        ("orphan_archive", "DELETE FROM archive.tasks"),
+        ("orphan_archive", "UPDATE archive.tasks SET project_id = gen_random_uuid()"),
+        (
+            "task_fields",
+            concat!(drop_task_checks!(), "UPDATE tasks SET status = 'blocked', blocked_reason = NULL WHERE status = 'in_progress'"),
+        ),
+        (
+            "task_fields",
+            concat!(drop_task_checks!(), "UPDATE tasks SET status = 'done', completed_at = NULL WHERE status = 'in_progress'"),
+        ),
+        ("task_fields", concat!(drop_task_checks!(), "UPDATE archive.tasks SET completed_at = NULL")),
         ("orphan_outbox", "INSERT INTO outbox (project_id, target, task_id, kind, payload, next_attempt_at, created_at) VALUES ((SELECT id FROM projects LIMIT 1), 'task', gen_random_uuid(), 'task_created', '{}', now(), now())"),
     ];
     for (check, sql) in cases {

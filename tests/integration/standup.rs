@@ -6,6 +6,8 @@ use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::*;
+use mission_control::app::agents::StatusCommand;
+use mission_control::app::approvals::RequestApproval;
 use mission_control::app::chats::ChatInfo;
 use mission_control::app::jobs::Job;
 use mission_control::app::runs::RecordRun;
@@ -90,6 +92,34 @@ async fn a_day_of_work(s: &Squad) {
         )
         .await
         .unwrap();
+    // One approval pending.
+    s.app
+        .request_approval(
+            &scout,
+            RequestApproval {
+                agent_id: s.scout.id,
+                action_type: "email.send".into(),
+                action_summary: "Email the churned users".into(),
+                justification: "We need their reasons".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Everyone but Atlas heartbeats (Atlas is stale); Pixel is paused, Nova quarantined.
+    for name in ["Sofie", "Scout", "Scribe", "Nova", "Pixel", "Forge", "Echo"] {
+        let agent = s.app.agent_by_name(&Actor::system("test"), s.project.id, name).await.unwrap();
+        s.app.heartbeat(&as_agent(&agent), agent.id).await.unwrap();
+    }
+    s.app
+        .change_agent_status(&s.operator, s.pixel.id, StatusCommand::Pause, Some("on leave"))
+        .await
+        .unwrap();
+    let nova = s.app.agent_by_name(&Actor::system("test"), s.project.id, "Nova").await.unwrap();
+    s.app
+        .change_agent_status(&s.operator, nova.id, StatusCommand::Quarantine, Some("runaway"))
+        .await
+        .unwrap();
 }
 
 #[sqlx::test]
@@ -129,7 +159,17 @@ async fn the_standup_numbers_match_the_data(pool: PgPool) {
     assert_eq!(scout_spend["todaySpend"], 1.2);
     assert_eq!(scout_spend["dailyCap"], 2.0);
     assert_eq!(scout_spend["percentOfCap"], 60);
-    assert_eq!(summary["agents"]["active"], 8);
+    assert_eq!(summary["agents"]["active"], 6, "8 seeded, one paused, one quarantined");
+    assert_eq!(summary["agents"]["paused"], 1);
+    assert_eq!(summary["agents"]["quarantined"], 1);
+    assert_eq!(summary["agents"]["stale"], 1);
+    assert_eq!(summary["staleAgents"], serde_json::json!(["Atlas"]));
+    // Scout's $1.20 run was within the last hour: that is the squad's burn rate.
+    assert_eq!(scout_spend["lastHour"], 1.2);
+    assert_eq!(summary["burnRate"], 1.2);
+    assert_eq!(summary["pendingApprovalsTotal"], 1, "one approval pending");
+    assert_eq!(summary["pendingApprovals"][0]["summary"], "Email the churned users");
+    assert_eq!(summary["pendingApprovals"][0]["agent"], "Scout");
     assert_eq!(summary["next"].as_array().unwrap().len(), 3, "the top three next actions");
     let priorities: Vec<i64> = summary["next"]
         .as_array()
@@ -341,4 +381,45 @@ async fn a_project_standup_time_and_zone_are_set_on_create_and_by_patch(pool: Pg
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
     let spec = api.get("/api/openapi.json").await;
     assert!(spec.body["paths"]["/api/projects/{slug}"]["patch"].is_object(), "documented");
+}
+
+#[sqlx::test]
+async fn a_big_squad_standup_shows_the_top_spenders_with_their_rate_and_counts_the_rest(pool: PgPool) {
+    use mission_control::app::summary::SpendLine;
+    use mission_control::i18n::Lang;
+    use mission_control::telegram::bot::render;
+    let s = squad(pool.clone()).await;
+    let mut summary = s.app.project_summary(&s.cao, s.project.id).await.unwrap();
+    summary.spend = (0..1000)
+        .map(|i| SpendLine {
+            agent_id: uuid::Uuid::new_v4(),
+            name: format!("Worker{i:04}"),
+            status: AgentStatus::Active,
+            today_spend: Usd::from_cents(100_000 - i),
+            daily_cap: Usd::from_cents(200_000),
+            percent_of_cap: 50,
+            last_hour: Usd::from_cents(250 + i),
+            hours_to_cap: Some(4.0),
+        })
+        .collect();
+    let en = render::standup(Lang::En, &summary);
+    let shown: Vec<&str> = en.lines().filter(|l| l.starts_with("Worker")).collect();
+    assert_eq!(shown.len(), 10, "{en}");
+    assert!(
+        shown[0].starts_with("Worker0000") && shown[9].starts_with("Worker0009"),
+        "highest spend first"
+    );
+    assert!(shown[0].contains("$2.50/h"), "each with its burn rate: {}", shown[0]);
+    assert!(en.contains("…and 990 more agents"), "{en}");
+    assert!(en.chars().count() < 4096, "one Telegram message: {} chars", en.chars().count());
+    let ru = render::standup(Lang::Ru, &summary);
+    assert!(ru.contains("…и ещё 990 агентов"), "{ru}");
+    summary.spend.truncate(11);
+    assert!(render::standup(Lang::Ru, &summary).contains("…и ещё 1 агент\n"), "Russian plurals");
+    assert!(render::standup(Lang::En, &summary).contains("…and 1 more agent"));
+    summary.spend.truncate(10);
+    assert!(
+        !render::standup(Lang::En, &summary).contains("more agent"),
+        "all shown: no remainder line"
+    );
 }

@@ -104,7 +104,46 @@ const ORPHANS: &[(&str, &str)] = &[
          WHERE (k.operator_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM operators o WHERE o.id = k.operator_id))
             OR (k.agent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = k.agent_id))",
     ),
+    // The archive keeps whole tasks: every archived row belongs to an archived task.
+    (
+        "orphan_archive",
+        "SELECT x.kind || ' ' || x.id, 'archived ' || x.kind || ' of a task missing from archive.tasks: ' || x.task_id FROM (
+             SELECT 'assignment' AS kind, agent_id::text AS id, task_id FROM archive.task_assignees
+             UNION ALL SELECT 'transition', id::text, task_id FROM archive.task_transitions
+             UNION ALL SELECT 'comment', id::text, task_id FROM archive.comments
+             UNION ALL SELECT 'document', id::text, task_id FROM archive.documents
+             UNION ALL SELECT 'approval', id::text, task_id FROM archive.approvals WHERE task_id IS NOT NULL
+             UNION ALL SELECT 'run', id::text, task_id FROM archive.runs WHERE task_id IS NOT NULL
+             UNION ALL SELECT 'thread', task_id::text, task_id FROM archive.task_threads
+         ) x WHERE NOT EXISTS (SELECT 1 FROM archive.tasks t WHERE t.id = x.task_id)",
+    ),
+    (
+        "orphan_archive",
+        "SELECT t.id::text, 'archived task #' || t.number || ' belongs to a missing project' FROM archive.tasks t
+         WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = t.project_id)",
+    ),
+    (
+        "orphan_archive",
+        "SELECT x.id, 'archived ' || x.kind || ' of missing agent ' || x.agent_id FROM (
+             SELECT 'run' AS kind, id::text AS id, agent_id FROM archive.runs
+             UNION ALL SELECT 'approval', id::text, agent_id FROM archive.approvals
+         ) x WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = x.agent_id)",
+    ),
 ];
+
+/// What each status requires of a task (the schema's CHECKs, which a database restored from
+/// elsewhere or edited by hand may lack), live and archived.
+const TASK_FIELDS: &str = "SELECT t.id::text, 'task #' || t.number || ' is ' || t.status || ' ' || t.problem FROM (
+         SELECT id, number, status, CASE
+             WHEN status = 'blocked' AND COALESCE(btrim(blocked_reason), '') = '' THEN 'without a reason'
+             WHEN status IN ('done', 'canceled') AND completed_at IS NULL THEN 'without completed_at'
+             WHEN status NOT IN ('done', 'canceled') AND completed_at IS NOT NULL THEN 'but has completed_at'
+             WHEN status = 'review' AND deliverable IS NULL THEN 'without a deliverable'
+             WHEN status = 'in_progress' AND COALESCE(cardinality(work_plan), 0) NOT BETWEEN 3 AND 6 THEN 'without a work plan of 3-6 steps'
+           END AS problem
+         FROM (SELECT id, number, status, blocked_reason, completed_at, deliverable, work_plan FROM tasks
+               UNION ALL SELECT id, number, status, blocked_reason, completed_at, deliverable, work_plan FROM archive.tasks) all_tasks
+     ) t WHERE t.problem IS NOT NULL";
 
 /// Money and decisions: (check, SQL returning (id, detail)).
 const CONSISTENCY: &[(&str, &str)] = &[
@@ -219,7 +258,7 @@ async fn task_histories(conn: &mut PgConnection, problems: &mut Vec<Problem>) ->
 pub async fn verify(conn: &mut PgConnection) -> anyhow::Result<Vec<Problem>> {
     let mut problems = Vec::new();
     task_histories(conn, &mut problems).await?;
-    for (check, sql) in CONSISTENCY.iter().chain(ORPHANS) {
+    for (check, sql) in std::iter::once(&("task_fields", TASK_FIELDS)).chain(CONSISTENCY).chain(ORPHANS) {
         for (id, detail) in rows(conn, sql).await? {
             problems.push(Problem {
                 check,

@@ -440,22 +440,29 @@ pub fn standup(lang: Lang, s: &ProjectSummary) -> String {
         agents.push(lang.ta("bot-standup-stale", &[("agents", text(&s.stale_agents.join(", ")))]));
     }
     section(&mut out, "bot-standup-agents", agents);
+    // The biggest spenders only (a squad of a thousand would fill pages), each with its rate.
+    const SPEND_LINES: usize = 10;
     let mut spend: Vec<String> = s
         .spend
         .iter()
+        .take(SPEND_LINES)
         .map(|l| {
             lang.ta(
-                "bot-spend-line",
+                "bot-standup-spend-line",
                 &[
                     ("agent", text(&l.name)),
                     ("spent", money(l.today_spend)),
                     ("cap", money(l.daily_cap)),
                     ("percent", plain(&l.percent_of_cap.to_string())),
+                    ("rate", money(l.last_hour)),
                     ("status", plain(&agent_status(lang, l.status))),
                 ],
             )
         })
         .collect();
+    if s.spend.len() > SPEND_LINES {
+        spend.push(lang.ta("bot-standup-spend-more", &[("count", count((s.spend.len() - SPEND_LINES) as f64))]));
+    }
     spend.push(lang.ta(
         "bot-summary-spend",
         &[
