@@ -2,7 +2,7 @@
 //! agents with spend and runs, pending approvals. Measures the core's composition (the summary
 //! read model, saved as an activity with its outbox row) and the rendering (text + PNG chart).
 //!
-//!     cargo bench --bench standup            # BENCH_TASKS, BENCH_AGENTS, BENCH_ROUNDS to change
+//!     cargo bench --bench standup            # BENCH_TASKS, BENCH_AGENTS, BENCH_APPROVALS, BENCH_ROUNDS to change
 //!
 //! Needs PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it
 //! creates and drops its own database.
@@ -23,6 +23,7 @@ async fn main() -> anyhow::Result<()> {
     let tasks: i64 = env_or("BENCH_TASKS", 100_000);
     let agents: i64 = env_or("BENCH_AGENTS", 1_000);
     let rounds: usize = env_or("BENCH_ROUNDS", 10);
+    let approvals: i64 = env_or("BENCH_APPROVALS", 200);
     let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let (server, _) = base.rsplit_once('/').context("DATABASE_URL has no database name")?;
     let db_url = format!("{server}/mc_bench_standup_{}", std::process::id());
@@ -57,14 +58,26 @@ async fn main() -> anyhow::Result<()> {
          INSERT INTO runs (id, project_id, agent_id, cost_micros, status, created_at)
          SELECT gen_random_uuid(), a.project_id, a.id, a.today_spend_micros, 'succeeded', now() - interval '20 minutes'
          FROM agents a WHERE a.name LIKE 'Bench%';
+         INSERT INTO approvals (id, project_id, number, agent_id, action_type, action_summary, risk, justification,
+                                status, expires_at, escalated_at, created_at)
+         SELECT gen_random_uuid(), p.id, p.next_approval_number + g - 1, a.id, 'email.send', 'Bench request ' || g, 'red',
+                'bench', CASE WHEN g % 4 = 0 THEN 'escalated' ELSE 'pending' END::approval_status,
+                now() + ((g % 60) || ' minutes')::interval, CASE WHEN g % 4 = 0 THEN now() END, now()
+         FROM projects p, generate_series(1, {approvals}) g
+         JOIN LATERAL (SELECT id FROM agents WHERE name = 'Bench' || (1 + (g - 1) % {agents})) a ON true
+         WHERE p.slug = 'openclaw';
+         UPDATE projects SET next_approval_number = next_approval_number + {approvals} WHERE slug = 'openclaw';
          ANALYZE;"
     )))
     .execute(&pool)
     .await
     .context("loading the data")?;
     let project = app.project_by_slug("openclaw").await?;
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM approvals WHERE status IN ('pending', 'escalated')")
+        .fetch_one(&pool)
+        .await?;
     println!(
-        "standup benchmark: {} tasks, {} agents (loaded in {:.1}s), {rounds} rounds",
+        "standup benchmark: {} tasks, {} agents, {pending} pending approvals (loaded in {:.1}s), {rounds} rounds",
         tasks + 8,
         agents + 8,
         loading.elapsed().as_secs_f64()

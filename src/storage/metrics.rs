@@ -54,7 +54,7 @@ pub async fn spend_today(conn: &mut PgConnection, today: NaiveDate) -> sqlx::Res
 pub async fn pending_approvals(conn: &mut PgConnection) -> sqlx::Result<Vec<Count>> {
     sqlx::query_as(
         "SELECT p.slug AS project, 'pending' AS label, count(a.id) AS count
-         FROM projects p LEFT JOIN approvals a ON a.project_id = p.id AND a.status = 'pending' GROUP BY 1",
+         FROM projects p LEFT JOIN approvals a ON a.project_id = p.id AND a.status IN ('pending', 'escalated') GROUP BY 1",
     )
     .fetch_all(conn)
     .await
