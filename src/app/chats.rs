@@ -66,6 +66,13 @@ impl App {
         })
     }
 
+    /// The language a chat was set to, if the chat is known (read only).
+    pub async fn chat_lang(&self, chat_id: i64) -> AppResult<Option<Lang>> {
+        let mut conn = self.pool.acquire().await?;
+        let chat = storage::chats::get(&mut conn, chat_id).await?;
+        Ok(chat.and_then(|c| Lang::parse(&c.lang)))
+    }
+
     /// `/bind <slug>`: this chat becomes the project's ops chat (CAO only). In a forum the
     /// dispatcher then creates the Approvals, Alerts and Standup topics, and a topic for every
     /// open task.

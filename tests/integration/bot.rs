@@ -1480,3 +1480,31 @@ async fn callback_answers_are_paced_under_the_global_limit(pool: PgPool) {
     );
     w.stop().await;
 }
+
+/// A toast given without the click's context (here: a click under a message Telegram no longer
+/// gives the bot) speaks the chat's language, not the default.
+#[sqlx::test]
+async fn a_toast_out_of_context_speaks_the_chats_language(pool: PgPool) {
+    let w = world(pool).await;
+    w.ask(&sofie(), "/lang ru", "говорит по-русски").await;
+    w.tg.push_raw_update(json!({
+        "callback_query": {
+            "id": "raw-click-1",
+            "from": {"id": OLGA, "is_bot": false, "first_name": "Olga"},
+            "chat_instance": "42",
+            "data": "sometoken1",
+            "message": {
+                "chat": {"id": FORUM, "type": "supergroup", "title": "OpenClaw ops", "is_forum": true},
+                "message_id": 1,
+                "date": 0
+            }
+        }
+    }));
+    let answered = |c: &mission_control::fake_telegram::Call| {
+        c.method == "answerCallbackQuery" && c.params["callback_query_id"].as_str() == Some("raw-click-1")
+    };
+    w.tg.wait_until(|s| s.calls().iter().any(answered), WAIT).await.unwrap();
+    let call = w.tg.calls().into_iter().find(answered).unwrap();
+    assert_eq!(call.params["text"].as_str(), Some("Эта кнопка больше не действует."));
+    w.stop().await;
+}

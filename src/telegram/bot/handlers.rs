@@ -4,6 +4,7 @@
 use super::request::Req;
 use super::{buttons, command, commands, render, threads, BotState};
 use crate::app::AppError;
+use crate::i18n::Lang;
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Me, Message, Update, User};
 
@@ -101,7 +102,7 @@ pub(crate) async fn callback(bot: Bot, query: CallbackQuery, update: Update, sta
     let outcome = click(&query, &update, &state).await;
     let toast = match &outcome {
         Ok(toast) => toast.clone(),
-        Err(_) => Some(buttons::Toast::alert(state.default_lang.t("bot-toast-failed"))),
+        Err(_) => Some(buttons::Toast::alert(toast_lang(&query, &state).await.t("bot-toast-failed"))),
     };
     // Every click is answered, whatever happened.
     let mut answer = bot.answer_callback_query(query.id.clone());
@@ -126,7 +127,7 @@ async fn click(query: &CallbackQuery, update: &Update, state: &BotState) -> crat
     }
     let Some(MaybeInaccessibleMessage::Regular(msg)) = &query.message else {
         // The message is too old to reach (or an inline message): nothing to act on.
-        return Ok(Some(buttons::Toast::alert(state.default_lang.t("bot-toast-expired"))));
+        return Ok(Some(buttons::Toast::alert(toast_lang(query, state).await.t("bot-toast-expired"))));
     };
     let mut req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), &query.from).await?;
     req.clicked = Some((msg.id.0, msg.text().unwrap_or_default().to_string()));
@@ -139,4 +140,22 @@ async fn click(query: &CallbackQuery, update: &Update, state: &BotState) -> crat
             Ok(Some(buttons::Toast::alert(req.t("bot-toast-failed"))))
         }
     }
+}
+
+/// The language of a toast given without the update's context (a click on a message out of
+/// reach, or a failure): the chat's, else the clicker's own Telegram language, else the default.
+async fn toast_lang(query: &CallbackQuery, state: &BotState) -> Lang {
+    if let Some(chat) = query.message.as_ref().map(|m| m.chat().id.0) {
+        match state.app.chat_lang(chat).await {
+            Ok(Some(lang)) => return lang,
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "telegram: the chat's language is out of reach"),
+        }
+    }
+    query
+        .from
+        .language_code
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or(state.default_lang)
 }
