@@ -960,3 +960,55 @@ async fn a_cards_question_is_answered_only_in_its_topic_and_cancel_closes_the_ta
     );
     w.stop().await;
 }
+
+/// In a plain group an approval request or alert about a task replies to the task's card (the
+/// root of its thread), buttons and all; it is not posted twice.
+#[sqlx::test]
+async fn in_a_plain_group_approvals_and_alerts_about_a_task_reply_to_its_card(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    w.tg.user_message(GROUP, &sofie(), "/bind openclaw", None);
+    w.says(GROUP, None, "ops chat of").await;
+    let scout = w.agent("Scout").await;
+    let task = w.new_task("Email the beta testers", TaskType::CustomerResearch).await;
+    let root = w.wait_thread(task.id).await.root_message_id.unwrap();
+    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    w.app()
+        .request_approval(
+            &as_agent(&scout),
+            RequestApproval {
+                agent_id: scout.id,
+                task_id: Some(task.id),
+                action_type: "email.send".into(),
+                action_summary: "email 40 beta testers".into(),
+                justification: "they asked for updates".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    w.app()
+        .raise_alert(
+            &w.actor(OLGA).await,
+            w.project,
+            RaiseAlert {
+                alert_type: "loop_detected".into(),
+                severity: AlertSeverity::Warning,
+                subject: format!("task:{}", task.id),
+                message: "Task is looping: 7 comments in 10 minutes".into(),
+                details: json!({ "taskId": task.id }),
+            },
+        )
+        .await
+        .unwrap();
+    let approval = w.says(GROUP, None, "email 40 beta testers").await;
+    let alert = w.says(GROUP, None, "is looping").await;
+    w.settled().await;
+    for m in [&approval, &alert] {
+        assert_eq!(m.reply_to, Some(root), "{:?} replies to the card", m.text);
+        assert!(!m.buttons().is_empty());
+    }
+    let copies = |needle: &str| texts(&w.tg, GROUP, None).iter().filter(|t| t.contains(needle)).count();
+    assert_eq!(copies("email 40 beta testers"), 1);
+    assert_eq!(copies("is looping"), 1);
+    w.stop().await;
+}
