@@ -282,6 +282,10 @@ bot-toast-task-status = #{ $number } is { $status }
 bot-toast-squad-paused = ⏸ Squad paused
 bot-toast-dismissed = Canceled
 
+## A confirmation once answered (added under the question; its buttons go).
+bot-question-confirmed = ✅ Confirmed by { $by } · { $at }
+bot-question-canceled = ✖️ Canceled by { $by } · { $at }
+
 ## Task threads (a topic per task)
 bot-thread-not-operator = Only Mission Control operators' messages here become task comments, so yours was not saved. Ask a CAO to run <code>/grant { $id } operator</code> for you.
 bot-card-ask-block_reason = { $name }, why is <b>#{ $number }</b> blocked? Send the reason as your next message here.

@@ -288,6 +288,10 @@ bot-toast-task-status = #{ $number }: { $status }
 bot-toast-squad-paused = ⏸ Команда на паузе
 bot-toast-dismissed = Отменено
 
+## A confirmation once answered (added under the question; its buttons go).
+bot-question-confirmed = ✅ Подтвердил(а) { $by } · { $at }
+bot-question-canceled = ✖️ Отменил(а) { $by } · { $at }
+
 ## Task threads (a topic per task)
 bot-thread-not-operator = Комментариями к задаче становятся только сообщения операторов Mission Control, поэтому ваше не сохранено. Попросите CAO выполнить <code>/grant { $id } operator</code>.
 bot-card-ask-block_reason = { $name }, почему <b>#{ $number }</b> заблокирована? Пришлите причину следующим сообщением здесь.

@@ -66,6 +66,13 @@ impl App {
         })
     }
 
+    /// The language a chat was set to, if the chat is known (read only).
+    pub async fn chat_lang(&self, chat_id: i64) -> AppResult<Option<Lang>> {
+        let mut conn = self.pool.acquire().await?;
+        let chat = storage::chats::get(&mut conn, chat_id).await?;
+        Ok(chat.and_then(|c| Lang::parse(&c.lang)))
+    }
+
     /// `/bind <slug>`: this chat becomes the project's ops chat (CAO only). In a forum the
     /// dispatcher then creates the Approvals, Alerts and Standup topics, and a topic for every
     /// open task.
@@ -176,6 +183,15 @@ impl App {
         w.commit().await
     }
 
+    /// A new text for a message the bot sent to a chat (a confirmation once answered: who did what
+    /// and when), through the outbox; the message's buttons go.
+    pub async fn edit_reply(&self, actor: &Actor, project_id: Option<Uuid>, chat_id: i64, message_id: i32, text: String) -> AppResult<()> {
+        let mut w = Work::begin(self, actor).await?;
+        w.post_to(project_id, Target::Chat(chat_id), &Notice::EditReply { message_id, text })
+            .await?;
+        w.commit().await
+    }
+
     /// Records that `actor` was refused in a chat, so the attempt is audited; nothing else
     /// changes.
     pub async fn audit_refusal(&self, actor: &Actor, chat_id: i64, what: &str, why: &str) -> AppResult<()> {
@@ -207,22 +223,40 @@ impl App {
         Ok(storage::chats::callback(&mut conn, token).await?)
     }
 
-    /// Uses a one-shot button (a confirmation); false when someone already did.
+    /// Claims a one-shot button (a confirmation) before its action runs: true for the one click
+    /// that gets it, false when someone already did.
     pub async fn use_callback(&self, token: &str) -> AppResult<bool> {
         let mut conn = self.pool.acquire().await?;
         Ok(storage::chats::use_callback(&mut conn, token, self.now()).await?)
     }
 
-    /// Remembers that the bot asked `user_id` for something in this chat (e.g. a deny reason).
-    pub async fn expect_input(&self, chat_id: i64, user_id: i64, kind: &str, entity_id: Option<Uuid>) -> AppResult<()> {
+    /// Gives a claimed button back when its action did not happen.
+    pub async fn release_callback(&self, token: &str) -> AppResult<()> {
         let mut conn = self.pool.acquire().await?;
-        storage::chats::set_pending_input(&mut conn, chat_id, user_id, kind, entity_id, self.now()).await?;
+        storage::chats::release_callback(&mut conn, token).await?;
         Ok(())
     }
 
-    pub async fn take_input(&self, chat_id: i64, user_id: i64) -> AppResult<Option<PendingInput>> {
+    /// Remembers that the bot asked `user_id` for something in this chat and topic (e.g. a deny
+    /// reason); `thread_id` is the forum topic, None outside topics.
+    pub async fn expect_input(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        thread_id: Option<i32>,
+        kind: &str,
+        entity_id: Option<Uuid>,
+    ) -> AppResult<()> {
         let mut conn = self.pool.acquire().await?;
-        Ok(storage::chats::take_pending_input(&mut conn, chat_id, user_id).await?)
+        storage::chats::set_pending_input(&mut conn, chat_id, user_id, thread_id, kind, entity_id, self.now()).await?;
+        Ok(())
+    }
+
+    /// Takes what the user owes in this chat and topic; a question asked in another topic is
+    /// left for an answer there.
+    pub async fn take_input(&self, chat_id: i64, user_id: i64, thread_id: Option<i32>) -> AppResult<Option<PendingInput>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::chats::take_pending_input(&mut conn, chat_id, user_id, thread_id).await?)
     }
 
     /// The ops chat of a project, if bound.

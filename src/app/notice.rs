@@ -166,6 +166,12 @@ pub enum Notice {
         /// Telegram's `inline_keyboard` (rows of buttons), if any.
         keyboard: Option<serde_json::Value>,
     },
+    /// A new text (already rendered) for a message the bot sent to the chat, e.g. a confirmation
+    /// once answered; its buttons go.
+    EditReply {
+        message_id: i32,
+        text: String,
+    },
 }
 
 impl Notice {

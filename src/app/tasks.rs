@@ -576,3 +576,32 @@ impl App {
         Ok(comment)
     }
 }
+
+impl App {
+    /// A loop alert's Reassign: the task goes back to the pool — out of blocked (to assigned)
+    /// first if it is blocked, then unassigned (to inbox) — in one transaction, so that a crash
+    /// cannot leave it half done.
+    pub async fn return_task_to_pool(&self, actor: &Actor, task_id: Uuid, reason: &str) -> AppResult<Task> {
+        if let Actor::Agent { .. } = actor {
+            return Err(AppError::forbidden("agents claim tasks; only operators assign them"));
+        }
+        require(actor, Right::ManageTasks)?;
+        let mut w = Work::begin(self, actor).await?;
+        let mut task = lock_task(&mut w, task_id).await?;
+        if task.status.is_terminal() {
+            return Err(AppError::conflict(
+                "task_closed",
+                format!("task #{} is {}; it can no longer be assigned", task.number, task.status),
+            ));
+        }
+        if task.status == TaskStatus::Blocked {
+            self.apply_transition(&mut w, &task, TransitionSpec::simple(TaskStatus::Assigned, reason))
+                .await?;
+            task = storage::tasks::by_id(w.conn(), task_id).await?.expect("locked task exists");
+        }
+        self.reassign(&mut w, &task, &[]).await?;
+        let task = storage::tasks::by_id(w.conn(), task_id).await?.expect("locked task exists");
+        w.commit().await?;
+        Ok(task)
+    }
+}

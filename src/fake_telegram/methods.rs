@@ -102,13 +102,17 @@ pub(crate) fn resolve_chat<'s>(st: &'s State, v: &Value) -> Option<&'s Chat> {
     }
 }
 
-/// Methods acting on a chat count against the flood limits; reading (`get*`) and answering callback
-/// queries do not.
-pub(crate) fn limited_chat(st: &State, req: &Req) -> Option<i64> {
-    if req.method.starts_with("get") || req.method == "answerCallbackQuery" {
+/// How a call counts against the flood limits: `None` not at all (reading: `get*`, webhook
+/// set-up), `Some(None)` only in the global window (answering callback queries, registering
+/// commands: bound to no chat), `Some(Some(chat))` for the chat, its group and globally.
+pub(crate) fn limited_chat(st: &State, req: &Req) -> Option<Option<i64>> {
+    if req.method.starts_with("get") {
         return None;
     }
-    req.get("chat_id").and_then(|v| resolve_chat(st, v)).map(|c| c.id)
+    if matches!(req.method, "answerCallbackQuery" | "setMyCommands") {
+        return Some(None);
+    }
+    req.get("chat_id").and_then(|v| resolve_chat(st, v)).map(|c| Some(c.id))
 }
 
 const TEXT_LIMIT: usize = 4096;

@@ -263,7 +263,7 @@ async fn process_now(shared: &Arc<Shared>, method: &str, req: &Req<'_>, mut call
         if st.cfg.enforce_limits {
             if let Some(chat) = methods::limited_chat(&st, req) {
                 let cfg = st.cfg.clone();
-                if let Err(limited) = st.limiter.admit(&cfg, Some(chat), Instant::now()) {
+                if let Err(limited) = st.limiter.admit(&cfg, chat, Instant::now()) {
                     st.rate_limited += 1;
                     call.rate_limited = true;
                     return finish(call, Err(ApiError::too_many(limited.retry_after_secs())));

@@ -165,14 +165,26 @@ pub async fn callback(conn: &mut PgConnection, token: &str) -> sqlx::Result<Opti
         .await
 }
 
-/// Marks a one-shot action used; false when it already was.
+/// Claims a one-shot action: marks it used unless it already was. Exactly one of concurrent
+/// claims gets `true`.
 pub async fn use_callback(conn: &mut PgConnection, token: &str, now: DateTime<Utc>) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE callback_actions SET used_at = $2 WHERE token = $1 AND used_at IS NULL")
+    let claimed: Option<String> =
+        sqlx::query_scalar("UPDATE callback_actions SET used_at = $2 WHERE token = $1 AND used_at IS NULL RETURNING token")
+            .bind(token)
+            .bind(now)
+            .fetch_optional(conn)
+            .await?;
+    Ok(claimed.is_some())
+}
+
+/// Gives back a claim whose action did not happen (refused, failed), so the button works again.
+/// Only the holder of the claim calls this (while it holds, nobody else can claim).
+pub async fn release_callback(conn: &mut PgConnection, token: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE callback_actions SET used_at = NULL WHERE token = $1")
         .bind(token)
-        .bind(now)
         .execute(conn)
         .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -183,23 +195,28 @@ pub struct PendingInput {
     pub entity_id: Option<Uuid>,
     pub prompt_message_id: Option<i32>,
     pub created_at: DateTime<Utc>,
+    /// The forum topic the question was asked in (None: General, a plain group, private).
+    pub thread_id: Option<i32>,
 }
 
+/// Remembers what the user owes in this chat and topic (replacing an older question there).
 pub async fn set_pending_input(
     conn: &mut PgConnection,
     chat_id: i64,
     user_id: i64,
+    thread_id: Option<i32>,
     kind: &str,
     entity_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO pending_inputs (chat_id, user_id, kind, entity_id, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (chat_id, user_id) DO UPDATE SET kind = EXCLUDED.kind, entity_id = EXCLUDED.entity_id,
-             prompt_message_id = NULL, created_at = EXCLUDED.created_at",
+        "INSERT INTO pending_inputs (chat_id, user_id, thread_id, kind, entity_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (chat_id, user_id, (COALESCE(thread_id, 0))) DO UPDATE SET kind = EXCLUDED.kind,
+             entity_id = EXCLUDED.entity_id, prompt_message_id = NULL, created_at = EXCLUDED.created_at",
     )
     .bind(chat_id)
     .bind(user_id)
+    .bind(thread_id)
     .bind(kind)
     .bind(entity_id)
     .bind(now)
@@ -208,13 +225,23 @@ pub async fn set_pending_input(
     Ok(())
 }
 
-/// Takes (reads and removes) what the user owes in this chat.
-pub async fn take_pending_input(conn: &mut PgConnection, chat_id: i64, user_id: i64) -> sqlx::Result<Option<PendingInput>> {
-    sqlx::query_as("DELETE FROM pending_inputs WHERE chat_id = $1 AND user_id = $2 RETURNING *")
-        .bind(chat_id)
-        .bind(user_id)
-        .fetch_optional(conn)
-        .await
+/// Takes (reads and removes) what the user owes in this chat and topic; a question asked in
+/// another topic stays.
+pub async fn take_pending_input(
+    conn: &mut PgConnection,
+    chat_id: i64,
+    user_id: i64,
+    thread_id: Option<i32>,
+) -> sqlx::Result<Option<PendingInput>> {
+    sqlx::query_as(
+        "DELETE FROM pending_inputs WHERE chat_id = $1 AND user_id = $2 AND thread_id IS NOT DISTINCT FROM $3
+         RETURNING chat_id, user_id, kind, entity_id, prompt_message_id, created_at, thread_id",
+    )
+    .bind(chat_id)
+    .bind(user_id)
+    .bind(thread_id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The task whose forum topic this is.

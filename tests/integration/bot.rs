@@ -88,6 +88,7 @@ fn settings(tg: &FakeBotApi) -> TelegramSettings {
 struct World {
     s: Squad,
     tg: FakeBotApi,
+    dispatch: DispatchOptions,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
@@ -100,14 +101,19 @@ async fn people(app: &App) {
 }
 
 async fn world(pool: PgPool) -> World {
+    world_with(pool, fast_fake(), fast_dispatch()).await
+}
+
+async fn world_with(pool: PgPool, fake: FakeConfig, dispatch: DispatchOptions) -> World {
     let s = squad(pool).await;
     people(&s.app).await;
-    let tg = FakeBotApi::start_with(TOKEN, fast_fake()).await.unwrap();
+    let tg = FakeBotApi::start_with(TOKEN, fake).await.unwrap();
     tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "OpenClaw ops");
     tg.add_chat(GROUP, ChatKind::Supergroup { forum: false }, "Side group");
     let mut w = World {
         s,
         tg,
+        dispatch,
         stops: Vec::new(),
         tasks: Vec::new(),
     };
@@ -119,7 +125,7 @@ async fn world(pool: PgPool) -> World {
 impl World {
     fn start_dispatcher(&mut self) {
         let bot = make_bot(&settings(&self.tg)).unwrap();
-        let dispatcher = Dispatcher::new(self.s.app.clone(), bot, fast_dispatch());
+        let dispatcher = Dispatcher::new(self.s.app.clone(), bot, self.dispatch.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         self.stops.push(stop);
         self.tasks.push(tokio::spawn(dispatcher.run(async move {
@@ -231,7 +237,7 @@ impl World {
                 .binding_for_project(project)
                 .await
                 .unwrap()
-                .filter(|b| b.approvals_topic_id.is_some());
+                .filter(|b| b.approvals_topic_id.is_some() && b.alerts_topic_id.is_some() && b.standup_topic_id.is_some());
             if binding.is_some() {
                 break;
             }
@@ -1035,4 +1041,470 @@ async fn the_webhook_checks_its_secret_and_acts_once(pool: PgPool) {
     assert_eq!(replies.len(), 1);
     assert!(replies[0]["text"].as_str().unwrap().contains("Created task"));
     server.abort();
+}
+
+/// An alert raised by the CAO, as the watchers would.
+async fn raise(w: &World, alert_type: &str, subject: String, message: &str) -> mission_control::app::model::Alert {
+    w.s.app
+        .raise_alert(
+            &w.s.cao,
+            w.s.project.id,
+            RaiseAlert {
+                alert_type: alert_type.into(),
+                severity: AlertSeverity::Warning,
+                subject,
+                message: message.into(),
+                details: json!({}),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+impl World {
+    /// The alert message containing `needle` in the Alerts topic, with its buttons.
+    async fn alert_card(&self, topic: i32, needle: &str, label: &str) -> StoredMessage {
+        let found =
+            |m: &StoredMessage| m.buttons().iter().any(|b| b.text == label) && m.text.as_deref().is_some_and(|t| t.contains(needle));
+        self.tg
+            .wait_until(|s| s.bot_messages_in(FORUM, Some(topic)).iter().any(found), WAIT)
+            .await
+            .unwrap_or_else(|e| panic!("no alert {needle:?}: {e}\n{:#?}", texts(&self.tg, FORUM)));
+        self.tg.bot_messages_in(FORUM, Some(topic)).into_iter().find(found).unwrap()
+    }
+
+    /// Clicks `label` under the alert and waits for its toast; then the alert is resolved and
+    /// its message edited to say so, without buttons.
+    async fn click_alert(&self, alert: &mission_control::app::model::Alert, card: &StoredMessage, label: &str) -> String {
+        let click = self.tg.click_button(FORUM, &olga(), card.message_id, label).unwrap();
+        let toast = self.toast(&click).await;
+        let resolved = self.s.app.get_alert(&self.s.cao, alert.id).await.unwrap();
+        assert!(resolved.resolved, "{label}: the alert is resolved ({toast})");
+        self.tg
+            .wait_until(
+                |s| {
+                    s.message(FORUM, card.message_id)
+                        .is_some_and(|m| m.buttons().is_empty() && m.text.as_deref().is_some_and(|t| t.contains("Resolved by")))
+                },
+                WAIT,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{label}: the alert message was not edited: {e}"));
+        toast
+    }
+}
+
+/// Scout (an intern, $2/day, 25¢ a run) runs over its cap: paused, with a budget alert.
+async fn scout_over_budget(w: &World) {
+    for _ in 0..9 {
+        let _ =
+            w.s.app
+                .record_run(
+                    &as_agent(&w.s.scout),
+                    RecordRun {
+                        agent_id: w.s.scout.id,
+                        task_id: None,
+                        cost: Usd::from_cents(24),
+                        status: RunStatus::Succeeded,
+                        model: None,
+                        tokens: None,
+                        error: None,
+                    },
+                )
+                .await;
+    }
+    assert_eq!(w.s.agent(w.s.scout.id).await.status, AgentStatus::Paused);
+}
+
+#[sqlx::test]
+async fn budget_alerts_keep_paused_or_quarantine_from_their_buttons(pool: PgPool) {
+    let w = world(pool).await;
+    let topic = w.bind_forum().await.alerts_topic_id.unwrap();
+    scout_over_budget(&w).await;
+    let alert =
+        w.s.app
+            .list_alerts(
+                &w.s.cao,
+                w.s.project.id,
+                Some(false),
+                Some("budget_exceeded".into()),
+                None,
+                Default::default(),
+            )
+            .await
+            .unwrap()
+            .items
+            .remove(0);
+    let card = w.alert_card(topic, "Scout", "⏸ Keep paused").await;
+    let toast = w.click_alert(&alert, &card, "⏸ Keep paused").await;
+    assert!(toast.contains("Scout stays paused"), "{toast}");
+    let scout = w.s.agent(w.s.scout.id).await;
+    assert_eq!(scout.status, AgentStatus::Paused);
+    assert_eq!(scout.budgets.daily_cap, Usd::from_cents(200), "the cap is unchanged");
+
+    let alert = raise(
+        &w,
+        "budget_exceeded",
+        format!("agent:{}", w.s.pixel.id),
+        "Pixel went over its daily cap",
+    )
+    .await;
+    let card = w.alert_card(topic, "Pixel went over", "🚫 Quarantine").await;
+    let toast = w.click_alert(&alert, &card, "🚫 Quarantine").await;
+    assert!(toast.contains("Pixel is quarantined"), "{toast}");
+    assert_eq!(w.s.agent(w.s.pixel.id).await.status, AgentStatus::Quarantined);
+    w.stop().await;
+}
+
+#[sqlx::test]
+async fn raise_cap_leaves_room_above_what_was_spent_today(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    let topic = w.bind_forum().await.alerts_topic_id.unwrap();
+    scout_over_budget(&w).await;
+    // One expensive run took today's spend to $5: half again of the $2 cap would not do.
+    sqlx::query("UPDATE agents SET today_spend_micros = 5000000 WHERE id = $1")
+        .bind(w.s.scout.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let card = w.alert_card(topic, "Scout", "💵 Raise cap").await;
+    let click = w.tg.click_button(FORUM, &sofie(), card.message_id, "💵 Raise cap").unwrap();
+    let toast = w.toast(&click).await;
+    assert!(toast.contains("daily cap raised to $5.25"), "{toast}");
+    let scout = w.s.agent(w.s.scout.id).await;
+    assert_eq!(scout.budgets.daily_cap, Usd::from_cents(525));
+    assert_eq!(scout.status, AgentStatus::Active, "resumed: the new cap is above today's spend");
+    w.tg.wait_until(|s| s.message(FORUM, card.message_id).is_some_and(|m| m.buttons().is_empty()), WAIT)
+        .await
+        .unwrap();
+    w.stop().await;
+}
+
+/// A task of Scribe's, in progress and then blocked.
+async fn blocked_task(w: &World, title: &str) -> mission_control::app::model::Task {
+    let task = w.s.task(title, TaskType::Docs).await;
+    w.s.app.assign_task(&w.s.operator, task.id, vec![w.s.scribe.id]).await.unwrap();
+    for (to, reason) in [(TaskStatus::InProgress, None), (TaskStatus::Blocked, Some("waiting for legal"))] {
+        w.s.app
+            .transition_task(
+                &w.s.operator,
+                task.id,
+                mission_control::app::tasks::TransitionTask {
+                    to: Some(to),
+                    reason: reason.map(str::to_owned),
+                    work_plan: Some(common::plan()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    w.s.reload(&task).await
+}
+
+#[sqlx::test]
+async fn loop_and_stale_alerts_act_from_their_buttons(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    let topic = w.bind_forum().await.alerts_topic_id.unwrap();
+
+    // Loop alerts: unblock, reassign, cancel.
+    let one = blocked_task(&w, "Loop one").await;
+    let alert = raise(&w, "loop_detected", format!("task:{}", one.id), "Task one is looping").await;
+    let card = w.alert_card(topic, "Task one is looping", "▶️ Unblock").await;
+    w.click_alert(&alert, &card, "▶️ Unblock").await;
+    let one = w.s.reload(&one).await;
+    assert_eq!(one.status, TaskStatus::Assigned);
+    assert_eq!(one.assignee_ids, vec![w.s.scribe.id]);
+
+    let two = blocked_task(&w, "Loop two").await;
+    let alert = raise(&w, "loop_detected", format!("task:{}", two.id), "Task two is looping").await;
+    let card = w.alert_card(topic, "Task two is looping", "🔁 Reassign").await;
+    let toast = w.click_alert(&alert, &card, "🔁 Reassign").await;
+    assert!(toast.contains(&format!("#{} is inbox", two.number)), "{toast}");
+    let two = w.s.reload(&two).await;
+    assert_eq!(two.status, TaskStatus::Inbox);
+    assert!(two.assignee_ids.is_empty());
+    // Out of blocked and back to the pool in one commit: one audit transaction, both moves.
+    let moves: Vec<(String, String)> =
+        sqlx::query_as("SELECT from_status::text, to_status::text FROM task_transitions WHERE task_id = $1 ORDER BY created_at, id")
+            .bind(two.id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        moves[moves.len() - 2..].to_vec(),
+        vec![("blocked".into(), "assigned".into()), ("assigned".into(), "inbox".into())]
+    );
+
+    let three = blocked_task(&w, "Loop three").await;
+    let alert = raise(&w, "loop_detected", format!("task:{}", three.id), "Task three is looping").await;
+    let card = w.alert_card(topic, "Task three is looping", "✖️ Cancel task").await;
+    w.click_alert(&alert, &card, "✖️ Cancel task").await;
+    assert_eq!(w.s.reload(&three).await.status, TaskStatus::Canceled);
+
+    // Stale agents: restart, quarantine.
+    w.s.app
+        .change_agent_status(
+            &w.s.operator,
+            w.s.scribe.id,
+            mission_control::app::agents::StatusCommand::Pause,
+            None,
+        )
+        .await
+        .unwrap();
+    sqlx::query("UPDATE agents SET error_streak = 4 WHERE id = $1")
+        .bind(w.s.scribe.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let alert = raise(&w, "agent_stale", format!("agent:{}", w.s.scribe.id), "Scribe has gone quiet").await;
+    let card = w.alert_card(topic, "Scribe has gone quiet", "🔄 Restart").await;
+    w.click_alert(&alert, &card, "🔄 Restart").await;
+    let scribe = w.s.agent(w.s.scribe.id).await;
+    assert_eq!(scribe.status, AgentStatus::Active);
+    assert_eq!(scribe.error_streak, 0);
+
+    let alert = raise(&w, "agent_stale", format!("agent:{}", w.s.pixel.id), "Pixel has gone quiet").await;
+    let card = w.alert_card(topic, "Pixel has gone quiet", "🚫 Quarantine").await;
+    w.click_alert(&alert, &card, "🚫 Quarantine").await;
+    assert_eq!(w.s.agent(w.s.pixel.id).await.status, AgentStatus::Quarantined);
+    w.stop().await;
+}
+
+#[sqlx::test]
+async fn answered_confirmations_say_who_and_lose_their_buttons(pool: PgPool) {
+    let w = world(pool).await;
+    let question = w.ask(&olga(), "/pause_squad", "Pause the whole squad").await;
+    let click = w.tg.click_button(FORUM, &olga(), question.message_id, "⏸ Pause the squad").unwrap();
+    assert!(w.toast(&click).await.contains("Squad paused"));
+    let edited = |id: i32, needle: &'static str| {
+        move |s: &mission_control::fake_telegram::State| {
+            s.message(FORUM, id)
+                .is_some_and(|m| m.buttons().is_empty() && m.text.as_deref().is_some_and(|t| t.contains(needle)))
+        }
+    };
+    w.tg.wait_until(edited(question.message_id, "Confirmed by Olga"), WAIT)
+        .await
+        .unwrap();
+    let now = w.tg.message(FORUM, question.message_id).unwrap();
+    let text = now.text.unwrap();
+    assert!(
+        text.contains("Pause the whole squad") && text.contains("2026-03-02 10:00 UTC"),
+        "{text}"
+    );
+
+    let question = w.ask(&olga(), "/quarantine Scribe", "Quarantine Scribe?").await;
+    let click = w.tg.click_button(FORUM, &olga(), question.message_id, "Cancel").unwrap();
+    assert_eq!(w.toast(&click).await, "Canceled");
+    w.tg.wait_until(edited(question.message_id, "Canceled by Olga"), WAIT)
+        .await
+        .unwrap();
+    assert_ne!(w.s.agent(w.s.scribe.id).await.status, AgentStatus::Quarantined);
+
+    // A refused confirmation keeps its question open (and its buttons) for someone allowed.
+    let question = w.ask(&olga(), "/quarantine Pixel", "Quarantine Pixel?").await;
+    let click =
+        w.tg.click_button(FORUM, &vic(), question.message_id, "🚫 Quarantine Pixel")
+            .unwrap();
+    assert!(w.toast(&click).await.starts_with("Not allowed"));
+    let click =
+        w.tg.click_button(FORUM, &olga(), question.message_id, "🚫 Quarantine Pixel")
+            .unwrap();
+    assert!(w.toast(&click).await.contains("Pixel is quarantined"));
+    w.tg.wait_until(edited(question.message_id, "Confirmed by Olga"), WAIT)
+        .await
+        .unwrap();
+    w.stop().await;
+}
+
+/// Two clicks on one confirmation at the same moment (two devices, or two replicas): one acts,
+/// the others are told it was done. Clicks in different chats are handled side by side.
+#[sqlx::test]
+async fn concurrent_clicks_on_a_confirmation_act_once(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    let chats: Vec<i64> = (1..=8).map(|i| -200_000 - i).collect();
+    let mut under = Vec::new();
+    for chat in &chats {
+        w.tg.add_chat(*chat, ChatKind::Supergroup { forum: false }, "Another ops group");
+        let sent = w.tg.user_message(*chat, &olga(), "/whoami", None);
+        under.push(w.answer_after(*chat, sent, "Telegram id").await.message_id);
+    }
+    // A confirmation whose button works in any chat.
+    let token =
+        w.s.app
+            .button(
+                &mission_control::telegram::actions::ButtonAction::ConfirmQuarantine {
+                    agent_id: w.s.pixel.id,
+                    reason: Some("twice?".into()),
+                },
+                None,
+            )
+            .await
+            .unwrap();
+    let clicks: Vec<String> = chats
+        .iter()
+        .zip(&under)
+        .map(|(chat, m)| w.tg.click(*chat, &olga(), *m, &token))
+        .collect();
+    let mut toasts = Vec::new();
+    for click in &clicks {
+        toasts.push(w.toast(click).await);
+    }
+    let acted = toasts.iter().filter(|t| !t.contains("Already done")).count();
+    assert_eq!(acted, 1, "{toasts:?}");
+    assert!(toasts.iter().any(|t| t.contains("Pixel is quarantined")), "{toasts:?}");
+    assert_eq!(w.s.agent(w.s.pixel.id).await.status, AgentStatus::Quarantined);
+    w.stop().await;
+}
+
+#[sqlx::test]
+async fn a_reply_longer_than_a_message_arrives_whole_in_several(pool: PgPool) {
+    let w = world(pool).await;
+    let cli = Actor::system("test");
+    let mut slugs = Vec::new();
+    for i in 0..50 {
+        let slug = format!("long-project-{i:02}");
+        w.s.app
+            .create_project(
+                &cli,
+                mission_control::app::projects::CreateProject {
+                    slug: slug.clone(),
+                    name: format!("A project with a rather long name to fill the lines, number {i:02}"),
+                    description: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        slugs.push(slug);
+    }
+    let sent = w.say(&vic(), "/projects");
+    let first = w.answer_after(FORUM, sent, "Projects").await;
+    w.answer_after(FORUM, first.message_id, "long-project-49").await;
+    let parts: Vec<String> =
+        w.tg.bot_messages_in(FORUM, None)
+            .into_iter()
+            .filter(|m| m.message_id >= first.message_id)
+            .filter_map(|m| m.text)
+            .collect();
+    assert!(parts.len() >= 2, "split into several messages: {}", parts.len());
+    let all = parts.join("\n");
+    assert!(all.encode_utf16().count() > 4096);
+    for slug in &slugs {
+        assert!(all.contains(slug.as_str()), "{slug} is missing");
+    }
+    assert!(parts.iter().all(|p| !p.ends_with('…')), "nothing was cut");
+    w.stop().await;
+}
+
+#[sqlx::test]
+async fn pause_and_resume_an_agent_and_switch_the_chats_project(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    w.ask(&olga(), "/pause Scout", "Scout is now paused").await;
+    assert_eq!(w.s.agent(w.s.scout.id).await.status, AgentStatus::Paused);
+    w.ask(&olga(), "/resume Scout", "Scout is now active").await;
+    assert_eq!(w.s.agent(w.s.scout.id).await.status, AgentStatus::Active);
+    w.ask(&olga(), "/pause Nobody", "not found").await;
+
+    let side =
+        w.s.app
+            .create_project(
+                &Actor::system("test"),
+                mission_control::app::projects::CreateProject {
+                    slug: "side".into(),
+                    name: "Side Quest".into(),
+                    description: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+    w.ask(&olga(), "/switch side", "Side Quest").await;
+    let stored: Option<Uuid> = sqlx::query_scalar("SELECT current_project_id FROM telegram_chats WHERE chat_id = $1")
+        .bind(FORUM)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, Some(side.id));
+    // Commands now act on it: Side has no Scout.
+    w.ask(&olga(), "/pause Scout", "not found").await;
+    assert_eq!(w.s.agent(w.s.scout.id).await.status, AgentStatus::Active);
+    w.ask(&olga(), "/switch nowhere", "nowhere").await;
+    let stored: Option<Uuid> = sqlx::query_scalar("SELECT current_project_id FROM telegram_chats WHERE chat_id = $1")
+        .bind(FORUM)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, Some(side.id), "a bad slug changes nothing");
+    w.stop().await;
+}
+
+/// Callback answers count against Telegram's global limit (30 a second) like every call, in the
+/// same window as the dispatcher's sends: a burst of clicks with the limit scaled down to 5 a
+/// second gets every click answered without a single 429.
+#[sqlx::test]
+async fn callback_answers_are_paced_under_the_global_limit(pool: PgPool) {
+    const GLOBAL: u32 = 5;
+    let fake = FakeConfig {
+        global_per_second: GLOBAL,
+        ..fast_fake()
+    };
+    let mut dispatch = fast_dispatch();
+    dispatch.limits.global_per_second = GLOBAL;
+    dispatch.limits.margin = Duration::from_millis(20);
+    let w = world_with(pool, fake, dispatch).await;
+    for i in 0..12 {
+        w.s.task(&format!("Paged task {i:02}"), TaskType::Docs).await;
+    }
+    let list = w.ask(&vic(), "/tasks", "Tasks of OpenClaw").await;
+    w.tg.wait_until(|s| s.my_commands("ru").is_some(), WAIT).await.unwrap();
+    let started = std::time::Instant::now();
+    let clicks: Vec<String> = (0..15)
+        .map(|_| w.tg.click_button(FORUM, &vic(), list.message_id, "Next »").unwrap())
+        .collect();
+    for click in &clicks {
+        w.toast(click).await;
+    }
+    w.tg.wait_until(|s| s.unanswered_callbacks().is_empty(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    // 15 answers (and the pages they show), 5 calls a second: they were spread over seconds.
+    assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+    assert_eq!(
+        w.tg.rate_limited(),
+        0,
+        "429s: {:#?}",
+        w.tg.calls()
+            .iter()
+            .filter(|c| c.rate_limited)
+            .map(|c| c.method.clone())
+            .collect::<Vec<_>>()
+    );
+    w.stop().await;
+}
+
+/// A toast given without the click's context (here: a click under a message Telegram no longer
+/// gives the bot) speaks the chat's language, not the default.
+#[sqlx::test]
+async fn a_toast_out_of_context_speaks_the_chats_language(pool: PgPool) {
+    let w = world(pool).await;
+    w.ask(&sofie(), "/lang ru", "говорит по-русски").await;
+    w.tg.push_raw_update(json!({
+        "callback_query": {
+            "id": "raw-click-1",
+            "from": {"id": OLGA, "is_bot": false, "first_name": "Olga"},
+            "chat_instance": "42",
+            "data": "sometoken1",
+            "message": {
+                "chat": {"id": FORUM, "type": "supergroup", "title": "OpenClaw ops", "is_forum": true},
+                "message_id": 1,
+                "date": 0
+            }
+        }
+    }));
+    let answered = |c: &mission_control::fake_telegram::Call| {
+        c.method == "answerCallbackQuery" && c.params["callback_query_id"].as_str() == Some("raw-click-1")
+    };
+    w.tg.wait_until(|s| s.calls().iter().any(answered), WAIT).await.unwrap();
+    let call = w.tg.calls().into_iter().find(answered).unwrap();
+    assert_eq!(call.params["text"].as_str(), Some("Эта кнопка больше не действует."));
+    w.stop().await;
 }

@@ -708,3 +708,29 @@ async fn a_permanent_refusal_fails_its_row_and_others_go_on(pool: PgPool) {
     run.stop().await;
     w.assert_clean();
 }
+
+/// Network trouble for longer than any attempt cap: the row waits it out and arrives (nothing
+/// is lost to transient failures; only permanent refusals fail a row).
+#[sqlx::test]
+async fn transient_failures_are_retried_until_telegram_recovers(pool: PgPool) {
+    let w = World::new(pool).await;
+    w.bind(GROUP, false).await;
+    let run = w.start(DispatchOptions {
+        max_attempts: 3,
+        backoff_base: Duration::from_millis(20),
+        backoff_max: Duration::from_millis(100),
+        ..fast()
+    });
+    w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
+    w.tg.drop_next("sendMessage", 9);
+    w.s.task("Survives the outage", TaskType::Ops).await;
+    w.settled(Duration::from_secs(30)).await;
+    let msgs = w.tg.bot_messages_in(GROUP, None);
+    assert!(msgs.iter().any(|m| text(m).contains("Survives the outage")), "the message arrived");
+    let dropped = w.tg.calls_to("sendMessage").iter().filter(|c| c.dropped).count();
+    assert_eq!(dropped, 9);
+    let failed = count(&w.pool, "SELECT count(*) FROM outbox WHERE status = 'failed'").await;
+    assert_eq!(failed, 0);
+    run.stop().await;
+    w.assert_clean();
+}

@@ -901,3 +901,114 @@ async fn binding_a_forum_with_200_open_tasks_creates_200_topics_without_a_429(po
     assert_eq!(w.tg.calls_to("createForumTopic").len(), 3 + 200, "each topic made once");
     w.stop().await;
 }
+
+/// The card's question is answered in its own topic: what the operator writes meanwhile in
+/// another task's topic is a comment there. Cancel asks for a reason, then cancels: the topic
+/// closes and the card loses its buttons.
+#[sqlx::test]
+async fn a_cards_question_is_answered_only_in_its_topic_and_cancel_closes_the_task(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    w.bind_forum().await;
+    let a = w.new_task("Draft the FAQ", TaskType::Docs).await;
+    let b = w.new_task("Write the changelog", TaskType::Docs).await;
+    let ta = w.wait_thread(a.id).await;
+    let tb = w.wait_thread(b.id).await;
+    let (topic_a, card_a) = (ta.topic_id.unwrap(), ta.card_message_id.unwrap());
+    let topic_b = tb.topic_id.unwrap();
+    w.settled().await;
+
+    w.tg.click_button(FORUM, &olga(), card_a, "✖️ Cancel task").unwrap();
+    w.says(FORUM, Some(topic_a), "why cancel").await;
+    // Olga writes in #B's topic before answering: a comment on #B, not #A's reason.
+    w.tg.user_message(FORUM, &olga(), "Add the release date too", Some(topic_b));
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let on_b: Vec<String> = sqlx::query_scalar("SELECT body FROM comments WHERE task_id = $1")
+            .bind(b.id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        if on_b == ["Add the release date too"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no comment on #B: {on_b:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(w.task(a.id).await.status, TaskStatus::Inbox, "#A is untouched");
+    assert_eq!(w.task(b.id).await.status, TaskStatus::Inbox);
+
+    // The answer in #A's topic cancels #A with it.
+    w.tg.user_message(FORUM, &olga(), "Duplicate of the help centre task", Some(topic_a));
+    w.tg.wait_until(|s| s.message(FORUM, card_a).is_some_and(|m| m.buttons().is_empty()), WAIT)
+        .await
+        .unwrap();
+    w.settled().await;
+    let a_now = w.task(a.id).await;
+    assert_eq!(a_now.status, TaskStatus::Canceled);
+    let reason: String = sqlx::query_scalar("SELECT reason FROM task_transitions WHERE task_id = $1 AND to_status = 'canceled'")
+        .bind(a.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(reason, "Duplicate of the help centre task");
+    assert!(w.topic(FORUM, topic_a).closed, "the topic of a canceled task is closed");
+    assert!(!w.topic(FORUM, topic_b).closed);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM comments").await,
+        1,
+        "the reason was the answer, not a comment"
+    );
+    w.stop().await;
+}
+
+/// In a plain group an approval request or alert about a task replies to the task's card (the
+/// root of its thread), buttons and all; it is not posted twice.
+#[sqlx::test]
+async fn in_a_plain_group_approvals_and_alerts_about_a_task_reply_to_its_card(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    w.tg.user_message(GROUP, &sofie(), "/bind openclaw", None);
+    w.says(GROUP, None, "ops chat of").await;
+    let scout = w.agent("Scout").await;
+    let task = w.new_task("Email the beta testers", TaskType::CustomerResearch).await;
+    let root = w.wait_thread(task.id).await.root_message_id.unwrap();
+    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    w.app()
+        .request_approval(
+            &as_agent(&scout),
+            RequestApproval {
+                agent_id: scout.id,
+                task_id: Some(task.id),
+                action_type: "email.send".into(),
+                action_summary: "email 40 beta testers".into(),
+                justification: "they asked for updates".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    w.app()
+        .raise_alert(
+            &w.actor(OLGA).await,
+            w.project,
+            RaiseAlert {
+                alert_type: "loop_detected".into(),
+                severity: AlertSeverity::Warning,
+                subject: format!("task:{}", task.id),
+                message: "Task is looping: 7 comments in 10 minutes".into(),
+                details: json!({ "taskId": task.id }),
+            },
+        )
+        .await
+        .unwrap();
+    let approval = w.says(GROUP, None, "email 40 beta testers").await;
+    let alert = w.says(GROUP, None, "is looping").await;
+    w.settled().await;
+    for m in [&approval, &alert] {
+        assert_eq!(m.reply_to, Some(root), "{:?} replies to the card", m.text);
+        assert!(!m.buttons().is_empty());
+    }
+    let copies = |needle: &str| texts(&w.tg, GROUP, None).iter().filter(|t| t.contains(needle)).count();
+    assert_eq!(copies("email 40 beta testers"), 1);
+    assert_eq!(copies("is looping"), 1);
+    w.stop().await;
+}

@@ -48,14 +48,20 @@ pub(crate) async fn click(req: &Req, token: &str) -> AppResult<Toast> {
     let Some((action, stored)) = stored.filter(|(_, s)| s.chat_id.is_none_or(|c| c == req.chat_id)) else {
         return Ok(Toast::alert(req.t("bot-toast-expired")));
     };
-    if action.one_shot() && stored.used_at.is_some() {
+    // A one-shot button is claimed before it acts: of two clicks at once, one acts and the
+    // other is told it was used. A claim whose action did not happen is given back.
+    if action.one_shot() && (stored.used_at.is_some() || !req.app.use_callback(token).await?) {
         return Ok(Toast::new(req.t("bot-toast-already-used")));
     }
     let what = format!("button {}", action.name());
-    match act(req, &actor, &action).await {
+    let acted = act(req, &actor, &action).await;
+    if acted.is_err() && action.one_shot() {
+        req.app.release_callback(token).await?;
+    }
+    match acted {
         Ok(toast) => {
             if action.one_shot() {
-                req.app.use_callback(token).await?;
+                close_question(req, &actor, &action).await?;
             }
             Ok(toast)
         }
@@ -83,7 +89,12 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
         }
         ButtonAction::RaiseCap { alert_id, agent_id } => {
             let agent = app.get_agent(actor, *agent_id).await?;
-            let cap = raised_cap(agent.budgets.daily_cap);
+            let spent = if agent.spend_day == app.now().date_naive() {
+                agent.today_spend
+            } else {
+                Usd::ZERO
+            };
+            let cap = raised_cap(agent.budgets.daily_cap, agent.budgets.per_run_cap, spent);
             let updated = app.set_budget(actor, *agent_id, Some(cap), None).await?;
             resolve_quietly(req, actor, Some(*alert_id)).await?;
             Ok(Toast::new(req.ta(
@@ -114,12 +125,10 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
             Ok(task_toast(req, outcome.task.number, outcome.task.status))
         }
         ButtonAction::ReassignTask { alert_id, task_id } => {
-            // Back to the pool: out of blocked (to assigned), then unassigned (to inbox).
-            let task = app.get_task(actor, *task_id).await?;
-            if task.status == TaskStatus::Blocked {
-                move_task(req, actor, *task_id, TaskStatus::Assigned, "to be reassigned after a loop alert").await?;
-            }
-            let task = app.assign_task(actor, *task_id, Vec::new()).await?;
+            // Back to the pool (out of blocked, unassigned, to inbox): one use case, one commit.
+            let task = app
+                .return_task_to_pool(actor, *task_id, "to be reassigned after a loop alert")
+                .await?;
             resolve_quietly(req, actor, *alert_id).await?;
             Ok(task_toast(req, task.number, task.status))
         }
@@ -166,6 +175,23 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
     }
 }
 
+/// A confirmation once answered: its message says who confirmed or canceled it and when, and
+/// its buttons go (through the outbox, like every message the bot sends).
+async fn close_question(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<()> {
+    let Some((message_id, question)) = &req.clicked else {
+        return Ok(());
+    };
+    let key = match action {
+        ButtonAction::Dismiss => "bot-question-canceled",
+        _ => "bot-question-confirmed",
+    };
+    let at = req.app.now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let outcome = req.ta(key, &[("by", crate::i18n::text(actor.name())), ("at", plain(&at))]);
+    let text = format!("{}\n\n{outcome}", crate::i18n::html_escape(question));
+    let project_id = req.ctx.project.as_ref().map(|p| p.id);
+    req.app.edit_reply(actor, project_id, req.chat_id, *message_id, text).await
+}
+
 /// Deny needs a reason: remember that this user owes one here, and ask for it.
 async fn ask_deny_reason(req: &Req, actor: &Actor, approval_id: Uuid) -> AppResult<Toast> {
     let approval = req.app.get_approval(actor, approval_id).await?;
@@ -184,7 +210,7 @@ async fn ask_deny_reason(req: &Req, actor: &Actor, approval_id: Uuid) -> AppResu
         )));
     }
     req.app
-        .expect_input(req.chat_id, req.user_id, "deny_reason", Some(approval_id))
+        .expect_input(req.chat_id, req.user_id, req.thread, "deny_reason", Some(approval_id))
         .await?;
     req.say(req.ta(
         "bot-deny-ask",
@@ -224,10 +250,12 @@ async fn resolve_quietly(req: &Req, actor: &Actor, alert_id: Option<Uuid>) -> Ap
     }
 }
 
-/// The "raise cap" button: by half, at least $1.
-pub fn raised_cap(cap: Usd) -> Usd {
+/// The "raise cap" button: by half (at least $1), and in any case to above what the agent spent
+/// today plus one more run, so that an agent paused for its budget really resumes.
+pub fn raised_cap(cap: Usd, per_run_cap: Usd, spent_today: Usd) -> Usd {
     let half = Usd::from_micros(cap.micros() / 2);
-    cap.saturating_add(half.max(Usd::from_cents(100)))
+    let by_half = cap.saturating_add(half.max(Usd::from_cents(100)));
+    by_half.max(spent_today.saturating_add(per_run_cap.max(Usd::from_cents(1))))
 }
 
 fn agent_toast(req: &Req, agent: &str, status: AgentStatus) -> Toast {
@@ -253,8 +281,18 @@ mod tests {
 
     #[test]
     fn caps_rise_by_half_at_least_a_dollar() {
-        assert_eq!(raised_cap(Usd::from_cents(1000)), Usd::from_cents(1500));
-        assert_eq!(raised_cap(Usd::from_cents(200)), Usd::from_cents(300));
-        assert_eq!(raised_cap(Usd::from_cents(100)), Usd::from_cents(200));
+        let run = Usd::from_cents(50);
+        assert_eq!(raised_cap(Usd::from_cents(1000), run, Usd::from_cents(1010)), Usd::from_cents(1500));
+        assert_eq!(raised_cap(Usd::from_cents(200), run, Usd::from_cents(216)), Usd::from_cents(300));
+        assert_eq!(raised_cap(Usd::from_cents(100), run, Usd::ZERO), Usd::from_cents(200));
+    }
+
+    #[test]
+    fn a_raised_cap_leaves_room_above_what_was_spent_today() {
+        // $2 cap, $5 already spent (one run went far over): $3 would keep the agent paused.
+        let cap = raised_cap(Usd::from_cents(200), Usd::from_cents(50), Usd::from_cents(500));
+        assert_eq!(cap, Usd::from_cents(550));
+        let cap = raised_cap(Usd::from_cents(200), Usd::from_cents(150), Usd::from_cents(500));
+        assert_eq!(cap, Usd::from_cents(650));
     }
 }

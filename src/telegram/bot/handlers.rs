@@ -4,6 +4,7 @@
 use super::request::Req;
 use super::{buttons, command, commands, render, threads, BotState};
 use crate::app::AppError;
+use crate::i18n::Lang;
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Me, Message, Update, User};
 
@@ -61,13 +62,14 @@ pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotStat
     }
 }
 
-/// A plain message: the answer to a question the bot asked this user here (a deny reason, what a
-/// move from a task's card needs), if any; else, in a task's thread, a comment on the task;
-/// anything else is conversation and left alone.
+/// A plain message: the answer to a question the bot asked this user here — in this chat and this
+/// topic — (a deny reason, what a move from a task's card needs), if any; else, in a task's
+/// thread, a comment on the task; anything else is conversation and left alone. A question asked
+/// in another topic waits for its answer there.
 async fn answer(app: crate::app::App, state: &BotState, msg: &Message, user: &User, text: &str) -> crate::app::AppResult<()> {
     let user_id = i64::try_from(user.id.0).unwrap_or(i64::MAX);
     let pending = app
-        .take_input(msg.chat.id.0, user_id)
+        .take_input(msg.chat.id.0, user_id, thread_of(msg))
         .await?
         .filter(|p| app.now() - p.created_at <= INPUT_TTL);
     let Some(pending) = pending else {
@@ -100,14 +102,15 @@ pub(crate) async fn callback(bot: Bot, query: CallbackQuery, update: Update, sta
     let outcome = click(&query, &update, &state).await;
     let toast = match &outcome {
         Ok(toast) => toast.clone(),
-        Err(_) => Some(buttons::Toast::alert(state.default_lang.t("bot-toast-failed"))),
+        Err(_) => Some(buttons::Toast::alert(toast_lang(&query, &state).await.t("bot-toast-failed"))),
     };
     // Every click is answered, whatever happened.
     let mut answer = bot.answer_callback_query(query.id.clone());
     if let Some(toast) = toast.filter(|t| !t.text.is_empty()) {
         answer = answer.text(render::toast(&toast.text)).show_alert(toast.alert);
     }
-    if let Err(e) = answer.await {
+    // Paced like every call: the global limit is shared with the dispatcher.
+    if let Err(e) = crate::telegram::outbox::limiter::paced(&bot, || answer.send()).await {
         tracing::debug!(error = %e, "telegram: answerCallbackQuery failed");
     }
     match outcome {
@@ -124,9 +127,10 @@ async fn click(query: &CallbackQuery, update: &Update, state: &BotState) -> crat
     }
     let Some(MaybeInaccessibleMessage::Regular(msg)) = &query.message else {
         // The message is too old to reach (or an inline message): nothing to act on.
-        return Ok(Some(buttons::Toast::alert(state.default_lang.t("bot-toast-expired"))));
+        return Ok(Some(buttons::Toast::alert(toast_lang(query, state).await.t("bot-toast-expired"))));
     };
-    let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), &query.from).await?;
+    let mut req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), &query.from).await?;
+    req.clicked = Some((msg.id.0, msg.text().unwrap_or_default().to_string()));
     let token = query.data.as_deref().unwrap_or_default();
     match buttons::click(&req, token).await {
         Ok(toast) => Ok(Some(toast)),
@@ -136,4 +140,22 @@ async fn click(query: &CallbackQuery, update: &Update, state: &BotState) -> crat
             Ok(Some(buttons::Toast::alert(req.t("bot-toast-failed"))))
         }
     }
+}
+
+/// The language of a toast given without the update's context (a click on a message out of
+/// reach, or a failure): the chat's, else the clicker's own Telegram language, else the default.
+async fn toast_lang(query: &CallbackQuery, state: &BotState) -> Lang {
+    if let Some(chat) = query.message.as_ref().map(|m| m.chat().id.0) {
+        match state.app.chat_lang(chat).await {
+            Ok(Some(lang)) => return lang,
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "telegram: the chat's language is out of reach"),
+        }
+    }
+    query
+        .from
+        .language_code
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or(state.default_lang)
 }

@@ -148,13 +148,15 @@ pub fn bot_commands(lang: Lang) -> Vec<BotCommand> {
 }
 
 /// Registers the command descriptions: the default language without a language code, and
-/// every language for its own code. Failures are logged, not fatal.
+/// every language for its own code, paced under the global limit. Failures are logged, not fatal.
 pub async fn register_commands(bot: &Bot, default_lang: Lang) {
-    if let Err(e) = bot.set_my_commands(bot_commands(default_lang)).await {
+    use crate::telegram::outbox::limiter::paced;
+    if let Err(e) = paced(bot, || bot.set_my_commands(bot_commands(default_lang)).send()).await {
         tracing::warn!(error = %e, "telegram: setMyCommands failed");
     }
     for lang in Lang::ALL {
-        if let Err(e) = bot.set_my_commands(bot_commands(*lang)).language_code(lang.code()).await {
+        let register = || bot.set_my_commands(bot_commands(*lang)).language_code(lang.code()).send();
+        if let Err(e) = paced(bot, register).await {
             tracing::warn!(error = %e, lang = lang.code(), "telegram: setMyCommands failed");
         }
     }

@@ -17,9 +17,6 @@ use uuid::Uuid;
 
 /// Items per page of a list.
 pub const PAGE_SIZE: i64 = 10;
-/// Telegram's limit is 4096 characters (UTF-16 units) after parsing; the HTML source is longer
-/// than what it shows, so keeping the source under this keeps the message under the limit.
-const TEXT_LIMIT: usize = 4000;
 /// `answerCallbackQuery` text: 0-200 characters.
 const TOAST_LIMIT: usize = 200;
 
@@ -41,32 +38,6 @@ pub fn clip(value: &str, max: usize) -> String {
 
 fn clipped(value: &str, max: usize) -> FluentValue<'static> {
     text(&clip(value, max))
-}
-
-/// Keeps a message under Telegram's text limit, cutting whole lines (tags never span lines
-/// here, so the HTML stays balanced).
-pub fn fit(html: String) -> String {
-    if html.encode_utf16().count() <= TEXT_LIMIT {
-        return html;
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for line in html.lines() {
-        let len = line.encode_utf16().count() + 1;
-        if used + len > TEXT_LIMIT - 2 {
-            break;
-        }
-        out.push_str(line);
-        out.push('\n');
-        used += len;
-    }
-    if out.is_empty() {
-        // One huge line: cut it as plain text.
-        out = crate::i18n::html_escape(&clip(&strip_tags(&html), TEXT_LIMIT / 2));
-        out.push('\n');
-    }
-    out.push('…');
-    out
 }
 
 fn strip_tags(html: &str) -> String {
@@ -877,21 +848,6 @@ pub fn policy(lang: Lang, p: &PolicySummary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn long_messages_are_cut_at_line_boundaries() {
-        let line = "<b>agent</b> ".repeat(20);
-        let html = std::iter::repeat_n(line.as_str(), 100).collect::<Vec<_>>().join("\n");
-        let cut = fit(html);
-        assert!(cut.encode_utf16().count() <= 4096);
-        assert!(cut.ends_with('…'));
-        assert_eq!(cut.matches("<b>").count(), cut.matches("</b>").count());
-        let one_line = format!("<b>{}</b>", "x".repeat(10_000));
-        let cut = fit(one_line);
-        assert!(cut.encode_utf16().count() <= 4096);
-        assert!(!cut.contains('<'));
-        assert_eq!(fit("short".into()), "short");
-    }
 
     #[test]
     fn clipping_counts_characters() {

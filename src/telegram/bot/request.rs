@@ -47,6 +47,8 @@ pub(crate) struct Req {
     pub user_name: String,
     /// The operator the sender is, if linked.
     pub actor: Option<Actor>,
+    /// For a button click: the message the button is under (its id and text).
+    pub clicked: Option<(i32, String)>,
 }
 
 pub(crate) fn chat_info(chat: &Chat) -> ChatInfo {
@@ -70,6 +72,7 @@ impl Req {
             user_id,
             user_name: user.full_name(),
             actor,
+            clicked: None,
             ctx,
             app,
         })
@@ -111,7 +114,8 @@ impl Req {
     }
 
     /// Answers with rows of inline buttons; each button's meaning is stored server-side and
-    /// its `callback_data` is the short token.
+    /// its `callback_data` is the short token. A text over Telegram's limit is split by the
+    /// outbox into several messages (the buttons under the last), never cut.
     pub async fn say_with(&self, html: String, rows: Vec<Vec<Button>>) -> AppResult<()> {
         let mut keyboard = Vec::with_capacity(rows.len());
         for row in rows.into_iter().filter(|r| !r.is_empty()) {
@@ -125,7 +129,7 @@ impl Req {
         let keyboard = (!keyboard.is_empty()).then_some(serde_json::Value::Array(keyboard));
         let project_id = self.ctx.project.as_ref().map(|p| p.id);
         self.app
-            .reply(&self.acting(), project_id, self.chat_id, self.thread, render::fit(html), keyboard)
+            .reply(&self.acting(), project_id, self.chat_id, self.thread, html, keyboard)
             .await
     }
 

@@ -115,7 +115,9 @@ pub(crate) async fn move_button(req: &Req, actor: &Actor, task_id: Uuid, to: Tas
     };
     match needs.filter(|_| allowed_targets(task.status).contains(&to)) {
         Some(kind) => {
-            req.app.expect_input(req.chat_id, req.user_id, kind, Some(task_id)).await?;
+            req.app
+                .expect_input(req.chat_id, req.user_id, req.thread, kind, Some(task_id))
+                .await?;
             req.say(req.ta(
                 &format!("bot-card-ask-{kind}"),
                 &[("name", text(&req.user_name)), ("number", plain(&task.number.to_string()))],

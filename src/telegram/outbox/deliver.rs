@@ -217,6 +217,15 @@ impl Engine {
                 let id = self.send(dest, text, kb, Some(row), halt).await?;
                 self.delivered(&[row.id], dest, Some(id), "message", None).await?;
             }
+            Notice::EditReply { message_id, text } => {
+                if self.edit(dest.chat_id, *message_id, text, None, halt).await? {
+                    self.delivered(&[row.id], dest, Some(*message_id), "edit", None).await?;
+                } else {
+                    // The message is gone: nothing left to edit, and nothing to post instead.
+                    let mut conn = self.app.pool.acquire().await?;
+                    storage::outbox::finish_undelivered(&mut conn, row.id, "skipped", "the message to edit is gone", false).await?;
+                }
+            }
             _ => {
                 let r = render::notice(notice, lang);
                 let id = self.send(dest, &r.text, None, Some(row), halt).await?;
@@ -602,10 +611,13 @@ impl Engine {
                     finished += 1;
                 }
             }
-            _ => {
+            other => {
+                // Network trouble and 5xx pass: they are retried for as long as they last (the
+                // backoff is capped), so nothing is lost. Only odd failures count to a cap.
+                let transient = matches!(other, Failure::Transient(_));
                 for row in &unit.rows {
                     let attempt = row.attempts.max(0) as u32 + 1;
-                    if attempt >= self.opts.max_attempts {
+                    if !transient && attempt >= self.opts.max_attempts {
                         tracing::warn!(chat = unit.chat, row = row.id, error = %description, "outbox: giving up after {attempt} attempts");
                         storage::outbox::finish_undelivered(&mut conn, row.id, "failed", &description, true).await?;
                         finished += 1;

@@ -8,10 +8,11 @@
 //! counts in every window until it ends. Pure: time is passed in, so tests drive it.
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 /// The numbers; [`Default`] is Telegram's published limits.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Between two calls to the same chat.
     pub per_chat_interval: Duration,
@@ -59,6 +60,63 @@ pub enum Ready {
 
 const MINUTE: Duration = Duration::from_secs(60);
 const SECOND: Duration = Duration::from_secs(1);
+/// The chat of a ticket for a call bound to no chat (no chat has id 0).
+const NO_CHAT: i64 = 0;
+
+/// A limiter shared by everything in the process that calls the Bot API as one bot.
+pub type SharedLimiter = Arc<Mutex<Limiter>>;
+
+/// The limiters per bot (token and API base), so that the dispatcher and the bot's own calls
+/// (callback answers, command registration) count in the same global window.
+static SHARED: LazyLock<Mutex<HashMap<String, SharedLimiter>>> = LazyLock::new(Default::default);
+
+fn bot_key(bot: &teloxide::Bot) -> String {
+    format!("{}@{}", bot.token(), bot.api_url())
+}
+
+/// The dispatcher's limiter for `bot`: the one the process already has for it when its limits
+/// are these, else a new one (which the bot's direct calls then share).
+pub fn shared_for(bot: &teloxide::Bot, limits: &Limits) -> SharedLimiter {
+    let mut all = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    let key = bot_key(bot);
+    if let Some(existing) = all.get(&key) {
+        if existing.lock().unwrap_or_else(|p| p.into_inner()).limits() == limits {
+            return existing.clone();
+        }
+    }
+    let limiter = Arc::new(Mutex::new(Limiter::new(limits.clone())));
+    all.insert(key, limiter.clone());
+    limiter
+}
+
+/// The limiter `bot`'s direct calls go through: the dispatcher's, or (with no dispatcher in
+/// this process yet) one with Telegram's limits.
+pub fn for_bot(bot: &teloxide::Bot) -> SharedLimiter {
+    let mut all = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    all.entry(bot_key(bot))
+        .or_insert_with(|| Arc::new(Mutex::new(Limiter::new(Limits::default()))))
+        .clone()
+}
+
+/// Makes one Bot API call bound to no chat (`answerCallbackQuery`, `setMyCommands`) when the
+/// global limit (30 calls a second, shared with the dispatcher) has room for it.
+pub async fn paced<T, Fut>(bot: &teloxide::Bot, call: impl FnOnce() -> Fut) -> T
+where
+    Fut: std::future::Future<Output = T>,
+{
+    let limiter = for_bot(bot);
+    let ticket = loop {
+        let tried = limiter.lock().unwrap_or_else(|p| p.into_inner()).try_acquire_global(Instant::now());
+        match tried {
+            Ok(ticket) => break ticket,
+            Err(Ready::At(t)) => tokio::time::sleep_until(t.into()).await,
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    };
+    let out = call().await;
+    limiter.lock().unwrap_or_else(|p| p.into_inner()).finish(ticket, Instant::now());
+    out
+}
 
 #[derive(Debug)]
 pub struct Limiter {
@@ -175,6 +233,23 @@ impl Limiter {
         self.global.push(slot);
     }
 
+    /// Lets a call bound to no chat (`answerCallbackQuery`, `setMyCommands`) start now, or says
+    /// when to ask again: it counts only in the global window. Hand the ticket back to
+    /// [`Limiter::finish`].
+    pub fn try_acquire_global(&mut self, now: Instant) -> Result<Ticket, Ready> {
+        prune(&mut self.global, now, SECOND + self.limits.margin);
+        match free_at(&self.global, self.limits.global_per_second, SECOND + self.limits.margin) {
+            Free::Now => {}
+            Free::At(t) if t <= now => {}
+            Free::At(t) => return Err(Ready::At(t)),
+            Free::InFlight => return Err(Ready::AfterInFlight),
+        }
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.global.push(Slot { ticket, done: None });
+        Ok(Ticket { id: ticket, chat: NO_CHAT })
+    }
+
     /// Telegram said `retry_after`: nothing goes to the chat before `until`.
     pub fn hold(&mut self, chat: i64, until: Instant) {
         let h = self.holds.entry(chat).or_insert(until);
@@ -234,6 +309,24 @@ mod tests {
     fn call(l: &mut Limiter, chat: i64, t: Instant) {
         let ticket = l.try_acquire(chat, t).expect("admitted");
         l.finish(ticket, t);
+    }
+
+    #[test]
+    fn calls_bound_to_no_chat_share_the_global_window() {
+        let mut l = Limiter::new(Limits {
+            global_per_second: 3,
+            ..limits()
+        });
+        let t0 = Instant::now();
+        call(&mut l, -1, t0);
+        call(&mut l, -2, t0);
+        let answer = l.try_acquire_global(t0).expect("the third call of the second");
+        assert_eq!(l.try_acquire_global(t0), Err(Ready::At(t0 + SECOND)));
+        l.finish(answer, t0);
+        assert_eq!(l.try_acquire_global(t0), Err(Ready::At(t0 + SECOND)));
+        // ... and a send waits for it too.
+        assert_eq!(l.ready(-3, t0 + ms(10)), Ready::At(t0 + SECOND));
+        assert!(l.try_acquire_global(t0 + SECOND).is_ok());
     }
 
     #[test]

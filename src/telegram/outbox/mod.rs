@@ -9,8 +9,9 @@
 //! - Each chat is delivered by at most one worker at a time, oldest row first; chats run side
 //!   by side, so a throttled or failing chat never holds up the others ([`plan`]).
 //! - Every call goes through the [`limiter`] (1/s per chat, 20/min per group, 30/s overall);
-//!   a 429 holds the chat for `retry_after`; network errors and 5xx back off with jitter up to
-//!   [`DispatchOptions::max_attempts`]; permanent refusals fail the row with Telegram's words.
+//!   a 429 holds the chat for `retry_after`; network errors and 5xx back off with jitter (at
+//!   most 5 minutes apart) for as long as they last; permanent refusals fail the row with
+//!   Telegram's words.
 //! - A burst of alerts for one chat becomes digest messages, never dropped lines ([`render::digest`]).
 //! - Every task has its own thread (a forum topic, or replies to its card in a plain group), made
 //!   and kept up to date here, paced like everything else (`deliver/threads.rs`).
@@ -48,7 +49,10 @@ pub const LOCK_KEY: i64 = 0x6d63_6f75_7462_6f78;
 pub struct DispatchOptions {
     /// Telegram's flood limits.
     pub limits: Limits,
-    /// Failed attempts (network, 5xx) before a row is `failed`.
+    /// Failed attempts before a row is `failed`, for failures that are neither transient nor
+    /// permanent (a refused edit or topic that could not be mended). Network errors and 5xx
+    /// are retried without a cap (they pass; nothing is lost); 429s wait as told; permanent
+    /// refusals fail at once.
     pub max_attempts: u32,
     /// First backoff after a failed attempt; doubles each time, up to `backoff_max`.
     pub backoff_base: Duration,
@@ -79,7 +83,7 @@ impl Default for DispatchOptions {
             limits: Limits::default(),
             max_attempts: 8,
             backoff_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(600),
+            backoff_max: Duration::from_secs(300),
             digest_min: 3,
             digest_max: 200,
             batch: 5000,
@@ -138,7 +142,8 @@ struct Engine {
     app: App,
     bot: Bot,
     opts: DispatchOptions,
-    limiter: Mutex<Limiter>,
+    /// Shared with the bot's own calls to the same Bot API (see [`limiter::paced`]).
+    limiter: limiter::SharedLimiter,
     state: Mutex<ChatState>,
     /// Something changed: a NOTIFY, a call or a worker ended.
     kick: Notify,
@@ -183,7 +188,7 @@ impl Dispatcher {
     pub fn new(app: App, bot: Bot, options: DispatchOptions) -> Self {
         Dispatcher {
             engine: Arc::new(Engine {
-                limiter: Mutex::new(Limiter::new(options.limits.clone())),
+                limiter: limiter::shared_for(&bot, &options.limits),
                 app,
                 bot,
                 opts: options,

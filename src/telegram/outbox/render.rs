@@ -231,7 +231,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
             Rendered::plain(t)
         }
         Notice::ChatBound { project, forum, actor, .. } => Rendered::plain(bound(project, actor, *forum, lang)),
-        Notice::Reply { text, .. } => Rendered::plain(text.clone()),
+        Notice::Reply { text, .. } | Notice::EditReply { text, .. } => Rendered::plain(text.clone()),
         Notice::Standup {
             summary,
             completed_since_last,
