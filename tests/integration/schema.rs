@@ -1,15 +1,18 @@
 //! The schema's own guards: no row of one project points at a task or agent of another one
 //! (composite foreign keys, same-project triggers), tasks and agents never change project, and
-//! the paths that delete a task (archive) keep working.
+//! the paths that delete a task (archive) keep working. Plus the task's thread reference as
+//! the API shows it.
 
 use crate::common;
 
+use common::http::spawn_app;
 use common::{squad, Squad};
 use mission_control::app::agents::RegisterAgent;
 use mission_control::app::projects::CreateProject;
 use mission_control::app::tasks::TransitionTask;
 use mission_control::domain::*;
 use mission_control::storage::maintenance::{retention, verify};
+use reqwest::StatusCode;
 use sqlx::{Connection, PgPool};
 use uuid::Uuid;
 
@@ -352,6 +355,61 @@ async fn removing_a_task_clears_only_the_task_side_of_composite_links(pool: PgPo
         .await
         .unwrap();
     assert_eq!((project, task), (s.project.id, None));
+}
+
+/// GET /api/tasks/{id} (and the list) carry the task's thread: null until there is one, then
+/// the chat with the forum topic or the root message.
+#[sqlx::test]
+async fn the_api_shows_the_task_thread(pool: PgPool) {
+    let api = spawn_app(pool.clone()).await;
+    api.app.seed().await.unwrap();
+    let created = api.post("/api/tasks", r#"{"title":"Write the FAQ","type":"docs"}"#).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id: Uuid = created.body["id"].as_str().unwrap().parse().unwrap();
+    assert!(created.body["thread"].is_null(), "{}", created.body);
+    let read = api.get(&format!("/api/tasks/{id}")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert!(read.body.as_object().unwrap().contains_key("thread"), "{}", read.body);
+    assert!(read.body["thread"].is_null(), "{}", read.body);
+
+    let mut conn = pool.acquire().await.unwrap();
+    let now = chrono::Utc::now();
+    mission_control::storage::threads::set_root(&mut conn, id, -1001234567890, 42, now)
+        .await
+        .unwrap();
+    let read = api.get(&format!("/api/tasks/{id}")).await;
+    assert_eq!(
+        read.body["thread"],
+        serde_json::json!({ "chatId": -1001234567890i64, "topicId": null, "rootMessageId": 42 }),
+        "{}",
+        read.body
+    );
+    mission_control::storage::threads::set_topic(&mut conn, id, -1001234567890, 77, "#1 Write the FAQ", now)
+        .await
+        .unwrap();
+    drop(conn);
+    let read = api.get(&format!("/api/tasks/{id}")).await;
+    assert_eq!(
+        read.body["thread"],
+        serde_json::json!({ "chatId": -1001234567890i64, "topicId": 77, "rootMessageId": null })
+    );
+    let list = api.get("/api/tasks?limit=200").await;
+    let listed = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id.to_string())
+        .unwrap();
+    assert_eq!(listed["thread"]["topicId"], 77, "{listed}");
+
+    // The OpenAPI document describes it.
+    let doc = api.get("/api/openapi.json").await;
+    let schemas = &doc.body["components"]["schemas"];
+    assert!(schemas["Task"]["properties"]["thread"].is_object(), "{}", schemas["Task"]);
+    for field in ["chatId", "topicId", "rootMessageId"] {
+        assert!(schemas["ThreadRef"]["properties"][field].is_object(), "{}", schemas["ThreadRef"]);
+    }
+    api.stop().await;
 }
 
 /// A database with data under the earlier migrations takes this one: task messages queued
