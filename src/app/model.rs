@@ -93,6 +93,21 @@ pub struct Task {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// The task's thread in its project's Telegram chat; null until the bot has made one.
+    #[sqlx(json(nullable))]
+    pub thread: Option<ThreadRef>,
+}
+
+/// Where a task's updates go in Telegram: its forum topic, or in a plain group the root
+/// message (the task's card) they reply to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadRef {
+    pub chat_id: i64,
+    /// The forum topic (message thread) of the task, in a forum.
+    pub topic_id: Option<i32>,
+    /// The message the task's updates reply to, in a plain group.
+    pub root_message_id: Option<i32>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

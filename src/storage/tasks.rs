@@ -7,7 +7,9 @@ use uuid::Uuid;
 macro_rules! task_select {
     () => {
         "SELECT t.*, COALESCE((SELECT array_agg(a.agent_id ORDER BY a.assigned_at, a.agent_id)
-                               FROM task_assignees a WHERE a.task_id = t.id), '{}') AS assignee_ids
+                               FROM task_assignees a WHERE a.task_id = t.id), '{}') AS assignee_ids,
+                (SELECT jsonb_build_object('chatId', th.chat_id, 'topicId', th.topic_id, 'rootMessageId', th.root_message_id)
+                 FROM task_threads th WHERE th.task_id = t.id) AS thread
          FROM tasks t"
     };
 }

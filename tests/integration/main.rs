@@ -16,6 +16,7 @@ mod fake_telegram;
 mod jobs;
 mod ops;
 mod outbox;
+mod schema;
 mod serve;
 mod shutdown;
 mod standup;

@@ -1,6 +1,7 @@
 //! `mission-control verify-db`: integrity beyond what constraints enforce (and what a restore
 //! with triggers off, or a hand edit, could have broken): histories replay through the state
-//! machine, money adds up, decisions are complete, nothing points at nothing.
+//! machine, money adds up, decisions are complete, nothing points at nothing or at another
+//! project's rows.
 
 use crate::domain::task_state::allowed_targets;
 use crate::domain::TaskStatus;
@@ -131,6 +132,47 @@ const ORPHANS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Links between projects, which the schema's composite foreign keys and same-project triggers
+/// refuse (but a restore with triggers off, or a hand edit, could still hold), live and
+/// archived: (id, what links which projects).
+const CROSS_PROJECT: &str = "SELECT x.id, x.what || ' belongs to project ' || x.own || ' but points at ' || x.other || ' of project ' || x.their
+     FROM (
+         SELECT a.id::text AS id, 'agent ' || a.name AS what, a.project_id AS own, 'parent agent ' || p.name AS other, p.project_id AS their
+           FROM agents a JOIN agents p ON p.id = a.parent_agent_id
+         UNION ALL SELECT a.id::text, 'agent ' || a.name, a.project_id, 'current task #' || t.number, t.project_id
+           FROM agents a JOIN tasks t ON t.id = a.current_task_id
+         UNION ALL SELECT t.id::text, 'task #' || t.number, t.project_id, 'reviewer ' || r.name, r.project_id
+           FROM tasks t JOIN agents r ON r.id = t.reviewer_id
+         UNION ALL SELECT t.id::text, 'archived task #' || t.number, t.project_id, 'reviewer ' || r.name, r.project_id
+           FROM archive.tasks t JOIN agents r ON r.id = t.reviewer_id
+         UNION ALL SELECT ta.task_id::text || '/' || ta.agent_id::text, 'the assignment to task #' || t.number, t.project_id, 'agent ' || a.name, a.project_id
+           FROM task_assignees ta JOIN tasks t ON t.id = ta.task_id JOIN agents a ON a.id = ta.agent_id
+         UNION ALL SELECT ta.task_id::text || '/' || ta.agent_id::text, 'the archived assignment to task #' || t.number, t.project_id, 'agent ' || a.name, a.project_id
+           FROM archive.task_assignees ta JOIN archive.tasks t ON t.id = ta.task_id JOIN agents a ON a.id = ta.agent_id
+         UNION ALL SELECT ap.id::text, 'approval A' || ap.number, ap.project_id, 'agent ' || a.name, a.project_id
+           FROM (SELECT id, number, project_id, agent_id FROM approvals UNION ALL SELECT id, number, project_id, agent_id FROM archive.approvals) ap
+           JOIN agents a ON a.id = ap.agent_id
+         UNION ALL SELECT ap.id::text, 'approval A' || ap.number, ap.project_id, 'task #' || t.number, t.project_id
+           FROM approvals ap JOIN tasks t ON t.id = ap.task_id
+         UNION ALL SELECT ap.id::text, 'archived approval A' || ap.number, ap.project_id, 'task #' || t.number, t.project_id
+           FROM archive.approvals ap JOIN archive.tasks t ON t.id = ap.task_id
+         UNION ALL SELECT r.id::text, 'run', r.project_id, 'agent ' || a.name, a.project_id
+           FROM (SELECT id, project_id, agent_id FROM runs UNION ALL SELECT id, project_id, agent_id FROM archive.runs) r
+           JOIN agents a ON a.id = r.agent_id
+         UNION ALL SELECT r.id::text, 'run', r.project_id, 'task #' || t.number, t.project_id
+           FROM runs r JOIN tasks t ON t.id = r.task_id
+         UNION ALL SELECT r.id::text, 'archived run', r.project_id, 'task #' || t.number, t.project_id
+           FROM archive.runs r JOIN archive.tasks t ON t.id = r.task_id
+         UNION ALL SELECT n.id::text, 'notification for agent ' || a.name, a.project_id, 'task #' || t.number, t.project_id
+           FROM notifications n JOIN agents a ON a.id = n.agent_id JOIN tasks t ON t.id = n.task_id
+         UNION ALL SELECT c.id::text, 'comment by agent ' || a.name, a.project_id, 'task #' || t.number, t.project_id
+           FROM comments c JOIN agents a ON a.id = c.author_id AND c.author_kind = 'agent' JOIN tasks t ON t.id = c.task_id
+         UNION ALL SELECT tt.id::text, 'transition by agent ' || a.name, a.project_id, 'task #' || t.number, t.project_id
+           FROM task_transitions tt JOIN agents a ON a.id = tt.actor_id AND tt.actor_kind = 'agent' JOIN tasks t ON t.id = tt.task_id
+         UNION ALL SELECT o.id::text, 'outbox row', o.project_id, 'task #' || t.number, t.project_id
+           FROM outbox o JOIN tasks t ON t.id = o.task_id
+     ) x WHERE x.own IS DISTINCT FROM x.their";
+
 /// What each status requires of a task (the schema's CHECKs, which a database restored from
 /// elsewhere or edited by hand may lack), live and archived.
 const TASK_FIELDS: &str = "SELECT t.id::text, 'task #' || t.number || ' is ' || t.status || ' ' || t.problem FROM (
@@ -258,7 +300,8 @@ async fn task_histories(conn: &mut PgConnection, problems: &mut Vec<Problem>) ->
 pub async fn verify(conn: &mut PgConnection) -> anyhow::Result<Vec<Problem>> {
     let mut problems = Vec::new();
     task_histories(conn, &mut problems).await?;
-    for (check, sql) in std::iter::once(&("task_fields", TASK_FIELDS)).chain(CONSISTENCY).chain(ORPHANS) {
+    let first = [("task_fields", TASK_FIELDS), ("cross_project", CROSS_PROJECT)];
+    for (check, sql) in first.iter().chain(CONSISTENCY).chain(ORPHANS) {
         for (id, detail) in rows(conn, sql).await? {
             problems.push(Problem {
                 check,

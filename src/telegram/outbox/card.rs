@@ -184,6 +184,7 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
             completed_at: None,
+            thread: None,
         }
     }
 
