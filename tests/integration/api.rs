@@ -614,6 +614,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/openapi.json"),
     ("GET", "/api/projects"),
     ("POST", "/api/projects"),
+    ("PATCH", "/api/projects/{slug}"),
     ("POST", "/api/emergency/pause-squad"),
     ("POST", "/api/emergency/resume-squad"),
     ("GET", "/api/agents"),
