@@ -230,22 +230,10 @@ async fn stale_approvals_expire_once(pool: PgPool) {
 /// the runbook's budget incident. Returns the task and the request.
 async fn held_at_the_cap(s: &Squad) -> (mission_control::app::model::Task, mission_control::app::model::Approval) {
     use mission_control::app::runs::RecordRun;
-    use mission_control::app::tasks::TransitionTask;
     let scout = as_agent(&s.scout);
-    let task = s.task("Interview churned users", TaskType::CustomerResearch).await;
-    s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
-    s.app
-        .transition_task(
-            &scout,
-            task.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(plan()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let task = s
+        .started_task("Interview churned users", TaskType::CustomerResearch, &s.scout)
+        .await;
     let approval = s
         .app
         .request_approval(

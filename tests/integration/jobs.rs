@@ -4,7 +4,7 @@
 use crate::common;
 
 use chrono::Duration;
-use common::{as_agent, count, plan, squad, Squad};
+use common::{as_agent, count, squad, Squad};
 use mission_control::app::approvals::{RequestApproval, Verdict};
 use mission_control::app::chats::ChatInfo;
 use mission_control::app::jobs::Job;
@@ -35,21 +35,7 @@ fn rand_micros() -> i64 {
 }
 
 async fn working_task(s: &Squad, title: &str) -> mission_control::app::model::Task {
-    let task = s.task(title, TaskType::CustomerResearch).await;
-    s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
-    s.app
-        .transition_task(
-            &as_agent(&s.scout),
-            task.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(plan()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    task
+    s.started_task(title, TaskType::CustomerResearch, &s.scout).await
 }
 
 #[sqlx::test]

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{as_agent, plan, squad, Squad};
+use common::{as_agent, squad, Squad};
 use mission_control::app::approvals::{RequestApproval, Verdict};
 use mission_control::app::runs::RecordRun;
 use mission_control::app::tasks::TransitionTask;
@@ -71,20 +71,9 @@ fn scratch_dir() -> PathBuf {
 /// comments, an archived task.
 async fn activity(s: &Squad) {
     let scout = as_agent(&s.scout);
-    let task = s.task("Interview five churned customers", TaskType::CustomerResearch).await;
-    s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
-    s.app
-        .transition_task(
-            &scout,
-            task.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(plan()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let task = s
+        .started_task("Interview five churned customers", TaskType::CustomerResearch, &s.scout)
+        .await;
     s.app.comment_on_task(&scout, task.id, "Two interviews booked", None).await.unwrap();
     for cost in [0.05, 0.07] {
         s.app

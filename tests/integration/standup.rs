@@ -51,20 +51,9 @@ async fn a_day_of_work(s: &Squad) {
             .await
             .unwrap();
     }
-    let working = s.task("Interview churned users", TaskType::CustomerResearch).await;
-    s.app.assign_task(&s.operator, working.id, vec![s.scout.id]).await.unwrap();
-    s.app
-        .transition_task(
-            &scout,
-            working.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(plan()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let working = s
+        .started_task("Interview churned users", TaskType::CustomerResearch, &s.scout)
+        .await;
     s.app
         .record_run(
             &scout,

@@ -104,6 +104,25 @@ impl Squad {
             .unwrap()
     }
 
+    /// A task assigned to `agent` and started by it (with a 3-bullet plan): in progress.
+    pub async fn started_task(&self, title: &str, task_type: TaskType, agent: &Agent) -> Task {
+        let task = self.task(title, task_type).await;
+        self.app.assign_task(&self.operator, task.id, vec![agent.id]).await.unwrap();
+        self.app
+            .transition_task(
+                &as_agent(agent),
+                task.id,
+                mission_control::app::tasks::TransitionTask {
+                    to: Some(TaskStatus::InProgress),
+                    work_plan: Some(plan()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .task
+    }
+
     pub async fn agent(&self, id: Uuid) -> Agent {
         self.app.get_agent(&self.cao, id).await.unwrap()
     }
