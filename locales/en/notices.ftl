@@ -184,4 +184,8 @@ notice-standup-completed-since = { $count ->
 notice-standup-chart-title = { $project } — standup { $date }
 notice-standup-chart-spend = Spend today against the daily cap
 notice-standup-chart-tasks = Tasks by status
+notice-standup-chart-more = …and { $count ->
+    [one] { $count } more agent
+   *[other] { $count } more agents
+}: { $spent } of { $cap } today
 notice-standup-caption = 📊 { $project } — standup { $date }

@@ -200,4 +200,9 @@ notice-standup-completed-since = { $count ->
 notice-standup-chart-title = { $project } — стендап { $date }
 notice-standup-chart-spend = Расходы за сегодня и дневной лимит
 notice-standup-chart-tasks = Задачи по статусам
+notice-standup-chart-more = …и ещё { $count ->
+    [one] { $count } агент
+    [few] { $count } агента
+   *[many] { $count } агентов
+}: { $spent } из { $cap } за сегодня
 notice-standup-caption = 📊 { $project } — стендап { $date }

@@ -4,8 +4,8 @@
 
 use super::text::{truncate, visible_len, MESSAGE_LIMIT};
 use crate::app::notice::Notice;
-use crate::app::summary::ProjectSummary;
-use crate::charts::StandupChart;
+use crate::app::summary::{ProjectSummary, SpendLine};
+use crate::charts::{StandupChart, MAX_AGENT_BARS};
 use crate::domain::{AgentStatus, AlertSeverity, ApprovalStatus, RiskLevel, RunStatus, TaskStatus, Usd};
 use crate::i18n::{html_escape, num, text, Lang};
 use crate::telegram::actions::ButtonAction;
@@ -255,11 +255,25 @@ pub fn standup(summary: &ProjectSummary, completed_since_last: i64, lang: Lang) 
         ),
         spend_title: lang.t("notice-standup-chart-spend"),
         tasks_title: lang.t("notice-standup-chart-tasks"),
+        // The biggest spenders (the summary's order, as in the text); the others in a note.
         agents: summary
             .spend
             .iter()
+            .take(MAX_AGENT_BARS)
             .map(|l| (l.name.clone(), l.today_spend.dollars(), l.daily_cap.dollars()))
             .collect(),
+        agents_note: (summary.spend.len() > MAX_AGENT_BARS).then(|| {
+            let rest = &summary.spend[MAX_AGENT_BARS..];
+            let sum = |f: fn(&SpendLine) -> Usd| rest.iter().map(f).fold(Usd::ZERO, Usd::saturating_add);
+            lang.ta(
+                "notice-standup-chart-more",
+                &[
+                    ("count", num(rest.len() as f64)),
+                    ("spent", FluentValue::from(sum(|l| l.today_spend).to_string())),
+                    ("cap", FluentValue::from(sum(|l| l.daily_cap).to_string())),
+                ],
+            )
+        }),
         statuses: summary
             .tasks_by_status
             .iter()
@@ -1041,6 +1055,73 @@ mod tests {
             ru.contains("<b>Бюджет исчерпан</b>") && ru.contains("Scout исчерпал(а) дневной бюджет: $2.16 из $2.00 ×1"),
             "{ru}"
         );
+    }
+
+    #[test]
+    fn a_standup_of_a_thousand_agents_charts_the_top_spenders_and_notes_the_rest() {
+        use crate::app::model::Project;
+        use crate::app::summary::{AgentTally, SpendLine};
+        let spend: Vec<SpendLine> = (0..1000)
+            .map(|i| SpendLine {
+                agent_id: Uuid::from_u128(i),
+                name: format!("agent-{i:04}"),
+                status: AgentStatus::Active,
+                // Highest spend first, as the summary orders them: $10.00 down to $0.01.
+                today_spend: Usd::from_cents(1000 - i as i64),
+                daily_cap: Usd::from_cents(2000),
+                percent_of_cap: 0,
+                last_hour: Usd::ZERO,
+                hours_to_cap: None,
+            })
+            .collect();
+        let summary = ProjectSummary {
+            project: Project {
+                id: Uuid::nil(),
+                slug: "big".into(),
+                name: "Big squad".into(),
+                description: String::new(),
+                squad_paused: false,
+                standup_time: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+                standup_timezone: "UTC".into(),
+                created_at: at(),
+            },
+            at: at(),
+            tasks_by_status: vec![(TaskStatus::Inbox, 3), (TaskStatus::Done, 5)],
+            completed: vec![],
+            blocked: vec![],
+            next: vec![],
+            agents: AgentTally::default(),
+            stale_agents: vec![],
+            spend_today: spend.iter().map(|l| l.today_spend).fold(Usd::ZERO, Usd::saturating_add),
+            caps_today: Usd::from_cents(2000 * 1000),
+            spend,
+            burn_rate: Usd::ZERO,
+            pending_approvals: vec![],
+            pending_approvals_total: 0,
+            open_alerts: 0,
+        };
+        let (text, chart) = standup(&summary, 2, Lang::En);
+        assert!(text.contains("agent-0000") && !text.contains("agent-0999"), "{text}");
+        let drawn = crate::charts::agent_bars(&chart);
+        assert_eq!(drawn.len(), MAX_AGENT_BARS);
+        let names: Vec<&str> = drawn.iter().map(|a| a.0.as_str()).collect();
+        assert_eq!(names[..3], ["agent-0000", "agent-0001", "agent-0002"], "the same order as the text");
+        // The 988 left out: $9.88 down to $0.01, $4885.66 in all, of $19,760 of caps.
+        assert_eq!(
+            chart.agents_note.as_deref(),
+            Some("…and 988 more agents: $4885.66 of $19760.00 today")
+        );
+        let (_, ru) = standup(&summary, 2, Lang::Ru);
+        assert_eq!(
+            ru.agents_note.as_deref(),
+            Some("…и ещё 988 агентов: $4885.66 из $19760.00 за сегодня")
+        );
+        let png = crate::charts::standup_png(&chart).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        // A squad that fits has no note.
+        let mut small = summary.clone();
+        small.spend.truncate(MAX_AGENT_BARS);
+        assert_eq!(standup(&small, 0, Lang::En).1.agents_note, None);
     }
 
     #[test]
