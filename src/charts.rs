@@ -4,11 +4,14 @@
 
 use anyhow::Context;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::sync::Once;
 
 const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 640;
+/// Room under the spend bars for the note on the agents left out.
+const NOTE_HEIGHT: u32 = 26;
 
 /// What the chart shows; every label is already in the chat's language.
 #[derive(Debug, Clone, Default)]
@@ -16,8 +19,12 @@ pub struct StandupChart {
     pub title: String,
     pub spend_title: String,
     pub tasks_title: String,
-    /// (agent, spent today $, daily cap $)
+    /// (agent, spent today $, daily cap $); at most [`MAX_AGENT_BARS`] of them are drawn, the
+    /// biggest spenders.
     pub agents: Vec<(String, f64, f64)>,
+    /// A line under the spend bars about the agents left out (e.g. "…and 988 more agents:
+    /// $12.40 of $1976.00"), when there are any.
+    pub agents_note: Option<String>,
     /// (status label, count)
     pub statuses: Vec<(String, u64)>,
 }
@@ -30,40 +37,69 @@ fn register_font() {
     });
 }
 
-/// Draws the chart; at most 12 agents (the biggest spenders) so bars stay readable.
+/// How many agents get a bar: more would not be readable in the chart's width.
+pub const MAX_AGENT_BARS: usize = 12;
+
+/// The agents drawn, in order: the biggest spenders (ties by name), at most [`MAX_AGENT_BARS`].
+pub fn agent_bars(chart: &StandupChart) -> Vec<(String, f64, f64)> {
+    let mut agents = chart.agents.clone();
+    agents.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    agents.truncate(MAX_AGENT_BARS);
+    agents
+}
+
+/// Draws the chart: a bar per agent of [`agent_bars`], with the note on the others under them.
 pub fn standup_png(chart: &StandupChart) -> anyhow::Result<Vec<u8>> {
     register_font();
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        let root = root.titled(&chart.title, ("sans-serif", 26)).map_err(draw_error)?;
+        let base = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        base.fill(&WHITE).map_err(draw_error)?;
+        let root = base.titled(&chart.title, ("sans-serif", 26)).map_err(draw_error)?;
         let (left, right) = root.split_horizontally(WIDTH * 3 / 5);
+        let left = match chart.agents_note.as_deref().filter(|n| !n.trim().is_empty()) {
+            Some(note) => {
+                let (bars, under) = left.split_vertically(left.dim_in_pixel().1.saturating_sub(NOTE_HEIGHT));
+                under
+                    .draw_text(note, &("sans-serif", 14).into_font().color(&BLACK), (60, 4))
+                    .map_err(draw_error)?;
+                bars
+            }
+            None => left,
+        };
 
-        let mut agents = chart.agents.clone();
-        agents.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        agents.truncate(12);
+        let agents = agent_bars(chart);
         let top = agents.iter().map(|a| a.1.max(a.2)).fold(1.0_f64, f64::max) * 1.1;
         let mut spend = ChartBuilder::on(&left)
             .caption(&chart.spend_title, ("sans-serif", 18))
             .margin(12)
-            .x_label_area_size(70)
+            .x_label_area_size(100)
             .y_label_area_size(50)
             .build_cartesian_2d((0..agents.len().saturating_sub(1)).into_segmented(), 0.0..top)
             .map_err(draw_error)?;
-        let names: Vec<String> = agents.iter().map(|a| a.0.clone()).collect();
+        // Upright names of a dozen agents would run into each other: they are drawn turned,
+        // cut to what the label area holds.
+        let names: Vec<String> = agents.iter().map(|a| clip(&a.0, LABEL_CHARS)).collect();
         spend
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(agents.len().max(1))
-            .x_label_formatter(&|x| match x {
-                SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
+            .x_label_formatter(&|_| String::new())
             .y_label_formatter(&|y| format!("${y:.0}"))
             .label_style(("sans-serif", 13))
             .draw()
             .map_err(draw_error)?;
+        // The mesh would centre a turned label on its bar and hide half of it behind the bars:
+        // each name starts under its bar and runs down.
+        let turned = ("sans-serif", 13)
+            .into_font()
+            .transform(FontTransform::Rotate90)
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        for (i, name) in names.iter().enumerate() {
+            let (x, y) = spend.backend_coord(&(SegmentValue::CenterOf(i), 0.0));
+            base.draw_text(name, &turned, (x, y + 8)).map_err(draw_error)?;
+        }
         spend
             .draw_series(agents.iter().enumerate().map(|(i, (_, spent, cap))| {
                 let colour = if *spent >= *cap {
@@ -128,6 +164,18 @@ pub fn standup_png(chart: &StandupChart) -> anyhow::Result<Vec<u8>> {
     encode_png(&rgb)
 }
 
+/// The characters of an agent's name that fit under its bar.
+const LABEL_CHARS: usize = 14;
+
+fn clip(name: &str, max: usize) -> String {
+    if name.chars().count() <= max {
+        return name.to_string();
+    }
+    let mut cut: String = name.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
+}
+
 fn draw_error<E: std::fmt::Debug>(err: E) -> anyhow::Error {
     anyhow::anyhow!("drawing the standup chart: {err:?}")
 }
@@ -157,6 +205,7 @@ mod tests {
                 tasks_title: "Tasks".into(),
                 agents: vec![("Scout".into(), 1.7, 2.0), ("Sofie".into(), 30.0, 25.0), ("Pixel".into(), 0.0, 5.0)],
                 statuses: vec![("inbox".into(), 4), ("in progress".into(), 2), ("done".into(), 11)],
+                agents_note: None,
             },
         ] {
             let png = standup_png(&chart).unwrap();
@@ -168,5 +217,39 @@ mod tests {
             let reader = decoder.read_info().unwrap();
             assert_eq!((reader.info().width, reader.info().height), (WIDTH, HEIGHT));
         }
+    }
+
+    #[test]
+    fn a_thousand_agents_draw_the_top_spenders_and_a_note() {
+        let chart = StandupChart {
+            title: "Big squad — standup 2026-03-02".into(),
+            spend_title: "Spend today vs cap".into(),
+            tasks_title: "Tasks".into(),
+            agents: (0..1000)
+                .map(|i| {
+                    // One of the biggest spenders has a name too long for its label: it is cut.
+                    let name = if i == 96 {
+                        "a-very-long-agent-name-indeed".to_string()
+                    } else {
+                        format!("agent-{i:04}")
+                    };
+                    (name, (i % 97) as f64 / 10.0, 10.0)
+                })
+                .collect(),
+            agents_note: Some("…and 988 more agents: $3100.00 of $9880.00".into()),
+            statuses: vec![("inbox".into(), 400), ("done".into(), 600)],
+        };
+        let bars = agent_bars(&chart);
+        assert_eq!(bars.len(), MAX_AGENT_BARS);
+        assert_eq!(
+            bars[0],
+            ("a-very-long-agent-name-indeed".to_string(), 9.6, 10.0),
+            "the biggest spender first"
+        );
+        assert_eq!(clip(&bars[0].0, LABEL_CHARS), "a-very-long-a…");
+        assert!(bars.windows(2).all(|w| w[0].1 >= w[1].1));
+        let png = standup_png(&chart).unwrap();
+        let reader = png::Decoder::new(std::io::Cursor::new(&png)).read_info().unwrap();
+        assert_eq!((reader.info().width, reader.info().height), (WIDTH, HEIGHT));
     }
 }

@@ -43,6 +43,62 @@ notice-button-reassign = 🔁 Reassign
 notice-button-cancel-task = ✖️ Cancel task
 notice-button-restart = 🔄 Restart
 
+## Alerts the service raises: the name of the type, and the text from the alert's details
+## (alerts of other types, raised by operators or scripts, show their own message)
+alert-type-budget_exceeded = Budget exceeded
+alert-body-budget_exceeded = { $agent } reached its daily budget: { $spend } of { $cap }
+alert-type-budget_warning = Budget warning
+alert-body-budget_warning = { $agent } has spent { $percent }% of its daily budget ({ $spend } of { $cap })
+alert-type-per_run_cap_exceeded = Per-run cap exceeded
+alert-body-per_run_cap_exceeded = { $agent } spent { $cost } in one run (per-run cap { $cap })
+alert-type-approval_expiring = Approval expiring
+alert-body-approval_expiring = { $code } ({ $action } by { $agent }) expires in { $minutes ->
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+} without a decision
+alert-type-agent_stale = Agent silent
+alert-body-agent_stale = { $agent } is stale: no heartbeat for { $minutes ->
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+}
+alert-body-agent_stale-never = { $agent } is stale: it never sent a heartbeat
+alert-type-error_streak = Error streak
+alert-body-error_streak = { $agent } has failed { $count ->
+    [one] { $count } run
+   *[other] { $count } runs
+} in a row
+alert-body-error_streak-quarantined = { $agent } was quarantined automatically after { $count ->
+    [one] { $count } failed run
+   *[other] { $count } failed runs
+} in a row
+alert-type-loop_detected = Loop detected
+alert-body-loop_detected = Task #{ $number } "{ $title }" is looping: { $reasons }
+alert-loop-comment_storm = { $comments ->
+    [one] { $comments } comment
+   *[other] { $comments } comments
+} in { $minutes ->
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+}
+alert-loop-review_cycles = { $cycles ->
+    [one] { $cycles } review cycle
+   *[other] { $cycles } review cycles
+}
+alert-loop-failed_runs = { $failed ->
+    [one] { $failed } failed run
+   *[other] { $failed } failed runs
+} among the last { $of }
+alert-loop-back_and_forth = { $transitions ->
+    [one] { $transitions } transition
+   *[other] { $transitions } transitions
+} in { $minutes ->
+    [one] { $minutes } minute
+   *[other] { $minutes } minutes
+}, { $from } → { $to } { $repeats ->
+    [one] once
+   *[other] { $repeats } times
+}
+
 ## A burst of alerts in one message
 notice-digest-title = 🚨 { $count ->
     [one] { $count } alert
@@ -128,4 +184,8 @@ notice-standup-completed-since = { $count ->
 notice-standup-chart-title = { $project } — standup { $date }
 notice-standup-chart-spend = Spend today against the daily cap
 notice-standup-chart-tasks = Tasks by status
+notice-standup-chart-more = …and { $count ->
+    [one] { $count } more agent
+   *[other] { $count } more agents
+}: { $spent } of { $cap } today
 notice-standup-caption = 📊 { $project } — standup { $date }

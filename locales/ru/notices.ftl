@@ -44,6 +44,72 @@ notice-button-reassign = 🔁 Переназначить
 notice-button-cancel-task = ✖️ Отменить задачу
 notice-button-restart = 🔄 Перезапустить
 
+## Оповещения самого сервиса: название типа и текст по данным оповещения
+## (оповещения других типов, от операторов и скриптов, показывают своё сообщение)
+alert-type-budget_exceeded = Бюджет исчерпан
+alert-body-budget_exceeded = { $agent } исчерпал(а) дневной бюджет: { $spend } из { $cap }
+alert-type-budget_warning = Бюджет на исходе
+alert-body-budget_warning = { $agent } потратил(а) { $percent }% дневного бюджета ({ $spend } из { $cap })
+alert-type-per_run_cap_exceeded = Превышен лимит запуска
+alert-body-per_run_cap_exceeded = { $agent } потратил(а) { $cost } за один запуск (лимит на запуск { $cap })
+alert-type-approval_expiring = Согласование истекает
+alert-body-approval_expiring = { $code } ({ $action }, { $agent }) истекает через { $minutes ->
+    [one] { $minutes } минуту
+    [few] { $minutes } минуты
+   *[many] { $minutes } минут
+} без решения
+alert-type-agent_stale = Агент молчит
+alert-body-agent_stale = { $agent } не отвечает: нет сигнала { $minutes ->
+    [one] { $minutes } минуту
+    [few] { $minutes } минуты
+   *[many] { $minutes } минут
+}
+alert-body-agent_stale-never = { $agent } не отвечает: ни одного сигнала
+alert-type-error_streak = Серия ошибок
+alert-body-error_streak = У { $agent } { $count ->
+    [one] { $count } неудачный запуск
+    [few] { $count } неудачных запуска
+   *[many] { $count } неудачных запусков
+} подряд
+alert-body-error_streak-quarantined = { $agent } автоматически на карантине после { $count ->
+    [one] { $count } неудачного запуска
+   *[many] { $count } неудачных запусков
+} подряд
+alert-type-loop_detected = Задача зациклилась
+alert-body-loop_detected = Задача #{ $number } «{ $title }» зациклилась: { $reasons }
+alert-loop-comment_storm = { $comments ->
+    [one] { $comments } комментарий
+    [few] { $comments } комментария
+   *[many] { $comments } комментариев
+} за { $minutes ->
+    [one] { $minutes } минуту
+    [few] { $minutes } минуты
+   *[many] { $minutes } минут
+}
+alert-loop-review_cycles = { $cycles ->
+    [one] { $cycles } цикл ревью
+    [few] { $cycles } цикла ревью
+   *[many] { $cycles } циклов ревью
+}
+alert-loop-failed_runs = { $failed ->
+    [one] { $failed } неудачный запуск
+    [few] { $failed } неудачных запуска
+   *[many] { $failed } неудачных запусков
+} из последних { $of }
+alert-loop-back_and_forth = { $transitions ->
+    [one] { $transitions } переход
+    [few] { $transitions } перехода
+   *[many] { $transitions } переходов
+} за { $minutes ->
+    [one] { $minutes } минуту
+    [few] { $minutes } минуты
+   *[many] { $minutes } минут
+}, { $from } → { $to } { $repeats ->
+    [one] { $repeats } раз
+    [few] { $repeats } раза
+   *[many] { $repeats } раз
+}
+
 ## Пачка оповещений одним сообщением
 notice-digest-title = 🚨 { $count ->
     [one] { $count } оповещение
@@ -134,4 +200,9 @@ notice-standup-completed-since = { $count ->
 notice-standup-chart-title = { $project } — стендап { $date }
 notice-standup-chart-spend = Расходы за сегодня и дневной лимит
 notice-standup-chart-tasks = Задачи по статусам
+notice-standup-chart-more = …и ещё { $count ->
+    [one] { $count } агент
+    [few] { $count } агента
+   *[many] { $count } агентов
+}: { $spent } из { $cap } за сегодня
 notice-standup-caption = 📊 { $project } — стендап { $date }

@@ -545,7 +545,7 @@ impl App {
                     "{} quarantined automatically after {} failed runs in a row",
                     agent.name, agent.error_streak
                 ),
-                json!({ "agentId": agent.id, "errorStreak": agent.error_streak, "quarantined": true }),
+                json!({ "agentId": agent.id, "agent": agent.name, "errorStreak": agent.error_streak, "quarantined": true }),
             )
             .await?;
             return Ok(Some(updated));
@@ -558,7 +558,7 @@ impl App {
                 AlertSeverity::Warning,
                 &format!("agent:{}", agent.id),
                 &format!("{} has failed {} runs in a row", agent.name, agent.error_streak),
-                json!({ "agentId": agent.id, "errorStreak": agent.error_streak }),
+                json!({ "agentId": agent.id, "agent": agent.name, "errorStreak": agent.error_streak, "quarantined": false }),
             )
             .await?;
         }

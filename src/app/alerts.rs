@@ -8,6 +8,20 @@ use crate::storage::alerts::NewAlert;
 use serde_json::json;
 use uuid::Uuid;
 
+/// The alert types the service raises itself, each with the arguments the bot renders it from
+/// in its `details` (see `telegram::outbox::render::alert_body`); every one has
+/// `alert-type-<type>` and `alert-body-<type>` in every language. Alerts of other types are
+/// raised by operators and scripts and are shown with their own message.
+pub const SERVICE_ALERT_TYPES: &[&str] = &[
+    "agent_stale",
+    "approval_expiring",
+    "budget_exceeded",
+    "budget_warning",
+    "error_streak",
+    "loop_detected",
+    "per_run_cap_exceeded",
+];
+
 #[derive(Debug, Clone)]
 pub struct RaiseAlert {
     pub alert_type: String,
@@ -58,6 +72,7 @@ pub(crate) async fn raise_in(
             severity: alert.severity,
             subject: alert.subject.clone(),
             message: alert.message.clone(),
+            details: alert.details.clone(),
             occurrences: alert.occurrences,
             repeat: !new,
         },
@@ -100,6 +115,7 @@ async fn audit_and_post_resolved(w: &mut Work, alert: &Alert, resolved_by: &str)
             alert_id: alert.id,
             alert_type: alert.alert_type.clone(),
             message: alert.message.clone(),
+            details: alert.details.clone(),
             resolved_by: resolved_by.into(),
         },
     )
@@ -169,5 +185,19 @@ impl App {
         audit_and_post_resolved(&mut w, &resolved, actor.name()).await?;
         w.commit().await?;
         Ok(resolved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SERVICE_ALERT_TYPES;
+
+    #[test]
+    fn the_api_accepts_every_type_the_service_raises_as_a_filter() {
+        let mut api = crate::http::alerts::BUILT_IN_ALERT_TYPES.to_vec();
+        let mut ours = SERVICE_ALERT_TYPES.to_vec();
+        api.sort_unstable();
+        ours.sort_unstable();
+        assert_eq!(api, ours);
     }
 }

@@ -71,7 +71,10 @@ impl App {
             let Some(approval) = storage::approvals::by_id(w.conn(), id).await? else {
                 continue;
             };
-            let agent = storage::agents::by_id(w.conn(), approval.agent_id).await?;
+            let agent = storage::agents::by_id(w.conn(), approval.agent_id)
+                .await?
+                .map(|a| a.name)
+                .unwrap_or_default();
             let minutes = (approval.expires_at - now).num_minutes().max(0);
             raise_in(
                 &mut w,
@@ -80,12 +83,19 @@ impl App {
                 AlertSeverity::Warning,
                 &format!("approval:{id}"),
                 &format!(
-                    "{} ({} by {}) expires in {minutes} min without a decision",
+                    "{} ({} by {agent}) expires in {minutes} min without a decision",
                     approval.code(),
                     approval.action_type,
-                    agent.map(|a| a.name).unwrap_or_default()
                 ),
-                json!({ "approvalId": id, "code": approval.code(), "expiresAt": approval.expires_at }),
+                json!({
+                    "approvalId": id,
+                    "code": approval.code(),
+                    "expiresAt": approval.expires_at,
+                    "agentId": approval.agent_id,
+                    "agent": agent,
+                    "action": approval.action_type,
+                    "minutes": minutes,
+                }),
             )
             .await?;
             w.audit(
@@ -127,9 +137,10 @@ impl App {
             let Some(agent) = storage::agents::by_id(w.conn(), id).await? else {
                 continue;
             };
-            let silent = agent
-                .last_heartbeat
-                .map(|at| format!("no heartbeat for {} min", (now - at).num_minutes()))
+            // None: it never sent a heartbeat.
+            let minutes_silent = agent.last_heartbeat.map(|at| (now - at).num_minutes().max(0));
+            let silent = minutes_silent
+                .map(|m| format!("no heartbeat for {m} min"))
                 .unwrap_or_else(|| "never sent a heartbeat".into());
             raise_in(
                 &mut w,
@@ -138,7 +149,12 @@ impl App {
                 AlertSeverity::Warning,
                 &format!("agent:{id}"),
                 &format!("{} is stale: {silent}", agent.name),
-                json!({ "agentId": id, "lastHeartbeat": agent.last_heartbeat }),
+                json!({
+                    "agentId": id,
+                    "agent": agent.name,
+                    "lastHeartbeat": agent.last_heartbeat,
+                    "minutesSilent": minutes_silent,
+                }),
             )
             .await?;
             w.audit(
@@ -230,7 +246,13 @@ impl App {
                 AlertSeverity::Warning,
                 &format!("task:{id}"),
                 &format!("Task #{} \"{}\" is looping: {}", task.number, task.title, reasons.join("; ")),
-                json!({ "taskId": id, "number": task.number, "findings": findings, "documentId": document.id }),
+                json!({
+                    "taskId": id,
+                    "number": task.number,
+                    "title": task.title,
+                    "findings": findings,
+                    "documentId": document.id,
+                }),
             )
             .await?;
             w.commit().await?;
@@ -299,8 +321,16 @@ impl App {
                 "budget_exceeded",
                 AlertSeverity::Critical,
                 &format!("agent:{id}"),
-                &format!("{} reached its daily budget: {reason}", agent.name),
-                json!({ "agentId": id, "todaySpend": agent.today_spend, "dailyCap": agent.budgets.daily_cap }),
+                &format!(
+                    "{} reached its daily budget: {} of {}",
+                    agent.name, agent.today_spend, agent.budgets.daily_cap
+                ),
+                json!({
+                    "agentId": id,
+                    "agent": agent.name,
+                    "todaySpend": agent.today_spend,
+                    "dailyCap": agent.budgets.daily_cap,
+                }),
             )
             .await?;
             w.commit().await?;
@@ -325,7 +355,13 @@ impl App {
                     "{} has spent {percent_spent}% of its daily budget ({} of {})",
                     agent.name, agent.today_spend, agent.budgets.daily_cap
                 ),
-                json!({ "agentId": id, "todaySpend": agent.today_spend, "dailyCap": agent.budgets.daily_cap }),
+                json!({
+                    "agentId": id,
+                    "agent": agent.name,
+                    "todaySpend": agent.today_spend,
+                    "dailyCap": agent.budgets.daily_cap,
+                    "percent": percent_spent,
+                }),
             )
             .await?;
             storage::agents::mark_budget_warned(w.conn(), id, today).await?;

@@ -111,7 +111,11 @@ pub enum Notice {
         alert_type: String,
         severity: AlertSeverity,
         subject: String,
+        /// The stored (English) message: shown for types without a translation.
         message: String,
+        /// The arguments the alert is rendered from in the chat's language.
+        #[serde(default)]
+        details: serde_json::Value,
         occurrences: i32,
         /// A repeat of an open alert: edit its message rather than post again.
         repeat: bool,
@@ -120,6 +124,8 @@ pub enum Notice {
         alert_id: Uuid,
         alert_type: String,
         message: String,
+        #[serde(default)]
+        details: serde_json::Value,
         resolved_by: String,
     },
     AgentStatusChanged {

@@ -155,7 +155,14 @@ impl App {
                 AlertSeverity::Warning,
                 &subject,
                 &format!("{} spent {} in one run (per-run cap {})", agent.name, input.cost, caps.per_run),
-                json!({ "agentId": agent.id, "runId": run.id, "taskId": input.task_id, "cost": input.cost, "perRunCap": caps.per_run }),
+                json!({
+                    "agentId": agent.id,
+                    "agent": agent.name,
+                    "runId": run.id,
+                    "taskId": input.task_id,
+                    "cost": input.cost,
+                    "perRunCap": caps.per_run,
+                }),
             )
             .await?;
             alerts.push(alert);
@@ -205,12 +212,19 @@ impl App {
                 AlertSeverity::Critical,
                 &subject,
                 &format!("{} reached its daily budget: {} of {}", agent.name, spend.today_spend, caps.daily),
-                json!({ "agentId": agent.id, "todaySpend": spend.today_spend, "dailyCap": caps.daily, "taskId": held_task_id }),
+                json!({
+                    "agentId": agent.id,
+                    "agent": agent.name,
+                    "todaySpend": spend.today_spend,
+                    "dailyCap": caps.daily,
+                    "taskId": held_task_id,
+                }),
             )
             .await?;
             alerts.push(alert);
         } else if spend.crossed_warning && before.budget_warned_day != Some(now.date_naive()) {
             storage::agents::mark_budget_warned(w.conn(), agent.id, now.date_naive()).await?;
+            let percent = spend.today_spend.percent_of(caps.daily);
             let alert = raise_in(
                 &mut w,
                 agent.project_id,
@@ -218,13 +232,17 @@ impl App {
                 AlertSeverity::Warning,
                 &subject,
                 &format!(
-                    "{} has spent {}% of its daily budget ({} of {})",
-                    agent.name,
-                    spend.today_spend.percent_of(caps.daily),
-                    spend.today_spend,
-                    caps.daily
+                    "{} has spent {percent}% of its daily budget ({} of {})",
+                    agent.name, spend.today_spend, caps.daily
                 ),
-                json!({ "agentId": agent.id, "taskId": input.task_id, "todaySpend": spend.today_spend, "dailyCap": caps.daily }),
+                json!({
+                    "agentId": agent.id,
+                    "agent": agent.name,
+                    "taskId": input.task_id,
+                    "todaySpend": spend.today_spend,
+                    "dailyCap": caps.daily,
+                    "percent": percent,
+                }),
             )
             .await?;
             alerts.push(alert);

@@ -61,6 +61,8 @@ pub enum LoopFinding {
     },
     BackAndForth {
         transitions: u32,
+        /// The window the transitions were counted in.
+        minutes: u32,
         from: TaskStatus,
         to: TaskStatus,
         repeats: u32,
@@ -75,11 +77,12 @@ impl LoopFinding {
             Self::FailedRuns { failed, of } => format!("{failed} failed runs among the last {of}"),
             Self::BackAndForth {
                 transitions,
+                minutes,
                 from,
                 to,
                 repeats,
             } => {
-                format!("{transitions} transitions within the hour, {from} → {to} {repeats} times")
+                format!("{transitions} transitions in {minutes} min, {from} → {to} {repeats} times")
             }
         }
     }
@@ -117,6 +120,7 @@ pub fn detect(activity: &TaskActivity, t: &LoopThresholds) -> Vec<LoopFinding> {
         if let Some(((from, to), repeats)) = top.filter(|(_, n)| *n >= t.pair_repeats) {
             findings.push(LoopFinding::BackAndForth {
                 transitions: count,
+                minutes: t.transition_window_minutes,
                 from,
                 to,
                 repeats,
@@ -219,10 +223,12 @@ mod tests {
             found[0],
             LoopFinding::BackAndForth {
                 transitions: 6,
+                minutes: 60,
                 repeats: 3,
                 ..
             }
         ));
+        assert_eq!(found[0].describe(), "6 transitions in 60 min, in_progress → review 3 times");
         // Five transitions: one below the threshold.
         let five = bounce[..5].to_vec();
         assert!(detect(

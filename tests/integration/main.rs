@@ -6,6 +6,7 @@ mod common;
 
 mod agent_runner;
 mod agents;
+mod alert_texts;
 mod api;
 mod api_runbook;
 mod approvals;

@@ -4,9 +4,9 @@
 
 use super::text::{truncate, visible_len, MESSAGE_LIMIT};
 use crate::app::notice::Notice;
-use crate::app::summary::ProjectSummary;
-use crate::charts::StandupChart;
-use crate::domain::{AgentStatus, AlertSeverity, ApprovalStatus, RiskLevel, RunStatus, TaskStatus};
+use crate::app::summary::{ProjectSummary, SpendLine};
+use crate::charts::{StandupChart, MAX_AGENT_BARS};
+use crate::domain::{AgentStatus, AlertSeverity, ApprovalStatus, RiskLevel, RunStatus, TaskStatus, Usd};
 use crate::i18n::{html_escape, num, text, Lang};
 use crate::telegram::actions::ButtonAction;
 use chrono::{DateTime, Utc};
@@ -255,11 +255,25 @@ pub fn standup(summary: &ProjectSummary, completed_since_last: i64, lang: Lang) 
         ),
         spend_title: lang.t("notice-standup-chart-spend"),
         tasks_title: lang.t("notice-standup-chart-tasks"),
+        // The biggest spenders (the summary's order, as in the text); the others in a note.
         agents: summary
             .spend
             .iter()
+            .take(MAX_AGENT_BARS)
             .map(|l| (l.name.clone(), l.today_spend.dollars(), l.daily_cap.dollars()))
             .collect(),
+        agents_note: (summary.spend.len() > MAX_AGENT_BARS).then(|| {
+            let rest = &summary.spend[MAX_AGENT_BARS..];
+            let sum = |f: fn(&SpendLine) -> Usd| rest.iter().map(f).fold(Usd::ZERO, Usd::saturating_add);
+            lang.ta(
+                "notice-standup-chart-more",
+                &[
+                    ("count", num(rest.len() as f64)),
+                    ("spent", FluentValue::from(sum(|l| l.today_spend).to_string())),
+                    ("cap", FluentValue::from(sum(|l| l.daily_cap).to_string())),
+                ],
+            )
+        }),
         statuses: summary
             .tasks_by_status
             .iter()
@@ -440,17 +454,167 @@ pub fn alert_buttons(alert_id: Uuid, alert_type: &str, subject: &str, lang: Lang
     }
 }
 
-fn alert_text(alert_type: &str, severity: AlertSeverity, message: &str, occurrences: i32, lang: Lang) -> String {
+/// An alert type's name in the chat's language (`alert-type-<type>`), or the type itself for
+/// one raised by an operator or a script. HTML.
+pub fn alert_title(alert_type: &str, lang: Lang) -> String {
+    let key = format!("alert-type-{alert_type}");
+    match lang.t(&key) {
+        t if t == key => html_escape(alert_type),
+        t => t,
+    }
+}
+
+/// An alert's text in the chat's language, rendered from its details (`alert-body-<type>`);
+/// the stored message for a type without a translation or details that lack an argument. HTML.
+pub fn alert_body(alert_type: &str, details: &serde_json::Value, message: &str, lang: Lang) -> String {
+    localized_body(alert_type, &Details(details), lang).unwrap_or_else(|| html_escape(message))
+}
+
+/// The arguments of an alert, read from its details; `None` when one is missing.
+struct Details<'a>(&'a serde_json::Value);
+
+type Args = Vec<(&'static str, FluentValue<'static>)>;
+
+impl Details<'_> {
+    fn text(&self, field: &str) -> Option<FluentValue<'static>> {
+        self.0.get(field)?.as_str().map(text)
+    }
+
+    fn num(&self, field: &str) -> Option<FluentValue<'static>> {
+        self.0.get(field)?.as_f64().map(num)
+    }
+
+    /// Dollars, shown as everywhere else in the chat.
+    fn money(&self, field: &str) -> Option<FluentValue<'static>> {
+        let usd = Usd::from_dollars(self.0.get(field)?.as_f64()?).ok()?;
+        Some(text(&usd.to_string()))
+    }
+
+    fn is_null(&self, field: &str) -> bool {
+        self.0.get(field).is_some_and(serde_json::Value::is_null)
+    }
+}
+
+fn localized_body(alert_type: &str, d: &Details, lang: Lang) -> Option<String> {
+    let (key, args): (&str, Args) = match alert_type {
+        "budget_exceeded" => (
+            "alert-body-budget_exceeded",
+            vec![
+                ("agent", d.text("agent")?),
+                ("spend", d.money("todaySpend")?),
+                ("cap", d.money("dailyCap")?),
+            ],
+        ),
+        "budget_warning" => (
+            "alert-body-budget_warning",
+            vec![
+                ("agent", d.text("agent")?),
+                ("percent", d.num("percent")?),
+                ("spend", d.money("todaySpend")?),
+                ("cap", d.money("dailyCap")?),
+            ],
+        ),
+        "per_run_cap_exceeded" => (
+            "alert-body-per_run_cap_exceeded",
+            vec![
+                ("agent", d.text("agent")?),
+                ("cost", d.money("cost")?),
+                ("cap", d.money("perRunCap")?),
+            ],
+        ),
+        "approval_expiring" => (
+            "alert-body-approval_expiring",
+            vec![
+                ("code", d.text("code")?),
+                ("action", d.text("action")?),
+                ("agent", d.text("agent")?),
+                ("minutes", d.num("minutes")?),
+            ],
+        ),
+        "agent_stale" if d.is_null("minutesSilent") => ("alert-body-agent_stale-never", vec![("agent", d.text("agent")?)]),
+        "agent_stale" => (
+            "alert-body-agent_stale",
+            vec![("agent", d.text("agent")?), ("minutes", d.num("minutesSilent")?)],
+        ),
+        "error_streak" => (
+            if d.0.get("quarantined")?.as_bool()? {
+                "alert-body-error_streak-quarantined"
+            } else {
+                "alert-body-error_streak"
+            },
+            vec![("agent", d.text("agent")?), ("count", d.num("errorStreak")?)],
+        ),
+        "loop_detected" => {
+            let findings = d.0.get("findings")?.as_array()?;
+            let reasons = findings
+                .iter()
+                .map(|f| loop_reason(&Details(f), lang))
+                .collect::<Option<Vec<String>>>()?;
+            if reasons.is_empty() {
+                return None;
+            }
+            (
+                "alert-body-loop_detected",
+                vec![
+                    ("number", d.num("number")?),
+                    ("title", d.text("title")?),
+                    // Already HTML: each reason is a message of its own.
+                    ("reasons", FluentValue::from(reasons.join("; "))),
+                ],
+            )
+        }
+        _ => return None,
+    };
+    Some(lang.ta(key, &args))
+}
+
+/// One rule a looping task broke (a `LoopFinding` as stored in the alert's details).
+fn loop_reason(f: &Details, lang: Lang) -> Option<String> {
+    let status = |field: &str| -> Option<FluentValue<'static>> {
+        let s = TaskStatus::parse(f.0.get(field)?.as_str()?).ok()?;
+        Some(text(&task_status(lang, s)))
+    };
+    let (key, args): (&str, Args) = match f.0.get("rule")?.as_str()? {
+        "comment_storm" => (
+            "alert-loop-comment_storm",
+            vec![("comments", f.num("comments")?), ("minutes", f.num("minutes")?)],
+        ),
+        "review_cycles" => ("alert-loop-review_cycles", vec![("cycles", f.num("cycles")?)]),
+        "failed_runs" => ("alert-loop-failed_runs", vec![("failed", f.num("failed")?), ("of", f.num("of")?)]),
+        "back_and_forth" => (
+            "alert-loop-back_and_forth",
+            vec![
+                ("transitions", f.num("transitions")?),
+                ("minutes", f.num("minutes")?),
+                ("from", status("from")?),
+                ("to", status("to")?),
+                ("repeats", f.num("repeats")?),
+            ],
+        ),
+        _ => return None,
+    };
+    Some(lang.ta(key, &args))
+}
+
+fn alert_text(
+    alert_type: &str,
+    severity: AlertSeverity,
+    message: &str,
+    details: &serde_json::Value,
+    occurrences: i32,
+    lang: Lang,
+) -> String {
     let mut t = lang.ta(
         "notice-alert-title",
         &[
             ("mark", text(severity_mark(severity))),
-            ("type", text(alert_type)),
+            // Already HTML.
+            ("type", FluentValue::from(alert_title(alert_type, lang))),
             ("severity", text(&lang.t(&format!("notice-severity-{}", severity.as_str())))),
         ],
     );
     t.push('\n');
-    t.push_str(&html_escape(message));
+    t.push_str(&alert_body(alert_type, details, message, lang));
     if occurrences > 1 {
         t.push('\n');
         t.push_str(&lang.ta("notice-alert-seen", &[("count", num(occurrences))]));
@@ -466,6 +630,7 @@ pub fn alert(n: &Notice, lang: Lang) -> Rendered {
         severity,
         subject,
         message,
+        details,
         occurrences,
         ..
     } = n
@@ -473,7 +638,7 @@ pub fn alert(n: &Notice, lang: Lang) -> Rendered {
         return Rendered::default();
     };
     Rendered {
-        text: alert_text(alert_type, *severity, message, *occurrences, lang),
+        text: alert_text(alert_type, *severity, message, details, *occurrences, lang),
         buttons: alert_buttons(*alert_id, alert_type, subject, lang),
     }
 }
@@ -484,6 +649,7 @@ pub fn alert_resolved(raised: Option<&Notice>, resolved: &Notice, lang: Lang) ->
     let Notice::AlertResolved {
         alert_type,
         message,
+        details,
         resolved_by,
         ..
     } = resolved
@@ -495,10 +661,15 @@ pub fn alert_resolved(raised: Option<&Notice>, resolved: &Notice, lang: Lang) ->
             alert_type,
             severity,
             message,
+            details,
             occurrences,
             ..
-        }) => alert_text(alert_type, *severity, message, *occurrences, lang),
-        _ => format!("<b>{}</b>\n{}", html_escape(alert_type), html_escape(message)),
+        }) => alert_text(alert_type, *severity, message, details, *occurrences, lang),
+        _ => format!(
+            "<b>{}</b>\n{}",
+            alert_title(alert_type, lang),
+            alert_body(alert_type, details, message, lang)
+        ),
     };
     let tail = lang.ta("notice-alert-resolved", &[("by", text(resolved_by))]);
     let room = MESSAGE_LIMIT.saturating_sub(visible_len(&tail) + 1);
@@ -547,10 +718,18 @@ fn digest_text(items: &[&Notice], lang: Lang) -> String {
                 alert_type,
                 severity,
                 message,
+                details,
                 occurrences,
                 ..
             } => {
-                let line = lang.ta("notice-digest-item", &[("message", text(message)), ("count", num(*occurrences))]);
+                let line = lang.ta(
+                    "notice-digest-item",
+                    &[
+                        // Already HTML.
+                        ("message", FluentValue::from(alert_body(alert_type, details, message, lang))),
+                        ("count", num(*occurrences)),
+                    ],
+                );
                 let key = (alert_type.clone(), *severity);
                 match groups.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, lines)) => lines.push(line),
@@ -560,11 +739,17 @@ fn digest_text(items: &[&Notice], lang: Lang) -> String {
             Notice::AlertResolved {
                 alert_type,
                 message,
+                details,
                 resolved_by,
                 ..
             } => resolved.push(lang.ta(
                 "notice-digest-resolved-item",
-                &[("type", text(alert_type)), ("message", text(message)), ("by", text(resolved_by))],
+                &[
+                    // Already HTML.
+                    ("type", FluentValue::from(alert_title(alert_type, lang))),
+                    ("message", FluentValue::from(alert_body(alert_type, details, message, lang))),
+                    ("by", text(resolved_by)),
+                ],
             )),
             _ => {}
         }
@@ -575,7 +760,8 @@ fn digest_text(items: &[&Notice], lang: Lang) -> String {
             "notice-digest-group",
             &[
                 ("mark", text(severity_mark(severity))),
-                ("type", text(&alert_type)),
+                // Already HTML.
+                ("type", FluentValue::from(alert_title(&alert_type, lang))),
                 ("severity", text(&lang.t(&format!("notice-severity-{}", severity.as_str())))),
             ],
         ));
@@ -640,6 +826,7 @@ mod tests {
             severity,
             subject,
             message: format!("Alert number {i:04} <b>"),
+            details: serde_json::Value::Null,
             occurrences: 1,
             repeat: false,
         }
@@ -729,7 +916,7 @@ mod tests {
     #[test]
     fn alerts_show_severity_and_repeats_with_plurals() {
         let mut n = alert_notice(1, AlertSeverity::Critical, "budget_exceeded", "agent:x".into());
-        assert!(alert(&n, Lang::En).text.starts_with("🚨 <b>budget_exceeded</b> · critical"));
+        assert!(alert(&n, Lang::En).text.starts_with("🚨 <b>Budget exceeded</b> · critical"));
         if let Notice::AlertRaised { occurrences, .. } = &mut n {
             *occurrences = 3;
         }
@@ -739,10 +926,202 @@ mod tests {
             alert_id: Uuid::from_u128(1),
             alert_type: "budget_exceeded".into(),
             message: "over".into(),
+            details: serde_json::Value::Null,
             resolved_by: "Olga".into(),
         };
         let t = alert_resolved(Some(&n), &resolved, Lang::En);
         assert!(t.contains("Seen 3 times") && t.ends_with("✅ Resolved by Olga"), "{t}");
+    }
+
+    fn ftl_keys(lang: Lang) -> Vec<String> {
+        let path = format!("{}/locales/{}/notices.ftl", env!("CARGO_MANIFEST_DIR"), lang.code());
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once(" =").map(|(k, _)| k.to_string()))
+            .filter(|k| !k.is_empty() && !k.starts_with([' ', '#', '.']))
+            .collect()
+    }
+
+    #[test]
+    fn every_alert_type_the_service_raises_has_a_name_and_a_text_in_every_language() {
+        for lang in Lang::ALL {
+            let keys = ftl_keys(*lang);
+            for t in crate::app::alerts::SERVICE_ALERT_TYPES {
+                for key in [format!("alert-type-{t}"), format!("alert-body-{t}")] {
+                    assert!(keys.contains(&key), "{key} missing in locales/{}/notices.ftl", lang.code());
+                }
+            }
+        }
+    }
+
+    /// Details as the service's raise sites write them, one per type.
+    fn service_details(alert_type: &str) -> serde_json::Value {
+        use crate::domain::loops::LoopFinding;
+        use serde_json::json;
+        match alert_type {
+            "budget_exceeded" => json!({ "agent": "Scout", "todaySpend": Usd::from_cents(216), "dailyCap": Usd::from_cents(200) }),
+            "budget_warning" => {
+                json!({ "agent": "Scout", "percent": 80, "todaySpend": Usd::from_cents(160), "dailyCap": Usd::from_cents(200) })
+            }
+            "per_run_cap_exceeded" => json!({ "agent": "Scout", "cost": Usd::from_cents(150), "perRunCap": Usd::from_cents(100) }),
+            "approval_expiring" => json!({ "code": "A7", "action": "email.send", "agent": "Scout", "minutes": 3 }),
+            "agent_stale" => json!({ "agent": "Scout", "lastHeartbeat": at(), "minutesSilent": 21 }),
+            "error_streak" => json!({ "agent": "Scout", "errorStreak": 4, "quarantined": false }),
+            "loop_detected" => json!({
+                "number": 12,
+                "title": "Ship <it>",
+                "findings": [
+                    LoopFinding::CommentStorm { comments: 21, minutes: 30 },
+                    LoopFinding::BackAndForth {
+                        transitions: 6,
+                        minutes: 60,
+                        from: TaskStatus::InProgress,
+                        to: TaskStatus::Review,
+                        repeats: 3
+                    },
+                ],
+            }),
+            other => panic!("no sample details for {other}"),
+        }
+    }
+
+    #[test]
+    fn service_alerts_are_rendered_from_their_details_in_the_chats_language() {
+        for t in crate::app::alerts::SERVICE_ALERT_TYPES {
+            let details = service_details(t);
+            for lang in Lang::ALL {
+                let body = alert_body(t, &details, "STORED", *lang);
+                assert!(!body.contains("STORED") && !body.contains('{'), "{t} in {}: {body}", lang.code());
+                assert_ne!(alert_title(t, *lang), *t, "{t} has a name");
+            }
+        }
+        let en = |t: &str| alert_body(t, &service_details(t), "", Lang::En);
+        let ru = |t: &str| alert_body(t, &service_details(t), "", Lang::Ru);
+        assert_eq!(en("budget_exceeded"), "Scout reached its daily budget: $2.16 of $2.00");
+        assert_eq!(ru("budget_exceeded"), "Scout исчерпал(а) дневной бюджет: $2.16 из $2.00");
+        assert_eq!(ru("budget_warning"), "Scout потратил(а) 80% дневного бюджета ($1.60 из $2.00)");
+        assert_eq!(
+            en("approval_expiring"),
+            "A7 (email.send by Scout) expires in 3 minutes without a decision"
+        );
+        assert_eq!(
+            ru("approval_expiring"),
+            "A7 (email.send, Scout) истекает через 3 минуты без решения"
+        );
+        assert_eq!(en("agent_stale"), "Scout is stale: no heartbeat for 21 minutes");
+        assert_eq!(ru("agent_stale"), "Scout не отвечает: нет сигнала 21 минуту");
+        assert_eq!(ru("error_streak"), "У Scout 4 неудачных запуска подряд");
+        assert_eq!(
+            en("loop_detected"),
+            "Task #12 \"Ship &lt;it&gt;\" is looping: 21 comments in 30 minutes; \
+             6 transitions in 60 minutes, in progress → review 3 times"
+        );
+        assert_eq!(
+            ru("loop_detected"),
+            "Задача #12 «Ship &lt;it&gt;» зациклилась: 21 комментарий за 30 минут; \
+             6 переходов за 60 минут, в работе → на проверке 3 раза"
+        );
+        let never = serde_json::json!({ "agent": "Pixel", "lastHeartbeat": null, "minutesSilent": null });
+        assert_eq!(
+            alert_body("agent_stale", &never, "", Lang::En),
+            "Pixel is stale: it never sent a heartbeat"
+        );
+        let quarantined = serde_json::json!({ "agent": "Pixel", "errorStreak": 1, "quarantined": true });
+        assert_eq!(
+            alert_body("error_streak", &quarantined, "", Lang::En),
+            "Pixel was quarantined automatically after 1 failed run in a row"
+        );
+    }
+
+    #[test]
+    fn other_alerts_and_details_missing_an_argument_show_the_stored_message() {
+        let custom = serde_json::json!({ "agent": "Scout" });
+        assert_eq!(alert_body("disk_full", &custom, "Disk <95%>", Lang::Ru), "Disk &lt;95%&gt;");
+        assert_eq!(alert_title("disk_full", Lang::Ru), "disk_full");
+        // An old alert, or one raised by hand with a service type, without the arguments.
+        let partial = serde_json::json!({ "agent": "Scout", "todaySpend": 2.0 });
+        assert_eq!(alert_body("budget_exceeded", &partial, "over", Lang::Ru), "over");
+        assert_eq!(alert_title("budget_exceeded", Lang::Ru), "Бюджет исчерпан");
+        let unknown_rule = serde_json::json!({ "number": 1, "title": "x", "findings": [{ "rule": "new_rule" }] });
+        assert_eq!(alert_body("loop_detected", &unknown_rule, "looping", Lang::Ru), "looping");
+        // A digest line uses the same text.
+        let mut n = alert_notice(1, AlertSeverity::Critical, "budget_exceeded", "agent:x".into());
+        if let Notice::AlertRaised { details, .. } = &mut n {
+            *details = service_details("budget_exceeded");
+        }
+        let (ru, _) = digest(&[&n], Lang::Ru);
+        assert!(
+            ru.contains("<b>Бюджет исчерпан</b>") && ru.contains("Scout исчерпал(а) дневной бюджет: $2.16 из $2.00 ×1"),
+            "{ru}"
+        );
+    }
+
+    #[test]
+    fn a_standup_of_a_thousand_agents_charts_the_top_spenders_and_notes_the_rest() {
+        use crate::app::model::Project;
+        use crate::app::summary::{AgentTally, SpendLine};
+        let spend: Vec<SpendLine> = (0..1000)
+            .map(|i| SpendLine {
+                agent_id: Uuid::from_u128(i),
+                name: format!("agent-{i:04}"),
+                status: AgentStatus::Active,
+                // Highest spend first, as the summary orders them: $10.00 down to $0.01.
+                today_spend: Usd::from_cents(1000 - i as i64),
+                daily_cap: Usd::from_cents(2000),
+                percent_of_cap: 0,
+                last_hour: Usd::ZERO,
+                hours_to_cap: None,
+            })
+            .collect();
+        let summary = ProjectSummary {
+            project: Project {
+                id: Uuid::nil(),
+                slug: "big".into(),
+                name: "Big squad".into(),
+                description: String::new(),
+                squad_paused: false,
+                standup_time: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+                standup_timezone: "UTC".into(),
+                created_at: at(),
+            },
+            at: at(),
+            tasks_by_status: vec![(TaskStatus::Inbox, 3), (TaskStatus::Done, 5)],
+            completed: vec![],
+            blocked: vec![],
+            next: vec![],
+            agents: AgentTally::default(),
+            stale_agents: vec![],
+            spend_today: spend.iter().map(|l| l.today_spend).fold(Usd::ZERO, Usd::saturating_add),
+            caps_today: Usd::from_cents(2000 * 1000),
+            spend,
+            burn_rate: Usd::ZERO,
+            pending_approvals: vec![],
+            pending_approvals_total: 0,
+            open_alerts: 0,
+        };
+        let (text, chart) = standup(&summary, 2, Lang::En);
+        assert!(text.contains("agent-0000") && !text.contains("agent-0999"), "{text}");
+        let drawn = crate::charts::agent_bars(&chart);
+        assert_eq!(drawn.len(), MAX_AGENT_BARS);
+        let names: Vec<&str> = drawn.iter().map(|a| a.0.as_str()).collect();
+        assert_eq!(names[..3], ["agent-0000", "agent-0001", "agent-0002"], "the same order as the text");
+        // The 988 left out: $9.88 down to $0.01, $4885.66 in all, of $19,760 of caps.
+        assert_eq!(
+            chart.agents_note.as_deref(),
+            Some("…and 988 more agents: $4885.66 of $19760.00 today")
+        );
+        let (_, ru) = standup(&summary, 2, Lang::Ru);
+        assert_eq!(
+            ru.agents_note.as_deref(),
+            Some("…и ещё 988 агентов: $4885.66 из $19760.00 за сегодня")
+        );
+        let png = crate::charts::standup_png(&chart).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        // A squad that fits has no note.
+        let mut small = summary.clone();
+        small.spend.truncate(MAX_AGENT_BARS);
+        assert_eq!(standup(&small, 0, Lang::En).1.agents_note, None);
     }
 
     #[test]
