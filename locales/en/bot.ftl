@@ -97,6 +97,18 @@ bot-error-bad-input = I couldn't read that: { $message }
 bot-error-not-found = { $entity } { $key } not found. { $hint }
 bot-error-forbidden = Sorry, you can't do that: { $reason }. Nothing was changed.
 bot-error-illegal-transition = A task can't go from { $from } to { $to }: { $reason }. From { $from } it can go to: { $allowed }
+bot-refusal-terminal = it is { $from }, which is final: nothing can move it
+bot-refusal-not-in-table = { $from } → { $to } is not a move the task board allows
+bot-refusal-needs-assignee = it needs at least one assignee first
+bot-refusal-needs-work-plan = starting needs a work plan of 3 to 6 bullets (it has { $bullets ->
+    [one] { $bullets } bullet
+   *[other] { $bullets } bullets
+})
+bot-refusal-needs-deliverable = review needs a deliverable
+bot-refusal-human-only = only a human operator may move a task to { $to }
+bot-refusal-budget-hold = only the system holds a task in needs approval for budget reasons
+bot-refusal-needs-reason = blocking needs a reason
+bot-refusal-done-needs-approval = policy requires an approved approval for this task before it is done
 bot-error-already-decided = { $code } was already { $status } by { $by } at { $at }.
 bot-error-conflict = That can't be done now: { $message }
 bot-error-internal = Something went wrong on my side; nothing was changed. Please try again.

@@ -97,6 +97,19 @@ bot-error-bad-input = Не удалось разобрать: { $message }
 bot-error-not-found = { $entity } { $key } не найден(а). { $hint }
 bot-error-forbidden = Извините, вам это недоступно: { $reason }. Ничего не изменено.
 bot-error-illegal-transition = Задачу нельзя перевести из «{ $from }» в «{ $to }»: { $reason }. Из «{ $from }» можно в: { $allowed }
+bot-refusal-terminal = она в статусе «{ $from }», он окончательный: её уже не перевести
+bot-refusal-not-in-table = переход «{ $from }» → «{ $to }» доска задач не допускает
+bot-refusal-needs-assignee = сначала нужен хотя бы один исполнитель
+bot-refusal-needs-work-plan = для начала работы нужен план из 3–6 пунктов (сейчас { $bullets ->
+    [one] { $bullets } пункт
+    [few] { $bullets } пункта
+   *[many] { $bullets } пунктов
+})
+bot-refusal-needs-deliverable = для проверки нужен результат работы
+bot-refusal-human-only = перевести задачу в «{ $to }» может только человек-оператор
+bot-refusal-budget-hold = в «ждёт одобрения» по бюджету задачу переводит только система
+bot-refusal-needs-reason = для блокировки нужна причина
+bot-refusal-done-needs-approval = по политике задаче нужно одобрение, прежде чем она будет выполнена
 bot-error-already-decided = { $code } уже { $status } ({ $by }, { $at }).
 bot-error-conflict = Сейчас это невозможно: { $message }
 bot-error-internal = Что-то пошло не так на моей стороне; ничего не изменено. Попробуйте ещё раз.

@@ -1,7 +1,7 @@
 //! The one error type of the core. Adapters map it: HTTP to status codes, the bot to replies.
 
 use crate::domain::values::Invalid;
-use crate::domain::{ApprovalStatus, TaskStatus};
+use crate::domain::{ApprovalStatus, TaskStatus, TransitionRefusal};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +31,8 @@ pub enum AppError {
     IllegalTransition {
         from: TaskStatus,
         to: TaskStatus,
-        reason: String,
+        /// Kept as the rule's own value, so each adapter can put it in its user's language.
+        reason: TransitionRefusal,
         allowed: Vec<TaskStatus>,
     },
 

@@ -100,7 +100,7 @@ impl App {
         let effects = check_transition(from, to, &facts).map_err(|refusal| AppError::IllegalTransition {
             from,
             to,
-            reason: refusal.to_string(),
+            reason: refusal,
             allowed: allowed_targets(from).to_vec(),
         })?;
         let reason = spec.reason.as_ref().map(|r| r.as_str()).unwrap_or("");

@@ -12,5 +12,6 @@ pub mod values;
 
 pub use actor::{Actor, Right};
 pub use money::Usd;
+pub use task_state::TransitionRefusal;
 pub use types::*;
 pub use values::*;

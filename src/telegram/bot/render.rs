@@ -151,13 +151,13 @@ pub fn error(lang: Lang, err: &AppError) -> String {
             &[
                 ("from", plain(&task_status(lang, *from))),
                 ("to", plain(&task_status(lang, *to))),
-                ("reason", clipped(reason, 500)),
+                ("reason", plain(&refusal(lang, reason))),
                 (
                     "allowed",
                     plain(&if allowed.is_empty() {
                         "—".to_string()
                     } else {
-                        allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                        allowed.iter().map(|s| task_status(lang, *s)).collect::<Vec<_>>().join(", ")
                     }),
                 ),
             ],
@@ -178,6 +178,25 @@ pub fn error(lang: Lang, err: &AppError) -> String {
         ),
         AppError::Conflict { message, .. } => lang.ta("bot-error-conflict", &[("message", clipped(message, 500))]),
         AppError::Internal(_) => lang.t("bot-error-internal"),
+    }
+}
+
+/// Why the state machine refused a move, in the chat's language.
+pub fn refusal(lang: Lang, refusal: &TransitionRefusal) -> String {
+    use TransitionRefusal as R;
+    match refusal {
+        R::Terminal { from } => lang.ta("bot-refusal-terminal", &[("from", plain(&task_status(lang, *from)))]),
+        R::NotInTable { from, to } => lang.ta(
+            "bot-refusal-not-in-table",
+            &[("from", plain(&task_status(lang, *from))), ("to", plain(&task_status(lang, *to)))],
+        ),
+        R::NeedsAssignee => lang.t("bot-refusal-needs-assignee"),
+        R::NeedsWorkPlan { bullets } => lang.ta("bot-refusal-needs-work-plan", &[("bullets", count(*bullets as f64))]),
+        R::NeedsDeliverable => lang.t("bot-refusal-needs-deliverable"),
+        R::HumanOnly { to } => lang.ta("bot-refusal-human-only", &[("to", plain(&task_status(lang, *to)))]),
+        R::BudgetHoldIsSystemOnly => lang.t("bot-refusal-budget-hold"),
+        R::NeedsReason => lang.t("bot-refusal-needs-reason"),
+        R::DoneNeedsApproval => lang.t("bot-refusal-done-needs-approval"),
     }
 }
 
@@ -854,6 +873,43 @@ mod tests {
         assert_eq!(clip("Привет, мир", 6), "Приве…");
         assert_eq!(clip("ok", 6), "ok");
         assert!(toast(&"x".repeat(500)).chars().count() <= 200);
+    }
+
+    #[test]
+    fn every_transition_refusal_is_worded_in_every_language() {
+        use TaskStatus::*;
+        let refusals = [
+            TransitionRefusal::Terminal { from: Done },
+            TransitionRefusal::NotInTable { from: Inbox, to: Review },
+            TransitionRefusal::NeedsAssignee,
+            TransitionRefusal::NeedsWorkPlan { bullets: 2 },
+            TransitionRefusal::NeedsDeliverable,
+            TransitionRefusal::HumanOnly { to: Done },
+            TransitionRefusal::BudgetHoldIsSystemOnly,
+            TransitionRefusal::NeedsReason,
+            TransitionRefusal::DoneNeedsApproval,
+        ];
+        for r in &refusals {
+            let (en, ru) = (refusal(Lang::En, r), refusal(Lang::Ru, r));
+            assert!(
+                !en.starts_with("bot-refusal") && !ru.starts_with("bot-refusal"),
+                "{r:?}: {en} / {ru}"
+            );
+            assert_ne!(en, ru, "{r:?} is not translated");
+        }
+        assert_eq!(
+            refusal(Lang::Ru, &TransitionRefusal::NeedsWorkPlan { bullets: 2 }),
+            "для начала работы нужен план из 3–6 пунктов (сейчас 2 пункта)"
+        );
+        assert!(refusal(Lang::Ru, &TransitionRefusal::HumanOnly { to: Done }).contains(&task_status(Lang::Ru, Done)));
+        let err = AppError::IllegalTransition {
+            from: Inbox,
+            to: Review,
+            reason: TransitionRefusal::NotInTable { from: Inbox, to: Review },
+            allowed: vec![Assigned, Canceled],
+        };
+        let ru = error(Lang::Ru, &err);
+        assert!(ru.contains(&task_status(Lang::Ru, Assigned)) && !ru.contains("assigned"), "{ru}");
     }
 
     #[test]
