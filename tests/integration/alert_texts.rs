@@ -225,6 +225,17 @@ async fn alerts_speak_the_chats_language_and_custom_ones_keep_their_message(pool
         .await
         .unwrap();
     w.shows(&["disk_full", "Disk 95% full on runner-2"]).await;
+    // /alerts lists them in the same words (only the list has all of them in one message).
+    w.tg.user_message(GROUP, &sofie(), "/alerts", None);
+    let list = w
+        .shows(&[
+            "Бюджет исчерпан",
+            "Scout исчерпал(а) дневной бюджет",
+            "Агент молчит",
+            "Disk 95% full",
+        ])
+        .await;
+    assert!(!list.contains("budget_exceeded") && !list.contains("agent_stale"), "{list}");
 
     // The same chat in English: English alerts.
     w.lang("en", "speaks English").await;

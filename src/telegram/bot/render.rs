@@ -10,6 +10,7 @@ use crate::app::summary::{ApprovalLine, PolicySummary, ProjectSummary, TaskLine}
 use crate::app::AppError;
 use crate::domain::*;
 use crate::i18n::{num, text, Lang};
+use crate::telegram::outbox::render::{alert_body, alert_title};
 use chrono::{DateTime, Utc};
 use fluent_templates::fluent_bundle::FluentValue;
 use std::borrow::Cow;
@@ -618,8 +619,13 @@ pub fn alerts_page(lang: Lang, project: &str, alerts: &[Alert], page_no: u32, to
                 &[
                     ("n", plain(&(first + i as i64 + 1).to_string())),
                     ("severity", plain(&lang.t(&format!("bot-severity-{}", a.severity.as_str())))),
-                    ("type", text(&a.alert_type)),
-                    ("message", clipped(&a.message, 200)),
+                    // Both already HTML: the title and text of the alert's type in this
+                    // language, or its stored message for a type without one.
+                    ("type", plain(&alert_title(&a.alert_type, lang))),
+                    (
+                        "message",
+                        plain(&alert_body(&a.alert_type, &a.details, &clip(&a.message, 200), lang)),
+                    ),
                     ("times", count(a.occurrences)),
                     ("since", plain(&time(a.created_at))),
                 ],
