@@ -96,6 +96,7 @@ bot-error-invalid = Not valid: { $field } { $message }
 bot-error-bad-input = I couldn't read that: { $message }
 bot-error-not-found = { $entity } { $key } not found. { $hint }
 bot-error-forbidden = Sorry, you can't do that: { $reason }. Nothing was changed.
+bot-refusal-role = Sorry, you can't do that: your role is { $role }, and it needs { $needed }. Nothing was changed.
 bot-error-illegal-transition = A task can't go from { $from } to { $to }: { $reason }. From { $from } it can go to: { $allowed }
 bot-refusal-terminal = it is { $from }, which is final: nothing can move it
 bot-refusal-not-in-table = { $from } → { $to } is not a move the task board allows

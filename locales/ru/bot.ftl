@@ -96,6 +96,7 @@ bot-error-invalid = Неверно: { $field } { $message }
 bot-error-bad-input = Не удалось разобрать: { $message }
 bot-error-not-found = { $entity } { $key } не найден(а). { $hint }
 bot-error-forbidden = Извините, вам это недоступно: { $reason }. Ничего не изменено.
+bot-refusal-role = Извините, вам это недоступно: ваша роль — { $role }, а нужна { $needed }. Ничего не изменено.
 bot-error-illegal-transition = Задачу нельзя перевести из «{ $from }» в «{ $to }»: { $reason }. Из «{ $from }» можно в: { $allowed }
 bot-refusal-terminal = она в статусе «{ $from }», он окончательный: её уже не перевести
 bot-refusal-not-in-table = переход «{ $from }» → «{ $to }» доска задач не допускает

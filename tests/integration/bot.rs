@@ -477,6 +477,15 @@ async fn pause_squad_asks_to_confirm_and_pauses_only_this_project(pool: PgPool) 
     let before = state_of(&pool).await;
     let refusal = w.ask(&vic(), "/pause_squad", "can't do that").await;
     assert!(refusal.buttons().is_empty());
+    assert!(
+        refusal
+            .text
+            .as_deref()
+            .unwrap()
+            .contains("your role is viewer, and it needs operator"),
+        "{:?}",
+        refusal.text
+    );
     assert_eq!(state_of(&pool).await, before);
     assert!(refusals(&pool).await.iter().any(|r| r["attempt"] == "/pause_squad"));
 

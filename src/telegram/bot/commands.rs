@@ -77,12 +77,21 @@ fn actor(req: &Req) -> &Actor {
 
 /// A refusal decided here (before the core), audited like the core's.
 async fn refuse_right(req: &Req, command: &str, right: Right) -> CmdResult {
-    let role = match actor(req) {
-        Actor::Operator { role, .. } => role.as_str(),
-        _ => "unknown",
+    let Actor::Operator { role, .. } = actor(req) else {
+        req.refuse(&format!("/{command}"), "not an operator").await?;
+        return Ok(());
     };
-    let why = format!("the {role} role cannot do that; it needs {}", least_role_for(right));
-    req.refuse(&format!("/{command}"), &why).await?;
+    let needed = least_role_for(right);
+    // The audit keeps the English reason; the chat gets it in its language.
+    let why = format!("the {role} role cannot do that; it needs {needed}");
+    let shown = req.ta(
+        "bot-refusal-role",
+        &[
+            ("role", plain(&req.t(&format!("bot-role-{}", role.as_str())))),
+            ("needed", plain(&req.t(&format!("bot-role-{}", needed.as_str())))),
+        ],
+    );
+    req.refuse_saying(&format!("/{command}"), &why, shown).await?;
     Ok(())
 }
 

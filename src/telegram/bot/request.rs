@@ -135,10 +135,17 @@ impl Req {
 
     /// Audits a refused attempt (nothing else changes) and says so politely.
     pub async fn refuse(&self, attempt: &str, why: &str) -> AppResult<()> {
+        let shown = self.ta("bot-error-forbidden", &[("reason", crate::i18n::text(why))]);
+        self.refuse_saying(attempt, why, shown).await
+    }
+
+    /// A refusal audited with `why` and answered with `shown` (already in the chat's language);
+    /// someone who is no operator at all is told only that, with their id.
+    pub async fn refuse_saying(&self, attempt: &str, why: &str, shown: String) -> AppResult<()> {
         self.app.audit_refusal(&self.acting(), self.chat_id, attempt, why).await?;
         let text = match &self.actor {
             None => self.ta("bot-not-operator", &[("id", render::plain(&self.user_id.to_string()))]),
-            Some(_) => self.ta("bot-error-forbidden", &[("reason", crate::i18n::text(why))]),
+            Some(_) => shown,
         };
         self.say(text).await
     }
