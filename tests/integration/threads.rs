@@ -630,7 +630,9 @@ async fn an_operators_message_in_the_topic_becomes_a_comment_the_agent_hears(poo
     assert!(text(&hint).contains("2666"), "{}", text(&hint));
     w.tg.user_message(FORUM, &vic(), "looks good to me", Some(topic));
     w.says(FORUM, Some(topic), "the viewer role cannot comment").await;
-    // In General (a message, and a reply to a bot message) nothing becomes a comment.
+    // In General (a message, and a reply to a bot message) nothing becomes a comment. As in
+    // Telegram, a reply in General carries a `message_thread_id` (its reply thread's root)
+    // without `is_topic_message`: it is not in a topic.
     w.tg.user_message(FORUM, &olga(), "General chatter", None);
     let general_msg =
         w.tg.bot_messages_in(FORUM, None)
@@ -638,11 +640,26 @@ async fn an_operators_message_in_the_topic_becomes_a_comment_the_agent_hears(poo
             .find(|m| m.thread_id.is_none())
             .unwrap();
     w.tg.user_reply(FORUM, &olga(), general_msg.message_id, "a reply in General");
-    w.tg.user_message(FORUM, &olga(), "/whoami", None);
-    w.says(FORUM, None, "Telegram id").await;
+    w.tg.user_reply(FORUM, &eve(), general_msg.message_id, "an outsider's reply in General");
+    // A command given as a reply in General is answered in General.
+    let whoami = w.tg.user_reply(FORUM, &olga(), general_msg.message_id, "/whoami");
+    let answer = w.says(FORUM, None, "Telegram id").await;
+    assert_eq!(answer.thread_id, None, "the answer is in General");
+    assert!(answer.message_id > whoami);
     w.settled().await;
     let comments = count(&pool, "SELECT count(*) FROM comments").await;
     assert_eq!(comments, 1, "only Olga's message in the topic became a comment");
+    assert!(
+        w.general(FORUM).iter().all(|t| !t.contains("Only Mission Control operators")),
+        "no task-thread hint in General"
+    );
+    // Nothing the bot sent went astray: no call was refused for its thread.
+    let astray: Vec<_> =
+        w.tg.calls()
+            .into_iter()
+            .filter(|c| c.description.as_deref().is_some_and(|d| d.contains("thread")))
+            .collect();
+    assert!(astray.is_empty(), "{astray:#?}");
     // Nothing was echoed: the bot said only the hint and the refusal in the topic.
     assert_eq!(w.tg.bot_messages_in(FORUM, Some(topic)).len(), bot_said + 2);
     w.stop().await;
