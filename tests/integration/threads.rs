@@ -1029,3 +1029,93 @@ async fn in_a_plain_group_approvals_and_alerts_about_a_task_reply_to_its_card(po
     assert_eq!(copies("is looping"), 1);
     w.stop().await;
 }
+
+/// A run that reaches the agent's daily cap on its task: the budget alert, with its three
+/// actions, is in the Alerts topic and in the task's topic, and the card shows the hold. The
+/// per-run cap alert before it (it names the task) is in the task's topic too.
+#[sqlx::test]
+async fn budget_alerts_about_a_task_reach_its_topic_with_their_buttons(pool: PgPool) {
+    let w = world(pool).await;
+    w.bind_forum().await;
+    let scout = w.agent("Scout").await;
+    let agent = as_agent(&scout);
+    let task = w.new_task("Benchmark the signup funnel", TaskType::SeoResearch).await;
+    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    w.app()
+        .transition_task(
+            &agent,
+            task.id,
+            TransitionTask {
+                to: Some(TaskStatus::InProgress),
+                work_plan: Some(plan()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let thread = w.wait_thread(task.id).await;
+    let (topic, card_id) = (thread.topic_id.unwrap(), thread.card_message_id.unwrap());
+    let alerts_topic = w.app().binding_for_project(w.project).await.unwrap().unwrap().alerts_topic_id;
+    w.settled().await;
+    let run = |cents: i64| mission_control::app::runs::RecordRun {
+        agent_id: scout.id,
+        task_id: Some(task.id),
+        cost: Usd::from_cents(cents),
+        status: RunStatus::Succeeded,
+        model: None,
+        tokens: None,
+        error: None,
+    };
+
+    // Scout (intern): $0.25 per run, $2.00 a day. $0.30 is over the per-run cap.
+    let outcome = w.app().record_run(&agent, run(30)).await.unwrap();
+    assert_eq!(outcome.alerts[0].alert_type, "per_run_cap_exceeded");
+    let per_run_alerts = w.says(FORUM, alerts_topic, "in one run").await;
+    let per_run_task = w.says(FORUM, Some(topic), "in one run").await;
+    assert_eq!(labels(&per_run_task), labels(&per_run_alerts));
+    assert_eq!(labels(&per_run_task), ["✔️ Resolve"]);
+
+    // $1.70 more reaches $2.00: Scout paused, the task held, the alert in both topics.
+    let outcome = w.app().record_run(&agent, run(170)).await.unwrap();
+    assert!(outcome.budget_exceeded && outcome.task_held);
+    let in_alerts = w.says(FORUM, alerts_topic, "reached its daily budget").await;
+    let in_task = w.says(FORUM, Some(topic), "reached its daily budget").await;
+    assert_eq!(labels(&in_task), labels(&in_alerts));
+    for action in ["💵 Raise cap", "⏸ Keep paused", "🚫 Quarantine"] {
+        assert!(
+            labels(&in_task).iter().any(|l| l == action),
+            "{action} missing: {:?}",
+            labels(&in_task)
+        );
+    }
+    w.settled().await;
+    assert_eq!(w.task(task.id).await.status, TaskStatus::NeedsApproval);
+    let card = w.tg.message(FORUM, card_id).unwrap();
+    assert!(
+        text(&card).contains("needs approval") && text(&card).contains("$2.00"),
+        "the card shows the hold and the cost: {}",
+        text(&card)
+    );
+    assert_eq!(
+        w.topic(FORUM, topic).name,
+        topic_name(task.number, TaskStatus::NeedsApproval, "Benchmark the signup funnel")
+    );
+
+    // Keep paused from the task's topic: both copies show the decision, buttons gone.
+    let click = w.tg.click_button(FORUM, &olga(), in_task.message_id, "⏸ Keep paused").unwrap();
+    w.tg.wait_until(|s| s.calls().iter().any(|c| c.params["callback_query_id"] == json!(click)), WAIT)
+        .await
+        .unwrap();
+    w.tg.wait_until(
+        |s| {
+            [in_alerts.message_id, in_task.message_id]
+                .iter()
+                .all(|id| s.message(FORUM, *id).is_some_and(|m| m.buttons().is_empty()))
+        },
+        WAIT,
+    )
+    .await
+    .unwrap();
+    assert_eq!(w.agent("Scout").await.status, AgentStatus::Paused);
+    w.stop().await;
+}

@@ -184,8 +184,12 @@ impl Engine {
         self.after_copy(&task, row, &mut tdest, halt).await
     }
 
+    /// After a copy, the last row queued for the task brings its thread up to date: a task row
+    /// just before it (the run or the hold that raised the alert) left that to it, and a finished
+    /// task's topic, reopened for the copy, is closed again. (The card is edited only if it
+    /// changed.)
     async fn after_copy(&self, task: &Task, row: &Queued, tdest: &mut Destination, halt: &Halt) -> Result<(), Stop> {
-        if task.status.is_terminal() && !self.later_rows(task.id, row.id).await? {
+        if !self.later_rows(task.id, row.id).await? {
             self.sync_thread(task.id, tdest, halt).await?;
         }
         Ok(())
