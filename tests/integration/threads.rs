@@ -324,6 +324,21 @@ fn texts(tg: &FakeBotApi, chat: i64, thread: Option<i32>) -> Vec<String> {
     tg.messages_in(chat, thread).into_iter().filter_map(|m| m.text).collect()
 }
 
+/// Whether `text` names task `#number` (not `#number0`…).
+fn names_task(text: &str, number: i32) -> bool {
+    let tag = format!("#{number}");
+    text.match_indices(&tag)
+        .any(|(at, _)| !text[at + tag.len()..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// The bot's messages in `chat` outside topic `topic` that name task `#number`.
+fn mentions_outside(tg: &FakeBotApi, chat: i64, topic: i32, number: i32) -> Vec<StoredMessage> {
+    tg.bot_messages_in(chat, None)
+        .into_iter()
+        .filter(|m| m.thread_id != Some(topic) && names_task(text(m), number))
+        .collect()
+}
+
 fn text(m: &StoredMessage) -> &str {
     m.text.as_deref().unwrap_or_default()
 }
@@ -485,6 +500,8 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
             .filter(|m| m.thread_id != Some(topic) && text(m).contains("candidate"))
             .collect();
     assert!(elsewhere.is_empty(), "{elsewhere:#?}");
+    let elsewhere = mentions_outside(&w.tg, FORUM, topic, task.number);
+    assert!(elsewhere.is_empty(), "#{} mentioned outside its topic: {elsewhere:#?}", task.number);
     // One card, edited in place: never posted again.
     let cards = w.in_topic(topic).into_iter().filter(|m| text(m).contains("Created by")).count();
     assert_eq!(cards, 1);
@@ -564,6 +581,17 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
     w.says(FORUM, Some(topic), "Archived the raw data too").await;
     w.settled().await;
     assert!(w.topic(FORUM, topic).closed);
+    // Of all that was said about the task, only the approval's copy (in the Approvals topic) is
+    // outside its topic.
+    let elsewhere = mentions_outside(&w.tg, FORUM, topic, task.number);
+    assert!(
+        elsewhere
+            .iter()
+            .all(|m| m.thread_id == binding.approvals_topic_id && text(m).contains("mail the keyword list")),
+        "#{} mentioned outside its topic: {elsewhere:#?}",
+        task.number
+    );
+    assert!(elsewhere.len() <= 1, "{elsewhere:#?}");
     w.stop().await;
 }
 
@@ -1117,5 +1145,12 @@ async fn budget_alerts_about_a_task_reach_its_topic_with_their_buttons(pool: PgP
     .await
     .unwrap();
     assert_eq!(w.agent("Scout").await.status, AgentStatus::Paused);
+    // Outside the task's topic, only the alerts' copies in the Alerts topic name the task.
+    let elsewhere = mentions_outside(&w.tg, FORUM, topic, task.number);
+    assert!(
+        elsewhere.iter().all(|m| m.thread_id == alerts_topic),
+        "#{} mentioned outside its topic: {elsewhere:#?}",
+        task.number
+    );
     w.stop().await;
 }
