@@ -1154,3 +1154,71 @@ async fn budget_alerts_about_a_task_reach_its_topic_with_their_buttons(pool: PgP
     );
     w.stop().await;
 }
+
+/// A long title: the topic's name is cut to Telegram's 128 characters (UTF-16 code units too)
+/// when the topic is made and when it is renamed, and the card carries the whole title. A title
+/// over the core's limit (300 characters) is refused and makes nothing.
+#[sqlx::test]
+async fn a_long_title_makes_a_valid_topic_name_on_creation_and_rename(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    w.bind_forum().await;
+    let tasks_before = count(&pool, "SELECT count(*) FROM tasks").await;
+    let topics_before = w.tg.topics(FORUM).len();
+
+    let too_long = "Research the market ".repeat(15);
+    assert_eq!(too_long.chars().count(), 300);
+    let refused = w
+        .api
+        .post("/api/tasks", &json!({"title": too_long, "type": "seo_research"}).to_string())
+        .await;
+    assert_eq!(refused.status.as_u16(), 422, "{}", refused.body);
+    assert!(refused.body.to_string().contains("title"), "{}", refused.body);
+    assert_eq!(count(&pool, "SELECT count(*) FROM tasks").await, tasks_before, "nothing made");
+
+    // The longest title the core takes, with characters outside the BMP (two UTF-16 units each).
+    let mut title: String = "🚀 Launch plan ü ".repeat(20).chars().take(199).collect();
+    title.push('!');
+    assert_eq!(title.chars().count(), 200);
+    assert!(title.encode_utf16().count() > 200);
+    let created = w
+        .api
+        .post("/api/tasks", &json!({"title": title, "type": "seo_research"}).to_string())
+        .await;
+    assert!(created.status.is_success(), "{}", created.body);
+    let task_id: Uuid = created.body["id"].as_str().unwrap().parse().unwrap();
+    let thread = w.wait_thread(task_id).await;
+    let topic_id = thread.topic_id.unwrap();
+    let task = w.task(task_id).await;
+    let name = w.topic(FORUM, topic_id).name;
+    assert_eq!(name, topic_name(task.number, TaskStatus::Inbox, &task.title));
+    assert!(name.chars().count() <= 128 && name.encode_utf16().count() <= 128, "{name}");
+    assert!(
+        name.starts_with(&format!("#{} 📥 🚀 Launch plan", task.number)) && name.ends_with('…'),
+        "{name}"
+    );
+    let card = w.tg.message(FORUM, thread.card_message_id.unwrap()).unwrap();
+    assert!(text(&card).contains(&task.title), "the card has the whole title: {}", text(&card));
+
+    // A status change renames it, still within the limit.
+    let scout = w.agent("Scout").await;
+    w.app().assign_task(&w.actor(OLGA).await, task_id, vec![scout.id]).await.unwrap();
+    w.settled().await;
+    let renamed = w.topic(FORUM, topic_id).name;
+    assert_eq!(renamed, topic_name(task.number, TaskStatus::Assigned, &task.title));
+    assert_ne!(renamed, name);
+    assert!(renamed.chars().count() <= 128 && renamed.encode_utf16().count() <= 128, "{renamed}");
+    assert_eq!(w.thread(task_id).await.unwrap().topic_name.as_deref(), Some(renamed.as_str()));
+
+    // Every topic call was taken: no TOPIC_NAME_INVALID, no other refusal.
+    let topic_calls: Vec<_> =
+        w.tg.calls()
+            .into_iter()
+            .filter(|c| c.method == "createForumTopic" || c.method == "editForumTopic")
+            .collect();
+    assert!(topic_calls.iter().all(|c| c.ok()), "{topic_calls:#?}");
+    assert!(topic_calls
+        .iter()
+        .any(|c| c.method == "editForumTopic" && c.params["name"] == json!(renamed)));
+    assert_eq!(w.tg.topics(FORUM).len(), topics_before + 1);
+    w.stop().await;
+}
