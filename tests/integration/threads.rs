@@ -390,7 +390,8 @@ async fn tasks_created_by_command_and_by_api_get_a_topic_with_their_card(pool: P
             assert!(text(first).contains(part), "{part} missing in the card: {}", text(first));
         }
         assert_eq!(labels(first), ["👤 Assign", "✖️ Cancel task"]);
-        // The creation was delivered as the card.
+        // The creation was delivered as the card (the row is marked once the card is stored).
+        w.settled().await;
         let delivered: Option<i32> = sqlx::query_scalar(
             "SELECT telegram_message_id FROM outbox WHERE kind = 'task_created' AND task_id = $1 AND status = 'delivered'",
         )
@@ -1220,5 +1221,111 @@ async fn a_long_title_makes_a_valid_topic_name_on_creation_and_rename(pool: PgPo
         .iter()
         .any(|c| c.method == "editForumTopic" && c.params["name"] == json!(renamed)));
     assert_eq!(w.tg.topics(FORUM).len(), topics_before + 1);
+    w.stop().await;
+}
+
+/// A task's topic deleted in Telegram: the recreated topic gets the card first, then the copies
+/// of the task's pending approval and open alert (with their buttons), and a later decision or
+/// resolution edits them there as well as in the Approvals and Alerts topics.
+#[sqlx::test]
+async fn a_recreated_topic_shows_the_pending_approvals_and_open_alerts_again(pool: PgPool) {
+    let w = world(pool).await;
+    w.bind_forum().await;
+    let scout = w.agent("Scout").await;
+    let agent = as_agent(&scout);
+    let task = w.new_task("Partner outreach list", TaskType::CustomerResearch).await;
+    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    let binding = w.app().binding_for_project(w.project).await.unwrap().unwrap();
+    let approval = w
+        .app()
+        .request_approval(
+            &agent,
+            RequestApproval {
+                agent_id: scout.id,
+                task_id: Some(task.id),
+                action_type: "email.send".into(),
+                action_summary: "email 12 partner leads".into(),
+                justification: "the list is ready".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let alert = w
+        .app()
+        .raise_alert(
+            &w.actor(OLGA).await,
+            w.project,
+            RaiseAlert {
+                alert_type: "loop_detected".into(),
+                severity: AlertSeverity::Warning,
+                subject: format!("task:{}", task.id),
+                message: "Task is looping: 9 comments in 10 minutes".into(),
+                details: json!({ "taskId": task.id }),
+            },
+        )
+        .await
+        .unwrap();
+    let old_topic = w.wait_thread(task.id).await.topic_id.unwrap();
+    let in_approvals = w.says(FORUM, binding.approvals_topic_id, "email 12 partner leads").await;
+    let in_alerts = w.says(FORUM, binding.alerts_topic_id, "is looping").await;
+    w.says(FORUM, Some(old_topic), "email 12 partner leads").await;
+    w.says(FORUM, Some(old_topic), "is looping").await;
+    w.settled().await;
+
+    assert!(w.tg.delete_topic(FORUM, old_topic));
+    w.app().comment_on_task(&agent, task.id, "Leads deduplicated", None).await.unwrap();
+    w.says(FORUM, None, "Leads deduplicated").await;
+    w.settled().await;
+    let new = w.thread(task.id).await.unwrap();
+    let new_topic = new.topic_id.unwrap();
+    assert_ne!(new_topic, old_topic);
+    let msgs = w.in_topic(new_topic);
+    let said: Vec<&str> = msgs.iter().map(text).collect();
+    assert_eq!(msgs.len(), 4, "card, approval, alert, comment: {said:#?}");
+    assert_eq!(Some(msgs[0].message_id), new.card_message_id, "the card comes first");
+    assert!(said[1].contains("email 12 partner leads"), "{said:#?}");
+    assert_eq!(labels(&msgs[1]), ["✅ Approve", "❌ Deny"]);
+    assert!(said[2].contains("is looping"), "{said:#?}");
+    assert_eq!(labels(&msgs[2]), labels(&in_alerts));
+    assert!(said[3].contains("Leads deduplicated"), "{said:#?}");
+    let (approval_copy, alert_copy) = (msgs[1].message_id, msgs[2].message_id);
+
+    // Approved from the new copy: both messages show it.
+    let click = w.tg.click_button(FORUM, &sofie(), approval_copy, "✅ Approve").unwrap();
+    w.tg.wait_until(|s| s.calls().iter().any(|c| c.params["callback_query_id"] == json!(click)), WAIT)
+        .await
+        .unwrap();
+    w.tg.wait_until(
+        |s| {
+            [approval_copy, in_approvals.message_id].iter().all(|id| {
+                s.message(FORUM, *id)
+                    .is_some_and(|m| m.buttons().is_empty() && text(m).contains("Approved by"))
+            })
+        },
+        WAIT,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        w.app().get_approval(&w.actor(OLGA).await, approval.id).await.unwrap().status,
+        ApprovalStatus::Approved
+    );
+    // Resolved elsewhere: the new copy follows too.
+    w.app().resolve_alert(&w.actor(OLGA).await, alert.id).await.unwrap();
+    w.tg.wait_until(
+        |s| {
+            [alert_copy, in_alerts.message_id].iter().all(|id| {
+                s.message(FORUM, *id)
+                    .is_some_and(|m| m.buttons().is_empty() && text(m).contains("Resolved by Olga"))
+            })
+        },
+        WAIT,
+    )
+    .await
+    .unwrap();
+    w.settled().await;
+    // Each was copied once into the new topic: the decisions edited, never re-posted.
+    assert_eq!(w.in_topic(new_topic).len(), 4);
     w.stop().await;
 }
