@@ -220,6 +220,7 @@ bot-severity-critical = 🚨
 bot-button-approve-code = ✅ { $code }
 bot-button-deny-code = ❌ { $code }
 bot-button-resolve-n = ✓ { $n }
+bot-button-alert-action-n = { $n } · { $action }
 bot-button-cancel = Cancel
 bot-button-pause-squad = ⏸ Pause the squad
 bot-button-quarantine = 🚫 Quarantine { $agent }

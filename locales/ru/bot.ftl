@@ -224,6 +224,7 @@ bot-severity-critical = 🚨
 bot-button-approve-code = ✅ { $code }
 bot-button-deny-code = ❌ { $code }
 bot-button-resolve-n = ✓ { $n }
+bot-button-alert-action-n = { $n } · { $action }
 bot-button-cancel = Отмена
 bot-button-pause-squad = ⏸ Остановить команду
 bot-button-quarantine = 🚫 В карантин: { $agent }

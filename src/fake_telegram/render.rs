@@ -113,11 +113,20 @@ fn message_at_depth(s: &State, m: &StoredMessage, depth: u8) -> Value {
     v.insert("date".into(), json!(m.date));
     v.insert("chat".into(), chat_of(s, m.chat_id));
     let forum = s.chats.get(&m.chat_id).is_some_and(Chat::is_forum);
+    let supergroup = s
+        .chats
+        .get(&m.chat_id)
+        .is_some_and(|c| matches!(c.kind, ChatKind::Supergroup { .. }));
     if let Some(t) = m.thread_id {
         v.insert("message_thread_id".into(), json!(t));
         if forum {
             v.insert("is_topic_message".into(), json!(true));
         }
+    } else if let Some(root) = m.reply_to.filter(|_| supergroup && m.service.is_none()) {
+        // A reply outside any topic (in a forum's General, or in a plain supergroup) belongs to
+        // the reply thread of the message it answers, as Telegram says: `message_thread_id` is
+        // that thread's root and `is_topic_message` is absent.
+        v.insert("message_thread_id".into(), json!(reply_thread_root(s, m.chat_id, root)));
     }
     if let Some(text) = &m.text {
         v.insert("text".into(), json!(text));
@@ -159,6 +168,19 @@ fn message_at_depth(s: &State, m: &StoredMessage, depth: u8) -> Value {
         }
     }
     Value::Object(v)
+}
+
+/// The root of the reply thread that message `id` is in: the first message of its reply chain.
+fn reply_thread_root(s: &State, chat: i64, id: i32) -> i32 {
+    let mut root = id;
+    // Bounded: a chain of replies is finite, but a corrupt state must not hang the fake.
+    for _ in 0..1000 {
+        match s.message(chat, root).and_then(|m| m.reply_to.filter(|_| m.thread_id.is_none())) {
+            Some(parent) if parent != root => root = parent,
+            _ => break,
+        }
+    }
+    root
 }
 
 pub fn chat_member(s: &State, chat_id: i64, user_id: i64) -> Option<Value> {
@@ -299,6 +321,25 @@ mod tests {
         );
         assert!(parsed.reply_markup().is_some());
         assert_eq!(parsed.from.as_ref().map(|u| u.is_bot), Some(true));
+
+        // A reply in General: in the reply thread of the message it answers, not in a topic.
+        let general = msg(-100, 4);
+        s.insert_message(general.clone());
+        let mut reply = msg(-100, 5);
+        reply.reply_to = Some(4);
+        s.insert_message(reply.clone());
+        let mut reply_to_reply = msg(-100, 6);
+        reply_to_reply.reply_to = Some(5);
+        s.insert_message(reply_to_reply.clone());
+        for (m, root) in [(&reply, 4), (&reply_to_reply, 4)] {
+            let v = message(&s, m);
+            assert_eq!(v["message_thread_id"], json!(root));
+            assert!(v.get("is_topic_message").is_none());
+            let parsed: tg::Message = serde_json::from_value(v).unwrap();
+            assert_eq!(parsed.thread_id.map(|t| t.0 .0), Some(root));
+            assert!(!parsed.is_topic_message);
+        }
+        assert!(message(&s, &general).get("message_thread_id").is_none());
 
         let user_msg = msg(5, 1);
         let parsed: tg::Message = serde_json::from_value(message(&s, &user_msg)).unwrap();

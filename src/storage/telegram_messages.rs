@@ -120,3 +120,26 @@ pub async fn task_topic_lost(conn: &mut PgConnection, task_id: Uuid, topic_id: i
     }
     Ok(())
 }
+
+/// The copies in `chat_id` — outside topic `topic_id` — of the task's approval requests still
+/// pending and of its alerts still open: what a recreated topic of the task must show again.
+pub async fn task_copies_elsewhere(conn: &mut PgConnection, chat_id: i64, task_id: Uuid, topic_id: i32) -> sqlx::Result<Vec<SentMessage>> {
+    sqlx::query_as(
+        "SELECT m.* FROM telegram_messages m
+         WHERE m.chat_id = $1 AND m.topic_id IS DISTINCT FROM $3 AND (
+             (m.entity_kind = $4 AND EXISTS (
+                 SELECT 1 FROM approvals a WHERE a.id = m.entity_id AND a.task_id = $2 AND a.status IN ('pending', 'escalated')))
+             OR (m.entity_kind = $5 AND EXISTS (
+                 SELECT 1 FROM alerts al WHERE al.id = m.entity_id AND NOT al.resolved AND $2::text = coalesce(
+                     CASE WHEN al.subject ~* '^task:[0-9a-f-]{36}$' THEN lower(substr(al.subject, 6)) END,
+                     CASE WHEN al.details->>'taskId' ~* '^[0-9a-f-]{36}$' THEN lower(al.details->>'taskId') END))))
+         ORDER BY m.created_at, m.message_id",
+    )
+    .bind(chat_id)
+    .bind(task_id)
+    .bind(topic_id)
+    .bind(TASK_APPROVAL)
+    .bind(TASK_ALERT)
+    .fetch_all(conn)
+    .await
+}

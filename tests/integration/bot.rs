@@ -1517,3 +1517,88 @@ async fn a_toast_out_of_context_speaks_the_chats_language(pool: PgPool) {
     assert_eq!(call.params["text"].as_str(), Some("Эта кнопка больше не действует."));
     w.stop().await;
 }
+
+/// /alerts lists each open alert with the actions its own message carries, numbered as listed,
+/// so an alert folded into a digest can still be acted on: Keep paused from the list resolves
+/// the budget alert and its message in the Alerts topic follows.
+#[sqlx::test]
+async fn alerts_listed_by_command_carry_their_own_actions(pool: PgPool) {
+    let w = world(pool).await;
+    let topic = w.bind_forum().await.alerts_topic_id.unwrap();
+    scout_over_budget(&w).await;
+    let task = w.s.task("Summarize the survey", TaskType::CustomerResearch).await;
+    raise(&w, "loop_detected", format!("task:{}", task.id), "Task is looping: 8 comments").await;
+    raise(
+        &w,
+        "agent_stale",
+        format!("agent:{}", w.s.pixel.id),
+        "Pixel has been silent for 40 min",
+    )
+    .await;
+    raise(&w, "disk_full", "runner-1".into(), "the runner's disk is 95% full").await;
+    let card = w.alert_card(topic, "Scout", "⏸ Keep paused").await;
+    let open =
+        w.s.app
+            .list_alerts(&w.s.cao, w.s.project.id, Some(false), None, None, Default::default())
+            .await
+            .unwrap();
+    let list = w
+        .ask(&olga(), "/alerts", &format!("Open alerts of OpenClaw ({})", open.total))
+        .await;
+    let number_of = |needle: &str| -> String {
+        let line = list
+            .text
+            .as_deref()
+            .unwrap()
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap()
+            .to_string();
+        line.split('.').next().unwrap().trim().to_string()
+    };
+    let labels: Vec<String> = list.buttons().into_iter().map(|b| b.text).collect();
+    let has = |label: String| assert!(labels.contains(&label), "{label} missing: {labels:?}");
+    let budget = number_of("budget_exceeded");
+    for action in ["💵 Raise cap", "⏸ Keep paused", "🚫 Quarantine"] {
+        has(format!("{budget} · {action}"));
+    }
+    has(format!("✓ {budget}"));
+    let looping = number_of("loop_detected");
+    for action in ["▶️ Unblock", "🔁 Reassign"] {
+        has(format!("{looping} · {action}"));
+    }
+    let stale = number_of("agent_stale");
+    for action in ["🔄 Restart", "🚫 Quarantine"] {
+        has(format!("{stale} · {action}"));
+    }
+    let disk = number_of("disk_full");
+    has(format!("✓ {disk}"));
+    assert!(!labels.iter().any(|l| l.starts_with(&format!("{disk} · "))), "{labels:?}");
+
+    // Keep paused, from the list.
+    let click =
+        w.tg.click_button(FORUM, &olga(), list.message_id, &format!("{budget} · ⏸ Keep paused"))
+            .unwrap();
+    let toast = w.toast(&click).await;
+    assert!(toast.contains("Scout stays paused"), "{toast}");
+    let scout = w.s.agent(w.s.scout.id).await;
+    assert_eq!(scout.status, AgentStatus::Paused);
+    assert_eq!(scout.budgets.daily_cap, Usd::from_cents(200), "the cap is unchanged");
+    let still_open =
+        w.s.app
+            .list_alerts(&w.s.cao, w.s.project.id, Some(false), None, None, Default::default())
+            .await
+            .unwrap();
+    assert_eq!(still_open.total, open.total - 1);
+    assert!(still_open.items.iter().all(|a| a.alert_type != "budget_exceeded"));
+    w.tg.wait_until(
+        |s| {
+            s.message(FORUM, card.message_id)
+                .is_some_and(|m| m.buttons().is_empty() && m.text.as_deref().is_some_and(|t| t.contains("Resolved by")))
+        },
+        WAIT,
+    )
+    .await
+    .unwrap();
+    w.stop().await;
+}

@@ -324,6 +324,21 @@ fn texts(tg: &FakeBotApi, chat: i64, thread: Option<i32>) -> Vec<String> {
     tg.messages_in(chat, thread).into_iter().filter_map(|m| m.text).collect()
 }
 
+/// Whether `text` names task `#number` (not `#number0`…).
+fn names_task(text: &str, number: i32) -> bool {
+    let tag = format!("#{number}");
+    text.match_indices(&tag)
+        .any(|(at, _)| !text[at + tag.len()..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// The bot's messages in `chat` outside topic `topic` that name task `#number`.
+fn mentions_outside(tg: &FakeBotApi, chat: i64, topic: i32, number: i32) -> Vec<StoredMessage> {
+    tg.bot_messages_in(chat, None)
+        .into_iter()
+        .filter(|m| m.thread_id != Some(topic) && names_task(text(m), number))
+        .collect()
+}
+
 fn text(m: &StoredMessage) -> &str {
     m.text.as_deref().unwrap_or_default()
 }
@@ -375,7 +390,8 @@ async fn tasks_created_by_command_and_by_api_get_a_topic_with_their_card(pool: P
             assert!(text(first).contains(part), "{part} missing in the card: {}", text(first));
         }
         assert_eq!(labels(first), ["👤 Assign", "✖️ Cancel task"]);
-        // The creation was delivered as the card.
+        // The creation was delivered as the card (the row is marked once the card is stored).
+        w.settled().await;
         let delivered: Option<i32> = sqlx::query_scalar(
             "SELECT telegram_message_id FROM outbox WHERE kind = 'task_created' AND task_id = $1 AND status = 'delivered'",
         )
@@ -485,6 +501,8 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
             .filter(|m| m.thread_id != Some(topic) && text(m).contains("candidate"))
             .collect();
     assert!(elsewhere.is_empty(), "{elsewhere:#?}");
+    let elsewhere = mentions_outside(&w.tg, FORUM, topic, task.number);
+    assert!(elsewhere.is_empty(), "#{} mentioned outside its topic: {elsewhere:#?}", task.number);
     // One card, edited in place: never posted again.
     let cards = w.in_topic(topic).into_iter().filter(|m| text(m).contains("Created by")).count();
     assert_eq!(cards, 1);
@@ -564,6 +582,17 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
     w.says(FORUM, Some(topic), "Archived the raw data too").await;
     w.settled().await;
     assert!(w.topic(FORUM, topic).closed);
+    // Of all that was said about the task, only the approval's copy (in the Approvals topic) is
+    // outside its topic.
+    let elsewhere = mentions_outside(&w.tg, FORUM, topic, task.number);
+    assert!(
+        elsewhere
+            .iter()
+            .all(|m| m.thread_id == binding.approvals_topic_id && text(m).contains("mail the keyword list")),
+        "#{} mentioned outside its topic: {elsewhere:#?}",
+        task.number
+    );
+    assert!(elsewhere.len() <= 1, "{elsewhere:#?}");
     w.stop().await;
 }
 
@@ -630,7 +659,9 @@ async fn an_operators_message_in_the_topic_becomes_a_comment_the_agent_hears(poo
     assert!(text(&hint).contains("2666"), "{}", text(&hint));
     w.tg.user_message(FORUM, &vic(), "looks good to me", Some(topic));
     w.says(FORUM, Some(topic), "the viewer role cannot comment").await;
-    // In General (a message, and a reply to a bot message) nothing becomes a comment.
+    // In General (a message, and a reply to a bot message) nothing becomes a comment. As in
+    // Telegram, a reply in General carries a `message_thread_id` (its reply thread's root)
+    // without `is_topic_message`: it is not in a topic.
     w.tg.user_message(FORUM, &olga(), "General chatter", None);
     let general_msg =
         w.tg.bot_messages_in(FORUM, None)
@@ -638,11 +669,26 @@ async fn an_operators_message_in_the_topic_becomes_a_comment_the_agent_hears(poo
             .find(|m| m.thread_id.is_none())
             .unwrap();
     w.tg.user_reply(FORUM, &olga(), general_msg.message_id, "a reply in General");
-    w.tg.user_message(FORUM, &olga(), "/whoami", None);
-    w.says(FORUM, None, "Telegram id").await;
+    w.tg.user_reply(FORUM, &eve(), general_msg.message_id, "an outsider's reply in General");
+    // A command given as a reply in General is answered in General.
+    let whoami = w.tg.user_reply(FORUM, &olga(), general_msg.message_id, "/whoami");
+    let answer = w.says(FORUM, None, "Telegram id").await;
+    assert_eq!(answer.thread_id, None, "the answer is in General");
+    assert!(answer.message_id > whoami);
     w.settled().await;
     let comments = count(&pool, "SELECT count(*) FROM comments").await;
     assert_eq!(comments, 1, "only Olga's message in the topic became a comment");
+    assert!(
+        w.general(FORUM).iter().all(|t| !t.contains("Only Mission Control operators")),
+        "no task-thread hint in General"
+    );
+    // Nothing the bot sent went astray: no call was refused for its thread.
+    let astray: Vec<_> =
+        w.tg.calls()
+            .into_iter()
+            .filter(|c| c.description.as_deref().is_some_and(|d| d.contains("thread")))
+            .collect();
+    assert!(astray.is_empty(), "{astray:#?}");
     // Nothing was echoed: the bot said only the hint and the refusal in the topic.
     assert_eq!(w.tg.bot_messages_in(FORUM, Some(topic)).len(), bot_said + 2);
     w.stop().await;
@@ -1010,5 +1056,276 @@ async fn in_a_plain_group_approvals_and_alerts_about_a_task_reply_to_its_card(po
     let copies = |needle: &str| texts(&w.tg, GROUP, None).iter().filter(|t| t.contains(needle)).count();
     assert_eq!(copies("email 40 beta testers"), 1);
     assert_eq!(copies("is looping"), 1);
+    w.stop().await;
+}
+
+/// A run that reaches the agent's daily cap on its task: the budget alert, with its three
+/// actions, is in the Alerts topic and in the task's topic, and the card shows the hold. The
+/// per-run cap alert before it (it names the task) is in the task's topic too.
+#[sqlx::test]
+async fn budget_alerts_about_a_task_reach_its_topic_with_their_buttons(pool: PgPool) {
+    let w = world(pool).await;
+    w.bind_forum().await;
+    let scout = w.agent("Scout").await;
+    let agent = as_agent(&scout);
+    let task = w.new_task("Benchmark the signup funnel", TaskType::SeoResearch).await;
+    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    w.app()
+        .transition_task(
+            &agent,
+            task.id,
+            TransitionTask {
+                to: Some(TaskStatus::InProgress),
+                work_plan: Some(plan()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let thread = w.wait_thread(task.id).await;
+    let (topic, card_id) = (thread.topic_id.unwrap(), thread.card_message_id.unwrap());
+    let alerts_topic = w.app().binding_for_project(w.project).await.unwrap().unwrap().alerts_topic_id;
+    w.settled().await;
+    let run = |cents: i64| mission_control::app::runs::RecordRun {
+        agent_id: scout.id,
+        task_id: Some(task.id),
+        cost: Usd::from_cents(cents),
+        status: RunStatus::Succeeded,
+        model: None,
+        tokens: None,
+        error: None,
+    };
+
+    // Scout (intern): $0.25 per run, $2.00 a day. $0.30 is over the per-run cap.
+    let outcome = w.app().record_run(&agent, run(30)).await.unwrap();
+    assert_eq!(outcome.alerts[0].alert_type, "per_run_cap_exceeded");
+    let per_run_alerts = w.says(FORUM, alerts_topic, "in one run").await;
+    let per_run_task = w.says(FORUM, Some(topic), "in one run").await;
+    assert_eq!(labels(&per_run_task), labels(&per_run_alerts));
+    assert_eq!(labels(&per_run_task), ["✔️ Resolve"]);
+
+    // $1.70 more reaches $2.00: Scout paused, the task held, the alert in both topics.
+    let outcome = w.app().record_run(&agent, run(170)).await.unwrap();
+    assert!(outcome.budget_exceeded && outcome.task_held);
+    let in_alerts = w.says(FORUM, alerts_topic, "reached its daily budget").await;
+    let in_task = w.says(FORUM, Some(topic), "reached its daily budget").await;
+    assert_eq!(labels(&in_task), labels(&in_alerts));
+    for action in ["💵 Raise cap", "⏸ Keep paused", "🚫 Quarantine"] {
+        assert!(
+            labels(&in_task).iter().any(|l| l == action),
+            "{action} missing: {:?}",
+            labels(&in_task)
+        );
+    }
+    w.settled().await;
+    assert_eq!(w.task(task.id).await.status, TaskStatus::NeedsApproval);
+    let card = w.tg.message(FORUM, card_id).unwrap();
+    assert!(
+        text(&card).contains("needs approval") && text(&card).contains("$2.00"),
+        "the card shows the hold and the cost: {}",
+        text(&card)
+    );
+    assert_eq!(
+        w.topic(FORUM, topic).name,
+        topic_name(task.number, TaskStatus::NeedsApproval, "Benchmark the signup funnel")
+    );
+
+    // Keep paused from the task's topic: both copies show the decision, buttons gone.
+    let click = w.tg.click_button(FORUM, &olga(), in_task.message_id, "⏸ Keep paused").unwrap();
+    w.tg.wait_until(|s| s.calls().iter().any(|c| c.params["callback_query_id"] == json!(click)), WAIT)
+        .await
+        .unwrap();
+    w.tg.wait_until(
+        |s| {
+            [in_alerts.message_id, in_task.message_id]
+                .iter()
+                .all(|id| s.message(FORUM, *id).is_some_and(|m| m.buttons().is_empty()))
+        },
+        WAIT,
+    )
+    .await
+    .unwrap();
+    assert_eq!(w.agent("Scout").await.status, AgentStatus::Paused);
+    // Outside the task's topic, only the alerts' copies in the Alerts topic name the task.
+    let elsewhere = mentions_outside(&w.tg, FORUM, topic, task.number);
+    assert!(
+        elsewhere.iter().all(|m| m.thread_id == alerts_topic),
+        "#{} mentioned outside its topic: {elsewhere:#?}",
+        task.number
+    );
+    w.stop().await;
+}
+
+/// A long title: the topic's name is cut to Telegram's 128 characters (UTF-16 code units too)
+/// when the topic is made and when it is renamed, and the card carries the whole title. A title
+/// over the core's limit (300 characters) is refused and makes nothing.
+#[sqlx::test]
+async fn a_long_title_makes_a_valid_topic_name_on_creation_and_rename(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    w.bind_forum().await;
+    let tasks_before = count(&pool, "SELECT count(*) FROM tasks").await;
+    let topics_before = w.tg.topics(FORUM).len();
+
+    let too_long = "Research the market ".repeat(15);
+    assert_eq!(too_long.chars().count(), 300);
+    let refused = w
+        .api
+        .post("/api/tasks", &json!({"title": too_long, "type": "seo_research"}).to_string())
+        .await;
+    assert_eq!(refused.status.as_u16(), 422, "{}", refused.body);
+    assert!(refused.body.to_string().contains("title"), "{}", refused.body);
+    assert_eq!(count(&pool, "SELECT count(*) FROM tasks").await, tasks_before, "nothing made");
+
+    // The longest title the core takes, with characters outside the BMP (two UTF-16 units each).
+    let mut title: String = "🚀 Launch plan ü ".repeat(20).chars().take(199).collect();
+    title.push('!');
+    assert_eq!(title.chars().count(), 200);
+    assert!(title.encode_utf16().count() > 200);
+    let created = w
+        .api
+        .post("/api/tasks", &json!({"title": title, "type": "seo_research"}).to_string())
+        .await;
+    assert!(created.status.is_success(), "{}", created.body);
+    let task_id: Uuid = created.body["id"].as_str().unwrap().parse().unwrap();
+    let thread = w.wait_thread(task_id).await;
+    let topic_id = thread.topic_id.unwrap();
+    let task = w.task(task_id).await;
+    let name = w.topic(FORUM, topic_id).name;
+    assert_eq!(name, topic_name(task.number, TaskStatus::Inbox, &task.title));
+    assert!(name.chars().count() <= 128 && name.encode_utf16().count() <= 128, "{name}");
+    assert!(
+        name.starts_with(&format!("#{} 📥 🚀 Launch plan", task.number)) && name.ends_with('…'),
+        "{name}"
+    );
+    let card = w.tg.message(FORUM, thread.card_message_id.unwrap()).unwrap();
+    assert!(text(&card).contains(&task.title), "the card has the whole title: {}", text(&card));
+
+    // A status change renames it, still within the limit.
+    let scout = w.agent("Scout").await;
+    w.app().assign_task(&w.actor(OLGA).await, task_id, vec![scout.id]).await.unwrap();
+    w.settled().await;
+    let renamed = w.topic(FORUM, topic_id).name;
+    assert_eq!(renamed, topic_name(task.number, TaskStatus::Assigned, &task.title));
+    assert_ne!(renamed, name);
+    assert!(renamed.chars().count() <= 128 && renamed.encode_utf16().count() <= 128, "{renamed}");
+    assert_eq!(w.thread(task_id).await.unwrap().topic_name.as_deref(), Some(renamed.as_str()));
+
+    // Every topic call was taken: no TOPIC_NAME_INVALID, no other refusal.
+    let topic_calls: Vec<_> =
+        w.tg.calls()
+            .into_iter()
+            .filter(|c| c.method == "createForumTopic" || c.method == "editForumTopic")
+            .collect();
+    assert!(topic_calls.iter().all(|c| c.ok()), "{topic_calls:#?}");
+    assert!(topic_calls
+        .iter()
+        .any(|c| c.method == "editForumTopic" && c.params["name"] == json!(renamed)));
+    assert_eq!(w.tg.topics(FORUM).len(), topics_before + 1);
+    w.stop().await;
+}
+
+/// A task's topic deleted in Telegram: the recreated topic gets the card first, then the copies
+/// of the task's pending approval and open alert (with their buttons), and a later decision or
+/// resolution edits them there as well as in the Approvals and Alerts topics.
+#[sqlx::test]
+async fn a_recreated_topic_shows_the_pending_approvals_and_open_alerts_again(pool: PgPool) {
+    let w = world(pool).await;
+    w.bind_forum().await;
+    let scout = w.agent("Scout").await;
+    let agent = as_agent(&scout);
+    let task = w.new_task("Partner outreach list", TaskType::CustomerResearch).await;
+    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    let binding = w.app().binding_for_project(w.project).await.unwrap().unwrap();
+    let approval = w
+        .app()
+        .request_approval(
+            &agent,
+            RequestApproval {
+                agent_id: scout.id,
+                task_id: Some(task.id),
+                action_type: "email.send".into(),
+                action_summary: "email 12 partner leads".into(),
+                justification: "the list is ready".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let alert = w
+        .app()
+        .raise_alert(
+            &w.actor(OLGA).await,
+            w.project,
+            RaiseAlert {
+                alert_type: "loop_detected".into(),
+                severity: AlertSeverity::Warning,
+                subject: format!("task:{}", task.id),
+                message: "Task is looping: 9 comments in 10 minutes".into(),
+                details: json!({ "taskId": task.id }),
+            },
+        )
+        .await
+        .unwrap();
+    let old_topic = w.wait_thread(task.id).await.topic_id.unwrap();
+    let in_approvals = w.says(FORUM, binding.approvals_topic_id, "email 12 partner leads").await;
+    let in_alerts = w.says(FORUM, binding.alerts_topic_id, "is looping").await;
+    w.says(FORUM, Some(old_topic), "email 12 partner leads").await;
+    w.says(FORUM, Some(old_topic), "is looping").await;
+    w.settled().await;
+
+    assert!(w.tg.delete_topic(FORUM, old_topic));
+    w.app().comment_on_task(&agent, task.id, "Leads deduplicated", None).await.unwrap();
+    w.says(FORUM, None, "Leads deduplicated").await;
+    w.settled().await;
+    let new = w.thread(task.id).await.unwrap();
+    let new_topic = new.topic_id.unwrap();
+    assert_ne!(new_topic, old_topic);
+    let msgs = w.in_topic(new_topic);
+    let said: Vec<&str> = msgs.iter().map(text).collect();
+    assert_eq!(msgs.len(), 4, "card, approval, alert, comment: {said:#?}");
+    assert_eq!(Some(msgs[0].message_id), new.card_message_id, "the card comes first");
+    assert!(said[1].contains("email 12 partner leads"), "{said:#?}");
+    assert_eq!(labels(&msgs[1]), ["✅ Approve", "❌ Deny"]);
+    assert!(said[2].contains("is looping"), "{said:#?}");
+    assert_eq!(labels(&msgs[2]), labels(&in_alerts));
+    assert!(said[3].contains("Leads deduplicated"), "{said:#?}");
+    let (approval_copy, alert_copy) = (msgs[1].message_id, msgs[2].message_id);
+
+    // Approved from the new copy: both messages show it.
+    let click = w.tg.click_button(FORUM, &sofie(), approval_copy, "✅ Approve").unwrap();
+    w.tg.wait_until(|s| s.calls().iter().any(|c| c.params["callback_query_id"] == json!(click)), WAIT)
+        .await
+        .unwrap();
+    w.tg.wait_until(
+        |s| {
+            [approval_copy, in_approvals.message_id].iter().all(|id| {
+                s.message(FORUM, *id)
+                    .is_some_and(|m| m.buttons().is_empty() && text(m).contains("Approved by"))
+            })
+        },
+        WAIT,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        w.app().get_approval(&w.actor(OLGA).await, approval.id).await.unwrap().status,
+        ApprovalStatus::Approved
+    );
+    // Resolved elsewhere: the new copy follows too.
+    w.app().resolve_alert(&w.actor(OLGA).await, alert.id).await.unwrap();
+    w.tg.wait_until(
+        |s| {
+            [alert_copy, in_alerts.message_id].iter().all(|id| {
+                s.message(FORUM, *id)
+                    .is_some_and(|m| m.buttons().is_empty() && text(m).contains("Resolved by Olga"))
+            })
+        },
+        WAIT,
+    )
+    .await
+    .unwrap();
+    w.settled().await;
+    // Each was copied once into the new topic: the decisions edited, never re-posted.
+    assert_eq!(w.in_topic(new_topic).len(), 4);
     w.stop().await;
 }

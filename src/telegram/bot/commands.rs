@@ -637,19 +637,34 @@ pub(crate) async fn show_page(req: &Req, list: &str, page: u32, filter: Option<&
                 .app
                 .list_alerts(actor(req), project.id, Some(false), None, None, page_req)
                 .await?;
+            // Each alert with the actions its own message carries (raise cap, keep paused,
+            // unblock, restart, …), numbered as listed: an alert folded into a digest can still
+            // be acted on from here. Alerts with nothing but Resolve share rows.
             let first = i64::from(page) * PAGE_SIZE;
-            let buttons: Vec<Button> = alerts
-                .items
-                .iter()
-                .enumerate()
-                .map(|(i, alert)| {
-                    (
-                        req.ta("bot-button-resolve-n", &[("n", plain(&(first + i as i64 + 1).to_string()))]),
-                        ButtonAction::ResolveAlert { alert_id: alert.id },
-                    )
-                })
-                .collect();
-            rows.extend(buttons.chunks(5).map(<[Button]>::to_vec));
+            let mut resolves: Vec<Button> = Vec::new();
+            for (i, alert) in alerts.items.iter().enumerate() {
+                let n = plain(&(first + i as i64 + 1).to_string());
+                let actions = crate::telegram::outbox::render::alert_buttons(alert.id, &alert.alert_type, &alert.subject, req.lang);
+                let labelled = |b: crate::telegram::outbox::render::ButtonSpec| -> Button {
+                    let label = match b.action {
+                        ButtonAction::ResolveAlert { .. } => req.ta("bot-button-resolve-n", &[("n", n.clone())]),
+                        _ => req.ta("bot-button-alert-action-n", &[("n", n.clone()), ("action", plain(&b.label))]),
+                    };
+                    (label, b.action)
+                };
+                let only_resolve = actions
+                    .iter()
+                    .flatten()
+                    .all(|b| matches!(b.action, ButtonAction::ResolveAlert { .. }));
+                if only_resolve {
+                    resolves.extend(actions.into_iter().flatten().map(labelled));
+                    continue;
+                }
+                rows.extend(resolves.chunks(5).map(<[Button]>::to_vec));
+                resolves.clear();
+                rows.extend(actions.into_iter().map(|row| row.into_iter().map(labelled).collect::<Vec<_>>()));
+            }
+            rows.extend(resolves.chunks(5).map(<[Button]>::to_vec));
             (
                 render::alerts_page(req.lang, &project.name, &alerts.items, page, alerts.total),
                 alerts.total,

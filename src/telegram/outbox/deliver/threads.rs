@@ -12,8 +12,9 @@
 //!   edited in place (never re-posted, unless it was deleted), the topic renamed when the status
 //!   changed, closed when the task is done or canceled. A closed topic is reopened for a later
 //!   row (and closed again).
-//! - A topic Telegram no longer has (`message thread not found`) is recreated with a new card,
-//!   one closed by a human (`TOPIC_CLOSED`) is reopened, and the row goes there: nothing is lost.
+//! - A topic Telegram no longer has (`message thread not found`) is recreated with a new card
+//!   followed by the copies of the task's pending approvals and open alerts, one closed by a
+//!   human (`TOPIC_CLOSED`) is reopened, and the row goes there: nothing is lost.
 //! - In a forum, approval requests and alerts about a task stay in their system topic and a copy
 //!   (with the same buttons) goes to the task's topic; a decision or resolution edits both.
 //!
@@ -184,8 +185,12 @@ impl Engine {
         self.after_copy(&task, row, &mut tdest, halt).await
     }
 
+    /// After a copy, the last row queued for the task brings its thread up to date: a task row
+    /// just before it (the run or the hold that raised the alert) left that to it, and a finished
+    /// task's topic, reopened for the copy, is closed again. (The card is edited only if it
+    /// changed.)
     async fn after_copy(&self, task: &Task, row: &Queued, tdest: &mut Destination, halt: &Halt) -> Result<(), Stop> {
-        if task.status.is_terminal() && !self.later_rows(task.id, row.id).await? {
+        if !self.later_rows(task.id, row.id).await? {
             self.sync_thread(task.id, tdest, halt).await?;
         }
         Ok(())
@@ -346,6 +351,9 @@ impl Engine {
                         }
                     }
                     self.cards().insert(task.id, (id, hash));
+                    if let Thread::Topic(topic) = dest.thread {
+                        self.repost_copies(task, dest, topic, halt).await?;
+                    }
                     return Ok(id);
                 }
                 Err(Stop::Failed(Failure::TopicGone { deleted, .. })) => {
@@ -366,6 +374,51 @@ impl Engine {
             }
         }
         Err(Stop::Failed(Failure::Transient("the task's topic keeps disappearing".into())))
+    }
+
+    /// After the card of a new topic of the task (the old one deleted): the copies of the task's
+    /// approval requests still pending and alerts still open, which were in the old topic, posted
+    /// again below it, buttons and all, and remembered there, so that a decision or resolution
+    /// edits them. Nothing to do for a task's first topic.
+    async fn repost_copies(&self, task: &Task, dest: &Destination, topic: i32, halt: &Halt) -> Result<(), Stop> {
+        let copies = {
+            let mut conn = self.app.pool.acquire().await?;
+            storage::telegram_messages::task_copies_elsewhere(&mut conn, dest.chat_id, task.id, topic).await?
+        };
+        for copy in copies {
+            let (raised, buttons) = if copy.entity_kind == TASK_APPROVAL {
+                let Some(request) = self.latest(&copy.entity_id, "approval_requested").await? else {
+                    continue;
+                };
+                let r = render::notice(&request, dest.lang);
+                (r.text, r.buttons)
+            } else {
+                let Some(raised) = self.latest(&copy.entity_id, "alert_raised").await? else {
+                    continue;
+                };
+                let r = render::alert(&raised, dest.lang);
+                (r.text, r.buttons)
+            };
+            let kb = self.keyboard(&buttons, dest.chat_id).await?;
+            let id = match self.send_plain(dest.chat_id, Thread::Topic(topic), &raised, kb, halt).await {
+                Ok(id) => id,
+                // Gone again: the next row about the task mends it (and comes back here).
+                Err(Stop::Failed(Failure::TopicGone { .. })) => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            let mut conn = self.app.pool.acquire().await?;
+            storage::telegram_messages::record(
+                &mut conn,
+                &copy.entity_kind,
+                copy.entity_id,
+                dest.chat_id,
+                id,
+                Some(topic),
+                self.app.now(),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// One sendMessage into a thread, without falling back anywhere.
