@@ -1558,16 +1558,16 @@ async fn alerts_listed_by_command_carry_their_own_actions(pool: PgPool) {
     };
     let labels: Vec<String> = list.buttons().into_iter().map(|b| b.text).collect();
     let has = |label: String| assert!(labels.contains(&label), "{label} missing: {labels:?}");
-    let budget = number_of("budget_exceeded");
+    let budget = number_of("Budget exceeded");
     for action in ["💵 Raise cap", "⏸ Keep paused", "🚫 Quarantine"] {
         has(format!("{budget} · {action}"));
     }
     has(format!("✓ {budget}"));
-    let looping = number_of("loop_detected");
+    let looping = number_of("Loop detected");
     for action in ["▶️ Unblock", "🔁 Reassign"] {
         has(format!("{looping} · {action}"));
     }
-    let stale = number_of("agent_stale");
+    let stale = number_of("Agent silent");
     for action in ["🔄 Restart", "🚫 Quarantine"] {
         has(format!("{stale} · {action}"));
     }
