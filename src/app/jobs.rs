@@ -2,7 +2,7 @@
 //! task, an approval) is handled in its own transaction, with its audit, notifications and
 //! outbox messages, so one bad row never blocks the rest.
 
-use super::alerts::{raise_in, resolve_in};
+use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_in, resolve_in};
 use super::notice::{Notice, Target};
 use super::tasks::{lock_task, TransitionSpec};
 use super::work::Work;
@@ -315,24 +315,7 @@ impl App {
                 },
             )
             .await?;
-            raise_in(
-                &mut w,
-                agent.project_id,
-                "budget_exceeded",
-                AlertSeverity::Critical,
-                &format!("agent:{id}"),
-                &format!(
-                    "{} reached its daily budget: {} of {}",
-                    agent.name, agent.today_spend, agent.budgets.daily_cap
-                ),
-                json!({
-                    "agentId": id,
-                    "agent": agent.name,
-                    "todaySpend": agent.today_spend,
-                    "dailyCap": agent.budgets.daily_cap,
-                }),
-            )
-            .await?;
+            raise_budget_exceeded(&mut w, &agent, agent.today_spend, agent.budgets.daily_cap, None).await?;
             w.commit().await?;
             acted += 1;
         }
@@ -344,26 +327,7 @@ impl App {
             if agent.budget_warned_day == Some(today) || agent.today_spend >= agent.budgets.daily_cap {
                 continue;
             }
-            let percent_spent = agent.today_spend.micros() * 100 / agent.budgets.daily_cap.micros().max(1);
-            raise_in(
-                &mut w,
-                agent.project_id,
-                "budget_warning",
-                AlertSeverity::Warning,
-                &format!("agent:{id}"),
-                &format!(
-                    "{} has spent {percent_spent}% of its daily budget ({} of {})",
-                    agent.name, agent.today_spend, agent.budgets.daily_cap
-                ),
-                json!({
-                    "agentId": id,
-                    "agent": agent.name,
-                    "todaySpend": agent.today_spend,
-                    "dailyCap": agent.budgets.daily_cap,
-                    "percent": percent_spent,
-                }),
-            )
-            .await?;
+            raise_budget_warning(&mut w, &agent, agent.today_spend, agent.budgets.daily_cap, None).await?;
             storage::agents::mark_budget_warned(w.conn(), id, today).await?;
             w.commit().await?;
             acted += 1;

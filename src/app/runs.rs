@@ -1,5 +1,5 @@
 use super::agents::{lock_agent, require_self};
-use super::alerts::raise_in;
+use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_in};
 use super::model::{Agent, Alert, Run};
 use super::notice::{Notice, Target};
 use super::tasks::{lock_task, TransitionSpec};
@@ -205,46 +205,11 @@ impl App {
                     task_held = true;
                 }
             }
-            let alert = raise_in(
-                &mut w,
-                agent.project_id,
-                "budget_exceeded",
-                AlertSeverity::Critical,
-                &subject,
-                &format!("{} reached its daily budget: {} of {}", agent.name, spend.today_spend, caps.daily),
-                json!({
-                    "agentId": agent.id,
-                    "agent": agent.name,
-                    "todaySpend": spend.today_spend,
-                    "dailyCap": caps.daily,
-                    "taskId": held_task_id,
-                }),
-            )
-            .await?;
+            let alert = raise_budget_exceeded(&mut w, &agent, spend.today_spend, caps.daily, held_task_id).await?;
             alerts.push(alert);
         } else if spend.crossed_warning && before.budget_warned_day != Some(now.date_naive()) {
             storage::agents::mark_budget_warned(w.conn(), agent.id, now.date_naive()).await?;
-            let percent = spend.today_spend.percent_of(caps.daily);
-            let alert = raise_in(
-                &mut w,
-                agent.project_id,
-                "budget_warning",
-                AlertSeverity::Warning,
-                &subject,
-                &format!(
-                    "{} has spent {percent}% of its daily budget ({} of {})",
-                    agent.name, spend.today_spend, caps.daily
-                ),
-                json!({
-                    "agentId": agent.id,
-                    "agent": agent.name,
-                    "taskId": input.task_id,
-                    "todaySpend": spend.today_spend,
-                    "dailyCap": caps.daily,
-                    "percent": percent,
-                }),
-            )
-            .await?;
+            let alert = raise_budget_warning(&mut w, &agent, spend.today_spend, caps.daily, input.task_id).await?;
             alerts.push(alert);
         }
         if let Some(quarantined) = self.check_error_streak(&mut w, &updated).await? {

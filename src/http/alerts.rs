@@ -3,6 +3,7 @@
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{invalid_param, query_enum, ApiPath, ApiQuery, Caller, Scoped};
 use super::HttpState;
+use crate::app::alerts::SERVICE_ALERT_TYPES;
 use crate::app::model::{Alert, Page};
 use crate::app::PageRequest;
 use crate::domain::AlertSeverity;
@@ -27,18 +28,6 @@ pub struct AlertListParams {
     offset: Option<i64>,
 }
 
-/// The alert types the service raises itself. Operators and scripts may raise others; those
-/// are accepted as filters once the project has one.
-pub const BUILT_IN_ALERT_TYPES: &[&str] = &[
-    "agent_stale",
-    "approval_expiring",
-    "budget_exceeded",
-    "budget_warning",
-    "error_streak",
-    "loop_detected",
-    "per_run_cap_exceeded",
-];
-
 #[utoipa::path(get, path = "/api/alerts", tag = "alerts", params(AlertListParams),
     responses((status = 200, body = Page<Alert>), (status = 422, body = ErrorBody)))]
 pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<AlertListParams>) -> ApiResult<Json<Page<Alert>>> {
@@ -58,7 +47,7 @@ pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQ
 /// A type filter names a built-in type or one the project has seen; anything else is a typo,
 /// answered with a 422 rather than an empty list.
 async fn check_alert_type(ctx: &HttpState, scope: &Scoped, alert_type: &str) -> ApiResult<()> {
-    if BUILT_IN_ALERT_TYPES.contains(&alert_type) {
+    if SERVICE_ALERT_TYPES.contains(&alert_type) {
         return Ok(());
     }
     let well_formed = alert_type.len() <= 40 && alert_type.chars().all(|c| c.is_ascii_lowercase() || c == '_');
@@ -82,7 +71,7 @@ async fn check_alert_type(ctx: &HttpState, scope: &Scoped, alert_type: &str) -> 
         "type",
         format!(
             "unknown alert type '{alert_type}' (expected one of: {}, or a type raised in project {})",
-            BUILT_IN_ALERT_TYPES.join(", "),
+            SERVICE_ALERT_TYPES.join(", "),
             scope.project.slug
         ),
     ))
