@@ -58,6 +58,101 @@ impl Lang {
     }
 }
 
+/// A sentence for a person, kept as a message id and its arguments rather than as text, so each
+/// adapter says it in its reader's language: the API in English, the bot in the chat's. Core
+/// errors carry these; `Display` is the English text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Msg {
+    key: &'static str,
+    args: Vec<(&'static str, Arg)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// Shown as is (names, slugs, numbers that are labels such as a task's `#12`).
+    Text(String),
+    /// A count: it selects plural forms.
+    Count(f64),
+    /// Another message id (a status or role word), said in the same language.
+    Word(String),
+    /// A nested sentence, said in the same language.
+    Msg(Box<Msg>),
+}
+
+impl Msg {
+    pub fn new(key: &'static str) -> Self {
+        Msg { key, args: Vec::new() }
+    }
+
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+
+    /// A text argument.
+    pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, Arg::Text(value.to_string())));
+        self
+    }
+
+    /// A count argument (plural forms).
+    pub fn count(mut self, name: &'static str, value: impl Into<f64>) -> Self {
+        self.args.push((name, Arg::Count(value.into())));
+        self
+    }
+
+    /// An argument that is itself a message id, e.g. `task-status-in_progress`.
+    pub fn word(mut self, name: &'static str, key: impl Into<String>) -> Self {
+        self.args.push((name, Arg::Word(key.into())));
+        self
+    }
+
+    /// An argument that is itself a sentence.
+    pub fn nested(mut self, name: &'static str, msg: Msg) -> Self {
+        self.args.push((name, Arg::Msg(Box::new(msg))));
+        self
+    }
+
+    pub fn task_status(self, name: &'static str, status: crate::domain::TaskStatus) -> Self {
+        self.word(name, format!("task-status-{}", status.as_str()))
+    }
+
+    pub fn agent_status(self, name: &'static str, status: crate::domain::AgentStatus) -> Self {
+        self.word(name, format!("agent-status-{}", status.as_str()))
+    }
+
+    pub fn approval_status(self, name: &'static str, status: crate::domain::ApprovalStatus) -> Self {
+        self.word(name, format!("approval-status-{}", status.as_str()))
+    }
+
+    pub fn role(self, name: &'static str, role: crate::domain::OperatorRole) -> Self {
+        self.word(name, format!("role-{}", role.as_str()))
+    }
+
+    /// Plain text (no markup) in `lang`; adapters escape it for their medium.
+    pub fn render(&self, lang: Lang) -> String {
+        let args: Vec<(&str, FluentValue<'static>)> = self
+            .args
+            .iter()
+            .map(|(name, arg)| {
+                let value = match arg {
+                    Arg::Text(s) => FluentValue::String(Cow::Owned(s.clone())),
+                    Arg::Count(n) => FluentValue::from(*n),
+                    Arg::Word(key) => FluentValue::String(Cow::Owned(lang.t(key))),
+                    Arg::Msg(msg) => FluentValue::String(Cow::Owned(msg.render(lang))),
+                };
+                (*name, value)
+            })
+            .collect();
+        lang.ta(self.key, &args)
+    }
+}
+
+impl std::fmt::Display for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(Lang::En))
+    }
+}
+
 /// A text argument, escaped for Telegram's HTML parse mode.
 pub fn text(value: &str) -> FluentValue<'static> {
     FluentValue::String(Cow::Owned(html_escape(value)))
@@ -107,6 +202,63 @@ mod tests {
                 lang.code()
             );
         }
+    }
+
+    /// Every `"err-…"` message id named anywhere in the code exists in every language, and so
+    /// do the ids built from a value (status words, roles, agent commands).
+    #[test]
+    fn every_error_message_the_code_names_exists() {
+        use crate::app::agents::StatusCommand;
+        use crate::domain::{AgentStatus, ApprovalStatus, OperatorRole, TaskStatus};
+        use strum::VariantArray;
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")), &mut files);
+        let mut named: BTreeSet<String> = files
+            .iter()
+            .flat_map(|source| source.split('"').skip(1).step_by(2))
+            .filter(|piece| piece.starts_with("err-") && !piece.ends_with('-'))
+            .filter(|piece| piece.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+            .map(str::to_string)
+            .collect();
+        assert!(named.len() > 50, "the scan found only {named:?}");
+        let commands = [
+            StatusCommand::Pause,
+            StatusCommand::Resume,
+            StatusCommand::Quarantine,
+            StatusCommand::Release,
+            StatusCommand::Restart,
+        ];
+        named.extend(commands.iter().map(|c| format!("err-command-{c}")));
+        named.extend(TaskStatus::VARIANTS.iter().map(|s| format!("task-status-{}", s.as_str())));
+        named.extend(AgentStatus::VARIANTS.iter().map(|s| format!("agent-status-{}", s.as_str())));
+        named.extend(ApprovalStatus::VARIANTS.iter().map(|s| format!("approval-status-{}", s.as_str())));
+        named.extend(OperatorRole::VARIANTS.iter().map(|r| format!("role-{}", r.as_str())));
+        for lang in Lang::ALL {
+            let known = keys(lang.code());
+            let missing: Vec<_> = named.iter().filter(|k| !known.contains(*k)).collect();
+            assert!(missing.is_empty(), "{}: missing {missing:?}", lang.code());
+        }
+    }
+
+    #[test]
+    fn core_errors_are_said_in_the_readers_language() {
+        let msg = Msg::new("err-task-closed")
+            .with("task", 7)
+            .task_status("status", crate::domain::TaskStatus::Done);
+        assert_eq!(msg.to_string(), "task #7 is done; it can no longer be assigned");
+        assert_eq!(msg.render(Lang::Ru), "задача #7 — готова; назначать её уже нельзя");
+        let nested = Msg::new("err-with-reason").nested("message", msg).with("reason", "<why>");
+        assert_eq!(nested.render(Lang::En), "task #7 is done; it can no longer be assigned (<why>)");
     }
 
     #[test]

@@ -7,3 +7,27 @@ n-tasks = { $count ->
     [one] { $count } task
    *[other] { $count } tasks
 }
+
+# Status and role words, shared by the bot, the notices and the core's errors.
+role-viewer = viewer
+role-operator = operator
+role-cao = CAO
+agent-status-active = active
+agent-status-paused = paused
+agent-status-quarantined = quarantined
+agent-status-offline = offline
+agent-status-drained = drained
+task-status-inbox = inbox
+task-status-assigned = assigned
+task-status-in_progress = in progress
+task-status-review = review
+task-status-needs_approval = needs approval
+task-status-blocked = blocked
+task-status-done = done
+task-status-canceled = canceled
+approval-status-pending = pending
+approval-status-approved = approved
+approval-status-denied = denied
+approval-status-expired = expired
+approval-status-canceled = canceled
+approval-status-escalated = escalated

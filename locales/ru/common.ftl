@@ -9,3 +9,27 @@ n-tasks = { $count ->
     [few] { $count } задачи
    *[many] { $count } задач
 }
+
+# Слова статусов и ролей: для бота, уведомлений и ошибок ядра.
+role-viewer = наблюдатель
+role-operator = оператор
+role-cao = CAO
+agent-status-active = активен
+agent-status-paused = на паузе
+agent-status-quarantined = в карантине
+agent-status-offline = не в сети
+agent-status-drained = выведен
+task-status-inbox = входящие
+task-status-assigned = назначена
+task-status-in_progress = в работе
+task-status-review = на проверке
+task-status-needs_approval = ждёт одобрения
+task-status-blocked = заблокирована
+task-status-done = готова
+task-status-canceled = отменена
+approval-status-pending = ждёт решения
+approval-status-approved = одобрен
+approval-status-denied = отклонён
+approval-status-expired = истёк
+approval-status-canceled = отменён
+approval-status-escalated = эскалирован

@@ -6,6 +6,7 @@ use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::budget::{check_spawn, SpawnFacts};
 use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertSeverity, Reason, Right, TaskType, Usd};
+use crate::i18n::Msg;
 use crate::storage;
 use crate::storage::agents::{NewAgent, ResetFields};
 use serde::Serialize;
@@ -101,7 +102,7 @@ pub(crate) async fn lock_agent(w: &mut Work, id: Uuid) -> AppResult<Agent> {
 /// An agent may act only as itself.
 pub(crate) fn require_self(actor: &Actor, agent_id: Uuid) -> AppResult<()> {
     match actor {
-        Actor::Agent { id, name, .. } if *id != agent_id => Err(AppError::forbidden(format!("agent {name} can act only as itself"))),
+        Actor::Agent { id, name, .. } if *id != agent_id => Err(AppError::forbidden(Msg::new("err-agent-only-itself").with("agent", name))),
         _ => Ok(()),
     }
 }
@@ -113,12 +114,13 @@ pub(crate) async fn require_active_agent(w: &mut Work) -> AppResult<Option<Agent
         .await?
         .ok_or_else(|| AppError::not_found("agent", agent_id))?;
     if !agent.status.may_act() {
-        return Err(AppError::forbidden(format!(
-            "agent {} is {} and may not act{}",
-            agent.name,
-            agent.status,
-            agent.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
-        )));
+        let message = Msg::new("err-agent-may-not-act")
+            .with("agent", &agent.name)
+            .agent_status("status", agent.status);
+        return Err(AppError::forbidden(match agent.status_reason.as_deref() {
+            Some(reason) => Msg::new("err-with-reason").nested("message", message).with("reason", reason),
+            None => message,
+        }));
     }
     Ok(Some(agent))
 }
@@ -130,7 +132,7 @@ impl App {
         match actor {
             Actor::Agent { id, name, .. } => {
                 if input.parent_agent_id != Some(*id) {
-                    return Err(AppError::forbidden(format!("agent {name} can register only its own sub-agents")));
+                    return Err(AppError::forbidden(Msg::new("err-own-sub-agents-only").with("agent", name)));
                 }
                 require_project(actor, project_id)?;
             }
@@ -149,10 +151,9 @@ impl App {
             // sub-agent, never to get the credentials of a sibling or of the CAO.
             if let Actor::Agent { id, name: caller, .. } = actor {
                 if agent.parent_agent_id != Some(*id) {
-                    return Err(AppError::forbidden(format!(
-                        "agent {caller} can register only its own sub-agents; {} is not one",
-                        agent.name
-                    )));
+                    return Err(AppError::forbidden(
+                        Msg::new("err-not-own-sub-agent").with("agent", caller).with("other", &agent.name),
+                    ));
                 }
             }
             let token = match input.issue_token {
@@ -182,7 +183,7 @@ impl App {
                     .await?
                     .ok_or_else(|| AppError::not_found("parent agent", parent_id))?;
                 if parent.project_id != project_id {
-                    return Err(AppError::validation("parentAgentId", "the parent agent belongs to another project"));
+                    return Err(AppError::validation("parentAgentId", Msg::new("err-parent-other-project")));
                 }
                 let children = storage::agents::count_children(w.conn(), parent_id).await? as usize;
                 Some((parent, children))
@@ -194,7 +195,7 @@ impl App {
             parent: parent.as_ref().map(|(p, n)| (p.name.as_str(), p.role, p.depth, *n)),
             active_agents: active,
         };
-        let depth = check_spawn(&facts, &self.rules.spawn).map_err(|e| AppError::conflict("spawn_refused", e.to_string()))?;
+        let depth = check_spawn(&facts, &self.rules.spawn).map_err(|e| AppError::conflict("spawn_refused", e.message()))?;
         let caps = self.rules.role_caps.for_role(input.role);
         let daily_cap = input.daily_cap.unwrap_or(caps.daily);
         // A squad that is paused stays paused: newcomers join it paused.
@@ -249,7 +250,7 @@ impl App {
     /// whether it must stop.
     pub async fn heartbeat(&self, actor: &Actor, agent_id: Uuid) -> AppResult<HeartbeatReport> {
         if actor.agent_id() != Some(agent_id) {
-            return Err(AppError::forbidden("only the agent itself can heartbeat"));
+            return Err(AppError::forbidden(Msg::new("err-heartbeat-self-only")));
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
@@ -305,10 +306,10 @@ impl App {
                 if agent.status_cause.as_deref() == Some("budget") && agent.today_spend >= agent.budgets.daily_cap {
                     return Err(AppError::conflict(
                         "budget_exhausted",
-                        format!(
-                            "{} is paused at its daily cap ({} of {}); raise the cap first",
-                            agent.name, agent.today_spend, agent.budgets.daily_cap
-                        ),
+                        Msg::new("err-budget-exhausted")
+                            .with("agent", &agent.name)
+                            .with("spent", agent.today_spend)
+                            .with("cap", agent.budgets.daily_cap),
                     ));
                 }
                 Some(Active)
@@ -321,13 +322,17 @@ impl App {
             (StatusCommand::Restart, Active | Paused | Offline) => Some(Active),
             (command, status) => {
                 let hint = match status {
-                    Quarantined => "release it first",
-                    Drained => "a drained agent is retired",
-                    _ => "it is not quarantined",
+                    Quarantined => "err-hint-release-first",
+                    Drained => "err-hint-drained",
+                    _ => "err-hint-not-quarantined",
                 };
                 return Err(AppError::conflict(
                     "illegal_agent_status",
-                    format!("cannot {command} {} while it is {status}: {hint}", agent.name),
+                    Msg::new("err-illegal-agent-status")
+                        .word("command", format!("err-command-{command}"))
+                        .with("agent", &agent.name)
+                        .agent_status("status", status)
+                        .word("hint", hint),
                 ));
             }
         };
@@ -386,11 +391,11 @@ impl App {
     /// when the new cap leaves it room, and its budget alert is resolved.
     pub async fn set_budget(&self, actor: &Actor, agent_id: Uuid, daily_cap: Option<Usd>, per_run_cap: Option<Usd>) -> AppResult<Agent> {
         if let Actor::Agent { .. } = actor {
-            return Err(AppError::forbidden("no agent can change budgets, its own or another's"));
+            return Err(AppError::forbidden(Msg::new("err-agents-cannot-budget")));
         }
         require(actor, Right::SetBudgets)?;
         if daily_cap.is_none() && per_run_cap.is_none() {
-            return Err(AppError::validation("budgets", "give dailyCap, perRunCap or both"));
+            return Err(AppError::validation("budgets", Msg::new("err-budgets-nothing-to-change")));
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
@@ -448,11 +453,11 @@ impl App {
     /// The runbook's "reset agent state": status, error streak, today's spend, current task.
     pub async fn reset_agent(&self, actor: &Actor, agent_id: Uuid, reset: AgentReset) -> AppResult<Agent> {
         if let Actor::Agent { .. } = actor {
-            return Err(AppError::forbidden("no agent can reset agent state"));
+            return Err(AppError::forbidden(Msg::new("err-agents-cannot-reset")));
         }
         require(actor, Right::ResetAgents)?;
         if reset.error_streak.is_some_and(|s| s < 0) {
-            return Err(AppError::validation("errorStreak", "must not be negative"));
+            return Err(AppError::validation("errorStreak", Msg::new("err-not-negative")));
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
@@ -462,7 +467,7 @@ impl App {
                 .await?
                 .ok_or_else(|| AppError::not_found("task", task_id))?;
             if task.project_id != agent.project_id {
-                return Err(AppError::validation("currentTaskId", "the task belongs to another project"));
+                return Err(AppError::validation("currentTaskId", Msg::new("err-task-other-project")));
             }
         }
         let updated = storage::agents::reset(

@@ -3,6 +3,7 @@ use super::notice::{Notice, Target};
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::{Actor, AlertSeverity, Right, Usd};
+use crate::i18n::Msg;
 use crate::storage;
 use crate::storage::alerts::NewAlert;
 use serde_json::json;
@@ -191,18 +192,21 @@ impl App {
             _ => require(actor, Right::ResolveAlerts)?,
         }
         if !valid_alert_type(&input.alert_type) {
-            return Err(AppError::validation(
-                "type",
-                "must be 1-40 lowercase letters and '_' (e.g. budget_exceeded)",
-            ));
+            return Err(AppError::validation("type", Msg::new("err-alert-type")));
         }
         let subject = input.subject.trim();
         if subject.is_empty() || subject.len() > 200 {
-            return Err(AppError::validation("subject", "must be 1-200 characters"));
+            return Err(AppError::validation(
+                "subject",
+                Msg::new("err-chars-between").count("min", 1).count("max", 200),
+            ));
         }
         let message = input.message.trim();
         if message.is_empty() || message.chars().count() > 4000 {
-            return Err(AppError::validation("message", "must be 1-4000 characters"));
+            return Err(AppError::validation(
+                "message",
+                Msg::new("err-chars-between").count("min", 1).count("max", 4000),
+            ));
         }
         let mut w = Work::begin(self, actor).await?;
         storage::projects::by_id(w.conn(), project_id)
@@ -232,10 +236,10 @@ impl App {
         if alert.resolved {
             return Err(AppError::conflict(
                 "already_resolved",
-                format!(
-                    "alert was already resolved by {}",
-                    alert.resolved_by.as_deref().unwrap_or("someone")
-                ),
+                match alert.resolved_by.as_deref() {
+                    Some(by) => Msg::new("err-alert-already-resolved-by").with("by", by),
+                    None => Msg::new("err-alert-already-resolved"),
+                },
             ));
         }
         let resolved = storage::alerts::resolve(w.conn(), alert_id, actor.name(), now).await?;

@@ -7,6 +7,7 @@ use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::policy::{classify, decide, PolicyDecision};
 use crate::domain::*;
+use crate::i18n::Msg;
 use crate::storage;
 use crate::storage::approvals::NewApproval;
 use chrono::Duration;
@@ -50,25 +51,28 @@ impl App {
         }
         let action_type = input.action_type.trim().to_ascii_lowercase();
         if !valid_action_type(&action_type) {
-            return Err(AppError::validation(
-                "actionType",
-                "must be 1-64 characters of a-z, 0-9, '_', '.', ':' or '-' (e.g. email.send)",
-            ));
+            return Err(AppError::validation("actionType", Msg::new("err-action-type")));
         }
         let summary = Reason::parse(&input.action_summary).map_err(|e| AppError::validation("actionSummary", e.message))?;
         if input.justification.chars().count() > 4000 {
-            return Err(AppError::validation("justification", "must be at most 4000 characters"));
+            return Err(AppError::validation(
+                "justification",
+                Msg::new("err-at-most-chars").count("max", 4000),
+            ));
         }
         if input.justification.trim().is_empty() {
-            return Err(AppError::validation("justification", "must not be empty"));
+            return Err(AppError::validation("justification", Msg::new("err-empty")));
         }
         let rollback = input.rollback_plan.as_deref().map(str::trim).filter(|r| !r.is_empty());
         if rollback.is_some_and(|r| r.chars().count() > 4000) {
-            return Err(AppError::validation("rollbackPlan", "must be at most 4000 characters"));
+            return Err(AppError::validation(
+                "rollbackPlan",
+                Msg::new("err-at-most-chars").count("max", 4000),
+            ));
         }
         let minutes = input.expires_in_minutes.unwrap_or(self.rules.approval_expiry_minutes);
         if !(1..=7 * 24 * 60).contains(&minutes) {
-            return Err(AppError::validation("expiresInMinutes", "must be between 1 and 10080 (a week)"));
+            return Err(AppError::validation("expiresInMinutes", Msg::new("err-expires-in-minutes")));
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
@@ -79,7 +83,7 @@ impl App {
                     .await?
                     .ok_or_else(|| AppError::not_found("task", id))?;
                 if task.project_id != agent.project_id {
-                    return Err(AppError::validation("taskId", "the task belongs to another project"));
+                    return Err(AppError::validation("taskId", Msg::new("err-task-other-project")));
                 }
                 Some(task)
             }
@@ -175,14 +179,12 @@ impl App {
     /// are told who decided; a deny needs a reason.
     pub async fn decide_approval(&self, actor: &Actor, approval_id: Uuid, verdict: Verdict, note: Option<&str>) -> AppResult<Approval> {
         if let Actor::Agent { name, .. } = actor {
-            return Err(AppError::forbidden(format!(
-                "agent {name} cannot decide approvals, its own or another's"
-            )));
+            return Err(AppError::forbidden(Msg::new("err-agent-cannot-decide").with("agent", name)));
         }
         require(actor, Right::DecideApprovals)?;
         let note = note.map(str::trim).filter(|n| !n.is_empty()).map(Reason::parse).transpose()?;
         if verdict == Verdict::Deny && note.is_none() {
-            return Err(AppError::validation("reason", "a deny needs a reason"));
+            return Err(AppError::validation("reason", Msg::new("err-deny-needs-reason")));
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
@@ -200,11 +202,9 @@ impl App {
         if approval.expires_at <= now {
             return Err(AppError::conflict(
                 "approval_expired",
-                format!(
-                    "approval {} expired at {}; the agent must ask again",
-                    approval.code(),
-                    approval.expires_at.format("%Y-%m-%d %H:%M UTC")
-                ),
+                Msg::new("err-approval-expired")
+                    .with("code", approval.code())
+                    .with("at", approval.expires_at.format("%Y-%m-%d %H:%M UTC")),
             ));
         }
         let status = match verdict {

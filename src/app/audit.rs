@@ -2,6 +2,7 @@
 
 use super::model::AuditEvent;
 use super::{AppError, AppResult};
+use crate::i18n::Msg;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
 /// A half-open range [from, to) of instants.
@@ -18,7 +19,7 @@ impl AuditRange {
         let from = parse_instant("startDate", start, false)?;
         let to = parse_instant("endDate", end, true)?;
         if to <= from {
-            return Err(AppError::validation("endDate", "must be after startDate"));
+            return Err(AppError::validation("endDate", Msg::new("err-end-before-start")));
         }
         Ok(AuditRange { from, to })
     }
@@ -27,16 +28,16 @@ impl AuditRange {
 fn parse_instant(field: &'static str, raw: &str, end_of_day: bool) -> AppResult<DateTime<Utc>> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err(AppError::validation(field, "is required (YYYY-MM-DD or an RFC 3339 time)"));
+        return Err(AppError::validation(field, Msg::new("err-instant-required")));
     }
     if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
         return Ok(at.with_timezone(&Utc));
     }
-    let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| AppError::validation(field, format!("'{raw}' is neither YYYY-MM-DD nor an RFC 3339 time")))?;
+    let date =
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| AppError::validation(field, Msg::new("err-instant").with("input", raw)))?;
     let date = if end_of_day {
         date.checked_add_days(Days::new(1))
-            .ok_or_else(|| AppError::validation(field, "is out of range"))?
+            .ok_or_else(|| AppError::validation(field, Msg::new("err-out-of-range")))?
     } else {
         date
     };
@@ -59,7 +60,7 @@ impl ExportFormat {
             "" | "json" => Ok(ExportFormat::Json),
             "jsonl" | "ndjson" => Ok(ExportFormat::Jsonl),
             "csv" => Ok(ExportFormat::Csv),
-            other => Err(AppError::validation("format", format!("'{other}' is not one of json, jsonl, csv"))),
+            other => Err(AppError::validation("format", Msg::new("err-export-format").with("input", other))),
         }
     }
 

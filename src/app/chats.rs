@@ -7,6 +7,7 @@ use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::{Actor, Right};
 use crate::i18n::Lang;
+use crate::i18n::Msg;
 use crate::storage;
 use crate::storage::chats::{Binding, CallbackAction, Chat, PendingInput};
 use rand::distr::{Alphanumeric, SampleString};
@@ -147,11 +148,9 @@ impl App {
         let lang = Lang::parse(code).ok_or_else(|| {
             AppError::validation(
                 "lang",
-                format!(
-                    "'{}' is not a supported language (supported: {})",
-                    code.trim(),
-                    Lang::ALL.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ")
-                ),
+                Msg::new("err-language")
+                    .with("input", code.trim())
+                    .with("supported", Lang::ALL.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ")),
             )
         })?;
         let mut w = Work::begin(self, actor).await?;
@@ -295,7 +294,7 @@ impl App {
             return Ok(None);
         };
         if comment.author_id != actor.id() {
-            return Err(AppError::forbidden("only the author can edit a comment"));
+            return Err(AppError::forbidden(Msg::new("err-comment-author-only")));
         }
         if comment.body == body.as_str() {
             return Ok(Some(comment));

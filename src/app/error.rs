@@ -2,30 +2,35 @@
 
 use crate::domain::values::Invalid;
 use crate::domain::{ApprovalStatus, TaskStatus, TransitionRefusal};
+use crate::i18n::Msg;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// Input that parses but breaks a rule about its value (422).
     #[error("{field}: {message}")]
-    Validation { field: &'static str, message: String },
+    Validation { field: &'static str, message: Msg },
 
     /// Input that cannot be understood at all (400).
     #[error("{0}")]
-    BadInput(String),
+    BadInput(Msg),
 
-    #[error("{entity} {key} not found{}", hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    #[error(
+        "{entity}{} not found{}",
+        if key.is_empty() { String::new() } else { format!(" {key}") },
+        hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+    )]
     NotFound {
         entity: &'static str,
         key: String,
-        hint: Option<String>,
+        hint: Option<Msg>,
     },
 
     #[error("not authenticated: {0}")]
-    Unauthenticated(String),
+    Unauthenticated(Msg),
 
     #[error("forbidden: {0}")]
-    Forbidden(String),
+    Forbidden(Msg),
 
     #[error("cannot move task from {from} to {to}: {reason} (allowed from {from}: {})", list(allowed))]
     IllegalTransition {
@@ -46,7 +51,7 @@ pub enum AppError {
 
     /// The request conflicts with the current state (409), e.g. a reused idempotency key.
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: &'static str, message: Msg },
 
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -69,22 +74,25 @@ impl AppError {
         }
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        AppError::Forbidden(message.into())
-    }
-
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        AppError::Conflict {
-            code,
-            message: message.into(),
+    /// Not found, with a hint such as the names that do exist.
+    pub fn not_found_hinting(entity: &'static str, key: impl ToString, hint: Msg) -> Self {
+        AppError::NotFound {
+            entity,
+            key: key.to_string(),
+            hint: Some(hint),
         }
     }
 
-    pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
-        AppError::Validation {
-            field,
-            message: message.into(),
-        }
+    pub fn forbidden(message: Msg) -> Self {
+        AppError::Forbidden(message)
+    }
+
+    pub fn conflict(code: &'static str, message: Msg) -> Self {
+        AppError::Conflict { code, message }
+    }
+
+    pub fn validation(field: &'static str, message: Msg) -> Self {
+        AppError::Validation { field, message }
     }
 
     /// A stable, machine-readable code for API clients.
@@ -119,14 +127,11 @@ impl From<sqlx::Error> for AppError {
         if let Some(db) = err.as_database_error() {
             let constraint = db.constraint().unwrap_or("").to_string();
             match db.code().as_deref() {
-                Some("23505") => return AppError::conflict("already_exists", format!("already exists ({constraint})")),
+                Some("23505") => return AppError::conflict("already_exists", Msg::new("err-db-unique").with("constraint", constraint)),
                 Some("23514") | Some("22001") => {
-                    return AppError::Validation {
-                        field: "input",
-                        message: format!("violates {constraint}"),
-                    };
+                    return AppError::validation("input", Msg::new("err-db-check").with("constraint", constraint));
                 }
-                Some("23503") => return AppError::BadInput(format!("refers to something that does not exist ({constraint})")),
+                Some("23503") => return AppError::BadInput(Msg::new("err-db-foreign-key").with("constraint", constraint)),
                 _ => {}
             }
         }

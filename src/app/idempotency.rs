@@ -3,6 +3,7 @@
 
 use super::{App, AppError, AppResult};
 use crate::domain::{Actor, IdempotencyKey};
+use crate::i18n::Msg;
 use crate::storage;
 use sha2::{Digest, Sha256};
 
@@ -49,22 +50,19 @@ impl App {
                 key: key.as_str().to_string(),
             }));
         }
-        let stored = storage::idempotency::get(&mut conn, &owner, key.as_str()).await?.ok_or_else(|| {
-            AppError::conflict(
-                "idempotency_in_progress",
-                "a request with this Idempotency-Key was just handled; retry",
-            )
-        })?;
+        let stored = storage::idempotency::get(&mut conn, &owner, key.as_str())
+            .await?
+            .ok_or_else(|| AppError::conflict("idempotency_in_progress", Msg::new("err-idempotency-just-handled")))?;
         if stored.request_hash != hash {
             return Err(AppError::validation(
                 "idempotencyKey",
-                "this Idempotency-Key was used for a different request; use a new key",
+                Msg::new("err-idempotency-different-request"),
             ));
         }
         match stored.status_code {
             None => Err(AppError::conflict(
                 "idempotency_in_progress",
-                "a request with this Idempotency-Key is still being handled; retry shortly",
+                Msg::new("err-idempotency-in-progress"),
             )),
             Some(status) => Ok(Start::Replay {
                 status: status as u16,

@@ -9,6 +9,7 @@ use super::work::Work;
 use super::{App, AppResult};
 use crate::domain::loops::detect;
 use crate::domain::{Actor, AgentStatus, AlertSeverity, TaskStatus};
+use crate::i18n::Msg;
 use crate::storage;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -442,10 +443,7 @@ impl Job {
         input.trim().replace('-', "_").parse().map_err(|_| super::AppError::NotFound {
             entity: "job",
             key: format!("'{}'", input.trim()),
-            hint: Some(format!(
-                "jobs: {}",
-                Job::VARIANTS.iter().map(|j| j.name()).collect::<Vec<_>>().join(", ")
-            )),
+            hint: Some(Msg::new("err-hint-jobs").with("jobs", Job::VARIANTS.iter().map(|j| j.name()).collect::<Vec<_>>().join(", "))),
         })
     }
 }

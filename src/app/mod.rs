@@ -34,6 +34,7 @@ use crate::domain::actor::role_has;
 use crate::domain::budget::{RoleCaps, SpawnLimits};
 use crate::domain::loops::LoopThresholds;
 use crate::domain::{Actor, Right, RiskLevel, TaskType};
+use crate::i18n::Msg;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -149,12 +150,15 @@ pub(crate) fn require(actor: &Actor, right: Right) -> AppResult<()> {
     match actor {
         Actor::System { .. } => Ok(()),
         Actor::Operator { role, .. } if role_has(*role, right) => Ok(()),
-        Actor::Operator { role, .. } => Err(AppError::forbidden(format!(
-            "the {role} role cannot {}; it needs {}",
-            describe(right),
-            crate::domain::actor::least_role_for(right)
-        ))),
-        Actor::Agent { name, .. } => Err(AppError::forbidden(format!("agent {name} cannot {}", describe(right)))),
+        Actor::Operator { role, .. } => Err(AppError::forbidden(
+            Msg::new("err-role-cannot")
+                .role("role", *role)
+                .word("right", describe(right))
+                .role("needed", crate::domain::actor::least_role_for(right)),
+        )),
+        Actor::Agent { name, .. } => Err(AppError::forbidden(
+            Msg::new("err-agent-cannot").with("agent", name).word("right", describe(right)),
+        )),
     }
 }
 
@@ -162,7 +166,7 @@ pub(crate) fn require(actor: &Actor, right: Right) -> AppResult<()> {
 pub(crate) fn require_project(actor: &Actor, project_id: Uuid) -> AppResult<()> {
     match actor {
         Actor::Agent { project_id: own, name, .. } if *own != project_id => {
-            Err(AppError::forbidden(format!("agent {name} acts only in its own project")))
+            Err(AppError::forbidden(Msg::new("err-agent-own-project-only").with("agent", name)))
         }
         _ => Ok(()),
     }
@@ -176,22 +180,23 @@ pub(crate) fn require_read(actor: &Actor, project_id: Uuid) -> AppResult<()> {
     }
 }
 
+/// The message id naming what `right` allows (errors.ftl).
 fn describe(right: Right) -> &'static str {
     match right {
-        Right::Read => "read",
-        Right::ManageTasks => "manage tasks",
-        Right::Comment => "comment",
-        Right::ControlAgents => "pause, resume or quarantine agents",
-        Right::PauseSquad => "pause or resume the squad",
-        Right::ResolveAlerts => "resolve alerts",
-        Right::RegisterAgents => "register agents",
-        Right::DecideApprovals => "decide approvals",
-        Right::SetBudgets => "change budgets",
-        Right::ReleaseAgents => "release agents from quarantine",
-        Right::ResetAgents => "reset agent state",
-        Right::ManageProjects => "manage projects",
-        Right::ManageOperators => "grant or revoke roles",
-        Right::RunJobs => "run jobs",
+        Right::Read => "err-right-read",
+        Right::ManageTasks => "err-right-manage-tasks",
+        Right::Comment => "err-right-comment",
+        Right::ControlAgents => "err-right-control-agents",
+        Right::PauseSquad => "err-right-pause-squad",
+        Right::ResolveAlerts => "err-right-resolve-alerts",
+        Right::RegisterAgents => "err-right-register-agents",
+        Right::DecideApprovals => "err-right-decide-approvals",
+        Right::SetBudgets => "err-right-set-budgets",
+        Right::ReleaseAgents => "err-right-release-agents",
+        Right::ResetAgents => "err-right-reset-agents",
+        Right::ManageProjects => "err-right-manage-projects",
+        Right::ManageOperators => "err-right-manage-operators",
+        Right::RunJobs => "err-right-run-jobs",
     }
 }
 
@@ -215,10 +220,13 @@ impl PageRequest {
         let limit = limit.unwrap_or(50);
         let offset = offset.unwrap_or(0);
         if !(1..=Self::MAX_LIMIT).contains(&limit) {
-            return Err(AppError::validation("limit", format!("must be between 1 and {}", Self::MAX_LIMIT)));
+            return Err(AppError::validation(
+                "limit",
+                Msg::new("err-between").with("min", 1).with("max", Self::MAX_LIMIT),
+            ));
         }
         if offset < 0 {
-            return Err(AppError::validation("offset", "must not be negative"));
+            return Err(AppError::validation("offset", Msg::new("err-not-negative")));
         }
         Ok(PageRequest { limit, offset })
     }

@@ -4,6 +4,7 @@ use super::model::Operator;
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::{Actor, OperatorRole, Right};
+use crate::i18n::Msg;
 use crate::storage;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::json;
@@ -54,7 +55,7 @@ impl App {
 
     /// The actor a bearer token stands for.
     pub async fn authenticate(&self, token: &str) -> AppResult<Actor> {
-        let invalid = || AppError::Unauthenticated("the token is unknown or revoked".into());
+        let invalid = || AppError::Unauthenticated(Msg::new("err-token-unknown"));
         if token.is_empty() || token.len() > 200 {
             return Err(invalid());
         }
@@ -94,10 +95,7 @@ impl App {
             return Ok(());
         }
         if token.len() < 16 || token.len() > 200 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(AppError::validation(
-                "http.admin_token",
-                "must be 16 to 200 characters without spaces (e.g. `openssl rand -hex 24`)",
-            ));
+            return Err(AppError::validation("http.admin_token", Msg::new("err-admin-token")));
         }
         let hashed = hash(token);
         if storage::tokens::holder(w.conn(), &hashed).await?.is_some() {
@@ -163,7 +161,7 @@ impl App {
     pub async fn grant_role(&self, actor: &Actor, user_id: i64, display_name: &str, role: OperatorRole) -> AppResult<Operator> {
         require(actor, Right::ManageOperators)?;
         if user_id <= 0 {
-            return Err(AppError::validation("userId", "must be a positive Telegram user id"));
+            return Err(AppError::validation("userId", Msg::new("err-telegram-user-id")));
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
@@ -195,7 +193,7 @@ impl App {
             .filter(|op| op.revoked_at.is_none())
             .ok_or_else(|| AppError::not_found("operator with Telegram id", user_id))?;
         if actor.id() == Some(op.id) {
-            return Err(AppError::conflict("self_revoke", "you cannot revoke your own role"));
+            return Err(AppError::conflict("self_revoke", Msg::new("err-self-revoke")));
         }
         let now = w.now;
         let op = storage::operators::revoke(w.conn(), op.id, now).await?;

@@ -2,6 +2,7 @@ use super::model::Project;
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::{Actor, ProjectName, ProjectSlug, Right};
+use crate::i18n::Msg;
 use crate::storage;
 use chrono::NaiveTime;
 use chrono_tz::Tz;
@@ -29,7 +30,7 @@ fn parse_standup_time(input: &str) -> AppResult<NaiveTime> {
     shaped
         .then(|| NaiveTime::parse_from_str(input, "%H:%M").ok())
         .flatten()
-        .ok_or_else(|| AppError::validation("standupTime", format!("must be a time HH:MM (24-hour), e.g. 09:00, not '{input}'")))
+        .ok_or_else(|| AppError::validation("standupTime", Msg::new("err-standup-time").with("input", input)))
 }
 
 /// An IANA time zone name, exactly (`UTC`, `Europe/Berlin`); never a silent fallback to UTC.
@@ -39,12 +40,12 @@ fn parse_standup_timezone(input: &str) -> AppResult<Tz> {
         let hint = chrono_tz::TZ_VARIANTS
             .iter()
             .find(|tz| tz.name().eq_ignore_ascii_case(input))
-            .map(|tz| format!(" (did you mean {}?)", tz.name()))
-            .unwrap_or_default();
-        AppError::validation(
-            "standupTimezone",
-            format!("must be an IANA time zone such as UTC or Europe/Berlin, not '{input}'{hint}"),
-        )
+            .map(|tz| tz.name());
+        let message = match hint {
+            Some(tz) => Msg::new("err-time-zone-did-you-mean").with("input", input).with("suggestion", tz),
+            None => Msg::new("err-time-zone").with("input", input),
+        };
+        AppError::validation("standupTimezone", message)
     })
 }
 
@@ -68,13 +69,16 @@ impl App {
         let slug = ProjectSlug::parse(&input.slug)?;
         let name = ProjectName::parse(&input.name)?;
         if input.description.chars().count() > 2000 {
-            return Err(AppError::validation("description", "must be at most 2000 characters"));
+            return Err(AppError::validation(
+                "description",
+                Msg::new("err-at-most-chars").count("max", 2000),
+            ));
         }
         let mut w = Work::begin(self, actor).await?;
         if storage::projects::by_slug(w.conn(), slug.as_str()).await?.is_some() {
             return Err(AppError::conflict(
                 "already_exists",
-                format!("a project with slug '{slug}' already exists"),
+                Msg::new("err-project-exists").with("slug", &slug),
             ));
         }
         let now = w.now;
@@ -99,7 +103,7 @@ impl App {
     pub async fn set_project_standup(&self, actor: &Actor, project_id: uuid::Uuid, schedule: StandupSchedule) -> AppResult<Project> {
         require(actor, Right::ManageProjects)?;
         if schedule.time.is_none() && schedule.timezone.is_none() {
-            return Err(AppError::validation("standup", "give standupTime, standupTimezone or both"));
+            return Err(AppError::validation("standup", Msg::new("err-standup-nothing-to-change")));
         }
         let (time, tz) = parse_schedule(&schedule)?;
         let mut w = Work::begin(self, actor).await?;
@@ -133,9 +137,9 @@ impl App {
             entity: "project",
             key: format!("'{}'", slug.trim()),
             hint: Some(if known.is_empty() {
-                "no projects exist yet".into()
+                Msg::new("err-hint-no-projects")
             } else {
-                format!("known: {}", known.join(", "))
+                Msg::new("err-hint-known").with("names", known.join(", "))
             }),
         })
     }

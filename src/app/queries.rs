@@ -3,6 +3,7 @@
 use super::model::*;
 use super::{require_read, App, AppError, AppResult, PageRequest};
 use crate::domain::*;
+use crate::i18n::Msg;
 use crate::storage;
 use crate::storage::agents::{AgentFilter, AgentSort};
 use crate::storage::alerts::AlertFilter;
@@ -114,9 +115,9 @@ impl App {
             entity: "agent",
             key: format!("'{}'", name.trim()),
             hint: Some(if known.is_empty() {
-                "the project has no agents".into()
+                Msg::new("err-hint-no-agents")
             } else {
-                format!("known: {}", known.join(", "))
+                Msg::new("err-hint-known").with("names", known.join(", "))
             }),
         })
     }
@@ -157,7 +158,7 @@ impl App {
             .ok_or_else(|| AppError::NotFound {
                 entity: "task",
                 key: format!("#{number}"),
-                hint: Some("see /tasks for the open ones".into()),
+                hint: Some(Msg::new("err-hint-see-tasks")),
             })?;
         storage::tasks::by_id(&mut conn, id)
             .await?
@@ -237,7 +238,7 @@ impl App {
         require_read(actor, approval.project_id)?;
         if let Actor::Agent { id: agent_id, .. } = actor {
             if approval.agent_id != *agent_id {
-                return Err(AppError::forbidden("an agent reads only its own approvals"));
+                return Err(AppError::forbidden(Msg::new("err-own-approvals-only")));
             }
         }
         Ok(approval)
@@ -248,7 +249,7 @@ impl App {
         let digits = code.trim().trim_start_matches(['A', 'a', '#']);
         let number: i32 = digits
             .parse()
-            .map_err(|_| AppError::validation("code", format!("'{}' is not an approval code (e.g. A7)", code.trim())))?;
+            .map_err(|_| AppError::validation("code", Msg::new("err-approval-code").with("input", code.trim())))?;
         require_read(actor, project_id)?;
         let mut conn = self.pool.acquire().await?;
         let id = storage::approvals::id_by_number(&mut conn, project_id, number)
@@ -256,7 +257,7 @@ impl App {
             .ok_or_else(|| AppError::NotFound {
                 entity: "approval",
                 key: format!("A{number}"),
-                hint: Some("see /approvals for the pending ones".into()),
+                hint: Some(Msg::new("err-hint-see-approvals")),
             })?;
         drop(conn);
         self.get_approval(actor, id).await
@@ -385,11 +386,11 @@ impl App {
         limit: i64,
     ) -> AppResult<Vec<AuditEvent>> {
         if matches!(actor, Actor::Agent { .. }) {
-            return Err(AppError::forbidden("agents cannot export the audit log"));
+            return Err(AppError::forbidden(Msg::new("err-agents-cannot-export")));
         }
         super::require(actor, Right::Read)?;
         if to <= from {
-            return Err(AppError::validation("endDate", "must be after startDate"));
+            return Err(AppError::validation("endDate", Msg::new("err-end-before-start")));
         }
         let mut conn = self.pool.acquire().await?;
         Ok(storage::audit::between(&mut conn, project_id, from, to, limit).await?)

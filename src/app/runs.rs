@@ -8,6 +8,7 @@ use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::budget::evaluate_run;
 use crate::domain::task_state::allowed_targets;
 use crate::domain::*;
+use crate::i18n::Msg;
 use crate::storage;
 use crate::storage::runs::NewRun;
 use serde::Serialize;
@@ -48,13 +49,13 @@ impl App {
         }
         let model = input.model.as_deref().map(str::trim).filter(|m| !m.is_empty());
         if model.is_some_and(|m| m.chars().count() > 100) {
-            return Err(AppError::validation("model", "must be at most 100 characters"));
+            return Err(AppError::validation("model", Msg::new("err-at-most-chars").count("max", 100)));
         }
         if input.tokens.is_some_and(|t| t < 0) {
-            return Err(AppError::validation("tokens", "must not be negative"));
+            return Err(AppError::validation("tokens", Msg::new("err-not-negative")));
         }
         if input.error.as_deref().is_some_and(|e| e.chars().count() > 4000) {
-            return Err(AppError::validation("error", "must be at most 4000 characters"));
+            return Err(AppError::validation("error", Msg::new("err-at-most-chars").count("max", 4000)));
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
@@ -69,13 +70,12 @@ impl App {
             Some(id) => {
                 let task = lock_task(&mut w, id).await?;
                 if task.project_id != peek.project_id {
-                    return Err(AppError::validation("taskId", "the task belongs to another project"));
+                    return Err(AppError::validation("taskId", Msg::new("err-task-other-project")));
                 }
                 if !task.assignee_ids.contains(&peek.id) && task.reviewer_id != Some(peek.id) {
-                    return Err(AppError::forbidden(format!(
-                        "agent {} is neither an assignee nor the reviewer of task #{}: runs are reported only against its own tasks",
-                        peek.name, task.number
-                    )));
+                    return Err(AppError::forbidden(
+                        Msg::new("err-run-not-own-task").with("agent", &peek.name).with("task", task.number),
+                    ));
                 }
                 Some(task)
             }

@@ -5,6 +5,7 @@ use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::task_state::{allowed_targets, check_transition, Mover, TransitionFacts};
 use crate::domain::*;
+use crate::i18n::Msg;
 use crate::storage;
 use crate::storage::tasks::{NewTask, StatusChange};
 use serde::Serialize;
@@ -177,14 +178,14 @@ impl App {
     pub async fn create_task(&self, actor: &Actor, project_id: Uuid, input: CreateTask) -> AppResult<Task> {
         let title = TaskTitle::parse(&input.title)?;
         if input.description.chars().count() > 10_000 {
-            return Err(AppError::validation("description", "must be at most 10000 characters"));
+            return Err(AppError::validation(
+                "description",
+                Msg::new("err-at-most-chars").count("max", 10_000),
+            ));
         }
         let priority = input.priority.unwrap_or(3);
         if !(1..=4).contains(&priority) {
-            return Err(AppError::validation(
-                "priority",
-                format!("must be 1 (critical) to 4 (low), got {priority}"),
-            ));
+            return Err(AppError::validation("priority", Msg::new("err-priority").with("got", priority)));
         }
         let mut w = Work::begin(self, actor).await?;
         match actor {
@@ -192,10 +193,11 @@ impl App {
                 require_project(actor, project_id)?;
                 let agent = require_active_agent(&mut w).await?.expect("agent actor");
                 if agent.role != AgentRole::Lead {
-                    return Err(AppError::forbidden(format!(
-                        "agent {} is a {}; only leads create tasks",
-                        agent.name, agent.role
-                    )));
+                    return Err(AppError::forbidden(
+                        Msg::new("err-only-leads-create")
+                            .with("agent", &agent.name)
+                            .with("role", agent.role),
+                    ));
                 }
             }
             _ => require(actor, Right::ManageTasks)?,
@@ -264,15 +266,11 @@ impl App {
     ) -> AppResult<super::model::Agent> {
         let agent = storage::agents::by_id(w.conn(), agent_id)
             .await?
-            .ok_or_else(|| AppError::NotFound {
-                entity: "agent",
-                key: agent_id.to_string(),
-                hint: Some(format!("in {field}")),
-            })?;
+            .ok_or_else(|| AppError::not_found_hinting("agent", agent_id, Msg::new("err-hint-in-field").with("field", field)))?;
         if agent.project_id != project_id {
             return Err(AppError::validation(
                 field,
-                format!("agent {} belongs to another project", agent.name),
+                Msg::new("err-agent-other-project").with("agent", &agent.name),
             ));
         }
         Ok(agent)
@@ -284,25 +282,25 @@ impl App {
         ids.sort();
         ids.dedup();
         if ids.len() > 10 {
-            return Err(AppError::validation("assigneeIds", "at most 10 assignees"));
+            return Err(AppError::validation(
+                "assigneeIds",
+                Msg::new("err-too-many-assignees").count("max", 10),
+            ));
         }
         // Only inbox and assigned follow the assignees (to assigned needs one, back to inbox
         // when the last goes). Past them, the task would stay in its status with nobody on it.
         if ids.is_empty() && !task.assignee_ids.is_empty() && !matches!(task.status, TaskStatus::Inbox | TaskStatus::Assigned) {
             let to_inbox = if allowed_targets(task.status).contains(&TaskStatus::Inbox) {
-                "move it to inbox (that unassigns it)".to_string()
+                Msg::new("err-hint-move-to-inbox")
             } else {
-                format!(
-                    "move it to inbox first (from {}: via needs_approval; that unassigns it)",
-                    task.status
-                )
+                Msg::new("err-hint-move-to-inbox-via").task_status("from", task.status)
             };
             return Err(AppError::conflict(
                 "assignee_required",
-                format!(
-                    "task #{} is {} and cannot be left with nobody on it: assign someone else instead, {to_inbox}, or cancel it",
-                    task.number, task.status
-                ),
+                Msg::new("err-assignee-required")
+                    .with("task", task.number)
+                    .task_status("status", task.status)
+                    .nested("to_inbox", to_inbox),
             ));
         }
         let mut names = Vec::new();
@@ -311,7 +309,9 @@ impl App {
             if matches!(agent.status, AgentStatus::Quarantined | AgentStatus::Drained) {
                 return Err(AppError::conflict(
                     "agent_unavailable",
-                    format!("{} is {} and cannot be assigned", agent.name, agent.status),
+                    Msg::new("err-agent-unavailable")
+                        .with("agent", &agent.name)
+                        .agent_status("status", agent.status),
                 ));
             }
             names.push(agent.name);
@@ -371,7 +371,7 @@ impl App {
     /// Sets a task's assignees (PATCH `assigneeIds`, `/assign`). Operators only: agents claim.
     pub async fn assign_task(&self, actor: &Actor, task_id: Uuid, assignee_ids: Vec<Uuid>) -> AppResult<Task> {
         if let Actor::Agent { .. } = actor {
-            return Err(AppError::forbidden("agents claim tasks; only operators assign them"));
+            return Err(AppError::forbidden(Msg::new("err-agents-claim")));
         }
         require(actor, Right::ManageTasks)?;
         let mut w = Work::begin(self, actor).await?;
@@ -379,7 +379,9 @@ impl App {
         if task.status.is_terminal() {
             return Err(AppError::conflict(
                 "task_closed",
-                format!("task #{} is {}; it can no longer be assigned", task.number, task.status),
+                Msg::new("err-task-closed")
+                    .with("task", task.number)
+                    .task_status("status", task.status),
             ));
         }
         self.reassign(&mut w, &task, &assignee_ids).await?;
@@ -389,7 +391,7 @@ impl App {
     }
 
     pub async fn transition_task(&self, actor: &Actor, task_id: Uuid, input: TransitionTask) -> AppResult<TransitionOutcome> {
-        let to = input.to.ok_or_else(|| AppError::validation("toStatus", "is required"))?;
+        let to = input.to.ok_or_else(|| AppError::validation("toStatus", Msg::new("err-required")))?;
         let key = match &input.idempotency_key {
             Some(key) => IdempotencyKey::parse(key)?,
             None => IdempotencyKey::generate(),
@@ -417,10 +419,9 @@ impl App {
                     .as_ref()
                     .is_some_and(|t| t.actor_kind == ActorKind::Agent && t.actor_id == Some(*id));
                 if !own_replay && !task.assignee_ids.contains(id) && task.reviewer_id != Some(*id) {
-                    return Err(AppError::forbidden(format!(
-                        "agent {name} is neither an assignee nor the reviewer of task #{}",
-                        task.number
-                    )));
+                    return Err(AppError::forbidden(
+                        Msg::new("err-not-on-task").with("agent", name).with("task", task.number),
+                    ));
                 }
             }
             Actor::System { .. } => {}
@@ -429,12 +430,10 @@ impl App {
             if first.to_status != to {
                 return Err(AppError::conflict(
                     "idempotency_key_reused",
-                    format!(
-                        "idempotency key '{}' was already used for {} → {} on this task",
-                        key.as_str(),
-                        first.from_status,
-                        first.to_status
-                    ),
+                    Msg::new("err-idempotency-key-reused")
+                        .with("key", key.as_str())
+                        .task_status("from", first.from_status)
+                        .task_status("to", first.to_status),
                 ));
             }
             w.commit().await?;
@@ -470,7 +469,7 @@ impl App {
     /// An agent takes an inbox task: the given one, or the best match for its types.
     pub async fn claim_task(&self, actor: &Actor, project_id: Uuid, task_id: Option<Uuid>) -> AppResult<Task> {
         let Actor::Agent { id: agent_id, .. } = actor else {
-            return Err(AppError::forbidden("only agents claim tasks; operators assign them"));
+            return Err(AppError::forbidden(Msg::new("err-only-agents-claim")));
         };
         require_project(actor, project_id)?;
         let mut w = Work::begin(self, actor).await?;
@@ -481,14 +480,17 @@ impl App {
                 if task.status != TaskStatus::Inbox {
                     return Err(AppError::conflict(
                         "not_claimable",
-                        format!("task #{} is {}; only inbox tasks can be claimed", task.number, task.status),
+                        Msg::new("err-not-claimable")
+                            .with("task", task.number)
+                            .task_status("status", task.status),
                     ));
                 }
                 if !agent.takes(task.task_type) {
-                    return Err(AppError::forbidden(format!(
-                        "{} does not take {} tasks",
-                        agent.name, task.task_type
-                    )));
+                    return Err(AppError::forbidden(
+                        Msg::new("err-does-not-take")
+                            .with("agent", &agent.name)
+                            .with("type", task.task_type),
+                    ));
                 }
                 task
             }
@@ -496,8 +498,8 @@ impl App {
                 .await?
                 .ok_or_else(|| AppError::NotFound {
                     entity: "claimable task",
-                    key: "in the inbox".into(),
-                    hint: Some(format!("no inbox task of the types {} takes", agent.name)),
+                    key: String::new(),
+                    hint: Some(Msg::new("err-hint-nothing-to-claim").with("agent", &agent.name)),
                 })?,
         };
         let now = w.now;
@@ -583,7 +585,7 @@ impl App {
     /// cannot leave it half done.
     pub async fn return_task_to_pool(&self, actor: &Actor, task_id: Uuid, reason: &str) -> AppResult<Task> {
         if let Actor::Agent { .. } = actor {
-            return Err(AppError::forbidden("agents claim tasks; only operators assign them"));
+            return Err(AppError::forbidden(Msg::new("err-agents-claim")));
         }
         require(actor, Right::ManageTasks)?;
         let mut w = Work::begin(self, actor).await?;
@@ -591,7 +593,9 @@ impl App {
         if task.status.is_terminal() {
             return Err(AppError::conflict(
                 "task_closed",
-                format!("task #{} is {}; it can no longer be assigned", task.number, task.status),
+                Msg::new("err-task-closed")
+                    .with("task", task.number)
+                    .task_status("status", task.status),
             ));
         }
         if task.status == TaskStatus::Blocked {

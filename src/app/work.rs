@@ -5,6 +5,7 @@ use super::error::{AppError, AppResult};
 use super::notice::{Notice, Target};
 use super::App;
 use crate::domain::Actor;
+use crate::i18n::Msg;
 use crate::storage;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -28,7 +29,7 @@ impl Work {
             if !storage::updates::claim(&mut tx, update.id, now).await? {
                 return Err(AppError::conflict(
                     "duplicate_update",
-                    format!("update {} was already handled", update.id),
+                    Msg::new("err-duplicate-update").with("update", update.id),
                 ));
             }
         }

@@ -90,16 +90,35 @@ impl Default for SpawnLimits {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpawnRefusal {
-    #[error("interns cannot spawn sub-agents")]
     InternParent,
-    #[error("{parent} already has {children} sub-agents (at most {max})")]
     TooManyChildren { parent: String, children: usize, max: usize },
-    #[error("sub-agents may be nested at most {max} deep")]
     TooDeep { max: i32 },
-    #[error("the project already has {active} active agents (at most {max})")]
     ProjectFull { active: usize, max: usize },
+}
+
+impl SpawnRefusal {
+    pub fn message(&self) -> crate::i18n::Msg {
+        use crate::i18n::Msg;
+        match self {
+            SpawnRefusal::InternParent => Msg::new("err-spawn-intern"),
+            SpawnRefusal::TooManyChildren { parent, children, max } => Msg::new("err-spawn-too-many-children")
+                .with("parent", parent)
+                .count("children", *children as f64)
+                .count("max", *max as f64),
+            SpawnRefusal::TooDeep { max } => Msg::new("err-spawn-too-deep").count("max", *max),
+            SpawnRefusal::ProjectFull { active, max } => Msg::new("err-spawn-project-full")
+                .count("active", *active as f64)
+                .count("max", *max as f64),
+        }
+    }
+}
+
+impl std::fmt::Display for SpawnRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.message().fmt(f)
+    }
 }
 
 pub struct SpawnFacts<'a> {

@@ -1,36 +1,37 @@
 //! Validated values: each newtype can only be built through `parse`, so a value that exists is
 //! valid. Errors name the field and say what was expected.
 
+use crate::i18n::Msg;
 use serde::Serialize;
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct Invalid {
     pub field: &'static str,
-    pub message: String,
+    pub message: Msg,
 }
 
 impl Invalid {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Invalid {
-            field,
-            message: message.into(),
-        }
+    pub fn new(field: &'static str, message: Msg) -> Self {
+        Invalid { field, message }
     }
 }
 
 fn bounded_text(field: &'static str, input: &str, max_chars: usize) -> Result<String, Invalid> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
-        return Err(Invalid::new(field, "must not be empty"));
+        return Err(Invalid::new(field, Msg::new("err-empty")));
     }
     let chars = trimmed.chars().count();
     if chars > max_chars {
-        return Err(Invalid::new(field, format!("must be at most {max_chars} characters (got {chars})")));
+        return Err(Invalid::new(
+            field,
+            Msg::new("err-too-long").count("max", max_chars as f64).count("got", chars as f64),
+        ));
     }
     if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(Invalid::new(field, "must not contain control characters"));
+        return Err(Invalid::new(field, Msg::new("err-control-characters")));
     }
     Ok(trimmed.to_string())
 }
@@ -91,10 +92,7 @@ impl AgentName {
         let name = input.trim();
         let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
         if name.is_empty() || name.len() > 40 || !valid_chars || !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Err(Invalid::new(
-                "name",
-                format!("'{name}' is not a valid agent name (1-40 letters, digits, '_', '.', '-'; starting with a letter or digit)"),
-            ));
+            return Err(Invalid::new("name", Msg::new("err-agent-name").with("name", name)));
         }
         Ok(AgentName(name.to_string()))
     }
@@ -123,10 +121,7 @@ impl ProjectSlug {
             && slug.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
             && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !valid {
-            return Err(Invalid::new(
-                "slug",
-                format!("'{slug}' is not a valid project slug (1-40 lowercase letters, digits and '-')"),
-            ));
+            return Err(Invalid::new("slug", Msg::new("err-project-slug").with("slug", slug)));
         }
         Ok(ProjectSlug(slug.to_string()))
     }
@@ -155,10 +150,7 @@ impl IdempotencyKey {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
         if !valid {
-            return Err(Invalid::new(
-                "idempotencyKey",
-                "must be 1-128 characters of letters, digits, '.', '_', ':' or '-'",
-            ));
+            return Err(Invalid::new("idempotencyKey", Msg::new("err-idempotency-key")));
         }
         Ok(IdempotencyKey(input.to_string()))
     }
@@ -186,12 +178,10 @@ impl WorkPlan {
         if !(Self::MIN_BULLETS..=Self::MAX_BULLETS).contains(&bullets.len()) {
             return Err(Invalid::new(
                 "workPlan",
-                format!(
-                    "must have {} to {} bullets (got {})",
-                    Self::MIN_BULLETS,
-                    Self::MAX_BULLETS,
-                    bullets.len()
-                ),
+                Msg::new("err-work-plan-bullets")
+                    .count("min", Self::MIN_BULLETS as f64)
+                    .count("max", Self::MAX_BULLETS as f64)
+                    .count("got", bullets.len() as f64),
             ));
         }
         let cleaned = bullets
@@ -216,9 +206,9 @@ mod tests {
             TaskTitle::parse("  Write the launch post ").unwrap().as_str(),
             "Write the launch post"
         );
-        assert_eq!(TaskTitle::parse("   ").unwrap_err().message, "must not be empty");
+        assert_eq!(TaskTitle::parse("   ").unwrap_err().message.to_string(), "must not be empty");
         let long = "x".repeat(201);
-        assert!(TaskTitle::parse(&long).unwrap_err().message.contains("at most 200"));
+        assert!(TaskTitle::parse(&long).unwrap_err().message.to_string().contains("at most 200"));
         assert!(CommentBody::parse("bell\u{7}").is_err());
         assert!(CommentBody::parse("two\nlines").is_ok());
     }
@@ -245,7 +235,7 @@ mod tests {
     #[test]
     fn work_plans_need_three_to_six_bullets() {
         let plan = |n: usize| (0..n).map(|i| format!("- step {i}")).collect::<Vec<_>>();
-        assert!(WorkPlan::parse(&plan(2)).unwrap_err().message.contains("got 2"));
+        assert!(WorkPlan::parse(&plan(2)).unwrap_err().message.to_string().contains("got 2"));
         assert_eq!(WorkPlan::parse(&plan(3)).unwrap().bullets()[0], "step 0");
         assert!(WorkPlan::parse(&plan(6)).is_ok());
         assert!(WorkPlan::parse(&plan(7)).is_err());

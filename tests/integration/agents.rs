@@ -259,7 +259,7 @@ async fn quarantine_needs_the_cao_to_release_and_is_audited(pool: PgPool) {
         .change_agent_status(&s.operator, s.scout.id, StatusCommand::Release, None)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("needs cao"), "{err}");
+    assert!(err.to_string().contains("needs CAO"), "{err}");
     let err = s
         .app
         .change_agent_status(&s.operator, s.scout.id, StatusCommand::Resume, None)

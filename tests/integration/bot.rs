@@ -865,7 +865,14 @@ async fn languages_are_per_chat_and_commands_are_registered_per_language(pool: P
     let status = w.ask(&sofie(), "/status", "состояние").await.text.unwrap();
     assert!(status.contains("Агенты: активны"), "{status}");
     w.ask(&sofie(), "/move 1", "Использование: /move").await;
-    w.ask(&sofie(), "/agent Nobody", "не найден").await;
+    // The core's own details and hints are said in the chat's language too.
+    let hint = w.ask(&sofie(), "/agent Nobody", "не найден").await.text.unwrap();
+    assert!(hint.contains("не найден(а) (есть: Nova, "), "{hint}");
+    let quarantine = mission_control::app::agents::StatusCommand::Quarantine;
+    w.s.app.change_agent_status(&w.s.cao, w.s.pixel.id, quarantine, None).await.unwrap();
+    let refused = w.ask(&sofie(), "/resume Pixel", "Сейчас это невозможно").await.text.unwrap();
+    let detail = "нельзя возобновить Pixel, пока он в карантине: сначала выпустите его из карантина";
+    assert!(refused.contains(detail), "{refused}");
     // The other chat still speaks English.
     let sent = w.tg.user_message(GROUP, &sofie(), "/status", None);
     w.answer_after(GROUP, sent, "— status").await;

@@ -587,7 +587,7 @@ async fn a_started_task_cannot_be_left_with_nobody_on_it(pool: PgPool) {
     assert_eq!(err.code(), "assignee_required", "{err}");
     let message = err.to_string();
     assert!(
-        message.contains("in_progress") && message.contains("assign someone else") && message.contains("inbox"),
+        message.contains("is in progress") && message.contains("assign someone else") && message.contains("inbox"),
         "{message}"
     );
     assert_eq!(fingerprint(&pool).await, before);

@@ -12,6 +12,7 @@ use crate::app::tasks::TransitionTask;
 use crate::app::{AppError, AppResult};
 use crate::domain::actor::role_has;
 use crate::domain::*;
+use crate::i18n::Msg;
 use crate::telegram::actions::ButtonAction;
 use uuid::Uuid;
 
@@ -67,8 +68,10 @@ pub(crate) async fn click(req: &Req, token: &str) -> AppResult<Toast> {
         }
         Err(err) if err.code() == "duplicate_update" => Err(err),
         Err(AppError::Forbidden(why)) => {
-            req.app.audit_refusal(&actor, req.chat_id, &what, &why).await?;
-            Ok(Toast::alert(req.ta("bot-toast-forbidden", &[("reason", plain(&why))])))
+            req.app.audit_refusal(&actor, req.chat_id, &what, &why.to_string()).await?;
+            Ok(Toast::alert(
+                req.ta("bot-toast-forbidden", &[("reason", plain(&why.render(req.lang)))]),
+            ))
         }
         Err(AppError::Internal(e)) => Err(AppError::Internal(e)),
         Err(err) => Ok(Toast::alert(render::error_toast(req.lang, &err))),
@@ -204,10 +207,9 @@ async fn ask_deny_reason(req: &Req, actor: &Actor, approval_id: Uuid) -> AppResu
         });
     }
     if !matches!(actor, Actor::Operator { role, .. } if role_has(*role, Right::DecideApprovals)) {
-        return Err(AppError::forbidden(format!(
-            "only the {} decides approvals",
-            crate::domain::actor::least_role_for(Right::DecideApprovals)
-        )));
+        return Err(AppError::forbidden(
+            Msg::new("err-only-role-decides").role("needed", crate::domain::actor::least_role_for(Right::DecideApprovals)),
+        ));
     }
     req.app
         .expect_input(req.chat_id, req.user_id, req.thread, "deny_reason", Some(approval_id))

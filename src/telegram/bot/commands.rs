@@ -11,6 +11,7 @@ use crate::app::{AppResult, PageRequest};
 use crate::domain::actor::{least_role_for, role_has};
 use crate::domain::*;
 use crate::i18n::text;
+use crate::i18n::Msg;
 use crate::telegram::actions::ButtonAction;
 use uuid::Uuid;
 
@@ -27,7 +28,7 @@ const OPEN: &[TaskStatus] = &[
 /// Runs command `name` for the sender; outsiders are refused (and audited) whatever they ask.
 pub(crate) async fn run(req: &Req, name: &str, args: &str) -> AppResult<()> {
     if req.actor.is_none() {
-        return req.refuse(&format!("/{name}"), "not an operator").await;
+        return req.refuse(&format!("/{name}"), &Msg::new("err-not-operator")).await;
     }
     match dispatch(req, name, args).await {
         Ok(()) => Ok(()),
@@ -78,17 +79,16 @@ fn actor(req: &Req) -> &Actor {
 /// A refusal decided here (before the core), audited like the core's.
 async fn refuse_right(req: &Req, command: &str, right: Right) -> CmdResult {
     let Actor::Operator { role, .. } = actor(req) else {
-        req.refuse(&format!("/{command}"), "not an operator").await?;
+        req.refuse(&format!("/{command}"), &Msg::new("err-not-operator")).await?;
         return Ok(());
     };
     let needed = least_role_for(right);
-    // The audit keeps the English reason; the chat gets it in its language.
-    let why = format!("the {role} role cannot do that; it needs {needed}");
+    let why = Msg::new("err-role-cannot-do-that").role("role", *role).role("needed", needed);
     let shown = req.ta(
         "bot-refusal-role",
         &[
-            ("role", plain(&req.t(&format!("bot-role-{}", role.as_str())))),
-            ("needed", plain(&req.t(&format!("bot-role-{}", needed.as_str())))),
+            ("role", plain(&req.t(&format!("role-{}", role.as_str())))),
+            ("needed", plain(&req.t(&format!("role-{}", needed.as_str())))),
         ],
     );
     req.refuse_saying(&format!("/{command}"), &why, shown).await?;
@@ -381,7 +381,7 @@ async fn decide_deny(req: &Req, approval_id: Uuid, reason: &str) -> CmdResult {
 /// The reason a user sent after clicking Deny.
 pub(crate) async fn deny_with_reason(req: &Req, approval_id: Uuid, reason: &str) -> AppResult<()> {
     if req.actor.is_none() {
-        return req.refuse("deny", "not an operator").await;
+        return req.refuse("deny", &Msg::new("err-not-operator")).await;
     }
     match decide_deny(req, approval_id, reason).await {
         Ok(()) => Ok(()),

@@ -5,6 +5,7 @@ use super::request::Req;
 use super::{buttons, command, commands, render, threads, BotState};
 use crate::app::AppError;
 use crate::i18n::Lang;
+use crate::i18n::Msg;
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Me, Message, Update, User};
 
@@ -48,7 +49,7 @@ pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotStat
         // An unknown command: in a group it may be another bot's, so answer only when asked.
         typed if typed.addressed || req.is_private() => {
             if req.actor.is_none() {
-                req.refuse(&format!("/{}", typed.name), "not an operator").await
+                req.refuse(&format!("/{}", typed.name), &Msg::new("err-not-operator")).await
             } else {
                 req.say(req.ta("bot-unknown-command", &[("command", crate::i18n::text(&typed.name))]))
                     .await

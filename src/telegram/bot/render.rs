@@ -73,19 +73,19 @@ fn count(n: impl Into<f64>) -> FluentValue<'static> {
 }
 
 pub fn task_status(lang: Lang, status: TaskStatus) -> String {
-    lang.t(&format!("bot-task-status-{}", status.as_str()))
+    lang.t(&format!("task-status-{}", status.as_str()))
 }
 
 pub fn agent_status(lang: Lang, status: AgentStatus) -> String {
-    lang.t(&format!("bot-agent-status-{}", status.as_str()))
+    lang.t(&format!("agent-status-{}", status.as_str()))
 }
 
 pub fn approval_status(lang: Lang, status: ApprovalStatus) -> String {
-    lang.t(&format!("bot-approval-status-{}", status.as_str()))
+    lang.t(&format!("approval-status-{}", status.as_str()))
 }
 
 pub fn role(lang: Lang, role: OperatorRole) -> String {
-    lang.t(&format!("bot-role-{}", role.as_str()))
+    lang.t(&format!("role-{}", role.as_str()))
 }
 
 pub fn role_of(lang: Lang, actor: &Actor) -> String {
@@ -134,19 +134,25 @@ pub fn help(lang: Lang) -> String {
 /// A core error in words (HTML).
 pub fn error(lang: Lang, err: &AppError) -> String {
     match err {
-        AppError::Validation { field, message } => {
-            lang.ta("bot-error-invalid", &[("field", text(field)), ("message", clipped(message, 500))])
-        }
-        AppError::BadInput(message) => lang.ta("bot-error-bad-input", &[("message", clipped(message, 500))]),
-        AppError::NotFound { entity, key, hint } => lang.ta(
-            "bot-error-not-found",
-            &[
-                ("entity", plain(&entity_name(lang, entity))),
-                ("key", clipped(key, 100)),
-                ("hint", clipped(hint.as_deref().unwrap_or(""), 500)),
-            ],
+        AppError::Validation { field, message } => lang.ta(
+            "bot-error-invalid",
+            &[("field", text(field)), ("message", clipped(&message.render(lang), 500))],
         ),
-        AppError::Unauthenticated(why) | AppError::Forbidden(why) => lang.ta("bot-error-forbidden", &[("reason", clipped(why, 500))]),
+        AppError::BadInput(message) => lang.ta("bot-error-bad-input", &[("message", clipped(&message.render(lang), 500))]),
+        AppError::NotFound { entity, key, hint } => {
+            let entity = ("entity", plain(&entity_name(lang, entity)));
+            let key = ("key", clipped(key, 100));
+            match hint {
+                Some(hint) => lang.ta(
+                    "bot-error-not-found-hint",
+                    &[entity, key, ("hint", clipped(&hint.render(lang), 500))],
+                ),
+                None => lang.ta("bot-error-not-found", &[entity, key]),
+            }
+        }
+        AppError::Unauthenticated(why) | AppError::Forbidden(why) => {
+            lang.ta("bot-error-forbidden", &[("reason", clipped(&why.render(lang), 500))])
+        }
         AppError::IllegalTransition { from, to, reason, allowed } => lang.ta(
             "bot-error-illegal-transition",
             &[
@@ -177,7 +183,7 @@ pub fn error(lang: Lang, err: &AppError) -> String {
                 ("at", plain(&time(*decided_at))),
             ],
         ),
-        AppError::Conflict { message, .. } => lang.ta("bot-error-conflict", &[("message", clipped(message, 500))]),
+        AppError::Conflict { message, .. } => lang.ta("bot-error-conflict", &[("message", clipped(&message.render(lang), 500))]),
         AppError::Internal(_) => lang.t("bot-error-internal"),
     }
 }
@@ -930,19 +936,19 @@ mod tests {
             }
             assert!(help(*lang).encode_utf16().count() < 4096);
             for status in <TaskStatus as strum::VariantArray>::VARIANTS {
-                let key = format!("bot-task-status-{}", status.as_str());
+                let key = format!("task-status-{}", status.as_str());
                 assert_ne!(lang.t(&key), key);
             }
             for status in <AgentStatus as strum::VariantArray>::VARIANTS {
-                let key = format!("bot-agent-status-{}", status.as_str());
+                let key = format!("agent-status-{}", status.as_str());
                 assert_ne!(lang.t(&key), key);
             }
             for status in <ApprovalStatus as strum::VariantArray>::VARIANTS {
-                let key = format!("bot-approval-status-{}", status.as_str());
+                let key = format!("approval-status-{}", status.as_str());
                 assert_ne!(lang.t(&key), key);
             }
             for r in <OperatorRole as strum::VariantArray>::VARIANTS {
-                assert_ne!(role(*lang, *r), format!("bot-role-{}", r.as_str()));
+                assert_ne!(role(*lang, *r), format!("role-{}", r.as_str()));
             }
             for r in <RiskLevel as strum::VariantArray>::VARIANTS {
                 assert_ne!(risk(*lang, *r), format!("bot-risk-{}", r.as_str()));

@@ -7,6 +7,7 @@ use crate::app::model::Project;
 use crate::app::{App, AppError, AppResult};
 use crate::domain::Actor;
 use crate::i18n::Lang;
+use crate::i18n::Msg;
 use crate::telegram::actions::ButtonAction;
 use fluent_templates::fluent_bundle::FluentValue;
 use serde_json::json;
@@ -134,15 +135,18 @@ impl Req {
     }
 
     /// Audits a refused attempt (nothing else changes) and says so politely.
-    pub async fn refuse(&self, attempt: &str, why: &str) -> AppResult<()> {
-        let shown = self.ta("bot-error-forbidden", &[("reason", crate::i18n::text(why))]);
+    pub async fn refuse(&self, attempt: &str, why: &Msg) -> AppResult<()> {
+        let shown = self.ta("bot-error-forbidden", &[("reason", crate::i18n::text(&why.render(self.lang)))]);
         self.refuse_saying(attempt, why, shown).await
     }
 
-    /// A refusal audited with `why` and answered with `shown` (already in the chat's language);
-    /// someone who is no operator at all is told only that, with their id.
-    pub async fn refuse_saying(&self, attempt: &str, why: &str, shown: String) -> AppResult<()> {
-        self.app.audit_refusal(&self.acting(), self.chat_id, attempt, why).await?;
+    /// A refusal audited with `why` (in English, as the whole audit log is) and answered with
+    /// `shown` (in the chat's language); someone who is no operator at all is told only that,
+    /// with their id.
+    pub async fn refuse_saying(&self, attempt: &str, why: &Msg, shown: String) -> AppResult<()> {
+        self.app
+            .audit_refusal(&self.acting(), self.chat_id, attempt, &why.to_string())
+            .await?;
         let text = match &self.actor {
             None => self.ta("bot-not-operator", &[("id", render::plain(&self.user_id.to_string()))]),
             Some(_) => shown,

@@ -20,6 +20,7 @@ use crate::domain::actor::{least_role_for, role_has};
 use crate::domain::task_state::allowed_targets;
 use crate::domain::*;
 use crate::i18n::text;
+use crate::i18n::Msg;
 use crate::telegram::actions::ButtonAction;
 use teloxide::types::{Message, User};
 use uuid::Uuid;
@@ -60,7 +61,12 @@ pub(crate) async fn comment(app: App, state: &BotState, msg: &Message, user: &Us
     let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), user).await?;
     let Some(actor) = req.actor.clone() else {
         req.app
-            .audit_refusal(&req.acting(), req.chat_id, "task comment", "not an operator")
+            .audit_refusal(
+                &req.acting(),
+                req.chat_id,
+                "task comment",
+                &Msg::new("err-not-operator").to_string(),
+            )
             .await?;
         return req
             .say(req.ta("bot-thread-not-operator", &[("id", plain(&req.user_id.to_string()))]))
@@ -95,10 +101,9 @@ pub(crate) async fn edited(app: App, msg: &Message, user: &User, body: &str) -> 
 fn require_tasks(actor: &Actor) -> AppResult<()> {
     match actor {
         Actor::Operator { role, .. } if role_has(*role, Right::ManageTasks) => Ok(()),
-        _ => Err(AppError::forbidden(format!(
-            "moving and assigning tasks needs the {} role",
-            least_role_for(Right::ManageTasks)
-        ))),
+        _ => Err(AppError::forbidden(
+            Msg::new("err-tasks-need-role").role("needed", least_role_for(Right::ManageTasks)),
+        )),
     }
 }
 
@@ -145,7 +150,7 @@ pub(crate) async fn move_button(req: &Req, actor: &Actor, task_id: Uuid, to: Tas
 /// The answer to a card's question: the move it was for.
 pub(crate) async fn move_with_input(req: &Req, kind: &str, task_id: Uuid, answer: &str) -> AppResult<()> {
     let Some(actor) = req.actor.clone() else {
-        return req.refuse("move", "not an operator").await;
+        return req.refuse("move", &Msg::new("err-not-operator")).await;
     };
     let mut input = TransitionTask::default();
     match kind {
@@ -218,7 +223,7 @@ pub(crate) async fn assign_button(req: &Req, actor: &Actor, task_id: Uuid) -> Ap
     if choices.is_empty() {
         return Err(AppError::conflict(
             "no_agent",
-            format!("no available agent takes {} tasks", task.task_type),
+            Msg::new("err-no-agent-takes").with("type", task.task_type),
         ));
     }
     req.say_with(

@@ -1,0 +1,145 @@
+# Отказы ядра, ошибки проверки и подсказки. API говорит их по-английски, бот — на языке чата,
+# внутри рамок из bot.ftl. Простой текст, без разметки.
+
+## Значения
+err-empty = не может быть пустым
+err-too-long = должно быть не длиннее { $max } { $max ->
+    [one] символа
+   *[other] символов
+} (сейчас { $got })
+err-control-characters = не может содержать управляющие символы
+err-agent-name = «{ $name }» — недопустимое имя агента (1–40 латинских букв, цифр, '_', '.', '-'; начинается с буквы или цифры)
+err-project-slug = «{ $slug }» — недопустимый код проекта (1–40 строчных латинских букв, цифр и '-')
+err-idempotency-key = должен состоять из 1–128 латинских букв, цифр, '.', '_', ':' или '-'
+err-work-plan-bullets = нужно от { $min } до { $max } пунктов (сейчас { $got })
+
+## Правила базы данных
+err-db-unique = уже существует ({ $constraint })
+err-db-check = нарушает { $constraint }
+err-db-foreign-key = ссылается на то, чего нет ({ $constraint })
+
+## Ввод
+err-required = обязательно
+err-not-negative = не может быть отрицательным
+err-at-most-chars = должно быть не длиннее { $max } { $max ->
+    [one] символа
+   *[other] символов
+}
+err-chars-between = должно быть от { $min } до { $max } символов
+err-between = должно быть от { $min } до { $max }
+err-out-of-range = вне допустимого диапазона
+err-with-reason = { $message } ({ $reason })
+err-action-type = должен состоять из 1–64 символов a-z, 0-9, '_', '.', ':' или '-' (например, email.send)
+err-alert-type = должен состоять из 1–40 строчных латинских букв и '_' (например, budget_exceeded)
+err-expires-in-minutes = должно быть от 1 до 10080 (неделя)
+err-priority = должен быть от 1 (критичный) до 4 (низкий), а не { $got }
+err-too-many-assignees = не больше { $max } исполнителей
+err-approval-code = «{ $input }» — не код запроса (например, A7)
+err-instant-required = обязательно (ГГГГ-ММ-ДД или время RFC 3339)
+err-instant = «{ $input }» — ни ГГГГ-ММ-ДД, ни время RFC 3339
+err-end-before-start = должно быть позже startDate
+err-export-format = «{ $input }» — не json, jsonl или csv
+err-admin-token = должен быть от 16 до 200 символов без пробелов (например, `openssl rand -hex 24`)
+err-telegram-user-id = должен быть положительным id пользователя Telegram
+err-language = «{ $input }» — неподдерживаемый язык (поддерживаются: { $supported })
+err-standup-time = должно быть временем ЧЧ:ММ (24 часа), например 09:00, а не «{ $input }»
+err-time-zone = должен быть часовым поясом IANA, например UTC или Europe/Berlin, а не «{ $input }»
+err-time-zone-did-you-mean = должен быть часовым поясом IANA, например UTC или Europe/Berlin, а не «{ $input }» (может быть, { $suggestion }?)
+err-standup-nothing-to-change = укажите standupTime, standupTimezone или оба
+err-budgets-nothing-to-change = укажите dailyCap, perRunCap или оба
+err-deny-needs-reason = для отказа нужна причина
+err-task-other-project = задача из другого проекта
+err-agent-other-project = агент { $agent } из другого проекта
+err-parent-other-project = родительский агент из другого проекта
+err-idempotency-different-request = этот Idempotency-Key уже использован для другого запроса; возьмите новый
+
+## Права
+err-not-operator = не оператор
+err-token-unknown = токен неизвестен или отозван
+err-role-cannot = роль «{ $role }» не может { $right }; нужна роль «{ $needed }»
+err-role-cannot-do-that = роль «{ $role }» этого не может; нужна роль «{ $needed }»
+err-agent-cannot = агент { $agent } не может { $right }
+err-right-read = читать
+err-right-manage-tasks = управлять задачами
+err-right-comment = комментировать
+err-right-control-agents = ставить агентов на паузу, возобновлять и помещать в карантин
+err-right-pause-squad = ставить команду на паузу и возобновлять
+err-right-resolve-alerts = закрывать тревоги
+err-right-register-agents = регистрировать агентов
+err-right-decide-approvals = решать по запросам
+err-right-set-budgets = менять бюджеты
+err-right-release-agents = выпускать агентов из карантина
+err-right-reset-agents = сбрасывать состояние агентов
+err-right-manage-projects = управлять проектами
+err-right-manage-operators = выдавать и отзывать роли
+err-right-run-jobs = запускать задания
+err-tasks-need-role = чтобы двигать и назначать задачи, нужна роль «{ $needed }»
+err-only-role-decides = по запросам решает только { $needed }
+err-agent-own-project-only = агент { $agent } действует только в своём проекте
+err-agent-only-itself = агент { $agent } может действовать только от своего имени
+err-agent-may-not-act = агент { $agent } { $status } и не может действовать
+err-agent-cannot-decide = агент { $agent } не может решать по запросам — ни по своим, ни по чужим
+err-own-approvals-only = агент видит только свои запросы
+err-agents-cannot-export = агенты не могут выгружать журнал аудита
+err-agents-cannot-budget = ни один агент не может менять бюджеты — ни свои, ни чужие
+err-agents-cannot-reset = ни один агент не может сбрасывать состояние агентов
+err-own-sub-agents-only = агент { $agent } может регистрировать только своих подагентов
+err-not-own-sub-agent = агент { $agent } может регистрировать только своих подагентов; { $other } не из них
+err-heartbeat-self-only = пульс отправляет только сам агент
+err-agents-claim = агенты берут задачи сами; назначают только операторы
+err-only-agents-claim = задачи берут только агенты; операторы их назначают
+err-only-leads-create = агент { $agent } — { $role }; задачи создают только ведущие
+err-not-on-task = агент { $agent } не исполнитель и не рецензент задачи #{ $task }
+err-run-not-own-task = агент { $agent } не исполнитель и не рецензент задачи #{ $task }: запуски записываются только по своим задачам
+err-does-not-take = { $agent } не берёт задачи типа { $type }
+err-comment-author-only = изменить комментарий может только его автор
+
+## Конфликты
+err-self-revoke = нельзя отозвать собственную роль
+err-duplicate-update = обновление { $update } уже обработано
+err-idempotency-just-handled = запрос с этим Idempotency-Key только что обработан; повторите
+err-idempotency-in-progress = запрос с этим Idempotency-Key ещё обрабатывается; повторите чуть позже
+err-idempotency-key-reused = ключ идемпотентности «{ $key }» уже использован для { $from } → { $to } в этой задаче
+err-approval-expired = срок запроса { $code } истёк в { $at }; агенту нужно спросить снова
+err-alert-already-resolved = тревога уже закрыта
+err-alert-already-resolved-by = тревогу уже закрыл(а) { $by }
+err-project-exists = проект с кодом «{ $slug }» уже есть
+err-task-closed = задача #{ $task } — { $status }; назначать её уже нельзя
+err-not-claimable = задача #{ $task } — { $status }; брать можно только входящие задачи
+err-assignee-required = задача #{ $task } — { $status }, её нельзя оставить без исполнителя: назначьте другого, { $to_inbox } или отмените её
+err-hint-move-to-inbox = верните её во входящие (это снимет исполнителей)
+err-hint-move-to-inbox-via = сначала верните её во входящие (из «{ $from }» — через «ждёт одобрения»; это снимет исполнителей)
+err-agent-unavailable = { $agent } { $status }, назначить нельзя
+err-no-agent-takes = нет свободного агента, который берёт задачи типа { $type }
+err-budget-exhausted = { $agent } на паузе на дневном лимите ({ $spent } из { $cap }); сначала поднимите лимит
+err-illegal-agent-status = нельзя { $command } { $agent }, пока он { $status }: { $hint }
+err-command-pause = поставить на паузу
+err-command-resume = возобновить
+err-command-quarantine = поместить в карантин
+err-command-release = выпустить из карантина
+err-command-restart = перезапустить
+err-hint-release-first = сначала выпустите его из карантина
+err-hint-drained = выведенный агент больше не работает
+err-hint-not-quarantined = он не в карантине
+err-spawn-intern = стажёры не могут порождать подагентов
+err-spawn-too-many-children = у { $parent } уже { $children } { $children ->
+    [one] подагент
+    [few] подагента
+   *[many] подагентов
+} (не больше { $max })
+err-spawn-too-deep = подагенты могут быть вложены не глубже { $max }
+err-spawn-project-full = в проекте уже { $active } { $active ->
+    [one] активный агент
+    [few] активных агента
+   *[many] активных агентов
+} (не больше { $max })
+
+## Не найдено: подсказки
+err-hint-known = есть: { $names }
+err-hint-no-agents = в проекте нет агентов
+err-hint-no-projects = проектов пока нет
+err-hint-see-tasks = открытые — в /tasks
+err-hint-see-approvals = ожидающие — в /approvals
+err-hint-in-field = в { $field }
+err-hint-jobs = задания: { $jobs }
+err-hint-nothing-to-claim = во входящих нет задач тех типов, что берёт { $agent }
