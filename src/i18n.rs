@@ -61,13 +61,18 @@ impl Lang {
 /// A sentence for a person, kept as a message id and its arguments rather than as text, so each
 /// adapter says it in its reader's language: the API in English, the bot in the chat's. Core
 /// errors carry these; `Display` is the English text.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// It serializes (`{"key", "args"}`), so a notice or a history row written now can be said in
+/// a language chosen later.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Msg {
-    key: &'static str,
-    args: Vec<(&'static str, Arg)>,
+    key: Cow<'static, str>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    args: Vec<(Cow<'static, str>, Arg)>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Arg {
     /// Shown as is (names, slugs, numbers that are labels such as a task's `#12`).
     Text(String),
@@ -77,38 +82,43 @@ pub enum Arg {
     Word(String),
     /// A nested sentence, said in the same language.
     Msg(Box<Msg>),
+    /// Several sentences, said in the same language and joined with "; ".
+    List(Vec<Msg>),
 }
 
 impl Msg {
     pub fn new(key: &'static str) -> Self {
-        Msg { key, args: Vec::new() }
+        Msg {
+            key: Cow::Borrowed(key),
+            args: Vec::new(),
+        }
     }
 
-    pub fn key(&self) -> &'static str {
-        self.key
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     /// A text argument.
     pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {
-        self.args.push((name, Arg::Text(value.to_string())));
+        self.args.push((Cow::Borrowed(name), Arg::Text(value.to_string())));
         self
     }
 
     /// A count argument (plural forms).
     pub fn count(mut self, name: &'static str, value: impl Into<f64>) -> Self {
-        self.args.push((name, Arg::Count(value.into())));
+        self.args.push((Cow::Borrowed(name), Arg::Count(value.into())));
         self
     }
 
     /// An argument that is itself a message id, e.g. `task-status-in_progress`.
     pub fn word(mut self, name: &'static str, key: impl Into<String>) -> Self {
-        self.args.push((name, Arg::Word(key.into())));
+        self.args.push((Cow::Borrowed(name), Arg::Word(key.into())));
         self
     }
 
     /// An argument that is itself a sentence.
     pub fn nested(mut self, name: &'static str, msg: Msg) -> Self {
-        self.args.push((name, Arg::Msg(Box::new(msg))));
+        self.args.push((Cow::Borrowed(name), Arg::Msg(Box::new(msg))));
         self
     }
 
@@ -128,6 +138,12 @@ impl Msg {
         self.word(name, format!("role-{}", role.as_str()))
     }
 
+    /// An argument that is a list of sentences.
+    pub fn list(mut self, name: &'static str, msgs: Vec<Msg>) -> Self {
+        self.args.push((Cow::Borrowed(name), Arg::List(msgs)));
+        self
+    }
+
     /// Plain text (no markup) in `lang`; adapters escape it for their medium.
     pub fn render(&self, lang: Lang) -> String {
         let args: Vec<(&str, FluentValue<'static>)> = self
@@ -139,17 +155,79 @@ impl Msg {
                     Arg::Count(n) => FluentValue::from(*n),
                     Arg::Word(key) => FluentValue::String(Cow::Owned(lang.t(key))),
                     Arg::Msg(msg) => FluentValue::String(Cow::Owned(msg.render(lang))),
+                    Arg::List(msgs) => {
+                        let said: Vec<String> = msgs.iter().map(|m| m.render(lang)).collect();
+                        FluentValue::String(Cow::Owned(said.join("; ")))
+                    }
                 };
-                (*name, value)
+                (name.as_ref(), value)
             })
             .collect();
-        lang.ta(self.key, &args)
+        lang.ta(&self.key, &args)
     }
 }
 
 impl std::fmt::Display for Msg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.render(Lang::En))
+    }
+}
+
+/// A reason as notices carry it: what a person typed (said as typed) or what the system said
+/// (said in the reader's language). Rows written before reasons were messages hold plain
+/// strings, which still read as `Typed`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Said {
+    Msg(Msg),
+    Typed(String),
+}
+
+impl Said {
+    pub fn render(&self, lang: Lang) -> String {
+        match self {
+            Said::Msg(msg) => msg.render(lang),
+            Said::Typed(text) => text.clone(),
+        }
+    }
+
+    /// The message, when the system said it (what the `*_said` columns keep).
+    pub fn as_msg(&self) -> Option<&Msg> {
+        match self {
+            Said::Msg(msg) => Some(msg),
+            Said::Typed(_) => None,
+        }
+    }
+
+    pub fn is_blank(&self) -> bool {
+        matches!(self, Said::Typed(text) if text.trim().is_empty())
+    }
+}
+
+impl std::fmt::Display for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Said::Msg(msg) => msg.fmt(f),
+            Said::Typed(text) => f.write_str(text),
+        }
+    }
+}
+
+impl From<Msg> for Said {
+    fn from(msg: Msg) -> Self {
+        Said::Msg(msg)
+    }
+}
+
+impl From<String> for Said {
+    fn from(text: String) -> Self {
+        Said::Typed(text)
+    }
+}
+
+impl From<&str> for Said {
+    fn from(text: &str) -> Self {
+        Said::Typed(text.to_string())
     }
 }
 
@@ -204,7 +282,7 @@ mod tests {
         }
     }
 
-    /// Every `"err-…"` message id named anywhere in the code exists in every language, and so
+    /// Every `"err-…"` and `"why-…"` message id named anywhere in the code exists in every language, and so
     /// do the ids built from a value (status words, roles, agent commands).
     #[test]
     fn every_error_message_the_code_names_exists() {
@@ -226,7 +304,7 @@ mod tests {
         let mut named: BTreeSet<String> = files
             .iter()
             .flat_map(|source| source.split('"').skip(1).step_by(2))
-            .filter(|piece| piece.starts_with("err-") && !piece.ends_with('-'))
+            .filter(|piece| (piece.starts_with("err-") || piece.starts_with("why-")) && !piece.ends_with('-'))
             .filter(|piece| piece.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
             .map(str::to_string)
             .collect();
@@ -243,6 +321,7 @@ mod tests {
         named.extend(AgentStatus::VARIANTS.iter().map(|s| format!("agent-status-{}", s.as_str())));
         named.extend(ApprovalStatus::VARIANTS.iter().map(|s| format!("approval-status-{}", s.as_str())));
         named.extend(OperatorRole::VARIANTS.iter().map(|r| format!("role-{}", r.as_str())));
+        named.extend(crate::domain::RiskLevel::VARIANTS.iter().map(|r| format!("risk-{}", r.as_str())));
         for lang in Lang::ALL {
             let known = keys(lang.code());
             let missing: Vec<_> = named.iter().filter(|k| !known.contains(*k)).collect();
@@ -259,6 +338,22 @@ mod tests {
         assert_eq!(msg.render(Lang::Ru), "задача #7 — готова; назначать её уже нельзя");
         let nested = Msg::new("err-with-reason").nested("message", msg).with("reason", "<why>");
         assert_eq!(nested.render(Lang::En), "task #7 is done; it can no longer be assigned (<why>)");
+    }
+
+    /// Notices queued before reasons were messages carry plain strings; they still read.
+    #[test]
+    fn reasons_read_from_old_and_new_rows() {
+        let old: Said = serde_json::from_value(serde_json::json!("waiting for legal")).unwrap();
+        assert_eq!(old, Said::Typed("waiting for legal".into()));
+        let said = Said::from(Msg::new("why-error-streak").count("streak", 6));
+        let stored = serde_json::to_value(&said).unwrap();
+        assert_eq!(
+            stored,
+            serde_json::json!({ "key": "why-error-streak", "args": [["streak", { "count": 6.0 }]] })
+        );
+        let back: Said = serde_json::from_value(stored).unwrap();
+        assert_eq!(back.render(Lang::Ru), "6 ошибок подряд");
+        assert_eq!(back.to_string(), "error streak of 6");
     }
 
     #[test]

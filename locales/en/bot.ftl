@@ -182,9 +182,6 @@ bot-approval-line = • <b>{ $code }</b> { $agent }: { $action } ({ $risk }) —
 bot-approval-approved = ✅ { $code } approved.
 bot-approval-denied = ❌ { $code } denied: { $reason }
 bot-deny-ask = { $name }, why deny <b>{ $code }</b>? Send the reason as your next message in this chat.
-bot-risk-green = green
-bot-risk-yellow = yellow
-bot-risk-red = red
 
 bot-alerts-title = <b>Open alerts of { $project }</b> ({ $count })
 bot-alert-line = { $n }. { $severity } <b>{ $type }</b>: { $message } ({ $times ->

@@ -31,3 +31,6 @@ approval-status-denied = denied
 approval-status-expired = expired
 approval-status-canceled = canceled
 approval-status-escalated = escalated
+risk-green = green
+risk-yellow = yellow
+risk-red = red

@@ -185,9 +185,6 @@ bot-approval-line = • <b>{ $code }</b> { $agent }: { $action } ({ $risk }) —
 bot-approval-approved = ✅ { $code } одобрен.
 bot-approval-denied = ❌ { $code } отклонён: { $reason }
 bot-deny-ask = { $name }, почему отклонить <b>{ $code }</b>? Отправьте причину следующим сообщением в этом чате.
-bot-risk-green = зелёный
-bot-risk-yellow = жёлтый
-bot-risk-red = красный
 
 bot-alerts-title = <b>Открытые тревоги проекта { $project }</b> ({ $count })
 bot-alert-line = { $n }. { $severity } <b>{ $type }</b>: { $message } ({ $times ->

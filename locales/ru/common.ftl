@@ -33,3 +33,6 @@ approval-status-denied = отклонён
 approval-status-expired = истёк
 approval-status-canceled = отменён
 approval-status-escalated = эскалирован
+risk-green = зелёный
+risk-yellow = жёлтый
+risk-red = красный

@@ -6,7 +6,7 @@ use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::budget::{check_spawn, SpawnFacts};
 use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertSeverity, Reason, Right, TaskType, Usd};
-use crate::i18n::Msg;
+use crate::i18n::{Msg, Said};
 use crate::storage;
 use crate::storage::agents::{NewAgent, ResetFields};
 use serde::Serialize;
@@ -344,7 +344,8 @@ impl App {
             Active => None,
             _ => Some("manual"),
         };
-        let mut updated = storage::agents::set_status(w.conn(), agent_id, to, cause, reason.as_ref().map(|r| r.as_str()), now).await?;
+        let said = reason.as_ref().map(|r| Said::from(r.as_str()));
+        let mut updated = storage::agents::set_status(w.conn(), agent_id, to, cause, said.as_ref(), now).await?;
         if command == StatusCommand::Restart {
             updated = storage::agents::reset(
                 w.conn(),
@@ -376,7 +377,7 @@ impl App {
                 from: agent.status,
                 to,
                 actor: actor.name().to_string(),
-                reason: reason.map(|r| r.into_inner()),
+                reason: said,
             },
         )
         .await?;
@@ -501,7 +502,7 @@ impl App {
                     from: agent.status,
                     to: updated.status,
                     actor: actor.name().into(),
-                    reason: Some("reset".into()),
+                    reason: Some(Msg::new("why-reset").into()),
                 },
             )
             .await?;
@@ -513,7 +514,7 @@ impl App {
     /// Raises the error-streak alert or quarantines automatically; used by run recording.
     pub(crate) async fn check_error_streak(&self, w: &mut Work, agent: &Agent) -> AppResult<Option<Agent>> {
         if agent.error_streak > self.rules.error_streak_quarantine && agent.status != AgentStatus::Quarantined {
-            let reason = format!("error streak of {}", agent.error_streak);
+            let reason = Said::from(Msg::new("why-error-streak").count("streak", agent.error_streak));
             let now = w.now;
             let updated = storage::agents::set_status(
                 w.conn(),

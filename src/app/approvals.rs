@@ -7,7 +7,7 @@ use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::policy::{classify, decide, PolicyDecision};
 use crate::domain::*;
-use crate::i18n::Msg;
+use crate::i18n::{Msg, Said};
 use crate::storage;
 use crate::storage::approvals::NewApproval;
 use chrono::Duration;
@@ -122,37 +122,30 @@ impl App {
             "approval.requested",
             "approval",
             pending.id,
-            json!({ "code": pending.code(), "actionType": action_type, "risk": classification.risk, "reasons": classification.reasons }),
+            json!({ "code": pending.code(), "actionType": action_type, "risk": classification.risk, "reasons": classification.reasons.iter().map(Msg::to_string).collect::<Vec<_>>() }),
         )
         .await?;
         let policy = Actor::system("policy");
-        let approval = match decision {
-            PolicyDecision::Allowed { reason } => {
-                let decided =
-                    storage::approvals::decide(w.conn(), pending.id, ApprovalStatus::Approved, &policy, Some(&reason), now).await?;
+        let decided_by_policy = match &decision {
+            PolicyDecision::Allowed { reason } => Some((ApprovalStatus::Approved, reason)),
+            PolicyDecision::Denied { reason } => Some((ApprovalStatus::Denied, reason)),
+            PolicyDecision::NeedsApproval => None,
+        };
+        let approval = match decided_by_policy {
+            Some((status, reason)) => {
+                let note = reason.to_string();
+                let decided = storage::approvals::decide(w.conn(), pending.id, status, &policy, Some(&note), now).await?;
                 w.audit(
                     Some(agent.project_id),
-                    "approval.approved",
+                    &format!("approval.{status}"),
                     "approval",
                     decided.id,
-                    json!({ "by": "policy", "note": reason }),
+                    json!({ "by": "policy", "note": note }),
                 )
                 .await?;
                 decided
             }
-            PolicyDecision::Denied { reason } => {
-                let decided = storage::approvals::decide(w.conn(), pending.id, ApprovalStatus::Denied, &policy, Some(&reason), now).await?;
-                w.audit(
-                    Some(agent.project_id),
-                    "approval.denied",
-                    "approval",
-                    decided.id,
-                    json!({ "by": "policy", "note": reason }),
-                )
-                .await?;
-                decided
-            }
-            PolicyDecision::NeedsApproval => {
+            None => {
                 let notice = Notice::ApprovalRequested {
                     approval_id: pending.id,
                     code: pending.code(),
@@ -161,7 +154,7 @@ impl App {
                     action_type: action_type.clone(),
                     summary: summary.to_string(),
                     risk: classification.risk,
-                    reasons: classification.reasons.clone(),
+                    reasons: classification.reasons.iter().cloned().map(Said::from).collect(),
                     justification: pending.justification.clone(),
                     rollback_plan: pending.rollback_plan.clone(),
                     estimated_cost: pending.estimated_cost,
@@ -216,7 +209,8 @@ impl App {
             Verdict::Approve => self.continue_held_task(&mut w, &decided).await?,
             Verdict::Deny => None,
         };
-        self.after_decision(&mut w, &decided, continuation).await?;
+        let note = decided.decision_note.clone().map(Said::from);
+        self.after_decision(&mut w, &decided, continuation, note).await?;
         w.commit().await?;
         Ok(decided)
     }
@@ -250,9 +244,11 @@ impl App {
                 agent.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
             )));
         }
-        let reason = format!("approval {} approved: back to {back}", approval.code());
+        let reason = Msg::new("why-approval-approved")
+            .with("code", approval.code())
+            .task_status("to", back);
         let decider = w.switch_actor(Actor::system(&format!("approval {}", approval.code())));
-        let moved = self.apply_transition(w, &task, TransitionSpec::simple(back, &reason)).await;
+        let moved = self.apply_transition(w, &task, TransitionSpec::because(back, reason)).await;
         w.switch_actor(decider);
         match moved {
             Ok(_) => Ok(Some(
@@ -269,7 +265,8 @@ impl App {
 
     /// Audit, the agent's notification and the chat update that follow any decision.
     /// `task` says what the decision did to the request's task, if anything.
-    async fn after_decision(&self, w: &mut Work, decided: &Approval, task: Option<serde_json::Value>) -> AppResult<()> {
+    /// `note` is the decision's note as the chat shows it (the stored one is its English text).
+    async fn after_decision(&self, w: &mut Work, decided: &Approval, task: Option<serde_json::Value>, note: Option<Said>) -> AppResult<()> {
         let by = decided.decided_by_name.clone().unwrap_or_default();
         w.audit(
             Some(decided.project_id),
@@ -304,7 +301,7 @@ impl App {
                 code: decided.code(),
                 status: decided.status,
                 decided_by: by,
-                note: decided.decision_note.clone(),
+                note,
                 decided_at: decided.decided_at.unwrap_or(w.now),
             },
         )
@@ -320,16 +317,17 @@ impl App {
         let stale = storage::approvals::lock_expired(w.conn(), now).await?;
         let mut expired = Vec::with_capacity(stale.len());
         for approval in stale {
+            let note = Msg::new("why-expired-undecided");
             let decided = storage::approvals::decide(
                 w.conn(),
                 approval.id,
                 ApprovalStatus::Expired,
                 &system,
-                Some("expired without a decision (deny on timeout)"),
+                Some(&note.to_string()),
                 now,
             )
             .await?;
-            self.after_decision(&mut w, &decided, None).await?;
+            self.after_decision(&mut w, &decided, None, Some(note.into())).await?;
             expired.push(decided);
         }
         w.commit().await?;

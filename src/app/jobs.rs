@@ -7,9 +7,9 @@ use super::notice::{Notice, Target};
 use super::tasks::{lock_task, TransitionSpec};
 use super::work::Work;
 use super::{App, AppResult};
-use crate::domain::loops::detect;
+use crate::domain::loops::{detect, LoopFinding};
 use crate::domain::{Actor, AgentStatus, AlertSeverity, TaskStatus};
-use crate::i18n::Msg;
+use crate::i18n::{Msg, Said};
 use crate::storage;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -213,8 +213,8 @@ impl App {
                 continue;
             }
             let reasons: Vec<String> = findings.iter().map(|f| f.describe()).collect();
-            let reason = format!("Loop detected: {}", reasons.join("; "));
-            self.apply_transition(&mut w, &task, TransitionSpec::simple(TaskStatus::Blocked, &reason))
+            let reason = Msg::new("why-loop-detected").list("findings", findings.iter().map(LoopFinding::message).collect());
+            self.apply_transition(&mut w, &task, TransitionSpec::because(TaskStatus::Blocked, reason))
                 .await?;
             let recent: Vec<String> = activity
                 .transitions_in_window
@@ -285,14 +285,18 @@ impl App {
             if agent.status != AgentStatus::Active || agent.today_spend < agent.budgets.daily_cap {
                 continue;
             }
-            let reason = format!("daily budget reached ({} of {})", agent.today_spend, agent.budgets.daily_cap);
+            let reason = Said::from(
+                Msg::new("why-daily-budget-reached")
+                    .with("spent", agent.today_spend)
+                    .with("cap", agent.budgets.daily_cap),
+            );
             storage::agents::set_status(w.conn(), id, AgentStatus::Paused, Some("budget"), Some(&reason), now).await?;
             w.audit(
                 Some(agent.project_id),
                 "agent.pause",
                 "agent",
                 id,
-                json!({ "cause": "budget", "reason": reason }),
+                json!({ "cause": "budget", "reason": reason.to_string() }),
             )
             .await?;
             w.notify(
@@ -390,7 +394,7 @@ impl App {
                         from: AgentStatus::Paused,
                         to: AgentStatus::Active,
                         actor: system.name().to_string(),
-                        reason: Some("a new budget day".into()),
+                        reason: Some(Msg::new("why-new-budget-day").into()),
                     },
                 )
                 .await?;

@@ -2,6 +2,7 @@
 //! shows them (camelCase, money in dollars, enums in snake_case).
 
 use crate::domain::*;
+use crate::i18n::{Lang, Msg};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -42,6 +43,10 @@ pub struct Agent {
     pub status: AgentStatus,
     pub status_cause: Option<String>,
     pub status_reason: Option<String>,
+    /// `status_reason` as a message, when the system gave it; the API shows the English text.
+    #[serde(skip)]
+    #[sqlx(json(nullable))]
+    pub status_reason_said: Option<Msg>,
     pub last_heartbeat: Option<DateTime<Utc>>,
     pub stale_since: Option<DateTime<Utc>>,
     pub error_streak: i32,
@@ -89,6 +94,9 @@ pub struct Task {
     #[sqlx(rename = "actual_cost_micros")]
     pub actual_cost: Usd,
     pub blocked_reason: Option<String>,
+    #[serde(skip)]
+    #[sqlx(json(nullable))]
+    pub blocked_reason_said: Option<Msg>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -263,4 +271,21 @@ pub struct Operator {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
+}
+
+/// A reason in `lang`: the system's message when there is one, else the text as stored.
+pub(crate) fn reason_in(text: Option<&str>, said: Option<&Msg>, lang: Lang) -> Option<String> {
+    said.map(|m| m.render(lang)).or_else(|| text.map(str::to_string))
+}
+
+impl Agent {
+    pub fn status_reason_in(&self, lang: Lang) -> Option<String> {
+        reason_in(self.status_reason.as_deref(), self.status_reason_said.as_ref(), lang)
+    }
+}
+
+impl Task {
+    pub fn blocked_reason_in(&self, lang: Lang) -> Option<String> {
+        reason_in(self.blocked_reason.as_deref(), self.blocked_reason_said.as_ref(), lang)
+    }
 }

@@ -2,6 +2,7 @@
 //! in the chat's language; the core never formats user-facing messages.
 
 use crate::domain::*;
+use crate::i18n::Said;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -59,7 +60,7 @@ pub enum Notice {
         from: TaskStatus,
         to: TaskStatus,
         actor: String,
-        reason: String,
+        reason: Said,
     },
     TaskAssigned {
         task_id: Uuid,
@@ -92,7 +93,7 @@ pub enum Notice {
         action_type: String,
         summary: String,
         risk: RiskLevel,
-        reasons: Vec<String>,
+        reasons: Vec<Said>,
         justification: String,
         rollback_plan: Option<String>,
         estimated_cost: Option<Usd>,
@@ -103,7 +104,7 @@ pub enum Notice {
         code: String,
         status: ApprovalStatus,
         decided_by: String,
-        note: Option<String>,
+        note: Option<Said>,
         decided_at: DateTime<Utc>,
     },
     AlertRaised {
@@ -134,7 +135,7 @@ pub enum Notice {
         from: AgentStatus,
         to: AgentStatus,
         actor: String,
-        reason: Option<String>,
+        reason: Option<Said>,
     },
     BudgetChanged {
         agent_id: Uuid,
@@ -146,7 +147,7 @@ pub enum Notice {
     SquadPaused {
         agents: Vec<String>,
         actor: String,
-        reason: Option<String>,
+        reason: Option<Said>,
     },
     SquadResumed {
         agents: Vec<String>,

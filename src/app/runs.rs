@@ -8,7 +8,7 @@ use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::budget::evaluate_run;
 use crate::domain::task_state::allowed_targets;
 use crate::domain::*;
-use crate::i18n::Msg;
+use crate::i18n::{Msg, Said};
 use crate::storage;
 use crate::storage::runs::NewRun;
 use serde::Serialize;
@@ -170,7 +170,11 @@ impl App {
         let mut task_held = false;
         if spend.reached_daily_cap {
             if updated.status == AgentStatus::Active {
-                let reason = format!("daily budget reached ({} of {})", spend.today_spend, caps.daily);
+                let reason = Said::from(
+                    Msg::new("why-daily-budget-reached")
+                        .with("spent", spend.today_spend)
+                        .with("cap", caps.daily),
+                );
                 updated = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Paused, Some("budget"), Some(&reason), now).await?;
                 w.audit(
                     Some(agent.project_id),
@@ -196,7 +200,10 @@ impl App {
                     let system = Actor::system("budget");
                     let spec = TransitionSpec {
                         budget_hold: true,
-                        ..TransitionSpec::simple(TaskStatus::NeedsApproval, &format!("{} reached its daily budget", agent.name))
+                        ..TransitionSpec::because(
+                            TaskStatus::NeedsApproval,
+                            Msg::new("why-agent-reached-budget").with("agent", &agent.name),
+                        )
                     };
                     // The hold is the system's act, whoever reported the run.
                     let reporter = w.switch_actor(system);

@@ -2,6 +2,7 @@ use super::notice::{Notice, Target};
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::{Actor, Reason, Right};
+use crate::i18n::{Msg, Said};
 use crate::storage;
 use serde::Serialize;
 use serde_json::json;
@@ -28,11 +29,12 @@ impl App {
             .await?
             .ok_or_else(|| AppError::not_found("project", project_id))?;
         storage::projects::set_squad_paused(w.conn(), project_id, true, now).await?;
-        let reason_text = reason
-            .as_ref()
-            .map(|r| r.as_str().to_string())
-            .unwrap_or_else(|| "squad paused".into());
-        let paused = storage::agents::pause_all_active(w.conn(), project_id, "squad", Some(&reason_text), now).await?;
+        let said = match &reason {
+            Some(typed) => Said::from(typed.as_str()),
+            None => Said::from(Msg::new("why-squad-paused")),
+        };
+        let reason_text = said.to_string();
+        let paused = storage::agents::pause_all_active(w.conn(), project_id, "squad", &said, now).await?;
         let names: Vec<String> = paused.iter().map(|a| a.name.clone()).collect();
         for agent in &paused {
             w.notify(
@@ -58,7 +60,7 @@ impl App {
             &Notice::SquadPaused {
                 agents: names.clone(),
                 actor: actor.name().into(),
-                reason: reason.map(|r| r.into_inner()),
+                reason: reason.map(|r| Said::from(r.into_inner())),
             },
         )
         .await?;

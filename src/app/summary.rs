@@ -27,9 +27,18 @@ pub struct TaskLine {
     pub priority: i16,
     pub task_type: TaskType,
     pub blocked_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[sqlx(json(nullable))]
+    pub blocked_reason_said: Option<crate::i18n::Msg>,
     pub completed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub assignees: Vec<String>,
+}
+
+impl TaskLine {
+    pub fn blocked_reason_in(&self, lang: crate::i18n::Lang) -> Option<String> {
+        super::model::reason_in(self.blocked_reason.as_deref(), self.blocked_reason_said.as_ref(), lang)
+    }
 }
 
 /// How many agents are in each state; `stale` counts active agents whose heartbeat is late.
@@ -104,7 +113,7 @@ pub struct ProjectSummary {
 #[serde(rename_all = "camelCase")]
 pub struct PolicySummary {
     /// Representative tools and the risk the policy gives them.
-    pub tools: Vec<(String, RiskLevel, Vec<String>)>,
+    pub tools: Vec<(String, RiskLevel, Vec<crate::i18n::Msg>)>,
     pub overrides: Vec<(String, RiskLevel)>,
     pub auto_approve: Vec<String>,
     pub done_requires_approval: Vec<TaskType>,
@@ -348,6 +357,7 @@ mod tests {
             status,
             status_cause: None,
             status_reason: None,
+            status_reason_said: None,
             last_heartbeat: beat_minutes_ago.map(|m| now - Duration::minutes(m)),
             stale_since: None,
             error_streak: 0,

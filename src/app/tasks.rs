@@ -5,7 +5,7 @@ use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::task_state::{allowed_targets, check_transition, Mover, TransitionFacts};
 use crate::domain::*;
-use crate::i18n::Msg;
+use crate::i18n::{Msg, Said};
 use crate::storage;
 use crate::storage::tasks::{NewTask, StatusChange};
 use serde::Serialize;
@@ -45,6 +45,8 @@ pub struct TransitionOutcome {
 pub(crate) struct TransitionSpec {
     pub to: TaskStatus,
     pub reason: Option<Reason>,
+    /// The reason as the system said it, to be said in each chat's language.
+    pub said: Option<Msg>,
     pub key: IdempotencyKey,
     pub work_plan: Option<WorkPlan>,
     pub deliverable: Option<Deliverable>,
@@ -52,10 +54,12 @@ pub(crate) struct TransitionSpec {
 }
 
 impl TransitionSpec {
-    pub fn simple(to: TaskStatus, reason: &str) -> Self {
+    /// A move for a reason the code words (the system's, or a button's), not one a person typed.
+    pub fn because(to: TaskStatus, reason: Msg) -> Self {
         TransitionSpec {
             to,
-            reason: Reason::parse(reason).ok(),
+            reason: Reason::parse(&reason.to_string()).ok(),
+            said: Some(reason),
             key: IdempotencyKey::generate(),
             work_plan: None,
             deliverable: None,
@@ -104,6 +108,10 @@ impl App {
             reason: refusal,
             allowed: allowed_targets(from).to_vec(),
         })?;
+        let said = match (&spec.said, &spec.reason) {
+            (Some(msg), _) => Said::Msg(msg.clone()),
+            (None, reason) => Said::Typed(reason.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default()),
+        };
         let reason = spec.reason.as_ref().map(|r| r.as_str()).unwrap_or("");
         let now = w.now;
         let change = StatusChange {
@@ -112,7 +120,7 @@ impl App {
             deliverable: spec.deliverable.as_ref().map(|d| d.as_str()),
             increment_review_cycles: effects.increments_review_cycles,
             blocked_reason: if effects.sets_blocked_reason {
-                Some(Some(reason))
+                Some(Some(&said))
             } else if effects.clears_blocked_reason {
                 Some(None)
             } else {
@@ -131,7 +139,7 @@ impl App {
             storage::agents::clear_current_task(w.conn(), task.id).await?;
         }
         let actor = &w.actor.clone();
-        let transition = storage::tasks::insert_transition(w.conn(), task.id, from, to, actor, reason, spec.key.as_str(), now).await?;
+        let transition = storage::tasks::insert_transition(w.conn(), task.id, from, to, actor, &said, spec.key.as_str(), now).await?;
         w.audit(
             Some(task.project_id),
             "task.transitioned",
@@ -168,7 +176,7 @@ impl App {
                 from,
                 to,
                 actor: actor.name().into(),
-                reason: reason.into(),
+                reason: said.clone(),
             },
         )
         .await?;
@@ -358,11 +366,11 @@ impl App {
             self.apply_transition(
                 w,
                 &updated,
-                TransitionSpec::simple(TaskStatus::Assigned, &format!("assigned to {}", names.join(", "))),
+                TransitionSpec::because(TaskStatus::Assigned, Msg::new("why-assigned-to").with("names", names.join(", "))),
             )
             .await?;
         } else if task.status == TaskStatus::Assigned && ids.is_empty() {
-            self.apply_transition(w, &updated, TransitionSpec::simple(TaskStatus::Inbox, "unassigned"))
+            self.apply_transition(w, &updated, TransitionSpec::because(TaskStatus::Inbox, Msg::new("why-unassigned")))
                 .await?;
         }
         Ok(names)
@@ -450,6 +458,7 @@ impl App {
                 TransitionSpec {
                     to,
                     reason,
+                    said: None,
                     key,
                     work_plan,
                     deliverable,
@@ -516,7 +525,7 @@ impl App {
         self.apply_transition(
             &mut w,
             &claimed,
-            TransitionSpec::simple(TaskStatus::Assigned, &format!("claimed by {}", agent.name)),
+            TransitionSpec::because(TaskStatus::Assigned, Msg::new("why-claimed-by").with("agent", &agent.name)),
         )
         .await?;
         let task = storage::tasks::by_id(w.conn(), task.id).await?.expect("locked task exists");
@@ -583,7 +592,7 @@ impl App {
     /// A loop alert's Reassign: the task goes back to the pool — out of blocked (to assigned)
     /// first if it is blocked, then unassigned (to inbox) — in one transaction, so that a crash
     /// cannot leave it half done.
-    pub async fn return_task_to_pool(&self, actor: &Actor, task_id: Uuid, reason: &str) -> AppResult<Task> {
+    pub async fn return_task_to_pool(&self, actor: &Actor, task_id: Uuid, reason: Msg) -> AppResult<Task> {
         if let Actor::Agent { .. } = actor {
             return Err(AppError::forbidden(Msg::new("err-agents-claim")));
         }
@@ -599,7 +608,7 @@ impl App {
             ));
         }
         if task.status == TaskStatus::Blocked {
-            self.apply_transition(&mut w, &task, TransitionSpec::simple(TaskStatus::Assigned, reason))
+            self.apply_transition(&mut w, &task, TransitionSpec::because(TaskStatus::Assigned, reason))
                 .await?;
             task = storage::tasks::by_id(w.conn(), task_id).await?.expect("locked task exists");
         }

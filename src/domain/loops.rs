@@ -1,6 +1,7 @@
 //! Loop detection (SPEC §2): the four rules, as pure functions of a task's recent activity.
 
 use super::types::{RunStatus, TaskStatus};
+use crate::i18n::Msg;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -45,7 +46,7 @@ pub struct TaskActivity {
     pub transitions_in_window: Vec<(TaskStatus, TaskStatus)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum LoopFinding {
     CommentStorm {
@@ -70,21 +71,32 @@ pub enum LoopFinding {
 }
 
 impl LoopFinding {
-    pub fn describe(&self) -> String {
+    /// The rule broken, as a sentence (the same words the loop alert uses).
+    pub fn message(&self) -> Msg {
         match self {
-            Self::CommentStorm { comments, minutes } => format!("{comments} comments in {minutes} min"),
-            Self::ReviewCycles { cycles } => format!("{cycles} review cycles"),
-            Self::FailedRuns { failed, of } => format!("{failed} failed runs among the last {of}"),
+            Self::CommentStorm { comments, minutes } => Msg::new("alert-loop-comment_storm")
+                .count("comments", *comments)
+                .count("minutes", *minutes),
+            Self::ReviewCycles { cycles } => Msg::new("alert-loop-review_cycles").count("cycles", *cycles),
+            Self::FailedRuns { failed, of } => Msg::new("alert-loop-failed_runs").count("failed", *failed).count("of", *of),
             Self::BackAndForth {
                 transitions,
                 minutes,
                 from,
                 to,
                 repeats,
-            } => {
-                format!("{transitions} transitions in {minutes} min, {from} → {to} {repeats} times")
-            }
+            } => Msg::new("alert-loop-back_and_forth")
+                .count("transitions", *transitions)
+                .count("minutes", *minutes)
+                .task_status("from", *from)
+                .task_status("to", *to)
+                .count("repeats", *repeats),
         }
+    }
+
+    /// In English, for the audit and the agents' Loop Summary.
+    pub fn describe(&self) -> String {
+        self.message().to_string()
     }
 }
 
@@ -228,7 +240,7 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(found[0].describe(), "6 transitions in 60 min, in_progress → review 3 times");
+        assert_eq!(found[0].describe(), "6 transitions in 60 minutes, in progress → review 3 times");
         // Five transitions: one below the threshold.
         let five = bounce[..5].to_vec();
         assert!(detect(

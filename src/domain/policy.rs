@@ -1,6 +1,7 @@
 //! Risk classification of the actions agents want to take, and what policy decides about them.
 
 use super::types::{AgentRole, AgentStatus, RiskLevel};
+use crate::i18n::Msg;
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -50,11 +51,15 @@ static SECRET_PATTERN: LazyLock<Regex> = LazyLock::new(|| {
 static PRODUCTION_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(prod|production)\b").expect("production pattern compiles"));
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Classification {
     pub risk: RiskLevel,
     /// Why the risk is what it is, for the approval card.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Msg>,
+}
+
+fn risk_word(risk: RiskLevel) -> String {
+    format!("risk-{}", risk.as_str())
 }
 
 /// Classifies an action by its type and by what its text says. `overrides` is the project's own
@@ -64,7 +69,7 @@ pub fn classify(action_type: &str, texts: &[&str], overrides: &HashMap<String, R
     let action = action_type.to_ascii_lowercase();
     let mut reasons = Vec::new();
     let mut risk = if let Some(risk) = overrides.get(&action) {
-        reasons.push(format!("project policy maps '{action}' to {risk}"));
+        reasons.push(Msg::new("why-policy-maps").with("action", &action).word("risk", risk_word(*risk)));
         *risk
     } else {
         let known: Vec<(&str, RiskLevel)> = action
@@ -73,41 +78,41 @@ pub fn classify(action_type: &str, texts: &[&str], overrides: &HashMap<String, R
             .collect();
         match known.iter().max_by_key(|(_, risk)| *risk) {
             Some((word, risk)) => {
-                reasons.push(format!("'{word}' actions are {risk}"));
+                reasons.push(Msg::new("why-word-risk").with("word", word).word("risk", risk_word(*risk)));
                 *risk
             }
             None => {
-                reasons.push(format!("'{action}' is not a known tool, treated as yellow"));
+                reasons.push(Msg::new("why-unknown-tool").with("action", &action));
                 RiskLevel::Yellow
             }
         }
     };
-    let mut escalate = |reason: &str| {
+    let mut escalate = |reason: &'static str| {
         if risk < RiskLevel::Red {
             risk = RiskLevel::Red;
         }
-        reasons.push(reason.to_string());
+        reasons.push(Msg::new(reason));
     };
     if texts.iter().any(|t| SECRET_PATTERN.is_match(t)) || SECRET_PATTERN.is_match(&action) {
-        escalate("parameters look like secrets");
+        escalate("why-secrets");
     }
     if texts.iter().any(|t| PRODUCTION_PATTERN.is_match(t)) {
-        escalate("parameters mention production");
+        escalate("why-production");
     }
     if let Some(claimed) = claimed {
         if claimed > risk {
-            reasons.push(format!("the agent rated it {claimed}"));
+            reasons.push(Msg::new("why-agent-rated").word("risk", risk_word(claimed)));
             risk = claimed;
         }
     }
     Classification { risk, reasons }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PolicyDecision {
-    Allowed { reason: String },
+    Allowed { reason: Msg },
     NeedsApproval,
-    Denied { reason: String },
+    Denied { reason: Msg },
 }
 
 /// GREEN: allowed. YELLOW: allowed for specialists and leads, approval for interns.
@@ -116,19 +121,19 @@ pub enum PolicyDecision {
 pub fn decide(risk: RiskLevel, role: AgentRole, status: AgentStatus, action_type: &str, auto_approved_red: &[String]) -> PolicyDecision {
     if !status.may_act() {
         return PolicyDecision::Denied {
-            reason: format!("the agent is {status}"),
+            reason: Msg::new("why-agent-not-active").agent_status("status", status),
         };
     }
     match risk {
         RiskLevel::Green => PolicyDecision::Allowed {
-            reason: "green actions are allowed".into(),
+            reason: Msg::new("why-green-allowed"),
         },
         RiskLevel::Yellow if role != AgentRole::Intern => PolicyDecision::Allowed {
-            reason: format!("yellow actions are allowed for a {role}"),
+            reason: Msg::new("why-yellow-allowed").with("role", role),
         },
         RiskLevel::Yellow => PolicyDecision::NeedsApproval,
         RiskLevel::Red if auto_approved_red.iter().any(|a| a.eq_ignore_ascii_case(action_type)) => PolicyDecision::Allowed {
-            reason: format!("policy automation approves '{action_type}'"),
+            reason: Msg::new("why-automation-approves").with("action", action_type),
         },
         RiskLevel::Red => PolicyDecision::NeedsApproval,
     }
@@ -167,7 +172,7 @@ mod tests {
             "'product' is not 'prod'"
         );
         let c = classify("shell", &["deploy to prod"], &HashMap::new(), None);
-        assert!(c.reasons.iter().any(|r| r.contains("production")), "{:?}", c.reasons);
+        assert!(c.reasons.iter().any(|r| r.to_string().contains("production")), "{:?}", c.reasons);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 use crate::app::model::Agent;
 use crate::domain::{AgentRole, AgentStatus, TaskType, Usd};
+use crate::i18n::{Msg, Said};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -101,17 +102,21 @@ pub async fn set_status(
     id: Uuid,
     status: AgentStatus,
     cause: Option<&str>,
-    reason: Option<&str>,
+    reason: Option<&Said>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Agent> {
-    sqlx::query_as("UPDATE agents SET status = $2, status_cause = $3, status_reason = $4, updated_at = $5 WHERE id = $1 RETURNING *")
-        .bind(id)
-        .bind(status)
-        .bind(cause)
-        .bind(reason)
-        .bind(now)
-        .fetch_one(conn)
-        .await
+    sqlx::query_as(
+        "UPDATE agents SET status = $2, status_cause = $3, status_reason = $4, status_reason_said = $6, updated_at = $5
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(cause)
+    .bind(reason.map(|r| r.to_string()))
+    .bind(now)
+    .bind(reason.and_then(Said::as_msg).map(sqlx::types::Json))
+    .fetch_one(conn)
+    .await
 }
 
 /// Pauses every active agent of the project, with `cause`; returns them.
@@ -119,17 +124,18 @@ pub async fn pause_all_active(
     conn: &mut PgConnection,
     project_id: Uuid,
     cause: &str,
-    reason: Option<&str>,
+    reason: &Said,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<Agent>> {
     sqlx::query_as(
-        "UPDATE agents SET status = 'paused', status_cause = $2, status_reason = $3, updated_at = $4
+        "UPDATE agents SET status = 'paused', status_cause = $2, status_reason = $3, status_reason_said = $5, updated_at = $4
          WHERE project_id = $1 AND status = 'active' RETURNING *",
     )
     .bind(project_id)
     .bind(cause)
-    .bind(reason)
+    .bind(reason.to_string())
     .bind(now)
+    .bind(reason.as_msg().map(sqlx::types::Json))
     .fetch_all(conn)
     .await
 }
@@ -137,7 +143,7 @@ pub async fn pause_all_active(
 /// Resumes the project's agents paused with `cause` (not those paused for other reasons).
 pub async fn resume_paused_by(conn: &mut PgConnection, project_id: Uuid, cause: &str, now: DateTime<Utc>) -> sqlx::Result<Vec<Agent>> {
     sqlx::query_as(
-        "UPDATE agents SET status = 'active', status_cause = NULL, status_reason = NULL, updated_at = $3
+        "UPDATE agents SET status = 'active', status_cause = NULL, status_reason = NULL, status_reason_said = NULL, updated_at = $3
          WHERE project_id = $1 AND status = 'paused' AND status_cause = $2 RETURNING *",
     )
     .bind(project_id)
@@ -228,9 +234,11 @@ pub async fn reset(conn: &mut PgConnection, id: Uuid, f: &ResetFields, now: Date
     if let Some(status) = f.status {
         q.push(", status = ").push_bind(status);
         if status == AgentStatus::Active {
-            q.push(", status_cause = NULL, status_reason = NULL");
+            q.push(", status_cause = NULL, status_reason = NULL, status_reason_said = NULL");
         } else {
-            q.push(", status_cause = 'manual', status_reason = 'reset'");
+            let said = Msg::new("why-reset");
+            q.push(", status_cause = 'manual', status_reason = ").push_bind(said.to_string());
+            q.push(", status_reason_said = ").push_bind(sqlx::types::Json(said));
         }
     }
     if let Some(streak) = f.error_streak {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 macro_rules! task_line_select {
     () => {
-        "SELECT t.id, t.number, t.title, t.status, t.priority, t.type AS task_type, t.blocked_reason,
+        "SELECT t.id, t.number, t.title, t.status, t.priority, t.type AS task_type, t.blocked_reason, t.blocked_reason_said,
                 t.completed_at, t.updated_at,
                 COALESCE((SELECT array_agg(a.name ORDER BY ta.assigned_at, a.name)
                           FROM task_assignees ta JOIN agents a ON a.id = ta.agent_id

@@ -1,5 +1,6 @@
 use crate::app::model::{Comment, Document, Task, Transition};
 use crate::domain::{Actor, TaskStatus, TaskType, Usd};
+use crate::i18n::Said;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -95,7 +96,7 @@ pub struct StatusChange<'a> {
     pub deliverable: Option<&'a str>,
     pub increment_review_cycles: bool,
     /// Some(Some(r)) sets the blocked reason, Some(None) clears it, None leaves it.
-    pub blocked_reason: Option<Option<&'a str>>,
+    pub blocked_reason: Option<Option<&'a Said>>,
     pub completed: bool,
 }
 
@@ -108,6 +109,7 @@ pub async fn apply_status(conn: &mut PgConnection, id: Uuid, c: &StatusChange<'_
                 deliverable = COALESCE($4, deliverable),
                 review_cycles = review_cycles + CASE WHEN $5 THEN 1 ELSE 0 END,
                 blocked_reason = CASE WHEN $6 THEN $7 ELSE blocked_reason END,
+                blocked_reason_said = CASE WHEN $6 THEN $10 ELSE blocked_reason_said END,
                 completed_at = CASE WHEN $8 THEN $9 ELSE completed_at END,
                 updated_at = $9
          WHERE id = $1",
@@ -118,9 +120,10 @@ pub async fn apply_status(conn: &mut PgConnection, id: Uuid, c: &StatusChange<'_
     .bind(c.deliverable)
     .bind(c.increment_review_cycles)
     .bind(blocked_reason_changes)
-    .bind(blocked_reason)
+    .bind(blocked_reason.map(|r| r.to_string()))
     .bind(c.completed)
     .bind(now)
+    .bind(blocked_reason.and_then(|r| r.as_msg()).map(sqlx::types::Json))
     .execute(conn)
     .await?;
     Ok(())
@@ -158,7 +161,7 @@ pub async fn insert_transition(
     from: TaskStatus,
     to: TaskStatus,
     actor: &Actor,
-    reason: &str,
+    reason: &Said,
     key: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Transition> {
@@ -172,7 +175,7 @@ pub async fn insert_transition(
     .bind(actor.kind())
     .bind(actor.id())
     .bind(actor.name())
-    .bind(reason)
+    .bind(reason.to_string())
     .bind(key)
     .bind(now)
     .fetch_one(conn)

@@ -269,3 +269,58 @@ async fn alerts_speak_the_chats_language_and_custom_ones_keep_their_message(pool
     );
     w.stop().await;
 }
+
+/// The reasons the system gives — a loop that blocked a task, a budget that paused an agent, an
+/// error streak, a squad paused without a word — reach a Russian chat in Russian: in the
+/// notices, on the task and on the agent. The API keeps the English text.
+#[sqlx::test]
+async fn system_reasons_speak_the_chats_language(pool: PgPool) {
+    let w = world(pool).await;
+    w.lang("ru", "говорит по-русски").await;
+    let (scout, pixel) = (w.s.scout.clone(), w.s.pixel.clone());
+    let task = w.s.started_task("Map the churn reasons", TaskType::CustomerResearch, &pixel).await;
+    for _ in 0..5 {
+        let run = common::failed_run(pixel.id, Some(task.id));
+        w.s.app.record_run(&as_agent(&pixel), run).await.unwrap();
+    }
+    w.s.app.job_loop_detector().await.unwrap();
+    let looped = "Обнаружен цикл: 5 неудачных запусков из последних 5";
+    w.shows(&["Причина: ", looped]).await;
+    let blocked = w.s.reload(&task).await;
+    assert_eq!(
+        blocked.blocked_reason.as_deref(),
+        Some("Loop detected: 5 failed runs among the last 5")
+    );
+    w.tg.user_message(GROUP, &sofie(), &format!("/task {}", task.number), None);
+    w.shows(&["Заблокирована: ", looped]).await;
+
+    // A budget pause, then an error-streak quarantine, each said on the agent's card.
+    w.overspend(scout.id).await;
+    w.tg.user_message(GROUP, &sofie(), "/agent Scout", None);
+    w.shows(&["Причина: исчерпан дневной бюджет ($2.16 из $2.00)"]).await;
+    for _ in 0..6 {
+        w.run(w.s.scribe.id, 0, RunStatus::Failed).await;
+    }
+    assert_eq!(w.s.agent(w.s.scribe.id).await.status, AgentStatus::Quarantined);
+    w.tg.user_message(GROUP, &sofie(), "/agent Scribe", None);
+    w.shows(&["Причина: 6 ошибок подряд"]).await;
+    assert_eq!(w.s.agent(w.s.scribe.id).await.status_reason.as_deref(), Some("error streak of 6"));
+
+    // A squad paused with no reason given: the agents' cards say why, and a typed reason
+    // given later is shown as typed (no stale system wording left behind).
+    w.s.app.pause_squad(&w.s.cao, w.s.project.id, None).await.unwrap();
+    w.tg.user_message(GROUP, &sofie(), "/agent Nova", None);
+    w.shows(&["Nova", "Причина: команда на паузе"]).await;
+    w.s.app.resume_squad(&w.s.cao, w.s.project.id).await.unwrap();
+    let nova = w.s.app.agent_by_name(&w.s.cao, w.s.project.id, "Nova").await.unwrap();
+    w.s.app
+        .change_agent_status(&w.s.cao, nova.id, mission_control::app::agents::StatusCommand::Pause, Some("кофе"))
+        .await
+        .unwrap();
+    let nova = w.s.agent(nova.id).await;
+    assert_eq!(
+        (nova.status_reason.as_deref(), nova.status_reason_said.as_ref()),
+        (Some("кофе"), None)
+    );
+    w.stop().await;
+}

@@ -305,7 +305,7 @@ async fn approving_a_held_task_lets_it_continue_where_it_was(pool: PgPool) {
             TaskStatus::InProgress,
             ActorKind::System,
             format!("approval {code}"),
-            format!("approval {code} approved: back to in_progress")
+            format!("approval {code} approved: back to in progress")
         )
     );
     assert_eq!(s.agent(s.scout.id).await.current_task_id, Some(task.id));

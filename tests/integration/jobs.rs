@@ -8,7 +8,6 @@ use common::{as_agent, count, squad, Squad};
 use mission_control::app::approvals::{RequestApproval, Verdict};
 use mission_control::app::chats::ChatInfo;
 use mission_control::app::jobs::Job;
-use mission_control::app::runs::RecordRun;
 use mission_control::app::tasks::TransitionTask;
 use mission_control::app::Rules;
 use mission_control::domain::*;
@@ -123,18 +122,7 @@ async fn each_loop_rule_triggers_at_its_threshold_and_not_below(pool: PgPool) {
     let failing = working_task(&s, "Failing task").await;
     for _ in 0..t.failed_runs - 1 {
         s.app
-            .record_run(
-                &scout,
-                RecordRun {
-                    agent_id: s.scout.id,
-                    task_id: Some(failing.id),
-                    cost: Usd::ZERO,
-                    status: RunStatus::Failed,
-                    model: None,
-                    tokens: None,
-                    error: Some("timeout".into()),
-                },
-            )
+            .record_run(&scout, common::failed_run(s.scout.id, Some(failing.id)))
             .await
             .unwrap();
         // Keep the error streak from quarantining Scout mid-test.
@@ -170,18 +158,7 @@ async fn each_loop_rule_triggers_at_its_threshold_and_not_below(pool: PgPool) {
     // One more of each crosses the thresholds.
     s.app.comment_on_task(&scout, chatty.id, "one too many", None).await.unwrap();
     s.app
-        .record_run(
-            &scout,
-            RecordRun {
-                agent_id: s.scout.id,
-                task_id: Some(failing.id),
-                cost: Usd::ZERO,
-                status: RunStatus::Failed,
-                model: None,
-                tokens: None,
-                error: Some("timeout".into()),
-            },
-        )
+        .record_run(&scout, common::failed_run(s.scout.id, Some(failing.id)))
         .await
         .unwrap();
     s.app

@@ -479,3 +479,27 @@ async fn the_cli_restore_checks_the_file_before_it_touches_an_empty_database(poo
     target.drop_it().await;
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every archived table keeps every column of its hot table, same type, so `archive` loses
+/// nothing when a migration adds a column (it copies by name).
+#[sqlx::test]
+async fn the_archive_has_every_column_of_the_tables_it_holds(pool: PgPool) {
+    let missing: Vec<(String, String)> = sqlx::query_as(
+        "SELECT h.table_name::text, h.column_name::text || ' ' || h.data_type
+         FROM information_schema.columns h
+         WHERE h.table_schema = 'public'
+           AND h.table_name IN (SELECT table_name FROM information_schema.tables WHERE table_schema = 'archive')
+           AND NOT EXISTS (SELECT 1 FROM information_schema.columns a
+                           WHERE a.table_schema = 'archive' AND a.table_name = h.table_name
+                             AND a.column_name = h.column_name AND a.data_type = h.data_type)",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(missing, vec![]);
+    let archived: i64 = sqlx::query_scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'archive'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(archived >= 8, "{archived}");
+}

@@ -412,7 +412,7 @@ async fn the_api_shows_the_task_thread(pool: PgPool) {
     api.stop().await;
 }
 
-/// A database with data under the earlier migrations takes this one: task messages queued
+/// A database with data under the other migrations takes this one: task messages queued
 /// without a project get the task's, and what was sound stays sound.
 #[sqlx::test(migrations = false)]
 async fn a_live_database_with_data_takes_the_migration(pool: PgPool) {
@@ -427,7 +427,8 @@ async fn a_live_database_with_data_takes_the_migration(pool: PgPool) {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
         let version: i64 = name.split('_').next().unwrap().parse().unwrap();
-        if version < same_project {
+        // Every other migration, later ones too: the data below is written by today's code.
+        if version != same_project {
             std::fs::copy(&path, dir.join(&name)).unwrap();
         }
     }

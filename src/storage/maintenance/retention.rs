@@ -128,8 +128,18 @@ pub async fn archive(pool: &PgPool, cutoff: DateTime<Utc>, dry_run: bool) -> any
             .await?;
             n as u64
         } else {
+            // By name, not position: a column added later sits after `archived_at` in the archive.
+            let columns: String = sqlx::query_scalar(
+                "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)
+                 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1",
+            )
+            .bind(table)
+            .fetch_one(&mut *tx)
+            .await
+            .with_context(|| format!("reading the columns of {table}"))?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO archive.{table} SELECT x.*, $1 FROM {table} x WHERE x.{key} IN (SELECT id FROM archiving)"
+                "INSERT INTO archive.{table} ({columns}, archived_at)
+                 SELECT {columns}, $1 FROM {table} x WHERE x.{key} IN (SELECT id FROM archiving)"
             )))
             .bind(now)
             .execute(&mut *tx)

@@ -130,7 +130,7 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
         ButtonAction::ReassignTask { alert_id, task_id } => {
             // Back to the pool (out of blocked, unassigned, to inbox): one use case, one commit.
             let task = app
-                .return_task_to_pool(actor, *task_id, "to be reassigned after a loop alert")
+                .return_task_to_pool(actor, *task_id, Msg::new("why-reassign-after-loop"))
                 .await?;
             resolve_quietly(req, actor, *alert_id).await?;
             Ok(task_toast(req, task.number, task.status))

@@ -96,7 +96,7 @@ pub fn role_of(lang: Lang, actor: &Actor) -> String {
 }
 
 fn risk(lang: Lang, risk: RiskLevel) -> String {
-    lang.t(&format!("bot-risk-{}", risk.as_str()))
+    lang.t(&format!("risk-{}", risk.as_str()))
 }
 
 /// The names of `ids` among `agents`, in the order of `ids`.
@@ -426,7 +426,7 @@ pub fn standup(lang: Lang, s: &ProjectSummary) -> String {
                     &[
                         ("number", plain(&t.number.to_string())),
                         ("title", clipped(&t.title, 80)),
-                        ("reason", clipped(t.blocked_reason.as_deref().unwrap_or("—"), 200)),
+                        ("reason", clipped(&t.blocked_reason_in(lang).unwrap_or_else(|| "—".into()), 200)),
                     ],
                 )
             })
@@ -685,9 +685,9 @@ pub fn agent(lang: Lang, a: &Agent, current: Option<&Task>, now: DateTime<Utc>, 
             ("errors", count(a.error_streak)),
         ],
     );
-    if let Some(reason) = &a.status_reason {
+    if let Some(reason) = a.status_reason_in(lang) {
         out.push('\n');
-        out.push_str(&lang.ta("bot-agent-reason", &[("reason", clipped(reason, 300))]));
+        out.push_str(&lang.ta("bot-agent-reason", &[("reason", clipped(&reason, 300))]));
     }
     if crate::app::summary::is_stale(a, now, stale_after) {
         out.push('\n');
@@ -726,9 +726,9 @@ pub fn task(lang: Lang, timeline: &Timeline, agents: &[Agent]) -> String {
             ("cycles", count(t.review_cycles)),
         ],
     );
-    if let Some(reason) = &t.blocked_reason {
+    if let Some(reason) = t.blocked_reason_in(lang) {
         out.push('\n');
-        out.push_str(&lang.ta("bot-task-blocked", &[("reason", clipped(reason, 300))]));
+        out.push_str(&lang.ta("bot-task-blocked", &[("reason", clipped(&reason, 300))]));
     }
     if !t.description.trim().is_empty() {
         out.push_str("\n\n");
@@ -951,7 +951,7 @@ mod tests {
                 assert_ne!(role(*lang, *r), format!("role-{}", r.as_str()));
             }
             for r in <RiskLevel as strum::VariantArray>::VARIANTS {
-                assert_ne!(risk(*lang, *r), format!("bot-risk-{}", r.as_str()));
+                assert_ne!(risk(*lang, *r), format!("risk-{}", r.as_str()));
             }
             for s in <AlertSeverity as strum::VariantArray>::VARIANTS {
                 let key = format!("bot-severity-{}", s.as_str());

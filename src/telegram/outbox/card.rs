@@ -94,7 +94,7 @@ pub fn card(task: &Task, agents: &HashMap<Uuid, String>, lang: Lang) -> Rendered
         ),
         None => lang.ta("notice-card-cost", &[("cost", text(&task.actual_cost.to_string()))]),
     });
-    if let Some(reason) = task.blocked_reason.as_deref().filter(|r| !r.trim().is_empty()) {
+    if let Some(reason) = task.blocked_reason_in(lang).filter(|r| !r.trim().is_empty()) {
         lines.push(lang.ta("notice-card-blocked", &[("reason", text(reason.trim()))]));
     }
     if task.review_cycles > 0 {
@@ -180,6 +180,7 @@ mod tests {
             budget_allocated: Some(Usd::from_cents(500)),
             actual_cost: Usd::from_cents(120),
             blocked_reason: None,
+            blocked_reason_said: None,
             created_by: "Olga".into(),
             created_at: Utc::now(),
             updated_at: Utc::now(),

@@ -6,8 +6,9 @@ use super::text::{truncate, visible_len, MESSAGE_LIMIT};
 use crate::app::notice::Notice;
 use crate::app::summary::{ProjectSummary, SpendLine};
 use crate::charts::{StandupChart, MAX_AGENT_BARS};
+use crate::domain::loops::LoopFinding;
 use crate::domain::{AgentStatus, AlertSeverity, ApprovalStatus, RiskLevel, RunStatus, TaskStatus, Usd};
-use crate::i18n::{html_escape, num, text, Lang};
+use crate::i18n::{html_escape, num, text, Lang, Said};
 use crate::telegram::actions::ButtonAction;
 use chrono::{DateTime, Utc};
 use fluent_templates::fluent_bundle::FluentValue;
@@ -119,10 +120,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
                     ("by", text(actor)),
                 ],
             );
-            if !reason.trim().is_empty() {
-                t.push('\n');
-                t.push_str(&lang.ta("notice-reason", &[("reason", text(reason.trim()))]));
-            }
+            push_reason(&mut t, Some(reason), lang);
             Rendered::plain(t)
         }
         Notice::TaskAssigned {
@@ -189,10 +187,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
                     ("by", text(actor)),
                 ],
             );
-            if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
-                t.push('\n');
-                t.push_str(&lang.ta("notice-reason", &[("reason", text(reason.trim()))]));
-            }
+            push_reason(&mut t, reason.as_ref(), lang);
             Rendered::plain(t)
         }
         Notice::BudgetChanged {
@@ -216,10 +211,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
                 t.push('\n');
                 t.push_str(&html_escape(&agents.join(", ")));
             }
-            if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
-                t.push('\n');
-                t.push_str(&lang.ta("notice-reason", &[("reason", text(reason.trim()))]));
-            }
+            push_reason(&mut t, reason.as_ref(), lang);
             Rendered::plain(t)
         }
         Notice::SquadResumed { agents, actor } => {
@@ -315,7 +307,13 @@ fn approval_request(n: &Notice, lang: Lang) -> Rendered {
     );
     if !reasons.is_empty() {
         risk_line.push_str(" — ");
-        risk_line.push_str(&lang.ta("notice-approval-reasons", &[("reasons", text(&reasons.join("; ")))]));
+        risk_line.push_str(&lang.ta(
+            "notice-approval-reasons",
+            &[(
+                "reasons",
+                text(&reasons.iter().map(|r| r.render(lang)).collect::<Vec<_>>().join("; ")),
+            )],
+        ));
     }
     let mut lines = vec![
         title,
@@ -347,6 +345,15 @@ fn approval_request(n: &Notice, lang: Lang) -> Rendered {
     }
 }
 
+/// "Reason: …" on a line of its own, in the reader's language when the system gave it.
+fn push_reason(t: &mut String, reason: Option<&Said>, lang: Lang) {
+    let Some(reason) = reason.map(|r| r.render(lang)).filter(|r| !r.trim().is_empty()) else {
+        return;
+    };
+    t.push('\n');
+    t.push_str(&lang.ta("notice-reason", &[("reason", text(reason.trim()))]));
+}
+
 /// The decision line of an `ApprovalDecided`.
 fn decision(n: &Notice, lang: Lang) -> String {
     let Notice::ApprovalDecided {
@@ -367,7 +374,7 @@ fn decision(n: &Notice, lang: Lang) -> String {
         ApprovalStatus::Escalated => "notice-approval-escalated",
     };
     let mut line = lang.ta(key, &[("by", text(decided_by)), ("at", text(&when(*decided_at)))]);
-    if let Some(note) = note.as_deref().filter(|n| !n.trim().is_empty()) {
+    if let Some(note) = note.as_ref().map(|n| n.render(lang)).filter(|n| !n.trim().is_empty()) {
         line.push('\n');
         line.push_str(&lang.ta("notice-approval-note", &[("note", text(note.trim()))]));
     }
@@ -546,10 +553,7 @@ fn localized_body(alert_type: &str, d: &Details, lang: Lang) -> Option<String> {
         ),
         "loop_detected" => {
             let findings = d.0.get("findings")?.as_array()?;
-            let reasons = findings
-                .iter()
-                .map(|f| loop_reason(&Details(f), lang))
-                .collect::<Option<Vec<String>>>()?;
+            let reasons = findings.iter().map(|f| loop_reason(f, lang)).collect::<Option<Vec<String>>>()?;
             if reasons.is_empty() {
                 return None;
             }
@@ -568,32 +572,10 @@ fn localized_body(alert_type: &str, d: &Details, lang: Lang) -> Option<String> {
     Some(lang.ta(key, &args))
 }
 
-/// One rule a looping task broke (a `LoopFinding` as stored in the alert's details).
-fn loop_reason(f: &Details, lang: Lang) -> Option<String> {
-    let status = |field: &str| -> Option<FluentValue<'static>> {
-        let s = TaskStatus::parse(f.0.get(field)?.as_str()?).ok()?;
-        Some(text(&task_status(lang, s)))
-    };
-    let (key, args): (&str, Args) = match f.0.get("rule")?.as_str()? {
-        "comment_storm" => (
-            "alert-loop-comment_storm",
-            vec![("comments", f.num("comments")?), ("minutes", f.num("minutes")?)],
-        ),
-        "review_cycles" => ("alert-loop-review_cycles", vec![("cycles", f.num("cycles")?)]),
-        "failed_runs" => ("alert-loop-failed_runs", vec![("failed", f.num("failed")?), ("of", f.num("of")?)]),
-        "back_and_forth" => (
-            "alert-loop-back_and_forth",
-            vec![
-                ("transitions", f.num("transitions")?),
-                ("minutes", f.num("minutes")?),
-                ("from", status("from")?),
-                ("to", status("to")?),
-                ("repeats", f.num("repeats")?),
-            ],
-        ),
-        _ => return None,
-    };
-    Some(lang.ta(key, &args))
+/// One rule a looping task broke (a `LoopFinding` as stored in the alert's details), as HTML.
+fn loop_reason(finding: &serde_json::Value, lang: Lang) -> Option<String> {
+    let finding: LoopFinding = serde_json::from_value(finding.clone()).ok()?;
+    Some(html_escape(&finding.message().render(lang)))
 }
 
 fn alert_text(

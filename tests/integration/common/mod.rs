@@ -151,6 +151,19 @@ impl Squad {
     }
 }
 
+/// A free failed run ("timeout") by `agent_id`, on `task_id` if given.
+pub fn failed_run(agent_id: Uuid, task_id: Option<Uuid>) -> mission_control::app::runs::RecordRun {
+    mission_control::app::runs::RecordRun {
+        agent_id,
+        task_id,
+        cost: mission_control::domain::Usd::ZERO,
+        status: mission_control::domain::RunStatus::Failed,
+        model: None,
+        tokens: None,
+        error: Some("timeout".into()),
+    }
+}
+
 pub fn plan() -> Vec<String> {
     vec!["Read the brief".into(), "Draft it".into(), "Check it".into()]
 }

@@ -1,0 +1,32 @@
+# Reasons the system gives: why a task moved, why an agent was paused, why an action has its
+# risk. Kept as messages with the change, so each chat reads them in its language; the API and
+# the audit keep the English text. Plain text: no markup.
+
+## Task moves
+why-loop-detected = Loop detected: { $findings }
+why-agent-reached-budget = { $agent } reached its daily budget
+why-approval-approved = approval { $code } approved: back to { $to }
+why-assigned-to = assigned to { $names }
+why-unassigned = unassigned
+why-claimed-by = claimed by { $agent }
+why-reassign-after-loop = to be reassigned after a loop alert
+
+## Agent status
+why-daily-budget-reached = daily budget reached ({ $spent } of { $cap })
+why-new-budget-day = a new budget day
+why-error-streak = error streak of { $streak }
+why-reset = reset
+why-squad-paused = squad paused
+
+## Approvals
+why-expired-undecided = expired without a decision (deny on timeout)
+why-policy-maps = project policy maps '{ $action }' to { $risk }
+why-word-risk = '{ $word }' actions are { $risk }
+why-unknown-tool = '{ $action }' is not a known tool, treated as yellow
+why-secrets = parameters look like secrets
+why-production = parameters mention production
+why-agent-rated = the agent rated it { $risk }
+why-agent-not-active = the agent is { $status }
+why-green-allowed = green actions are allowed
+why-yellow-allowed = yellow actions are allowed for a { $role }
+why-automation-approves = policy automation approves '{ $action }'

@@ -1,0 +1,36 @@
+# Причины, которые называет сама система: почему задача сдвинулась, почему агент на паузе,
+# откуда риск действия. Хранятся как сообщения вместе с изменением, и каждый чат читает их на
+# своём языке; API и аудит хранят английский текст. Простой текст, без разметки.
+
+## Движение задач
+why-loop-detected = Обнаружен цикл: { $findings }
+why-agent-reached-budget = { $agent } исчерпал дневной бюджет
+why-approval-approved = запрос { $code } одобрен: обратно в «{ $to }»
+why-assigned-to = назначена: { $names }
+why-unassigned = исполнители сняты
+why-claimed-by = взял(а) { $agent }
+why-reassign-after-loop = на переназначение после тревоги о цикле
+
+## Статус агентов
+why-daily-budget-reached = исчерпан дневной бюджет ({ $spent } из { $cap })
+why-new-budget-day = новый бюджетный день
+why-error-streak = { $streak } { $streak ->
+    [one] ошибка
+    [few] ошибки
+   *[many] ошибок
+} подряд
+why-reset = сброс
+why-squad-paused = команда на паузе
+
+## Запросы
+why-expired-undecided = истёк без решения (по истечении — отказ)
+why-policy-maps = политика проекта относит «{ $action }» к уровню «{ $risk }»
+why-word-risk = действия «{ $word }» — уровень «{ $risk }»
+why-unknown-tool = «{ $action }» — неизвестный инструмент, считается жёлтым
+why-secrets = параметры похожи на секреты
+why-production = в параметрах упоминается продакшен
+why-agent-rated = агент оценил его как «{ $risk }»
+why-agent-not-active = агент { $status }
+why-green-allowed = зелёные действия разрешены
+why-yellow-allowed = жёлтые действия разрешены для роли { $role }
+why-automation-approves = автоматизация политики одобряет «{ $action }»
