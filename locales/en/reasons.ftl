@@ -10,6 +10,8 @@ why-assigned-to = assigned to { $names }
 why-unassigned = unassigned
 why-claimed-by = claimed by { $agent }
 why-reassign-after-loop = to be reassigned after a loop alert
+why-unblocked-from-loop-alert = unblocked from a loop alert
+why-canceled-from-loop-alert = canceled from a loop alert
 
 ## Agent status
 why-daily-budget-reached = daily budget reached ({ $spent } of { $cap })
@@ -17,6 +19,7 @@ why-new-budget-day = a new budget day
 why-error-streak = error streak of { $streak }
 why-reset = reset
 why-squad-paused = squad paused
+why-quarantined-from-alert = quarantined from an alert
 
 ## Approvals
 why-expired-undecided = expired without a decision (deny on timeout)

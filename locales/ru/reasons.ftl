@@ -10,6 +10,8 @@ why-assigned-to = назначена: { $names }
 why-unassigned = исполнители сняты
 why-claimed-by = взял(а) { $agent }
 why-reassign-after-loop = на переназначение после тревоги о цикле
+why-unblocked-from-loop-alert = разблокирована из тревоги о цикле
+why-canceled-from-loop-alert = отменена из тревоги о цикле
 
 ## Статус агентов
 why-daily-budget-reached = исчерпан дневной бюджет ({ $spent } из { $cap })
@@ -21,6 +23,7 @@ why-error-streak = { $streak } { $streak ->
 } подряд
 why-reset = сброс
 why-squad-paused = команда на паузе
+why-quarantined-from-alert = помещён в карантин из тревоги
 
 ## Запросы
 why-expired-undecided = истёк без решения (по истечении — отказ)

@@ -282,6 +282,7 @@ impl App {
         })
     }
 
+    /// Pause, resume, quarantine, release or restart, for the reason the operator typed.
     pub async fn change_agent_status(
         &self,
         actor: &Actor,
@@ -289,12 +290,29 @@ impl App {
         command: StatusCommand,
         reason: Option<&str>,
     ) -> AppResult<StatusChange> {
+        let reason = reason.filter(|r| !r.trim().is_empty()).map(Reason::parse).transpose()?;
+        self.change_status(actor, agent_id, command, reason.map(|r| Said::from(r.into_inner())))
+            .await
+    }
+
+    /// The same, for a reason the code words (a button's), said in each chat's language.
+    pub async fn change_agent_status_because(
+        &self,
+        actor: &Actor,
+        agent_id: Uuid,
+        command: StatusCommand,
+        because: Msg,
+    ) -> AppResult<StatusChange> {
+        Reason::parse(&because.to_string())?;
+        self.change_status(actor, agent_id, command, Some(because.into())).await
+    }
+
+    async fn change_status(&self, actor: &Actor, agent_id: Uuid, command: StatusCommand, said: Option<Said>) -> AppResult<StatusChange> {
         let right = match command {
             StatusCommand::Release => Right::ReleaseAgents,
             _ => Right::ControlAgents,
         };
         require(actor, right)?;
-        let reason = reason.filter(|r| !r.trim().is_empty()).map(Reason::parse).transpose()?;
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
         let agent = lock_agent(&mut w, agent_id).await?;
@@ -344,7 +362,6 @@ impl App {
             Active => None,
             _ => Some("manual"),
         };
-        let said = reason.as_ref().map(|r| Said::from(r.as_str()));
         let mut updated = storage::agents::set_status(w.conn(), agent_id, to, cause, said.as_ref(), now).await?;
         if command == StatusCommand::Restart {
             updated = storage::agents::reset(
@@ -360,12 +377,12 @@ impl App {
             )
             .await?;
         }
-        let data = json!({ "from": agent.status, "to": to, "command": command.to_string(), "reason": reason });
+        let data = json!({ "from": agent.status, "to": to, "command": command.to_string(), "reason": said.as_ref().map(Said::to_string) });
         w.audit(Some(agent.project_id), &format!("agent.{command}"), "agent", agent_id, data.clone())
             .await?;
-        let body = match (&reason, to) {
-            (Some(r), _) => format!("{} by {}: {r}", command, actor.name()),
-            (None, _) => format!("{} by {}", command, actor.name()),
+        let body = match &said {
+            Some(r) => format!("{} by {}: {r}", command, actor.name()),
+            None => format!("{} by {}", command, actor.name()),
         };
         w.notify(agent_id, "status_changed", None, body, data).await?;
         w.post(

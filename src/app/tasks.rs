@@ -27,6 +27,8 @@ pub struct CreateTask {
 pub struct TransitionTask {
     pub to: Option<TaskStatus>,
     pub reason: Option<String>,
+    /// A reason the code words (a button's), said in each chat's language; `reason` is then unused.
+    pub because: Option<Msg>,
     pub idempotency_key: Option<String>,
     pub work_plan: Option<Vec<String>>,
     pub deliverable: Option<String>,
@@ -404,12 +406,15 @@ impl App {
             Some(key) => IdempotencyKey::parse(key)?,
             None => IdempotencyKey::generate(),
         };
-        let reason = input
-            .reason
-            .as_deref()
-            .filter(|r| !r.trim().is_empty())
-            .map(Reason::parse)
-            .transpose()?;
+        let reason = match &input.because {
+            Some(because) => Some(Reason::parse(&because.to_string())?),
+            None => input
+                .reason
+                .as_deref()
+                .filter(|r| !r.trim().is_empty())
+                .map(Reason::parse)
+                .transpose()?,
+        };
         let work_plan = input.work_plan.as_deref().map(WorkPlan::parse).transpose()?;
         let deliverable = input.deliverable.as_deref().map(Deliverable::parse).transpose()?;
 
@@ -458,7 +463,7 @@ impl App {
                 TransitionSpec {
                     to,
                     reason,
-                    said: None,
+                    said: input.because,
                     key,
                     work_plan,
                     deliverable,

@@ -170,6 +170,7 @@ pub async fn transition(
             TransitionTask {
                 to: Some(body.to_status),
                 reason: body.reason,
+                because: None,
                 idempotency_key: key,
                 work_plan: body.work_plan,
                 deliverable: body.deliverable,

@@ -293,6 +293,16 @@ async fn system_reasons_speak_the_chats_language(pool: PgPool) {
     );
     w.tg.user_message(GROUP, &sofie(), &format!("/task {}", task.number), None);
     w.shows(&["Заблокирована: ", looped]).await;
+    // The loop alert's Unblock button moves it for a reason the bot words, said in Russian.
+    w.shows(&["Задача зациклилась"]).await;
+    let alert =
+        w.tg.bot_messages_in(GROUP, None)
+            .into_iter()
+            .find(|m| m.text.as_deref().is_some_and(|t| t.contains("Задача зациклилась")))
+            .unwrap();
+    w.tg.click_button(GROUP, &sofie(), alert.message_id, "▶️ Разблокировать").unwrap();
+    w.shows(&["Причина: разблокирована из тревоги о цикле"]).await;
+    assert_eq!(w.s.reload(&task).await.status, TaskStatus::Assigned);
 
     // A budget pause, then an error-streak quarantine, each said on the agent's card.
     w.overspend(scout.id).await;

@@ -112,7 +112,7 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
         }
         ButtonAction::QuarantineAgent { alert_id, agent_id } => {
             let change = app
-                .change_agent_status(actor, *agent_id, StatusCommand::Quarantine, Some("quarantined from an alert"))
+                .change_agent_status_because(actor, *agent_id, StatusCommand::Quarantine, Msg::new("why-quarantined-from-alert"))
                 .await?;
             resolve_quietly(req, actor, *alert_id).await?;
             Ok(agent_toast(req, &change.agent.name, change.agent.status))
@@ -123,7 +123,14 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
             Ok(agent_toast(req, &change.agent.name, change.agent.status))
         }
         ButtonAction::UnblockTask { alert_id, task_id } => {
-            let outcome = move_task(req, actor, *task_id, TaskStatus::Assigned, "unblocked from a loop alert").await?;
+            let outcome = move_task(
+                req,
+                actor,
+                *task_id,
+                TaskStatus::Assigned,
+                Msg::new("why-unblocked-from-loop-alert"),
+            )
+            .await?;
             resolve_quietly(req, actor, *alert_id).await?;
             Ok(task_toast(req, outcome.task.number, outcome.task.status))
         }
@@ -136,7 +143,7 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
             Ok(task_toast(req, task.number, task.status))
         }
         ButtonAction::CancelTask { alert_id, task_id } => {
-            let outcome = move_task(req, actor, *task_id, TaskStatus::Canceled, "canceled from a loop alert").await?;
+            let outcome = move_task(req, actor, *task_id, TaskStatus::Canceled, Msg::new("why-canceled-from-loop-alert")).await?;
             resolve_quietly(req, actor, *alert_id).await?;
             Ok(task_toast(req, outcome.task.number, outcome.task.status))
         }
@@ -227,7 +234,7 @@ async fn move_task(
     actor: &Actor,
     task_id: Uuid,
     to: TaskStatus,
-    reason: &str,
+    because: Msg,
 ) -> AppResult<crate::app::tasks::TransitionOutcome> {
     req.app
         .transition_task(
@@ -235,7 +242,7 @@ async fn move_task(
             task_id,
             TransitionTask {
                 to: Some(to),
-                reason: Some(reason.into()),
+                because: Some(because),
                 ..Default::default()
             },
         )
