@@ -94,10 +94,6 @@ impl Msg {
         }
     }
 
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
     /// A text argument.
     pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {
         self.args.push((Cow::Borrowed(name), Arg::Text(value.to_string())));
@@ -128,10 +124,6 @@ impl Msg {
 
     pub fn agent_status(self, name: &'static str, status: crate::domain::AgentStatus) -> Self {
         self.word(name, format!("agent-status-{}", status.as_str()))
-    }
-
-    pub fn approval_status(self, name: &'static str, status: crate::domain::ApprovalStatus) -> Self {
-        self.word(name, format!("approval-status-{}", status.as_str()))
     }
 
     pub fn role(self, name: &'static str, role: crate::domain::OperatorRole) -> Self {
@@ -197,10 +189,6 @@ impl Said {
             Said::Msg(msg) => Some(msg),
             Said::Typed(_) => None,
         }
-    }
-
-    pub fn is_blank(&self) -> bool {
-        matches!(self, Said::Typed(text) if text.trim().is_empty())
     }
 }
 
