@@ -99,6 +99,31 @@ pub(crate) async fn lock_agent(w: &mut Work, id: Uuid) -> AppResult<Agent> {
     Ok(agent)
 }
 
+/// Pauses an agent at its daily cap (cause `budget`), audited and told to the agent; returns it
+/// with the reason, for the callers' own notices. Runs and the budget watch both do this.
+pub(crate) async fn pause_for_budget(w: &mut Work, agent: &Agent, spent: Usd, cap: Usd) -> AppResult<(Agent, Said)> {
+    let reason = Said::from(Msg::new("why-daily-budget-reached").with("spent", spent).with("cap", cap));
+    let now = w.now;
+    let paused = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Paused, Some("budget"), Some(&reason), now).await?;
+    w.audit(
+        Some(agent.project_id),
+        "agent.pause",
+        "agent",
+        agent.id,
+        json!({ "cause": "budget", "todaySpend": spent, "reason": reason.to_string() }),
+    )
+    .await?;
+    w.notify(
+        agent.id,
+        "status_changed",
+        None,
+        format!("paused: {reason}"),
+        json!({ "to": "paused", "cause": "budget" }),
+    )
+    .await?;
+    Ok((paused, reason))
+}
+
 /// An agent may act only as itself.
 pub(crate) fn require_self(actor: &Actor, agent_id: Uuid) -> AppResult<()> {
     match actor {
@@ -369,6 +394,7 @@ impl App {
                 agent_id,
                 &ResetFields {
                     status: None,
+                    status_reason: None,
                     error_streak: Some(0),
                     today_spend: None,
                     current_task_id: None,
@@ -488,11 +514,13 @@ impl App {
                 return Err(AppError::validation("currentTaskId", Msg::new("err-task-other-project")));
             }
         }
+        let why = Said::from(Msg::new("why-reset"));
         let updated = storage::agents::reset(
             w.conn(),
             agent_id,
             &ResetFields {
                 status: reset.status,
+                status_reason: Some(why.clone()),
                 error_streak: reset.error_streak,
                 today_spend: reset.today_spend,
                 current_task_id: reset.current_task_id,
@@ -519,7 +547,7 @@ impl App {
                     from: agent.status,
                     to: updated.status,
                     actor: actor.name().into(),
-                    reason: Some(Msg::new("why-reset").into()),
+                    reason: Some(why),
                 },
             )
             .await?;

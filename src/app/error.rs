@@ -83,6 +83,16 @@ impl AppError {
         }
     }
 
+    /// Not found, hinting at the names that do exist, or saying `when_none` if there are none.
+    pub fn not_found_among(entity: &'static str, key: impl ToString, known: &[String], when_none: &'static str) -> Self {
+        let hint = if known.is_empty() {
+            Msg::new(when_none)
+        } else {
+            Msg::new("err-hint-known").with("names", known.join(", "))
+        };
+        Self::not_found_hinting(entity, key, hint)
+    }
+
     pub fn forbidden(message: Msg) -> Self {
         AppError::Forbidden(message)
     }

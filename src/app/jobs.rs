@@ -2,6 +2,7 @@
 //! task, an approval) is handled in its own transaction, with its audit, notifications and
 //! outbox messages, so one bad row never blocks the rest.
 
+use super::agents::pause_for_budget;
 use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_in, resolve_in};
 use super::notice::{Notice, Target};
 use super::tasks::{lock_task, TransitionSpec};
@@ -9,7 +10,7 @@ use super::work::Work;
 use super::{App, AppResult};
 use crate::domain::loops::{detect, LoopFinding};
 use crate::domain::{Actor, AgentStatus, AlertSeverity, TaskStatus};
-use crate::i18n::{Msg, Said};
+use crate::i18n::Msg;
 use crate::storage;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -278,35 +279,13 @@ impl App {
         let mut acted = 0;
         for id in over {
             let mut w = Work::begin(self, &system).await?;
-            let now = w.now;
             let Some(agent) = storage::agents::lock(w.conn(), id).await? else {
                 continue;
             };
             if agent.status != AgentStatus::Active || agent.today_spend < agent.budgets.daily_cap {
                 continue;
             }
-            let reason = Said::from(
-                Msg::new("why-daily-budget-reached")
-                    .with("spent", agent.today_spend)
-                    .with("cap", agent.budgets.daily_cap),
-            );
-            storage::agents::set_status(w.conn(), id, AgentStatus::Paused, Some("budget"), Some(&reason), now).await?;
-            w.audit(
-                Some(agent.project_id),
-                "agent.pause",
-                "agent",
-                id,
-                json!({ "cause": "budget", "reason": reason.to_string() }),
-            )
-            .await?;
-            w.notify(
-                id,
-                "status_changed",
-                None,
-                format!("paused: {reason}"),
-                json!({ "to": "paused", "cause": "budget" }),
-            )
-            .await?;
+            let (_, reason) = pause_for_budget(&mut w, &agent, agent.today_spend, agent.budgets.daily_cap).await?;
             w.post(
                 agent.project_id,
                 Target::General,
@@ -444,10 +423,9 @@ impl Job {
 
     pub fn parse(input: &str) -> AppResult<Job> {
         use strum::VariantArray;
-        input.trim().replace('-', "_").parse().map_err(|_| super::AppError::NotFound {
-            entity: "job",
-            key: format!("'{}'", input.trim()),
-            hint: Some(Msg::new("err-hint-jobs").with("jobs", Job::VARIANTS.iter().map(|j| j.name()).collect::<Vec<_>>().join(", "))),
+        input.trim().replace('-', "_").parse().map_err(|_| {
+            let jobs = Job::VARIANTS.iter().map(|j| j.name()).collect::<Vec<_>>().join(", ");
+            super::AppError::not_found_hinting("job", format!("'{}'", input.trim()), Msg::new("err-hint-jobs").with("jobs", jobs))
         })
     }
 }

@@ -133,15 +133,12 @@ impl App {
             return Ok(project);
         }
         let known: Vec<String> = storage::projects::list(&mut conn).await?.into_iter().map(|p| p.slug).collect();
-        Err(AppError::NotFound {
-            entity: "project",
-            key: format!("'{}'", slug.trim()),
-            hint: Some(if known.is_empty() {
-                Msg::new("err-hint-no-projects")
-            } else {
-                Msg::new("err-hint-known").with("names", known.join(", "))
-            }),
-        })
+        Err(AppError::not_found_among(
+            "project",
+            format!("'{}'", slug.trim()),
+            &known,
+            "err-hint-no-projects",
+        ))
     }
 
     pub async fn project_by_id(&self, id: uuid::Uuid) -> AppResult<Project> {

@@ -111,15 +111,12 @@ impl App {
             return Ok(agent);
         }
         let known = storage::agents::similar_names(&mut conn, project_id, name.trim()).await?;
-        Err(AppError::NotFound {
-            entity: "agent",
-            key: format!("'{}'", name.trim()),
-            hint: Some(if known.is_empty() {
-                Msg::new("err-hint-no-agents")
-            } else {
-                Msg::new("err-hint-known").with("names", known.join(", "))
-            }),
-        })
+        Err(AppError::not_found_among(
+            "agent",
+            format!("'{}'", name.trim()),
+            &known,
+            "err-hint-no-agents",
+        ))
     }
 
     pub async fn list_agents(&self, actor: &Actor, project_id: Uuid, q: AgentQuery) -> AppResult<Page<Agent>> {
@@ -155,11 +152,7 @@ impl App {
         let mut conn = self.pool.acquire().await?;
         let id = storage::tasks::id_by_number(&mut conn, project_id, number)
             .await?
-            .ok_or_else(|| AppError::NotFound {
-                entity: "task",
-                key: format!("#{number}"),
-                hint: Some(Msg::new("err-hint-see-tasks")),
-            })?;
+            .ok_or_else(|| AppError::not_found_hinting("task", format!("#{number}"), Msg::new("err-hint-see-tasks")))?;
         storage::tasks::by_id(&mut conn, id)
             .await?
             .ok_or_else(|| AppError::not_found("task", id))
@@ -254,11 +247,7 @@ impl App {
         let mut conn = self.pool.acquire().await?;
         let id = storage::approvals::id_by_number(&mut conn, project_id, number)
             .await?
-            .ok_or_else(|| AppError::NotFound {
-                entity: "approval",
-                key: format!("A{number}"),
-                hint: Some(Msg::new("err-hint-see-approvals")),
-            })?;
+            .ok_or_else(|| AppError::not_found_hinting("approval", format!("A{number}"), Msg::new("err-hint-see-approvals")))?;
         drop(conn);
         self.get_approval(actor, id).await
     }

@@ -1,4 +1,4 @@
-use super::agents::{lock_agent, require_self};
+use super::agents::{lock_agent, pause_for_budget, require_self};
 use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_in};
 use super::model::{Agent, Alert, Run};
 use super::notice::{Notice, Target};
@@ -8,7 +8,7 @@ use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::budget::evaluate_run;
 use crate::domain::task_state::allowed_targets;
 use crate::domain::*;
-use crate::i18n::{Msg, Said};
+use crate::i18n::Msg;
 use crate::storage;
 use crate::storage::runs::NewRun;
 use serde::Serialize;
@@ -170,28 +170,7 @@ impl App {
         let mut task_held = false;
         if spend.reached_daily_cap {
             if updated.status == AgentStatus::Active {
-                let reason = Said::from(
-                    Msg::new("why-daily-budget-reached")
-                        .with("spent", spend.today_spend)
-                        .with("cap", caps.daily),
-                );
-                updated = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Paused, Some("budget"), Some(&reason), now).await?;
-                w.audit(
-                    Some(agent.project_id),
-                    "agent.pause",
-                    "agent",
-                    agent.id,
-                    json!({ "cause": "budget", "todaySpend": spend.today_spend }),
-                )
-                .await?;
-                w.notify(
-                    agent.id,
-                    "status_changed",
-                    None,
-                    format!("paused: {reason}"),
-                    json!({ "to": "paused", "cause": "budget" }),
-                )
-                .await?;
+                (updated, _) = pause_for_budget(&mut w, &agent, spend.today_spend, caps.daily).await?;
             }
             let held = task.as_ref().or(current.as_ref());
             let held_task_id = held.map(|t| t.id);

@@ -26,9 +26,8 @@ pub struct CreateTask {
 #[derive(Debug, Clone, Default)]
 pub struct TransitionTask {
     pub to: Option<TaskStatus>,
-    pub reason: Option<String>,
-    /// A reason the code words (a button's), said in each chat's language; `reason` is then unused.
-    pub because: Option<Msg>,
+    /// Typed by a person, or worded by the code (a button's), then said in each chat's language.
+    pub reason: Option<Said>,
     pub idempotency_key: Option<String>,
     pub work_plan: Option<Vec<String>>,
     pub deliverable: Option<String>,
@@ -46,9 +45,8 @@ pub struct TransitionOutcome {
 /// A transition to apply inside a use case's transaction, already validated.
 pub(crate) struct TransitionSpec {
     pub to: TaskStatus,
-    pub reason: Option<Reason>,
-    /// The reason as the system said it, to be said in each chat's language.
-    pub said: Option<Msg>,
+    /// Validated when typed; a message when the code words it.
+    pub reason: Option<Said>,
     pub key: IdempotencyKey,
     pub work_plan: Option<WorkPlan>,
     pub deliverable: Option<Deliverable>,
@@ -60,8 +58,7 @@ impl TransitionSpec {
     pub fn because(to: TaskStatus, reason: Msg) -> Self {
         TransitionSpec {
             to,
-            reason: Reason::parse(&reason.to_string()).ok(),
-            said: Some(reason),
+            reason: Some(reason.into()),
             key: IdempotencyKey::generate(),
             work_plan: None,
             deliverable: None,
@@ -110,11 +107,8 @@ impl App {
             reason: refusal,
             allowed: allowed_targets(from).to_vec(),
         })?;
-        let said = match (&spec.said, &spec.reason) {
-            (Some(msg), _) => Said::Msg(msg.clone()),
-            (None, reason) => Said::Typed(reason.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default()),
-        };
-        let reason = spec.reason.as_ref().map(|r| r.as_str()).unwrap_or("");
+        let said = spec.reason.clone().unwrap_or_else(|| Said::Typed(String::new()));
+        let reason = said.to_string();
         let now = w.now;
         let change = StatusChange {
             status: to,
@@ -406,14 +400,10 @@ impl App {
             Some(key) => IdempotencyKey::parse(key)?,
             None => IdempotencyKey::generate(),
         };
-        let reason = match &input.because {
-            Some(because) => Some(Reason::parse(&because.to_string())?),
-            None => input
-                .reason
-                .as_deref()
-                .filter(|r| !r.trim().is_empty())
-                .map(Reason::parse)
-                .transpose()?,
+        let reason = match input.reason {
+            Some(Said::Typed(typed)) if typed.trim().is_empty() => None,
+            Some(Said::Typed(typed)) => Some(Said::Typed(Reason::parse(&typed)?.into_inner())),
+            worded => worded,
         };
         let work_plan = input.work_plan.as_deref().map(WorkPlan::parse).transpose()?;
         let deliverable = input.deliverable.as_deref().map(Deliverable::parse).transpose()?;
@@ -463,7 +453,6 @@ impl App {
                 TransitionSpec {
                     to,
                     reason,
-                    said: input.because,
                     key,
                     work_plan,
                     deliverable,
@@ -510,10 +499,12 @@ impl App {
             }
             None => storage::tasks::lock_claimable(w.conn(), project_id, &agent.allowed_task_types)
                 .await?
-                .ok_or_else(|| AppError::NotFound {
-                    entity: "claimable task",
-                    key: String::new(),
-                    hint: Some(Msg::new("err-hint-nothing-to-claim").with("agent", &agent.name)),
+                .ok_or_else(|| {
+                    AppError::not_found_hinting(
+                        "claimable task",
+                        "",
+                        Msg::new("err-hint-nothing-to-claim").with("agent", &agent.name),
+                    )
                 })?,
         };
         let now = w.now;

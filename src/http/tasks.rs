@@ -169,8 +169,7 @@ pub async fn transition(
             id,
             TransitionTask {
                 to: Some(body.to_status),
-                reason: body.reason,
-                because: None,
+                reason: body.reason.map(Into::into),
                 idempotency_key: key,
                 work_plan: body.work_plan,
                 deliverable: body.deliverable,

@@ -1,6 +1,6 @@
 use crate::app::model::Agent;
 use crate::domain::{AgentRole, AgentStatus, TaskType, Usd};
-use crate::i18n::{Msg, Said};
+use crate::i18n::Said;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -223,6 +223,8 @@ pub async fn clear_current_task(conn: &mut PgConnection, task_id: Uuid) -> sqlx:
 
 pub struct ResetFields {
     pub status: Option<AgentStatus>,
+    /// Recorded with a `status` other than active.
+    pub status_reason: Option<Said>,
     pub error_streak: Option<i32>,
     pub today_spend: Option<Usd>,
     pub current_task_id: Option<Option<Uuid>>,
@@ -236,9 +238,11 @@ pub async fn reset(conn: &mut PgConnection, id: Uuid, f: &ResetFields, now: Date
         if status == AgentStatus::Active {
             q.push(", status_cause = NULL, status_reason = NULL, status_reason_said = NULL");
         } else {
-            let said = Msg::new("why-reset");
-            q.push(", status_cause = 'manual', status_reason = ").push_bind(said.to_string());
-            q.push(", status_reason_said = ").push_bind(sqlx::types::Json(said));
+            let reason = f.status_reason.as_ref();
+            q.push(", status_cause = 'manual', status_reason = ")
+                .push_bind(reason.map(Said::to_string));
+            q.push(", status_reason_said = ")
+                .push_bind(reason.and_then(Said::as_msg).map(sqlx::types::Json));
         }
     }
     if let Some(streak) = f.error_streak {

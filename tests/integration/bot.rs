@@ -1207,7 +1207,7 @@ async fn blocked_task(w: &World, title: &str) -> mission_control::app::model::Ta
                 task.id,
                 mission_control::app::tasks::TransitionTask {
                     to: Some(to),
-                    reason: reason.map(str::to_owned),
+                    reason: reason.map(Into::into),
                     work_plan: Some(common::plan()),
                     ..Default::default()
                 },

@@ -372,7 +372,7 @@ async fn runs_and_transitions_on_one_agent_and_task_never_deadlock(pool: PgPool)
                         id,
                         TransitionTask {
                             to: Some(target),
-                            reason: Some(format!("round {round} move {i}")),
+                            reason: Some(format!("round {round} move {i}").into()),
                             ..Default::default()
                         },
                     )

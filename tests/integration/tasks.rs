@@ -212,7 +212,7 @@ async fn twenty_concurrent_transitions_leave_a_consistent_history(pool: PgPool) 
                 TransitionTask {
                     to: Some(target),
                     work_plan: Some(plan()),
-                    reason: Some(format!("try {i}")),
+                    reason: Some(format!("try {i}").into()),
                     ..Default::default()
                 },
             )

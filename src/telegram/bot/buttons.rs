@@ -242,7 +242,7 @@ async fn move_task(
             task_id,
             TransitionTask {
                 to: Some(to),
-                because: Some(because),
+                reason: Some(because.into()),
                 ..Default::default()
             },
         )

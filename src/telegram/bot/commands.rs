@@ -320,7 +320,7 @@ async fn move_task(req: &Req, args: &str) -> CmdResult {
             task.id,
             TransitionTask {
                 to: Some(to),
-                reason: (!reason.is_empty()).then(|| reason.to_string()),
+                reason: (!reason.is_empty()).then(|| reason.into()),
                 ..Default::default()
             },
         )

@@ -160,7 +160,7 @@ pub(crate) async fn move_with_input(req: &Req, kind: &str, task_id: Uuid, answer
             } else {
                 TaskStatus::Canceled
             });
-            input.reason = Some(answer.to_string());
+            input.reason = Some(answer.into());
         }
         WORK_PLAN => {
             input.to = Some(TaskStatus::InProgress);
