@@ -3,6 +3,7 @@ use clap::{Parser, Subcommand};
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::configuration::Settings;
 use mission_control::domain::{Actor, OperatorRole, TaskType};
+use mission_control::embedded_db::{EmbeddedPostgres, Purpose};
 use mission_control::runner::{self, CycleOutcome, Runner, RunnerConfig, Shutdown};
 use mission_control::storage::maintenance as ops;
 use mission_control::{startup, storage, telemetry};
@@ -423,20 +424,20 @@ fn runner_token(given: Option<String>, settings: &Settings) -> anyhow::Result<St
 }
 
 /// Connects and migrates, so every command works on a fresh database.
-async fn connect_app(settings: &Settings) -> anyhow::Result<(App, Option<mission_control::embedded_db::EmbeddedPostgres>)> {
+async fn connect_app(settings: &Settings) -> anyhow::Result<(App, Option<EmbeddedPostgres>)> {
     let (app, embedded) = connect_app_unmigrated(settings).await?;
     storage::migrate(&app.pool).await?;
     Ok((app, embedded))
 }
 
 /// Connects without migrating (restore migrates only once the backup is known to be good).
-async fn connect_app_unmigrated(settings: &Settings) -> anyhow::Result<(App, Option<mission_control::embedded_db::EmbeddedPostgres>)> {
-    let (url, embedded) = startup::database_url(settings).await?;
+async fn connect_app_unmigrated(settings: &Settings) -> anyhow::Result<(App, Option<EmbeddedPostgres>)> {
+    let (url, embedded) = startup::database_url(settings, Purpose::Command).await?;
     let pool = startup::connect(settings, &url).await?;
     Ok((App::new(pool, Arc::new(SystemClock), Rules::from_settings(settings)?), embedded))
 }
 
-async fn finish(app: App, embedded: Option<mission_control::embedded_db::EmbeddedPostgres>) -> anyhow::Result<()> {
+async fn finish(app: App, embedded: Option<EmbeddedPostgres>) -> anyhow::Result<()> {
     app.pool.close().await;
     if let Some(embedded) = embedded {
         embedded.stop().await?;

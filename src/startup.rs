@@ -3,6 +3,7 @@
 
 use crate::app::{App, Clock, Rules, SystemClock};
 use crate::configuration::{Settings, TelegramMode};
+use crate::embedded_db::{EmbeddedPostgres, Purpose};
 use crate::http::health::{Health, ServiceStatus};
 use crate::http::metrics::RequestMetrics;
 use crate::http::rate_limit::TokenLimiter;
@@ -22,12 +23,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 /// A database URL for the settings: the configured one, or a private embedded PostgreSQL.
-pub async fn database_url(settings: &Settings) -> anyhow::Result<(String, Option<crate::embedded_db::EmbeddedPostgres>)> {
+/// `serve` owns the embedded server; a command joins the one a running `serve` owns.
+pub async fn database_url(settings: &Settings, purpose: Purpose) -> anyhow::Result<(String, Option<EmbeddedPostgres>)> {
     if !settings.database.url.is_empty() {
         return Ok((settings.database.url.clone(), None));
     }
-    tracing::info!(dir = %settings.database.embedded_data_dir.display(), "no database URL configured; starting the embedded PostgreSQL");
-    let embedded = crate::embedded_db::EmbeddedPostgres::start(&settings.database.embedded_data_dir, "mission_control")
+    tracing::info!(dir = %settings.database.embedded_data_dir.display(), "no database URL configured; using the embedded PostgreSQL");
+    let embedded = EmbeddedPostgres::start(&settings.database.embedded_data_dir, "mission_control", purpose)
         .await
         .context("starting the embedded PostgreSQL (set DATABASE_URL to use an existing server instead)")?;
     Ok((embedded.url(), Some(embedded)))
@@ -175,7 +177,7 @@ impl Application {
 
 /// `mission-control serve`.
 pub async fn serve(settings: Settings, seed: bool) -> anyhow::Result<()> {
-    let (url, embedded) = database_url(&settings).await?;
+    let (url, embedded) = database_url(&settings, Purpose::Service).await?;
     let pool = connect(&settings, &url).await?;
     storage::migrate(&pool).await?;
     let addr = settings.http_addr()?;
@@ -188,6 +190,13 @@ pub async fn serve(settings: Settings, seed: bool) -> anyhow::Result<()> {
         tracing::info!(?report, "seeded");
     }
     tracing::info!(addr = %application.local_addr()?, telegram = settings.telegram_enabled(), "mission control is serving");
+    if !application.app.has_operator_tokens().await? {
+        // Printed, not only logged: the one thing a newcomer must do next.
+        eprintln!(
+            "No API token exists yet. Create a CAO token (printed once) with:\n    {}",
+            token_create_command()
+        );
+    }
     application.run(shutdown_signal()).await?;
     tracing::info!("shutting down");
     pool.close().await;
@@ -195,6 +204,23 @@ pub async fn serve(settings: Settings, seed: bool) -> anyhow::Result<()> {
         embedded.stop().await?;
     }
     Ok(())
+}
+
+/// The exact command that creates a CAO token for this installation: through cargo when this
+/// process was started by `cargo run` (same profile), else this binary as it was invoked.
+fn token_create_command() -> String {
+    const ARGS: &str = "token create --name me --role cao";
+    if std::env::var_os("CARGO_MANIFEST_DIR").is_some() && std::env::var_os("CARGO").is_some() {
+        let release = if cfg!(debug_assertions) { "" } else { " --release" };
+        return format!("cargo run{release} -q -- {ARGS}");
+    }
+    let program = std::env::args().next().unwrap_or_else(|| "mission-control".to_string());
+    let program = if program.contains('/') {
+        program
+    } else {
+        "mission-control".to_string()
+    };
+    format!("{program} {ARGS}")
 }
 
 /// Resolves on ctrl-c or SIGTERM.

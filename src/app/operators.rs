@@ -53,6 +53,13 @@ impl App {
         Ok((operator, token))
     }
 
+    /// Whether anyone can use the API yet: a live operator token exists (the bootstrap token
+    /// of `http.admin_token` included). `serve` says how to make the first one when not.
+    pub async fn has_operator_tokens(&self) -> AppResult<bool> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::tokens::any_live_operator_token(&mut conn).await?)
+    }
+
     /// The actor a bearer token stands for.
     pub async fn authenticate(&self, token: &str) -> AppResult<Actor> {
         let invalid = || AppError::Unauthenticated(Msg::new("err-token-unknown"));

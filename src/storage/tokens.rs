@@ -83,3 +83,13 @@ pub async fn revoke_named_except(conn: &mut PgConnection, name: &str, keep_hash:
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Whether any live operator API token exists (agents' tokens do not count).
+pub async fn any_live_operator_token(conn: &mut PgConnection) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM api_tokens t JOIN operators o ON o.id = t.operator_id
+                        WHERE t.revoked_at IS NULL AND o.revoked_at IS NULL)",
+    )
+    .fetch_one(conn)
+    .await
+}

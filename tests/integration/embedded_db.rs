@@ -1,17 +1,28 @@
-//! The embedded PostgreSQL: refused as root (initdb would be), and, as any other user, a server
-//! that keeps its data across restarts, survives a killed predecessor and is not shared.
+//! The embedded PostgreSQL: a server that keeps its data across restarts, survives a killed
+//! predecessor, runs as an unprivileged user when we are root, and is shared by the CLI
+//! commands started beside a running `serve` (only a second `serve` is refused).
+//!
+//! `scripts/test` runs this module twice as root: once as root (the server runs as
+//! `mission-control`), once as user `nobody` (the path of every non-root user).
 
-use mission_control::embedded_db::EmbeddedPostgres;
+use mission_control::embedded_db::{EmbeddedPostgres, Purpose};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-fn running_as_root() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+fn uid_of(status_path: &str) -> Option<u32> {
+    let status = std::fs::read_to_string(status_path).ok()?;
     status
         .lines()
-        .find(|line| line.starts_with("Uid:"))
-        .and_then(|line| line.split_whitespace().nth(2))
-        == Some("0")
+        .find(|line| line.starts_with("Uid:"))?
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+fn running_as_root() -> bool {
+    uid_of("/proc/self/status") == Some(0)
 }
 
 fn scratch_dir() -> PathBuf {
@@ -52,72 +63,93 @@ async fn count_rows(url: &str) -> i64 {
     count
 }
 
-#[tokio::test]
-async fn as_root_start_fails_with_advice_and_starts_nothing() {
-    if !running_as_root() {
-        eprintln!("skipped: not running as root");
-        return;
-    }
-    let dir = scratch_dir();
-    let data_dir = dir.join("postgres");
-    let err = match EmbeddedPostgres::start(&data_dir, "mission_control").await {
-        Ok(server) => {
-            server.stop().await.unwrap();
-            panic!("started as root");
-        }
-        Err(err) => format!("{err:#}"),
-    };
-    assert!(err.contains("cannot run as root (initdb refuses)"), "{err}");
-    assert!(
-        err.contains("DATABASE_URL=postgres://postgres@127.0.0.1:5432/mission_control"),
-        "{err}"
-    );
-    assert!(err.contains("non-root user"), "{err}");
-    assert!(!data_dir.exists(), "nothing initialized");
-    assert!(processes_using(&data_dir).is_empty(), "no server running");
-    std::fs::remove_dir_all(&dir).unwrap();
+async fn start(data_dir: &Path, purpose: Purpose) -> EmbeddedPostgres {
+    EmbeddedPostgres::start(data_dir, "mission_control", purpose).await.unwrap()
+}
+
+/// The database is created by the caller's connect (storage::connect), as `serve` does.
+async fn connect(url: &str) -> sqlx::PgPool {
+    mission_control::storage::connect(url, 2, Duration::from_secs(10)).await.unwrap()
 }
 
 #[tokio::test]
-async fn keeps_data_across_restarts_recovers_from_a_crash_and_is_not_shared() {
-    if running_as_root() {
-        eprintln!("skipped: running as root (initdb refuses root; run this test as an unprivileged user)");
-        return;
-    }
+async fn keeps_data_across_restarts_recovers_from_a_crash_and_is_shared_with_commands() {
     let dir = scratch_dir();
     let data_dir = dir.join("postgres");
 
     // First start initializes.
-    let server = EmbeddedPostgres::start(&data_dir, "mission_control").await.unwrap();
+    let server = start(&data_dir, Purpose::Service).await;
     let url = server.url();
     assert!(
         url.starts_with("postgresql://postgres:") && url.ends_with("/mission_control"),
         "{url}"
     );
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    assert!(!server.is_joined());
+    let pool = connect(&url).await;
     sqlx::query("CREATE TABLE kept (id int)").execute(&pool).await.unwrap();
     sqlx::query("INSERT INTO kept VALUES (1)").execute(&pool).await.unwrap();
     pool.close().await;
 
-    // A second process on the same directory is refused, and leaves the first one running.
-    let err = format!("{:#}", EmbeddedPostgres::start(&data_dir, "mission_control").await.err().unwrap());
-    assert!(err.contains("in use by another Mission Control"), "{err}");
+    // As root the server is not ours: it runs as an unprivileged user, who owns the data.
+    let pid = postmaster_pid(&data_dir).expect("postmaster.pid while running");
+    let server_uid = uid_of(&format!("/proc/{pid}/status")).expect("the server's uid");
+    assert_ne!(server_uid, 0, "PostgreSQL never runs as root");
+    {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            std::fs::metadata(&data_dir).unwrap().uid(),
+            server_uid,
+            "the server's user owns its data"
+        );
+    }
+    if running_as_root() {
+        assert_eq!(server.runs_as(), Some("mission-control"));
+    } else {
+        assert_eq!(server.runs_as(), None);
+        assert_eq!(Some(server_uid), uid_of("/proc/self/status"));
+    }
+
+    // A second service on the same directory is refused, and leaves the first one running.
+    let err = format!(
+        "{:#}",
+        EmbeddedPostgres::start(&data_dir, "mission_control", Purpose::Service)
+            .await
+            .err()
+            .unwrap()
+    );
+    assert!(
+        err.contains("in use by another Mission Control process (mission-control serve, pid"),
+        "{err}"
+    );
+    assert_eq!(count_rows(&url).await, 1);
+
+    // A command joins the running server; when it is done, the server goes on.
+    let joined = start(&data_dir, Purpose::Command).await;
+    assert!(joined.is_joined());
+    assert_eq!(joined.url(), url);
+    assert_eq!(count_rows(&joined.url()).await, 1);
+    joined.stop().await.unwrap();
+    assert_eq!(postmaster_pid(&data_dir), Some(pid), "a joined command leaves the server alone");
     assert_eq!(count_rows(&url).await, 1);
 
     server.stop().await.unwrap();
     assert!(!data_dir.join("postmaster.pid").exists(), "stopped");
     assert!(processes_using(&data_dir).is_empty(), "no server left");
 
+    // With no service running, a command starts a server of its own and stops it after.
+    let own = start(&data_dir, Purpose::Command).await;
+    assert!(!own.is_joined());
+    assert_eq!(count_rows(&own.url()).await, 1);
+    own.stop().await.unwrap();
+    assert!(processes_using(&data_dir).is_empty(), "the command's server is stopped");
+
     // A restart reuses the data directory and its password.
-    let server = EmbeddedPostgres::start(&data_dir, "mission_control").await.unwrap();
+    let server = start(&data_dir, Purpose::Service).await;
     assert_eq!(count_rows(&server.url()).await, 1);
 
     // A crash: the server dies without cleaning up, leaving a stale postmaster.pid.
     let pid = postmaster_pid(&data_dir).expect("postmaster.pid while running");
-    let killed = std::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
     assert!(killed.success());
     for _ in 0..100 {
         if !Path::new(&format!("/proc/{pid}")).exists() {
@@ -130,10 +162,156 @@ async fn keeps_data_across_restarts_recovers_from_a_crash_and_is_not_shared() {
     // killed Mission Control; its `pg_ctl stop` finds no server and does nothing.
     drop(server);
 
-    let server = EmbeddedPostgres::start(&data_dir, "mission_control").await.unwrap();
+    let server = start(&data_dir, Purpose::Service).await;
     assert_eq!(count_rows(&server.url()).await, 1);
     server.stop().await.unwrap();
     assert!(processes_using(&data_dir).is_empty(), "no server left");
+
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The binary: `MC_TEST_BINARY` (a copy a non-root user can reach) or the one cargo built.
+fn binary() -> String {
+    std::env::var("MC_TEST_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_mission-control").to_string())
+}
+
+/// The binary in `dir` on the embedded database (no DATABASE_URL), on its own HTTP port.
+fn mission_control(dir: &Path, port: u16) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("MC_DATABASE__URL")
+        .env_remove("MC_HTTP__ADMIN_TOKEN")
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .env("MC_HTTP__ADDR", format!("127.0.0.1:{port}"))
+        .env("MC_LOG__LEVEL", "warn")
+        .env("MC_JOBS__ENABLED", "false");
+    command
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_healthy(base: &str, serve: &mut std::process::Child) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Ok(response) = reqwest::get(format!("{base}/health")).await {
+            if response.status() == 200 {
+                return;
+            }
+        }
+        if let Some(status) = serve.try_wait().unwrap() {
+            panic!("serve exited early with {status}");
+        }
+        assert!(Instant::now() < deadline, "serve did not answer /health in time");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn terminate(serve: &mut std::process::Child) -> std::process::ExitStatus {
+    let sent = Command::new("kill").args(["-TERM", &serve.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+async fn agents_status(base: &str, token: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/api/agents"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The README's quick start, as a newcomer runs it (as root too): `serve --seed` with no
+/// database configured, `token create` beside it, the token reads the API; SIGTERM exits 0
+/// and leaves no PostgreSQL behind; a second start keeps the data and the token.
+#[tokio::test]
+async fn the_quick_start_works_with_commands_beside_a_running_serve() {
+    let dir = scratch_dir();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+
+    let mut serve = mission_control(&dir, port)
+        .args(["serve", "--seed"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_healthy(&base, &mut serve).await;
+
+    let created = mission_control(&dir, port)
+        .args(["token", "create", "--name", "me", "--role", "cao"])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("mco_"), "{token}");
+    assert_eq!(agents_status(&base, &token).await, 200);
+
+    // Other commands work beside it too.
+    let verified = mission_control(&dir, port).arg("verify-db").output().unwrap();
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
+    // A second serve on the same directory is refused, saying why; the first goes on.
+    let second = mission_control(&dir, free_port()).arg("serve").output().unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains("in use by another Mission Control process (mission-control serve"),
+        "{said}"
+    );
+    assert_eq!(agents_status(&base, &token).await, 200);
+
+    let status = terminate(&mut serve);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(serve.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "serve exited with {status}: {stderr}");
+    assert!(
+        stderr.contains("No API token exists yet") && stderr.contains("token create --name me --role cao"),
+        "the first start says how to get a token: {stderr}"
+    );
+    // The default data directory below the working directory (a scratch directory under
+    // /tmp, which the service user can reach when we are root).
+    let used = dir.join(".mission-control/postgres");
+    assert!(used.join("PG_VERSION").exists(), "{stderr}");
+    assert!(processes_using(&used).is_empty(), "no PostgreSQL left after SIGTERM");
+
+    // The second start keeps the data and the token, and does not repeat the hint.
+    let mut serve = mission_control(&dir, port)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_healthy(&base, &mut serve).await;
+    assert_eq!(agents_status(&base, &token).await, 200);
+    let agents: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/agents"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(agents["total"], 8, "the seeded squad is still there");
+    let status = terminate(&mut serve);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(serve.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(!stderr.contains("No API token exists yet"), "{stderr}");
+    assert!(processes_using(&used).is_empty(), "no PostgreSQL left after SIGTERM");
 
     std::fs::remove_dir_all(&dir).unwrap();
 }

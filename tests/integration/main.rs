@@ -12,6 +12,7 @@ mod api_runbook;
 mod approvals;
 mod bot;
 mod budgets;
+mod database_connect;
 mod embedded_db;
 mod fake_telegram;
 mod jobs;
