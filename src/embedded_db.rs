@@ -104,7 +104,7 @@ impl EmbeddedPostgres {
         let password_file = parent.join(format!("{name}.password"));
         let lock_path = parent.join(format!("{name}.lock"));
 
-        let lock = match DirLock::acquire(&lock_path, &data_dir, purpose).await? {
+        let lock = match acquire_lock(&lock_path, &data_dir, purpose).await? {
             Acquired::Owner(lock) => lock,
             Acquired::ServiceRunning { pid } => {
                 let port = wait_until_ready(&data_dir, pid).await?;
@@ -181,12 +181,6 @@ impl EmbeddedPostgres {
     /// postgres:// URL of the database (with user, password and port).
     pub fn url(&self) -> String {
         self.url.clone()
-    }
-
-    /// The data directory actually used (the fallback under /var/lib when root could not use
-    /// the configured one).
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
     }
 
     /// True when this process joined the server of a running `serve` rather than starting one.
@@ -576,68 +570,64 @@ enum Acquired {
     ServiceRunning { pid: u32 },
 }
 
-/// The lock beside the data directory; its content says who holds it ("<pid> serve|command").
-struct DirLock;
-
-impl DirLock {
-    // File::try_lock is Rust 1.89; Cargo.toml's rust-version is past that.
-    async fn acquire(lock_path: &Path, data_dir: &Path, purpose: Purpose) -> anyhow::Result<Acquired> {
-        let mut file = File::options()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(lock_path)
-            .with_context(|| format!("opening the lock file {}", lock_path.display()))?;
-        let waited_since = std::time::Instant::now();
-        let mut said_waiting = false;
-        loop {
-            match file.try_lock() {
-                Ok(()) => {
-                    file.set_len(0)?;
-                    file.seek(SeekFrom::Start(0))?;
-                    writeln!(file, "{} {}", std::process::id(), purpose.word())
-                        .with_context(|| format!("writing the lock file {}", lock_path.display()))?;
-                    return Ok(Acquired::Owner(file));
-                }
-                Err(fs::TryLockError::WouldBlock) => {}
-                Err(fs::TryLockError::Error(err)) => return Err(err).with_context(|| format!("locking {}", lock_path.display())),
+/// Takes the lock beside the data directory, whose content says who holds it
+/// ("<pid> serve|command"); or says whose server to join.
+async fn acquire_lock(lock_path: &Path, data_dir: &Path, purpose: Purpose) -> anyhow::Result<Acquired> {
+    let mut file = File::options()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(lock_path)
+        .with_context(|| format!("opening the lock file {}", lock_path.display()))?;
+    let waited_since = std::time::Instant::now();
+    let mut said_waiting = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => {
+                file.set_len(0)?;
+                file.seek(SeekFrom::Start(0))?;
+                writeln!(file, "{} {}", std::process::id(), purpose.word())
+                    .with_context(|| format!("writing the lock file {}", lock_path.display()))?;
+                return Ok(Acquired::Owner(file));
             }
-            let holder = fs::read_to_string(lock_path).unwrap_or_default();
-            let mut words = holder.split_whitespace();
-            let pid: Option<u32> = words.next().and_then(|p| p.parse().ok());
-            let holder_purpose = words.next();
-            match (purpose, holder_purpose, pid) {
-                (Purpose::Service, _, _) => bail!(
-                    "the embedded PostgreSQL data directory {} is in use by another Mission Control process ({}); one \
-                     `serve` per data directory: stop it, or give this one another database.embedded_data_dir",
-                    data_dir.display(),
-                    match (pid, holder_purpose) {
-                        (Some(pid), Some(what)) => format!("mission-control {what}, pid {pid}"),
-                        _ => "starting".to_string(),
-                    }
-                ),
-                (Purpose::Command, Some("serve"), Some(pid)) => return Ok(Acquired::ServiceRunning { pid }),
-                // Another command's temporary server, or a holder still writing its line: that
-                // server stops when its command ends, so wait for it rather than join it.
-                (Purpose::Command, _, _) => {
-                    if waited_since.elapsed() > WAIT_FOR_COMMAND {
-                        bail!(
-                            "the embedded PostgreSQL data directory {} stayed in use by another Mission Control command for {} s",
-                            data_dir.display(),
-                            WAIT_FOR_COMMAND.as_secs()
-                        );
-                    }
-                    if !said_waiting && waited_since.elapsed() > Duration::from_millis(500) {
-                        eprintln!(
-                            "waiting for another mission-control command{} to finish with the embedded database {}",
-                            pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
-                            data_dir.display()
-                        );
-                        said_waiting = true;
-                    }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(err)) => return Err(err).with_context(|| format!("locking {}", lock_path.display())),
+        }
+        let holder = fs::read_to_string(lock_path).unwrap_or_default();
+        let mut words = holder.split_whitespace();
+        let pid: Option<u32> = words.next().and_then(|p| p.parse().ok());
+        let holder_purpose = words.next();
+        match (purpose, holder_purpose, pid) {
+            (Purpose::Service, _, _) => bail!(
+                "the embedded PostgreSQL data directory {} is in use by another Mission Control process ({}); one \
+                 `serve` per data directory: stop it, or give this one another database.embedded_data_dir",
+                data_dir.display(),
+                match (pid, holder_purpose) {
+                    (Some(pid), Some(what)) => format!("mission-control {what}, pid {pid}"),
+                    _ => "starting".to_string(),
                 }
+            ),
+            (Purpose::Command, Some("serve"), Some(pid)) => return Ok(Acquired::ServiceRunning { pid }),
+            // Another command's temporary server, or a holder still writing its line: that
+            // server stops when its command ends, so wait for it rather than join it.
+            (Purpose::Command, _, _) => {
+                if waited_since.elapsed() > WAIT_FOR_COMMAND {
+                    bail!(
+                        "the embedded PostgreSQL data directory {} stayed in use by another Mission Control command for {} s",
+                        data_dir.display(),
+                        WAIT_FOR_COMMAND.as_secs()
+                    );
+                }
+                if !said_waiting && waited_since.elapsed() > Duration::from_millis(500) {
+                    eprintln!(
+                        "waiting for another mission-control command{} to finish with the embedded database {}",
+                        pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+                        data_dir.display()
+                    );
+                    said_waiting = true;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
     }
