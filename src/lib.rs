@@ -1,6 +1,7 @@
 //! Mission Control: the control plane for a squad of AI agents, operated from Telegram.
 //!
 //! - `domain`: pure rules (state machine, policy, budgets, loops, rights), no I/O.
+//! - `model`: the rows and notices the core and storage share (below both).
 //! - `app`: the use cases, one transaction each: change + audit + notifications + outbox.
 //! - `storage`: all the SQL: what the use cases run, and whole-database maintenance
 //!   (`storage::maintenance`: backup, restore, verify-db, retention).
@@ -18,6 +19,7 @@ pub mod fake_telegram;
 pub mod http;
 pub mod i18n;
 pub mod jobs;
+pub mod model;
 pub mod runner;
 pub mod startup;
 pub mod storage;

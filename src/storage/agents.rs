@@ -1,6 +1,6 @@
-use crate::app::model::Agent;
 use crate::domain::{AgentRole, AgentStatus, TaskType, Usd};
 use crate::i18n::Said;
+use crate::model::Agent;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;

@@ -1,5 +1,5 @@
-use crate::app::model::Alert;
 use crate::domain::AlertSeverity;
+use crate::model::Alert;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;

@@ -1,5 +1,5 @@
-use crate::app::model::Approval;
 use crate::domain::{Actor, ApprovalStatus, RiskLevel, Usd};
+use crate::model::Approval;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;

@@ -1,5 +1,5 @@
-use crate::app::model::AuditEvent;
 use crate::domain::ActorKind;
+use crate::model::AuditEvent;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -258,7 +258,7 @@ pub async fn lock_comment_by_message(
     conn: &mut PgConnection,
     chat_id: i64,
     message_id: i32,
-) -> sqlx::Result<Option<crate::app::model::Comment>> {
+) -> sqlx::Result<Option<crate::model::Comment>> {
     sqlx::query_as(
         "SELECT id, task_id, author_kind, author_id, author_name, body, created_at, edited_at FROM comments
          WHERE telegram_chat_id = $1 AND telegram_message_id = $2 FOR UPDATE",
@@ -269,7 +269,7 @@ pub async fn lock_comment_by_message(
     .await
 }
 
-pub async fn edit_comment(conn: &mut PgConnection, id: Uuid, body: &str, now: DateTime<Utc>) -> sqlx::Result<crate::app::model::Comment> {
+pub async fn edit_comment(conn: &mut PgConnection, id: Uuid, body: &str, now: DateTime<Utc>) -> sqlx::Result<crate::model::Comment> {
     sqlx::query_as(
         "UPDATE comments SET body = $2, edited_at = $3 WHERE id = $1
          RETURNING id, task_id, author_kind, author_id, author_name, body, created_at, edited_at",

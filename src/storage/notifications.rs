@@ -1,4 +1,4 @@
-use crate::app::model::Notification;
+use crate::model::Notification;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;

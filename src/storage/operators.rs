@@ -1,5 +1,5 @@
-use crate::app::model::Operator;
 use crate::domain::OperatorRole;
+use crate::model::Operator;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -1,4 +1,4 @@
-use crate::app::notice::{Notice, Target};
+use crate::model::notice::{Notice, Target};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -1,4 +1,4 @@
-use crate::app::model::Project;
+use crate::model::Project;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -1,5 +1,5 @@
-use crate::app::model::Run;
 use crate::domain::{RunStatus, Usd};
+use crate::model::Run;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, Postgres, QueryBuilder};

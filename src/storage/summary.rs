@@ -1,8 +1,8 @@
 //! Reads for the project summary (`/status`, `/standup`, `/burnrate`) and the bot's task lists:
 //! counts and short lines with the names already joined in.
 
-use crate::app::summary::TaskLine;
 use crate::domain::{TaskStatus, Usd};
+use crate::model::summary::TaskLine;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;

@@ -1,6 +1,6 @@
-use crate::app::model::{Comment, Document, Task, Transition};
 use crate::domain::{Actor, TaskStatus, TaskType, Usd};
 use crate::i18n::Said;
+use crate::model::{Comment, Document, Task, Transition};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;

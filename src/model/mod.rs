@@ -1,5 +1,10 @@
 //! What the core reads and returns: rows as the database holds them, serialized as the API
-//! shows them (camelCase, money in dollars, enums in snake_case).
+//! shows them (camelCase, money in dollars, enums in snake_case), and the notices the core
+//! queues for the chat. Below both the core (`app`) and `storage`, which share these types, so
+//! neither imports the other's.
+
+pub mod notice;
+pub mod summary;
 
 use crate::domain::*;
 use crate::i18n::{Lang, Msg};
