@@ -13,7 +13,6 @@ mod approvals;
 mod bot;
 mod budgets;
 mod embedded_db;
-mod fake_telegram;
 mod jobs;
 mod ops;
 mod outbox;
