@@ -7,53 +7,40 @@
 #   docker compose up -d          # see docker-compose.yml
 
 # ---------------------------------------------------------------------------------------
-# Builder
+# Builder: dependencies cached with cargo-chef
 # ---------------------------------------------------------------------------------------
-FROM rust:1.95-bookworm AS builder
+# One Rust toolchain for every build stage (cargo-chef's cache is only valid for the
+# toolchain that cooked it). cargo-chef is installed here rather than taken from a
+# prebuilt image so the toolchain stays the official image's.
+FROM rust:1.95-bookworm AS chef
+RUN cargo install cargo-chef --locked --version 0.1.77
 WORKDIR /build
 
+# 1. The recipe: every manifest of the workspace (the service and crates/fake-telegram)
+#    and Cargo.lock, with the sources left out. It changes only when dependencies or
+#    targets do, so the next stage's slow layer is reused across code changes.
+FROM chef AS planner
+COPY . .
+RUN cargo chef prepare --recipe-path recipe.json
+
+FROM chef AS builder
 # If sqlx's query!() macros are used, they must check against the prepared metadata in
 # .sqlx/ (`cargo sqlx prepare`): there is no database to reach during `docker build`.
 # sqlx::migrate!() only reads migrations/ and is not affected.
 ENV SQLX_OFFLINE=true
 
-# 1. Dependencies. Build them against an empty crate with the real manifest and lock
-#    file, so this slow layer is reused until Cargo.toml or Cargo.lock changes. The crate
-#    has a library (src/lib.rs), a binary (src/main.rs), a declared test target
-#    (tests/integration/main.rs) and declared bench targets (benches/api.rs,
-#    benches/alert_storm.rs, benches/approval_clicks.rs, benches/standup.rs): cargo insists
-#    they exist, so each needs a stand-in.
-COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src benches tests/integration \
- && echo 'fn main() {}' > src/main.rs \
- && echo 'fn main() {}' > tests/integration/main.rs \
- && echo 'fn main() {}' > benches/api.rs \
- && echo 'fn main() {}' > benches/alert_storm.rs \
- && echo 'fn main() {}' > benches/approval_clicks.rs \
- && echo 'fn main() {}' > benches/standup.rs \
- && touch src/lib.rs \
- && cargo build --release --locked --bin mission-control \
- && rm -rf src
+# 2. Dependencies of the binary only: cook builds the skeleton (cargo-chef writes the
+#    stand-in sources for every target itself); the fake Bot API and the other
+#    dev-dependencies of the tests and benchmarks are not built.
+COPY --from=planner /build/recipe.json recipe.json
+RUN cargo chef cook --release --locked --recipe-path recipe.json --bin mission-control
 
-# 2. The crate itself. config/default.toml and telegram/botapi.json are compiled in
-#    (include_str!) and migrations/ is embedded by sqlx::migrate!(), so they are needed
-#    here, not only at run time.
-#    `locale[s]` and `.sql[x]` are globs so that the build still works while those
-#    directories do not exist (BuildKit allows a wildcard to match nothing).
-COPY build.rs ./
-COPY src/ ./src/
-COPY migrations/ ./migrations/
-COPY config/ ./config/
-COPY telegram/ ./telegram/
-COPY assets/ ./assets/
-COPY locale[s] ./locales/
-COPY .sql[x] ./.sqlx/
-# COPY keeps the build context's modification times, which can be older than the
-# stand-ins compiled above; cargo would then think the crate is fresh and ship the empty
-# main. Touching both roots forces the crate (only the crate) to be rebuilt.
-RUN mkdir -p locales \
- && touch src/main.rs src/lib.rs \
- && cargo build --release --locked --bin mission-control
+# 3. The service itself. config/default.toml and locales/ are compiled in and
+#    migrations/ is embedded by sqlx::migrate!(), so they are needed here, not only at run
+#    time. The workspace's manifests must all be present for cargo to load it, but only
+#    the `mission-control` binary is built.
+COPY . .
+RUN cargo build --release --locked --bin mission-control
 
 # ---------------------------------------------------------------------------------------
 # Runtime
@@ -63,7 +50,7 @@ FROM debian:bookworm-slim
 # ca-certificates: TLS to the Telegram Bot API (and any https DATABASE_URL peer).
 # tini: PID 1 that forwards SIGTERM/SIGINT to the app (so `docker stop` triggers a
 # graceful shutdown instead of a SIGKILL after the grace period) and reaps zombies.
-# No curl: the compose healthcheck runs `mission-control healthcheck` instead.
+# No curl: the image's HEALTHCHECK runs `mission-control healthcheck` instead.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
@@ -90,5 +77,9 @@ ENV MC_HTTP__ADDR=0.0.0.0:3000 \
 EXPOSE 3000
 
 USER mc
+# The binary GETs http://127.0.0.1:<port of http.addr>/health itself and exits 0 (healthy)
+# or 1 (unhealthy); the start period covers connecting to the database and migrating.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["mission-control", "healthcheck"]
 ENTRYPOINT ["/usr/bin/tini", "--", "mission-control"]
 CMD ["serve"]

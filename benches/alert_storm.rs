@@ -11,11 +11,11 @@
 //! creates and drops its own database.
 
 use anyhow::Context;
+use fake_telegram::{ChatKind, FakeBotApi};
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::chats::ChatInfo;
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::domain::{Actor, AlertSeverity, OperatorRole};
-use mission_control::fake_telegram::{ChatKind, FakeBotApi};
 use mission_control::storage;
 use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
 use std::sync::Arc;

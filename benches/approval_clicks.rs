@@ -12,11 +12,11 @@
 //! creates and drops its own database.
 
 use anyhow::Context;
+use fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser};
 use mission_control::app::approvals::RequestApproval;
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::configuration::{TelegramMode, TelegramSettings};
 use mission_control::domain::{Actor, ApprovalStatus};
-use mission_control::fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser};
 use mission_control::storage;
 use mission_control::telegram::actions::ButtonAction;
 use mission_control::telegram::{bot, make_bot};

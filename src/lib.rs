@@ -7,15 +7,17 @@
 //!   (`storage::maintenance`: backup, restore, verify-db, retention).
 //! - `http`, `telegram` (bot and outbox dispatcher), `jobs` (scheduler), `runner`: adapters
 //!   and clients over `app`.
-//! - `charts`, `i18n`: rendering. `fake_telegram`: the Bot API test double.
+//! - `charts`, `i18n`: rendering.
 //! - `configuration`, `telemetry`, `startup`: wiring.
+//!
+//! The fake Bot API that tests and benchmarks run the bot against is not part of this crate: it
+//! is the workspace's `fake-telegram` crate (`crates/fake-telegram`), a dev-dependency only.
 
 pub mod app;
 pub mod charts;
 pub mod configuration;
 pub mod domain;
 pub mod embedded_db;
-pub mod fake_telegram;
 pub mod http;
 pub mod i18n;
 pub mod jobs;

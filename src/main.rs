@@ -88,9 +88,10 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Exit 0 when the service at http.addr answers /health with 200 (for container checks).
+    /// Exit 0 when the service answers its health URL with 200 (for container checks).
     Healthcheck {
-        /// The base URL to check; defaults to the configured http.addr on 127.0.0.1.
+        /// The URL to GET, http or https; one without a path means its /health. Defaults to
+        /// http://127.0.0.1:<the port of http.addr>/health.
         #[arg(long)]
         url: Option<String>,
     },
@@ -445,32 +446,76 @@ async fn finish(app: App, embedded: Option<EmbeddedPostgres>) -> anyhow::Result<
     Ok(())
 }
 
-/// A minimal HTTP/1.1 GET, so container images need no curl.
+/// GETs the health URL with the binary's own HTTP client, so container images need no curl.
 async fn healthcheck(settings: &Settings, url: Option<String>) -> anyhow::Result<()> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = match url {
-        Some(url) => url.trim_start_matches("http://").trim_end_matches('/').to_string(),
-        None => format!("127.0.0.1:{}", settings.http_addr()?.port()),
+    let url = match url {
+        Some(url) => health_url(&url)?,
+        None => reqwest::Url::parse(&format!("http://127.0.0.1:{}/health", settings.http_addr()?.port()))?,
     };
-    let check = async {
-        let mut stream = tokio::net::TcpStream::connect(&addr)
-            .await
-            .with_context(|| format!("connecting to {addr}"))?;
-        stream
-            .write_all(format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
-            .await?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await?;
-        anyhow::Ok(response)
-    };
-    let response = tokio::time::timeout(std::time::Duration::from_secs(5), check)
-        .await
-        .context("health check timed out")??;
-    let status_line = response.lines().next().unwrap_or_default();
-    if status_line.split_whitespace().nth(1) == Some("200") {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .context("building the HTTP client")?;
+    let response = client.get(url.clone()).send().await.with_context(|| format!("GET {url}"))?;
+    let status = response.status();
+    if status == reqwest::StatusCode::OK {
         println!("healthy");
         Ok(())
     } else {
-        anyhow::bail!("unhealthy: {status_line}")
+        anyhow::bail!("unhealthy: GET {url} answered {status}")
+    }
+}
+
+/// `healthcheck --url`: an http or https URL (`host:port` alone means http), checked as given
+/// when it has a path and at `/health` when it has none.
+fn health_url(input: &str) -> anyhow::Result<reqwest::Url> {
+    let input = input.trim();
+    let with_scheme = if input.contains("://") {
+        input.to_owned()
+    } else {
+        format!("http://{input}")
+    };
+    let bad = |why: &str| {
+        anyhow::anyhow!("healthcheck --url '{input}' {why}; expected e.g. http://127.0.0.1:3000 or https://mc.example.com/health")
+    };
+    let mut url = reqwest::Url::parse(&with_scheme).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(&format!("has the scheme '{}', not http or https", url.scheme())));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    if url.path() == "/" {
+        url.set_path("/health");
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::health_url;
+
+    #[test]
+    fn a_health_url_is_any_http_url_with_health_as_the_default_path() {
+        for (input, expected) in [
+            ("http://127.0.0.1:3000", "http://127.0.0.1:3000/health"),
+            ("http://127.0.0.1:3000/", "http://127.0.0.1:3000/health"),
+            ("127.0.0.1:3000", "http://127.0.0.1:3000/health"),
+            ("localhost:3000", "http://localhost:3000/health"),
+            ("https://mc.example.com", "https://mc.example.com/health"),
+            ("https://mc.example.com/mc/health?deep=1", "https://mc.example.com/mc/health?deep=1"),
+            ("http://[::1]:3000/ready", "http://[::1]:3000/ready"),
+        ] {
+            assert_eq!(health_url(input).unwrap().as_str(), expected, "{input}");
+        }
+        for (input, why) in [
+            ("ftp://127.0.0.1:3000", "has the scheme 'ftp', not http or https"),
+            ("http://", "is not a URL"),
+            ("http://127.0.0.1:99999", "is not a URL"),
+            ("", "is not a URL"),
+        ] {
+            let err = health_url(input).unwrap_err().to_string();
+            assert!(err.contains(&format!("'{input}' {why}")), "{input}: {err}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The Telegram adapter: the bot that reads updates and calls the core (`bot`), and the
 //! dispatcher that delivers the outbox (`outbox`). Both talk to the Bot API at
-//! `telegram.api_url`, which tests point at the fake (`crate::fake_telegram`).
+//! `telegram.api_url`, which tests point at the fake (the `fake-telegram` crate in
+//! `crates/fake-telegram`, a dev-dependency).
 
 pub mod actions;
 pub mod bot;

@@ -5,12 +5,12 @@
 use crate::common;
 
 use common::{as_agent, squad, Squad};
+use fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser};
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::chats::ChatInfo;
 use mission_control::app::runs::RecordRun;
 use mission_control::configuration::{TelegramMode, TelegramSettings};
 use mission_control::domain::*;
-use mission_control::fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser};
 use mission_control::telegram::bot;
 use mission_control::telegram::make_bot;
 use mission_control::telegram::outbox::limiter::Limits;

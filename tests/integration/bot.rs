@@ -5,6 +5,7 @@
 use crate::common;
 
 use common::{as_agent, squad, Squad};
+use fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser, StoredMessage};
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::approvals::RequestApproval;
 use mission_control::app::model::Approval;
@@ -12,7 +13,6 @@ use mission_control::app::runs::RecordRun;
 use mission_control::app::{App, Rules};
 use mission_control::configuration::{TelegramMode, TelegramSettings};
 use mission_control::domain::*;
-use mission_control::fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser, StoredMessage};
 use mission_control::telegram::bot;
 use mission_control::telegram::make_bot;
 use mission_control::telegram::outbox::limiter::Limits;
@@ -216,9 +216,8 @@ impl World {
 
     /// The toast that answered callback query `id`.
     async fn toast(&self, id: &str) -> String {
-        let answered = |c: &mission_control::fake_telegram::Call| {
-            c.method == "answerCallbackQuery" && c.params["callback_query_id"].as_str() == Some(id) && c.ok()
-        };
+        let answered =
+            |c: &fake_telegram::Call| c.method == "answerCallbackQuery" && c.params["callback_query_id"].as_str() == Some(id) && c.ok();
         self.tg
             .wait_until(|s| s.calls().iter().any(answered), WAIT)
             .await
@@ -1294,7 +1293,7 @@ async fn answered_confirmations_say_who_and_lose_their_buttons(pool: PgPool) {
     let click = w.tg.click_button(FORUM, &olga(), question.message_id, "⏸ Pause the squad").unwrap();
     assert!(w.toast(&click).await.contains("Squad paused"));
     let edited = |id: i32, needle: &'static str| {
-        move |s: &mission_control::fake_telegram::State| {
+        move |s: &fake_telegram::State| {
             s.message(FORUM, id)
                 .is_some_and(|m| m.buttons().is_empty() && m.text.as_deref().is_some_and(|t| t.contains(needle)))
         }
@@ -1516,9 +1515,8 @@ async fn a_toast_out_of_context_speaks_the_chats_language(pool: PgPool) {
             }
         }
     }));
-    let answered = |c: &mission_control::fake_telegram::Call| {
-        c.method == "answerCallbackQuery" && c.params["callback_query_id"].as_str() == Some("raw-click-1")
-    };
+    let answered =
+        |c: &fake_telegram::Call| c.method == "answerCallbackQuery" && c.params["callback_query_id"].as_str() == Some("raw-click-1");
     w.tg.wait_until(|s| s.calls().iter().any(answered), WAIT).await.unwrap();
     let call = w.tg.calls().into_iter().find(answered).unwrap();
     assert_eq!(call.params["text"].as_str(), Some("Эта кнопка больше не действует."));

@@ -5,13 +5,13 @@ use crate::common;
 
 use chrono::Duration;
 use common::{as_agent, count, squad, Squad};
+use fake_telegram::{ChatKind, FakeBotApi, StoredMessage};
 use mission_control::app::approvals::{RequestApproval, Verdict};
 use mission_control::app::chats::ChatInfo;
 use mission_control::app::jobs::Job;
 use mission_control::app::tasks::TransitionTask;
 use mission_control::app::Rules;
 use mission_control::domain::*;
-use mission_control::fake_telegram::{ChatKind, FakeBotApi, StoredMessage};
 use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
 use sqlx::PgPool;
 

@@ -14,7 +14,6 @@ mod bot;
 mod budgets;
 mod database_connect;
 mod embedded_db;
-mod fake_telegram;
 mod jobs;
 mod ops;
 mod outbox;

@@ -6,12 +6,12 @@
 use crate::common;
 
 use common::*;
+use fake_telegram::{ChatKind, FakeBotApi, StoredMessage};
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::approvals::{RequestApproval, Verdict};
 use mission_control::app::chats::ChatInfo;
 use mission_control::app::model::Alert;
 use mission_control::domain::*;
-use mission_control::fake_telegram::{ChatKind, FakeBotApi, StoredMessage};
 use mission_control::telegram::actions::ButtonAction;
 use mission_control::telegram::outbox::text::visible_len;
 use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
@@ -68,8 +68,8 @@ fn fast() -> DispatchOptions {
 
 /// Telegram's limits scaled down 100-fold, for the fake and the dispatcher alike: binding a
 /// forum makes a topic for every open task, which at the real pace takes minutes.
-fn scaled_fake() -> mission_control::fake_telegram::FakeConfig {
-    mission_control::fake_telegram::FakeConfig {
+fn scaled_fake() -> fake_telegram::FakeConfig {
+    fake_telegram::FakeConfig {
         per_chat_interval: Duration::from_millis(10),
         per_chat_burst: 1,
         group_per_minute: 2000,
@@ -92,10 +92,10 @@ fn scaled() -> DispatchOptions {
 
 impl World {
     async fn new(pool: PgPool) -> World {
-        Self::with(pool, mission_control::fake_telegram::FakeConfig::default()).await
+        Self::with(pool, fake_telegram::FakeConfig::default()).await
     }
 
-    async fn with(pool: PgPool, config: mission_control::fake_telegram::FakeConfig) -> World {
+    async fn with(pool: PgPool, config: fake_telegram::FakeConfig) -> World {
         let s = squad(pool.clone()).await;
         let tg = FakeBotApi::start_with(TOKEN, config).await.expect("fake Telegram");
         tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "Ops forum");

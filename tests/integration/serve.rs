@@ -107,3 +107,68 @@ fn a_bad_configuration_value_fails_at_start_naming_the_key() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("rate_limit_per_minute"), "{stderr}");
 }
+
+/// `mission-control healthcheck`, run as the image's HEALTHCHECK runs it, against the real
+/// server: any http URL (a path or none), the default from the configuration, and clear errors.
+#[sqlx::test]
+async fn healthcheck_gets_any_url_and_says_why_it_fails(pool: PgPool) {
+    let (url, stop, handle) = spawn(pool.clone()).await;
+    let port = url.rsplit_once(':').unwrap().1.to_string();
+    let check = |args: Vec<String>, env: Vec<(&'static str, String)>| {
+        tokio::task::spawn_blocking(move || {
+            let out = Command::new(env!("CARGO_BIN_EXE_mission-control"))
+                .arg("healthcheck")
+                .args(&args)
+                .envs(env)
+                .env("MC_LOG__LEVEL", "warn")
+                .output()
+                .expect("the binary runs");
+            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            (out.status.success(), text)
+        })
+    };
+    let url_arg = |u: String| vec!["--url".to_string(), u];
+
+    for healthy in [url.clone(), format!("{url}/"), format!("{url}/health"), format!("127.0.0.1:{port}")] {
+        let (ok, text) = check(url_arg(healthy.clone()), vec![]).await.unwrap();
+        assert!(ok && text.contains("healthy"), "{healthy}: {text}");
+    }
+    // No --url: 127.0.0.1 on the configured port.
+    let (ok, text) = check(vec![], vec![("MC_HTTP__ADDR", format!("0.0.0.0:{port}"))]).await.unwrap();
+    assert!(ok, "default URL: {text}");
+
+    // A path is checked as given: the API wants a token, so that is not healthy.
+    let (ok, text) = check(url_arg(format!("{url}/api/agents")), vec![]).await.unwrap();
+    assert!(!ok);
+    assert!(text.contains(&format!("unhealthy: GET {url}/api/agents answered 401")), "{text}");
+
+    // https is spoken (this server has no TLS, so the handshake fails and says where).
+    let (ok, text) = check(url_arg(format!("https://127.0.0.1:{port}")), vec![]).await.unwrap();
+    assert!(!ok);
+    assert!(text.contains(&format!("GET https://127.0.0.1:{port}/health")), "{text}");
+
+    for (bad, why) in [("ftp://127.0.0.1/", "not http or https"), ("http://", "is not a URL")] {
+        let (ok, text) = check(url_arg(bad.to_string()), vec![]).await.unwrap();
+        assert!(!ok);
+        assert!(
+            text.contains(&format!("healthcheck --url '{bad}'")) && text.contains(why),
+            "{bad}: {text}"
+        );
+    }
+
+    // The database gone: /health answers 503, and that is unhealthy.
+    pool.close().await;
+    let (ok, text) = check(url_arg(url.clone()), vec![]).await.unwrap();
+    assert!(!ok);
+    assert!(text.contains("answered 503"), "{text}");
+
+    stop.send(()).unwrap();
+    handle.await.unwrap().unwrap();
+    // Nothing listens any more: the error names the URL and the cause.
+    let (ok, text) = check(url_arg(url.clone()), vec![]).await.unwrap();
+    assert!(!ok);
+    assert!(
+        text.contains(&format!("GET {url}/health")) && text.to_lowercase().contains("connect"),
+        "{text}"
+    );
+}

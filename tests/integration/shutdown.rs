@@ -5,11 +5,11 @@
 use crate::common;
 
 use common::*;
+use fake_telegram::{ChatKind, FakeBotApi, FakeUser};
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::approvals::RequestApproval;
 use mission_control::app::chats::ChatInfo;
 use mission_control::domain::*;
-use mission_control::fake_telegram::{ChatKind, FakeBotApi, FakeUser};
 use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
 use serde_json::json;
 use sqlx::PgPool;

@@ -6,6 +6,7 @@ use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::*;
+use fake_telegram::{ChatKind, FakeBotApi};
 use mission_control::app::agents::StatusCommand;
 use mission_control::app::approvals::RequestApproval;
 use mission_control::app::chats::ChatInfo;
@@ -14,7 +15,6 @@ use mission_control::app::runs::RecordRun;
 use mission_control::app::tasks::TransitionTask;
 use mission_control::app::Rules;
 use mission_control::domain::*;
-use mission_control::fake_telegram::{ChatKind, FakeBotApi};
 use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
 use serde_json::Value;
 use sqlx::PgPool;

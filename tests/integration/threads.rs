@@ -7,6 +7,7 @@ use crate::common;
 
 use common::http::{spawn_app, TestApi};
 use common::{as_agent, count, plan};
+use fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser, StoredMessage, Topic};
 use mission_control::app::agents::HeartbeatReport;
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::approvals::RequestApproval;
@@ -16,7 +17,6 @@ use mission_control::app::tasks::{CreateTask, TransitionTask};
 use mission_control::app::App;
 use mission_control::configuration::{TelegramMode, TelegramSettings};
 use mission_control::domain::*;
-use mission_control::fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser, StoredMessage, Topic};
 use mission_control::storage::telegram_messages::TaskThread;
 use mission_control::telegram::outbox::card::topic_name;
 use mission_control::telegram::outbox::limiter::Limits;

@@ -5,9 +5,9 @@
 use crate::common;
 
 use common::*;
+use fake_telegram::{ChatKind, FakeBotApi};
 use mission_control::app::SystemClock;
 use mission_control::configuration::Settings;
-use mission_control::fake_telegram::{ChatKind, FakeBotApi};
 use mission_control::startup::Application;
 use serde_json::json;
 use sqlx::PgPool;

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-const BOTAPI_JSON: &str = include_str!("../../telegram/botapi.json");
+const BOTAPI_JSON: &str = include_str!("../telegram/botapi.json");
 
 /// One parameter of a method or field of a type.
 #[derive(Debug, Clone, Deserialize)]

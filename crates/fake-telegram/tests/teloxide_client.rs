@@ -1,7 +1,7 @@
 //! The fake Telegram Bot API, driven by teloxide's own `Bot` to prove that what it answers is what
 //! teloxide reads, and by raw HTTP for what teloxide would never send.
 
-use mission_control::fake_telegram::{ChatKind, Encoding, FakeBotApi, FakeConfig, FakeUser, MemberStatus};
+use fake_telegram::{ChatKind, Encoding, FakeBotApi, FakeConfig, FakeUser, MemberStatus};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use teloxide::payloads::setters::*;

@@ -16,7 +16,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use mission_control::fake_telegram::{ChatKind, FakeBotApi, FakeUser};
+//! use fake_telegram::{ChatKind, FakeBotApi, FakeUser};
 //! let tg = FakeBotApi::start("123:secret").await?;
 //! tg.add_chat(-100, ChatKind::Supergroup { forum: true }, "Squad");
 //! // bot config: api_url = tg.url(), token = "123:secret"

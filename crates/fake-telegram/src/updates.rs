@@ -179,7 +179,7 @@ pub(crate) fn duplicate_last(st: &mut State) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fake_telegram::limits::FakeConfig;
+    use crate::limits::FakeConfig;
     use serde_json::Map;
     use std::collections::HashMap;
 

@@ -231,7 +231,7 @@ pub fn webhook_info(s: &State) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fake_telegram::limits::FakeConfig;
+    use crate::limits::FakeConfig;
     use teloxide::types as tg;
 
     fn state() -> State {
