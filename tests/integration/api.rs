@@ -652,42 +652,22 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/jobs/{job}/run"),
 ];
 
-/// The runbook's `curl` commands as (method, path): `-X` or GET, ids as `{id}`.
+/// The runbook's API calls as (method, path), from the project's own fixture: one
+/// `METHOD /path` a line, `#` comments and blank lines skipped.
 fn runbook_operations() -> std::collections::BTreeSet<(String, String)> {
-    let runbook = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/seed/000_139df6f060a108ad.txt"))
-        .or_else(|_| std::fs::read_to_string("../shared/seed/000_139df6f060a108ad.txt"))
-        .expect("the runbook beside the project");
-    let mut used = std::collections::BTreeSet::new();
-    for line in runbook.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let Some(curl) = words.iter().position(|w| *w == "curl") else {
-            continue;
-        };
-        let words = &words[curl..];
-        let method = words
-            .iter()
-            .position(|w| *w == "-X")
-            .and_then(|i| words.get(i + 1))
-            .map_or("GET", |m| m)
-            .to_uppercase();
-        let Some(url) = words.iter().find_map(|w| w.find("localhost:3000").map(|start| &w[start..])) else {
-            continue;
-        };
-        let path = url["localhost:3000".len()..].split(['?', '"', '\'']).next().unwrap();
-        // `{agentId}`, `$agentId`, `{id}` → `{id}`.
-        let normalized: Vec<String> = path
-            .split('/')
-            .map(|seg| {
-                if seg.starts_with('{') || seg.starts_with('$') {
-                    "{id}".to_string()
-                } else {
-                    seg.to_string()
-                }
-            })
-            .collect();
-        used.insert((method, normalized.join("/")));
-    }
-    used
+    include_str!("fixtures/runbook_api_calls.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (method, path) = line.split_once(' ').unwrap_or_else(|| panic!("`METHOD /path`: {line:?}"));
+            assert!(
+                ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method) && path.starts_with('/'),
+                "`METHOD /path`: {line:?}"
+            );
+            (method.to_string(), path.trim().to_string())
+        })
+        .collect()
 }
 
 /// The document lists exactly the routes above, with their methods; the server serves each
