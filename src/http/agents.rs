@@ -1,6 +1,6 @@
 //! `/api/agents`: the squad — list, register, heartbeat, budgets, status commands.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{comma_list, double_option, invalid_param, query_enum, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
 use super::HttpState;
 use crate::app::agents::{AgentReset, HeartbeatReport, RegisterAgent, Registration, StatusChange, StatusCommand};
@@ -43,8 +43,8 @@ pub(crate) fn descending(order: &Option<String>, default_desc: bool) -> ApiResul
     }
 }
 
-#[utoipa::path(get, path = "/api/agents", tag = "agents", params(AgentListParams),
-    responses((status = 200, body = Page<Agent>), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/agents", operation_id = "listAgents", tag = "agents", params(AgentListParams),
+    responses((status = 200, body = Page<Agent>), NotFound, Unprocessable))]
 pub async fn list(scope: Scoped, ApiQuery(p): ApiQuery<AgentListParams>, State(ctx): State<HttpState>) -> ApiResult<Json<Page<Agent>>> {
     let sort = match p.sort_by.as_deref() {
         None | Some("") | Some("name") => None,
@@ -82,8 +82,8 @@ pub struct RegisterBody {
 
 /// Registers an agent and returns it with its token; an existing name is reused (201 when
 /// created, 200 when reused).
-#[utoipa::path(post, path = "/api/agents/register", tag = "agents", request_body = RegisterBody,
-    responses((status = 201, body = Registration), (status = 200, body = Registration), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/register", operation_id = "registerAgent", tag = "agents", request_body = RegisterBody,
+    responses((status = 201, body = Registration), (status = 200, body = Registration), NotFound, Conflict, Unprocessable))]
 pub async fn register(
     scope: Scoped,
     State(ctx): State<HttpState>,
@@ -112,8 +112,8 @@ pub async fn register(
     Ok((status, Json(registration)))
 }
 
-#[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Agent), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/agents/{id}", operation_id = "getAgent", tag = "agents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Agent), NotFound))]
 pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Agent>> {
     Ok(Json(ctx.app.get_agent(&actor, id).await?))
 }
@@ -138,8 +138,8 @@ pub struct AgentPatch {
     current_task_id: Option<Option<Uuid>>,
 }
 
-#[utoipa::path(patch, path = "/api/agents/{id}", tag = "agents", params(("id" = Uuid, Path)), request_body = AgentPatch,
-    responses((status = 200, body = Agent), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/agents/{id}", operation_id = "updateAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = AgentPatch,
+    responses((status = 200, body = Agent), NotFound, Unprocessable))]
 pub async fn patch(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -173,8 +173,8 @@ pub async fn patch(
 
 /// What an agent learns on each heartbeat: notifications, assigned tasks, budget, and whether
 /// it must stop.
-#[utoipa::path(post, path = "/api/agents/{id}/heartbeat", tag = "agents", params(("id" = Uuid, Path)),
-    responses((status = 200, body = HeartbeatReport), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/heartbeat", operation_id = "agentHeartbeat", tag = "agents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = HeartbeatReport), NotFound))]
 pub async fn heartbeat(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -195,8 +195,8 @@ async fn command(actor: Caller, ctx: HttpState, id: Uuid, command: StatusCommand
     ))
 }
 
-#[utoipa::path(post, path = "/api/agents/{id}/quarantine", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
-    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/quarantine", operation_id = "quarantineAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+    responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn quarantine(
     caller: Caller,
     State(ctx): State<HttpState>,
@@ -207,8 +207,8 @@ pub async fn quarantine(
 }
 
 /// Back to work with a clean error streak.
-#[utoipa::path(post, path = "/api/agents/{id}/restart", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
-    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/restart", operation_id = "restartAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+    responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn restart(
     caller: Caller,
     State(ctx): State<HttpState>,
@@ -218,8 +218,8 @@ pub async fn restart(
     command(caller, ctx, id, StatusCommand::Restart, body).await
 }
 
-#[utoipa::path(post, path = "/api/agents/{id}/pause", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
-    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/pause", operation_id = "pauseAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+    responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn pause(
     caller: Caller,
     State(ctx): State<HttpState>,
@@ -229,8 +229,8 @@ pub async fn pause(
     command(caller, ctx, id, StatusCommand::Pause, body).await
 }
 
-#[utoipa::path(post, path = "/api/agents/{id}/resume", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
-    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/resume", operation_id = "resumeAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+    responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn resume(
     caller: Caller,
     State(ctx): State<HttpState>,
@@ -241,8 +241,8 @@ pub async fn resume(
 }
 
 /// Out of quarantine (CAO only).
-#[utoipa::path(post, path = "/api/agents/{id}/release", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
-    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/release", operation_id = "releaseAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+    responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn release(
     caller: Caller,
     State(ctx): State<HttpState>,

@@ -1,6 +1,6 @@
 //! `/api/approvals`: agents ask, the CAO decides.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{comma_list, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
 use super::HttpState;
 use crate::app::approvals::{RequestApproval, Verdict};
@@ -24,8 +24,8 @@ pub struct ApprovalListParams {
     offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/approvals", tag = "approvals", params(ApprovalListParams),
-    responses((status = 200, body = Page<Approval>)))]
+#[utoipa::path(get, path = "/api/approvals", operation_id = "listApprovals", tag = "approvals", params(ApprovalListParams),
+    responses((status = 200, body = Page<Approval>), NotFound, Unprocessable))]
 pub async fn list(
     scope: Scoped,
     State(ctx): State<HttpState>,
@@ -54,8 +54,8 @@ pub struct ApprovalRequestBody {
 }
 
 /// Policy decides at once: `approved` when allowed, `pending` for the CAO, `denied` otherwise.
-#[utoipa::path(post, path = "/api/approvals", tag = "approvals", request_body = ApprovalRequestBody,
-    responses((status = 201, body = Approval), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/approvals", operation_id = "requestApproval", tag = "approvals", request_body = ApprovalRequestBody,
+    responses((status = 201, body = Approval), NotFound, Unprocessable))]
 pub async fn request(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -87,8 +87,8 @@ pub async fn request(
 }
 
 /// An approval and its decision (an agent reads only its own).
-#[utoipa::path(get, path = "/api/approvals/{id}", tag = "approvals", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Approval), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/approvals/{id}", operation_id = "getApproval", tag = "approvals", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Approval), NotFound))]
 pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Approval>> {
     Ok(Json(ctx.app.get_approval(&actor, id).await?))
 }
@@ -102,8 +102,8 @@ pub struct ApproveBody {
     decision: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/approvals/{id}/approve", tag = "approvals", params(("id" = Uuid, Path)), request_body = ApproveBody,
-    responses((status = 200, body = Approval), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/approvals/{id}/approve", operation_id = "approveApproval", tag = "approvals", params(("id" = Uuid, Path)), request_body = ApproveBody,
+    responses((status = 200, body = Approval), NotFound, Conflict, Unprocessable))]
 pub async fn approve(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -126,8 +126,8 @@ pub struct DenyBody {
     reason: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/approvals/{id}/deny", tag = "approvals", params(("id" = Uuid, Path)), request_body = DenyBody,
-    responses((status = 200, body = Approval), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/approvals/{id}/deny", operation_id = "denyApproval", tag = "approvals", params(("id" = Uuid, Path)), request_body = DenyBody,
+    responses((status = 200, body = Approval), NotFound, Conflict, Unprocessable))]
 pub async fn deny(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,

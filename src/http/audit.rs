@@ -1,6 +1,6 @@
 //! `/api/audit/export`: the append-only audit log for a date range.
 
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ApiResult, NotFound, Unprocessable};
 use super::extract::{invalid_param, requested_project, ApiQuery, Caller, Scoped};
 use super::HttpState;
 use crate::app::audit::{render, AuditRange, ExportFormat};
@@ -30,8 +30,8 @@ pub struct ExportParams {
 }
 
 /// The events of the project in scope, or with `allProjects=true` of the whole installation.
-#[utoipa::path(get, path = "/api/audit/export", tag = "audit", params(ExportParams),
-    responses((status = 200, description = "The events in order", content_type = "application/json"), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/audit/export", operation_id = "exportAudit", tag = "audit", params(ExportParams),
+    responses((status = 200, description = "The events in order", content_type = "application/json"), NotFound, Unprocessable))]
 pub async fn export(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,

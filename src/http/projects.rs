@@ -1,7 +1,7 @@
 //! `/api/projects` and `/api/emergency`: workspaces, and stopping a whole squad at once.
 
 use super::agents::ReasonBody;
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{ApiPath, Caller, JsonBody, Scoped};
 use super::HttpState;
 use crate::app::model::{Page, Project};
@@ -13,7 +13,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-#[utoipa::path(get, path = "/api/projects", tag = "projects", responses((status = 200, body = Page<Project>)))]
+#[utoipa::path(get, path = "/api/projects", operation_id = "listProjects", tag = "projects", responses((status = 200, body = Page<Project>)))]
 pub async fn list(Caller(actor): Caller, State(ctx): State<HttpState>) -> ApiResult<Json<Page<Project>>> {
     let items = ctx.app.list_projects(&actor).await?;
     let total = items.len() as i64;
@@ -34,8 +34,8 @@ pub struct CreateProjectBody {
     standup_timezone: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = CreateProjectBody,
-    responses((status = 201, body = Project), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/projects", operation_id = "createProject", tag = "projects", request_body = CreateProjectBody,
+    responses((status = 201, body = Project), Conflict, Unprocessable))]
 pub async fn create(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -69,8 +69,8 @@ pub struct ProjectPatch {
 }
 
 /// Changes the project's standup time and time zone (CAO).
-#[utoipa::path(patch, path = "/api/projects/{slug}", tag = "projects", params(("slug" = String, Path)), request_body = ProjectPatch,
-    responses((status = 200, body = Project), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/projects/{slug}", operation_id = "updateProject", tag = "projects", params(("slug" = String, Path)), request_body = ProjectPatch,
+    responses((status = 200, body = Project), NotFound, Unprocessable))]
 pub async fn patch(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -93,8 +93,8 @@ pub async fn patch(
 }
 
 /// Pauses every active agent of the project in scope.
-#[utoipa::path(post, path = "/api/emergency/pause-squad", tag = "emergency", request_body = ReasonBody,
-    responses((status = 200, body = SquadChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/emergency/pause-squad", operation_id = "pauseSquad", tag = "emergency", request_body = ReasonBody,
+    responses((status = 200, body = SquadChange), NotFound))]
 pub async fn pause_squad(
     scope: Scoped,
     State(ctx): State<HttpState>,
@@ -106,8 +106,8 @@ pub async fn pause_squad(
 }
 
 /// Resumes the agents the squad pause stopped (not those paused for other reasons).
-#[utoipa::path(post, path = "/api/emergency/resume-squad", tag = "emergency",
-    responses((status = 200, body = SquadChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/emergency/resume-squad", operation_id = "resumeSquad", tag = "emergency",
+    responses((status = 200, body = SquadChange), NotFound))]
 pub async fn resume_squad(scope: Scoped, State(ctx): State<HttpState>) -> ApiResult<Json<SquadChange>> {
     Ok(Json(ctx.app.resume_squad(&scope.actor, scope.project.id).await?))
 }

@@ -1,7 +1,7 @@
 //! `/api/runs` and `/api/costs`: what agents spent, and reporting a run.
 
 use super::agents::descending;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, NotFound, Unprocessable};
 use super::extract::{invalid_param, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
 use super::HttpState;
 use crate::app::model::{Page, Run};
@@ -30,8 +30,8 @@ pub struct RunListParams {
     offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/runs", tag = "costs", params(RunListParams),
-    responses((status = 200, body = Page<Run>), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/runs", operation_id = "listRuns", tag = "costs", params(RunListParams),
+    responses((status = 200, body = Page<Run>), NotFound, Unprocessable))]
 pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<RunListParams>) -> ApiResult<Json<Page<Run>>> {
     let by_cost = match p.sort_by.as_deref() {
         None | Some("") | Some("createdAt") => false,
@@ -68,8 +68,8 @@ pub struct RunBody {
 }
 
 /// Records a run and its cost; the budget caps are enforced here.
-#[utoipa::path(post, path = "/api/runs", tag = "costs", request_body = RunBody,
-    responses((status = 201, body = RunOutcome), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/runs", operation_id = "recordRun", tag = "costs", request_body = RunBody,
+    responses((status = 201, body = RunOutcome), NotFound, Unprocessable))]
 pub async fn record(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -98,8 +98,8 @@ pub async fn record(
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 
-#[utoipa::path(get, path = "/api/costs/agent/{id}", tag = "costs", params(("id" = Uuid, Path)),
-    responses((status = 200, body = AgentCosts), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/costs/agent/{id}", operation_id = "getAgentCosts", tag = "costs", params(("id" = Uuid, Path)),
+    responses((status = 200, body = AgentCosts), NotFound))]
 pub async fn agent_costs(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<AgentCosts>> {
     Ok(Json(ctx.app.agent_costs(&actor, id).await?))
 }
@@ -111,8 +111,8 @@ pub struct DailyParams {
     date: Option<NaiveDate>,
 }
 
-#[utoipa::path(get, path = "/api/costs/daily", tag = "costs", params(DailyParams),
-    responses((status = 200, body = DailyCosts)))]
+#[utoipa::path(get, path = "/api/costs/daily", operation_id = "getDailyCosts", tag = "costs", params(DailyParams),
+    responses((status = 200, body = DailyCosts), NotFound))]
 pub async fn daily(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<DailyParams>) -> ApiResult<Json<DailyCosts>> {
     Ok(Json(ctx.app.daily_costs(&scope.actor, scope.project.id, p.date).await?))
 }

@@ -1,6 +1,6 @@
 //! `/api/tasks`: create, list, read, assign, move, claim, comment, timeline.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{comma_list, query_enum, ApiPath, ApiQuery, Caller, IdempotencyHeader, JsonBody, Scoped};
 use super::HttpState;
 use crate::app::model::{Comment, Page, Task};
@@ -29,8 +29,8 @@ pub struct TaskListParams {
     offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(TaskListParams),
-    responses((status = 200, body = Page<Task>), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/tasks", operation_id = "listTasks", tag = "tasks", params(TaskListParams),
+    responses((status = 200, body = Page<Task>), NotFound, Unprocessable))]
 pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<TaskListParams>) -> ApiResult<Json<Page<Task>>> {
     let query = TaskQuery {
         statuses: comma_list("status", &p.status, TaskStatus::parse)?,
@@ -57,8 +57,8 @@ pub struct CreateTaskBody {
     budget_allocated: Option<Usd>,
 }
 
-#[utoipa::path(post, path = "/api/tasks", tag = "tasks", request_body = CreateTaskBody,
-    responses((status = 201, body = Task), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/tasks", operation_id = "createTask", tag = "tasks", request_body = CreateTaskBody,
+    responses((status = 201, body = Task), NotFound, Unprocessable))]
 pub async fn create(
     scope: Scoped,
     State(ctx): State<HttpState>,
@@ -83,8 +83,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(task)))
 }
 
-#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/tasks/{id}", operation_id = "getTask", tag = "tasks", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Task), NotFound))]
 pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Task>> {
     Ok(Json(ctx.app.get_task(&actor, id).await?))
 }
@@ -96,8 +96,8 @@ pub struct TaskPatch {
     assignee_ids: Vec<Uuid>,
 }
 
-#[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", params(("id" = Uuid, Path)), request_body = TaskPatch,
-    responses((status = 200, body = Task), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/tasks/{id}", operation_id = "assignTask", tag = "tasks", params(("id" = Uuid, Path)), request_body = TaskPatch,
+    responses((status = 200, body = Task), NotFound, Conflict, Unprocessable))]
 pub async fn patch(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -107,8 +107,8 @@ pub async fn patch(
     Ok(Json(ctx.app.assign_task(&actor, id, body.assignee_ids).await?))
 }
 
-#[utoipa::path(get, path = "/api/tasks/{id}/timeline", tag = "tasks", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Timeline), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/tasks/{id}/timeline", operation_id = "getTaskTimeline", tag = "tasks", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Timeline), NotFound))]
 pub async fn timeline(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Timeline>> {
     Ok(Json(ctx.app.task_timeline(&actor, id).await?))
 }
@@ -144,8 +144,8 @@ fn check_claimed_actor(actor: &Actor, claimed: Option<&str>) -> ApiResult<()> {
     Ok(())
 }
 
-#[utoipa::path(post, path = "/api/tasks/{id}/transition", tag = "tasks", params(("id" = Uuid, Path)), request_body = TransitionBody,
-    responses((status = 200, body = TransitionOutcome), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/tasks/{id}/transition", operation_id = "transitionTask", tag = "tasks", params(("id" = Uuid, Path)), request_body = TransitionBody,
+    responses((status = 200, body = TransitionOutcome), NotFound, Conflict, Unprocessable))]
 pub async fn transition(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -180,15 +180,15 @@ pub async fn transition(
 }
 
 /// An agent takes this inbox task.
-#[utoipa::path(post, path = "/api/tasks/{id}/claim", tag = "tasks", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Task), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/tasks/{id}/claim", operation_id = "claimTask", tag = "tasks", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Task), NotFound, Conflict))]
 pub async fn claim(scope: Scoped, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Task>> {
     Ok(Json(ctx.app.claim_task(&scope.actor, scope.project.id, Some(id)).await?))
 }
 
 /// An agent takes the best inbox task for its types (highest priority, oldest first).
-#[utoipa::path(post, path = "/api/tasks/claim", tag = "tasks",
-    responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/tasks/claim", operation_id = "claimNextTask", tag = "tasks",
+    responses((status = 200, body = Task), NotFound, Conflict))]
 pub async fn claim_next(scope: Scoped, State(ctx): State<HttpState>) -> ApiResult<Json<Task>> {
     Ok(Json(ctx.app.claim_task(&scope.actor, scope.project.id, None).await?))
 }
@@ -199,8 +199,8 @@ pub struct CommentBody {
     body: String,
 }
 
-#[utoipa::path(post, path = "/api/tasks/{id}/comments", tag = "tasks", params(("id" = Uuid, Path)), request_body = CommentBody,
-    responses((status = 201, body = Comment), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/tasks/{id}/comments", operation_id = "commentOnTask", tag = "tasks", params(("id" = Uuid, Path)), request_body = CommentBody,
+    responses((status = 201, body = Comment), NotFound, Unprocessable))]
 pub async fn comment(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
