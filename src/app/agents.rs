@@ -315,7 +315,7 @@ impl App {
         command: StatusCommand,
         reason: Option<&str>,
     ) -> AppResult<StatusChange> {
-        let reason = reason.filter(|r| !r.trim().is_empty()).map(Reason::parse).transpose()?;
+        let reason = reason.map(Reason::parse_optional).transpose()?.flatten();
         self.change_status(actor, agent_id, command, reason.map(|r| Said::from(r.into_inner())))
             .await
     }

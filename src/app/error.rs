@@ -142,6 +142,8 @@ impl From<sqlx::Error> for AppError {
                     return AppError::validation("input", Msg::new("err-db-check").with("constraint", constraint));
                 }
                 Some("23503") => return AppError::BadInput(Msg::new("err-db-foreign-key").with("constraint", constraint)),
+                // A NUL (or another character UTF-8 PostgreSQL refuses) that no check caught.
+                Some("22021") => return AppError::validation("input", Msg::new("err-db-encoding")),
                 _ => {}
             }
         }

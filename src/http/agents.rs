@@ -1,8 +1,8 @@
 //! `/api/agents`: the squad — list, register, heartbeat, budgets, status commands.
 
 use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
-use super::extract::{comma_list, double_option, invalid_param, query_enum, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
-use super::HttpState;
+use super::extract::{comma_list, double_option, invalid_param, query_enum, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::{input_schemas, HttpState};
 use crate::app::agents::{AgentReset, HeartbeatReport, RegisterAgent, Registration, StatusChange, StatusCommand};
 use crate::app::model::{Agent, Page};
 use crate::app::queries::AgentQuery;
@@ -21,19 +21,23 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct AgentListParams {
     /// Comma-separated statuses, e.g. `active,paused`.
+    #[param(value_type = Option<Vec<AgentStatus>>, style = Form, explode = false)]
     status: Option<String>,
+    #[param(value_type = Option<AgentRole>)]
     role: Option<String>,
-    /// `name` (default), `todaySpend`, `totalSpend` or `lastHeartbeat`.
+    #[param(schema_with = input_schemas::agent_sort)]
     sort_by: Option<String>,
-    /// `asc` or `desc`.
+    #[param(schema_with = input_schemas::order)]
     order: Option<String>,
+    #[param(schema_with = input_schemas::limit)]
     limit: Option<i64>,
+    #[param(schema_with = input_schemas::offset)]
     offset: Option<i64>,
 }
 
 pub(crate) fn descending(order: &Option<String>, default_desc: bool) -> ApiResult<bool> {
-    match order.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("") => Ok(default_desc),
+    match order.as_deref() {
+        None => Ok(default_desc),
         Some("asc") => Ok(false),
         Some("desc") => Ok(true),
         Some(other) => Err(invalid_param(
@@ -47,7 +51,7 @@ pub(crate) fn descending(order: &Option<String>, default_desc: bool) -> ApiResul
     responses((status = 200, body = Page<Agent>), NotFound, Unprocessable))]
 pub async fn list(scope: Scoped, ApiQuery(p): ApiQuery<AgentListParams>, State(ctx): State<HttpState>) -> ApiResult<Json<Page<Agent>>> {
     let sort = match p.sort_by.as_deref() {
-        None | Some("") | Some("name") => None,
+        None | Some("name") => None,
         Some("todaySpend") => Some(AgentSort::TodaySpend),
         Some("totalSpend") => Some(AgentSort::TotalSpend),
         Some("lastHeartbeat") => Some(AgentSort::LastHeartbeat),
@@ -71,12 +75,14 @@ pub async fn list(scope: Scoped, ApiQuery(p): ApiQuery<AgentListParams>, State(c
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterBody {
+    #[schema(schema_with = input_schemas::agent_name)]
     name: String,
     role: AgentRole,
     #[serde(default)]
     allowed_task_types: Vec<TaskType>,
     parent_agent_id: Option<Uuid>,
     /// Dollars; defaults to the role's cap.
+    #[schema(schema_with = input_schemas::optional_dollars)]
     daily_cap: Option<Usd>,
 }
 
@@ -121,7 +127,9 @@ pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BudgetsPatch {
+    #[schema(schema_with = input_schemas::optional_dollars)]
     daily_cap: Option<Usd>,
+    #[schema(schema_with = input_schemas::optional_dollars)]
     per_run_cap: Option<Usd>,
 }
 
@@ -131,7 +139,10 @@ pub struct BudgetsPatch {
 pub struct AgentPatch {
     budgets: Option<BudgetsPatch>,
     status: Option<AgentStatus>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0, maximum = 2147483647)]
     error_streak: Option<i32>,
+    #[schema(schema_with = input_schemas::optional_dollars)]
     today_spend: Option<Usd>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -186,6 +197,7 @@ pub async fn heartbeat(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReasonBody {
+    #[schema(schema_with = input_schemas::optional_reason)]
     pub reason: Option<String>,
 }
 
@@ -195,7 +207,7 @@ async fn command(actor: Caller, ctx: HttpState, id: Uuid, command: StatusCommand
     ))
 }
 
-#[utoipa::path(post, path = "/api/agents/{id}/quarantine", operation_id = "quarantineAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+#[utoipa::path(post, path = "/api/agents/{id}/quarantine", operation_id = "quarantineAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = Option<ReasonBody>,
     responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn quarantine(
     caller: Caller,
@@ -207,7 +219,7 @@ pub async fn quarantine(
 }
 
 /// Back to work with a clean error streak.
-#[utoipa::path(post, path = "/api/agents/{id}/restart", operation_id = "restartAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+#[utoipa::path(post, path = "/api/agents/{id}/restart", operation_id = "restartAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = Option<ReasonBody>,
     responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn restart(
     caller: Caller,
@@ -218,7 +230,7 @@ pub async fn restart(
     command(caller, ctx, id, StatusCommand::Restart, body).await
 }
 
-#[utoipa::path(post, path = "/api/agents/{id}/pause", operation_id = "pauseAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+#[utoipa::path(post, path = "/api/agents/{id}/pause", operation_id = "pauseAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = Option<ReasonBody>,
     responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn pause(
     caller: Caller,
@@ -229,7 +241,7 @@ pub async fn pause(
     command(caller, ctx, id, StatusCommand::Pause, body).await
 }
 
-#[utoipa::path(post, path = "/api/agents/{id}/resume", operation_id = "resumeAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+#[utoipa::path(post, path = "/api/agents/{id}/resume", operation_id = "resumeAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = Option<ReasonBody>,
     responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn resume(
     caller: Caller,
@@ -241,7 +253,7 @@ pub async fn resume(
 }
 
 /// Out of quarantine (CAO only).
-#[utoipa::path(post, path = "/api/agents/{id}/release", operation_id = "releaseAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
+#[utoipa::path(post, path = "/api/agents/{id}/release", operation_id = "releaseAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = Option<ReasonBody>,
     responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn release(
     caller: Caller,

@@ -2,7 +2,7 @@
 
 use super::error::{ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{invalid_param, query_enum, ApiPath, ApiQuery, Caller, Scoped};
-use super::HttpState;
+use super::{input_schemas, HttpState};
 use crate::app::alerts::SERVICE_ALERT_TYPES;
 use crate::app::model::{Alert, Page};
 use crate::app::PageRequest;
@@ -20,11 +20,13 @@ pub struct AlertListParams {
     resolved: Option<bool>,
     /// A type the service raises (e.g. `budget_exceeded`) or one raised in the project.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", schema_with = input_schemas::alert_type)]
     alert_type: Option<String>,
-    /// `info`, `warning` or `critical`.
+    #[param(value_type = Option<AlertSeverity>)]
     severity: Option<String>,
+    #[param(schema_with = input_schemas::limit)]
     limit: Option<i64>,
+    #[param(schema_with = input_schemas::offset)]
     offset: Option<i64>,
 }
 
@@ -32,7 +34,7 @@ pub struct AlertListParams {
     responses((status = 200, body = Page<Alert>), NotFound, Unprocessable))]
 pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<AlertListParams>) -> ApiResult<Json<Page<Alert>>> {
     let severity = query_enum("severity", &p.severity, AlertSeverity::parse)?;
-    let alert_type = p.alert_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let alert_type = p.alert_type;
     if let Some(t) = &alert_type {
         check_alert_type(&ctx, &scope, t).await?;
     }

@@ -1,8 +1,8 @@
 //! `/api/approvals`: agents ask, the CAO decides.
 
 use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
-use super::extract::{comma_list, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
-use super::HttpState;
+use super::extract::{comma_list, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::{input_schemas, HttpState};
 use crate::app::approvals::{RequestApproval, Verdict};
 use crate::app::model::{Approval, Page};
 use crate::app::PageRequest;
@@ -19,8 +19,11 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct ApprovalListParams {
     /// Comma-separated statuses, e.g. `pending`.
+    #[param(value_type = Option<Vec<ApprovalStatus>>, style = Form, explode = false)]
     status: Option<String>,
+    #[param(schema_with = input_schemas::limit)]
     limit: Option<i64>,
+    #[param(schema_with = input_schemas::offset)]
     offset: Option<i64>,
 }
 
@@ -39,17 +42,25 @@ pub async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApprovalRequestBody {
-    /// Implied by an agent token.
+    /// The agent that asks. Required with an operator token; an agent's token implies its
+    /// own id.
+    #[schema(required = true, value_type = Uuid)]
     agent_id: Option<Uuid>,
     task_id: Option<Uuid>,
-    /// The tool or action, e.g. `email.send`, `deploy.production`.
+    #[schema(schema_with = input_schemas::action_type)]
     action_type: String,
+    #[schema(schema_with = input_schemas::action_summary)]
     action_summary: String,
     /// Policy may raise it, never lower it.
     risk_level: Option<RiskLevel>,
+    #[schema(schema_with = input_schemas::justification)]
     justification: String,
+    #[schema(schema_with = input_schemas::rollback_plan)]
     rollback_plan: Option<String>,
+    #[schema(schema_with = input_schemas::optional_dollars)]
     estimated_cost: Option<Usd>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(schema_with = input_schemas::expires_in_minutes)]
     expires_in_minutes: Option<u32>,
 }
 
@@ -99,10 +110,11 @@ pub struct ApproveBody {
     /// Informational, as in the runbook; the decider recorded is the token's operator.
     approver: Option<String>,
     /// A note kept with the decision.
+    #[schema(schema_with = input_schemas::optional_reason)]
     decision: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/approvals/{id}/approve", operation_id = "approveApproval", tag = "approvals", params(("id" = Uuid, Path)), request_body = ApproveBody,
+#[utoipa::path(post, path = "/api/approvals/{id}/approve", operation_id = "approveApproval", tag = "approvals", params(("id" = Uuid, Path)), request_body = Option<ApproveBody>,
     responses((status = 200, body = Approval), NotFound, Conflict, Unprocessable))]
 pub async fn approve(
     Caller(actor): Caller,
@@ -123,6 +135,7 @@ pub async fn approve(
 pub struct DenyBody {
     approver: Option<String>,
     /// Required: the agent is told why.
+    #[schema(required = true, schema_with = input_schemas::required_reason)]
     reason: Option<String>,
 }
 

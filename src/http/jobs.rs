@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::Json;
 
 #[utoipa::path(post, path = "/api/jobs/{job}/run", operation_id = "runJob", tag = "operations",
-    params(("job" = String, Path, description = "standup, approval_expiry, heartbeat_monitor, loop_detector, budget_watch, budget_reset, outbox_retention")),
+    params(("job" = Job, Path)),
     responses((status = 200, body = JobRun), NotFound, Conflict))]
 pub async fn run(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(job): ApiPath<String>) -> ApiResult<Json<JobRun>> {
     let job = Job::parse(&job)?;

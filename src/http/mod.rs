@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod input_schemas;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
@@ -76,6 +77,7 @@ fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
         .routes(routes!(jobs::run))
         .split_for_parts();
     openapi::ApiConventions.modify(&mut doc);
+    input_schemas::CrossFieldRules.modify(&mut doc);
     (routes, doc)
 }
 

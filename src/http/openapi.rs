@@ -21,7 +21,8 @@ pub const BEARER: &str = "bearer";
         Every /api route needs `Authorization: Bearer <token>`; the project is `X-Project` or `?project=` (default `openclaw`). \
         Errors answer `{\"error\": {\"code\", \"message\", \"details\"?}}`."),
     security(("bearer" = [])),
-    components(schemas(super::error::ErrorBody))
+    // Schemas only parameters name (utoipa collects those of bodies and responses itself).
+    components(schemas(super::error::ErrorBody, crate::app::jobs::Job))
 )]
 pub struct ApiDoc;
 

@@ -3,7 +3,7 @@
 use super::agents::ReasonBody;
 use super::error::{ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{ApiPath, Caller, JsonBody, Scoped};
-use super::HttpState;
+use super::{input_schemas, HttpState};
 use crate::app::model::{Page, Project};
 use crate::app::projects::{CreateProject, StandupSchedule};
 use crate::app::squad::SquadChange;
@@ -23,14 +23,18 @@ pub async fn list(Caller(actor): Caller, State(ctx): State<HttpState>) -> ApiRes
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateProjectBody {
-    /// Lowercase letters, digits and dashes, e.g. `openclaw`.
+    #[schema(schema_with = input_schemas::project_slug)]
     slug: String,
+    #[schema(schema_with = input_schemas::project_name)]
     name: String,
     #[serde(default)]
+    #[schema(schema_with = input_schemas::project_description)]
     description: String,
     /// When the daily standup is posted, local time `HH:MM` (default `09:00`).
+    #[schema(schema_with = input_schemas::standup_time)]
     standup_time: Option<String>,
     /// The IANA time zone of `standupTime`, e.g. `Europe/Berlin` (default `UTC`).
+    #[schema(schema_with = input_schemas::standup_timezone)]
     standup_timezone: Option<String>,
 }
 
@@ -63,8 +67,10 @@ pub async fn create(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProjectPatch {
     /// When the daily standup is posted, local time `HH:MM`.
+    #[schema(schema_with = input_schemas::standup_time)]
     standup_time: Option<String>,
     /// The IANA time zone of `standupTime`, e.g. `Europe/Berlin`; an unknown zone is refused.
+    #[schema(schema_with = input_schemas::standup_timezone)]
     standup_timezone: Option<String>,
 }
 
@@ -93,7 +99,7 @@ pub async fn patch(
 }
 
 /// Pauses every active agent of the project in scope.
-#[utoipa::path(post, path = "/api/emergency/pause-squad", operation_id = "pauseSquad", tag = "emergency", request_body = ReasonBody,
+#[utoipa::path(post, path = "/api/emergency/pause-squad", operation_id = "pauseSquad", tag = "emergency", request_body = Option<ReasonBody>,
     responses((status = 200, body = SquadChange), NotFound))]
 pub async fn pause_squad(
     scope: Scoped,

@@ -2,8 +2,8 @@
 
 use super::agents::descending;
 use super::error::{ApiError, ApiResult, NotFound, Unprocessable};
-use super::extract::{invalid_param, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
-use super::HttpState;
+use super::extract::{invalid_param, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::{input_schemas, HttpState};
 use crate::app::model::{Page, Run};
 use crate::app::queries::{AgentCosts, DailyCosts, RunQuery};
 use crate::app::runs::{RecordRun, RunOutcome};
@@ -23,10 +23,13 @@ use uuid::Uuid;
 pub struct RunListParams {
     agent_id: Option<Uuid>,
     task_id: Option<Uuid>,
-    /// `createdAt` (default, newest first) or `cost`.
+    #[param(schema_with = input_schemas::run_sort)]
     sort_by: Option<String>,
+    #[param(schema_with = input_schemas::order)]
     order: Option<String>,
+    #[param(schema_with = input_schemas::limit)]
     limit: Option<i64>,
+    #[param(schema_with = input_schemas::offset)]
     offset: Option<i64>,
 }
 
@@ -34,7 +37,7 @@ pub struct RunListParams {
     responses((status = 200, body = Page<Run>), NotFound, Unprocessable))]
 pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<RunListParams>) -> ApiResult<Json<Page<Run>>> {
     let by_cost = match p.sort_by.as_deref() {
-        None | Some("") | Some("createdAt") => false,
+        None | Some("createdAt") => false,
         Some("cost") => true,
         Some(other) => {
             return Err(invalid_param(
@@ -56,14 +59,21 @@ pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQ
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunBody {
-    /// Implied by an agent token.
+    /// The agent that ran. Required with an operator token; an agent's token implies its own
+    /// id.
+    #[schema(required = true, value_type = Uuid)]
     agent_id: Option<Uuid>,
     task_id: Option<Uuid>,
     /// Dollars.
+    #[schema(schema_with = input_schemas::dollars)]
     cost: Usd,
     status: RunStatus,
+    #[schema(schema_with = input_schemas::model_name)]
     model: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0)]
     tokens: Option<i64>,
+    #[schema(schema_with = input_schemas::run_error)]
     error: Option<String>,
 }
 

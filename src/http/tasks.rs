@@ -1,8 +1,8 @@
 //! `/api/tasks`: create, list, read, assign, move, claim, comment, timeline.
 
 use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
-use super::extract::{comma_list, query_enum, ApiPath, ApiQuery, Caller, IdempotencyHeader, JsonBody, Scoped};
-use super::HttpState;
+use super::extract::{comma_list, query_enum, whole_number, ApiPath, ApiQuery, Caller, IdempotencyHeader, JsonBody, Scoped};
+use super::{input_schemas, HttpState};
 use crate::app::model::{Comment, Page, Task};
 use crate::app::queries::{TaskQuery, Timeline};
 use crate::app::tasks::{CreateTask, TransitionOutcome, TransitionTask};
@@ -20,12 +20,15 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct TaskListParams {
     /// Comma-separated statuses, e.g. `blocked,needs_approval`.
+    #[param(value_type = Option<Vec<TaskStatus>>, style = Form, explode = false)]
     status: Option<String>,
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<TaskType>)]
     task_type: Option<String>,
     assignee_id: Option<Uuid>,
+    #[param(schema_with = input_schemas::limit)]
     limit: Option<i64>,
+    #[param(schema_with = input_schemas::offset)]
     offset: Option<i64>,
 }
 
@@ -44,16 +47,22 @@ pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQ
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTaskBody {
+    #[schema(schema_with = input_schemas::task_title)]
     title: String,
     #[serde(default)]
+    #[schema(schema_with = input_schemas::task_description)]
     description: String,
     #[serde(rename = "type")]
     task_type: TaskType,
     /// 1 (critical) to 4 (low); default 3.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 4)]
     priority: Option<i16>,
     #[serde(default)]
+    #[schema(schema_with = input_schemas::assignee_ids)]
     assignee_ids: Vec<Uuid>,
     reviewer_id: Option<Uuid>,
+    #[schema(schema_with = input_schemas::optional_dollars)]
     budget_allocated: Option<Usd>,
 }
 
@@ -93,6 +102,7 @@ pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaskPatch {
     /// The new assignees (replaces the old ones); an inbox task becomes assigned.
+    #[schema(schema_with = input_schemas::assignee_ids)]
     assignee_ids: Vec<Uuid>,
 }
 
@@ -119,21 +129,33 @@ pub struct TransitionBody {
     to_status: TaskStatus,
     /// Who is asking, as the runbook writes it (`human`, `agent`, `system`); it must match the
     /// token, which is what is recorded.
+    #[schema(schema_with = input_schemas::claimed_actor)]
     actor: Option<String>,
+    #[schema(schema_with = input_schemas::optional_reason)]
     reason: Option<String>,
     /// Or the `Idempotency-Key` header: a repeat returns the first result.
+    #[schema(schema_with = input_schemas::idempotency_key)]
     idempotency_key: Option<String>,
     /// 3–6 bullets, required to start work (→ in_progress).
+    #[schema(schema_with = input_schemas::work_plan)]
     work_plan: Option<Vec<String>>,
     /// Required to submit for review.
+    #[schema(schema_with = input_schemas::deliverable)]
     deliverable: Option<String>,
 }
 
 fn check_claimed_actor(actor: &Actor, claimed: Option<&str>) -> ApiResult<()> {
-    let Some(claimed) = claimed.map(str::trim).filter(|c| !c.is_empty()) else {
+    let Some(claimed) = claimed else {
         return Ok(());
     };
-    let kind = ActorKind::parse(if claimed == "operator" { "human" } else { claimed }).map_err(ApiError::validation)?;
+    // Spelled as the document lists them: `operator` is a human.
+    let kind = match claimed {
+        "operator" => ActorKind::Human,
+        other => ActorKind::parse(other)
+            .ok()
+            .filter(|kind| kind.as_str() == other)
+            .ok_or_else(|| ApiError::validation(format!("unknown actor '{other}' (expected one of: human, operator, agent, system)")))?,
+    };
     if kind != actor.kind() {
         return Err(ApiError::forbidden(format!(
             "actor '{claimed}' does not match the token, which belongs to {} ({})",
@@ -196,6 +218,7 @@ pub async fn claim_next(scope: Scoped, State(ctx): State<HttpState>) -> ApiResul
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CommentBody {
+    #[schema(schema_with = input_schemas::comment_body)]
     body: String,
 }
 
