@@ -64,7 +64,12 @@ impl App {
         }
         let summary = Reason::parse(&input.action_summary).map_err(|e| AppError::validation("actionSummary", e.message))?;
         let justification = Justification::parse(&input.justification)?;
-        let rollback = input.rollback_plan.as_deref().map(RollbackPlan::parse_optional).transpose()?.flatten();
+        let rollback = input
+            .rollback_plan
+            .as_deref()
+            .map(RollbackPlan::parse_optional)
+            .transpose()?
+            .flatten();
         let rollback = rollback.as_ref().map(RollbackPlan::as_str);
         let minutes = input.expires_in_minutes.unwrap_or(self.rules.approval_expiry_minutes);
         if !(1..=MAX_EXPIRES_IN_MINUTES).contains(&minutes) {
@@ -72,12 +77,12 @@ impl App {
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
-        let agent = lock_agent(&mut w, input.agent_id).await?;
+        let agent = lock_agent(&mut w, input.agent_id).await.map_err(|e| e.in_field("agentId"))?;
         let task = match input.task_id {
             Some(id) => {
                 let task = storage::tasks::by_id(w.conn(), id)
                     .await?
-                    .ok_or_else(|| AppError::not_found("task", id))?;
+                    .ok_or_else(|| AppError::unknown_in("taskId", "task", id))?;
                 if task.project_id != agent.project_id {
                     return Err(AppError::validation("taskId", Msg::new("err-task-other-project")));
                 }

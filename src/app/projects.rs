@@ -93,7 +93,8 @@ impl App {
             name.as_str(),
             description.as_ref().map_or("", ProjectDescription::as_str),
             now,
-        ).await?;
+        )
+        .await?;
         if time.is_some() || tz.is_some() {
             project = storage::projects::set_standup(w.conn(), project.id, time, tz.map(|tz| tz.name()), now).await?;
         }
@@ -182,8 +183,25 @@ mod tests {
     #[test]
     fn the_standup_patterns_accept_exactly_what_the_parsers_accept() {
         let time = regex::Regex::new(&standup_time_pattern()).unwrap();
-        let mut inputs: Vec<String> = (0..=25).flat_map(|h| (0..=61).step_by(1).map(move |m| format!("{h:02}:{m:02}"))).collect();
-        inputs.extend(["9:00", "09:0", "0900", " 09:00\n", "\t23:59", "09:00:00", "", "ab:cd", "09-00", "+9:00", "09:00\u{b}"].map(String::from));
+        let mut inputs: Vec<String> = (0..=25)
+            .flat_map(|h| (0..=61).step_by(1).map(move |m| format!("{h:02}:{m:02}")))
+            .collect();
+        inputs.extend(
+            [
+                "9:00",
+                "09:0",
+                "0900",
+                " 09:00\n",
+                "\t23:59",
+                "09:00:00",
+                "",
+                "ab:cd",
+                "09-00",
+                "+9:00",
+                "09:00\u{b}",
+            ]
+            .map(String::from),
+        );
         for input in &inputs {
             assert_eq!(time.is_match(input), parse_standup_time(input).is_ok(), "{input:?}");
         }

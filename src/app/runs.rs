@@ -60,11 +60,11 @@ impl App {
         // else the agent's current one, read here before the agent is locked.
         let peek = storage::agents::by_id(w.conn(), input.agent_id)
             .await?
-            .ok_or_else(|| AppError::not_found("agent", input.agent_id))?;
+            .ok_or_else(|| AppError::unknown_in("agentId", "agent", input.agent_id))?;
         require_project(actor, peek.project_id)?;
         let task = match input.task_id {
             Some(id) => {
-                let task = lock_task(&mut w, id).await?;
+                let task = lock_task(&mut w, id).await.map_err(|e| e.in_field("taskId"))?;
                 if task.project_id != peek.project_id {
                     return Err(AppError::validation("taskId", Msg::new("err-task-other-project")));
                 }

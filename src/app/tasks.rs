@@ -265,7 +265,7 @@ impl App {
     ) -> AppResult<super::model::Agent> {
         let agent = storage::agents::by_id(w.conn(), agent_id)
             .await?
-            .ok_or_else(|| AppError::not_found_hinting("agent", agent_id, Msg::new("err-hint-in-field").with("field", field)))?;
+            .ok_or_else(|| AppError::unknown_in(field, "agent", agent_id))?;
         if agent.project_id != project_id {
             return Err(AppError::validation(
                 field,

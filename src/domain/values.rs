@@ -73,9 +73,7 @@ pub mod patterns {
         // have gone too), or whitespace the marks stop at followed by something not blank.
         let not_mark_or_blank = format!(r"[^{BLANK}\-*•]");
         let whitespace_but_space = r"[\t\n\r\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-        format!(
-            "^[\\-*• ]*(?:{not_mark_or_blank}|{whitespace_but_space}[^{FORBIDDEN_CONTROL}]*[^{BLANK}])[^{FORBIDDEN_CONTROL}]*$"
-        )
+        format!("^[\\-*• ]*(?:{not_mark_or_blank}|{whitespace_but_space}[^{FORBIDDEN_CONTROL}]*[^{BLANK}])[^{FORBIDDEN_CONTROL}]*$")
     }
 
     /// [`super::AgentName`], with the whitespace `parse` trims.
@@ -326,7 +324,9 @@ mod tests {
     /// name and slug characters, and some beyond ASCII.
     fn probe_chars() -> Vec<char> {
         let mut chars: Vec<char> = (0u32..0x300).filter_map(char::from_u32).collect();
-        chars.extend(['\u{1680}', '\u{2000}', '\u{200a}', '\u{200b}', '\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}']);
+        chars.extend([
+            '\u{1680}', '\u{2000}', '\u{200a}', '\u{200b}', '\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}',
+        ]);
         chars.extend(['\u{3000}', '\u{feff}', '•', 'é', 'ж', '中', '😀']);
         chars
     }

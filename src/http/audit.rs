@@ -81,7 +81,12 @@ pub async fn export(
     let format = match p.format.as_deref() {
         None => ExportFormat::default(),
         Some(name @ ("json" | "jsonl" | "ndjson" | "csv")) => ExportFormat::parse(name)?,
-        Some(other) => return Err(invalid_param("format", format!("unknown format '{other}' (expected one of: json, jsonl, ndjson, csv)"))),
+        Some(other) => {
+            return Err(invalid_param(
+                "format",
+                format!("unknown format '{other}' (expected one of: json, jsonl, ndjson, csv)"),
+            ))
+        }
     };
     let project_id = if p.all_projects.unwrap_or(false) {
         if requested_project(&parts)?.is_some() {

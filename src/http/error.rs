@@ -74,7 +74,8 @@ documented_errors! {
     /// No such resource, or no such project in `X-Project` / `?project=` (code `not_found`).
     NotFound = NOT_FOUND;
     /// The current state does not allow it: an illegal transition, an approval already decided,
-    /// a name taken, an `Idempotency-Key` in use for another request.
+    /// a name taken, an `Idempotency-Key` in use for another request, an id in the body that
+    /// names nothing (code `unknown_reference`, `details.field` names the field).
     Conflict = CONFLICT;
     /// The body is larger than `http.body_limit_bytes` (code `payload_too_large`).
     PayloadTooLarge = PAYLOAD_TOO_LARGE;
@@ -153,6 +154,7 @@ impl From<AppError> for ApiError {
         let status = match &err {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadInput(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound { field: Some(_), .. } => StatusCode::CONFLICT,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -167,7 +169,7 @@ impl From<AppError> for ApiError {
                 decided_at,
                 ..
             } => Some(json!({ "status": status, "decidedBy": decided_by, "decidedAt": decided_at })),
-            AppError::Validation { field, .. } => Some(json!({ "field": field })),
+            AppError::Validation { field, .. } | AppError::NotFound { field: Some(field), .. } => Some(json!({ "field": field })),
             _ => None,
         };
         let message = match &err {

@@ -95,7 +95,8 @@ pub fn requested_project(parts: &Parts) -> Result<Option<String>, ApiError> {
 }
 
 /// A JSON body, whatever the Content-Type says (the runbook's `curl -d` sends none); an empty
-/// body reads as `{}`. Malformed JSON is a 400, JSON of the wrong shape a 422 naming the field.
+/// body, or `null` (how the document's optional bodies say "none"), reads as `{}`. Malformed
+/// JSON is a 400, JSON of the wrong shape a 422 naming the field.
 pub struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
@@ -112,7 +113,11 @@ where
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    let bytes: &[u8] = if bytes.trim_ascii().is_empty() || bytes.trim_ascii() == b"null" {
+        b"{}"
+    } else {
+        bytes
+    };
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -175,13 +180,13 @@ where
 }
 
 /// `a,b,c` lists of enum values in query strings, e.g. `?status=blocked,needs_approval` (the
-/// document's `style: form, explode: false` array); an empty list is no filter.
+/// document's `style: form, explode: false` array); `?status=` names an empty status, refused.
 pub fn comma_list<T>(param: &str, raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<Vec<T>>, ApiError>
 where
     T: Copy + Into<&'static str>,
 {
     match raw.as_deref() {
-        None | Some("") => Ok(None),
+        None => Ok(None),
         Some(raw) => raw
             .split(',')
             .map(|part| exact_enum(param, part, &parse))

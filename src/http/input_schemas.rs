@@ -8,7 +8,8 @@ use crate::app::projects::{standup_time_pattern, standup_timezones};
 use crate::app::PageRequest;
 use crate::domain::{patterns, Deliverable, Reason, Usd, WorkPlan};
 use utoipa::openapi::schema::{
-    AdditionalProperties, AllOfBuilder, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AdditionalProperties, AllOfBuilder, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::RefOr;
 
@@ -120,7 +121,11 @@ pub fn work_plan() -> ArrayBuilder {
 /// Agents on a task (repeats count once).
 pub fn assignee_ids() -> ArrayBuilder {
     ArrayBuilder::new()
-        .items(ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        )
         .max_items(Some(crate::app::App::MAX_ASSIGNEES))
 }
 
@@ -157,7 +162,10 @@ pub fn action_type() -> ObjectBuilder {
 
 pub fn standup_time() -> ObjectBuilder {
     or_null(
-        string(standup_time_pattern(), "When the daily standup is posted, local time `HH:MM` (24-hour)."),
+        string(
+            standup_time_pattern(),
+            "When the daily standup is posted, local time `HH:MM` (24-hour).",
+        ),
         Type::String,
     )
 }
@@ -190,7 +198,9 @@ pub fn expires_in_minutes() -> ObjectBuilder {
         .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
         .minimum(Some(1))
         .maximum(Some(MAX_EXPIRES_IN_MINUTES))
-        .description(Some("Minutes until the request expires (default `thresholds.approval_expiry_minutes`)."))
+        .description(Some(
+            "Minutes until the request expires (default `thresholds.approval_expiry_minutes`).",
+        ))
 }
 
 /// `?limit=`: a page's size.
@@ -235,14 +245,25 @@ pub fn alert_type() -> ObjectBuilder {
 }
 
 pub fn export_format() -> ObjectBuilder {
-    enum_strings(["json", "jsonl", "ndjson", "csv"], "`json` (default), `jsonl` (or `ndjson`) or `csv`.")
+    enum_strings(
+        ["json", "jsonl", "ndjson", "csv"],
+        "`json` (default), `jsonl` (or `ndjson`) or `csv`.",
+    )
 }
 
 /// A day or an instant: `YYYY-MM-DD` (UTC) or an RFC 3339 time.
 pub fn day_or_instant() -> RefOr<Schema> {
     AnyOfBuilder::new()
-        .item(ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))))
-        .item(ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
         .into()
 }
 
@@ -251,7 +272,9 @@ pub fn claimed_actor() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .enum_values(Some([Some("human"), Some("operator"), Some("agent"), Some("system"), None]))
-        .description(Some("Who is asking (`operator` is `human`); it must match the token, which is what is recorded."))
+        .description(Some(
+            "Who is asking (`operator` is `human`); it must match the token, which is what is recorded.",
+        ))
 }
 
 /// Rules that tie a body's fields together, which the body's schema (derived field by field)
@@ -265,9 +288,15 @@ impl utoipa::Modify for CrossFieldRules {
         };
         let rules = [
             // "give standupTime, standupTimezone or both"
-            ("ProjectPatch", any_given(&[("standupTime", Type::String), ("standupTimezone", Type::String)])),
+            (
+                "ProjectPatch",
+                any_given(&[("standupTime", Type::String), ("standupTimezone", Type::String)]),
+            ),
             // "budgets needs dailyCap or perRunCap"
-            ("BudgetsPatch", any_given(&[("dailyCap", Type::Number), ("perRunCap", Type::Number)])),
+            (
+                "BudgetsPatch",
+                any_given(&[("dailyCap", Type::Number), ("perRunCap", Type::Number)]),
+            ),
             ("AgentPatch", agent_patch()),
         ];
         for (name, rule) in rules {
@@ -310,7 +339,11 @@ fn agent_patch() -> Schema {
         .item(ObjectBuilder::new().property("budgets", null()))
         .item(
             AnyOfBuilder::new()
-                .item(any_given(&[("status", Type::String), ("errorStreak", Type::Integer), ("todaySpend", Type::Number)]))
+                .item(any_given(&[
+                    ("status", Type::String),
+                    ("errorStreak", Type::Integer),
+                    ("todaySpend", Type::Number),
+                ]))
                 .item(ObjectBuilder::new().required("currentTaskId")),
         )
         .description(Some("The runbook's reset fields (no budgets)."));

@@ -15,6 +15,7 @@ mod budgets;
 mod embedded_db;
 mod fake_telegram;
 mod jobs;
+mod openapi;
 mod ops;
 mod outbox;
 mod schema;
