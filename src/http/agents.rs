@@ -21,7 +21,7 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct AgentListParams {
     /// Comma-separated statuses, e.g. `active,paused`.
-    #[param(value_type = Option<Vec<AgentStatus>>, style = Form, explode = false)]
+    #[param(value_type = Option<Vec<AgentStatus>>, style = Form, explode = false, min_items = 1)]
     status: Option<String>,
     #[param(value_type = Option<AgentRole>)]
     role: Option<String>,

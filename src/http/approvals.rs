@@ -19,7 +19,7 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct ApprovalListParams {
     /// Comma-separated statuses, e.g. `pending`.
-    #[param(value_type = Option<Vec<ApprovalStatus>>, style = Form, explode = false)]
+    #[param(value_type = Option<Vec<ApprovalStatus>>, style = Form, explode = false, min_items = 1)]
     status: Option<String>,
     #[param(schema_with = input_schemas::limit)]
     limit: Option<i64>,

@@ -118,6 +118,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     } else {
         bytes
     };
+    // Every body is an object: serde would take an array for a struct, field by field.
+    if !bytes.trim_ascii_start().starts_with(b"{") {
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => ApiError::validation("invalid body: expected a JSON object"),
+            Err(err) => ApiError::bad_request(format!("malformed JSON body: {err}")),
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -180,7 +187,8 @@ where
 }
 
 /// `a,b,c` lists of enum values in query strings, e.g. `?status=blocked,needs_approval` (the
-/// document's `style: form, explode: false` array); `?status=` names an empty status, refused.
+/// document's `style: form, explode: false` array of at least one); `?status=` names an empty
+/// status, refused.
 pub fn comma_list<T>(param: &str, raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<Vec<T>>, ApiError>
 where
     T: Copy + Into<&'static str>,

@@ -20,7 +20,7 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct TaskListParams {
     /// Comma-separated statuses, e.g. `blocked,needs_approval`.
-    #[param(value_type = Option<Vec<TaskStatus>>, style = Form, explode = false)]
+    #[param(value_type = Option<Vec<TaskStatus>>, style = Form, explode = false, min_items = 1)]
     status: Option<String>,
     #[serde(rename = "type")]
     #[param(rename = "type", value_type = Option<TaskType>)]
