@@ -14,6 +14,7 @@ err-work-plan-bullets = must have { $min } to { $max } bullets (got { $got })
 err-db-unique = already exists ({ $constraint })
 err-db-check = violates { $constraint }
 err-db-foreign-key = refers to something that does not exist ({ $constraint })
+err-db-encoding = holds a character the database cannot store (such as NUL)
 
 ## Input
 err-required = is required

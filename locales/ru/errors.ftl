@@ -17,6 +17,7 @@ err-work-plan-bullets = нужно от { $min } до { $max } пунктов (�
 err-db-unique = уже существует ({ $constraint })
 err-db-check = нарушает { $constraint }
 err-db-foreign-key = ссылается на то, чего нет ({ $constraint })
+err-db-encoding = содержит символ, который база данных не может сохранить (например, NUL)
 
 ## Ввод
 err-required = обязательно

@@ -206,7 +206,7 @@ impl App {
             Some(parent_id) => {
                 let parent = storage::agents::by_id(w.conn(), parent_id)
                     .await?
-                    .ok_or_else(|| AppError::not_found("parent agent", parent_id))?;
+                    .ok_or_else(|| AppError::unknown_in("parentAgentId", "parent agent", parent_id))?;
                 if parent.project_id != project_id {
                     return Err(AppError::validation("parentAgentId", Msg::new("err-parent-other-project")));
                 }
@@ -315,7 +315,7 @@ impl App {
         command: StatusCommand,
         reason: Option<&str>,
     ) -> AppResult<StatusChange> {
-        let reason = reason.filter(|r| !r.trim().is_empty()).map(Reason::parse).transpose()?;
+        let reason = reason.map(Reason::parse_optional).transpose()?.flatten();
         self.change_status(actor, agent_id, command, reason.map(|r| Said::from(r.into_inner())))
             .await
     }
@@ -509,7 +509,7 @@ impl App {
         if let Some(Some(task_id)) = reset.current_task_id {
             let task = storage::tasks::by_id(w.conn(), task_id)
                 .await?
-                .ok_or_else(|| AppError::not_found("task", task_id))?;
+                .ok_or_else(|| AppError::unknown_in("currentTaskId", "task", task_id))?;
             if task.project_id != agent.project_id {
                 return Err(AppError::validation("currentTaskId", Msg::new("err-task-other-project")));
             }

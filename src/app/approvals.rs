@@ -33,6 +33,15 @@ pub enum Verdict {
     Deny,
 }
 
+/// The longest `expiresInMinutes`: a week.
+pub const MAX_EXPIRES_IN_MINUTES: u32 = 7 * 24 * 60;
+
+/// What an action type may be, as sent (trimmed, then lowercased), as a regular expression for
+/// the API's document.
+pub fn action_type_pattern() -> String {
+    crate::domain::patterns::trimmed("[A-Za-z0-9_.:\\-]{1,64}")
+}
+
 fn valid_action_type(action: &str) -> bool {
     !action.is_empty()
         && action.len() <= 64
@@ -54,34 +63,26 @@ impl App {
             return Err(AppError::validation("actionType", Msg::new("err-action-type")));
         }
         let summary = Reason::parse(&input.action_summary).map_err(|e| AppError::validation("actionSummary", e.message))?;
-        if input.justification.chars().count() > 4000 {
-            return Err(AppError::validation(
-                "justification",
-                Msg::new("err-at-most-chars").count("max", 4000),
-            ));
-        }
-        if input.justification.trim().is_empty() {
-            return Err(AppError::validation("justification", Msg::new("err-empty")));
-        }
-        let rollback = input.rollback_plan.as_deref().map(str::trim).filter(|r| !r.is_empty());
-        if rollback.is_some_and(|r| r.chars().count() > 4000) {
-            return Err(AppError::validation(
-                "rollbackPlan",
-                Msg::new("err-at-most-chars").count("max", 4000),
-            ));
-        }
+        let justification = Justification::parse(&input.justification)?;
+        let rollback = input
+            .rollback_plan
+            .as_deref()
+            .map(RollbackPlan::parse_optional)
+            .transpose()?
+            .flatten();
+        let rollback = rollback.as_ref().map(RollbackPlan::as_str);
         let minutes = input.expires_in_minutes.unwrap_or(self.rules.approval_expiry_minutes);
-        if !(1..=7 * 24 * 60).contains(&minutes) {
+        if !(1..=MAX_EXPIRES_IN_MINUTES).contains(&minutes) {
             return Err(AppError::validation("expiresInMinutes", Msg::new("err-expires-in-minutes")));
         }
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
-        let agent = lock_agent(&mut w, input.agent_id).await?;
+        let agent = lock_agent(&mut w, input.agent_id).await.map_err(|e| e.in_field("agentId"))?;
         let task = match input.task_id {
             Some(id) => {
                 let task = storage::tasks::by_id(w.conn(), id)
                     .await?
-                    .ok_or_else(|| AppError::not_found("task", id))?;
+                    .ok_or_else(|| AppError::unknown_in("taskId", "task", id))?;
                 if task.project_id != agent.project_id {
                     return Err(AppError::validation("taskId", Msg::new("err-task-other-project")));
                 }
@@ -89,7 +90,7 @@ impl App {
             }
             None => None,
         };
-        let texts = [summary.as_str(), input.justification.as_str(), rollback.unwrap_or("")];
+        let texts = [summary.as_str(), justification.as_str(), rollback.unwrap_or("")];
         let classification = classify(&action_type, &texts, &self.rules.risk_overrides, input.risk_level);
         let decision = decide(
             classification.risk,
@@ -109,7 +110,7 @@ impl App {
                 action_type: &action_type,
                 action_summary: summary.as_str(),
                 risk: classification.risk,
-                justification: input.justification.trim(),
+                justification: justification.as_str(),
                 rollback_plan: rollback,
                 estimated_cost: input.estimated_cost,
                 expires_at: now + Duration::minutes(minutes as i64),
@@ -175,7 +176,7 @@ impl App {
             return Err(AppError::forbidden(Msg::new("err-agent-cannot-decide").with("agent", name)));
         }
         require(actor, Right::DecideApprovals)?;
-        let note = note.map(str::trim).filter(|n| !n.is_empty()).map(Reason::parse).transpose()?;
+        let note = note.map(Reason::parse_optional).transpose()?.flatten();
         if verdict == Verdict::Deny && note.is_none() {
             return Err(AppError::validation("reason", Msg::new("err-deny-needs-reason")));
         }
@@ -332,5 +333,23 @@ impl App {
         }
         w.commit().await?;
         Ok(expired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_action_type_pattern_accepts_exactly_what_requests_may_name() {
+        let pattern = regex::Regex::new(&action_type_pattern()).unwrap();
+        let accepts = |input: &str| valid_action_type(&input.trim().to_ascii_lowercase());
+        let mut inputs: Vec<String> = (0u32..0x250).filter_map(char::from_u32).map(|c| format!("email{c}send")).collect();
+        inputs.extend((0u32..0x250).filter_map(char::from_u32).map(|c| format!("{c}deploy")));
+        inputs.extend(["", " ", "Deploy.Production", " email.send\n", "a b"].map(String::from));
+        inputs.extend([64, 65].map(|n| "x".repeat(n)));
+        for input in &inputs {
+            assert_eq!(pattern.is_match(input), accepts(input), "{input:?}");
+        }
     }
 }

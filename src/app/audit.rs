@@ -73,15 +73,24 @@ impl ExportFormat {
     }
 }
 
+/// The export as one JSON document.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditExport<'a> {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub count: usize,
+    pub events: &'a [AuditEvent],
+}
+
 pub fn render(range: AuditRange, events: &[AuditEvent], format: ExportFormat) -> AppResult<Vec<u8>> {
     let internal = |e: &dyn std::fmt::Display| AppError::Internal(anyhow::anyhow!("rendering the audit export: {e}"));
     match format {
-        ExportFormat::Json => serde_json::to_vec(&serde_json::json!({
-            "from": range.from,
-            "to": range.to,
-            "count": events.len(),
-            "events": events,
-        }))
+        ExportFormat::Json => serde_json::to_vec(&AuditExport {
+            from: range.from,
+            to: range.to,
+            count: events.len(),
+            events,
+        })
         .map_err(|e| internal(&e)),
         ExportFormat::Jsonl => {
             let mut out = Vec::new();

@@ -24,6 +24,10 @@ pub enum AppError {
         entity: &'static str,
         key: String,
         hint: Option<Msg>,
+        /// The request field that named it, when it is not what the request is about but
+        /// something the request refers to (`assigneeIds`, `taskId`): then the request is what
+        /// is wrong (409 in HTTP), not the resource asked for (404).
+        field: Option<&'static str>,
     },
 
     #[error("not authenticated: {0}")]
@@ -71,6 +75,7 @@ impl AppError {
             entity,
             key: key.to_string(),
             hint: None,
+            field: None,
         }
     }
 
@@ -80,6 +85,25 @@ impl AppError {
             entity,
             key: key.to_string(),
             hint: Some(hint),
+            field: None,
+        }
+    }
+
+    /// Something the request's `field` names does not exist.
+    pub fn unknown_in(field: &'static str, entity: &'static str, key: impl ToString) -> Self {
+        Self::not_found(entity, key).in_field(field)
+    }
+
+    /// A not-found about what the request's `field` names (other errors stay as they are).
+    pub fn in_field(self, field: &'static str) -> Self {
+        match self {
+            AppError::NotFound { entity, key, .. } => AppError::NotFound {
+                entity,
+                key,
+                hint: Some(Msg::new("err-hint-in-field").with("field", field)),
+                field: Some(field),
+            },
+            other => other,
         }
     }
 
@@ -110,6 +134,7 @@ impl AppError {
         match self {
             AppError::Validation { .. } => "validation_failed",
             AppError::BadInput(_) => "bad_request",
+            AppError::NotFound { field: Some(_), .. } => "unknown_reference",
             AppError::NotFound { .. } => "not_found",
             AppError::Unauthenticated(_) => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",
@@ -142,6 +167,8 @@ impl From<sqlx::Error> for AppError {
                     return AppError::validation("input", Msg::new("err-db-check").with("constraint", constraint));
                 }
                 Some("23503") => return AppError::BadInput(Msg::new("err-db-foreign-key").with("constraint", constraint)),
+                // A NUL (or another character UTF-8 PostgreSQL refuses) that no check caught.
+                Some("22021") => return AppError::validation("input", Msg::new("err-db-encoding")),
                 _ => {}
             }
         }

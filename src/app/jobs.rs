@@ -404,8 +404,11 @@ impl App {
 }
 
 /// The scheduled jobs, by the names the config, the CLI and the API use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::Display, strum::EnumString, strum::IntoStaticStr, strum::VariantArray)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, strum::Display, strum::EnumString, strum::IntoStaticStr, strum::VariantArray, utoipa::ToSchema,
+)]
 #[strum(serialize_all = "snake_case")]
+#[schema(rename_all = "snake_case")]
 pub enum Job {
     Standup,
     ApprovalExpiry,

@@ -1,7 +1,7 @@
 use super::model::Project;
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
-use crate::domain::{Actor, ProjectName, ProjectSlug, Right};
+use crate::domain::{Actor, ProjectDescription, ProjectName, ProjectSlug, Right};
 use crate::i18n::Msg;
 use crate::storage;
 use chrono::NaiveTime;
@@ -21,6 +21,16 @@ pub struct CreateProject {
 pub struct StandupSchedule {
     pub time: Option<String>,
     pub timezone: Option<String>,
+}
+
+/// What [`parse_standup_time`] accepts, as a regular expression (for the API's document).
+pub fn standup_time_pattern() -> String {
+    crate::domain::patterns::trimmed("(?:[01][0-9]|2[0-3]):[0-5][0-9]")
+}
+
+/// The time zone names [`parse_standup_timezone`] accepts.
+pub fn standup_timezones() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
 }
 
 /// `HH:MM`, 24-hour: `09:00`, `17:30`.
@@ -68,12 +78,7 @@ impl App {
         let (time, tz) = parse_schedule(&schedule)?;
         let slug = ProjectSlug::parse(&input.slug)?;
         let name = ProjectName::parse(&input.name)?;
-        if input.description.chars().count() > 2000 {
-            return Err(AppError::validation(
-                "description",
-                Msg::new("err-at-most-chars").count("max", 2000),
-            ));
-        }
+        let description = ProjectDescription::parse_optional(&input.description)?;
         let mut w = Work::begin(self, actor).await?;
         if storage::projects::by_slug(w.conn(), slug.as_str()).await?.is_some() {
             return Err(AppError::conflict(
@@ -82,7 +87,14 @@ impl App {
             ));
         }
         let now = w.now;
-        let mut project = storage::projects::insert(w.conn(), slug.as_str(), name.as_str(), input.description.trim(), now).await?;
+        let mut project = storage::projects::insert(
+            w.conn(),
+            slug.as_str(),
+            name.as_str(),
+            description.as_ref().map_or("", ProjectDescription::as_str),
+            now,
+        )
+        .await?;
         if time.is_some() || tz.is_some() {
             project = storage::projects::set_standup(w.conn(), project.id, time, tz.map(|tz| tz.name()), now).await?;
         }
@@ -129,8 +141,11 @@ impl App {
     /// The project a slug names, with the known slugs as a hint when there is none.
     pub async fn project_by_slug(&self, slug: &str) -> AppResult<Project> {
         let mut conn = self.pool.acquire().await?;
-        if let Some(project) = storage::projects::by_slug(&mut conn, slug.trim()).await? {
-            return Ok(project);
+        // What is not a slug names no project (and is not sent to the database).
+        if let Ok(slug) = ProjectSlug::parse(slug) {
+            if let Some(project) = storage::projects::by_slug(&mut conn, slug.as_str()).await? {
+                return Ok(project);
+            }
         }
         let known: Vec<String> = storage::projects::list(&mut conn).await?.into_iter().map(|p| p.slug).collect();
         Err(AppError::not_found_among(
@@ -158,5 +173,43 @@ impl App {
                 projects
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_standup_patterns_accept_exactly_what_the_parsers_accept() {
+        let time = regex::Regex::new(&standup_time_pattern()).unwrap();
+        let mut inputs: Vec<String> = (0..=25)
+            .flat_map(|h| (0..=61).step_by(1).map(move |m| format!("{h:02}:{m:02}")))
+            .collect();
+        inputs.extend(
+            [
+                "9:00",
+                "09:0",
+                "0900",
+                " 09:00\n",
+                "\t23:59",
+                "09:00:00",
+                "",
+                "ab:cd",
+                "09-00",
+                "+9:00",
+                "09:00\u{b}",
+            ]
+            .map(String::from),
+        );
+        for input in &inputs {
+            assert_eq!(time.is_match(input), parse_standup_time(input).is_ok(), "{input:?}");
+        }
+        for zone in standup_timezones() {
+            assert!(parse_standup_timezone(zone).is_ok(), "{zone}");
+        }
+        for not_listed in ["utc", "europe/berlin", "Europe/Atlantis", "", "UTC+1"] {
+            assert!(parse_standup_timezone(not_listed).is_err(), "{not_listed}");
+        }
     }
 }

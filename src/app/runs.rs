@@ -47,16 +47,12 @@ impl App {
         if !matches!(actor, Actor::Agent { .. }) {
             require(actor, Right::ControlAgents)?;
         }
-        let model = input.model.as_deref().map(str::trim).filter(|m| !m.is_empty());
-        if model.is_some_and(|m| m.chars().count() > 100) {
-            return Err(AppError::validation("model", Msg::new("err-at-most-chars").count("max", 100)));
-        }
+        let model = input.model.as_deref().map(ModelName::parse_optional).transpose()?.flatten();
+        let model = model.as_ref().map(ModelName::as_str);
         if input.tokens.is_some_and(|t| t < 0) {
             return Err(AppError::validation("tokens", Msg::new("err-not-negative")));
         }
-        if input.error.as_deref().is_some_and(|e| e.chars().count() > 4000) {
-            return Err(AppError::validation("error", Msg::new("err-at-most-chars").count("max", 4000)));
-        }
+        let error = input.error.as_deref().map(RunError::parse_optional).transpose()?.flatten();
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
         // Lock order, as everywhere: the task before the agent (a transition locks its task and
@@ -64,11 +60,11 @@ impl App {
         // else the agent's current one, read here before the agent is locked.
         let peek = storage::agents::by_id(w.conn(), input.agent_id)
             .await?
-            .ok_or_else(|| AppError::not_found("agent", input.agent_id))?;
+            .ok_or_else(|| AppError::unknown_in("agentId", "agent", input.agent_id))?;
         require_project(actor, peek.project_id)?;
         let task = match input.task_id {
             Some(id) => {
-                let task = lock_task(&mut w, id).await?;
+                let task = lock_task(&mut w, id).await.map_err(|e| e.in_field("taskId"))?;
                 if task.project_id != peek.project_id {
                     return Err(AppError::validation("taskId", Msg::new("err-task-other-project")));
                 }
@@ -106,7 +102,7 @@ impl App {
                 status: input.status,
                 model,
                 tokens: input.tokens,
-                error: input.error.as_deref(),
+                error: error.as_ref().map(RunError::as_str),
             },
             now,
         )

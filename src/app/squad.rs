@@ -22,7 +22,7 @@ impl App {
     /// already paused, quarantined or offline keep their status and cause.
     pub async fn pause_squad(&self, actor: &Actor, project_id: Uuid, reason: Option<&str>) -> AppResult<SquadChange> {
         require(actor, Right::PauseSquad)?;
-        let reason = reason.filter(|r| !r.trim().is_empty()).map(Reason::parse).transpose()?;
+        let reason = reason.map(Reason::parse_optional).transpose()?.flatten();
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
         storage::projects::lock(w.conn(), project_id)

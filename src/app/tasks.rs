@@ -181,12 +181,7 @@ impl App {
 
     pub async fn create_task(&self, actor: &Actor, project_id: Uuid, input: CreateTask) -> AppResult<Task> {
         let title = TaskTitle::parse(&input.title)?;
-        if input.description.chars().count() > 10_000 {
-            return Err(AppError::validation(
-                "description",
-                Msg::new("err-at-most-chars").count("max", 10_000),
-            ));
-        }
+        let description = TaskDescription::parse_optional(&input.description)?;
         let priority = input.priority.unwrap_or(3);
         if !(1..=4).contains(&priority) {
             return Err(AppError::validation("priority", Msg::new("err-priority").with("got", priority)));
@@ -220,7 +215,7 @@ impl App {
                 project_id,
                 number,
                 title: title.as_str(),
-                description: input.description.trim(),
+                description: description.as_ref().map_or("", TaskDescription::as_str),
                 task_type: input.task_type,
                 priority,
                 reviewer_id: input.reviewer_id,
@@ -270,7 +265,7 @@ impl App {
     ) -> AppResult<super::model::Agent> {
         let agent = storage::agents::by_id(w.conn(), agent_id)
             .await?
-            .ok_or_else(|| AppError::not_found_hinting("agent", agent_id, Msg::new("err-hint-in-field").with("field", field)))?;
+            .ok_or_else(|| AppError::unknown_in(field, "agent", agent_id))?;
         if agent.project_id != project_id {
             return Err(AppError::validation(
                 field,
@@ -281,14 +276,17 @@ impl App {
     }
 
     /// Replaces the assignees and moves the task between inbox and assigned to match.
+    /// The most agents a task may have at once.
+    pub const MAX_ASSIGNEES: usize = 10;
+
     async fn reassign(&self, w: &mut Work, task: &Task, assignee_ids: &[Uuid]) -> AppResult<Vec<String>> {
         let mut ids = assignee_ids.to_vec();
         ids.sort();
         ids.dedup();
-        if ids.len() > 10 {
+        if ids.len() > Self::MAX_ASSIGNEES {
             return Err(AppError::validation(
                 "assigneeIds",
-                Msg::new("err-too-many-assignees").count("max", 10),
+                Msg::new("err-too-many-assignees").count("max", Self::MAX_ASSIGNEES as f64),
             ));
         }
         // Only inbox and assigned follow the assignees (to assigned needs one, back to inbox
@@ -401,8 +399,7 @@ impl App {
             None => IdempotencyKey::generate(),
         };
         let reason = match input.reason {
-            Some(Said::Typed(typed)) if typed.trim().is_empty() => None,
-            Some(Said::Typed(typed)) => Some(Said::Typed(Reason::parse(&typed)?.into_inner())),
+            Some(Said::Typed(typed)) => Reason::parse_optional(&typed)?.map(|r| Said::Typed(r.into_inner())),
             worded => worded,
         };
         let work_plan = input.work_plan.as_deref().map(WorkPlan::parse).transpose()?;

@@ -5,8 +5,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 const MICROS_PER_DOLLAR: i64 = 1_000_000;
-/// No single amount above a million dollars makes sense for an agent budget or run.
-const MAX_DOLLARS: f64 = 1_000_000.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, sqlx::Type)]
 #[sqlx(transparent, no_pg_array)]
@@ -14,6 +12,8 @@ pub struct Usd(i64);
 
 impl Usd {
     pub const ZERO: Usd = Usd(0);
+    /// No single amount above a million dollars makes sense for an agent budget or run.
+    pub const MAX_DOLLARS: f64 = 1_000_000.0;
 
     pub const fn from_micros(micros: i64) -> Self {
         Usd(micros)
@@ -35,8 +35,8 @@ impl Usd {
         if dollars < 0.0 {
             return Err(format!("must not be negative (got {dollars})"));
         }
-        if dollars > MAX_DOLLARS {
-            return Err(format!("must be at most {MAX_DOLLARS} dollars (got {dollars})"));
+        if dollars > Self::MAX_DOLLARS {
+            return Err(format!("must be at most {} dollars (got {dollars})", Self::MAX_DOLLARS));
         }
         Ok(Usd((dollars * MICROS_PER_DOLLAR as f64).round() as i64))
     }

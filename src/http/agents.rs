@@ -1,8 +1,8 @@
 //! `/api/agents`: the squad — list, register, heartbeat, budgets, status commands.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{comma_list, double_option, invalid_param, query_enum, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
-use super::HttpState;
+use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
+use super::extract::{comma_list, double_option, invalid_param, query_enum, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::{input_schemas, HttpState};
 use crate::app::agents::{AgentReset, HeartbeatReport, RegisterAgent, Registration, StatusChange, StatusCommand};
 use crate::app::model::{Agent, Page};
 use crate::app::queries::AgentQuery;
@@ -21,19 +21,23 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct AgentListParams {
     /// Comma-separated statuses, e.g. `active,paused`.
+    #[param(value_type = Option<Vec<AgentStatus>>, style = Form, explode = false, min_items = 1)]
     status: Option<String>,
+    #[param(value_type = Option<AgentRole>)]
     role: Option<String>,
-    /// `name` (default), `todaySpend`, `totalSpend` or `lastHeartbeat`.
+    #[param(schema_with = input_schemas::agent_sort)]
     sort_by: Option<String>,
-    /// `asc` or `desc`.
+    #[param(schema_with = input_schemas::order)]
     order: Option<String>,
+    #[param(schema_with = input_schemas::limit)]
     limit: Option<i64>,
+    #[param(schema_with = input_schemas::offset)]
     offset: Option<i64>,
 }
 
 pub(crate) fn descending(order: &Option<String>, default_desc: bool) -> ApiResult<bool> {
-    match order.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("") => Ok(default_desc),
+    match order.as_deref() {
+        None => Ok(default_desc),
         Some("asc") => Ok(false),
         Some("desc") => Ok(true),
         Some(other) => Err(invalid_param(
@@ -43,11 +47,11 @@ pub(crate) fn descending(order: &Option<String>, default_desc: bool) -> ApiResul
     }
 }
 
-#[utoipa::path(get, path = "/api/agents", tag = "agents", params(AgentListParams),
-    responses((status = 200, body = Page<Agent>), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/agents", operation_id = "listAgents", tag = "agents", params(AgentListParams),
+    responses((status = 200, body = Page<Agent>), NotFound, Unprocessable))]
 pub async fn list(scope: Scoped, ApiQuery(p): ApiQuery<AgentListParams>, State(ctx): State<HttpState>) -> ApiResult<Json<Page<Agent>>> {
     let sort = match p.sort_by.as_deref() {
-        None | Some("") | Some("name") => None,
+        None | Some("name") => None,
         Some("todaySpend") => Some(AgentSort::TodaySpend),
         Some("totalSpend") => Some(AgentSort::TotalSpend),
         Some("lastHeartbeat") => Some(AgentSort::LastHeartbeat),
@@ -71,19 +75,21 @@ pub async fn list(scope: Scoped, ApiQuery(p): ApiQuery<AgentListParams>, State(c
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterBody {
+    #[schema(schema_with = input_schemas::agent_name)]
     name: String,
     role: AgentRole,
     #[serde(default)]
     allowed_task_types: Vec<TaskType>,
     parent_agent_id: Option<Uuid>,
     /// Dollars; defaults to the role's cap.
+    #[schema(schema_with = input_schemas::optional_dollars)]
     daily_cap: Option<Usd>,
 }
 
 /// Registers an agent and returns it with its token; an existing name is reused (201 when
 /// created, 200 when reused).
-#[utoipa::path(post, path = "/api/agents/register", tag = "agents", request_body = RegisterBody,
-    responses((status = 201, body = Registration), (status = 200, body = Registration), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/register", operation_id = "registerAgent", tag = "agents", request_body = RegisterBody,
+    responses((status = 201, body = Registration), (status = 200, body = Registration), NotFound, Conflict, Unprocessable))]
 pub async fn register(
     scope: Scoped,
     State(ctx): State<HttpState>,
@@ -112,8 +118,8 @@ pub async fn register(
     Ok((status, Json(registration)))
 }
 
-#[utoipa::path(get, path = "/api/agents/{id}", tag = "agents", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Agent), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/agents/{id}", operation_id = "getAgent", tag = "agents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Agent), NotFound))]
 pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Agent>> {
     Ok(Json(ctx.app.get_agent(&actor, id).await?))
 }
@@ -121,7 +127,9 @@ pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BudgetsPatch {
+    #[schema(schema_with = input_schemas::optional_dollars)]
     daily_cap: Option<Usd>,
+    #[schema(schema_with = input_schemas::optional_dollars)]
     per_run_cap: Option<Usd>,
 }
 
@@ -131,15 +139,18 @@ pub struct BudgetsPatch {
 pub struct AgentPatch {
     budgets: Option<BudgetsPatch>,
     status: Option<AgentStatus>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0, maximum = 2147483647)]
     error_streak: Option<i32>,
+    #[schema(schema_with = input_schemas::optional_dollars)]
     today_spend: Option<Usd>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
     current_task_id: Option<Option<Uuid>>,
 }
 
-#[utoipa::path(patch, path = "/api/agents/{id}", tag = "agents", params(("id" = Uuid, Path)), request_body = AgentPatch,
-    responses((status = 200, body = Agent), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/agents/{id}", operation_id = "updateAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = AgentPatch,
+    responses((status = 200, body = Agent), NotFound, Unprocessable))]
 pub async fn patch(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -173,8 +184,8 @@ pub async fn patch(
 
 /// What an agent learns on each heartbeat: notifications, assigned tasks, budget, and whether
 /// it must stop.
-#[utoipa::path(post, path = "/api/agents/{id}/heartbeat", tag = "agents", params(("id" = Uuid, Path)),
-    responses((status = 200, body = HeartbeatReport), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/heartbeat", operation_id = "agentHeartbeat", tag = "agents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = HeartbeatReport), NotFound))]
 pub async fn heartbeat(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -186,6 +197,7 @@ pub async fn heartbeat(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReasonBody {
+    #[schema(schema_with = input_schemas::optional_reason)]
     pub reason: Option<String>,
 }
 
@@ -195,8 +207,8 @@ async fn command(actor: Caller, ctx: HttpState, id: Uuid, command: StatusCommand
     ))
 }
 
-#[utoipa::path(post, path = "/api/agents/{id}/quarantine", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
-    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/quarantine", operation_id = "quarantineAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = Option<ReasonBody>,
+    responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn quarantine(
     caller: Caller,
     State(ctx): State<HttpState>,
@@ -207,8 +219,8 @@ pub async fn quarantine(
 }
 
 /// Back to work with a clean error streak.
-#[utoipa::path(post, path = "/api/agents/{id}/restart", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
-    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/restart", operation_id = "restartAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = Option<ReasonBody>,
+    responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn restart(
     caller: Caller,
     State(ctx): State<HttpState>,
@@ -218,8 +230,8 @@ pub async fn restart(
     command(caller, ctx, id, StatusCommand::Restart, body).await
 }
 
-#[utoipa::path(post, path = "/api/agents/{id}/pause", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
-    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/pause", operation_id = "pauseAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = Option<ReasonBody>,
+    responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn pause(
     caller: Caller,
     State(ctx): State<HttpState>,
@@ -229,8 +241,8 @@ pub async fn pause(
     command(caller, ctx, id, StatusCommand::Pause, body).await
 }
 
-#[utoipa::path(post, path = "/api/agents/{id}/resume", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
-    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/resume", operation_id = "resumeAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = Option<ReasonBody>,
+    responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn resume(
     caller: Caller,
     State(ctx): State<HttpState>,
@@ -241,8 +253,8 @@ pub async fn resume(
 }
 
 /// Out of quarantine (CAO only).
-#[utoipa::path(post, path = "/api/agents/{id}/release", tag = "agents", params(("id" = Uuid, Path)), request_body = ReasonBody,
-    responses((status = 200, body = StatusChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/agents/{id}/release", operation_id = "releaseAgent", tag = "agents", params(("id" = Uuid, Path)), request_body = Option<ReasonBody>,
+    responses((status = 200, body = StatusChange), NotFound, Conflict, Unprocessable))]
 pub async fn release(
     caller: Caller,
     State(ctx): State<HttpState>,

@@ -1,8 +1,8 @@
 //! `/api/alerts`: what went wrong, and resolving it.
 
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{invalid_param, query_enum, ApiPath, ApiQuery, Caller, Scoped};
-use super::HttpState;
+use super::{input_schemas, HttpState};
 use crate::app::alerts::SERVICE_ALERT_TYPES;
 use crate::app::model::{Alert, Page};
 use crate::app::PageRequest;
@@ -20,19 +20,21 @@ pub struct AlertListParams {
     resolved: Option<bool>,
     /// A type the service raises (e.g. `budget_exceeded`) or one raised in the project.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", schema_with = input_schemas::alert_type)]
     alert_type: Option<String>,
-    /// `info`, `warning` or `critical`.
+    #[param(value_type = Option<AlertSeverity>)]
     severity: Option<String>,
+    #[param(schema_with = input_schemas::limit)]
     limit: Option<i64>,
+    #[param(schema_with = input_schemas::offset)]
     offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/alerts", tag = "alerts", params(AlertListParams),
-    responses((status = 200, body = Page<Alert>), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/alerts", operation_id = "listAlerts", tag = "alerts", params(AlertListParams),
+    responses((status = 200, body = Page<Alert>), NotFound, Unprocessable))]
 pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<AlertListParams>) -> ApiResult<Json<Page<Alert>>> {
     let severity = query_enum("severity", &p.severity, AlertSeverity::parse)?;
-    let alert_type = p.alert_type.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let alert_type = p.alert_type;
     if let Some(t) = &alert_type {
         check_alert_type(&ctx, &scope, t).await?;
     }
@@ -77,14 +79,14 @@ async fn check_alert_type(ctx: &HttpState, scope: &Scoped, alert_type: &str) -> 
     ))
 }
 
-#[utoipa::path(get, path = "/api/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Alert), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/alerts/{id}", operation_id = "getAlert", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Alert), NotFound))]
 pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Alert>> {
     Ok(Json(ctx.app.get_alert(&actor, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/alerts/{id}/resolve", tag = "alerts", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Alert), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/alerts/{id}/resolve", operation_id = "resolveAlert", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Alert), NotFound, Conflict))]
 pub async fn resolve(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Alert>> {
     Ok(Json(ctx.app.resolve_alert(&actor, id).await?))
 }

@@ -1,8 +1,8 @@
 //! `/api/approvals`: agents ask, the CAO decides.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{comma_list, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
-use super::HttpState;
+use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
+use super::extract::{comma_list, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::{input_schemas, HttpState};
 use crate::app::approvals::{RequestApproval, Verdict};
 use crate::app::model::{Approval, Page};
 use crate::app::PageRequest;
@@ -19,13 +19,16 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct ApprovalListParams {
     /// Comma-separated statuses, e.g. `pending`.
+    #[param(value_type = Option<Vec<ApprovalStatus>>, style = Form, explode = false, min_items = 1)]
     status: Option<String>,
+    #[param(schema_with = input_schemas::limit)]
     limit: Option<i64>,
+    #[param(schema_with = input_schemas::offset)]
     offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/approvals", tag = "approvals", params(ApprovalListParams),
-    responses((status = 200, body = Page<Approval>)))]
+#[utoipa::path(get, path = "/api/approvals", operation_id = "listApprovals", tag = "approvals", params(ApprovalListParams),
+    responses((status = 200, body = Page<Approval>), NotFound, Unprocessable))]
 pub async fn list(
     scope: Scoped,
     State(ctx): State<HttpState>,
@@ -39,23 +42,31 @@ pub async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApprovalRequestBody {
-    /// Implied by an agent token.
+    /// The agent that asks. Required with an operator token; an agent's token implies its
+    /// own id.
+    #[schema(required = true, value_type = Uuid)]
     agent_id: Option<Uuid>,
     task_id: Option<Uuid>,
-    /// The tool or action, e.g. `email.send`, `deploy.production`.
+    #[schema(schema_with = input_schemas::action_type)]
     action_type: String,
+    #[schema(schema_with = input_schemas::action_summary)]
     action_summary: String,
     /// Policy may raise it, never lower it.
     risk_level: Option<RiskLevel>,
+    #[schema(schema_with = input_schemas::justification)]
     justification: String,
+    #[schema(schema_with = input_schemas::rollback_plan)]
     rollback_plan: Option<String>,
+    #[schema(schema_with = input_schemas::optional_dollars)]
     estimated_cost: Option<Usd>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(schema_with = input_schemas::expires_in_minutes)]
     expires_in_minutes: Option<u32>,
 }
 
 /// Policy decides at once: `approved` when allowed, `pending` for the CAO, `denied` otherwise.
-#[utoipa::path(post, path = "/api/approvals", tag = "approvals", request_body = ApprovalRequestBody,
-    responses((status = 201, body = Approval), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/approvals", operation_id = "requestApproval", tag = "approvals", request_body = ApprovalRequestBody,
+    responses((status = 201, body = Approval), NotFound, Unprocessable))]
 pub async fn request(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -87,8 +98,8 @@ pub async fn request(
 }
 
 /// An approval and its decision (an agent reads only its own).
-#[utoipa::path(get, path = "/api/approvals/{id}", tag = "approvals", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Approval), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/approvals/{id}", operation_id = "getApproval", tag = "approvals", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Approval), NotFound))]
 pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Approval>> {
     Ok(Json(ctx.app.get_approval(&actor, id).await?))
 }
@@ -99,11 +110,12 @@ pub struct ApproveBody {
     /// Informational, as in the runbook; the decider recorded is the token's operator.
     approver: Option<String>,
     /// A note kept with the decision.
+    #[schema(schema_with = input_schemas::optional_reason)]
     decision: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/approvals/{id}/approve", tag = "approvals", params(("id" = Uuid, Path)), request_body = ApproveBody,
-    responses((status = 200, body = Approval), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/approvals/{id}/approve", operation_id = "approveApproval", tag = "approvals", params(("id" = Uuid, Path)), request_body = Option<ApproveBody>,
+    responses((status = 200, body = Approval), NotFound, Conflict, Unprocessable))]
 pub async fn approve(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -123,11 +135,12 @@ pub async fn approve(
 pub struct DenyBody {
     approver: Option<String>,
     /// Required: the agent is told why.
+    #[schema(required = true, schema_with = input_schemas::required_reason)]
     reason: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/approvals/{id}/deny", tag = "approvals", params(("id" = Uuid, Path)), request_body = DenyBody,
-    responses((status = 200, body = Approval), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/approvals/{id}/deny", operation_id = "denyApproval", tag = "approvals", params(("id" = Uuid, Path)), request_body = DenyBody,
+    responses((status = 200, body = Approval), NotFound, Conflict, Unprocessable))]
 pub async fn deny(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,

@@ -1,4 +1,5 @@
-//! The one place where failures become HTTP responses: `{"error": {"code", "message"}}`.
+//! The one place where failures become HTTP responses: `{"error": {"code", "message", "details"?}}`,
+//! and how the OpenAPI document describes them.
 
 use crate::app::AppError;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -18,17 +19,90 @@ pub struct ApiError {
     pub retry_after_secs: Option<u64>,
 }
 
-/// The error body, for the OpenAPI document.
-#[derive(Serialize, utoipa::ToSchema)]
+/// The body of every error answer: `{"error": {"code", "message", "details"?}}`. The
+/// responses serialize this type, so the document's schema is the wire format.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// A stable machine-readable code, e.g. `illegal_transition`.
+    /// A stable machine-readable code, e.g. `illegal_transition`, `validation_failed`.
     pub code: String,
+    /// What went wrong, for people.
     pub message: String,
+    /// Facts a client can act on: the field that is invalid (`field`), the transitions allowed
+    /// (`from`, `to`, `allowed`), who decided an approval (`status`, `decidedBy`, `decidedAt`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+}
+
+/// Declares the error answers the OpenAPI document describes: each is a reusable response
+/// (`#/components/responses/<Name>`) with the [`ErrorBody`] schema, and a type usable in
+/// `#[utoipa::path(responses(...))]` that refers to it under its status, so a response cannot
+/// be listed under the wrong status.
+macro_rules! documented_errors {
+    ($($(#[doc = $doc:literal])+ $name:ident = $status:ident;)+) => {
+        $(
+            $(#[doc = $doc])+
+            pub struct $name;
+
+            impl utoipa::IntoResponses for $name {
+                fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
+                    [(StatusCode::$status.as_u16().to_string(), utoipa::openapi::Ref::from_response_name(stringify!($name)).into())].into()
+                }
+            }
+        )+
+
+        /// Every documented error answer: (component name, status, description).
+        pub const DOCUMENTED_ERRORS: &[(&str, StatusCode, &str)] = &[
+            $((stringify!($name), StatusCode::$status, concat!($($doc),+))),+
+        ];
+    };
+}
+
+documented_errors! {
+    /// Malformed request: the body is not JSON, or a path or query parameter or the `X-Project`
+    /// header cannot be read (code `bad_request`).
+    BadRequest = BAD_REQUEST;
+    /// No token, or not a valid one (code `unauthenticated`).
+    Unauthorized = UNAUTHORIZED;
+    /// The token's role, or the agent, may not do this (code `forbidden`).
+    Forbidden = FORBIDDEN;
+    /// No such resource, or no such project in `X-Project` / `?project=` (code `not_found`).
+    NotFound = NOT_FOUND;
+    /// The current state does not allow it: an illegal transition, an approval already decided,
+    /// a name taken, an `Idempotency-Key` in use for another request, an id in the body that
+    /// names nothing (code `unknown_reference`, `details.field` names the field).
+    Conflict = CONFLICT;
+    /// The body is larger than `http.body_limit_bytes` (code `payload_too_large`).
+    PayloadTooLarge = PAYLOAD_TOO_LARGE;
+    /// Well-formed but invalid input; `details.field` names the field (code `validation_failed`).
+    Unprocessable = UNPROCESSABLE_ENTITY;
+    /// Over the token's requests per minute (code `rate_limited`); retry after `Retry-After`
+    /// seconds.
+    TooManyRequests = TOO_MANY_REQUESTS;
+}
+
+/// The response object of a documented error, for the document's `components.responses`.
+pub fn documented_error_response(status: StatusCode, description: &str) -> utoipa::openapi::response::Response {
+    use utoipa::openapi::{header::HeaderBuilder, ContentBuilder, ObjectBuilder, Ref, ResponseBuilder, Type};
+    let mut response = ResponseBuilder::new().description(description.trim()).content(
+        "application/json",
+        ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+    );
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)))
+                .description(Some("Seconds to wait before the next request"))
+                .build(),
+        );
+    }
+    response.build()
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -80,6 +154,7 @@ impl From<AppError> for ApiError {
         let status = match &err {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadInput(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound { field: Some(_), .. } => StatusCode::CONFLICT,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -94,7 +169,7 @@ impl From<AppError> for ApiError {
                 decided_at,
                 ..
             } => Some(json!({ "status": status, "decidedBy": decided_by, "decidedAt": decided_at })),
-            AppError::Validation { field, .. } => Some(json!({ "field": field })),
+            AppError::Validation { field, .. } | AppError::NotFound { field: Some(field), .. } => Some(json!({ "field": field })),
             _ => None,
         };
         let message = match &err {
@@ -138,11 +213,14 @@ impl From<BytesRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if let Some(details) = self.details {
-            error["details"] = details;
-        }
-        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+                details: self.details,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
         }

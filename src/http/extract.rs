@@ -95,7 +95,8 @@ pub fn requested_project(parts: &Parts) -> Result<Option<String>, ApiError> {
 }
 
 /// A JSON body, whatever the Content-Type says (the runbook's `curl -d` sends none); an empty
-/// body reads as `{}`. Malformed JSON is a 400, JSON of the wrong shape a 422 naming the field.
+/// body, or `null` (how the document's optional bodies say "none"), reads as `{}`. Malformed
+/// JSON is a 400, JSON of the wrong shape a 422 naming the field.
 pub struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
@@ -112,7 +113,18 @@ where
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    let bytes: &[u8] = if bytes.trim_ascii().is_empty() || bytes.trim_ascii() == b"null" {
+        b"{}"
+    } else {
+        bytes
+    };
+    // Every body is an object: serde would take an array for a struct, field by field.
+    if !bytes.trim_ascii_start().starts_with(b"{") {
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => ApiError::validation("invalid body: expected a JSON object"),
+            Err(err) => ApiError::bad_request(format!("malformed JSON body: {err}")),
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -165,23 +177,42 @@ pub fn invalid_param(param: &str, message: impl std::fmt::Display) -> ApiError {
     err
 }
 
-/// One enum value in a query string, e.g. `?role=intern`; empty means absent.
-pub fn query_enum<T>(param: &str, raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, ApiError> {
-    match raw.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+/// One enum value in a query string, e.g. `?role=intern`, spelled as in JSON bodies and the
+/// document (the domain's parser, for people typing, is more lenient; the API is not).
+pub fn query_enum<T>(param: &str, raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, ApiError>
+where
+    T: Copy + Into<&'static str>,
+{
+    raw.as_deref().map(|value| exact_enum(param, value, &parse)).transpose()
+}
+
+/// `a,b,c` lists of enum values in query strings, e.g. `?status=blocked,needs_approval` (the
+/// document's `style: form, explode: false` array of at least one); `?status=` names an empty
+/// status, refused.
+pub fn comma_list<T>(param: &str, raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<Vec<T>>, ApiError>
+where
+    T: Copy + Into<&'static str>,
+{
+    match raw.as_deref() {
         None => Ok(None),
-        Some(value) => parse(value).map(Some).map_err(|e| invalid_param(param, e)),
+        Some(raw) => raw
+            .split(',')
+            .map(|part| exact_enum(param, part, &parse))
+            .collect::<Result<Vec<T>, _>>()
+            .map(Some),
     }
 }
 
-/// `a,b,c` lists of enum values in query strings, e.g. `?status=blocked,needs_approval`.
-pub fn comma_list<T>(param: &str, raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<Vec<T>>, ApiError> {
-    let Some(raw) = raw.as_deref().map(str::trim).filter(|r| !r.is_empty()) else {
-        return Ok(None);
-    };
-    raw.split(',')
-        .map(|part| parse(part.trim()).map_err(|e| invalid_param(param, e)))
-        .collect::<Result<Vec<T>, _>>()
-        .map(Some)
+fn exact_enum<T>(param: &str, value: &str, parse: &impl Fn(&str) -> Result<T, String>) -> Result<T, ApiError>
+where
+    T: Copy + Into<&'static str>,
+{
+    let parsed = parse(value).map_err(|e| invalid_param(param, e))?;
+    let spelled: &'static str = parsed.into();
+    if spelled != value {
+        return Err(invalid_param(param, format!("'{value}' is spelled '{spelled}'")));
+    }
+    Ok(parsed)
 }
 
 /// Tells a field that is absent (`None`) from one set to null (`Some(None)`).
@@ -191,4 +222,26 @@ where
     D: serde::Deserializer<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// An integer field that also takes a JSON number without a fraction (`3.0`), as the document's
+/// `integer` (JSON Schema's) does; absent and null are `None`.
+pub fn whole_number<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: TryFrom<i128>,
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = match (number.as_i64(), number.as_u64(), number.as_f64()) {
+        (Some(i), _, _) => i128::from(i),
+        (_, Some(u), _) => i128::from(u),
+        (_, _, Some(f)) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e38 => f as i128,
+        _ => return Err(D::Error::custom(format!("expected an integer, got {number}"))),
+    };
+    T::try_from(whole)
+        .map(Some)
+        .map_err(|_| D::Error::custom(format!("{whole} is out of range")))
 }

@@ -65,7 +65,7 @@ impl ServiceStatus {
 }
 
 /// `GET /health`: 200 when the database answers, 503 when it does not. Needs no token.
-#[utoipa::path(get, path = "/health", tag = "operations", security(()),
+#[utoipa::path(get, path = "/health", operation_id = "getHealth", tag = "operations", security(()),
     responses((status = 200, description = "All is well"), (status = 503, description = "The database is down")))]
 pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
     let probe = crate::storage::ping(&state.app.pool);

@@ -1,7 +1,7 @@
 //! `POST /api/jobs/{job}/run`: run a scheduled job now (CAO), e.g. the standup or the loop
 //! detector after a fix.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, Conflict, NotFound};
 use super::extract::{ApiPath, Caller};
 use super::HttpState;
 use crate::app::jobs::Job;
@@ -9,9 +9,9 @@ use crate::storage::jobs::JobRun;
 use axum::extract::State;
 use axum::Json;
 
-#[utoipa::path(post, path = "/api/jobs/{job}/run", tag = "operations",
-    params(("job" = String, Path, description = "standup, approval_expiry, heartbeat_monitor, loop_detector, budget_watch, budget_reset, outbox_retention")),
-    responses((status = 200, body = JobRun), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/jobs/{job}/run", operation_id = "runJob", tag = "operations",
+    params(("job" = Job, Path)),
+    responses((status = 200, body = JobRun), NotFound, Conflict))]
 pub async fn run(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(job): ApiPath<String>) -> ApiResult<Json<JobRun>> {
     let job = Job::parse(&job)?;
     // A manual run is its own occurrence (real time, so two clicks are two runs).

@@ -72,7 +72,7 @@ pub async fn track(State(state): State<HttpState>, request: Request, next: Next)
     response
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+#[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations", security(()),
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<HttpState>) -> ApiResult<Response> {
     let registry = Registry::new();

@@ -9,8 +9,10 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod input_schemas;
 pub mod jobs;
 pub mod metrics;
+pub mod openapi;
 pub mod projects;
 pub mod rate_limit;
 pub mod runs;
@@ -18,11 +20,8 @@ pub mod tasks;
 
 use crate::app::App;
 use axum::extract::DefaultBodyLimit;
-use axum::http::header;
-use axum::response::IntoResponse;
 use axum::{middleware, Router};
-use std::sync::{Arc, LazyLock};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use std::sync::Arc;
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -38,34 +37,12 @@ pub struct HttpState {
     pub settings: Arc<crate::configuration::Settings>,
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Mission Control API", description = "Run a squad of AI agents: tasks, approvals, budgets, alerts. \
-        Every /api route needs `Authorization: Bearer <token>`; the project is `X-Project` or `?project=` (default `openclaw`)."),
-    modifiers(&BearerAuth),
-    security(("bearer" = [])),
-    components(schemas(error::ErrorBody))
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
 /// The documented routes, and the document.
 fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(metrics::metrics))
-        .routes(routes!(openapi_json))
+        .routes(routes!(openapi::openapi_json))
         .routes(routes!(projects::list, projects::create))
         .routes(routes!(projects::patch))
         .routes(routes!(projects::pause_squad))
@@ -98,21 +75,13 @@ fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::resolve))
         .routes(routes!(audit::export))
         .routes(routes!(jobs::run))
-        .split_for_parts()
+        .split_for_parts();
+    openapi::ApiConventions.modify(&mut doc);
+    input_schemas::CrossFieldRules.modify(&mut doc);
+    (routes, doc)
 }
 
-/// The OpenAPI document of this server.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().1
-}
-
-/// This document. Open, like `/health`: it is the schema, not data.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "operations", security(()),
-    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
-async fn openapi_json() -> impl IntoResponse {
-    static DOC: LazyLock<String> = LazyLock::new(|| serde_json::to_string(&openapi()).expect("the document serializes"));
-    ([(header::CONTENT_TYPE, "application/json")], DOC.as_str())
-}
+pub use openapi::openapi;
 
 pub fn router(state: HttpState) -> Router {
     let (routes, _doc) = api();

@@ -1,9 +1,9 @@
 //! `/api/projects` and `/api/emergency`: workspaces, and stopping a whole squad at once.
 
 use super::agents::ReasonBody;
-use super::error::{ApiResult, ErrorBody};
+use super::error::{ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{ApiPath, Caller, JsonBody, Scoped};
-use super::HttpState;
+use super::{input_schemas, HttpState};
 use crate::app::model::{Page, Project};
 use crate::app::projects::{CreateProject, StandupSchedule};
 use crate::app::squad::SquadChange;
@@ -13,7 +13,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-#[utoipa::path(get, path = "/api/projects", tag = "projects", responses((status = 200, body = Page<Project>)))]
+#[utoipa::path(get, path = "/api/projects", operation_id = "listProjects", tag = "projects", responses((status = 200, body = Page<Project>)))]
 pub async fn list(Caller(actor): Caller, State(ctx): State<HttpState>) -> ApiResult<Json<Page<Project>>> {
     let items = ctx.app.list_projects(&actor).await?;
     let total = items.len() as i64;
@@ -23,19 +23,23 @@ pub async fn list(Caller(actor): Caller, State(ctx): State<HttpState>) -> ApiRes
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateProjectBody {
-    /// Lowercase letters, digits and dashes, e.g. `openclaw`.
+    #[schema(schema_with = input_schemas::project_slug)]
     slug: String,
+    #[schema(schema_with = input_schemas::project_name)]
     name: String,
     #[serde(default)]
+    #[schema(schema_with = input_schemas::project_description)]
     description: String,
     /// When the daily standup is posted, local time `HH:MM` (default `09:00`).
+    #[schema(schema_with = input_schemas::standup_time)]
     standup_time: Option<String>,
     /// The IANA time zone of `standupTime`, e.g. `Europe/Berlin` (default `UTC`).
+    #[schema(schema_with = input_schemas::standup_timezone)]
     standup_timezone: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = CreateProjectBody,
-    responses((status = 201, body = Project), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/projects", operation_id = "createProject", tag = "projects", request_body = CreateProjectBody,
+    responses((status = 201, body = Project), Conflict, Unprocessable))]
 pub async fn create(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -63,14 +67,16 @@ pub async fn create(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProjectPatch {
     /// When the daily standup is posted, local time `HH:MM`.
+    #[schema(schema_with = input_schemas::standup_time)]
     standup_time: Option<String>,
     /// The IANA time zone of `standupTime`, e.g. `Europe/Berlin`; an unknown zone is refused.
+    #[schema(schema_with = input_schemas::standup_timezone)]
     standup_timezone: Option<String>,
 }
 
 /// Changes the project's standup time and time zone (CAO).
-#[utoipa::path(patch, path = "/api/projects/{slug}", tag = "projects", params(("slug" = String, Path)), request_body = ProjectPatch,
-    responses((status = 200, body = Project), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/projects/{slug}", operation_id = "updateProject", tag = "projects", params(("slug" = String, Path)), request_body = ProjectPatch,
+    responses((status = 200, body = Project), NotFound, Unprocessable))]
 pub async fn patch(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -93,8 +99,8 @@ pub async fn patch(
 }
 
 /// Pauses every active agent of the project in scope.
-#[utoipa::path(post, path = "/api/emergency/pause-squad", tag = "emergency", request_body = ReasonBody,
-    responses((status = 200, body = SquadChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/emergency/pause-squad", operation_id = "pauseSquad", tag = "emergency", request_body = Option<ReasonBody>,
+    responses((status = 200, body = SquadChange), NotFound))]
 pub async fn pause_squad(
     scope: Scoped,
     State(ctx): State<HttpState>,
@@ -106,8 +112,8 @@ pub async fn pause_squad(
 }
 
 /// Resumes the agents the squad pause stopped (not those paused for other reasons).
-#[utoipa::path(post, path = "/api/emergency/resume-squad", tag = "emergency",
-    responses((status = 200, body = SquadChange), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/emergency/resume-squad", operation_id = "resumeSquad", tag = "emergency",
+    responses((status = 200, body = SquadChange), NotFound))]
 pub async fn resume_squad(scope: Scoped, State(ctx): State<HttpState>) -> ApiResult<Json<SquadChange>> {
     Ok(Json(ctx.app.resume_squad(&scope.actor, scope.project.id).await?))
 }

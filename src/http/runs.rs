@@ -1,9 +1,9 @@
 //! `/api/runs` and `/api/costs`: what agents spent, and reporting a run.
 
 use super::agents::descending;
-use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{invalid_param, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
-use super::HttpState;
+use super::error::{ApiError, ApiResult, NotFound, Unprocessable};
+use super::extract::{invalid_param, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::{input_schemas, HttpState};
 use crate::app::model::{Page, Run};
 use crate::app::queries::{AgentCosts, DailyCosts, RunQuery};
 use crate::app::runs::{RecordRun, RunOutcome};
@@ -23,18 +23,21 @@ use uuid::Uuid;
 pub struct RunListParams {
     agent_id: Option<Uuid>,
     task_id: Option<Uuid>,
-    /// `createdAt` (default, newest first) or `cost`.
+    #[param(schema_with = input_schemas::run_sort)]
     sort_by: Option<String>,
+    #[param(schema_with = input_schemas::order)]
     order: Option<String>,
+    #[param(schema_with = input_schemas::limit)]
     limit: Option<i64>,
+    #[param(schema_with = input_schemas::offset)]
     offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/runs", tag = "costs", params(RunListParams),
-    responses((status = 200, body = Page<Run>), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/runs", operation_id = "listRuns", tag = "costs", params(RunListParams),
+    responses((status = 200, body = Page<Run>), NotFound, Unprocessable))]
 pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<RunListParams>) -> ApiResult<Json<Page<Run>>> {
     let by_cost = match p.sort_by.as_deref() {
-        None | Some("") | Some("createdAt") => false,
+        None | Some("createdAt") => false,
         Some("cost") => true,
         Some(other) => {
             return Err(invalid_param(
@@ -56,20 +59,27 @@ pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQ
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunBody {
-    /// Implied by an agent token.
+    /// The agent that ran. Required with an operator token; an agent's token implies its own
+    /// id.
+    #[schema(required = true, value_type = Uuid)]
     agent_id: Option<Uuid>,
     task_id: Option<Uuid>,
     /// Dollars.
+    #[schema(schema_with = input_schemas::dollars)]
     cost: Usd,
     status: RunStatus,
+    #[schema(schema_with = input_schemas::model_name)]
     model: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0)]
     tokens: Option<i64>,
+    #[schema(schema_with = input_schemas::run_error)]
     error: Option<String>,
 }
 
 /// Records a run and its cost; the budget caps are enforced here.
-#[utoipa::path(post, path = "/api/runs", tag = "costs", request_body = RunBody,
-    responses((status = 201, body = RunOutcome), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/runs", operation_id = "recordRun", tag = "costs", request_body = RunBody,
+    responses((status = 201, body = RunOutcome), NotFound, Unprocessable))]
 pub async fn record(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
@@ -98,8 +108,8 @@ pub async fn record(
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 
-#[utoipa::path(get, path = "/api/costs/agent/{id}", tag = "costs", params(("id" = Uuid, Path)),
-    responses((status = 200, body = AgentCosts), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/costs/agent/{id}", operation_id = "getAgentCosts", tag = "costs", params(("id" = Uuid, Path)),
+    responses((status = 200, body = AgentCosts), NotFound))]
 pub async fn agent_costs(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<AgentCosts>> {
     Ok(Json(ctx.app.agent_costs(&actor, id).await?))
 }
@@ -111,8 +121,8 @@ pub struct DailyParams {
     date: Option<NaiveDate>,
 }
 
-#[utoipa::path(get, path = "/api/costs/daily", tag = "costs", params(DailyParams),
-    responses((status = 200, body = DailyCosts)))]
+#[utoipa::path(get, path = "/api/costs/daily", operation_id = "getDailyCosts", tag = "costs", params(DailyParams),
+    responses((status = 200, body = DailyCosts), NotFound))]
 pub async fn daily(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<DailyParams>) -> ApiResult<Json<DailyCosts>> {
     Ok(Json(ctx.app.daily_costs(&scope.actor, scope.project.id, p.date).await?))
 }

@@ -606,6 +606,97 @@ async fn metrics_report_the_squad_and_the_requests(pool: PgPool) {
     assert!(!text.contains("mc_agents{"), "no stale squad numbers: {text}");
 }
 
+/// What fuzzing the document found, fixed: an id in a body that names nothing is the request's
+/// fault (409 naming the field), not a missing resource (404); control characters (NUL too) are
+/// refused, never a 500; the document's spellings are the ones taken; `null` is no body; whole
+/// numbers may be written `2.0`.
+#[sqlx::test]
+async fn requests_get_the_answers_the_document_gives(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let task = api.post("/api/tasks", r#"{"title":"Write the FAQ","type":"docs"}"#).await;
+    assert_eq!(task.status, StatusCode::CREATED, "{}", task.body);
+    let task = task.body["id"].as_str().unwrap().to_string();
+    let nobody = "6d1b7a8e-0000-4000-8000-000000000000";
+
+    let unknown = api
+        .patch(&format!("/api/tasks/{task}"), &format!(r#"{{"assigneeIds":["{nobody}"]}}"#))
+        .await;
+    assert_error(&unknown, StatusCode::CONFLICT, "unknown_reference");
+    assert_eq!(unknown.body["error"]["details"]["field"], "assigneeIds", "{}", unknown.body);
+    assert_eq!(
+        api.get(&format!("/api/tasks/{task}")).await.status,
+        StatusCode::OK,
+        "the task is there"
+    );
+    let run = api
+        .post("/api/runs", &format!(r#"{{"agentId":"{nobody}","cost":0.1,"status":"succeeded"}}"#))
+        .await;
+    assert_error(&run, StatusCode::CONFLICT, "unknown_reference");
+    assert_eq!(run.body["error"]["details"]["field"], "agentId");
+    let missing = api.patch(&format!("/api/tasks/{nobody}"), r#"{"assigneeIds":[]}"#).await;
+    assert_error(&missing, StatusCode::NOT_FOUND, "not_found");
+
+    let tasks_before = count(&pool, "tasks").await;
+    for body in [
+        r#"{"title":"Nul\u0000byte","type":"docs"}"#,
+        r#"{"title":"Fine","description":"a\u0000b","type":"docs"}"#,
+        r#"{"title":"Bell\u0007","type":"docs"}"#,
+        r#"{"title":"\u000bLeading vertical tab","type":"docs"}"#,
+    ] {
+        assert_error(
+            &api.post("/api/tasks", body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+    }
+    assert_eq!(count(&pool, "tasks").await, tasks_before);
+    let project = api
+        .post("/api/projects", r#"{"slug":"zz","name":"Zed","description":"x\u0000"}"#)
+        .await;
+    assert_error(&project, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_error(&api.get("/api/tasks?project=a%00b").await, StatusCode::NOT_FOUND, "not_found");
+    let odd_slug = api.patch("/api/projects/a%00b", r#"{"standupTime":"09:00"}"#).await;
+    assert_error(&odd_slug, StatusCode::NOT_FOUND, "not_found");
+
+    // Spelled as in the document (and as in JSON bodies).
+    assert_eq!(api.get("/api/tasks?status=in_progress,review").await.status, StatusCode::OK);
+    for query in [
+        "status=",
+        "status=IN_PROGRESS",
+        "status=in-progress",
+        "type=Docs",
+        "order=DESC",
+        "format=CSV",
+    ] {
+        let path = if query.starts_with("format") {
+            format!("/api/audit/export?startDate=2026-02-01&endDate=2026-02-01&{query}")
+        } else if query.starts_with("order") {
+            format!("/api/runs?{query}")
+        } else {
+            format!("/api/tasks?{query}")
+        };
+        assert_error(&api.get(&path).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    }
+    let actor = api
+        .post(
+            &format!("/api/tasks/{task}/transition"),
+            r#"{"toStatus":"canceled","actor":"Human"}"#,
+        )
+        .await;
+    assert_error(&actor, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+
+    // `null` is no body; 2.0 is 2.
+    let paused = api.post("/api/emergency/pause-squad", "null").await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    let whole = api.post("/api/tasks", r#"{"title":"Two","type":"docs","priority":2.0}"#).await;
+    assert_eq!(whole.status, StatusCode::CREATED, "{}", whole.body);
+    assert_eq!(whole.body["priority"], 2);
+    let fraction = api
+        .post("/api/tasks", r#"{"title":"Two and a half","type":"docs","priority":2.5}"#)
+        .await;
+    assert_error(&fraction, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+}
+
 /// Every route the server serves, as (method, path). Adding a route means adding it here, and
 /// the test below fails until the document has it too.
 const ROUTES: &[(&str, &str)] = &[
@@ -652,42 +743,22 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/jobs/{job}/run"),
 ];
 
-/// The runbook's `curl` commands as (method, path): `-X` or GET, ids as `{id}`.
+/// The runbook's API calls as (method, path), from the project's own fixture: one
+/// `METHOD /path` a line, `#` comments and blank lines skipped.
 fn runbook_operations() -> std::collections::BTreeSet<(String, String)> {
-    let runbook = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/seed/000_139df6f060a108ad.txt"))
-        .or_else(|_| std::fs::read_to_string("../shared/seed/000_139df6f060a108ad.txt"))
-        .expect("the runbook beside the project");
-    let mut used = std::collections::BTreeSet::new();
-    for line in runbook.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let Some(curl) = words.iter().position(|w| *w == "curl") else {
-            continue;
-        };
-        let words = &words[curl..];
-        let method = words
-            .iter()
-            .position(|w| *w == "-X")
-            .and_then(|i| words.get(i + 1))
-            .map_or("GET", |m| m)
-            .to_uppercase();
-        let Some(url) = words.iter().find_map(|w| w.find("localhost:3000").map(|start| &w[start..])) else {
-            continue;
-        };
-        let path = url["localhost:3000".len()..].split(['?', '"', '\'']).next().unwrap();
-        // `{agentId}`, `$agentId`, `{id}` → `{id}`.
-        let normalized: Vec<String> = path
-            .split('/')
-            .map(|seg| {
-                if seg.starts_with('{') || seg.starts_with('$') {
-                    "{id}".to_string()
-                } else {
-                    seg.to_string()
-                }
-            })
-            .collect();
-        used.insert((method, normalized.join("/")));
-    }
-    used
+    include_str!("fixtures/runbook_api_calls.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (method, path) = line.split_once(' ').unwrap_or_else(|| panic!("`METHOD /path`: {line:?}"));
+            assert!(
+                ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method) && path.starts_with('/'),
+                "`METHOD /path`: {line:?}"
+            );
+            (method.to_string(), path.trim().to_string())
+        })
+        .collect()
 }
 
 /// The document lists exactly the routes above, with their methods; the server serves each

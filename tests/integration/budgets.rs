@@ -256,7 +256,7 @@ async fn runs_are_reported_only_for_oneself(pool: PgPool) {
         .record_run(&s.operator, run(&s.scout, Some(uuid::Uuid::new_v4()), 1, RunStatus::Succeeded))
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::NotFound { .. }));
+    assert!(matches!(err, AppError::NotFound { field: Some("taskId"), .. }), "{err:?}");
     assert_eq!(fingerprint(&pool).await, before);
 }
 

@@ -139,7 +139,7 @@ pub fn error(lang: Lang, err: &AppError) -> String {
             &[("field", text(field)), ("message", clipped(&message.render(lang), 500))],
         ),
         AppError::BadInput(message) => lang.ta("bot-error-bad-input", &[("message", clipped(&message.render(lang), 500))]),
-        AppError::NotFound { entity, key, hint } => {
+        AppError::NotFound { entity, key, hint, .. } => {
             let entity = ("entity", plain(&entity_name(lang, entity)));
             let key = ("key", clipped(key, 100));
             match hint {
