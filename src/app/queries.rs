@@ -263,11 +263,11 @@ impl App {
         self.get_approval(actor, id).await
     }
 
-    /// The approval a code typed in a Telegram chat means: the project whose card it came from,
-    /// never merely the project the chat was last switched to (`domain::approval_code`). A code
-    /// that could mean two projects' approvals finds neither.
-    pub async fn approval_by_code_typed(&self, actor: &Actor, at: &CodeTypedAt, code: &str) -> AppResult<Approval> {
-        let number = approval_code::parse_code(code)?;
+    /// The project whose approval a code typed in a Telegram chat means: the project whose
+    /// card it came from, never merely the project the chat was last switched to
+    /// (`domain::approval_code`). A code that could mean two projects' approvals means neither:
+    /// refused, naming both.
+    pub async fn project_for_approval_code(&self, at: &CodeTypedAt) -> AppResult<Project> {
         let card = match at.replied_to {
             Some(message_id) => {
                 let mut conn = self.pool.acquire().await?;
@@ -282,14 +282,13 @@ impl App {
             in_topic: at.in_topic,
         };
         match approval_code::scope_of_code(&context) {
-            approval_code::CodeScope::Project(project_id) => self.approval_by_code(actor, project_id, &format!("A{number}")).await,
+            approval_code::CodeScope::Project(project_id) => self.project_by_id(project_id).await,
             approval_code::CodeScope::Ambiguous { bound, current } => {
                 let bound = self.project_by_id(bound).await?;
                 let current = self.project_by_id(current).await?;
                 Err(AppError::conflict(
                     "approval_code_ambiguous",
                     Msg::new("err-approval-code-ambiguous")
-                        .with("code", format!("A{number}"))
                         .with("bound", bound.name)
                         .with("current", current.name),
                 ))

@@ -19,6 +19,7 @@ mod jobs;
 mod ops;
 mod outbox;
 mod schema;
+mod security;
 mod serve;
 mod shutdown;
 mod standup;

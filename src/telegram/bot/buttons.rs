@@ -83,7 +83,11 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
     match action {
         ButtonAction::Approve { approval_id } => {
             let decided = app.decide_approval(actor, *approval_id, Verdict::Approve, None).await?;
-            Ok(Toast::new(req.ta("bot-toast-approved", &[("code", plain(&decided.code()))])))
+            let project = app.project_by_id(decided.project_id).await?;
+            Ok(Toast::new(req.ta(
+                "bot-toast-approved",
+                &[("code", plain(&decided.code())), ("project", plain(&project.name))],
+            )))
         }
         ButtonAction::Deny { approval_id } => ask_deny_reason(req, actor, *approval_id).await,
         ButtonAction::ResolveAlert { alert_id } => {
@@ -175,7 +179,11 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
         ButtonAction::MoveTask { task_id, to } => Ok(Toast::new(threads::move_button(req, actor, *task_id, *to).await?)),
         ButtonAction::AssignTask { task_id } => Ok(Toast::new(threads::assign_button(req, actor, *task_id).await?)),
         ButtonAction::AssignTaskTo { task_id, agent_id } => Ok(Toast::new(threads::assign_to(req, actor, *task_id, *agent_id).await?)),
-        ButtonAction::Dismiss => Ok(Toast::new(req.t("bot-toast-dismissed"))),
+        ButtonAction::Dismiss { needs } => {
+            // Only someone who could answer the question may dismiss it.
+            crate::app::check_right(actor, *needs)?;
+            Ok(Toast::new(req.t("bot-toast-dismissed")))
+        }
         ButtonAction::Page { list, page, filter } => match show_page(req, list, *page, filter.as_deref()).await {
             Ok(()) => Ok(Toast::none()),
             Err(CmdError::App(err)) => Err(err),
@@ -192,7 +200,7 @@ async fn close_question(req: &Req, actor: &Actor, action: &ButtonAction) -> AppR
         return Ok(());
     };
     let key = match action {
-        ButtonAction::Dismiss => "bot-question-canceled",
+        ButtonAction::Dismiss { .. } => "bot-question-canceled",
         _ => "bot-question-confirmed",
     };
     let at = req.app.now().format("%Y-%m-%d %H:%M UTC").to_string();
@@ -221,12 +229,20 @@ async fn ask_deny_reason(req: &Req, actor: &Actor, approval_id: Uuid) -> AppResu
     req.app
         .expect_input(req.chat_id, req.user_id, req.thread, "deny_reason", Some(approval_id))
         .await?;
+    let project = req.app.project_by_id(approval.project_id).await?;
     req.say(req.ta(
         "bot-deny-ask",
-        &[("name", crate::i18n::text(&req.user_name)), ("code", plain(&approval.code()))],
+        &[
+            ("name", crate::i18n::text(&req.user_name)),
+            ("code", plain(&approval.code())),
+            ("project", crate::i18n::text(&project.name)),
+        ],
     ))
     .await?;
-    Ok(Toast::new(req.ta("bot-toast-deny-ask", &[("code", plain(&approval.code()))])))
+    Ok(Toast::new(req.ta(
+        "bot-toast-deny-ask",
+        &[("code", plain(&approval.code())), ("project", plain(&project.name))],
+    )))
 }
 
 async fn move_task(

@@ -43,7 +43,13 @@ pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotStat
             _ => Ok(()),
         };
     };
-    let req = Req::new(app, state.default_lang, &msg.chat, thread_of(&msg), user).await?;
+    let mut req = Req::new(app, state.default_lang, &msg.chat, thread_of(&msg), user).await?;
+    // In a forum every topic message "replies" to the topic's first message: only a reply to
+    // another message counts.
+    req.replied_to = msg
+        .reply_to_message()
+        .map(|replied| replied.id.0)
+        .filter(|id| Some(*id) != msg.thread_id.map(|t| t.0 .0));
     let result = match typed {
         typed if typed.known() => commands::run(&req, &typed.name, typed.args).await,
         // An unknown command: in a group it may be another bot's, so answer only when asked.
