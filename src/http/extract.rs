@@ -55,12 +55,17 @@ where
             .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be: Bearer <token>"))?;
         let addr = client_addr(parts);
         let key = super::rate_limit::token_key(token);
-        state.auth_throttle.admit(addr, &key)?;
+        use super::metrics::AuthRefusal;
+        if let Err(throttled) = state.auth_throttle.admit(addr, &key) {
+            state.metrics.count_auth_refusal(AuthRefusal::Throttled);
+            return Err(throttled);
+        }
         state.limiter.check(token)?;
         let actor = match state.app.authenticate(token).await {
             Ok(actor) => actor,
             Err(err @ crate::app::AppError::Unauthenticated(_)) => {
                 state.auth_throttle.failed(addr);
+                state.metrics.count_auth_refusal(AuthRefusal::Unauthenticated);
                 return Err(err.into());
             }
             Err(err) => return Err(err.into()),

@@ -17,6 +17,16 @@ pub struct RequestMetrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    auth_refused: IntCounterVec,
+}
+
+/// Why a request's credentials were refused, for `mc_http_auth_refused_total`.
+#[derive(Debug, Clone, Copy)]
+pub enum AuthRefusal {
+    /// The token was checked and did not authenticate (unknown, revoked or expired).
+    Unauthenticated,
+    /// The client's address was over its failures: refused before any check.
+    Throttled,
 }
 
 impl RequestMetrics {
@@ -33,13 +43,31 @@ impl RequestMetrics {
             &["route", "method"],
         )
         .expect("valid metric");
+        let auth_refused = IntCounterVec::new(
+            Opts::new(
+                "mc_http_auth_refused_total",
+                "Requests whose bearer token was refused: unauthenticated (checked) or throttled (not checked)",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
         registry.register(Box::new(requests.clone())).expect("unique metric");
         registry.register(Box::new(latency.clone())).expect("unique metric");
+        registry.register(Box::new(auth_refused.clone())).expect("unique metric");
         RequestMetrics {
             registry,
             requests,
             latency,
+            auth_refused,
         }
+    }
+
+    pub fn count_auth_refusal(&self, why: AuthRefusal) {
+        let reason = match why {
+            AuthRefusal::Unauthenticated => "unauthenticated",
+            AuthRefusal::Throttled => "throttled",
+        };
+        self.auth_refused.with_label_values(&[reason]).inc();
     }
 }
 

@@ -548,6 +548,13 @@ async fn failed_authentication_is_throttled_per_address_without_touching_the_dat
         .await
         .unwrap();
     assert_eq!(agents_list(&api, &valid).await.status, StatusCode::OK);
+    let metrics = api.call(Method::GET, "/metrics", None, None).await;
+    let text = metrics.body.as_str().unwrap();
+    assert!(
+        text.contains(r#"mc_http_auth_refused_total{reason="unauthenticated"} 30"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"mc_http_auth_refused_total{reason="throttled"} 590"#), "{text}");
     // A valid token that has not been seen from here waits like any other guess.
     let fresh = api.token("Vic", OperatorRole::Viewer).await;
     assert_eq!(agents_list(&api, &fresh).await.status, StatusCode::TOO_MANY_REQUESTS);
