@@ -269,6 +269,7 @@ bot-toast-already-used = Already done.
 bot-toast-forbidden = Not allowed: { $reason }
 bot-toast-approved = ✅ { $code } approved ({ $project })
 bot-toast-already-decided = { $code } was already { $status } by { $by } at { $at }
+bot-toast-approval-about = { $project }: { $message }
 bot-toast-deny-ask = Send the reason for denying { $code } ({ $project }) as your next message here.
 bot-toast-alert-resolved = Alert resolved
 bot-toast-cap-raised = { $agent }: daily cap raised to { $cap }

@@ -276,6 +276,7 @@ bot-toast-already-used = Уже сделано.
 bot-toast-forbidden = Нельзя: { $reason }
 bot-toast-approved = ✅ { $code } одобрен ({ $project })
 bot-toast-already-decided = { $code } уже { $status } ({ $by }, { $at })
+bot-toast-approval-about = { $project }: { $message }
 bot-toast-deny-ask = Отправьте причину отказа по { $code } ({ $project }) следующим сообщением здесь.
 bot-toast-alert-resolved = Тревога закрыта
 bot-toast-cap-raised = { $agent }: дневной лимит поднят до { $cap }

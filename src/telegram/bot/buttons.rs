@@ -81,15 +81,20 @@ pub(crate) async fn click(req: &Req, token: &str) -> AppResult<Toast> {
 async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast> {
     let app = &req.app;
     match action {
-        ButtonAction::Approve { approval_id } => {
-            let decided = app.decide_approval(actor, *approval_id, Verdict::Approve, None).await?;
-            let project = app.project_by_id(decided.project_id).await?;
-            Ok(Toast::new(req.ta(
-                "bot-toast-approved",
-                &[("code", plain(&decided.code())), ("project", plain(&project.name))],
-            )))
-        }
-        ButtonAction::Deny { approval_id } => ask_deny_reason(req, actor, *approval_id).await,
+        ButtonAction::Approve { approval_id } => match app.decide_approval(actor, *approval_id, Verdict::Approve, None).await {
+            Ok(decided) => {
+                let project = app.project_by_id(decided.project_id).await?;
+                Ok(Toast::new(req.ta(
+                    "bot-toast-approved",
+                    &[("code", plain(&decided.code())), ("project", plain(&project.name))],
+                )))
+            }
+            Err(err) => approval_toast(req, actor, *approval_id, err).await,
+        },
+        ButtonAction::Deny { approval_id } => match ask_deny_reason(req, actor, *approval_id).await {
+            Ok(toast) => Ok(toast),
+            Err(err) => approval_toast(req, actor, *approval_id, err).await,
+        },
         ButtonAction::ResolveAlert { alert_id } => {
             app.resolve_alert(actor, *alert_id).await?;
             Ok(Toast::new(req.t("bot-toast-alert-resolved")))
@@ -208,6 +213,30 @@ async fn close_question(req: &Req, actor: &Actor, action: &ButtonAction) -> AppR
     let text = format!("{}\n\n{outcome}", crate::i18n::html_escape(question));
     let project_id = req.ctx.project.as_ref().map(|p| p.id);
     req.app.edit_reply(actor, project_id, req.chat_id, *message_id, text).await
+}
+
+/// A click on an approval that cannot be decided (already decided, expired): the toast says so
+/// naming the approval's project. Other failures (a refusal, a redelivery) go on as they are.
+async fn approval_toast(req: &Req, actor: &Actor, approval_id: Uuid, err: AppError) -> AppResult<Toast> {
+    if !matches!(
+        err,
+        AppError::AlreadyDecided { .. }
+            | AppError::Conflict {
+                code: "approval_expired",
+                ..
+            }
+    ) {
+        return Err(err);
+    }
+    let approval = req.app.get_approval(actor, approval_id).await?;
+    let project = req.app.project_by_id(approval.project_id).await?;
+    Ok(Toast::alert(req.ta(
+        "bot-toast-approval-about",
+        &[
+            ("project", plain(&project.name)),
+            ("message", plain(&render::error_toast(req.lang, &err))),
+        ],
+    )))
 }
 
 /// Deny needs a reason: remember that this user owes one here, and ask for it.

@@ -359,12 +359,16 @@ async fn code_project(req: &Req) -> Result<crate::app::model::Project, CmdError>
 fn about_approval(req: &Req, project: &crate::app::model::Project, err: crate::app::AppError) -> CmdError {
     use crate::app::AppError;
     match err {
-        AppError::Forbidden(_) | AppError::Internal(_) => CmdError::App(err),
-        err if err.code() == "duplicate_update" => CmdError::App(err),
-        err => CmdError::Say(req.ta(
+        AppError::NotFound { .. }
+        | AppError::AlreadyDecided { .. }
+        | AppError::Validation { .. }
+        | AppError::Conflict {
+            code: "approval_expired", ..
+        } => CmdError::Say(req.ta(
             "bot-approval-about",
             &[("project", text(&project.name)), ("message", plain(&render::error(req.lang, &err)))],
         )),
+        other => CmdError::App(other),
     }
 }
 
