@@ -1762,3 +1762,89 @@ async fn a_cao_lists_and_revokes_api_tokens_from_the_chat(pool: PgPool) {
     assert!(listed.contains("отозван"), "{listed}");
     w.stop().await;
 }
+
+#[sqlx::test]
+async fn a_code_replying_to_an_approval_card_means_that_cards_project(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    let ours = w.red_request("send the launch email").await;
+    let side =
+        w.s.app
+            .create_project(
+                &Actor::system("test"),
+                mission_control::app::projects::CreateProject {
+                    slug: "side".into(),
+                    name: "Side Quest".into(),
+                    description: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+    // A plain group as the ops chat of "side": its approval cards are posted in the chat itself.
+    w.tg.user_message(GROUP, &sofie(), "/bind side", None);
+    let mut bound = None;
+    for _ in 0..100 {
+        bound = w.s.app.binding_for_project(side.id).await.unwrap();
+        if bound.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(bound.is_some(), "bound");
+    let rover =
+        w.s.app
+            .register_agent(
+                &w.s.operator,
+                side.id,
+                mission_control::app::agents::RegisterAgent {
+                    name: "Rover".into(),
+                    role: AgentRole::Intern,
+                    allowed_task_types: vec![],
+                    parent_agent_id: None,
+                    daily_cap: None,
+                    issue_token: false,
+                },
+            )
+            .await
+            .unwrap()
+            .agent;
+    let theirs =
+        w.s.app
+            .request_approval(
+                &as_agent(&rover),
+                RequestApproval {
+                    agent_id: rover.id,
+                    action_type: "email.send".into(),
+                    action_summary: "email the side project's list".into(),
+                    justification: "asked for".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    assert_eq!((ours.code(), theirs.code()), ("A1".to_string(), "A1".to_string()));
+    w.tg.wait_until(|s| s.bot_messages_in(GROUP, None).iter().any(|m| !m.buttons().is_empty()), WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("no approval card in the group: {e}: {:#?}", texts(&w.tg, GROUP)));
+    let card =
+        w.tg.bot_messages_in(GROUP, None)
+            .into_iter()
+            .find(|m| !m.buttons().is_empty())
+            .unwrap();
+    let sent = w.tg.user_message(GROUP, &olga(), "/switch openclaw", None);
+    w.answer_after(GROUP, sent, "OpenClaw").await;
+
+    // Without a card, the switched ops chat could mean either A1.
+    let sent = w.tg.user_message(GROUP, &sofie(), "/approve A1", None);
+    w.answer_after(GROUP, sent, "could mean either").await;
+    // Replying to Side Quest's card means Side Quest's A1.
+    let sent = w.tg.user_reply(GROUP, &sofie(), card.message_id, "/approve A1");
+    let answer = w.answer_after(GROUP, sent, "A1 approved").await.text.unwrap();
+    assert!(answer.contains("project Side Quest"), "{answer}");
+    assert_eq!(w.approval(theirs.id).await.status, ApprovalStatus::Approved);
+    assert_eq!(
+        w.approval(ours.id).await.status,
+        ApprovalStatus::Pending,
+        "OpenClaw's A1 is untouched"
+    );
+    w.stop().await;
+}

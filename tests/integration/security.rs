@@ -330,7 +330,9 @@ fn captured_log() -> &'static Captured {
     CAPTURED.get_or_init(|| {
         let captured: &'static Captured = Box::leak(Box::default());
         let subscriber = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("info,mission_control=trace,sqlx=debug,axum=debug,tower_http=debug,reqwest=debug"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,mission_control=trace,sqlx=debug,axum=debug,tower_http=debug,reqwest=debug",
+            ))
             .with_writer(move || CaptureWriter(captured))
             .with_ansi(false)
             .finish();
