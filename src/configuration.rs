@@ -40,6 +40,7 @@ pub struct HttpSettings {
     pub admin_token: String,
     pub body_limit_bytes: usize,
     pub rate_limit_per_minute: u32,
+    pub auth_failures_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -1,6 +1,8 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use mission_control::app::{App, Rules, SystemClock};
+use mission_control::app::model::ApiToken;
+use mission_control::app::tokens::{CreateToken, TokenQuery, TokenRef};
+use mission_control::app::{App, PageRequest, Rules, SystemClock};
 use mission_control::configuration::Settings;
 use mission_control::domain::{Actor, OperatorRole, TaskType};
 use mission_control::embedded_db::{EmbeddedPostgres, Purpose};
@@ -137,15 +139,34 @@ fn parse_age(input: &str) -> Result<chrono::Duration, String> {
 
 #[derive(Debug, Subcommand)]
 enum TokenCommand {
-    /// Create an operator with an API token; the token is printed once.
+    /// Create an operator with an API token; the token is printed once (only its hash is kept).
     Create {
-        /// Who the token is for (shown in the audit log).
+        /// Who the token is for (unique among tokens not revoked; shown in the audit log).
         #[arg(long)]
         name: String,
         /// viewer, operator or cao.
         #[arg(long, value_parser = parse_role)]
         role: OperatorRole,
+        /// How long it works, e.g. 30d, 12h, 90m, 2w (default: until revoked).
+        #[arg(long, value_parser = parse_lifetime)]
+        expires_in: Option<chrono::Duration>,
     },
+    /// List the tokens: name, kind, role, state, created, last used, expiry, revocation and id
+    /// (never a token itself).
+    List {
+        /// Also the agent tokens a newer token retired.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Revoke a token at once, by name or id.
+    Revoke {
+        /// The token's name (as `token list` shows it) or its id.
+        token: String,
+    },
+}
+
+fn parse_lifetime(input: &str) -> Result<chrono::Duration, String> {
+    mission_control::domain::credentials::parse_lifetime(input).map_err(|e| e.message.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,15 +258,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             finish(app, embedded).await
         }
         Command::Token {
-            command: TokenCommand::Create { name, role },
+            command: TokenCommand::Create { name, role, expires_in },
         } => {
             let (app, embedded) = connect_app(&settings).await?;
-            let (operator, token) = app.create_operator_token(&Actor::system("cli"), &name, role).await?;
-            println!("{token}");
+            let input = CreateToken { name, role, expires_in };
+            let issued = app.create_token(&Actor::system("cli"), input).await?;
+            println!("{}", issued.token);
+            let expiry = match issued.info.expires_at {
+                Some(at) => format!("expires {}", at.format("%Y-%m-%d %H:%M UTC")),
+                None => "does not expire".to_string(),
+            };
             eprintln!(
-                "created {} token for operator '{}' ({}); it is shown only this once",
-                role, operator.name, operator.id
+                "created {} token '{}' ({}; {expiry}); it is shown only this once",
+                role, issued.info.name, issued.info.id
             );
+            finish(app, embedded).await
+        }
+        Command::Token {
+            command: TokenCommand::List { all },
+        } => {
+            let (app, embedded) = connect_app(&settings).await?;
+            let mut tokens = Vec::new();
+            loop {
+                let page = PageRequest {
+                    limit: PageRequest::MAX_LIMIT,
+                    offset: tokens.len() as i64,
+                };
+                let query = TokenQuery {
+                    kind: None,
+                    with_rotated: all,
+                    page,
+                };
+                let listed = app.list_tokens(&Actor::system("cli"), query).await?;
+                let done = listed.items.is_empty() || tokens.len() as i64 + listed.items.len() as i64 >= listed.total;
+                tokens.extend(listed.items);
+                if done {
+                    break;
+                }
+            }
+            print!("{}", token_table(&tokens));
+            finish(app, embedded).await
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { token },
+        } => {
+            let (app, embedded) = connect_app(&settings).await?;
+            let revoked = app.revoke_token(&Actor::system("cli"), &TokenRef::parse(&token)).await?;
+            println!("revoked {} token '{}' ({})", revoked.kind, revoked.name, revoked.id);
             finish(app, embedded).await
         }
         Command::Healthcheck { url } => healthcheck(&settings, url).await,
@@ -382,6 +441,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: AgentCommand::Run(args),
         } => agent_run(args, &settings).await,
     }
+}
+
+/// `token list`: one line per token, aligned; never the token itself.
+fn token_table(tokens: &[ApiToken]) -> String {
+    let when = |at: Option<chrono::DateTime<chrono::Utc>>| at.map_or_else(|| "-".to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+    let mut rows = vec![[
+        "NAME".to_string(),
+        "KIND".into(),
+        "ROLE".into(),
+        "STATE".into(),
+        "CREATED".into(),
+        "LAST USED".into(),
+        "EXPIRES".into(),
+        "REVOKED".into(),
+        "ID".into(),
+    ]];
+    for t in tokens {
+        let role = match (t.role, &t.agent_project) {
+            (Some(role), _) => role.to_string(),
+            (None, Some(project)) => format!("agent@{project}"),
+            (None, None) => "-".into(),
+        };
+        rows.push([
+            t.name.clone(),
+            t.kind.to_string(),
+            role,
+            t.state.to_string(),
+            when(Some(t.created_at)),
+            when(t.last_used_at),
+            when(t.expires_at),
+            when(t.revoked_at),
+            t.id.to_string(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..9)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    if tokens.is_empty() {
+        out.push_str("(no tokens)\n");
+    }
+    out
 }
 
 /// The reference agent runner: a client of the REST API, it needs no database.

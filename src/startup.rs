@@ -6,7 +6,7 @@ use crate::configuration::{Settings, TelegramMode};
 use crate::embedded_db::{EmbeddedPostgres, Purpose};
 use crate::http::health::{Health, ServiceStatus};
 use crate::http::metrics::RequestMetrics;
-use crate::http::rate_limit::TokenLimiter;
+use crate::http::rate_limit::{AuthThrottle, TokenLimiter};
 use crate::http::{self, HttpState};
 use crate::i18n::Lang;
 use crate::jobs::Scheduler;
@@ -90,6 +90,7 @@ impl Application {
             app: self.app.clone(),
             status: self.status.clone(),
             limiter: TokenLimiter::per_minute(settings.http.rate_limit_per_minute),
+            auth_throttle: AuthThrottle::per_minute(settings.http.auth_failures_per_minute),
             metrics: RequestMetrics::new(),
             body_limit: settings.http.body_limit_bytes,
             settings: settings.clone(),
@@ -151,7 +152,8 @@ impl Application {
         } else {
             None
         };
-        let served = axum::serve(self.listener, router)
+        // With the peer's address in each request: failed authentication is throttled by it.
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new requests, updates or jobs");

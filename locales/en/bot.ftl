@@ -32,6 +32,8 @@ bot-cmd-switch = Switch this chat's project
 bot-cmd-bind = Make this group a project's ops chat
 bot-cmd-grant = Give a Telegram user a role
 bot-cmd-revoke = Take a Telegram user's role away
+bot-cmd-tokens = API tokens: whose, last used, expiry
+bot-cmd-revoke_token = Revoke an API token at once
 bot-cmd-lang = Change this chat's language
 
 ## Usage lines (HTML).
@@ -67,6 +69,8 @@ bot-usage-switch = /switch &lt;project slug&gt; — e.g. /switch openclaw
 bot-usage-bind = /bind &lt;project slug&gt; — in the group that becomes the ops chat
 bot-usage-grant = /grant &lt;Telegram user id&gt; &lt;viewer|operator|cao&gt;
 bot-usage-revoke = /revoke &lt;Telegram user id&gt;
+bot-usage-tokens = /tokens
+bot-usage-revoke_token = /revoke_token &lt;name or id&gt; — e.g. /revoke_token ops-script
 bot-usage-lang = /lang &lt;en|ru&gt;
 
 bot-help-title = <b>Mission Control commands</b>
@@ -118,6 +122,7 @@ bot-entity-project = Project
 bot-entity-operator = Operator
 bot-entity-alert = Alert
 bot-entity-chat = Chat
+bot-entity-token = Token
 
 ## Lists.
 bot-list-empty = Nothing here.
@@ -179,9 +184,10 @@ bot-task-moved = #{ $number }: { $from } → <b>{ $to }</b>.
 
 bot-approvals-title = <b>Pending approvals of { $project }</b> ({ $count })
 bot-approval-line = • <b>{ $code }</b> { $agent }: { $action } ({ $risk }) — { $summary } · expires { $expires }
-bot-approval-approved = ✅ { $code } approved.
-bot-approval-denied = ❌ { $code } denied: { $reason }
-bot-deny-ask = { $name }, why deny <b>{ $code }</b>? Send the reason as your next message in this chat.
+bot-approval-approved = ✅ { $code } approved (project <b>{ $project }</b>).
+bot-approval-denied = ❌ { $code } denied (project <b>{ $project }</b>): { $reason }
+bot-deny-ask = { $name }, why deny <b>{ $code }</b> (project <b>{ $project }</b>)? Send the reason as your next message in this chat.
+bot-approval-about = Project <b>{ $project }</b>: { $message }
 
 bot-alerts-title = <b>Open alerts of { $project }</b> ({ $count })
 bot-alert-line = { $n }. { $severity } <b>{ $type }</b>: { $message } ({ $times ->
@@ -261,9 +267,10 @@ bot-toast-expired = This button is no longer valid.
 bot-toast-failed = Something went wrong; nothing was changed.
 bot-toast-already-used = Already done.
 bot-toast-forbidden = Not allowed: { $reason }
-bot-toast-approved = ✅ { $code } approved
+bot-toast-approved = ✅ { $code } approved ({ $project })
 bot-toast-already-decided = { $code } was already { $status } by { $by } at { $at }
-bot-toast-deny-ask = Send the reason for denying { $code } as your next message here.
+bot-toast-approval-about = { $project }: { $message }
+bot-toast-deny-ask = Send the reason for denying { $code } ({ $project }) as your next message here.
 bot-toast-alert-resolved = Alert resolved
 bot-toast-cap-raised = { $agent }: daily cap raised to { $cap }
 bot-toast-kept-paused = { $agent } stays paused
@@ -285,3 +292,20 @@ bot-card-ask-deliverable = { $name }, send the deliverable of <b>#{ $number }</b
 bot-card-assign = Assign <b>#{ $number }</b> { $title } to:
 bot-toast-card-ask = #{ $number }: send it as your next message here.
 bot-toast-card-assign = Choose an agent for #{ $number }
+
+## API tokens (/tokens, /revoke_token).
+bot-tokens-title = <b>API tokens</b> ({ $count })
+bot-token-line = • <b>{ $name }</b> — { $kind }, { $holder } · { $state } · created { $created } · last used { $used }
+bot-token-kind-operator = operator token
+bot-token-kind-agent = agent token
+bot-token-agent-of = agent in { $project }
+bot-token-never = never
+bot-token-state-live = live
+bot-token-state-live-until = live until { $at }
+bot-token-state-expired = expired
+bot-token-state-expired-at = expired { $at }
+bot-token-state-revoked = revoked
+bot-token-state-revoked-at = revoked { $at }
+bot-token-state-rotated = replaced by a newer token
+bot-token-state-rotated-at = replaced by a newer token { $at }
+bot-token-revoked = 🔒 The { $kind } <b>{ $name }</b> is revoked: its next request is refused.

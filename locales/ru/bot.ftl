@@ -32,6 +32,8 @@ bot-cmd-switch = Сменить проект этого чата
 bot-cmd-bind = Сделать эту группу рабочим чатом проекта
 bot-cmd-grant = Дать пользователю Telegram роль
 bot-cmd-revoke = Забрать роль у пользователя Telegram
+bot-cmd-tokens = API-токены: чьи, когда использованы, срок
+bot-cmd-revoke_token = Немедленно отозвать API-токен
 bot-cmd-lang = Сменить язык этого чата
 
 ## Строки использования (HTML).
@@ -67,6 +69,8 @@ bot-usage-switch = /switch &lt;код проекта&gt; — например, /
 bot-usage-bind = /bind &lt;код проекта&gt; — в группе, которая станет рабочим чатом
 bot-usage-grant = /grant &lt;id пользователя Telegram&gt; &lt;viewer|operator|cao&gt;
 bot-usage-revoke = /revoke &lt;id пользователя Telegram&gt;
+bot-usage-tokens = /tokens
+bot-usage-revoke_token = /revoke_token &lt;имя или id&gt; — например, /revoke_token ops-script
 bot-usage-lang = /lang &lt;en|ru&gt;
 
 bot-help-title = <b>Команды Mission Control</b>
@@ -119,6 +123,7 @@ bot-entity-project = Проект
 bot-entity-operator = Оператор
 bot-entity-alert = Тревога
 bot-entity-chat = Чат
+bot-entity-token = Токен
 
 ## Списки.
 bot-list-empty = Здесь пусто.
@@ -182,9 +187,10 @@ bot-task-moved = #{ $number }: { $from } → <b>{ $to }</b>.
 
 bot-approvals-title = <b>Запросы проекта { $project }, ждущие решения</b> ({ $count })
 bot-approval-line = • <b>{ $code }</b> { $agent }: { $action } ({ $risk }) — { $summary } · истекает { $expires }
-bot-approval-approved = ✅ { $code } одобрен.
-bot-approval-denied = ❌ { $code } отклонён: { $reason }
-bot-deny-ask = { $name }, почему отклонить <b>{ $code }</b>? Отправьте причину следующим сообщением в этом чате.
+bot-approval-approved = ✅ { $code } одобрен (проект <b>{ $project }</b>).
+bot-approval-denied = ❌ { $code } отклонён (проект <b>{ $project }</b>): { $reason }
+bot-deny-ask = { $name }, почему отклонить <b>{ $code }</b> (проект <b>{ $project }</b>)? Отправьте причину следующим сообщением в этом чате.
+bot-approval-about = Проект <b>{ $project }</b>: { $message }
 
 bot-alerts-title = <b>Открытые тревоги проекта { $project }</b> ({ $count })
 bot-alert-line = { $n }. { $severity } <b>{ $type }</b>: { $message } ({ $times ->
@@ -268,9 +274,10 @@ bot-toast-expired = Эта кнопка больше не действует.
 bot-toast-failed = Что-то пошло не так; ничего не изменено.
 bot-toast-already-used = Уже сделано.
 bot-toast-forbidden = Нельзя: { $reason }
-bot-toast-approved = ✅ { $code } одобрен
+bot-toast-approved = ✅ { $code } одобрен ({ $project })
 bot-toast-already-decided = { $code } уже { $status } ({ $by }, { $at })
-bot-toast-deny-ask = Отправьте причину отказа по { $code } следующим сообщением здесь.
+bot-toast-approval-about = { $project }: { $message }
+bot-toast-deny-ask = Отправьте причину отказа по { $code } ({ $project }) следующим сообщением здесь.
 bot-toast-alert-resolved = Тревога закрыта
 bot-toast-cap-raised = { $agent }: дневной лимит поднят до { $cap }
 bot-toast-kept-paused = { $agent } остаётся на паузе
@@ -292,3 +299,20 @@ bot-card-ask-deliverable = { $name }, пришлите результат <b>#{ 
 bot-card-assign = Назначить <b>#{ $number }</b> { $title }:
 bot-toast-card-ask = #{ $number }: пришлите это следующим сообщением здесь.
 bot-toast-card-assign = Выберите агента для #{ $number }
+
+## API-токены (/tokens, /revoke_token).
+bot-tokens-title = <b>API-токены</b> ({ $count })
+bot-token-line = • <b>{ $name }</b> — { $kind }, { $holder } · { $state } · создан { $created } · использован { $used }
+bot-token-kind-operator = токен оператора
+bot-token-kind-agent = токен агента
+bot-token-agent-of = агент в { $project }
+bot-token-never = никогда
+bot-token-state-live = действует
+bot-token-state-live-until = действует до { $at }
+bot-token-state-expired = истёк
+bot-token-state-expired-at = истёк { $at }
+bot-token-state-revoked = отозван
+bot-token-state-revoked-at = отозван { $at }
+bot-token-state-rotated = заменён новым токеном
+bot-token-state-rotated-at = заменён новым токеном { $at }
+bot-token-revoked = 🔒 Отозван { $kind } <b>{ $name }</b>: его следующий запрос будет отклонён.

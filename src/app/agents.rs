@@ -1,10 +1,10 @@
 use super::alerts::{raise_in, resolve_in};
 use super::model::{Agent, Notification, Task};
 use super::notice::{Notice, Target};
-use super::operators::issue_agent_token;
+use super::tokens::issue_agent_token;
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
-use crate::domain::budget::{check_spawn, SpawnFacts};
+use crate::domain::budget::{check_reactivation, check_spawn, Reactivation, SpawnFacts, BUDGET_PAUSE};
 use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertSeverity, Reason, Right, TaskType, Usd};
 use crate::i18n::{Msg, Said};
 use crate::storage;
@@ -104,7 +104,7 @@ pub(crate) async fn lock_agent(w: &mut Work, id: Uuid) -> AppResult<Agent> {
 pub(crate) async fn pause_for_budget(w: &mut Work, agent: &Agent, spent: Usd, cap: Usd) -> AppResult<(Agent, Said)> {
     let reason = Said::from(Msg::new("why-daily-budget-reached").with("spent", spent).with("cap", cap));
     let now = w.now;
-    let paused = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Paused, Some("budget"), Some(&reason), now).await?;
+    let paused = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Paused, Some(BUDGET_PAUSE), Some(&reason), now).await?;
     w.audit(
         Some(agent.project_id),
         "agent.pause",
@@ -122,6 +122,21 @@ pub(crate) async fn pause_for_budget(w: &mut Work, agent: &Agent, spent: Usd, ca
     )
     .await?;
     Ok((paused, reason))
+}
+
+/// The domain's rule for making an agent active again: a budget pause is the CAO's to lift (and
+/// only with room under the cap). `today_spend` is the spend once the change is made.
+pub(crate) fn may_reactivate(actor: &Actor, agent: &Agent, today_spend: Usd) -> AppResult<()> {
+    let facts = Reactivation {
+        status: agent.status,
+        cause: agent.status_cause.as_deref(),
+        today_spend,
+        daily_cap: agent.budgets.daily_cap,
+    };
+    check_reactivation(actor, &agent.name, &facts).map_err(|refusal| match refusal {
+        crate::domain::budget::ReactivationRefusal::BudgetPauseNeedsCao { .. } => AppError::forbidden(refusal.message()),
+        crate::domain::budget::ReactivationRefusal::BudgetExhausted { .. } => AppError::conflict("budget_exhausted", refusal.message()),
+    })
 }
 
 /// An agent may act only as itself.
@@ -181,20 +196,23 @@ impl App {
                     ));
                 }
             }
+            // A new token retires the agent's older ones: a leaked one stops working, and a
+            // runner that re-registers on every start does not pile tokens up.
             let token = match input.issue_token {
-                true => Some(issue_agent_token(&mut w, agent.id, agent.name.as_str()).await?),
+                true => {
+                    let (token, retired) = issue_agent_token(&mut w, agent.id, agent.name.as_str()).await?;
+                    w.audit(
+                        Some(project_id),
+                        "agent.token_issued",
+                        "agent",
+                        agent.id,
+                        json!({ "name": agent.name, "retired": retired }),
+                    )
+                    .await?;
+                    Some(token)
+                }
                 false => None,
             };
-            if token.is_some() {
-                w.audit(
-                    Some(project_id),
-                    "agent.token_issued",
-                    "agent",
-                    agent.id,
-                    json!({ "name": agent.name }),
-                )
-                .await?;
-            }
             w.commit().await?;
             return Ok(Registration {
                 agent,
@@ -251,7 +269,7 @@ impl App {
         )
         .await?;
         let token = match input.issue_token {
-            true => Some(issue_agent_token(&mut w, agent.id, agent.name.as_str()).await?),
+            true => Some(issue_agent_token(&mut w, agent.id, agent.name.as_str()).await?.0),
             false => None,
         };
         w.audit(
@@ -345,18 +363,7 @@ impl App {
         let target = match (command, agent.status) {
             (StatusCommand::Pause, Active | Offline) => Some(Paused),
             (StatusCommand::Pause, Paused) => None,
-            (StatusCommand::Resume, Paused | Offline) => {
-                if agent.status_cause.as_deref() == Some("budget") && agent.today_spend >= agent.budgets.daily_cap {
-                    return Err(AppError::conflict(
-                        "budget_exhausted",
-                        Msg::new("err-budget-exhausted")
-                            .with("agent", &agent.name)
-                            .with("spent", agent.today_spend)
-                            .with("cap", agent.budgets.daily_cap),
-                    ));
-                }
-                Some(Active)
-            }
+            (StatusCommand::Resume, Paused | Offline) => Some(Active),
             (StatusCommand::Resume, Active) => None,
             (StatusCommand::Quarantine, Quarantined) => None,
             (StatusCommand::Quarantine, _) => Some(Quarantined),
@@ -383,6 +390,9 @@ impl App {
             w.commit().await?;
             return Ok(StatusChange { agent, changed: false });
         };
+        if to == Active {
+            may_reactivate(actor, &agent, agent.today_spend)?;
+        }
         let cause = match to {
             Active => None,
             _ => Some("manual"),
@@ -513,6 +523,9 @@ impl App {
             if task.project_id != agent.project_id {
                 return Err(AppError::validation("currentTaskId", Msg::new("err-task-other-project")));
             }
+        }
+        if reset.status == Some(AgentStatus::Active) {
+            may_reactivate(actor, &agent, reset.today_spend.unwrap_or(agent.today_spend))?;
         }
         let why = Said::from(Msg::new("why-reset"));
         let updated = storage::agents::reset(

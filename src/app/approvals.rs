@@ -310,29 +310,50 @@ impl App {
         Ok(())
     }
 
-    /// Expires open approvals past their expiry (deny on timeout). Returns those expired.
+    /// Expires open approvals past their expiry (deny on timeout), each in its own transaction:
+    /// one that fails (a bad row, a lock timeout) is logged and left for the next run, and does
+    /// not keep the others from expiring. Returns those expired.
     pub async fn expire_approvals(&self) -> AppResult<Vec<Approval>> {
+        let due = {
+            let mut conn = self.pool.acquire().await?;
+            storage::approvals::expired_ids(&mut conn, self.now()).await?
+        };
+        let mut expired = Vec::with_capacity(due.len());
+        for id in due {
+            match self.expire_approval(id).await {
+                Ok(Some(approval)) => expired.push(approval),
+                Ok(None) => {}
+                Err(err) => tracing::error!(approval = %id, error = %err, "expiring an approval failed; the others go on"),
+            }
+        }
+        Ok(expired)
+    }
+
+    /// Expires one approval if it is still open and past its expiry (a decision may have come
+    /// first: the row is locked and checked again).
+    async fn expire_approval(&self, id: Uuid) -> AppResult<Option<Approval>> {
         let system = Actor::system("approval_expiry");
         let mut w = Work::begin(self, &system).await?;
         let now = w.now;
-        let stale = storage::approvals::lock_expired(w.conn(), now).await?;
-        let mut expired = Vec::with_capacity(stale.len());
-        for approval in stale {
-            let note = Msg::new("why-expired-undecided");
-            let decided = storage::approvals::decide(
-                w.conn(),
-                approval.id,
-                ApprovalStatus::Expired,
-                &system,
-                Some(&note.to_string()),
-                now,
-            )
-            .await?;
-            self.after_decision(&mut w, &decided, None, Some(note.into())).await?;
-            expired.push(decided);
+        let Some(approval) = storage::approvals::lock(w.conn(), id).await? else {
+            return Ok(None);
+        };
+        if !approval.status.is_open() || approval.expires_at > now {
+            return Ok(None);
         }
+        let note = Msg::new("why-expired-undecided");
+        let decided = storage::approvals::decide(
+            w.conn(),
+            approval.id,
+            ApprovalStatus::Expired,
+            &system,
+            Some(&note.to_string()),
+            now,
+        )
+        .await?;
+        self.after_decision(&mut w, &decided, None, Some(note.into())).await?;
         w.commit().await?;
-        Ok(expired)
+        Ok(Some(decided))
     }
 }
 

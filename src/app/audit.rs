@@ -1,9 +1,96 @@
 //! The audit log's export: the date range both the API and the CLI accept, and the formats.
 
 use super::model::AuditEvent;
-use super::{AppError, AppResult};
+use super::{App, AppError, AppResult};
+use crate::domain::{Actor, Right};
 use crate::i18n::Msg;
+use crate::storage;
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use uuid::Uuid;
+
+/// The most events one export answers; more are fetched page by page (`after`).
+pub const EXPORT_MAX_ROWS: i64 = 10_000;
+/// Events are read from the database this many at a time while an export streams.
+pub const EXPORT_CHUNK_ROWS: i64 = 500;
+
+/// An event's place in the export's order (time, then id).
+pub type Position = (DateTime<Utc>, i64);
+
+/// One page of an export, checked and bounded before anything is sent: its events are those
+/// after `start` up to and including `end` (at most `limit`), and `next_after` is where the
+/// next page starts when there is one.
+#[derive(Debug, Clone)]
+pub struct AuditExport {
+    pub range: AuditRange,
+    pub limit: i64,
+    /// The id of this page's last event when more follow: send it as `after` for the next page.
+    pub next_after: Option<i64>,
+    project_id: Option<Uuid>,
+    start: Option<Position>,
+    end: Option<Position>,
+}
+
+impl App {
+    /// Plans one page of the audit export (operators; never agents): the project's events, or
+    /// with `project_id` None everyone's, in [from, to), after event `after`, at most `limit`
+    /// (1..=EXPORT_MAX_ROWS).
+    pub async fn plan_audit_export(
+        &self,
+        actor: &Actor,
+        project_id: Option<Uuid>,
+        range: AuditRange,
+        after: Option<i64>,
+        limit: i64,
+    ) -> AppResult<AuditExport> {
+        if matches!(actor, Actor::Agent { .. }) {
+            return Err(AppError::forbidden(Msg::new("err-agents-cannot-export")));
+        }
+        super::require(actor, Right::Read)?;
+        if !(1..=EXPORT_MAX_ROWS).contains(&limit) {
+            return Err(AppError::validation(
+                "limit",
+                Msg::new("err-between").with("min", 1).with("max", EXPORT_MAX_ROWS),
+            ));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let start = match after {
+            Some(id) => Some(
+                storage::audit::position(&mut conn, id)
+                    .await?
+                    .ok_or_else(|| AppError::validation("after", Msg::new("err-audit-cursor").with("id", id)))?,
+            ),
+            None => None,
+        };
+        let (end, more) = storage::audit::page_end(&mut conn, project_id, range.from, range.to, start, limit).await?;
+        Ok(AuditExport {
+            range,
+            limit,
+            next_after: more.then(|| end.map(|(_, id)| id)).flatten(),
+            project_id,
+            start,
+            end,
+        })
+    }
+
+    /// The next events of a planned export after `after` (the page's start when None), at most
+    /// `max`; none once past the page's end.
+    pub async fn audit_export_chunk(&self, export: &AuditExport, after: Option<Position>, max: i64) -> AppResult<Vec<AuditEvent>> {
+        let Some(end) = export.end else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::audit::chunk(
+            &mut conn,
+            export.project_id,
+            export.range.from,
+            export.range.to,
+            after.or(export.start),
+            end,
+            max,
+        )
+        .await?)
+    }
+}
 
 /// A half-open range [from, to) of instants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,73 +160,138 @@ impl ExportFormat {
     }
 }
 
-/// The export as one JSON document.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct AuditExport<'a> {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub count: usize,
-    pub events: &'a [AuditEvent],
+fn internal(e: &dyn std::fmt::Display) -> AppError {
+    AppError::Internal(anyhow::anyhow!("rendering the audit export: {e}"))
 }
 
-pub fn render(range: AuditRange, events: &[AuditEvent], format: ExportFormat) -> AppResult<Vec<u8>> {
-    let internal = |e: &dyn std::fmt::Display| AppError::Internal(anyhow::anyhow!("rendering the audit export: {e}"));
-    match format {
-        ExportFormat::Json => serde_json::to_vec(&AuditExport {
-            from: range.from,
-            to: range.to,
-            count: events.len(),
-            events,
-        })
-        .map_err(|e| internal(&e)),
-        ExportFormat::Jsonl => {
-            let mut out = Vec::new();
-            for event in events {
-                serde_json::to_writer(&mut out, event).map_err(|e| internal(&e))?;
-                out.push(b'\n');
+const CSV_HEADER: [&str; 10] = [
+    "id",
+    "occurredAt",
+    "projectId",
+    "actorKind",
+    "actorId",
+    "actorName",
+    "action",
+    "entityKind",
+    "entityId",
+    "data",
+];
+
+impl ExportFormat {
+    /// What a streamed export starts with.
+    pub fn head(self, range: AuditRange) -> AppResult<Vec<u8>> {
+        match self {
+            ExportFormat::Json => {
+                let from = serde_json::to_string(&range.from).map_err(|e| internal(&e))?;
+                let to = serde_json::to_string(&range.to).map_err(|e| internal(&e))?;
+                Ok(format!("{{\"from\":{from},\"to\":{to},\"events\":[").into_bytes())
             }
-            Ok(out)
-        }
-        ExportFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            writer
-                .write_record([
-                    "id",
-                    "occurredAt",
-                    "projectId",
-                    "actorKind",
-                    "actorId",
-                    "actorName",
-                    "action",
-                    "entityKind",
-                    "entityId",
-                    "data",
-                ])
-                .map_err(|e| internal(&e))?;
-            for e in events {
-                writer
-                    .write_record([
-                        e.id.to_string(),
-                        e.occurred_at.to_rfc3339(),
-                        e.project_id.map(|p| p.to_string()).unwrap_or_default(),
-                        e.actor_kind.to_string(),
-                        e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
-                        e.actor_name.clone(),
-                        e.action.clone(),
-                        e.entity_kind.clone(),
-                        e.entity_id.clone(),
-                        e.data.to_string(),
-                    ])
-                    .map_err(|e| internal(&e))?;
+            ExportFormat::Jsonl => Ok(Vec::new()),
+            ExportFormat::Csv => {
+                let mut writer = csv::Writer::from_writer(Vec::new());
+                writer.write_record(CSV_HEADER).map_err(|e| internal(&e))?;
+                writer.into_inner().map_err(|e| internal(&e))
             }
-            writer.into_inner().map_err(|e| internal(&e))
         }
     }
+
+    /// Events of a streamed export; `first` when none were written before.
+    pub fn rows(self, events: &[AuditEvent], first: bool) -> AppResult<Vec<u8>> {
+        let mut out = Vec::new();
+        match self {
+            ExportFormat::Json => {
+                for (i, event) in events.iter().enumerate() {
+                    if !(first && i == 0) {
+                        out.push(b',');
+                    }
+                    serde_json::to_writer(&mut out, event).map_err(|e| internal(&e))?;
+                }
+            }
+            ExportFormat::Jsonl => {
+                for event in events {
+                    serde_json::to_writer(&mut out, event).map_err(|e| internal(&e))?;
+                    out.push(b'\n');
+                }
+            }
+            ExportFormat::Csv => {
+                let mut writer = csv::Writer::from_writer(out);
+                for e in events {
+                    writer
+                        .write_record([
+                            e.id.to_string(),
+                            e.occurred_at.to_rfc3339(),
+                            e.project_id.map(|p| p.to_string()).unwrap_or_default(),
+                            e.actor_kind.to_string(),
+                            e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
+                            e.actor_name.clone(),
+                            e.action.clone(),
+                            e.entity_kind.clone(),
+                            e.entity_id.clone(),
+                            e.data.to_string(),
+                        ])
+                        .map_err(|e| internal(&e))?;
+                }
+                out = writer.into_inner().map_err(|e| internal(&e))?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// What a streamed export ends with: how many events it held and where the next page starts.
+    pub fn tail(self, count: i64, next_after: Option<i64>) -> Vec<u8> {
+        match self {
+            ExportFormat::Json => {
+                let next = next_after.map_or_else(|| "null".to_string(), |id| id.to_string());
+                format!("],\"count\":{count},\"nextAfter\":{next}}}").into_bytes()
+            }
+            ExportFormat::Jsonl | ExportFormat::Csv => Vec::new(),
+        }
+    }
+}
+
+/// A whole export in memory (the CLI's, which writes a file): the same document the API
+/// streams.
+pub fn render(range: AuditRange, events: &[AuditEvent], format: ExportFormat) -> AppResult<Vec<u8>> {
+    let mut out = format.head(range)?;
+    out.extend(format.rows(events, true)?);
+    out.extend(format.tail(events.len() as i64, None));
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streamed_pieces_make_one_document() {
+        let range = AuditRange::parse("2026-02-01", "2026-02-01").unwrap();
+        let event = |id| AuditEvent {
+            id,
+            project_id: None,
+            occurred_at: range.from,
+            actor_kind: crate::domain::ActorKind::System,
+            actor_id: None,
+            actor_name: "cli".into(),
+            action: "test.done".into(),
+            entity_kind: "test".into(),
+            entity_id: id.to_string(),
+            data: serde_json::json!({ "a": "b,\"c\"" }),
+        };
+        let format = ExportFormat::Json;
+        let mut doc = format.head(range).unwrap();
+        doc.extend(format.rows(&[event(1), event(2)], true).unwrap());
+        doc.extend(format.rows(&[event(3)], false).unwrap());
+        doc.extend(format.tail(3, Some(3)));
+        let parsed: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+        assert_eq!(parsed["count"], 3);
+        assert_eq!(parsed["nextAfter"], 3);
+        assert_eq!(parsed["events"].as_array().unwrap().len(), 3);
+        let empty = render(range, &[], format).unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&empty).unwrap();
+        assert_eq!(parsed["events"], serde_json::json!([]));
+        let csv = render(range, &[event(1)], ExportFormat::Csv).unwrap();
+        assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 2);
+    }
 
     #[test]
     fn a_date_as_the_end_includes_the_whole_day() {

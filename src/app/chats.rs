@@ -120,9 +120,10 @@ impl App {
         Ok(binding)
     }
 
-    /// `/switch <slug>`: the project this chat's commands act on (any operator).
+    /// `/switch <slug>`: the project this chat's commands act on. It changes what everyone in
+    /// the chat acts on, so it needs the operator role (a viewer only reads).
     pub async fn switch_project(&self, actor: &Actor, chat_id: i64, slug: &str) -> AppResult<Project> {
-        require(actor, Right::Read)?;
+        require(actor, Right::SwitchProject)?;
         let project = self.project_by_slug(slug).await?;
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;

@@ -72,9 +72,23 @@ impl App {
         }
     }
 
-    pub async fn finish_idempotent(&self, claim: Claim, status: u16, content_type: Option<&str>, body: &[u8]) -> AppResult<()> {
+    /// Stores the answer for replays. An answer that holds a secret (`with_secret`: a token just
+    /// issued) is stored without it: secrets are never kept readable, so a replay says the token
+    /// was withheld (get a new one: register again with a new key, or rotate).
+    pub async fn finish_idempotent(
+        &self,
+        claim: Claim,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+        with_secret: bool,
+    ) -> AppResult<()> {
+        let stored = match with_secret {
+            true => without_secrets(body),
+            false => body.to_vec(),
+        };
         let mut conn = self.pool.acquire().await?;
-        storage::idempotency::complete(&mut conn, &claim.owner, &claim.key, status, content_type, body, self.now()).await?;
+        storage::idempotency::complete(&mut conn, &claim.owner, &claim.key, status, content_type, &stored, self.now()).await?;
         Ok(())
     }
 
@@ -83,5 +97,38 @@ impl App {
         let mut conn = self.pool.acquire().await?;
         storage::idempotency::release(&mut conn, &claim.owner, &claim.key).await?;
         Ok(())
+    }
+}
+
+/// The fields of an answer that hold secrets.
+const SECRET_FIELDS: &[&str] = &["token"];
+
+/// An answer as stored for replays: its secret fields removed and `tokenWithheld: true` said
+/// instead; anything that is not a JSON object is not kept at all.
+pub fn without_secrets(body: &[u8]) -> Vec<u8> {
+    let mut value: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(map)) => serde_json::Value::Object(map),
+        _ => return br#"{"tokenWithheld":true}"#.to_vec(),
+    };
+    if let Some(map) = value.as_object_mut() {
+        for field in SECRET_FIELDS {
+            map.remove(*field);
+        }
+        map.insert("tokenWithheld".into(), serde_json::Value::Bool(true));
+    }
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_answers_keep_no_secret() {
+        let body = br#"{"agent":{"id":"x","name":"Scout"},"token":"mca_secret","created":true}"#;
+        let stored = String::from_utf8(without_secrets(body)).unwrap();
+        assert!(!stored.contains("mca_secret"), "{stored}");
+        assert!(stored.contains(r#""tokenWithheld":true"#) && stored.contains("Scout"), "{stored}");
+        assert_eq!(without_secrets(b"mca_secret"), br#"{"tokenWithheld":true}"#.to_vec());
     }
 }

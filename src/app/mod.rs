@@ -24,6 +24,7 @@ pub mod standup;
 pub mod summary;
 pub mod tasks;
 pub mod threads;
+pub mod tokens;
 mod work;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -162,6 +163,12 @@ pub(crate) fn require(actor: &Actor, right: Right) -> AppResult<()> {
     }
 }
 
+/// For the adapters that must check a right before the core is asked (a button that dismisses
+/// a question offers nothing to do, yet only someone who could answer it may dismiss it).
+pub fn check_right(actor: &Actor, right: Right) -> AppResult<()> {
+    require(actor, right)
+}
+
 /// Agents act only within their own project.
 pub(crate) fn require_project(actor: &Actor, project_id: Uuid) -> AppResult<()> {
     match actor {
@@ -184,6 +191,7 @@ pub(crate) fn require_read(actor: &Actor, project_id: Uuid) -> AppResult<()> {
 fn describe(right: Right) -> &'static str {
     match right {
         Right::Read => "err-right-read",
+        Right::SwitchProject => "err-right-switch-project",
         Right::ManageTasks => "err-right-manage-tasks",
         Right::Comment => "err-right-comment",
         Right::ControlAgents => "err-right-control-agents",
@@ -196,6 +204,7 @@ fn describe(right: Right) -> &'static str {
         Right::ResetAgents => "err-right-reset-agents",
         Right::ManageProjects => "err-right-manage-projects",
         Right::ManageOperators => "err-right-manage-operators",
+        Right::ManageTokens => "err-right-manage-tokens",
         Right::RunJobs => "err-right-run-jobs",
     }
 }

@@ -14,6 +14,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+/// Where an approval code was typed: the chat, the message it replies to, whether inside a
+/// forum topic, and the chat's projects (bound; current, as `/switch` left it).
+#[derive(Debug, Clone, Copy)]
+pub struct CodeTypedAt {
+    pub chat_id: i64,
+    pub replied_to: Option<i32>,
+    pub in_topic: bool,
+    pub bound: Option<Uuid>,
+    pub current: Option<Uuid>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AgentQuery {
     pub status: Option<Vec<AgentStatus>>,
@@ -199,10 +210,13 @@ impl App {
                 .into_iter()
                 .map(TimelineEntry::Document),
         );
+        // An agent sees its own approvals only, as `get_approval` lets it read only those.
+        let own = actor.agent_id();
         entries.extend(
             storage::approvals::for_task(&mut conn, task_id)
                 .await?
                 .into_iter()
+                .filter(|approval| own.is_none_or(|agent| approval.agent_id == agent))
                 .map(TimelineEntry::Approval),
         );
         let (runs, _) = storage::runs::list(
@@ -237,12 +251,9 @@ impl App {
         Ok(approval)
     }
 
-    /// An approval by its code (`A7`, `a7` or `7`).
+    /// An approval by its code (`A7`, `a7` or `7`) in a project.
     pub async fn approval_by_code(&self, actor: &Actor, project_id: Uuid, code: &str) -> AppResult<Approval> {
-        let digits = code.trim().trim_start_matches(['A', 'a', '#']);
-        let number: i32 = digits
-            .parse()
-            .map_err(|_| AppError::validation("code", Msg::new("err-approval-code").with("input", code.trim())))?;
+        let number = approval_code::parse_code(code)?;
         require_read(actor, project_id)?;
         let mut conn = self.pool.acquire().await?;
         let id = storage::approvals::id_by_number(&mut conn, project_id, number)
@@ -250,6 +261,40 @@ impl App {
             .ok_or_else(|| AppError::not_found_hinting("approval", format!("A{number}"), Msg::new("err-hint-see-approvals")))?;
         drop(conn);
         self.get_approval(actor, id).await
+    }
+
+    /// The project whose approval a code typed in a Telegram chat means: the project whose
+    /// card it came from, never merely the project the chat was last switched to
+    /// (`domain::approval_code`). A code that could mean two projects' approvals means neither:
+    /// refused, naming both.
+    pub async fn project_for_approval_code(&self, at: &CodeTypedAt) -> AppResult<Project> {
+        let card = match at.replied_to {
+            Some(message_id) => {
+                let mut conn = self.pool.acquire().await?;
+                storage::approvals::project_of_card(&mut conn, at.chat_id, message_id).await?
+            }
+            None => None,
+        };
+        let context = approval_code::CodeContext {
+            card,
+            bound: at.bound,
+            current: at.current,
+            in_topic: at.in_topic,
+        };
+        match approval_code::scope_of_code(&context) {
+            approval_code::CodeScope::Project(project_id) => self.project_by_id(project_id).await,
+            approval_code::CodeScope::Ambiguous { bound, current } => {
+                let bound = self.project_by_id(bound).await?;
+                let current = self.project_by_id(current).await?;
+                Err(AppError::conflict(
+                    "approval_code_ambiguous",
+                    Msg::new("err-approval-code-ambiguous")
+                        .with("bound", bound.name)
+                        .with("current", current.name),
+                ))
+            }
+            approval_code::CodeScope::NoProject => Err(AppError::not_found("project", "")),
+        }
     }
 
     pub async fn list_approvals(

@@ -51,10 +51,14 @@ impl Actor {
 
 /// The rights an operator role grants. Agents' rights are narrower and depend on what they
 /// act upon (their own tasks, their own runs), so use cases check those case by case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, Serialize, serde::Deserialize)]
 #[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Right {
     Read,
+    /// Choosing which project a chat's commands act on (`/switch`): it changes what everyone in
+    /// that chat acts on, so a viewer may not.
+    SwitchProject,
     ManageTasks,
     Comment,
     ControlAgents,
@@ -67,6 +71,8 @@ pub enum Right {
     ResetAgents,
     ManageProjects,
     ManageOperators,
+    /// Creating, listing and revoking API tokens (and rotating any agent's).
+    ManageTokens,
     RunJobs,
 }
 
@@ -75,9 +81,11 @@ pub fn least_role_for(right: Right) -> OperatorRole {
     use Right::*;
     match right {
         Read => OperatorRole::Viewer,
-        ManageTasks | Comment | ControlAgents | PauseSquad | ResolveAlerts | RegisterAgents => OperatorRole::Operator,
+        SwitchProject | ManageTasks | Comment | ControlAgents | PauseSquad | ResolveAlerts | RegisterAgents => OperatorRole::Operator,
         // Sofie's authority: decisions, money, un-quarantining, resets, projects, people.
-        DecideApprovals | SetBudgets | ReleaseAgents | ResetAgents | ManageProjects | ManageOperators | RunJobs => OperatorRole::Cao,
+        DecideApprovals | SetBudgets | ReleaseAgents | ResetAgents | ManageProjects | ManageOperators | ManageTokens | RunJobs => {
+            OperatorRole::Cao
+        }
     }
 }
 
@@ -96,6 +104,9 @@ mod tests {
         assert!(role_has(OperatorRole::Operator, Right::PauseSquad));
         assert!(!role_has(OperatorRole::Operator, Right::DecideApprovals));
         assert!(!role_has(OperatorRole::Operator, Right::SetBudgets));
+        assert!(!role_has(OperatorRole::Viewer, Right::SwitchProject));
+        assert!(role_has(OperatorRole::Operator, Right::SwitchProject));
+        assert!(!role_has(OperatorRole::Operator, Right::ManageTokens));
         for right in [Right::DecideApprovals, Right::SetBudgets, Right::ManageOperators, Right::Read] {
             assert!(role_has(OperatorRole::Cao, right));
         }

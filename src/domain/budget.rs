@@ -1,7 +1,8 @@
 //! Budgets and spawn limits: role defaults, what a run's cost does to an agent.
 
+use super::actor::Actor;
 use super::money::Usd;
-use super::types::AgentRole;
+use super::types::{AgentRole, AgentStatus, OperatorRole};
 
 /// Daily and per-run caps for one role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +154,68 @@ pub fn check_spawn(facts: &SpawnFacts<'_>, limits: &SpawnLimits) -> Result<i32, 
     Ok(depth + 1)
 }
 
+/// `agents.status_cause` of an agent paused at its daily cap.
+pub const BUDGET_PAUSE: &str = "budget";
+
+/// An agent about to be made active again (resumed, restarted, released, reset, back online).
+#[derive(Debug, Clone, Copy)]
+pub struct Reactivation<'a> {
+    pub status: AgentStatus,
+    pub cause: Option<&'a str>,
+    /// Today's spend as it will be once the change is made (a reset may zero it).
+    pub today_spend: Usd,
+    pub daily_cap: Usd,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReactivationRefusal {
+    /// A pause for the budget is money: only the CAO (or the system, at the daily reset) lifts it.
+    BudgetPauseNeedsCao { agent: String },
+    /// Even the CAO first raises the cap: the agent would stop again at its next run.
+    BudgetExhausted { agent: String, spent: Usd, cap: Usd },
+}
+
+impl ReactivationRefusal {
+    pub fn message(&self) -> crate::i18n::Msg {
+        use crate::i18n::Msg;
+        match self {
+            ReactivationRefusal::BudgetPauseNeedsCao { agent } => Msg::new("err-budget-pause-cao-only")
+                .with("agent", agent)
+                .role("needed", OperatorRole::Cao),
+            ReactivationRefusal::BudgetExhausted { agent, spent, cap } => Msg::new("err-budget-exhausted")
+                .with("agent", agent)
+                .with("spent", spent)
+                .with("cap", cap),
+        }
+    }
+}
+
+/// Whether `actor` may make the agent active. Every path that does (resume, restart, release,
+/// reset, a heartbeat after being offline) asks this first. Pauses for other causes (by hand, the
+/// squad's) are the operators' to lift; a pause for the budget only the CAO's (or the system's).
+pub fn check_reactivation(actor: &Actor, agent: &str, facts: &Reactivation<'_>) -> Result<(), ReactivationRefusal> {
+    let budget_pause = facts.status == AgentStatus::Paused && facts.cause == Some(BUDGET_PAUSE);
+    if !budget_pause {
+        return Ok(());
+    }
+    let may_lift = match actor {
+        Actor::Operator { role, .. } => *role == OperatorRole::Cao,
+        Actor::System { .. } => true,
+        Actor::Agent { .. } => false,
+    };
+    if !may_lift {
+        return Err(ReactivationRefusal::BudgetPauseNeedsCao { agent: agent.to_string() });
+    }
+    if facts.today_spend >= facts.daily_cap {
+        return Err(ReactivationRefusal::BudgetExhausted {
+            agent: agent.to_string(),
+            spent: facts.today_spend,
+            cap: facts.daily_cap,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +260,58 @@ mod tests {
             !evaluate_run(Usd::from_cents(165), Usd::from_cents(10), intern(), 80).crossed_warning,
             "already above"
         );
+    }
+
+    #[test]
+    fn only_the_cao_lifts_a_budget_pause_and_only_below_the_cap() {
+        let op = |role| Actor::Operator {
+            id: uuid::Uuid::nil(),
+            name: "someone".into(),
+            role,
+        };
+        let paused = Reactivation {
+            status: AgentStatus::Paused,
+            cause: Some(BUDGET_PAUSE),
+            today_spend: Usd::from_cents(150),
+            daily_cap: Usd::from_cents(200),
+        };
+        assert_eq!(
+            check_reactivation(&op(OperatorRole::Operator), "Scout", &paused),
+            Err(ReactivationRefusal::BudgetPauseNeedsCao { agent: "Scout".into() })
+        );
+        let agent = Actor::Agent {
+            id: uuid::Uuid::nil(),
+            project_id: uuid::Uuid::nil(),
+            name: "Scout".into(),
+        };
+        assert!(check_reactivation(&agent, "Scout", &paused).is_err());
+        assert_eq!(check_reactivation(&op(OperatorRole::Cao), "Scout", &paused), Ok(()));
+        assert_eq!(check_reactivation(&Actor::system("budget_reset"), "Scout", &paused), Ok(()));
+        let at_cap = Reactivation {
+            today_spend: Usd::from_cents(200),
+            ..paused
+        };
+        assert!(matches!(
+            check_reactivation(&op(OperatorRole::Cao), "Scout", &at_cap),
+            Err(ReactivationRefusal::BudgetExhausted { .. })
+        ));
+        assert!(
+            matches!(
+                check_reactivation(&op(OperatorRole::Operator), "Scout", &at_cap),
+                Err(ReactivationRefusal::BudgetPauseNeedsCao { .. })
+            ),
+            "an operator is told who may, not to raise a cap they cannot"
+        );
+        // Other pauses are the operators' to lift.
+        for cause in [None, Some("manual"), Some("squad")] {
+            let other = Reactivation { cause, ..at_cap };
+            assert_eq!(check_reactivation(&op(OperatorRole::Operator), "Scout", &other), Ok(()));
+        }
+        let quarantined = Reactivation {
+            status: AgentStatus::Quarantined,
+            ..at_cap
+        };
+        assert_eq!(check_reactivation(&op(OperatorRole::Operator), "Scout", &quarantined), Ok(()));
     }
 
     #[test]

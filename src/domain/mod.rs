@@ -1,7 +1,9 @@
 //! The domain: pure rules, no I/O. Everything here is unit-tested in place.
 
 pub mod actor;
+pub mod approval_code;
 pub mod budget;
+pub mod credentials;
 pub mod loops;
 pub mod money;
 pub mod policy;

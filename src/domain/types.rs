@@ -53,6 +53,11 @@ domain_enum!(
     OperatorRole, "operator_role" { Viewer, Operator, Cao }
 );
 domain_enum!(ActorKind, "actor_kind" { Agent, Human, System });
+domain_enum!(
+    /// Why a token stopped working before its time: revoked by someone, rotated (a newer
+    /// token of the same agent retired it), or replaced (another `http.admin_token`).
+    TokenRetirement, "token_retirement" { Revoked, Rotated, Replaced }
+);
 
 impl TaskStatus {
     pub fn is_terminal(self) -> bool {

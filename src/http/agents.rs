@@ -1,17 +1,19 @@
 //! `/api/agents`: the squad — list, register, heartbeat, budgets, status commands.
 
-use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
+use super::error::{ApiError, ApiResult, Conflict, ErrorBody, NotFound, Unprocessable};
 use super::extract::{comma_list, double_option, invalid_param, query_enum, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::idempotency::SecretInBody;
 use super::{input_schemas, HttpState};
 use crate::app::agents::{AgentReset, HeartbeatReport, RegisterAgent, Registration, StatusChange, StatusCommand};
 use crate::app::model::{Agent, Page};
 use crate::app::queries::AgentQuery;
+use crate::app::tokens::RotatedToken;
 use crate::app::PageRequest;
 use crate::domain::{AgentRole, AgentStatus, TaskType, Usd};
 use crate::storage::agents::AgentSort;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -87,14 +89,15 @@ pub struct RegisterBody {
 }
 
 /// Registers an agent and returns it with its token; an existing name is reused (201 when
-/// created, 200 when reused).
+/// created, 200 when reused). The new token retires the agent's older ones. The token is in
+/// this answer only: a replay under the same `Idempotency-Key` withholds it.
 #[utoipa::path(post, path = "/api/agents/register", operation_id = "registerAgent", tag = "agents", request_body = RegisterBody,
     responses((status = 201, body = Registration), (status = 200, body = Registration), NotFound, Conflict, Unprocessable))]
 pub async fn register(
     scope: Scoped,
     State(ctx): State<HttpState>,
     JsonBody(body): JsonBody<RegisterBody>,
-) -> ApiResult<(StatusCode, Json<Registration>)> {
+) -> ApiResult<(StatusCode, Extension<SecretInBody>, Json<Registration>)> {
     let registration = ctx
         .app
         .register_agent(
@@ -115,7 +118,21 @@ pub async fn register(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(registration)))
+    Ok((status, Extension(SecretInBody), Json(registration)))
+}
+
+/// A fresh token for the agent, retiring its older ones at once: by the agent itself, or a CAO.
+/// The new token is in this answer only.
+#[utoipa::path(post, path = "/api/agents/{id}/rotate-token", operation_id = "rotateAgentToken", tag = "agents",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = RotatedToken), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn rotate_token(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<(Extension<SecretInBody>, Json<RotatedToken>)> {
+    Ok((Extension(SecretInBody), Json(ctx.app.rotate_agent_token(&actor, id).await?)))
 }
 
 #[utoipa::path(get, path = "/api/agents/{id}", operation_id = "getAgent", tag = "agents", params(("id" = Uuid, Path)),

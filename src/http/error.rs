@@ -149,6 +149,19 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// Too many failed authentications from the client's address (no token was looked up).
+    pub fn throttled(retry_after_secs: u64) -> Self {
+        let mut err = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many failed authentications from this address; retry after {retry_after_secs}s"),
+        );
+        err.retry_after_secs = Some(retry_after_secs);
+        err
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(err: AppError) -> Self {
         let status = match &err {

@@ -14,9 +14,21 @@ use serde::Deserialize;
 /// The project every request without an explicit scope works in.
 pub const DEFAULT_PROJECT: &str = "openclaw";
 
-/// The authenticated caller: `Authorization: Bearer <token>`, rate limited per token.
+/// The authenticated caller: `Authorization: Bearer <token>`, rate limited per token; failed
+/// authentication is throttled per client address (the socket's peer).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Actor);
+
+/// The client's address: the TCP peer (`ConnectInfo`). Behind a proxy every client shares the
+/// proxy's address; a router served without connect info (a test calling it directly) counts
+/// everyone as one client.
+pub fn client_addr(parts: &Parts) -> std::net::IpAddr {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
 
 impl<S> FromRequestParts<S> for Caller
 where
@@ -41,8 +53,24 @@ where
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be: Bearer <token>"))?;
+        let addr = client_addr(parts);
+        let key = super::rate_limit::token_key(token);
+        use super::metrics::AuthRefusal;
+        if let Err(throttled) = state.auth_throttle.admit(addr, &key) {
+            state.metrics.count_auth_refusal(AuthRefusal::Throttled);
+            return Err(throttled);
+        }
         state.limiter.check(token)?;
-        let actor = state.app.authenticate(token).await?;
+        let actor = match state.app.authenticate(token).await {
+            Ok(actor) => actor,
+            Err(err @ crate::app::AppError::Unauthenticated(_)) => {
+                state.auth_throttle.failed(addr);
+                state.metrics.count_auth_refusal(AuthRefusal::Unauthenticated);
+                return Err(err.into());
+            }
+            Err(err) => return Err(err.into()),
+        };
+        state.auth_throttle.succeeded(key);
         let caller = Caller(actor);
         parts.extensions.insert(caller.clone());
         Ok(caller)

@@ -14,6 +14,11 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+/// Marks a response whose body holds a secret (a token just issued): its stored copy for a
+/// replay leaves the secret out (`App::finish_idempotent`), so no database row holds it.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretInBody;
+
 pub async fn layer(State(state): State<HttpState>, request: Request, next: Next) -> Response {
     let applies = matches!(*request.method(), Method::POST | Method::PATCH | Method::PUT | Method::DELETE)
         && request.headers().contains_key("idempotency-key")
@@ -96,9 +101,10 @@ async fn handle(state: HttpState, request: Request, next: Next) -> Result<Respon
         state.app.abandon_idempotent(claim).await?;
     } else {
         let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let secret = parts.extensions.get::<SecretInBody>().is_some();
         state
             .app
-            .finish_idempotent(claim, parts.status.as_u16(), content_type, &bytes)
+            .finish_idempotent(claim, parts.status.as_u16(), content_type, &bytes, secret)
             .await?;
     }
     Ok(Response::from_parts(parts, Body::from(bytes)))

@@ -17,6 +17,16 @@ pub struct RequestMetrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    auth_refused: IntCounterVec,
+}
+
+/// Why a request's credentials were refused, for `mc_http_auth_refused_total`.
+#[derive(Debug, Clone, Copy)]
+pub enum AuthRefusal {
+    /// The token was checked and did not authenticate (unknown, revoked or expired).
+    Unauthenticated,
+    /// The client's address was over its failures: refused before any check.
+    Throttled,
 }
 
 impl RequestMetrics {
@@ -33,13 +43,31 @@ impl RequestMetrics {
             &["route", "method"],
         )
         .expect("valid metric");
+        let auth_refused = IntCounterVec::new(
+            Opts::new(
+                "mc_http_auth_refused_total",
+                "Requests whose bearer token was refused: unauthenticated (checked) or throttled (not checked)",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
         registry.register(Box::new(requests.clone())).expect("unique metric");
         registry.register(Box::new(latency.clone())).expect("unique metric");
+        registry.register(Box::new(auth_refused.clone())).expect("unique metric");
         RequestMetrics {
             registry,
             requests,
             latency,
+            auth_refused,
         }
+    }
+
+    pub fn count_auth_refusal(&self, why: AuthRefusal) {
+        let reason = match why {
+            AuthRefusal::Unauthenticated => "unauthenticated",
+            AuthRefusal::Throttled => "throttled",
+        };
+        self.auth_refused.with_label_values(&[reason]).inc();
     }
 }
 
@@ -57,19 +85,35 @@ pub async fn track(State(state): State<HttpState>, request: Request, next: Next)
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = request.method().as_str().to_string();
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
     let metrics = &state.metrics;
     metrics
         .latency
-        .with_label_values(&[&route, &method])
+        .with_label_values(&[route.as_str(), method])
         .observe(started.elapsed().as_secs_f64());
     metrics
         .requests
-        .with_label_values(&[&route, &method, response.status().as_str()])
+        .with_label_values(&[route.as_str(), method, response.status().as_str()])
         .inc();
     response
+}
+
+/// The method as a label from a fixed set: a client inventing methods (`FOO`, `X-1`, …) must
+/// not grow the label space without bound.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 #[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations", security(()),
@@ -141,5 +185,19 @@ fn squad_metrics(registry: &Registry, snapshot: &MetricsSnapshot) {
     for status in ["pending", "sending", "failed"] {
         let count = snapshot.outbox_depth.iter().find(|c| c.label == status).map_or(0, |c| c.count);
         outbox.with_label_values(&[status]).set(count);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn methods_are_labelled_from_a_fixed_set() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        assert_eq!(method_label(&Method::TRACE), "other");
+        assert_eq!(method_label(&Method::from_bytes(b"FOO").unwrap()), "other");
     }
 }

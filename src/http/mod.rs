@@ -17,6 +17,7 @@ pub mod projects;
 pub mod rate_limit;
 pub mod runs;
 pub mod tasks;
+pub mod tokens;
 
 use crate::app::App;
 use axum::extract::DefaultBodyLimit;
@@ -32,6 +33,7 @@ pub struct HttpState {
     pub app: App,
     pub status: Arc<health::ServiceStatus>,
     pub limiter: rate_limit::TokenLimiter,
+    pub auth_throttle: rate_limit::AuthThrottle,
     pub metrics: metrics::RequestMetrics,
     pub body_limit: usize,
     pub settings: Arc<crate::configuration::Settings>,
@@ -56,6 +58,7 @@ fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
         .routes(routes!(agents::pause))
         .routes(routes!(agents::resume))
         .routes(routes!(agents::release))
+        .routes(routes!(agents::rotate_token))
         .routes(routes!(tasks::list, tasks::create))
         .routes(routes!(tasks::claim_next))
         .routes(routes!(tasks::get, tasks::patch))
@@ -75,6 +78,8 @@ fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::resolve))
         .routes(routes!(audit::export))
         .routes(routes!(jobs::run))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
         .split_for_parts();
     openapi::ApiConventions.modify(&mut doc);
     input_schemas::CrossFieldRules.modify(&mut doc);

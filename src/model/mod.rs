@@ -271,6 +271,40 @@ pub struct Operator {
     pub created_at: DateTime<Utc>,
 }
 
+/// An API token as listed: who holds it and where it stands; never the token itself (only its
+/// first characters, for a generated token, to tell it apart).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: crate::domain::credentials::TokenKind,
+    /// The operator's role, for an operator token.
+    pub role: Option<OperatorRole>,
+    pub operator_id: Option<Uuid>,
+    /// The agent, for an agent token.
+    pub agent_id: Option<Uuid>,
+    pub agent_project: Option<String>,
+    /// e.g. `mco_AbCd`; empty for the bootstrap token (`http.admin_token`), of which nothing is kept.
+    pub prefix: String,
+    pub state: crate::domain::credentials::TokenState,
+    pub created_at: DateTime<Utc>,
+    /// Updated at most once a minute.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A token just made: shown once, with what it is.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedToken {
+    /// The secret: store it now, it is not kept and cannot be shown again.
+    pub token: String,
+    #[serde(flatten)]
+    pub info: ApiToken,
+}
+
 /// A page of a list, with the total count for the filter.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {

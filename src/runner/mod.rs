@@ -4,7 +4,9 @@
 //!
 //! Each cycle it:
 //! 1. registers once (operator token; an existing name is reused and a fresh agent token
-//!    issued), then acts only with the agent token;
+//!    issued, which retires the agent's older tokens: a restarted runner simply registers again,
+//!    and one whose token was revoked or replaced re-registers on its next cycle), then acts
+//!    only with the agent token;
 //! 2. heartbeats, logs its notifications, and when the API says `stop` (paused, quarantined,
 //!    ...) does nothing else — it keeps heartbeating so it notices a resume;
 //! 3. takes one step on its work: finish a task in progress (report a run, comment, submit for
@@ -351,14 +353,23 @@ impl Runner {
             role: &config.role,
             allowed_task_types: &config.task_types,
         };
-        let key = format!("runner:register:{}", Uuid::new_v4().simple());
         let failed = |error| RunnerError::Registration {
             name: config.name.clone(),
             error,
         };
-        let registration = self.operator.register(&request, &key).await.map_err(failed)?;
+        let key = format!("runner:register:{}", Uuid::new_v4().simple());
+        let mut registration = self.operator.register(&request, &key).await.map_err(failed)?;
+        if registration.token.is_none() {
+            // The first answer was lost and a retry got its replay, which never holds the token
+            // (tokens are not stored): register once more under a new key. The agent's new
+            // token retires the lost one.
+            warn!("the registration's token was withheld (a replayed answer); registering again");
+            let key = format!("runner:register:{}", Uuid::new_v4().simple());
+            registration = self.operator.register(&request, &key).await.map_err(failed)?;
+        }
         let token = registration
             .token
+            .clone()
             .ok_or_else(|| failed(ClientError::Decode("the registration returned no agent token".into())))?;
         let agent = &registration.agent;
         info!(agent_id = %agent.id, name = %agent.name, role = %agent.role, status = %agent.status,

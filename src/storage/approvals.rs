@@ -87,15 +87,29 @@ pub async fn decide(
     .await
 }
 
-/// Open approvals whose expiry has passed, locked. No SKIP LOCKED: a decision in flight is
-/// waited for, and Postgres re-checks the status afterwards, so each expires at most once.
-pub async fn lock_expired(conn: &mut PgConnection, now: DateTime<Utc>) -> sqlx::Result<Vec<Approval>> {
-    sqlx::query_as(
-        "SELECT * FROM approvals WHERE status IN ('pending', 'escalated') AND expires_at <= $1
-         ORDER BY expires_at, id FOR UPDATE",
+/// The open approvals whose expiry has passed, oldest expiry first (each is then locked and
+/// checked again in its own transaction).
+pub async fn expired_ids(conn: &mut PgConnection, now: DateTime<Utc>) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM approvals WHERE status IN ('pending', 'escalated') AND expires_at <= $1
+         ORDER BY expires_at, id",
     )
     .bind(now)
     .fetch_all(conn)
+    .await
+}
+
+/// The project of the approval whose card (or its copy in a task's topic) is message
+/// `message_id` of chat `chat_id`.
+pub async fn project_of_card(conn: &mut PgConnection, chat_id: i64, message_id: i32) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT a.project_id FROM telegram_messages m JOIN approvals a ON a.id = m.entity_id
+         WHERE m.chat_id = $1 AND m.message_id = $2 AND m.entity_kind IN ('approval', 'task_approval')
+         LIMIT 1",
+    )
+    .bind(chat_id)
+    .bind(message_id)
+    .fetch_optional(conn)
     .await
 }
 

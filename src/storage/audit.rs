@@ -56,6 +56,84 @@ pub async fn between(
     .await
 }
 
+/// Where event `id` stands in the export order, if it exists.
+pub async fn position(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<(DateTime<Utc>, i64)>> {
+    sqlx::query_as("SELECT occurred_at, id FROM audit_events WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The last event of a page of at most `limit` events after `start` (exclusive) in [from, to),
+/// and whether more follow it. Reads ids from the index only, no event bodies.
+pub async fn page_end(
+    conn: &mut PgConnection,
+    project_id: Option<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    start: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> sqlx::Result<(Option<(DateTime<Utc>, i64)>, bool)> {
+    let (after_at, after_id) = start.unzip();
+    let rows: Vec<(DateTime<Utc>, i64, i64)> = sqlx::query_as(
+        "WITH page AS (
+             SELECT occurred_at, id FROM audit_events
+             WHERE occurred_at >= $1 AND occurred_at < $2 AND ($3::uuid IS NULL OR project_id = $3)
+               AND ($4::timestamptz IS NULL OR (occurred_at, id) > ($4, $5))
+             ORDER BY occurred_at, id LIMIT $6 + 1
+         )
+         SELECT occurred_at, id, (SELECT count(*) FROM page) FROM page ORDER BY occurred_at DESC, id DESC LIMIT 2",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(project_id)
+    .bind(after_at)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    // Newest first. With limit + 1 rows read, the newest opens the next page and the one
+    // before it ends this one; with fewer, the newest ends it.
+    let more = rows.first().is_some_and(|(_, _, n)| *n > limit);
+    let end = match (rows.as_slice(), more) {
+        ([_, (at, id, _)], true) => Some((*at, *id)),
+        ([(at, id, _), ..], false) => Some((*at, *id)),
+        _ => None,
+    };
+    Ok((end, more))
+}
+
+/// The events after `after` (exclusive) up to `end` (inclusive) in [from, to), at most `max`,
+/// in export order.
+pub async fn chunk(
+    conn: &mut PgConnection,
+    project_id: Option<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, i64)>,
+    end: (DateTime<Utc>, i64),
+    max: i64,
+) -> sqlx::Result<Vec<AuditEvent>> {
+    let (after_at, after_id) = after.unzip();
+    sqlx::query_as(
+        "SELECT * FROM audit_events
+         WHERE occurred_at >= $1 AND occurred_at < $2 AND ($3::uuid IS NULL OR project_id = $3)
+           AND ($4::timestamptz IS NULL OR (occurred_at, id) > ($4, $5))
+           AND (occurred_at, id) <= ($6, $7)
+         ORDER BY occurred_at, id LIMIT $8",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(project_id)
+    .bind(after_at)
+    .bind(after_id)
+    .bind(end.0)
+    .bind(end.1)
+    .bind(max)
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn for_entity(conn: &mut PgConnection, entity_kind: &str, entity_id: &str) -> sqlx::Result<Vec<AuditEvent>> {
     sqlx::query_as("SELECT * FROM audit_events WHERE entity_kind = $1 AND entity_id = $2 ORDER BY id")
         .bind(entity_kind)

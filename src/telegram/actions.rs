@@ -72,14 +72,24 @@ pub enum ButtonAction {
         agent_id: Uuid,
         reason: Option<String>,
     },
-    /// Dismisses a confirmation.
-    Dismiss,
+    /// Dismisses a confirmation; only someone holding the right the question needs may (so a
+    /// viewer cannot cancel the CAO's question).
+    Dismiss {
+        #[serde(default = "dismiss_needs_before")]
+        needs: crate::domain::Right,
+    },
     /// Pagination of a long list: which list and which page.
     Page {
         list: String,
         page: u32,
         filter: Option<String>,
     },
+}
+
+/// The right a Dismiss button stored before it named one needs: both questions that had one
+/// (pause the squad, quarantine an agent) need an operator.
+fn dismiss_needs_before() -> crate::domain::Right {
+    crate::domain::Right::ControlAgents
 }
 
 impl ButtonAction {
@@ -101,7 +111,7 @@ impl ButtonAction {
             ButtonAction::AssignTaskTo { .. } => "assign_task_to",
             ButtonAction::ConfirmPauseSquad { .. } => "confirm_pause_squad",
             ButtonAction::ConfirmQuarantine { .. } => "confirm_quarantine",
-            ButtonAction::Dismiss => "dismiss",
+            ButtonAction::Dismiss { .. } => "dismiss",
             ButtonAction::Page { .. } => "page",
         }
     }
@@ -111,7 +121,7 @@ impl ButtonAction {
     pub fn one_shot(&self) -> bool {
         matches!(
             self,
-            ButtonAction::ConfirmPauseSquad { .. } | ButtonAction::ConfirmQuarantine { .. } | ButtonAction::Dismiss
+            ButtonAction::ConfirmPauseSquad { .. } | ButtonAction::ConfirmQuarantine { .. } | ButtonAction::Dismiss { .. }
         )
     }
 }
@@ -149,5 +159,22 @@ mod tests {
         assert_eq!(serde_json::from_value::<ButtonAction>(json).unwrap(), action);
         assert!(action.one_shot());
         assert!(!ButtonAction::Approve { approval_id: Uuid::nil() }.one_shot());
+    }
+
+    #[test]
+    fn a_dismiss_stored_before_it_named_a_right_needs_an_operator() {
+        let old: ButtonAction = serde_json::from_value(serde_json::json!({ "action": "dismiss" })).unwrap();
+        assert_eq!(
+            old,
+            ButtonAction::Dismiss {
+                needs: crate::domain::Right::ControlAgents
+            }
+        );
+        let new = ButtonAction::Dismiss {
+            needs: crate::domain::Right::PauseSquad,
+        };
+        let json = serde_json::to_value(&new).unwrap();
+        assert_eq!(json["needs"], "pause_squad");
+        assert_eq!(serde_json::from_value::<ButtonAction>(json).unwrap(), new);
     }
 }

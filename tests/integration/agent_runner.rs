@@ -188,6 +188,20 @@ async fn the_runner_claims_starts_submits_and_obeys_a_pause(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(rows, 1);
+
+    // The second registration (a restarted runner) retired the first runner's token: had the
+    // first kept running, its next cycle is refused once (401) and the one after registers
+    // again and works. However often it registers, the agent holds one live token.
+    let refused = ranger.cycle().await.expect_err("its token was replaced");
+    assert_eq!(refused.api().map(|e| e.status), Some(401), "{refused}");
+    ranger.cycle().await.expect("registered again and working");
+    assert_eq!(ranger.agent_id(), Some(agent_id));
+    let live: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE agent_id = $1 AND revoked_at IS NULL")
+        .bind(agent_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(live, 1);
 }
 
 #[sqlx::test]

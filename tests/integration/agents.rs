@@ -24,9 +24,11 @@ async fn registering_an_existing_name_reuses_the_agent_with_a_fresh_token(pool: 
     assert_eq!(first.agent.id, s.scout.id);
     let (t1, t2) = (first.token.unwrap(), second.token.unwrap());
     assert_ne!(t1, t2);
-    for token in [&t1, &t2] {
-        assert_eq!(s.app.authenticate(token).await.unwrap(), as_agent(&s.scout));
-    }
+    // The fresh token retires the older one: a leaked token stops working, tokens do not pile up.
+    assert_eq!(s.app.authenticate(&t2).await.unwrap(), as_agent(&s.scout));
+    let retired = s.app.authenticate(&t1).await.unwrap_err();
+    assert!(matches!(retired, AppError::Unauthenticated(_)), "{retired}");
+    assert!(retired.to_string().contains("replaced by a newer one"), "{retired}");
     // Only hashes are stored.
     let stored: i64 =
         sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE position($1 in encode(token_hash, 'escape')) > 0 OR prefix = $1")

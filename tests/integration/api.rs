@@ -718,6 +718,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/agents/{id}/pause"),
     ("POST", "/api/agents/{id}/resume"),
     ("POST", "/api/agents/{id}/release"),
+    ("POST", "/api/agents/{id}/rotate-token"),
     ("GET", "/api/tasks"),
     ("POST", "/api/tasks"),
     ("POST", "/api/tasks/claim"),
@@ -741,6 +742,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/alerts/{id}/resolve"),
     ("GET", "/api/audit/export"),
     ("POST", "/api/jobs/{job}/run"),
+    ("GET", "/api/tokens"),
+    ("POST", "/api/tokens"),
+    ("DELETE", "/api/tokens/{id}"),
 ];
 
 /// The runbook's API calls as (method, path), from the project's own fixture: one

@@ -226,6 +226,97 @@ async fn stale_approvals_expire_once(pool: PgPool) {
     );
 }
 
+#[sqlx::test]
+async fn approvals_expire_one_by_one_and_a_bad_one_stops_no_other(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let pixel = as_agent(&s.pixel);
+    let mut ids = Vec::new();
+    for summary in ["ship a", "ship b", "ship c"] {
+        let approval = s
+            .app
+            .request_approval(
+                &pixel,
+                RequestApproval {
+                    expires_in_minutes: Some(5),
+                    ..request(&s.pixel, "deploy", summary)
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(approval.id);
+    }
+    // The middle one cannot be expired (a row the database refuses to change).
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.id = '{}' AND NEW.status = 'expired' THEN RAISE EXCEPTION 'this row is broken'; END IF;
+             RETURN NEW;
+         END $$",
+        ids[1]
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("CREATE TRIGGER refuse_one BEFORE UPDATE ON approvals FOR EACH ROW EXECUTE FUNCTION refuse_one()")
+        .execute(&pool)
+        .await
+        .unwrap();
+    s.clock.advance(chrono::Duration::minutes(6));
+    let expired = s.app.expire_approvals().await.unwrap();
+    let mut got: Vec<_> = expired.iter().map(|a| a.id).collect();
+    got.sort();
+    let mut want = vec![ids[0], ids[2]];
+    want.sort();
+    assert_eq!(got, want, "the two others expired");
+    let status = |id| {
+        let app = s.app.clone();
+        let viewer = s.viewer.clone();
+        async move { app.get_approval(&viewer, id).await.unwrap().status }
+    };
+    assert_eq!(status(ids[1]).await, ApprovalStatus::Pending, "left for the next run");
+    assert_eq!(status(ids[2]).await, ApprovalStatus::Expired);
+    // Fixed, the next run expires it.
+    sqlx::query("DROP TRIGGER refuse_one ON approvals").execute(&pool).await.unwrap();
+    let expired = s.app.expire_approvals().await.unwrap();
+    assert_eq!(expired.iter().map(|a| a.id).collect::<Vec<_>>(), vec![ids[1]]);
+}
+
+#[sqlx::test]
+async fn an_agent_sees_only_its_own_approvals_in_a_tasks_timeline(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let task = s.started_task("Launch email", TaskType::Content, &s.scribe).await;
+    for agent in [&s.scribe, &s.pixel] {
+        s.app
+            .request_approval(
+                &as_agent(agent),
+                RequestApproval {
+                    task_id: Some(task.id),
+                    ..request(agent, "email.send", "send it")
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let approvals_seen_by = |actor: Actor| {
+        let app = s.app.clone();
+        async move {
+            app.task_timeline(&actor, task.id)
+                .await
+                .unwrap()
+                .entries
+                .iter()
+                .filter_map(|e| match e {
+                    mission_control::app::queries::TimelineEntry::Approval(a) => Some(a.agent_id),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(approvals_seen_by(as_agent(&s.scribe)).await, vec![s.scribe.id]);
+    assert_eq!(approvals_seen_by(as_agent(&s.pixel)).await, vec![s.pixel.id]);
+    assert_eq!(approvals_seen_by(s.viewer.clone()).await.len(), 2, "operators see them all");
+}
+
 /// Scout at work on a task, with a pending RED request for it, then held at its daily cap:
 /// the runbook's budget incident. Returns the task and the request.
 async fn held_at_the_cap(s: &Squad) -> (mission_control::app::model::Task, mission_control::app::model::Approval) {

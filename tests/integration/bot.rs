@@ -847,8 +847,8 @@ async fn languages_are_per_chat_and_commands_are_registered_per_language(pool: P
         .unwrap();
     let en = w.tg.my_commands("").unwrap();
     let ru = w.tg.my_commands("ru").unwrap();
-    assert_eq!(en.as_array().unwrap().len(), 32);
-    assert_eq!(ru.as_array().unwrap().len(), 32);
+    assert_eq!(en.as_array().unwrap().len(), bot::COMMANDS.len());
+    assert_eq!(ru.as_array().unwrap().len(), bot::COMMANDS.len());
     let describe = |v: &Value, name: &str| {
         v.as_array()
             .unwrap()
@@ -1605,5 +1605,244 @@ async fn alerts_listed_by_command_carry_their_own_actions(pool: PgPool) {
     )
     .await
     .unwrap();
+    w.stop().await;
+}
+
+/// A project "side" with its own agent Rover, asking for its own A1.
+async fn side_with_a_request(w: &World) -> (mission_control::app::model::Project, Approval) {
+    let side =
+        w.s.app
+            .create_project(
+                &Actor::system("test"),
+                mission_control::app::projects::CreateProject {
+                    slug: "side".into(),
+                    name: "Side Quest".into(),
+                    description: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+    let rover =
+        w.s.app
+            .register_agent(
+                &w.s.operator,
+                side.id,
+                mission_control::app::agents::RegisterAgent {
+                    name: "Rover".into(),
+                    role: AgentRole::Intern,
+                    allowed_task_types: vec![],
+                    parent_agent_id: None,
+                    daily_cap: None,
+                    issue_token: false,
+                },
+            )
+            .await
+            .unwrap()
+            .agent;
+    let approval =
+        w.s.app
+            .request_approval(
+                &as_agent(&rover),
+                RequestApproval {
+                    agent_id: rover.id,
+                    action_type: "email.send".into(),
+                    action_summary: "email the side project's list".into(),
+                    justification: "asked for".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    (side, approval)
+}
+
+#[sqlx::test]
+async fn an_approval_code_typed_after_a_switch_never_decides_another_projects_request(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    let binding = w.bind_forum().await;
+    let topic = binding.approvals_topic_id.unwrap();
+    let ours = w.red_request("send the launch email").await;
+    let (_side, theirs) = side_with_a_request(&w).await;
+    assert_eq!(
+        (ours.code(), theirs.code()),
+        ("A1".to_string(), "A1".to_string()),
+        "the same code in both"
+    );
+
+    // A viewer may not switch what everyone in the chat acts on.
+    let before = state_of(&pool).await;
+    let refused = w.ask(&vic(), "/switch side", "can't do that").await.text.unwrap();
+    assert!(refused.contains("it needs operator"), "{refused}");
+    assert_eq!(state_of(&pool).await, before);
+    let current: Option<Uuid> = sqlx::query_scalar("SELECT current_project_id FROM telegram_chats WHERE chat_id = $1")
+        .bind(FORUM)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(current, Some(w.s.project.id));
+    w.ask(&olga(), "/switch side", "Side Quest").await;
+
+    // Outside the topics of the switched ops chat, A1 could mean either: neither is decided.
+    for command in ["/approve A1", "/deny A1 not now"] {
+        let answer = w.ask(&sofie(), command, "could mean either").await.text.unwrap();
+        assert!(answer.contains("OpenClaw") && answer.contains("Side Quest"), "{answer}");
+        assert_eq!(w.approval(ours.id).await.status, ApprovalStatus::Pending);
+        assert_eq!(w.approval(theirs.id).await.status, ApprovalStatus::Pending);
+    }
+
+    // In the Approvals topic, where OpenClaw's card is, A1 is OpenClaw's; the reply says so.
+    let sent = w.tg.user_message(FORUM, &sofie(), "/approve A1", Some(topic));
+    let answer = w.answer_after(FORUM, sent, "A1 approved").await.text.unwrap();
+    assert!(answer.contains("project OpenClaw"), "{answer}");
+    assert_eq!(w.approval(ours.id).await.status, ApprovalStatus::Approved);
+    assert_eq!(
+        w.approval(theirs.id).await.status,
+        ApprovalStatus::Pending,
+        "the other project's A1 is untouched"
+    );
+    // A second try there is told, naming the project, that it was decided.
+    let sent = w.tg.user_message(FORUM, &sofie(), "/approve A1", Some(topic));
+    let again = w.answer_after(FORUM, sent, "already").await.text.unwrap();
+    assert!(again.starts_with("Project OpenClaw"), "{again}");
+    w.stop().await;
+}
+
+#[sqlx::test]
+async fn only_someone_who_could_answer_a_question_may_dismiss_it(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    let question = w.ask(&olga(), "/pause_squad", "Pause the whole squad").await;
+    let before = state_of(&pool).await;
+    let click = w.tg.click_button(FORUM, &vic(), question.message_id, "Cancel").unwrap();
+    let toast = w.toast(&click).await;
+    assert!(toast.starts_with("Not allowed"), "{toast}");
+    assert_eq!(state_of(&pool).await, before);
+    assert!(
+        refusals(&pool).await.iter().any(|r| r["attempt"] == "button dismiss"),
+        "{:?}",
+        refusals(&pool).await
+    );
+    let still = w.tg.message(FORUM, question.message_id).unwrap();
+    assert!(!still.buttons().is_empty(), "the question stays open");
+    // The operator who asked can.
+    let click = w.tg.click_button(FORUM, &olga(), question.message_id, "Cancel").unwrap();
+    assert!(w.toast(&click).await.contains("Canceled"));
+    assert!(!w.s.app.project_by_id(w.s.project.id).await.unwrap().squad_paused);
+    w.stop().await;
+}
+
+#[sqlx::test]
+async fn a_cao_lists_and_revokes_api_tokens_from_the_chat(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    let (_, secret) =
+        w.s.app
+            .create_operator_token(&Actor::system("cli"), "ops-script", OperatorRole::Operator)
+            .await
+            .unwrap();
+    w.s.app.authenticate(&secret).await.unwrap();
+
+    let listed = w.ask(&sofie(), "/tokens", "API tokens").await.text.unwrap();
+    for name in ["ops-script", "Olga", "Vic", "Sofie (human)"] {
+        assert!(listed.contains(name), "{name}: {listed}");
+    }
+    assert!(!listed.contains(&secret) && !listed.contains(&secret[..12]), "{listed}");
+    let refused = w.ask(&olga(), "/tokens", "can't do that").await.text.unwrap();
+    assert!(refused.contains("needs CAO"), "{refused}");
+    w.ask(&olga(), "/revoke_token ops-script", "can't do that").await;
+    w.s.app.authenticate(&secret).await.unwrap();
+
+    w.ask(&sofie(), "/revoke_token ops-script", "is revoked").await;
+    let err = w.s.app.authenticate(&secret).await.unwrap_err();
+    assert!(err.to_string().contains("revoked"), "{err}");
+    w.ask(&sofie(), "/revoke_token ops-script", "not found").await;
+    w.ask(&sofie(), "/revoke_token", "Usage: /revoke_token").await;
+    w.ask(&sofie(), "/lang ru", "по-русски").await;
+    let listed = w.ask(&sofie(), "/tokens", "API-токены").await.text.unwrap();
+    assert!(listed.contains("отозван"), "{listed}");
+    w.stop().await;
+}
+
+#[sqlx::test]
+async fn a_code_replying_to_an_approval_card_means_that_cards_project(pool: PgPool) {
+    let w = world(pool.clone()).await;
+    let ours = w.red_request("send the launch email").await;
+    let side =
+        w.s.app
+            .create_project(
+                &Actor::system("test"),
+                mission_control::app::projects::CreateProject {
+                    slug: "side".into(),
+                    name: "Side Quest".into(),
+                    description: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+    // A plain group as the ops chat of "side": its approval cards are posted in the chat itself.
+    w.tg.user_message(GROUP, &sofie(), "/bind side", None);
+    let mut bound = None;
+    for _ in 0..100 {
+        bound = w.s.app.binding_for_project(side.id).await.unwrap();
+        if bound.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(bound.is_some(), "bound");
+    let rover =
+        w.s.app
+            .register_agent(
+                &w.s.operator,
+                side.id,
+                mission_control::app::agents::RegisterAgent {
+                    name: "Rover".into(),
+                    role: AgentRole::Intern,
+                    allowed_task_types: vec![],
+                    parent_agent_id: None,
+                    daily_cap: None,
+                    issue_token: false,
+                },
+            )
+            .await
+            .unwrap()
+            .agent;
+    let theirs =
+        w.s.app
+            .request_approval(
+                &as_agent(&rover),
+                RequestApproval {
+                    agent_id: rover.id,
+                    action_type: "email.send".into(),
+                    action_summary: "email the side project's list".into(),
+                    justification: "asked for".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    assert_eq!((ours.code(), theirs.code()), ("A1".to_string(), "A1".to_string()));
+    w.tg.wait_until(|s| s.bot_messages_in(GROUP, None).iter().any(|m| !m.buttons().is_empty()), WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("no approval card in the group: {e}: {:#?}", texts(&w.tg, GROUP)));
+    let card =
+        w.tg.bot_messages_in(GROUP, None)
+            .into_iter()
+            .find(|m| !m.buttons().is_empty())
+            .unwrap();
+    let sent = w.tg.user_message(GROUP, &olga(), "/switch openclaw", None);
+    w.answer_after(GROUP, sent, "OpenClaw").await;
+
+    // Without a card, the switched ops chat could mean either A1.
+    let sent = w.tg.user_message(GROUP, &sofie(), "/approve A1", None);
+    w.answer_after(GROUP, sent, "could mean either").await;
+    // Replying to Side Quest's card means Side Quest's A1.
+    let sent = w.tg.user_reply(GROUP, &sofie(), card.message_id, "/approve A1");
+    let answer = w.answer_after(GROUP, sent, "A1 approved").await.text.unwrap();
+    assert!(answer.contains("project Side Quest"), "{answer}");
+    assert_eq!(w.approval(theirs.id).await.status, ApprovalStatus::Approved);
+    assert_eq!(
+        w.approval(ours.id).await.status,
+        ApprovalStatus::Pending,
+        "OpenClaw's A1 is untouched"
+    );
     w.stop().await;
 }

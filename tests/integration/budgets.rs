@@ -100,9 +100,16 @@ async fn reaching_the_daily_cap_pauses_the_agent_holds_the_task_and_alerts(pool:
     let hb = s.app.heartbeat(&scout, s.scout.id).await.unwrap();
     assert!(hb.stop);
     assert_eq!(hb.budget.remaining, Usd::ZERO);
+    // An operator may not lift a budget pause at all; the CAO only with room under the cap.
     let err = s
         .app
         .change_agent_status(&s.operator, s.scout.id, StatusCommand::Resume, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden", "{err}");
+    let err = s
+        .app
+        .change_agent_status(&s.cao, s.scout.id, StatusCommand::Resume, None)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "budget_exhausted");

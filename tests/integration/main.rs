@@ -19,6 +19,7 @@ mod openapi;
 mod ops;
 mod outbox;
 mod schema;
+mod security;
 mod serve;
 mod shutdown;
 mod standup;

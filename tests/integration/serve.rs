@@ -96,6 +96,83 @@ async fn seed_twice_changes_nothing_and_tokens_are_printed_once(pool: PgPool) {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown operator role 'emperor'"));
 }
 
+#[sqlx::test]
+async fn tokens_are_created_listed_and_revoked_from_the_cli(pool: PgPool) {
+    let url = database_url(&pool).await;
+    let text = |out: &std::process::Output| {
+        (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let created = cli(
+        &url,
+        &[
+            "token",
+            "create",
+            "--name",
+            "ops-script",
+            "--role",
+            "operator",
+            "--expires-in",
+            "30d",
+        ],
+    );
+    let (token, stderr) = text(&created);
+    assert!(created.status.success(), "{stderr}");
+    let token = token.trim().to_string();
+    assert!(stderr.contains("expires 20"), "{stderr}");
+    let (_, viewer_err) = text(&cli(&url, &["token", "create", "--name", "reader", "--role", "viewer"]));
+    assert!(viewer_err.contains("does not expire"), "{viewer_err}");
+
+    let taken = cli(&url, &["token", "create", "--name", "ops-script", "--role", "viewer"]);
+    assert!(!taken.status.success());
+    assert!(text(&taken).1.contains("is not revoked"), "{}", text(&taken).1);
+    let forever = cli(
+        &url,
+        &["token", "create", "--name", "x", "--role", "viewer", "--expires-in", "forever"],
+    );
+    assert!(!forever.status.success());
+    assert!(text(&forever).1.contains("is not a lifetime"), "{}", text(&forever).1);
+
+    let listed = cli(&url, &["token", "list"]);
+    let (table, stderr) = text(&listed);
+    assert!(listed.status.success(), "{stderr}");
+    assert!(table.starts_with("NAME"), "{table}");
+    for column in ["KIND", "ROLE", "STATE", "CREATED", "LAST USED", "EXPIRES", "REVOKED", "ID"] {
+        assert!(table.contains(column), "{column}: {table}");
+    }
+    let line = table.lines().find(|l| l.starts_with("ops-script")).expect("listed");
+    assert!(line.contains("operator") && line.contains("live"), "{line}");
+    assert!(
+        !table.contains(&token) && !table.contains(&token[..12]),
+        "never the secret: {table}"
+    );
+
+    let revoked = cli(&url, &["token", "revoke", "ops-script"]);
+    assert!(revoked.status.success(), "{}", text(&revoked).1);
+    assert!(text(&revoked).0.contains("revoked operator token 'ops-script'"));
+    let table = text(&cli(&url, &["token", "list"])).0;
+    let line = table.lines().find(|l| l.starts_with("ops-script")).expect("still listed");
+    assert!(line.contains("revoked"), "{line}");
+    let again = cli(&url, &["token", "revoke", "ops-script"]);
+    assert!(!again.status.success());
+    assert!(text(&again).1.contains("not found"), "{}", text(&again).1);
+    // By id too.
+    let id = table
+        .lines()
+        .find(|l| l.starts_with("reader"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .to_string();
+    assert!(cli(&url, &["token", "revoke", &id]).status.success());
+    let revoked: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE revoked_at IS NOT NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(revoked, 2);
+}
+
 #[test]
 fn a_bad_configuration_value_fails_at_start_naming_the_key() {
     let out = Command::new(env!("CARGO_BIN_EXE_mission-control"))

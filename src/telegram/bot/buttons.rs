@@ -81,11 +81,20 @@ pub(crate) async fn click(req: &Req, token: &str) -> AppResult<Toast> {
 async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast> {
     let app = &req.app;
     match action {
-        ButtonAction::Approve { approval_id } => {
-            let decided = app.decide_approval(actor, *approval_id, Verdict::Approve, None).await?;
-            Ok(Toast::new(req.ta("bot-toast-approved", &[("code", plain(&decided.code()))])))
-        }
-        ButtonAction::Deny { approval_id } => ask_deny_reason(req, actor, *approval_id).await,
+        ButtonAction::Approve { approval_id } => match app.decide_approval(actor, *approval_id, Verdict::Approve, None).await {
+            Ok(decided) => {
+                let project = app.project_by_id(decided.project_id).await?;
+                Ok(Toast::new(req.ta(
+                    "bot-toast-approved",
+                    &[("code", plain(&decided.code())), ("project", plain(&project.name))],
+                )))
+            }
+            Err(err) => approval_toast(req, actor, *approval_id, err).await,
+        },
+        ButtonAction::Deny { approval_id } => match ask_deny_reason(req, actor, *approval_id).await {
+            Ok(toast) => Ok(toast),
+            Err(err) => approval_toast(req, actor, *approval_id, err).await,
+        },
         ButtonAction::ResolveAlert { alert_id } => {
             app.resolve_alert(actor, *alert_id).await?;
             Ok(Toast::new(req.t("bot-toast-alert-resolved")))
@@ -175,7 +184,11 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
         ButtonAction::MoveTask { task_id, to } => Ok(Toast::new(threads::move_button(req, actor, *task_id, *to).await?)),
         ButtonAction::AssignTask { task_id } => Ok(Toast::new(threads::assign_button(req, actor, *task_id).await?)),
         ButtonAction::AssignTaskTo { task_id, agent_id } => Ok(Toast::new(threads::assign_to(req, actor, *task_id, *agent_id).await?)),
-        ButtonAction::Dismiss => Ok(Toast::new(req.t("bot-toast-dismissed"))),
+        ButtonAction::Dismiss { needs } => {
+            // Only someone who could answer the question may dismiss it.
+            crate::app::check_right(actor, *needs)?;
+            Ok(Toast::new(req.t("bot-toast-dismissed")))
+        }
         ButtonAction::Page { list, page, filter } => match show_page(req, list, *page, filter.as_deref()).await {
             Ok(()) => Ok(Toast::none()),
             Err(CmdError::App(err)) => Err(err),
@@ -192,7 +205,7 @@ async fn close_question(req: &Req, actor: &Actor, action: &ButtonAction) -> AppR
         return Ok(());
     };
     let key = match action {
-        ButtonAction::Dismiss => "bot-question-canceled",
+        ButtonAction::Dismiss { .. } => "bot-question-canceled",
         _ => "bot-question-confirmed",
     };
     let at = req.app.now().format("%Y-%m-%d %H:%M UTC").to_string();
@@ -200,6 +213,30 @@ async fn close_question(req: &Req, actor: &Actor, action: &ButtonAction) -> AppR
     let text = format!("{}\n\n{outcome}", crate::i18n::html_escape(question));
     let project_id = req.ctx.project.as_ref().map(|p| p.id);
     req.app.edit_reply(actor, project_id, req.chat_id, *message_id, text).await
+}
+
+/// A click on an approval that cannot be decided (already decided, expired): the toast says so
+/// naming the approval's project. Other failures (a refusal, a redelivery) go on as they are.
+async fn approval_toast(req: &Req, actor: &Actor, approval_id: Uuid, err: AppError) -> AppResult<Toast> {
+    if !matches!(
+        err,
+        AppError::AlreadyDecided { .. }
+            | AppError::Conflict {
+                code: "approval_expired",
+                ..
+            }
+    ) {
+        return Err(err);
+    }
+    let approval = req.app.get_approval(actor, approval_id).await?;
+    let project = req.app.project_by_id(approval.project_id).await?;
+    Ok(Toast::alert(req.ta(
+        "bot-toast-approval-about",
+        &[
+            ("project", plain(&project.name)),
+            ("message", plain(&render::error_toast(req.lang, &err))),
+        ],
+    )))
 }
 
 /// Deny needs a reason: remember that this user owes one here, and ask for it.
@@ -221,12 +258,20 @@ async fn ask_deny_reason(req: &Req, actor: &Actor, approval_id: Uuid) -> AppResu
     req.app
         .expect_input(req.chat_id, req.user_id, req.thread, "deny_reason", Some(approval_id))
         .await?;
+    let project = req.app.project_by_id(approval.project_id).await?;
     req.say(req.ta(
         "bot-deny-ask",
-        &[("name", crate::i18n::text(&req.user_name)), ("code", plain(&approval.code()))],
+        &[
+            ("name", crate::i18n::text(&req.user_name)),
+            ("code", plain(&approval.code())),
+            ("project", crate::i18n::text(&project.name)),
+        ],
     ))
     .await?;
-    Ok(Toast::new(req.ta("bot-toast-deny-ask", &[("code", plain(&approval.code()))])))
+    Ok(Toast::new(req.ta(
+        "bot-toast-deny-ask",
+        &[("code", plain(&approval.code())), ("project", plain(&project.name))],
+    )))
 }
 
 async fn move_task(

@@ -34,6 +34,8 @@ pub const COMMANDS: &[&str] = &[
     "bind",
     "grant",
     "revoke",
+    "tokens",
+    "revoke_token",
     "lang",
 ];
 
@@ -108,7 +110,7 @@ mod tests {
                 "{name}"
             );
         }
-        assert_eq!(COMMANDS.len(), 32, "the spec's list");
+        assert_eq!(COMMANDS.len(), 34, "the spec's list, and /tokens and /revoke_token");
     }
 
     #[test]

@@ -5,8 +5,9 @@
 use super::command::first_word;
 use super::render::{self, plain, PAGE_SIZE};
 use super::request::{Button, CmdError, CmdResult, Req};
-use crate::app::queries::AgentQuery;
+use crate::app::queries::{AgentQuery, CodeTypedAt};
 use crate::app::tasks::{CreateTask, TransitionTask};
+use crate::app::tokens::{TokenQuery, TokenRef};
 use crate::app::{AppResult, PageRequest};
 use crate::domain::actor::{least_role_for, role_has};
 use crate::domain::*;
@@ -67,6 +68,8 @@ async fn dispatch(req: &Req, name: &str, args: &str) -> CmdResult {
         "policy" => policy(req).await,
         "grant" => grant(req, args).await,
         "revoke" => revoke(req, args).await,
+        "tokens" => tokens(req).await,
+        "revoke_token" => revoke_token(req, args).await,
         "lang" => lang(req, args).await,
         _ => Err(CmdError::Usage),
     }
@@ -337,18 +340,59 @@ async fn move_task(req: &Req, args: &str) -> CmdResult {
     Ok(())
 }
 
+/// The project a code typed here means (`domain::approval_code`): the card's it replies to, or
+/// the ops chat's inside its topics; in an ops chat switched to another project, neither.
+async fn code_project(req: &Req) -> Result<crate::app::model::Project, CmdError> {
+    let current = req.project()?.id;
+    let at = CodeTypedAt {
+        chat_id: req.chat_id,
+        replied_to: req.replied_to,
+        in_topic: req.thread.is_some(),
+        bound: req.ctx.binding.as_ref().map(|b| b.project_id),
+        current: Some(current),
+    };
+    Ok(req.app.project_for_approval_code(&at).await?)
+}
+
+/// A failure about an approval of `project`, said naming the project (refusals stay refusals:
+/// audited and answered as such).
+fn about_approval(req: &Req, project: &crate::app::model::Project, err: crate::app::AppError) -> CmdError {
+    use crate::app::AppError;
+    match err {
+        AppError::NotFound { .. }
+        | AppError::AlreadyDecided { .. }
+        | AppError::Validation { .. }
+        | AppError::Conflict {
+            code: "approval_expired", ..
+        } => CmdError::Say(req.ta(
+            "bot-approval-about",
+            &[("project", text(&project.name)), ("message", plain(&render::error(req.lang, &err)))],
+        )),
+        other => CmdError::App(other),
+    }
+}
+
 async fn approve(req: &Req, args: &str) -> CmdResult {
     let (code, _) = first_word(args);
     if code.is_empty() {
         return Err(CmdError::Usage);
     }
-    let project = req.project()?;
-    let approval = req.app.approval_by_code(actor(req), project.id, code).await?;
+    let project = code_project(req).await?;
+    let approval = req
+        .app
+        .approval_by_code(actor(req), project.id, code)
+        .await
+        .map_err(|e| about_approval(req, &project, e))?;
     let decided = req
         .app
         .decide_approval(actor(req), approval.id, crate::app::approvals::Verdict::Approve, None)
-        .await?;
-    req.say(req.ta("bot-approval-approved", &[("code", text(&decided.code()))])).await?;
+        .await
+        .map_err(|e| about_approval(req, &project, e))?;
+    req.say(req.ta(
+        "bot-approval-approved",
+        &[("code", text(&decided.code())), ("project", text(&project.name))],
+    ))
+    .await?;
     Ok(())
 }
 
@@ -357,20 +401,26 @@ async fn deny(req: &Req, args: &str) -> CmdResult {
     if code.is_empty() || reason.is_empty() {
         return Err(CmdError::Usage);
     }
-    let project = req.project()?;
-    let approval = req.app.approval_by_code(actor(req), project.id, code).await?;
-    decide_deny(req, approval.id, reason).await
+    let project = code_project(req).await?;
+    let approval = req
+        .app
+        .approval_by_code(actor(req), project.id, code)
+        .await
+        .map_err(|e| about_approval(req, &project, e))?;
+    decide_deny(req, approval.id, &project, reason).await
 }
 
-async fn decide_deny(req: &Req, approval_id: Uuid, reason: &str) -> CmdResult {
+async fn decide_deny(req: &Req, approval_id: Uuid, project: &crate::app::model::Project, reason: &str) -> CmdResult {
     let decided = req
         .app
         .decide_approval(actor(req), approval_id, crate::app::approvals::Verdict::Deny, Some(reason))
-        .await?;
+        .await
+        .map_err(|e| about_approval(req, project, e))?;
     req.say(req.ta(
         "bot-approval-denied",
         &[
             ("code", text(&decided.code())),
+            ("project", text(&project.name)),
             ("reason", text(decided.decision_note.as_deref().unwrap_or(reason))),
         ],
     ))
@@ -383,7 +433,12 @@ pub(crate) async fn deny_with_reason(req: &Req, approval_id: Uuid, reason: &str)
     if req.actor.is_none() {
         return req.refuse("deny", &Msg::new("err-not-operator")).await;
     }
-    match decide_deny(req, approval_id, reason).await {
+    let denied = async {
+        let approval = req.app.get_approval(actor(req), approval_id).await?;
+        let project = req.app.project_by_id(approval.project_id).await?;
+        decide_deny(req, approval_id, &project, reason).await
+    };
+    match denied.await {
         Ok(()) => Ok(()),
         Err(err) => req.report("deny", err).await,
     }
@@ -438,7 +493,12 @@ async fn quarantine(req: &Req, args: &str) -> CmdResult {
                 reason,
             },
         ),
-        (req.t("bot-button-cancel"), ButtonAction::Dismiss),
+        (
+            req.t("bot-button-cancel"),
+            ButtonAction::Dismiss {
+                needs: Right::ControlAgents,
+            },
+        ),
     ]];
     req.say_with(question, rows).await?;
     Ok(())
@@ -502,7 +562,7 @@ async fn pause_squad(req: &Req) -> CmdResult {
             req.t("bot-button-pause-squad"),
             ButtonAction::ConfirmPauseSquad { project_id: project.id },
         ),
-        (req.t("bot-button-cancel"), ButtonAction::Dismiss),
+        (req.t("bot-button-cancel"), ButtonAction::Dismiss { needs: Right::PauseSquad }),
     ]];
     req.say_with(question, rows).await?;
     Ok(())
@@ -551,6 +611,33 @@ async fn revoke(req: &Req, args: &str) -> CmdResult {
     let op = req.app.revoke_role(actor(req), user_id).await?;
     req.say(req.ta("bot-revoked", &[("user", plain(&user_id.to_string())), ("name", text(&op.name))]))
         .await?;
+    Ok(())
+}
+
+async fn tokens(req: &Req) -> CmdResult {
+    let query = TokenQuery {
+        page: PageRequest { limit: 50, offset: 0 },
+        ..Default::default()
+    };
+    let listed = req.app.list_tokens(actor(req), query).await?;
+    req.say(render::tokens(req.lang, &listed.items, listed.total)).await?;
+    Ok(())
+}
+
+async fn revoke_token(req: &Req, args: &str) -> CmdResult {
+    let which = args.trim();
+    if which.is_empty() {
+        return Err(CmdError::Usage);
+    }
+    let revoked = req.app.revoke_token(actor(req), &TokenRef::parse(which)).await?;
+    req.say(req.ta(
+        "bot-token-revoked",
+        &[
+            ("name", text(&revoked.name)),
+            ("kind", plain(&req.t(&format!("bot-token-kind-{}", revoked.kind)))),
+        ],
+    ))
+    .await?;
     Ok(())
 }
 

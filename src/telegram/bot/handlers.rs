@@ -43,7 +43,14 @@ pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotStat
             _ => Ok(()),
         };
     };
-    let req = Req::new(app, state.default_lang, &msg.chat, thread_of(&msg), user).await?;
+    let mut req = Req::new(app, state.default_lang, &msg.chat, thread_of(&msg), user).await?;
+    // In a forum every topic message "replies" to the topic's first message: only a reply to
+    // another message counts. (Outside forums the thread id of a reply is its chain's root.)
+    let topic_root = thread_of(&msg);
+    req.replied_to = msg
+        .reply_to_message()
+        .map(|replied| replied.id.0)
+        .filter(|id| Some(*id) != topic_root);
     let result = match typed {
         typed if typed.known() => commands::run(&req, &typed.name, typed.args).await,
         // An unknown command: in a group it may be another bot's, so answer only when asked.

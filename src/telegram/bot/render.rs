@@ -876,6 +876,52 @@ pub fn policy(lang: Lang, p: &PolicySummary) -> String {
     out
 }
 
+/// `/tokens`: each token's name, whose it is, where it stands and when it was used; never a
+/// token itself.
+pub fn tokens(lang: Lang, tokens: &[crate::app::model::ApiToken], total: i64) -> String {
+    let mut out = lang.ta("bot-tokens-title", &[("count", count(total as f64))]);
+    if tokens.is_empty() {
+        out.push('\n');
+        out.push_str(&lang.t("bot-list-empty"));
+    }
+    let when = |at: Option<DateTime<Utc>>| at.map_or_else(|| lang.t("bot-token-never"), time);
+    for t in tokens {
+        let holder = match (t.role, &t.agent_project) {
+            (Some(r), _) => role(lang, r),
+            (None, Some(project)) => lang.ta("bot-token-agent-of", &[("project", text(project))]),
+            (None, None) => "—".into(),
+        };
+        let state = match (t.state, t.revoked_at, t.expires_at) {
+            (crate::domain::credentials::TokenState::Live, _, Some(at)) => {
+                lang.ta("bot-token-state-live-until", &[("at", plain(&time(at)))])
+            }
+            (crate::domain::credentials::TokenState::Expired, _, Some(at)) => {
+                lang.ta("bot-token-state-expired-at", &[("at", plain(&time(at)))])
+            }
+            (state, Some(at), _) => lang.ta(&format!("bot-token-state-{state}-at"), &[("at", plain(&time(at)))]),
+            (state, None, _) => lang.t(&format!("bot-token-state-{state}")),
+        };
+        out.push('\n');
+        out.push_str(&lang.ta(
+            "bot-token-line",
+            &[
+                ("name", clipped(&t.name, 100)),
+                ("kind", plain(&lang.t(&format!("bot-token-kind-{}", t.kind)))),
+                ("holder", plain(&holder)),
+                ("state", plain(&state)),
+                ("created", plain(&time(t.created_at))),
+                ("used", plain(&when(t.last_used_at))),
+            ],
+        ));
+    }
+    let more = total - tokens.len() as i64;
+    if more > 0 {
+        out.push('\n');
+        out.push_str(&lang.ta("bot-list-more", &[("count", count(more as f64))]));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

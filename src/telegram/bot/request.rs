@@ -50,6 +50,8 @@ pub(crate) struct Req {
     pub actor: Option<Actor>,
     /// For a button click: the message the button is under (its id and text).
     pub clicked: Option<(i32, String)>,
+    /// For a message: the message it replies to (e.g. an approval's card), if any.
+    pub replied_to: Option<i32>,
 }
 
 pub(crate) fn chat_info(chat: &Chat) -> ChatInfo {
@@ -74,6 +76,7 @@ impl Req {
             user_name: user.full_name(),
             actor,
             clicked: None,
+            replied_to: None,
             ctx,
             app,
         })

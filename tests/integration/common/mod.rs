@@ -191,7 +191,12 @@ const TABLES: &[&str] = &[
 pub async fn fingerprint(pool: &PgPool) -> String {
     let mut parts = Vec::new();
     for table in TABLES {
-        let sql = format!("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t");
+        // A token's `last_used_at` is bookkeeping (a refused request was still made with it).
+        let rows = match *table {
+            "api_tokens" => "(SELECT id, token_hash, prefix, name, operator_id, agent_id, created_at, expires_at, revoked_at, retired_as FROM api_tokens)",
+            other => other,
+        };
+        let sql = format!("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {rows} t");
         let digest: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.unwrap();
         parts.push(format!("{table}={digest}"));
     }
