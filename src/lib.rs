@@ -4,8 +4,8 @@
 //! - `app`: the use cases, one transaction each: change + audit + notifications + outbox.
 //! - `storage`: all the SQL: what the use cases run, and whole-database maintenance
 //!   (`storage::maintenance`: backup, restore, verify-db, retention).
-//! - `http`, `telegram` (bot and outbox dispatcher), `jobs` (scheduler), `runner`: adapters
-//!   and clients over `app`.
+//! - `http`, `mcp` (the agents' MCP server), `telegram` (bot and outbox dispatcher), `jobs`
+//!   (scheduler), `runner`: adapters and clients over `app`.
 //! - `charts`, `i18n`: rendering. `fake_telegram`: the Bot API test double.
 //! - `configuration`, `telemetry`, `startup`: wiring.
 
@@ -18,6 +18,7 @@ pub mod fake_telegram;
 pub mod http;
 pub mod i18n;
 pub mod jobs;
+pub mod mcp;
 pub mod runner;
 pub mod startup;
 pub mod storage;

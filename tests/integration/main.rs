@@ -16,6 +16,7 @@ mod database_connect;
 mod embedded_db;
 mod fake_telegram;
 mod jobs;
+mod mcp;
 mod ops;
 mod outbox;
 mod schema;
