@@ -94,6 +94,17 @@ impl Work {
         Ok(())
     }
 
+    /// The same notification (about no task) for each of `agents`, in one statement; each is
+    /// woken on commit.
+    pub async fn notify_each(&mut self, agents: &[Uuid], kind: &str, body: String, payload: serde_json::Value) -> AppResult<()> {
+        if agents.is_empty() {
+            return Ok(());
+        }
+        storage::notifications::insert_for_each(&mut self.tx, agents, kind, &body, &payload, self.now).await?;
+        self.woken.extend_from_slice(agents);
+        Ok(())
+    }
+
     /// Wakes the agent's waiting calls on commit, for a change it gets no notification of.
     pub fn wake(&mut self, agent_id: Uuid) {
         self.woken.push(agent_id);

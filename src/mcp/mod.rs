@@ -239,14 +239,17 @@ fn answer<T: Serialize>(result: Result<T, ApiError>, say: impl FnOnce(&T) -> Str
             Ok(result)
         }
         Err(err) => {
+            // The message often names its code already ("forbidden: ..."): say it once.
+            let text = match err.message.starts_with(err.code) {
+                true => err.message.clone(),
+                false => format!("{}: {}", err.code, err.message),
+            };
             let mut error = json!({ "code": err.code, "message": err.message });
             if let Some(details) = err.details {
                 error["details"] = details;
             }
             let mut result = CallToolResult::structured_error(json!({ "error": error }));
-            result
-                .content
-                .insert(0, ContentBlock::text(format!("{}: {}", err.code, err.message)));
+            result.content.insert(0, ContentBlock::text(text));
             Ok(result)
         }
     }

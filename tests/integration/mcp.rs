@@ -560,6 +560,8 @@ async fn waiters_hold_no_pool_connection(pool: PgPool) {
     until_waiting(&api, 10).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(small.size() as usize - small.num_idle(), 0, "no connection in use while they wait");
+    let metrics = api.call(Method::GET, "/metrics", None, None).await;
+    assert!(metrics.body.as_str().unwrap().contains("mc_agents_waiting 10"), "{}", metrics.body);
     // Other requests go through meanwhile.
     let started = Instant::now();
     for _ in 0..5 {
