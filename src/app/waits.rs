@@ -40,7 +40,9 @@ impl App {
         let deadline = Instant::now() + wait.duration();
         let refresh = refresh_every(self.rules.stale_after.to_std().unwrap_or(Duration::from_secs(300)));
         let mut woken = self.wakes.subscribe(agent_id);
-        let mut report = self.heartbeat(actor, agent_id).await?;
+        // The reads are boxed: a waiting call keeps only its small state for the whole wait,
+        // not room for a use case's future.
+        let mut report = Box::pin(self.heartbeat(actor, agent_id)).await?;
         if !report.notifications.is_empty() {
             return Ok(report);
         }
@@ -51,7 +53,7 @@ impl App {
                 return Ok(report);
             }
             woken.woken_within(self.wakes.slice(left).min(refresh)).await;
-            report = self.heartbeat(actor, agent_id).await?;
+            report = Box::pin(self.heartbeat(actor, agent_id)).await?;
             if heartbeat_is_news(stop_at_start, report.stop, report.notifications.len()) {
                 return Ok(report);
             }
@@ -79,10 +81,10 @@ impl App {
         let mut woken = (!wait.is_zero() && approval.status.is_open()).then(|| self.wakes.subscribe(agent_id));
         // Read again once subscribed: nothing committed from here on goes unheard.
         let mut approval = match woken {
-            Some(_) => self.get_approval(actor, id).await?,
+            Some(_) => Box::pin(self.get_approval(actor, id)).await?,
             None => approval,
         };
-        let mut reason = stop_reason(&self.get_agent(actor, agent_id).await?);
+        let mut reason = stop_reason(&Box::pin(self.get_agent(actor, agent_id)).await?);
         let stopped_at_start = reason.is_some();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -98,8 +100,8 @@ impl App {
                 });
             };
             sub.woken_within(self.wakes.slice(left)).await;
-            approval = self.get_approval(actor, id).await?;
-            reason = stop_reason(&self.get_agent(actor, agent_id).await?);
+            approval = Box::pin(self.get_approval(actor, id)).await?;
+            reason = stop_reason(&Box::pin(self.get_agent(actor, agent_id)).await?);
         }
     }
 }
