@@ -5,8 +5,8 @@
 //! - `app`: the use cases, one transaction each: change + audit + notifications + outbox.
 //! - `storage`: all the SQL: what the use cases run, and whole-database maintenance
 //!   (`storage::maintenance`: backup, restore, verify-db, retention).
-//! - `http`, `telegram` (bot and outbox dispatcher), `jobs` (scheduler), `runner`: adapters
-//!   and clients over `app`.
+//! - `http`, `mcp` (the agents' MCP server), `telegram` (bot and outbox dispatcher), `jobs`
+//!   (scheduler), `runner`: adapters and clients over `app`.
 //! - `charts`, `i18n`: rendering.
 //! - `configuration`, `telemetry`, `startup`: wiring.
 //!
@@ -21,6 +21,7 @@ pub mod embedded_db;
 pub mod http;
 pub mod i18n;
 pub mod jobs;
+pub mod mcp;
 pub mod model;
 pub mod runner;
 pub mod startup;

@@ -1,7 +1,7 @@
 //! Builds the running service from settings: database, core, HTTP server. The server takes a
 //! listener and a shutdown future, so tests run it in-process on port 0.
 
-use crate::app::{App, Clock, Rules, SystemClock};
+use crate::app::{wake, App, Clock, Rules, SystemClock};
 use crate::configuration::{Settings, TelegramMode};
 use crate::embedded_db::{EmbeddedPostgres, Purpose};
 use crate::http::health::{Health, ServiceStatus};
@@ -10,6 +10,7 @@ use crate::http::rate_limit::{AuthThrottle, TokenLimiter};
 use crate::http::{self, HttpState};
 use crate::i18n::Lang;
 use crate::jobs::Scheduler;
+use crate::mcp;
 use crate::storage;
 use crate::telegram::outbox::{DispatchOptions, Dispatcher};
 use crate::telegram::{self, bot};
@@ -21,6 +22,7 @@ use std::time::Duration;
 use teloxide::requests::Requester;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 /// A database URL for the settings: the configured one, or a private embedded PostgreSQL.
 /// `serve` owns the embedded server; a command joins the one a running `serve` owns.
@@ -102,8 +104,19 @@ impl Application {
                 let _ = stopping.wait_for(|stop| *stop).await;
             }
         };
-        let mut router = http::router(state);
+        // The agents' MCP server; its streams end at shutdown (they would hold up the drain).
+        let mcp_streams = CancellationToken::new();
+        let mut router = http::router(state.clone()).merge(mcp::router(state, mcp_streams.clone()));
         let mut background = Vec::new();
+        // Wake-ups of waiting agents (long-poll heartbeats, MCP waits), from every replica's commits.
+        let (pool, wakes, until) = (self.app.pool.clone(), self.app.wakes.clone(), stopped());
+        background.push((
+            "agent wake-ups",
+            tokio::spawn(async move {
+                wake::listen(pool, wakes, until).await;
+                Ok(())
+            }),
+        ));
         if settings.telegram_enabled() {
             let telegram = settings.telegram.clone();
             let bot = telegram::make_bot(&telegram)?;
@@ -152,12 +165,16 @@ impl Application {
         } else {
             None
         };
+        let wakes = self.app.wakes.clone();
         // With the peer's address in each request: failed authentication is throttled by it.
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new requests, updates or jobs");
                 let _ = stop.send(true);
+                // Waiting calls answer now with what they have; MCP streams close.
+                wakes.close();
+                mcp_streams.cancel();
             })
             .await
             .context("serving HTTP");

@@ -139,6 +139,14 @@ pub(crate) fn may_reactivate(actor: &Actor, agent: &Agent, today_spend: Usd) -> 
     })
 }
 
+/// Why the agent must stop, if it must (it is not active): what its answers say.
+pub(crate) fn stop_reason(agent: &Agent) -> Option<String> {
+    (!agent.status.may_act()).then(|| match &agent.status_reason {
+        Some(why) => format!("agent is {}: {why}", agent.status),
+        None => format!("agent is {}", agent.status),
+    })
+}
+
 /// An agent may act only as itself.
 pub(crate) fn require_self(actor: &Actor, agent_id: Uuid) -> AppResult<()> {
     match actor {
@@ -310,11 +318,8 @@ impl App {
         let notifications = storage::notifications::take_pending(w.conn(), agent_id, 100, now).await?;
         let assigned_tasks = storage::tasks::assigned_to(w.conn(), agent_id).await?;
         w.commit().await?;
-        let stop = !agent.status.may_act();
-        let reason = stop.then(|| match &agent.status_reason {
-            Some(why) => format!("agent is {}: {why}", agent.status),
-            None => format!("agent is {}", agent.status),
-        });
+        let reason = stop_reason(&agent);
+        let stop = reason.is_some();
         Ok(HeartbeatReport {
             budget: BudgetState::of(&agent),
             agent,
@@ -551,6 +556,8 @@ impl App {
         )
         .await?;
         if reset.status.is_some_and(|s| s != agent.status) {
+            // No notification says so, but a waiting agent must hear of it at once.
+            w.wake(agent_id);
             w.post(
                 agent.project_id,
                 Target::General,

@@ -25,6 +25,8 @@ pub mod summary;
 pub mod tasks;
 pub mod threads;
 pub mod tokens;
+pub mod waits;
+pub mod wake;
 mod work;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -108,6 +110,8 @@ pub struct App {
     pub pool: PgPool,
     pub clock: Arc<dyn Clock>,
     pub rules: Arc<Rules>,
+    /// Waiting agents' wake-ups, fed by this process's listener (`wake::listen`).
+    pub wakes: Arc<wake::Wakes>,
     /// The Telegram update being handled, if any: the first transaction that commits through
     /// this handle records it as processed, so a redelivered update acts once.
     update: Option<Arc<UpdateClaim>>,
@@ -125,6 +129,7 @@ impl App {
             pool,
             clock,
             rules: Arc::new(rules),
+            wakes: Arc::new(wake::Wakes::default()),
             update: None,
         }
     }

@@ -36,16 +36,14 @@ impl App {
         let reason_text = said.to_string();
         let paused = storage::agents::pause_all_active(w.conn(), project_id, "squad", &said, now).await?;
         let names: Vec<String> = paused.iter().map(|a| a.name.clone()).collect();
-        for agent in &paused {
-            w.notify(
-                agent.id,
-                "status_changed",
-                None,
-                format!("squad paused by {}: {reason_text}", actor.name()),
-                json!({ "to": "paused", "cause": "squad" }),
-            )
-            .await?;
-        }
+        let ids: Vec<Uuid> = paused.iter().map(|a| a.id).collect();
+        w.notify_each(
+            &ids,
+            "status_changed",
+            format!("squad paused by {}: {reason_text}", actor.name()),
+            json!({ "to": "paused", "cause": "squad" }),
+        )
+        .await?;
         w.audit(
             Some(project_id),
             "squad.paused",
@@ -84,16 +82,14 @@ impl App {
         storage::projects::set_squad_paused(w.conn(), project_id, false, now).await?;
         let resumed = storage::agents::resume_paused_by(w.conn(), project_id, "squad", now).await?;
         let names: Vec<String> = resumed.iter().map(|a| a.name.clone()).collect();
-        for agent in &resumed {
-            w.notify(
-                agent.id,
-                "status_changed",
-                None,
-                format!("squad resumed by {}", actor.name()),
-                json!({ "to": "active" }),
-            )
-            .await?;
-        }
+        let ids: Vec<Uuid> = resumed.iter().map(|a| a.id).collect();
+        w.notify_each(
+            &ids,
+            "status_changed",
+            format!("squad resumed by {}", actor.name()),
+            json!({ "to": "active" }),
+        )
+        .await?;
         w.audit(Some(project_id), "squad.resumed", "project", project_id, json!({ "agents": names }))
             .await?;
         w.post(

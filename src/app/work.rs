@@ -1,5 +1,6 @@
 //! One use case = one transaction. `Work` carries it, with the clock reading and the actor, and
-//! writes the audit event, agent notifications and outbox rows alongside the change.
+//! writes the audit event, agent notifications and outbox rows alongside the change. An agent
+//! told something is also woken on commit (`app::wake`): the one place wake-ups are sent from.
 
 use super::error::{AppError, AppResult};
 use super::notice::{Notice, Target};
@@ -17,6 +18,8 @@ pub(crate) struct Work {
     pub now: DateTime<Utc>,
     pub actor: Actor,
     posted: bool,
+    /// Agents to wake once this commits (their waiting calls answer at once).
+    woken: Vec<Uuid>,
     update: Option<std::sync::Arc<super::UpdateClaim>>,
 }
 
@@ -38,6 +41,7 @@ impl Work {
             now,
             actor: actor.clone(),
             posted: false,
+            woken: Vec::new(),
             update,
         })
     }
@@ -75,7 +79,8 @@ impl Work {
         Ok(())
     }
 
-    /// Queues a notification the agent receives with its next heartbeat.
+    /// Queues a notification the agent receives with its next heartbeat, and wakes the agent's
+    /// waiting calls on commit.
     pub async fn notify(
         &mut self,
         agent_id: Uuid,
@@ -85,7 +90,24 @@ impl Work {
         payload: serde_json::Value,
     ) -> AppResult<()> {
         storage::notifications::insert(&mut self.tx, agent_id, kind, task_id, &body, &payload, self.now).await?;
+        self.wake(agent_id);
         Ok(())
+    }
+
+    /// The same notification (about no task) for each of `agents`, in one statement; each is
+    /// woken on commit.
+    pub async fn notify_each(&mut self, agents: &[Uuid], kind: &str, body: String, payload: serde_json::Value) -> AppResult<()> {
+        if agents.is_empty() {
+            return Ok(());
+        }
+        storage::notifications::insert_for_each(&mut self.tx, agents, kind, &body, &payload, self.now).await?;
+        self.woken.extend_from_slice(agents);
+        Ok(())
+    }
+
+    /// Wakes the agent's waiting calls on commit, for a change it gets no notification of.
+    pub fn wake(&mut self, agent_id: Uuid) {
+        self.woken.push(agent_id);
     }
 
     /// Queues a message for the project's chat; the dispatcher delivers it after commit.
@@ -105,6 +127,10 @@ impl Work {
             // Delivered by Postgres only on commit: wakes the dispatcher without polling delay.
             storage::outbox::notify_dispatcher(&mut self.tx).await?;
         }
+        // Also delivered only on commit, to the listener of every replica.
+        self.woken.sort_unstable();
+        self.woken.dedup();
+        storage::wake::notify_agents(&mut self.tx, &self.woken).await?;
         self.tx.commit().await?;
         if let Some(update) = &self.update {
             update.claimed.store(true, Ordering::Release);

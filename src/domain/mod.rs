@@ -11,9 +11,11 @@ pub mod standup;
 pub mod task_state;
 pub mod types;
 pub mod values;
+pub mod waits;
 
 pub use actor::{Actor, Right};
 pub use money::Usd;
 pub use task_state::TransitionRefusal;
 pub use types::*;
 pub use values::*;
+pub use waits::WaitSeconds;

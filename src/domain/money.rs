@@ -107,6 +107,21 @@ impl utoipa::PartialSchema for Usd {
 
 impl utoipa::ToSchema for Usd {}
 
+/// The same, for the MCP tools' input schemas.
+impl schemars::JsonSchema for Usd {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Usd".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "number",
+            "minimum": 0,
+            "description": "US dollars"
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

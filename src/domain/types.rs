@@ -8,7 +8,7 @@ macro_rules! domain_enum {
     ($(#[$meta:meta])* $name:ident, $pg:literal { $($variant:ident),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 Serialize, Deserialize, Display, EnumString, IntoStaticStr, VariantArray, sqlx::Type, utoipa::ToSchema)]
+                 Serialize, Deserialize, Display, EnumString, IntoStaticStr, VariantArray, sqlx::Type, utoipa::ToSchema, schemars::JsonSchema)]
         #[serde(rename_all = "snake_case")]
         #[strum(serialize_all = "snake_case", ascii_case_insensitive)]
         #[sqlx(type_name = $pg, rename_all = "snake_case")]

@@ -9,7 +9,8 @@ use crate::app::model::{Agent, Page};
 use crate::app::queries::AgentQuery;
 use crate::app::tokens::RotatedToken;
 use crate::app::PageRequest;
-use crate::domain::{AgentRole, AgentStatus, TaskType, Usd};
+use crate::domain::waits::MAX_WAIT_SECS;
+use crate::domain::{AgentRole, AgentStatus, TaskType, Usd, WaitSeconds};
 use crate::storage::agents::AgentSort;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -199,16 +200,39 @@ pub async fn patch(
     Ok(Json(agent))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HeartbeatParams {
+    /// Long-poll: seconds (0–600) to wait for news — a notification (a pause, a resume, an
+    /// assignment, a comment, a decision all bring one) or `stop` changing — before answering.
+    /// News answers at once; a pause reaches a waiting agent within a second. Default 0.
+    #[param(value_type = Option<u64>, maximum = 600)]
+    wait: Option<String>,
+}
+
 /// What an agent learns on each heartbeat: notifications, assigned tasks, budget, and whether
-/// it must stop.
-#[utoipa::path(post, path = "/api/agents/{id}/heartbeat", operation_id = "agentHeartbeat", tag = "agents", params(("id" = Uuid, Path)),
-    responses((status = 200, body = HeartbeatReport), NotFound))]
+/// it must stop. With `?wait=N` the call waits up to N seconds for news and holds no database
+/// connection meanwhile.
+#[utoipa::path(post, path = "/api/agents/{id}/heartbeat", operation_id = "agentHeartbeat", tag = "agents",
+    params(("id" = Uuid, Path), HeartbeatParams),
+    responses((status = 200, body = HeartbeatReport), NotFound, Unprocessable))]
 pub async fn heartbeat(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(p): ApiQuery<HeartbeatParams>,
 ) -> ApiResult<Json<HeartbeatReport>> {
-    Ok(Json(ctx.app.heartbeat(&actor, id).await?))
+    let seconds = match p.wait.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        None => None,
+        Some(raw) => Some(raw.parse::<u64>().map_err(|_| {
+            invalid_param(
+                "wait",
+                format!("'{raw}' is not a whole number of seconds from 0 to {MAX_WAIT_SECS}"),
+            )
+        })?),
+    };
+    let wait = WaitSeconds::new("wait", seconds.unwrap_or(0)).map_err(|e| invalid_param("wait", e.message))?;
+    Ok(Json(ctx.app.heartbeat_waiting(&actor, id, wait).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

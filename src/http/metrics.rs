@@ -136,6 +136,13 @@ pub async fn metrics(State(state): State<HttpState>) -> ApiResult<Response> {
     let up = IntGauge::new("mc_database_up", "1 when the database answered this scrape, 0 when it did not").expect("valid metric");
     registry.register(Box::new(up.clone())).expect("unique metric");
     up.set(i64::from(snapshot.is_some()));
+    let waiting = IntGauge::new(
+        "mc_agents_waiting",
+        "Agents with a call waiting for news on this replica (long-poll heartbeats, MCP waits)",
+    )
+    .expect("valid metric");
+    registry.register(Box::new(waiting.clone())).expect("unique metric");
+    waiting.set(state.app.wakes.waiting_agents() as i64);
     if let Some(snapshot) = snapshot {
         squad_metrics(&registry, &snapshot);
     }

@@ -367,8 +367,17 @@ impl ApiClient {
     }
 
     pub async fn heartbeat(&self, agent_id: Uuid, key: &str) -> Result<Heartbeat, ClientError> {
-        self.send::<(), _>(Method::POST, &format!("/api/agents/{agent_id}/heartbeat"), None, Some(key))
-            .await
+        self.heartbeat_waiting(agent_id, Duration::ZERO, key).await
+    }
+
+    /// The long-poll heartbeat (`?wait=`): the server answers when there is news for the agent
+    /// (a notification, `stop` changing) or after `wait` (whole seconds, at most 600).
+    pub async fn heartbeat_waiting(&self, agent_id: Uuid, wait: Duration, key: &str) -> Result<Heartbeat, ClientError> {
+        let path = match wait.as_secs() {
+            0 => format!("/api/agents/{agent_id}/heartbeat"),
+            secs => format!("/api/agents/{agent_id}/heartbeat?wait={secs}"),
+        };
+        self.send_waiting::<(), _>(Method::POST, &path, None, Some(key), wait).await
     }
 
     /// The best inbox task of the agent's types, now assigned to it; `None` when the inbox
@@ -416,6 +425,19 @@ impl ApiClient {
         body: Option<&B>,
         idempotency_key: Option<&str>,
     ) -> Result<T, ClientError> {
+        self.send_waiting(method, path, body, idempotency_key, Duration::ZERO).await
+    }
+
+    /// `send`, for a request the server may hold for up to `wait`: its time limit is that much
+    /// longer.
+    async fn send_waiting<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        idempotency_key: Option<&str>,
+        wait: Duration,
+    ) -> Result<T, ClientError> {
         let url = format!("{}{}", self.base, path);
         let body = body
             .map(serde_json::to_vec)
@@ -429,7 +451,8 @@ impl ApiClient {
                 .http
                 .request(method.clone(), &url)
                 .bearer_auth(&self.token)
-                .header("x-project", &self.project);
+                .header("x-project", &self.project)
+                .timeout(self.retry.timeout + wait);
             if let Some(key) = idempotency_key {
                 request = request.header("idempotency-key", key);
             }

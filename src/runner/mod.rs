@@ -8,7 +8,10 @@
 //!    and one whose token was revoked or replaced re-registers on its next cycle), then acts
 //!    only with the agent token;
 //! 2. heartbeats, logs its notifications, and when the API says `stop` (paused, quarantined,
-//!    ...) does nothing else — it keeps heartbeating so it notices a resume;
+//!    ...) does nothing else — it keeps heartbeating so it notices a resume. Between cycles it
+//!    does not sleep: the next cycle's heartbeat waits on the server (`?wait=`) for up to the
+//!    interval and comes back the moment there is news (a pause, a resume, an assignment, a
+//!    comment), so an operator's pause reaches it at once and new work starts without delay;
 //! 3. takes one step on its work: finish a task in progress (report a run, comment, submit for
 //!    review with a deliverable), else start an assigned one (with a 3-bullet work plan), else
 //!    claim the best inbox task of its types.
@@ -26,7 +29,7 @@
 
 pub mod client;
 
-use client::{ApiClient, ClientError, RegisterRequest, RetryPolicy, RunReport, Task, TaskStatus, TransitionRequest};
+use client::{ApiClient, ClientError, Heartbeat, RegisterRequest, RetryPolicy, RunReport, Task, TaskStatus, TransitionRequest};
 use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -46,6 +49,8 @@ pub struct RunnerConfig {
     pub role: String,
     /// Task types to register with (empty: any type); only used when the agent is created.
     pub task_types: Vec<String>,
+    /// The longest an idle agent goes between two cycles; news from the server (a pause, an
+    /// assignment, a comment) starts the next cycle sooner.
     pub interval: Duration,
     /// Dollars reported for each simulated run.
     pub cost: f64,
@@ -69,6 +74,9 @@ impl RunnerConfig {
         }
     }
 }
+
+/// The longest the server holds one waiting heartbeat (the API's documented `wait` limit).
+const MAX_WAIT: Duration = Duration::from_secs(600);
 
 /// Tells the runner to stop; it finishes the request in flight and stops before the next step.
 #[derive(Clone)]
@@ -256,22 +264,30 @@ impl Runner {
         self.session.as_ref().map(|s| s.agent_id)
     }
 
-    /// Cycles every interval until a shutdown; only a fatal error ends it early.
+    /// Cycles until a shutdown, each cycle's heartbeat waiting up to the interval for news;
+    /// only a fatal error ends it early. After a failed cycle it sleeps the interval (the
+    /// server may be down) and heartbeats without waiting.
     pub async fn run(mut self) -> Result<(), RunnerError> {
         info!(name = %self.config.name, api = %self.config.api_url, project = %self.config.project,
               interval = %humantime::format_duration(self.config.interval), "agent runner starting");
+        let mut wait = Duration::ZERO;
         loop {
-            match self.cycle().await {
+            match self.cycle_after(wait).await {
                 Ok(CycleOutcome::Interrupted) => break,
                 Ok(outcome) => debug!(?outcome, "cycle done"),
                 // Cut short by the shutdown (in a back-off): nothing to report.
                 Err(_) if self.shutdown.is_requested() => break,
                 Err(err) if err.is_fatal() => return Err(err),
-                Err(err) => log_cycle_error(&err),
+                Err(err) => {
+                    log_cycle_error(&err);
+                    if !self.shutdown.sleep(self.config.interval).await {
+                        break;
+                    }
+                    wait = Duration::ZERO;
+                    continue;
+                }
             }
-            if !self.shutdown.sleep(self.config.interval).await {
-                break;
-            }
+            wait = self.config.interval;
         }
         info!(name = %self.config.name, "agent runner stopped");
         Ok(())
@@ -293,6 +309,11 @@ impl Runner {
 
     /// Registers if needed, heartbeats, and takes at most one step of work.
     pub async fn cycle(&mut self) -> Result<CycleOutcome, RunnerError> {
+        self.cycle_after(Duration::ZERO).await
+    }
+
+    /// A cycle whose heartbeat first waits up to `wait` for news (see [`Runner::run`]).
+    pub async fn cycle_after(&mut self, wait: Duration) -> Result<CycleOutcome, RunnerError> {
         if self.shutdown.is_requested() {
             return Ok(CycleOutcome::Interrupted);
         }
@@ -301,12 +322,9 @@ impl Runner {
         // cycle is answered with the first result (the notifications a lost answer carried are
         // not lost; a lost claim does not claim a second task).
         let cycle_key = Uuid::new_v4().simple().to_string();
-        let beat = match session
-            .client
-            .heartbeat(session.agent_id, &format!("runner:{}:beat:{cycle_key}", session.agent_id))
-            .await
-        {
-            Ok(beat) => beat,
+        let beat = match self.beat(&session, wait, &cycle_key).await {
+            Ok(Some(beat)) => beat,
+            Ok(None) => return Ok(CycleOutcome::Interrupted),
             Err(error) => {
                 if error.api().is_some_and(|e| e.status == 401) {
                     // The agent token was revoked or replaced: register again next cycle.
@@ -340,6 +358,33 @@ impl Runner {
             self.start(&session, task).await
         } else {
             self.claim(&session, &cycle_key).await
+        }
+    }
+
+    /// The cycle's heartbeat, waiting up to `wait` for news in calls of at most the server's
+    /// limit; `None` when a shutdown cut the wait short.
+    async fn beat(&self, session: &Session, wait: Duration, cycle_key: &str) -> Result<Option<Heartbeat>, ClientError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut previous: Option<bool> = None;
+        let mut call = 0u32;
+        loop {
+            call += 1;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let chunk = left.min(MAX_WAIT);
+            let key = match call {
+                1 => format!("runner:{}:beat:{cycle_key}", session.agent_id),
+                n => format!("runner:{}:beat:{cycle_key}:{n}", session.agent_id),
+            };
+            let beat = tokio::select! {
+                beat = session.client.heartbeat_waiting(session.agent_id, chunk, &key) => beat?,
+                _ = self.shutdown.requested() => return Ok(None),
+            };
+            // The server answers early only with news; between two calls, `stop` may change.
+            let news = !beat.notifications.is_empty() || previous.is_some_and(|stop| stop != beat.stop);
+            if news || chunk == left {
+                return Ok(Some(beat));
+            }
+            previous = Some(beat.stop);
         }
     }
 

@@ -23,6 +23,7 @@ pub mod telegram_messages;
 pub mod threads;
 pub mod tokens;
 pub mod updates;
+pub mod wake;
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;

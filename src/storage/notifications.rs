@@ -28,6 +28,30 @@ pub async fn insert(
     Ok(())
 }
 
+/// The same notification for each of `agents`, in one statement (a squad pause tells every
+/// agent at once).
+pub async fn insert_for_each(
+    conn: &mut PgConnection,
+    agents: &[Uuid],
+    kind: &str,
+    body: &str,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO notifications (id, agent_id, kind, task_id, body, payload, created_at)
+         SELECT gen_random_uuid(), agent_id, $2, NULL, $3, $4, $5 FROM unnest($1::uuid[]) AS agent_id",
+    )
+    .bind(agents)
+    .bind(kind)
+    .bind(body)
+    .bind(payload)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Hands out the agent's undelivered notifications, oldest first, marking them delivered.
 pub async fn take_pending(conn: &mut PgConnection, agent_id: Uuid, limit: i64, now: DateTime<Utc>) -> sqlx::Result<Vec<Notification>> {
     sqlx::query_as(

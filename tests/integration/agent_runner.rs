@@ -478,3 +478,83 @@ async fn lost_answers_and_rate_limits_are_retried_without_acting_twice(pool: PgP
     assert_eq!(moves, ["assigned", "in_progress", "review"]);
     assert_eq!((status.as_str(), spent), ("review", 50_000));
 }
+
+/// `run` waits for news in its heartbeat rather than sleeping out the interval: a pause, a
+/// resume and a shutdown all take effect at once although the interval is a minute.
+#[sqlx::test]
+async fn the_running_runner_waits_for_news_instead_of_sleeping(pool: PgPool) {
+    let api = spawn_app(pool.clone()).await;
+    api.app.seed().await.unwrap();
+    let (trigger, shutdown) = Shutdown::channel();
+    let runner = Runner::new(
+        RunnerConfig {
+            task_types: vec!["ops".into()],
+            interval: Duration::from_secs(60),
+            ..config(&api, "Opsy")
+        },
+        shutdown,
+    )
+    .unwrap();
+    let running = tokio::spawn(runner.run());
+
+    // The first cycle claims the seed's ops task; the next heartbeat waits on the server.
+    let within = |what: &'static str| {
+        let pool = pool.clone();
+        move |sql: &'static str| {
+            let pool = pool.clone();
+            async move {
+                let start = std::time::Instant::now();
+                loop {
+                    let done: bool = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                    if done {
+                        return start.elapsed();
+                    }
+                    assert!(start.elapsed() < Duration::from_secs(10), "{what} did not happen");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    };
+    within("the claim")(
+        "SELECT EXISTS (SELECT 1 FROM tasks t JOIN task_assignees a ON a.task_id = t.id JOIN agents g ON g.id = a.agent_id
+                        WHERE g.name = 'Opsy' AND t.status = 'assigned')",
+    )
+    .await;
+    let start = std::time::Instant::now();
+    while api.app.wakes.waiting_agents() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "the runner never waited");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let opsy: Uuid = sqlx::query_scalar("SELECT id FROM agents WHERE name = 'Opsy'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+
+    // Paused: the waiting heartbeat hears it and takes the notification at once.
+    api.post(&format!("/api/agents/{opsy}/pause"), "").await;
+    let heard = within("hearing the pause")(
+        "SELECT NOT EXISTS (SELECT 1 FROM notifications n JOIN agents g ON g.id = n.agent_id
+                            WHERE g.name = 'Opsy' AND n.delivered_at IS NULL)",
+    )
+    .await;
+    assert!(heard < Duration::from_secs(5), "{heard:?}");
+
+    // Resumed: the next cycle starts the claimed task at once, not a minute later.
+    api.post(&format!("/api/agents/{opsy}/resume"), "").await;
+    let started = within("starting the task")(
+        "SELECT EXISTS (SELECT 1 FROM tasks t JOIN task_assignees a ON a.task_id = t.id JOIN agents g ON g.id = a.agent_id
+                        WHERE g.name = 'Opsy' AND t.status = 'in_progress')",
+    )
+    .await;
+    assert!(started < Duration::from_secs(5), "{started:?}");
+
+    // A shutdown cuts the wait short.
+    while api.app.wakes.waiting_agents() == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stopping = std::time::Instant::now();
+    trigger.trigger();
+    running.await.unwrap().unwrap();
+    assert!(stopping.elapsed() < Duration::from_secs(5));
+    api.stop().await;
+}

@@ -15,6 +15,7 @@ mod budgets;
 mod database_connect;
 mod embedded_db;
 mod jobs;
+mod mcp;
 mod openapi;
 mod ops;
 mod outbox;

@@ -1,0 +1,107 @@
+//! Calls that wait for news: the long-poll heartbeat, and waiting for an approval's decision.
+//!
+//! They add no rule and write nothing of their own: each reads through the ordinary use case
+//! (`heartbeat`, `get_approval`), and between two reads sleeps on the agent's wake-up channel
+//! (`app::wake`) holding no database connection. A commit that concerns the agent (a pause, a
+//! decision, a notification) wakes it, and the next read has the news; so a waiting call
+//! answers as soon as the change is committed, and a kill switch reaches every waiting agent
+//! at once. What counts as news, and how long a call may wait, is `domain::waits`.
+
+use super::agents::{stop_reason, HeartbeatReport};
+use super::approvals::RequestApproval;
+use super::model::Approval;
+use super::{App, AppResult};
+use crate::domain::waits::{heartbeat_is_news, refresh_every};
+use crate::domain::{Actor, WaitSeconds};
+use serde::Serialize;
+use std::time::Duration;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+/// An approval as the API shows it, and whether the agent that asked must stop: a wait for a
+/// decision also ends when the agent is paused or quarantined meanwhile.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalAnswer {
+    #[serde(flatten)]
+    pub approval: Approval,
+    pub stop: bool,
+    pub reason: Option<String>,
+}
+
+impl App {
+    /// The heartbeat, waiting up to `wait` for news (a notification, or `stop` changing) when
+    /// there is none. Each read records a heartbeat, and a long wait records one at least every
+    /// half stale period, so a waiting agent never looks stale.
+    pub async fn heartbeat_waiting(&self, actor: &Actor, agent_id: Uuid, wait: WaitSeconds) -> AppResult<HeartbeatReport> {
+        if wait.is_zero() {
+            return self.heartbeat(actor, agent_id).await;
+        }
+        let deadline = Instant::now() + wait.duration();
+        let refresh = refresh_every(self.rules.stale_after.to_std().unwrap_or(Duration::from_secs(300)));
+        let mut woken = self.wakes.subscribe(agent_id);
+        // The reads are boxed: a waiting call keeps only its small state for the whole wait,
+        // not room for a use case's future.
+        let mut report = Box::pin(self.heartbeat(actor, agent_id)).await?;
+        if !report.notifications.is_empty() {
+            return Ok(report);
+        }
+        let stop_at_start = report.stop;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.wakes.is_closed() {
+                return Ok(report);
+            }
+            woken.woken_within(self.wakes.slice(left).min(refresh)).await;
+            report = Box::pin(self.heartbeat(actor, agent_id)).await?;
+            if heartbeat_is_news(stop_at_start, report.stop, report.notifications.len()) {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// Asks for an approval, then waits up to `wait` for its decision when policy left it to a
+    /// person.
+    pub async fn request_approval_waiting(&self, actor: &Actor, input: RequestApproval, wait: WaitSeconds) -> AppResult<ApprovalAnswer> {
+        let approval = self.request_approval(actor, input).await?;
+        self.wait_for_decision(actor, approval, wait).await
+    }
+
+    /// An approval, waiting up to `wait` for its decision while it is open.
+    pub async fn await_approval(&self, actor: &Actor, approval_id: Uuid, wait: WaitSeconds) -> AppResult<ApprovalAnswer> {
+        let approval = self.get_approval(actor, approval_id).await?;
+        self.wait_for_decision(actor, approval, wait).await
+    }
+
+    /// Ends at the decision (by a person, a button, a command, the API or expiry: each wakes
+    /// the requesting agent), when that agent is told to stop, or after `wait`.
+    async fn wait_for_decision(&self, actor: &Actor, approval: Approval, wait: WaitSeconds) -> AppResult<ApprovalAnswer> {
+        let deadline = Instant::now() + wait.duration();
+        let (id, agent_id) = (approval.id, approval.agent_id);
+        let mut woken = (!wait.is_zero() && approval.status.is_open()).then(|| self.wakes.subscribe(agent_id));
+        // Read again once subscribed: nothing committed from here on goes unheard.
+        let mut approval = match woken {
+            Some(_) => Box::pin(self.get_approval(actor, id)).await?,
+            None => approval,
+        };
+        let mut reason = stop_reason(&Box::pin(self.get_agent(actor, agent_id)).await?);
+        let stopped_at_start = reason.is_some();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let stopped_meanwhile = reason.is_some() && !stopped_at_start;
+            let Some(sub) = woken
+                .as_mut()
+                .filter(|_| approval.status.is_open() && !stopped_meanwhile && !left.is_zero() && !self.wakes.is_closed())
+            else {
+                return Ok(ApprovalAnswer {
+                    approval,
+                    stop: reason.is_some(),
+                    reason,
+                });
+            };
+            sub.woken_within(self.wakes.slice(left)).await;
+            approval = Box::pin(self.get_approval(actor, id)).await?;
+            reason = stop_reason(&Box::pin(self.get_agent(actor, agent_id)).await?);
+        }
+    }
+}

@@ -1,0 +1,631 @@
+//! The MCP server at `/mcp`, through a real MCP client (rmcp's, over Streamable HTTP) against
+//! the real server on port 0; and the waits behind it and behind `heartbeat?wait=`: a wait ends
+//! as soon as the decision or the pause is committed, and waiters hold no pool connection.
+//!
+//! Timings here only check that a wait ended well before its timeout (it was woken, not timed
+//! out); how fast is measured by `benches/agent_waits.rs`.
+
+use crate::common;
+
+use common::http::{spawn_app, TestApi, ADMIN_TOKEN};
+use mission_control::domain::OperatorRole;
+use reqwest::{Method, StatusCode};
+use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig};
+use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{json, Value};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use std::time::{Duration, Instant};
+
+type Client = RunningService<RoleClient, ClientConfig>;
+
+/// Woken, not timed out: well under the 30 s the tests wait for.
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+struct Agent {
+    id: String,
+    token: String,
+}
+
+async fn seeded(pool: &PgPool) -> TestApi {
+    let api = spawn_app(pool.clone()).await;
+    api.app.seed().await.unwrap();
+    api
+}
+
+/// A new agent of the default project, with its token.
+async fn agent(api: &TestApi, name: &str) -> Agent {
+    let reply = api
+        .post(
+            "/api/agents/register",
+            &json!({ "name": name, "role": "specialist", "allowedTaskTypes": ["docs"] }).to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    Agent {
+        id: reply.body["agent"]["id"].as_str().unwrap().to_string(),
+        token: reply.body["token"].as_str().unwrap().to_string(),
+    }
+}
+
+async fn connect(api: &TestApi, token: &str) -> Result<Client, rmcp::service::ClientInitializeError> {
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", api.url)).auth_header(token);
+    ClientConfig::default()
+        .serve(StreamableHttpClientTransport::from_config(config))
+        .await
+}
+
+async fn call(client: &Client, tool: &'static str, args: Value) -> CallToolResult {
+    let args = args.as_object().cloned().unwrap_or_default();
+    client
+        .call_tool(CallToolRequestParams::new(tool).with_arguments(args))
+        .await
+        .unwrap_or_else(|e| panic!("{tool}: {e}"))
+}
+
+/// The structured content of a successful call.
+fn ok(result: &CallToolResult) -> &Value {
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    let text = result.content[0].as_text().expect("a short text first");
+    assert!(!text.text.is_empty());
+    result.structured_content.as_ref().expect("structured content")
+}
+
+/// The API error body of a refused call.
+fn refused<'a>(result: &'a CallToolResult, code: &str) -> &'a Value {
+    assert_eq!(result.is_error, Some(true), "{result:?}");
+    let error = &result.structured_content.as_ref().expect("the error body")["error"];
+    assert_eq!(error["code"], code, "{error}");
+    let text = &result.content[0].as_text().unwrap().text;
+    assert!(text.starts_with(code), "{text}");
+    error
+}
+
+async fn inbox_task(api: &TestApi, title: &str) -> String {
+    let reply = api.post("/api/tasks", &json!({ "title": title, "type": "docs" }).to_string()).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body["id"].as_str().unwrap().to_string()
+}
+
+/// Waits until `n` agents are waiting on the server (their calls are in their wait).
+async fn until_waiting(api: &TestApi, n: usize) {
+    let start = Instant::now();
+    while api.app.wakes.waiting_agents() < n {
+        assert!(start.elapsed() < Duration::from_secs(10), "{n} waiters never started waiting");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[sqlx::test]
+async fn lists_the_eight_tools_to_an_agent_and_nothing_without_its_token(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let ava = agent(&api, "Ava").await;
+
+    let client = connect(&api, &ava.token).await.expect("an agent connects");
+    let tools = client.list_all_tools().await.unwrap();
+    let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "claim_task",
+            "comment",
+            "get_approval",
+            "heartbeat",
+            "report_run",
+            "request_approval",
+            "start_task",
+            "submit_for_review"
+        ]
+    );
+    // Inputs are camelCase, with schemas derived from the types (enums list their values).
+    let request = tools.iter().find(|t| t.name == "request_approval").unwrap();
+    let properties = request.input_schema["properties"].as_object().unwrap();
+    for field in [
+        "actionType",
+        "riskLevel",
+        "actionSummary",
+        "justification",
+        "rollbackPlan",
+        "estimatedCost",
+        "taskId",
+        "waitSeconds",
+    ] {
+        assert!(properties.contains_key(field), "request_approval lacks {field}: {properties:?}");
+    }
+    assert!(
+        serde_json::to_string(&*request.input_schema).unwrap().contains("\"red\""),
+        "{:?}",
+        request.input_schema
+    );
+    assert!(tools.iter().all(|t| t.description.as_deref().is_some_and(|d| d.len() > 40)));
+    client.cancel().await.unwrap();
+
+    // No token, a bad one, an operator's: refused before any session exists.
+    assert!(connect(&api, "").await.is_err());
+    assert!(connect(&api, "mca_not-a-real-token").await.is_err());
+    let initialize = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "curl", "version": "1" } } });
+    let raw = |token: Option<String>| {
+        let mut request = api
+            .client
+            .post(format!("{}/mcp", api.url))
+            .header("accept", "application/json, text/event-stream")
+            .json(&initialize);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    for token in [None, Some("nope".to_string())] {
+        let response = raw(token).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.headers().get("mcp-session-id").is_none());
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthenticated");
+    }
+    let viewer = api.token("Vic", OperatorRole::Viewer).await;
+    for token in [viewer, ADMIN_TOKEN.to_string()] {
+        let response = raw(Some(token)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"]["message"].as_str().unwrap().contains("agent's own token"), "{body}");
+    }
+    // The agent's token opens a session.
+    let response = raw(Some(ava.token.clone())).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    api.stop().await;
+}
+
+#[sqlx::test]
+async fn each_tool_acts_through_the_use_case_and_refuses_as_the_api_does(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let ava = agent(&api, "Ava").await;
+    let client = connect(&api, &ava.token).await.unwrap();
+    let task = inbox_task(&api, "Write the MCP guide").await;
+
+    // heartbeat
+    let beat = call(&client, "heartbeat", json!({})).await;
+    let beat = ok(&beat);
+    assert_eq!(beat["agent"]["id"], ava.id);
+    assert_eq!(beat["stop"], false);
+    assert!(beat["budget"]["dailyCap"].as_f64().unwrap() > 0.0);
+    let too_long = call(&client, "heartbeat", json!({ "waitSeconds": 601 })).await;
+    let error = refused(&too_long, "validation_failed");
+    assert!(error["message"].as_str().unwrap().contains("600"), "{error}");
+
+    // claim_task
+    let claimed = call(&client, "claim_task", json!({ "taskId": task })).await;
+    assert_eq!(ok(&claimed)["status"], "assigned");
+    let again = call(&client, "claim_task", json!({ "taskId": task })).await;
+    refused(&again, "not_claimable");
+    let malformed = call(&client, "claim_task", json!({ "taskId": "not-a-uuid" })).await;
+    let error = refused(&malformed, "validation_failed");
+    assert!(error["message"].as_str().unwrap().contains("taskId"), "{error}");
+
+    // start_task
+    let short = call(&client, "start_task", json!({ "taskId": task, "workPlan": ["just do it"] })).await;
+    refused(&short, "validation_failed");
+    let plan = ["Read the issue", "Draft the guide", "Check every tool"];
+    let started = call(&client, "start_task", json!({ "taskId": task, "workPlan": plan })).await;
+    assert_eq!(ok(&started)["task"]["status"], "in_progress");
+
+    // comment
+    let empty = call(&client, "comment", json!({ "taskId": task, "body": "  " })).await;
+    refused(&empty, "validation_failed");
+    let commented = call(&client, "comment", json!({ "taskId": task, "body": "Halfway there" })).await;
+    assert_eq!(ok(&commented)["body"], "Halfway there");
+
+    // report_run
+    let negative = call(&client, "report_run", json!({ "taskId": task, "cost": -1, "status": "succeeded" })).await;
+    refused(&negative, "validation_failed");
+    let run = call(
+        &client,
+        "report_run",
+        json!({ "taskId": task, "cost": 0.25, "status": "succeeded", "model": "claude", "tokens": 1200 }),
+    )
+    .await;
+    let run = ok(&run);
+    assert_eq!(run["run"]["cost"], 0.25);
+    assert_eq!(run["budgetExceeded"], false);
+
+    // submit_for_review
+    let submitted = call(
+        &client,
+        "submit_for_review",
+        json!({ "taskId": task, "deliverable": "docs/mcp.md" }),
+    )
+    .await;
+    assert_eq!(ok(&submitted)["task"]["status"], "review");
+    let twice = call(
+        &client,
+        "submit_for_review",
+        json!({ "taskId": task, "deliverable": "docs/mcp.md" }),
+    )
+    .await;
+    refused(&twice, "illegal_transition");
+
+    // request_approval: green is decided by policy at once, with no wait
+    let green = call(
+        &client,
+        "request_approval",
+        json!({ "actionType": "docs.read", "riskLevel": "green", "actionSummary": "Read the style guide",
+                "justification": "To match its tone", "taskId": task, "waitSeconds": 30 }),
+    )
+    .await;
+    let green = ok(&green);
+    assert_eq!(green["status"], "approved");
+    assert_eq!(green["stop"], false);
+    let bad = call(
+        &client,
+        "request_approval",
+        json!({ "actionType": "Send Email!", "actionSummary": "x", "justification": "y" }),
+    )
+    .await;
+    refused(&bad, "validation_failed");
+
+    // get_approval
+    let read = call(&client, "get_approval", json!({ "approvalId": green["id"] })).await;
+    assert_eq!(ok(&read)["id"], green["id"]);
+    let unknown = call(&client, "get_approval", json!({ "approvalId": uuid::Uuid::new_v4() })).await;
+    refused(&unknown, "not_found");
+
+    // Paused: the same refusal, code and message, as the REST API gives.
+    let paused = api
+        .post(&format!("/api/agents/{}/pause", ava.id), r#"{"reason":"cost review"}"#)
+        .await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    let other = inbox_task(&api, "Another guide").await;
+    let over_mcp = call(&client, "claim_task", json!({ "taskId": other })).await;
+    let error = refused(&over_mcp, "forbidden").clone();
+    let over_rest = api
+        .call(Method::POST, &format!("/api/tasks/{other}/claim"), Some(&ava.token), None)
+        .await;
+    assert_eq!(over_rest.status, StatusCode::FORBIDDEN);
+    assert_eq!(error["message"], over_rest.body["error"]["message"]);
+    assert!(error["message"].as_str().unwrap().contains("cost review"), "{error}");
+    let beat = call(&client, "heartbeat", json!({})).await;
+    assert_eq!(ok(&beat)["stop"], true);
+    let text = &beat.content[0].as_text().unwrap().text;
+    assert!(text.starts_with("STOP: agent is paused"), "{text}");
+
+    client.cancel().await.unwrap();
+    api.stop().await;
+}
+
+/// The pending approval `agent` asked for (the one the waiting call is about).
+async fn pending_approval(api: &TestApi, agent: &Agent) -> String {
+    let start = Instant::now();
+    loop {
+        let list = api.get("/api/approvals?status=pending").await;
+        if let Some(found) = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["agentId"] == agent.id.as_str())
+        {
+            return found["id"].as_str().unwrap().to_string();
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no pending approval appeared");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn red_request(wait: u64) -> Value {
+    json!({ "actionType": "deploy.production", "riskLevel": "red", "actionSummary": "Deploy v2 to production",
+            "justification": "The release is signed off", "rollbackPlan": "Redeploy v1", "waitSeconds": wait })
+}
+
+#[sqlx::test]
+async fn a_red_request_returns_the_moment_the_cao_decides_or_it_expires(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let ava = agent(&api, "Ava").await;
+    let client = std::sync::Arc::new(connect(&api, &ava.token).await.unwrap());
+
+    // Approved through the API while the call waits.
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { call(&client, "request_approval", red_request(30)).await }
+    });
+    let id = pending_approval(&api, &ava).await;
+    until_waiting(&api, 1).await;
+    let decided = Instant::now();
+    let approve = api.post(&format!("/api/approvals/{id}/approve"), r#"{"decision":"go"}"#).await;
+    assert_eq!(approve.status, StatusCode::OK, "{}", approve.body);
+    let result = waiting.await.unwrap();
+    assert!(decided.elapsed() < PROMPTLY, "answered {:?} after the approval", decided.elapsed());
+    let answer = ok(&result);
+    assert_eq!(answer["id"], id.as_str());
+    assert_eq!(answer["status"], "approved");
+    assert_eq!(answer["decisionNote"], "go");
+    assert_eq!(answer["stop"], false);
+
+    // Denied, while get_approval waits on a request made without a wait.
+    let asked = call(&client, "request_approval", red_request(0)).await;
+    assert_eq!(ok(&asked)["status"], "pending");
+    let id = ok(&asked)["id"].as_str().unwrap().to_string();
+    let waiting = tokio::spawn({
+        let (client, id) = (client.clone(), id.clone());
+        async move { call(&client, "get_approval", json!({ "approvalId": id, "waitSeconds": 30 })).await }
+    });
+    until_waiting(&api, 1).await;
+    let decided = Instant::now();
+    let deny = api
+        .post(&format!("/api/approvals/{id}/deny"), r#"{"reason":"not on a Friday"}"#)
+        .await;
+    assert_eq!(deny.status, StatusCode::OK, "{}", deny.body);
+    let result = waiting.await.unwrap();
+    assert!(decided.elapsed() < PROMPTLY);
+    assert_eq!(ok(&result)["status"], "denied");
+    assert_eq!(ok(&result)["decisionNote"], "not on a Friday");
+
+    // Expired by the expiry job while the request waits.
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { call(&client, "request_approval", red_request(30)).await }
+    });
+    pending_approval(&api, &ava).await;
+    until_waiting(&api, 1).await;
+    api.clock.advance(chrono::Duration::hours(2));
+    let decided = Instant::now();
+    assert_eq!(api.app.expire_approvals().await.unwrap().len(), 1);
+    let result = waiting.await.unwrap();
+    assert!(decided.elapsed() < PROMPTLY);
+    assert_eq!(ok(&result)["status"], "expired");
+
+    // Nobody decides: still pending when the wait is over.
+    let started = Instant::now();
+    let result = call(&client, "request_approval", red_request(1)).await;
+    assert_eq!(ok(&result)["status"], "pending");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(api.app.wakes.waiting_agents(), 0, "the waiter unsubscribed");
+
+    // Paused while waiting for a decision: told to stop at once, the request still pending.
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { call(&client, "request_approval", red_request(30)).await }
+    });
+    until_waiting(&api, 1).await;
+    let paused = Instant::now();
+    api.post(&format!("/api/agents/{}/quarantine", ava.id), r#"{"reason":"leaking keys"}"#)
+        .await;
+    let result = waiting.await.unwrap();
+    assert!(paused.elapsed() < PROMPTLY);
+    let answer = ok(&result);
+    assert_eq!(answer["status"], "pending");
+    assert_eq!(answer["stop"], true);
+    assert!(answer["reason"].as_str().unwrap().contains("leaking keys"), "{answer}");
+
+    std::sync::Arc::into_inner(client).unwrap().cancel().await.unwrap();
+    api.stop().await;
+}
+
+#[sqlx::test]
+async fn a_waiting_mcp_heartbeat_hears_the_squad_pause_at_once(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let ava = agent(&api, "Ava").await;
+    let client = std::sync::Arc::new(connect(&api, &ava.token).await.unwrap());
+    // Nothing to say: the first heartbeat takes the (empty) news, the second waits.
+    ok(&call(&client, "heartbeat", json!({})).await);
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { call(&client, "heartbeat", json!({ "waitSeconds": 30 })).await }
+    });
+    until_waiting(&api, 1).await;
+    let paused = Instant::now();
+    let reply = api.post("/api/emergency/pause-squad", r#"{"reason":"runaway spend"}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let result = waiting.await.unwrap();
+    assert!(paused.elapsed() < PROMPTLY, "told {:?} after the pause", paused.elapsed());
+    let beat = ok(&result);
+    assert_eq!(beat["stop"], true);
+    assert!(beat["reason"].as_str().unwrap().contains("runaway spend"), "{beat}");
+    assert_eq!(beat["notifications"][0]["kind"], "status_changed");
+
+    // Told already: a paused agent's wait is not answered again at once; the resume ends it.
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { call(&client, "heartbeat", json!({ "waitSeconds": 30 })).await }
+    });
+    until_waiting(&api, 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "a known stop is not news");
+    api.post("/api/emergency/resume-squad", "").await;
+    let beat = waiting.await.unwrap();
+    assert_eq!(ok(&beat)["stop"], false);
+
+    std::sync::Arc::into_inner(client).unwrap().cancel().await.unwrap();
+    api.stop().await;
+}
+
+async fn rest_heartbeat(api: &TestApi, agent: &Agent, query: &str) -> common::http::Reply {
+    api.call(
+        Method::POST,
+        &format!("/api/agents/{}/heartbeat{query}", agent.id),
+        Some(&agent.token),
+        None,
+    )
+    .await
+}
+
+#[sqlx::test]
+async fn rest_long_poll_answers_on_news_and_after_the_wait(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let ava = agent(&api, "Ava").await;
+    assert_eq!(rest_heartbeat(&api, &ava, "").await.status, StatusCode::OK);
+
+    for bad in ["?wait=601", "?wait=-1", "?wait=soon", "?wait=1.5"] {
+        let reply = rest_heartbeat(&api, &ava, bad).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", reply.body);
+        assert_eq!(reply.body["error"]["code"], "validation_failed");
+        let message = reply.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("`wait`") && message.contains("600"), "{message}");
+    }
+
+    // Nothing happens: the usual answer once the wait is over, the heartbeat recorded again.
+    let started = Instant::now();
+    let reply = rest_heartbeat(&api, &ava, "?wait=1").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(reply.body["stop"], false);
+
+    // An assignment is news.
+    let waiting = tokio::spawn({
+        let (url, token, id) = (api.url.clone(), ava.token.clone(), ava.id.clone());
+        async move {
+            reqwest::Client::new()
+                .post(format!("{url}/api/agents/{id}/heartbeat?wait=30"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    until_waiting(&api, 1).await;
+    let task = inbox_task(&api, "Assigned while waiting").await;
+    let assigned = Instant::now();
+    api.patch(&format!("/api/tasks/{task}"), &json!({ "assigneeIds": [ava.id] }).to_string())
+        .await;
+    let beat = waiting.await.unwrap();
+    assert!(assigned.elapsed() < PROMPTLY);
+    let kinds: Vec<&str> = beat["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"task_assigned"), "{beat}");
+    assert_eq!(beat["assignedTasks"][0]["id"], task.as_str());
+
+    // The agent's pause reaches its long poll.
+    let waiting = tokio::spawn({
+        let (url, token, id) = (api.url.clone(), ava.token.clone(), ava.id.clone());
+        async move {
+            reqwest::Client::new()
+                .post(format!("{url}/api/agents/{id}/heartbeat?wait=30"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    until_waiting(&api, 1).await;
+    let paused = Instant::now();
+    api.post(&format!("/api/agents/{}/pause", ava.id), "").await;
+    let beat = waiting.await.unwrap();
+    assert!(paused.elapsed() < PROMPTLY, "told {:?} after the pause", paused.elapsed());
+    assert_eq!(beat["stop"], true, "{beat}");
+    api.stop().await;
+}
+
+#[sqlx::test]
+async fn waiters_hold_no_pool_connection(pool: PgPool) {
+    // Two connections for the whole service, ten agents waiting.
+    let small = PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let api = spawn_app(small.clone()).await;
+    api.app.seed().await.unwrap();
+    let mut agents = Vec::new();
+    for i in 0..10 {
+        agents.push(agent(&api, &format!("Waiter{i}")).await);
+    }
+    let mut waiting = Vec::new();
+    for agent in &agents {
+        let (url, token, id) = (api.url.clone(), agent.token.clone(), agent.id.clone());
+        waiting.push(tokio::spawn(async move {
+            let reply = reqwest::Client::new()
+                .post(format!("{url}/api/agents/{id}/heartbeat?wait=30"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status(), StatusCode::OK);
+            reply.json::<Value>().await.unwrap()
+        }));
+    }
+    until_waiting(&api, 10).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(small.size() as usize - small.num_idle(), 0, "no connection in use while they wait");
+    let metrics = api.call(Method::GET, "/metrics", None, None).await;
+    assert!(metrics.body.as_str().unwrap().contains("mc_agents_waiting 10"), "{}", metrics.body);
+    // Other requests go through meanwhile.
+    let started = Instant::now();
+    for _ in 0..5 {
+        let list = api.get("/api/agents?limit=200").await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    }
+    assert!(started.elapsed() < Duration::from_secs(3));
+    // And the kill switch reaches all ten.
+    let paused = Instant::now();
+    api.post("/api/emergency/pause-squad", "").await;
+    for waiter in waiting {
+        assert_eq!(waiter.await.unwrap()["stop"], true);
+    }
+    assert!(paused.elapsed() < PROMPTLY);
+    api.stop().await;
+    small.close().await;
+}
+
+#[sqlx::test]
+async fn a_pause_on_one_replica_wakes_an_agent_waiting_on_another(pool: PgPool) {
+    let here = seeded(&pool).await;
+    let there = spawn_app(pool.clone()).await;
+    let ava = agent(&here, "Ava").await;
+    let client = std::sync::Arc::new(connect(&here, &ava.token).await.unwrap());
+    ok(&call(&client, "heartbeat", json!({})).await);
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { call(&client, "heartbeat", json!({ "waitSeconds": 30 })).await }
+    });
+    until_waiting(&here, 1).await;
+    let paused = Instant::now();
+    let reply = there.post(&format!("/api/agents/{}/pause", ava.id), "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let result = waiting.await.unwrap();
+    assert!(paused.elapsed() < PROMPTLY, "told {:?} after the pause", paused.elapsed());
+    assert_eq!(ok(&result)["stop"], true);
+    std::sync::Arc::into_inner(client).unwrap().cancel().await.unwrap();
+    there.stop().await;
+    here.stop().await;
+}
+
+#[sqlx::test]
+async fn a_shutdown_ends_the_waits_instead_of_waiting_for_them(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let ava = agent(&api, "Ava").await;
+    let waiting = tokio::spawn({
+        let (url, token, id) = (api.url.clone(), ava.token.clone(), ava.id.clone());
+        async move {
+            reqwest::Client::new()
+                .post(format!("{url}/api/agents/{id}/heartbeat?wait=600"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    until_waiting(&api, 1).await;
+    let client = connect(&api, &ava.token).await.unwrap();
+    let started = Instant::now();
+    api.stop().await;
+    assert!(started.elapsed() < PROMPTLY, "the shutdown took {:?}", started.elapsed());
+    assert_eq!(waiting.await.unwrap()["stop"], false, "answered with what it had");
+    drop(client);
+}
