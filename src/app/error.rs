@@ -53,6 +53,10 @@ pub enum AppError {
     #[error("{message}")]
     Conflict { code: &'static str, message: Msg },
 
+    /// The Telegram update was already handled (a redelivery): nothing to do, nothing to say.
+    #[error("update {update} was already handled")]
+    DuplicateUpdate { update: i64 },
+
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -101,6 +105,11 @@ impl AppError {
         AppError::Conflict { code, message }
     }
 
+    /// A redelivered Telegram update: adapters treat it as done.
+    pub fn is_duplicate_update(&self) -> bool {
+        matches!(self, AppError::DuplicateUpdate { .. })
+    }
+
     pub fn validation(field: &'static str, message: Msg) -> Self {
         AppError::Validation { field, message }
     }
@@ -116,6 +125,7 @@ impl AppError {
             AppError::IllegalTransition { .. } => "illegal_transition",
             AppError::AlreadyDecided { .. } => "already_decided",
             AppError::Conflict { code, .. } => code,
+            AppError::DuplicateUpdate { .. } => "duplicate_update",
             AppError::Internal(_) => "internal",
         }
     }

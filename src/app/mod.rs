@@ -9,6 +9,7 @@ pub mod approvals;
 pub mod audit;
 pub mod chats;
 pub mod clock;
+pub mod delivery;
 pub mod error;
 pub mod idempotency;
 pub mod jobs;
@@ -129,7 +130,7 @@ impl App {
     }
 
     /// A handle for handling Telegram update `update_id`: its first committed transaction also
-    /// records the update as processed, and fails with `duplicate_update` if it already was.
+    /// records the update as processed, and fails with [`AppError::DuplicateUpdate`] if it already was.
     pub fn for_update(&self, update_id: i64) -> App {
         App {
             update: Some(Arc::new(UpdateClaim {

@@ -7,11 +7,13 @@ pub mod money;
 pub mod policy;
 pub mod standup;
 pub mod task_state;
+pub mod traffic;
 pub mod types;
 pub mod values;
 
 pub use actor::{Actor, Right};
 pub use money::Usd;
 pub use task_state::TransitionRefusal;
+pub use traffic::TrafficClass;
 pub use types::*;
 pub use values::*;

@@ -18,7 +18,7 @@ pub(crate) fn thread_of(msg: &Message) -> Option<i32> {
 
 /// Nothing to do for a redelivered update; errors of that kind are the dedupe working.
 fn duplicate(err: &AppError) -> bool {
-    err.code() == "duplicate_update"
+    err.is_duplicate_update()
 }
 
 pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotState) -> anyhow::Result<()> {

@@ -1178,3 +1178,20 @@ mod tests {
         assert!(bound("openclaw", "Ann", true, Lang::En).contains("own topics"));
     }
 }
+
+/// A task's activity message: a header and the folded runs and comments, oldest first.
+pub fn activity(number: i32, lines: &[String], lang: Lang) -> String {
+    let header = lang.ta(
+        "notice-task-activity",
+        &[
+            ("number", crate::i18n::num(number)),
+            ("count", crate::i18n::num(lines.len() as u32)),
+        ],
+    );
+    let mut text = header;
+    for line in lines {
+        text.push_str("\n");
+        text.push_str(line);
+    }
+    text
+}
