@@ -1,4 +1,4 @@
-use super::agents::{lock_agent, require_self};
+use super::agents::{lock_project_then_agent, require_self};
 use super::alerts::resolve_in;
 use super::model::Approval;
 use super::notice::{Notice, Target};
@@ -74,9 +74,21 @@ impl App {
         if !(1..=7 * 24 * 60).contains(&minutes) {
             return Err(AppError::validation("expiresInMinutes", Msg::new("err-expires-in-minutes")));
         }
+        super::retry_conflicts(|| self.request_approval_once(actor, &input, &action_type, &summary, rollback, minutes)).await
+    }
+
+    async fn request_approval_once(
+        &self,
+        actor: &Actor,
+        input: &RequestApproval,
+        action_type: &str,
+        summary: &Reason,
+        rollback: Option<&str>,
+        minutes: u32,
+    ) -> AppResult<Approval> {
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
-        let agent = lock_agent(&mut w, input.agent_id).await?;
+        let agent = lock_project_then_agent(&mut w, input.agent_id).await?;
         let task = match input.task_id {
             Some(id) => {
                 let task = storage::tasks::by_id(w.conn(), id)
@@ -151,7 +163,7 @@ impl App {
                     code: pending.code(),
                     agent: agent.name.clone(),
                     task_number: task.as_ref().map(|t| t.number),
-                    action_type: action_type.clone(),
+                    action_type: action_type.to_string(),
                     summary: summary.to_string(),
                     risk: classification.risk,
                     reasons: classification.reasons.iter().cloned().map(Said::from).collect(),

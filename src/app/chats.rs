@@ -171,6 +171,22 @@ impl App {
         Ok(())
     }
 
+    /// The bot gave up on Telegram update `update_id` after retrying it: recorded in the audit
+    /// (and so counted in `/metrics`), never dropped silently.
+    pub async fn update_failed(&self, update_id: i64, error: &str) -> AppResult<()> {
+        let mut w = Work::begin(self, &Actor::system("telegram")).await?;
+        let error: String = error.chars().take(2000).collect();
+        w.audit(
+            None,
+            "telegram.update_failed",
+            "telegram_update",
+            update_id,
+            json!({ "error": error }),
+        )
+        .await?;
+        w.commit().await
+    }
+
     /// `/lang <code>`: the chat's language (any operator).
     pub async fn set_chat_lang(&self, actor: &Actor, chat_id: i64, code: &str) -> AppResult<Lang> {
         require(actor, Right::Read)?;

@@ -105,6 +105,16 @@ impl AppError {
         AppError::Conflict { code, message }
     }
 
+    /// PostgreSQL aborted the transaction for a deadlock (40P01) or a serialization failure
+    /// (40001): running the use case again is the cure.
+    pub fn is_retryable_conflict(&self) -> bool {
+        let AppError::Internal(e) = self else { return false };
+        e.downcast_ref::<sqlx::Error>()
+            .and_then(|e| e.as_database_error())
+            .and_then(|db| db.code())
+            .is_some_and(|code| code == "40P01" || code == "40001")
+    }
+
     /// A redelivered Telegram update: adapters treat it as done.
     pub fn is_duplicate_update(&self) -> bool {
         matches!(self, AppError::DuplicateUpdate { .. })

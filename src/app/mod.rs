@@ -232,3 +232,24 @@ impl PageRequest {
         Ok(PageRequest { limit, offset })
     }
 }
+
+/// Runs a use case again (up to four times) when PostgreSQL aborted it for a deadlock or a
+/// serialization failure: both mean "try again", never a 500. Each attempt is its own
+/// transaction, so a retried one writes its change, audit and outbox rows once.
+pub(crate) async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    let mut tries = 0u32;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(e) if tries < 4 && e.is_retryable_conflict() => {
+                tracing::info!(error = %e, tries, "transaction conflict; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(5 << tries)).await;
+            }
+            done => return done,
+        }
+    }
+}
