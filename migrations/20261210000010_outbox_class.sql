@@ -9,3 +9,7 @@ UPDATE outbox SET class = CASE
     WHEN target = 'task' THEN 4
     ELSE 3 END
 WHERE status IN ('pending', 'sending');
+
+-- Runs and comments of a task folded into its activity message.
+ALTER TABLE outbox DROP CONSTRAINT IF EXISTS outbox_delivery_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_delivery_check CHECK (delivery IN ('message', 'edit', 'digest', 'coalesced', 'activity'));

@@ -157,6 +157,9 @@ impl App {
         }
         let project = storage::chats::migrate(w.conn(), from, to, now).await?;
         let moved = storage::outbox::move_chat(w.conn(), from, to).await?;
+        if project.is_none() && moved == 0 {
+            return Ok(()); // already moved (Telegram tells both the old and the new chat)
+        }
         w.audit(
             project,
             "chat.migrated",
