@@ -102,14 +102,8 @@ impl App {
             None => None,
         };
         let texts = [summary.as_str(), input.justification.as_str(), rollback.unwrap_or("")];
-        let classification = classify(&action_type, &texts, &self.rules.risk_overrides, input.risk_level);
-        let decision = decide(
-            classification.risk,
-            agent.role,
-            agent.status,
-            &action_type,
-            &self.rules.auto_approve,
-        );
+        let classification = classify(action_type, &texts, &self.rules.risk_overrides, input.risk_level);
+        let decision = decide(classification.risk, agent.role, agent.status, action_type, &self.rules.auto_approve);
         let number = storage::projects::next_approval_number(w.conn(), agent.project_id).await?;
         let pending = storage::approvals::insert_pending(
             w.conn(),
@@ -118,7 +112,7 @@ impl App {
                 number,
                 agent_id: agent.id,
                 task_id: input.task_id,
-                action_type: &action_type,
+                action_type,
                 action_summary: summary.as_str(),
                 risk: classification.risk,
                 justification: input.justification.trim(),
