@@ -115,6 +115,7 @@ notice-task-transitioned = 🔀 <b>#{ $number }</b> { $title }: { $from } → <b
 notice-task-assigned = 👤 <b>#{ $number }</b> { $title } → { $assignees } · { $by }
 notice-task-unassigned = 👤 <b>#{ $number }</b> { $title }: nobody assigned · { $by }
 notice-comment-added = 💬 <b>#{ $number }</b> { $author }: { $body }
+notice-task-activity = 🗂 <b>#{ $number }</b> activity: { $count } updates (folded into one message)
 notice-run-succeeded = 🧾 <b>#{ $number }</b> { $agent } spent { $cost } · today { $today } of { $cap }
 notice-run-failed = ⚠️ <b>#{ $number }</b> a run by { $agent } failed ({ $cost }) · today { $today } of { $cap }
 notice-reason = Reason: { $reason }

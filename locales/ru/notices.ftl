@@ -127,6 +127,7 @@ notice-task-transitioned = 🔀 <b>#{ $number }</b> { $title }: { $from } → <b
 notice-task-assigned = 👤 <b>#{ $number }</b> { $title } → { $assignees } · { $by }
 notice-task-unassigned = 👤 <b>#{ $number }</b> { $title }: исполнителей нет · { $by }
 notice-comment-added = 💬 <b>#{ $number }</b> { $author }: { $body }
+notice-task-activity = 🗂 <b>#{ $number }</b> активность: обновлений — { $count } (собраны в одно сообщение)
 notice-run-succeeded = 🧾 <b>#{ $number }</b> { $agent } потратил(а) { $cost } · за сегодня { $today } из { $cap }
 notice-run-failed = ⚠️ <b>#{ $number }</b> запуск { $agent } не удался ({ $cost }) · за сегодня { $today } из { $cap }
 notice-reason = Причина: { $reason }

@@ -91,6 +91,20 @@ pub struct AgentReset {
     pub current_task_id: Option<Option<Uuid>>,
 }
 
+/// Locks the agent's project and then the agent: the one lock order for use cases that write
+/// both (a squad pause locks the project, then its agents; an approval request numbers its
+/// approval on the project), so that they cannot deadlock each other.
+pub(crate) async fn lock_project_then_agent(w: &mut Work, id: Uuid) -> AppResult<Agent> {
+    let project_id = storage::agents::by_id(w.conn(), id)
+        .await?
+        .ok_or_else(|| AppError::not_found("agent", id))?
+        .project_id;
+    storage::projects::lock(w.conn(), project_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project", project_id))?;
+    lock_agent(w, id).await
+}
+
 pub(crate) async fn lock_agent(w: &mut Work, id: Uuid) -> AppResult<Agent> {
     let agent = storage::agents::lock(w.conn(), id)
         .await?

@@ -1,4 +1,4 @@
-use super::agents::{lock_agent, require_self};
+use super::agents::{lock_project_then_agent, require_self};
 use super::alerts::resolve_in;
 use super::model::Approval;
 use super::notice::{Notice, Target};
@@ -50,6 +50,16 @@ fn valid_action_type(action: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | ':' | '-'))
 }
 
+/// A request's fields once checked, for each attempt of its transaction.
+#[derive(Clone, Copy)]
+struct CheckedRequest<'a> {
+    action_type: &'a str,
+    summary: &'a Reason,
+    justification: &'a Justification,
+    rollback: Option<&'a str>,
+    minutes: u32,
+}
+
 impl App {
     /// An agent asks to take an action. Policy classifies it and decides: allowed at once,
     /// pending a decision by the CAO, or denied (an agent that is not active).
@@ -75,9 +85,29 @@ impl App {
         if !(1..=MAX_EXPIRES_IN_MINUTES).contains(&minutes) {
             return Err(AppError::validation("expiresInMinutes", Msg::new("err-expires-in-minutes")));
         }
+        let checked = CheckedRequest {
+            action_type: &action_type,
+            summary: &summary,
+            justification: &justification,
+            rollback,
+            minutes,
+        };
+        super::retry_conflicts(|| self.request_approval_once(actor, &input, &checked)).await
+    }
+
+    async fn request_approval_once(&self, actor: &Actor, input: &RequestApproval, checked: &CheckedRequest<'_>) -> AppResult<Approval> {
+        let CheckedRequest {
+            action_type,
+            summary,
+            justification,
+            rollback,
+            minutes,
+        } = *checked;
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
-        let agent = lock_agent(&mut w, input.agent_id).await.map_err(|e| e.in_field("agentId"))?;
+        let agent = lock_project_then_agent(&mut w, input.agent_id)
+            .await
+            .map_err(|e| e.in_field("agentId"))?;
         let task = match input.task_id {
             Some(id) => {
                 let task = storage::tasks::by_id(w.conn(), id)
@@ -91,14 +121,8 @@ impl App {
             None => None,
         };
         let texts = [summary.as_str(), justification.as_str(), rollback.unwrap_or("")];
-        let classification = classify(&action_type, &texts, &self.rules.risk_overrides, input.risk_level);
-        let decision = decide(
-            classification.risk,
-            agent.role,
-            agent.status,
-            &action_type,
-            &self.rules.auto_approve,
-        );
+        let classification = classify(action_type, &texts, &self.rules.risk_overrides, input.risk_level);
+        let decision = decide(classification.risk, agent.role, agent.status, action_type, &self.rules.auto_approve);
         let number = storage::projects::next_approval_number(w.conn(), agent.project_id).await?;
         let pending = storage::approvals::insert_pending(
             w.conn(),
@@ -107,7 +131,7 @@ impl App {
                 number,
                 agent_id: agent.id,
                 task_id: input.task_id,
-                action_type: &action_type,
+                action_type,
                 action_summary: summary.as_str(),
                 risk: classification.risk,
                 justification: justification.as_str(),
@@ -152,7 +176,7 @@ impl App {
                     code: pending.code(),
                     agent: agent.name.clone(),
                     task_number: task.as_ref().map(|t| t.number),
-                    action_type: action_type.clone(),
+                    action_type: action_type.to_string(),
                     summary: summary.to_string(),
                     risk: classification.risk,
                     reasons: classification.reasons.iter().cloned().map(Said::from).collect(),

@@ -9,7 +9,8 @@ use crate::domain::{Actor, Right};
 use crate::i18n::Lang;
 use crate::i18n::Msg;
 use crate::storage;
-use crate::storage::chats::{Binding, CallbackAction, Chat, PendingInput};
+pub use crate::storage::chats::CallbackAction;
+use crate::storage::chats::{Binding, Chat, PendingInput};
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::json;
 use uuid::Uuid;
@@ -141,6 +142,53 @@ impl App {
         .await?;
         w.commit().await?;
         Ok(project)
+    }
+
+    /// Telegram says group `from` became supergroup `to` (`migrate_to_chat_id`, seen on an update
+    /// or in an answer to a send): the new chat takes over the old one's language, project
+    /// binding and undelivered messages, in one transaction with its audit event. Idempotent.
+    pub async fn chat_migrated(&self, actor: &Actor, from: i64, to: i64) -> AppResult<()> {
+        if from == to {
+            return Ok(());
+        }
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        if storage::chats::get(w.conn(), from).await?.is_none() {
+            return Ok(());
+        }
+        let project = storage::chats::migrate(w.conn(), from, to, now).await?;
+        let moved = storage::outbox::move_chat(w.conn(), from, to).await?;
+        if project.is_none() && moved == 0 {
+            return Ok(()); // already moved (Telegram tells both the old and the new chat)
+        }
+        w.audit(
+            project,
+            "chat.migrated",
+            "chat",
+            to,
+            json!({ "from": from, "to": to, "movedMessages": moved }),
+        )
+        .await?;
+        w.wake_dispatcher();
+        w.commit().await?;
+        tracing::info!(from, to, moved, "telegram: group upgraded to a supergroup; binding and queue moved");
+        Ok(())
+    }
+
+    /// The bot gave up on Telegram update `update_id` after retrying it: recorded in the audit
+    /// (and so counted in `/metrics`), never dropped silently.
+    pub async fn update_failed(&self, update_id: i64, error: &str) -> AppResult<()> {
+        let mut w = Work::begin(self, &Actor::system("telegram")).await?;
+        let error: String = error.chars().take(2000).collect();
+        w.audit(
+            None,
+            "telegram.update_failed",
+            "telegram_update",
+            update_id,
+            json!({ "error": error }),
+        )
+        .await?;
+        w.commit().await
     }
 
     /// `/lang <code>`: the chat's language (any operator).

@@ -57,6 +57,10 @@ pub enum AppError {
     #[error("{message}")]
     Conflict { code: &'static str, message: Msg },
 
+    /// The Telegram update was already handled (a redelivery): nothing to do, nothing to say.
+    #[error("update {update} was already handled")]
+    DuplicateUpdate { update: i64 },
+
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -125,6 +129,21 @@ impl AppError {
         AppError::Conflict { code, message }
     }
 
+    /// PostgreSQL aborted the transaction for a deadlock (40P01) or a serialization failure
+    /// (40001): running the use case again is the cure.
+    pub fn is_retryable_conflict(&self) -> bool {
+        let AppError::Internal(e) = self else { return false };
+        e.downcast_ref::<sqlx::Error>()
+            .and_then(|e| e.as_database_error())
+            .and_then(|db| db.code())
+            .is_some_and(|code| code == "40P01" || code == "40001")
+    }
+
+    /// A redelivered Telegram update: adapters treat it as done.
+    pub fn is_duplicate_update(&self) -> bool {
+        matches!(self, AppError::DuplicateUpdate { .. })
+    }
+
     pub fn validation(field: &'static str, message: Msg) -> Self {
         AppError::Validation { field, message }
     }
@@ -141,6 +160,7 @@ impl AppError {
             AppError::IllegalTransition { .. } => "illegal_transition",
             AppError::AlreadyDecided { .. } => "already_decided",
             AppError::Conflict { code, .. } => code,
+            AppError::DuplicateUpdate { .. } => "duplicate_update",
             AppError::Internal(_) => "internal",
         }
     }

@@ -9,6 +9,7 @@ pub mod approvals;
 pub mod audit;
 pub mod chats;
 pub mod clock;
+pub mod delivery;
 pub mod error;
 pub mod idempotency;
 pub mod jobs;
@@ -135,7 +136,7 @@ impl App {
     }
 
     /// A handle for handling Telegram update `update_id`: its first committed transaction also
-    /// records the update as processed, and fails with `duplicate_update` if it already was.
+    /// records the update as processed, and fails with [`AppError::DuplicateUpdate`] if it already was.
     pub fn for_update(&self, update_id: i64) -> App {
         App {
             update: Some(Arc::new(UpdateClaim {
@@ -243,5 +244,26 @@ impl PageRequest {
             return Err(AppError::validation("offset", Msg::new("err-not-negative")));
         }
         Ok(PageRequest { limit, offset })
+    }
+}
+
+/// Runs a use case again (up to four times) when PostgreSQL aborted it for a deadlock or a
+/// serialization failure: both mean "try again", never a 500. Each attempt is its own
+/// transaction, so a retried one writes its change, audit and outbox rows once.
+pub(crate) async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    let mut tries = 0u32;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(e) if tries < 4 && e.is_retryable_conflict() => {
+                tracing::info!(error = %e, tries, "transaction conflict; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(5 << tries)).await;
+            }
+            done => return done,
+        }
     }
 }

@@ -447,6 +447,8 @@ pub struct MetricsSnapshot {
     pub spend_today_micros: Vec<storage::metrics::Count>,
     pub pending_approvals: Vec<storage::metrics::Count>,
     pub outbox_depth: Vec<storage::metrics::Count>,
+    /// Telegram updates given up on after retries.
+    pub failed_updates: i64,
 }
 
 impl App {
@@ -461,6 +463,7 @@ impl App {
             spend_today_micros: storage::metrics::spend_today(&mut conn, now.date_naive()).await?,
             pending_approvals: storage::metrics::pending_approvals(&mut conn).await?,
             outbox_depth: storage::metrics::outbox_depth(&mut conn).await?,
+            failed_updates: storage::metrics::failed_updates(&mut conn).await?,
         })
     }
 }

@@ -23,6 +23,11 @@ impl App {
     pub async fn pause_squad(&self, actor: &Actor, project_id: Uuid, reason: Option<&str>) -> AppResult<SquadChange> {
         require(actor, Right::PauseSquad)?;
         let reason = reason.map(Reason::parse_optional).transpose()?.flatten();
+        super::retry_conflicts(|| self.pause_squad_once(actor, project_id, reason.as_ref())).await
+    }
+
+    /// Lock order: the project, then its agents (see `agents::lock_project_then_agent`).
+    async fn pause_squad_once(&self, actor: &Actor, project_id: Uuid, reason: Option<&Reason>) -> AppResult<SquadChange> {
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
         storage::projects::lock(w.conn(), project_id)
@@ -58,7 +63,7 @@ impl App {
             &Notice::SquadPaused {
                 agents: names.clone(),
                 actor: actor.name().into(),
-                reason: reason.map(|r| Said::from(r.into_inner())),
+                reason: reason.map(|r| Said::from(r.clone().into_inner())),
             },
         )
         .await?;

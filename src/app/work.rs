@@ -6,7 +6,6 @@ use super::error::{AppError, AppResult};
 use super::notice::{Notice, Target};
 use super::App;
 use crate::domain::Actor;
-use crate::i18n::Msg;
 use crate::storage;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -30,10 +29,7 @@ impl Work {
         let update = app.update.clone().filter(|u| !u.claimed.load(Ordering::Acquire));
         if let Some(update) = &update {
             if !storage::updates::claim(&mut tx, update.id, now).await? {
-                return Err(AppError::conflict(
-                    "duplicate_update",
-                    Msg::new("err-duplicate-update").with("update", update.id),
-                ));
+                return Err(AppError::DuplicateUpdate { update: update.id });
             }
         }
         Ok(Work {
@@ -117,9 +113,15 @@ impl Work {
 
     /// Like `post`, for a message that may belong to no project (a reply in a private chat).
     pub async fn post_to(&mut self, project_id: Option<Uuid>, target: Target, notice: &Notice) -> AppResult<()> {
-        storage::outbox::insert(&mut self.tx, project_id, target, notice, self.now).await?;
+        let class = notice.class(target, matches!(self.actor, Actor::Operator { .. }));
+        storage::outbox::insert(&mut self.tx, project_id, target, notice, class, self.now).await?;
         self.posted = true;
         Ok(())
+    }
+
+    /// Outbox rows changed without a post (moved to another chat): wake the dispatcher on commit.
+    pub fn wake_dispatcher(&mut self) {
+        self.posted = true;
     }
 
     pub async fn commit(mut self) -> AppResult<()> {

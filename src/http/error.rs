@@ -171,7 +171,10 @@ impl From<AppError> for ApiError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::IllegalTransition { .. } | AppError::AlreadyDecided { .. } | AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::IllegalTransition { .. }
+            | AppError::AlreadyDecided { .. }
+            | AppError::Conflict { .. }
+            | AppError::DuplicateUpdate { .. } => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let details = match &err {

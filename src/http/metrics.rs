@@ -193,6 +193,13 @@ fn squad_metrics(registry: &Registry, snapshot: &MetricsSnapshot) {
         let count = snapshot.outbox_depth.iter().find(|c| c.label == status).map_or(0, |c| c.count);
         outbox.with_label_values(&[status]).set(count);
     }
+    let failed = IntGauge::new(
+        "mc_telegram_updates_failed_total",
+        "Telegram updates the bot gave up on after retrying them (each audited as telegram.update_failed)",
+    )
+    .expect("valid metric");
+    registry.register(Box::new(failed.clone())).expect("unique metric");
+    failed.set(snapshot.failed_updates);
 }
 
 #[cfg(test)]

@@ -185,4 +185,32 @@ impl Notice {
     pub fn kind(&self) -> &'static str {
         self.into()
     }
+
+    /// Its traffic class ([`TrafficClass`]) when posted to `target` by a human (`by_human`) or
+    /// by an agent or the system: answers first, then what a human must act on, then edits,
+    /// then the mirroring of tasks into their threads.
+    pub fn class(&self, target: Target, by_human: bool) -> TrafficClass {
+        match self {
+            Notice::Reply { .. } | Notice::EditReply { .. } | Notice::ChatBound { .. } => TrafficClass::Human,
+            Notice::ApprovalRequested { .. } => TrafficClass::Urgent,
+            Notice::AlertRaised {
+                severity: AlertSeverity::Critical,
+                repeat: false,
+                ..
+            } => TrafficClass::Urgent,
+            // What a human just did (a click, a command) shows at once.
+            Notice::ApprovalDecided { .. }
+            | Notice::AlertResolved { .. }
+            | Notice::AgentStatusChanged { .. }
+            | Notice::BudgetChanged { .. }
+            | Notice::SquadPaused { .. }
+            | Notice::SquadResumed { .. }
+                if by_human =>
+            {
+                TrafficClass::Human
+            }
+            _ if matches!(target, Target::Task(_)) => TrafficClass::Background,
+            _ => TrafficClass::Routine,
+        }
+    }
 }

@@ -280,3 +280,30 @@ pub async fn edit_comment(conn: &mut PgConnection, id: Uuid, body: &str, now: Da
     .fetch_one(conn)
     .await
 }
+
+/// A group became a supergroup (`migrate_to_chat_id`): the new chat takes over the old one's
+/// settings and its project binding (system topics are forgotten: a plain group has none that
+/// the supergroup would know). Returns the project whose binding moved, if any.
+pub async fn migrate(conn: &mut PgConnection, from: i64, to: i64, now: DateTime<Utc>) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query(
+        "INSERT INTO telegram_chats (chat_id, title, is_forum, lang, current_project_id, updated_at)
+         SELECT $2, title, false, lang, current_project_id, $3 FROM telegram_chats WHERE chat_id = $1
+         ON CONFLICT (chat_id) DO UPDATE SET lang = EXCLUDED.lang,
+             current_project_id = coalesce(telegram_chats.current_project_id, EXCLUDED.current_project_id),
+             updated_at = EXCLUDED.updated_at",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar(
+        "UPDATE chat_bindings SET chat_id = $2, approvals_topic_id = NULL, alerts_topic_id = NULL, standup_topic_id = NULL
+         WHERE chat_id = $1 AND NOT EXISTS (SELECT 1 FROM chat_bindings WHERE chat_id = $2)
+         RETURNING project_id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_optional(conn)
+    .await
+}

@@ -69,3 +69,10 @@ pub async fn outbox_depth(conn: &mut PgConnection) -> sqlx::Result<Vec<Count>> {
     .fetch_all(conn)
     .await
 }
+
+/// Telegram updates the bot gave up on after its retries (audited as `telegram.update_failed`).
+pub async fn failed_updates(conn: &mut PgConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE entity_kind = 'telegram_update' AND action = 'telegram.update_failed'")
+        .fetch_one(conn)
+        .await
+}

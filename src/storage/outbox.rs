@@ -1,3 +1,4 @@
+use crate::domain::TrafficClass;
 use crate::model::notice::{Notice, Target};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -6,14 +7,16 @@ use uuid::Uuid;
 /// The channel `serve`'s dispatcher LISTENs on.
 pub const CHANNEL: &str = "mc_outbox";
 
-/// Kinds of rows delivered after everything else of their chat.
-pub const BACKGROUND: &[&str] = &["task_thread_needed"];
+/// Kinds of rows delivered after everything else of their chat and class (the threads binding a
+/// forum asks for every open task).
+pub const BULK: &[&str] = &["task_thread_needed"];
 
 pub async fn insert(
     conn: &mut PgConnection,
     project_id: Option<Uuid>,
     target: Target,
     notice: &Notice,
+    class: TrafficClass,
     now: DateTime<Utc>,
 ) -> sqlx::Result<i64> {
     let (task_id, chat_id) = match target {
@@ -24,8 +27,8 @@ pub async fn insert(
     };
     let payload = serde_json::to_value(notice).expect("notices serialize");
     sqlx::query_scalar(
-        "INSERT INTO outbox (project_id, target, task_id, chat_id, kind, payload, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        "INSERT INTO outbox (project_id, target, task_id, chat_id, kind, payload, next_attempt_at, created_at, class)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
     )
     .bind(project_id)
     .bind(target.as_str())
@@ -34,6 +37,7 @@ pub async fn insert(
     .bind(notice.kind())
     .bind(payload)
     .bind(now)
+    .bind(class.as_i16())
     .fetch_one(conn)
     .await
 }
@@ -98,34 +102,41 @@ pub struct Queued {
     pub dest_chat_id: Option<i64>,
     /// Milliseconds until it is due (zero or less: due now).
     pub wait_ms: i64,
+    /// Its traffic class as delivered: its own, or that of an earlier undelivered row about the
+    /// same entity (approval, alert, task) in the same chat when that is lower, so that a row
+    /// never overtakes what it edits.
+    pub class: i16,
 }
 
-/// The oldest undelivered rows, at most `per_chat` per destination chat and `limit` in all, in
-/// id order — except background work (the threads binding a forum asks for every open task,
-/// `BACKGROUND`), which comes after everything else of its chat, so that a bind with hundreds of
-/// tasks does not hold up an approval request behind it. "Due" compares with the later of the database's clock and the core's (`app_now`),
-/// so rows written by a core whose clock lags (tests) are not held back.
+/// The undelivered rows, at most `per_chat` per destination chat and `limit` in all, by traffic
+/// class and then in id order (bulk thread creation, `BULK`, after the rest of its class), so
+/// that an answer or an approval request never waits behind mirroring. "Due" compares with the
+/// later of the database's clock and the core's (`app_now`), so rows written by a core whose
+/// clock lags (tests) are not held back.
 pub async fn queued(conn: &mut PgConnection, app_now: DateTime<Utc>, per_chat: i64, limit: i64) -> sqlx::Result<Vec<Queued>> {
     sqlx::query_as(
         "SELECT * FROM (
-             SELECT r.*, row_number() OVER (PARTITION BY r.dest_chat_id ORDER BY r.kind = ANY($4), r.id) AS rn FROM (
-                 SELECT o.id, o.project_id, o.target, o.task_id, o.chat_id, o.kind, o.payload, o.status, o.attempts,
-                        o.parts_sent, o.telegram_message_id,
-                        CASE o.target WHEN 'chat' THEN o.chat_id ELSE b.chat_id END AS dest_chat_id,
-                        (extract(epoch FROM o.next_attempt_at - greatest(now(), $1)) * 1000)::bigint AS wait_ms
-                 FROM outbox o
-                 LEFT JOIN chat_bindings b ON b.project_id = o.project_id
-                 WHERE o.status IN ('pending', 'sending')
-             ) r
+             SELECT e.*, row_number() OVER (PARTITION BY e.dest_chat_id ORDER BY e.class, e.kind = ANY($4), e.id) AS rn FROM (
+                 SELECT r.*, max(r.own_class) OVER (PARTITION BY r.dest_chat_id, r.entity ORDER BY r.id) AS class FROM (
+                     SELECT o.id, o.project_id, o.target, o.task_id, o.chat_id, o.kind, o.payload, o.status, o.attempts,
+                            o.parts_sent, o.telegram_message_id, o.class AS own_class,
+                            coalesce(o.payload->>'approval_id', o.payload->>'alert_id', o.task_id::text, o.id::text) AS entity,
+                            CASE o.target WHEN 'chat' THEN o.chat_id ELSE b.chat_id END AS dest_chat_id,
+                            (extract(epoch FROM o.next_attempt_at - greatest(now(), $1)) * 1000)::bigint AS wait_ms
+                     FROM outbox o
+                     LEFT JOIN chat_bindings b ON b.project_id = o.project_id
+                     WHERE o.status IN ('pending', 'sending')
+                 ) r
+             ) e
          ) w
          WHERE w.rn <= $2
-         ORDER BY w.kind = ANY($4), w.id
+         ORDER BY w.class, w.kind = ANY($4), w.id
          LIMIT $3",
     )
     .bind(app_now)
     .bind(per_chat)
     .bind(limit)
-    .bind(BACKGROUND)
+    .bind(BULK)
     .fetch_all(conn)
     .await
 }
@@ -257,4 +268,28 @@ pub async fn status_counts(conn: &mut PgConnection) -> sqlx::Result<Vec<(String,
     sqlx::query_as("SELECT status, count(*) FROM outbox GROUP BY status ORDER BY status")
         .fetch_all(conn)
         .await
+}
+
+/// A group became a supergroup: its undelivered rows addressed to it by id go to the new chat.
+pub async fn move_chat(conn: &mut PgConnection, from: i64, to: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("UPDATE outbox SET chat_id = $2 WHERE chat_id = $1 AND status IN ('pending', 'sending')")
+        .bind(from)
+        .bind(to)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// The payloads of the rows delivered into message `message_id` of `chat` as a task's folded
+/// activity, oldest first: what the message shows, to edit it with more.
+pub async fn folded_into(conn: &mut PgConnection, chat: i64, message_id: i32) -> sqlx::Result<Vec<serde_json::Value>> {
+    sqlx::query_scalar(
+        "SELECT payload FROM outbox
+         WHERE delivered_chat_id = $1 AND telegram_message_id = $2 AND delivery = 'activity' AND status = 'delivered'
+         ORDER BY id",
+    )
+    .bind(chat)
+    .bind(message_id)
+    .fetch_all(conn)
+    .await
 }

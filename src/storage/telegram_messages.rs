@@ -11,6 +11,8 @@ pub const ALERT: &str = "alert";
 /// The copy of an approval request or alert about a task in the task's topic.
 pub const TASK_APPROVAL: &str = "task_approval";
 pub const TASK_ALERT: &str = "task_alert";
+/// A task's activity message: a burst of its runs and comments folded into one edited message.
+pub const TASK_ACTIVITY: &str = "task_activity";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SentMessage {

@@ -134,7 +134,7 @@ impl crate::app::App {
     }
 
     /// The action behind a clicked token, if it exists.
-    pub async fn button_action(&self, token: &str) -> crate::app::AppResult<Option<(ButtonAction, crate::storage::chats::CallbackAction)>> {
+    pub async fn button_action(&self, token: &str) -> crate::app::AppResult<Option<(ButtonAction, crate::app::chats::CallbackAction)>> {
         let Some(stored) = self.callback_action(token).await? else {
             return Ok(None);
         };

@@ -66,7 +66,7 @@ pub(crate) async fn click(req: &Req, token: &str) -> AppResult<Toast> {
             }
             Ok(toast)
         }
-        Err(err) if err.code() == "duplicate_update" => Err(err),
+        Err(err) if err.is_duplicate_update() => Err(err),
         Err(AppError::Forbidden(why)) => {
             req.app.audit_refusal(&actor, req.chat_id, &what, &why.to_string()).await?;
             Ok(Toast::alert(

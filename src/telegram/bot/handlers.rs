@@ -18,10 +18,16 @@ pub(crate) fn thread_of(msg: &Message) -> Option<i32> {
 
 /// Nothing to do for a redelivered update; errors of that kind are the dedupe working.
 fn duplicate(err: &AppError) -> bool {
-    err.code() == "duplicate_update"
+    err.is_duplicate_update()
 }
 
 pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotState) -> anyhow::Result<()> {
+    // The group became a supergroup: its binding and undelivered messages move to the new chat.
+    if let Some(to) = msg.migrate_to_chat_id() {
+        let system = crate::domain::Actor::system("telegram");
+        state.app.chat_migrated(&system, msg.chat.id.0, to.0).await?;
+        return Ok(());
+    }
     let Some(user) = msg.from.as_ref().filter(|u| !u.is_bot) else {
         return Ok(());
     };

@@ -61,9 +61,53 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     dptree::entry()
         // Marks the update handled when the tree is done with it (see `listener`).
         .map(|update: Update, state: BotState| -> Handling { state.in_flight.handling(update.id.0) })
+        .chain(endpoints())
+}
+
+fn endpoints() -> UpdateHandler<anyhow::Error> {
+    dptree::entry()
         .branch(Update::filter_message().endpoint(handlers::message))
         .branch(Update::filter_edited_message().endpoint(handlers::edited))
         .branch(Update::filter_callback_query().endpoint(handlers::callback))
+}
+
+/// Attempts at an update in polling mode before it is given up (and audited as failed).
+const UPDATE_ATTEMPTS: u32 = 4;
+
+/// The handler tree for polling: like [`schema`], but an update whose handling fails is tried
+/// again with backoff — as Telegram redelivers a webhook update answered with 500 — and, when
+/// it keeps failing, recorded as failed in the audit (and `/metrics`) before it is confirmed.
+/// A retry acts once: what an earlier attempt committed makes the update a duplicate.
+fn polling_schema() -> UpdateHandler<anyhow::Error> {
+    dptree::entry()
+        .map(|update: Update, state: BotState| -> Handling { state.in_flight.handling(update.id.0) })
+        .endpoint(|bot: Bot, me: teloxide::types::Me, state: BotState, update: Update| async move {
+            let handler = endpoints();
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let deps = dptree::deps![bot.clone(), me.clone(), state.clone(), update.clone()];
+                let err = match handler.dispatch(deps).await {
+                    std::ops::ControlFlow::Break(Ok(())) | std::ops::ControlFlow::Continue(_) => return Ok(()),
+                    std::ops::ControlFlow::Break(Err(err)) => err,
+                };
+                if attempt >= UPDATE_ATTEMPTS {
+                    tracing::error!(update = update.id.0, error = format!("{err:#}"), "telegram: giving up on an update");
+                    if let Err(e) = state.app.update_failed(update.id.0 as i64, &format!("{err:#}")).await {
+                        tracing::error!(update = update.id.0, error = %e, "telegram: recording a failed update");
+                    }
+                    return Ok(());
+                }
+                let wait = Duration::from_millis(250 << attempt);
+                tracing::warn!(
+                    update = update.id.0,
+                    attempt,
+                    error = format!("{err:#}"),
+                    "telegram: handling an update failed; retrying"
+                );
+                tokio::time::sleep(wait).await;
+            }
+        })
 }
 
 /// Long-polling timeout of each `getUpdates`.
@@ -101,7 +145,7 @@ pub async fn run_polling_with(
         Err(e) => tracing::warn!(error = %e, "telegram: getWebhookInfo failed"),
     }
     let listener = DurablePolling::new(bot.clone(), poll_timeout, state.in_flight.clone());
-    let mut dispatcher = Dispatcher::builder(bot, schema())
+    let mut dispatcher = Dispatcher::builder(bot, polling_schema())
         .dependencies(dptree::deps![state])
         .default_handler(|update: Arc<Update>| async move {
             tracing::trace!(update = update.id.0, "telegram: update ignored");

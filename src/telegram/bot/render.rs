@@ -184,6 +184,16 @@ pub fn error(lang: Lang, err: &AppError) -> String {
             ],
         ),
         AppError::Conflict { message, .. } => lang.ta("bot-error-conflict", &[("message", clipped(&message.render(lang), 500))]),
+        AppError::DuplicateUpdate { update } => lang.ta(
+            "bot-error-conflict",
+            &[(
+                "message",
+                clipped(
+                    &crate::i18n::Msg::new("err-duplicate-update").with("update", *update).render(lang),
+                    500,
+                ),
+            )],
+        ),
         AppError::Internal(_) => lang.t("bot-error-internal"),
     }
 }

@@ -163,7 +163,7 @@ impl Req {
             CmdError::Usage => self.say(render::usage(self.lang, command)).await,
             CmdError::NoProject => self.say(self.t("bot-no-project")).await,
             CmdError::Say(text) => self.say(text).await,
-            CmdError::App(err) if err.code() == "duplicate_update" => Ok(()),
+            CmdError::App(err) if err.is_duplicate_update() => Ok(()),
             CmdError::App(AppError::Forbidden(why)) => self.refuse(&format!("/{command}"), &why).await,
             CmdError::App(err) => {
                 if let AppError::Internal(e) = &err {

@@ -74,7 +74,7 @@ pub(crate) async fn comment(app: App, state: &BotState, msg: &Message, user: &Us
     };
     match req.app.comment_on_task(&actor, task_id, body, Some((req.chat_id, msg.id.0))).await {
         Ok(_) => Ok(()),
-        Err(err) if err.code() == "duplicate_update" => Ok(()),
+        Err(err) if err.is_duplicate_update() => Ok(()),
         Err(AppError::Forbidden(why)) => req.refuse("task comment", &why).await,
         Err(AppError::Internal(e)) => Err(AppError::Internal(e)),
         Err(err) => req.say(render::error(req.lang, &err)).await,

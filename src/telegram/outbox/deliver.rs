@@ -9,10 +9,9 @@ use super::plan::{Unit, UnitKind};
 use super::render::{self, ButtonSpec};
 use super::text::{split, MESSAGE_LIMIT};
 use super::{Engine, Halt};
+use crate::app::delivery::{Queued, SystemTopic, Undelivered, Via, ALERT, APPROVAL};
 use crate::app::notice::Notice;
-use crate::storage;
-use crate::storage::outbox::Queued;
-use crate::storage::telegram_messages::{ALERT, APPROVAL};
+use crate::domain::TrafficClass;
 use std::future::Future;
 use std::time::{Duration, Instant};
 use teloxide::payloads::setters::*;
@@ -29,6 +28,9 @@ pub(super) enum Stop {
     Failed(Failure),
     /// The dispatcher is stopping: the rows go back untouched.
     Halted,
+    /// A row of a higher traffic class is due in the chat: the rows go back untouched and the
+    /// planner sends that first.
+    Yielded,
     /// Our own database or core failed: the rows go back and the chat pauses briefly.
     Internal(anyhow::Error),
 }
@@ -50,7 +52,11 @@ struct Busy<'a>(&'a Engine, i64);
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        self.0.state().busy.remove(&self.1);
+        {
+            let mut st = self.0.state();
+            st.busy.remove(&self.1);
+            st.yield_to.remove(&self.1);
+        }
         self.0.kick.notify_waiters();
     }
 }
@@ -95,6 +101,22 @@ impl Engine {
         let _busy = Busy(self, unit.chat);
         match self.deliver(&unit, halt).await {
             Ok(done) => done,
+            Err(Stop::Failed(Failure::Migrated(to))) => {
+                tracing::warn!(
+                    from = unit.chat,
+                    to,
+                    "outbox: the group became a supergroup; moving its binding and queue"
+                );
+                if let Err(e) = self.delivery.chat_migrated(unit.chat, to).await {
+                    tracing::warn!(error = %e, chat = unit.chat, "outbox: moving a migrated chat");
+                    self.limiter().hold(unit.chat, Instant::now() + Duration::from_secs(2));
+                }
+                let ids: Vec<i64> = unit.rows.iter().map(|r| r.id).collect();
+                if let Err(e) = self.delivery.release(&ids).await {
+                    tracing::warn!(error = %e, chat = unit.chat, "outbox: releasing rows; they are reclaimed later");
+                }
+                0
+            }
             Err(Stop::Failed(failure)) => match self.after_failure(&unit, failure).await {
                 Ok(done) => done,
                 Err(e) => {
@@ -108,8 +130,9 @@ impl Engine {
                     self.limiter().hold(unit.chat, Instant::now() + Duration::from_secs(2));
                 }
                 let ids: Vec<i64> = unit.rows.iter().map(|r| r.id).collect();
-                if let Ok(mut conn) = self.app.pool.acquire().await {
-                    let _ = storage::outbox::release(&mut conn, &ids).await;
+                // Should this fail too, the planner reclaims the rows (no worker holds the chat).
+                if let Err(e) = self.delivery.release(&ids).await {
+                    tracing::warn!(error = %e, chat = unit.chat, "outbox: releasing rows; they are reclaimed later");
                 }
                 0
             }
@@ -122,14 +145,12 @@ impl Engine {
             Ok(n) => n,
             Err(e) => return Err(Stop::Failed(Failure::Permanent(format!("unreadable notice: {e}")))),
         };
-        let dest = {
-            let mut conn = self.app.pool.acquire().await?;
-            destination::resolve(&mut conn, head, notices.first(), self.opts.default_lang).await?
-        };
+        let dest = destination::resolve(&self.delivery, head, notices.first(), self.opts.default_lang).await?;
         let Some(mut dest) = dest else {
-            let mut conn = self.app.pool.acquire().await?;
             for row in &unit.rows {
-                storage::outbox::finish_undelivered(&mut conn, row.id, "skipped", "nowhere to post: no bound chat", false).await?;
+                self.delivery
+                    .undelivered(row.id, Undelivered::Skipped, "nowhere to post: no bound chat", false)
+                    .await?;
             }
             return Ok(unit.rows.len());
         };
@@ -139,6 +160,7 @@ impl Engine {
                 let last = notices.last().expect("a unit has rows");
                 self.alert_repeat(unit, last, &mut dest, halt).await
             }
+            UnitKind::Activity => self.activity(unit, &notices, &mut dest, halt).await,
             UnitKind::Single => self.single(head, &notices[0], &mut dest, halt).await,
         }
     }
@@ -157,7 +179,7 @@ impl Engine {
                 let r = render::notice(notice, lang);
                 let kb = self.keyboard(&r.buttons, dest.chat_id).await?;
                 let id = self.send(dest, &r.text, kb, Some(row), halt).await?;
-                self.delivered(&[row.id], dest, Some(id), "message", Some((APPROVAL, *approval_id)))
+                self.delivered(&[row.id], dest, Some(id), Via::Message, Some((APPROVAL, *approval_id)))
                     .await?;
             }
             Notice::ApprovalDecided { approval_id, .. } => {
@@ -169,7 +191,7 @@ impl Engine {
                 let r = render::alert(notice, lang);
                 let kb = self.keyboard(&r.buttons, dest.chat_id).await?;
                 let id = self.send(dest, &r.text, kb, Some(row), halt).await?;
-                self.delivered(&[row.id], dest, Some(id), "message", Some((ALERT, *alert_id)))
+                self.delivered(&[row.id], dest, Some(id), Via::Message, Some((ALERT, *alert_id)))
                     .await?;
             }
             Notice::AlertResolved { alert_id, .. } => {
@@ -185,7 +207,7 @@ impl Engine {
                 let id = self
                     .send(dest, &render::bound(project, actor, dest.forum, lang), None, Some(row), halt)
                     .await?;
-                self.delivered(&[row.id], dest, Some(id), "message", None).await?;
+                self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
             }
             Notice::Standup {
                 summary,
@@ -206,30 +228,30 @@ impl Engine {
                 // A retry after a crash between the two may repeat the picture, never lose the text.
                 if row.parts_sent == 0 {
                     let photo = self.send_photo(dest, png, &caption, halt).await?;
-                    let mut conn = self.app.pool.acquire().await?;
-                    storage::outbox::part_sent(&mut conn, row.id, 1, photo).await?;
+                    self.delivery.part_sent(row.id, 1, photo).await?;
                 }
                 let id = self.send(dest, &text, None, None, halt).await?;
-                self.delivered(&[row.id], dest, Some(id), "message", None).await?;
+                self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
             }
             Notice::Reply { text, keyboard, .. } => {
                 let kb = keyboard.as_ref().and_then(given_keyboard);
                 let id = self.send(dest, text, kb, Some(row), halt).await?;
-                self.delivered(&[row.id], dest, Some(id), "message", None).await?;
+                self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
             }
             Notice::EditReply { message_id, text } => {
                 if self.edit(dest.chat_id, *message_id, text, None, halt).await? {
-                    self.delivered(&[row.id], dest, Some(*message_id), "edit", None).await?;
+                    self.delivered(&[row.id], dest, Some(*message_id), Via::Edit, None).await?;
                 } else {
                     // The message is gone: nothing left to edit, and nothing to post instead.
-                    let mut conn = self.app.pool.acquire().await?;
-                    storage::outbox::finish_undelivered(&mut conn, row.id, "skipped", "the message to edit is gone", false).await?;
+                    self.delivery
+                        .undelivered(row.id, Undelivered::Skipped, "the message to edit is gone", false)
+                        .await?;
                 }
             }
             _ => {
                 let r = render::notice(notice, lang);
                 let id = self.send(dest, &r.text, None, Some(row), halt).await?;
-                self.delivered(&[row.id], dest, Some(id), "message", None).await?;
+                self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
             }
         }
         Ok(1)
@@ -243,12 +265,11 @@ impl Engine {
         let (taken, rest) = unit.rows.split_at(n);
         if !rest.is_empty() {
             let ids: Vec<i64> = rest.iter().map(|r| r.id).collect();
-            let mut conn = self.app.pool.acquire().await?;
-            storage::outbox::release(&mut conn, &ids).await?;
+            self.delivery.release(&ids).await?;
         }
         let id = self.send(dest, &text, None, None, halt).await?;
         let ids: Vec<i64> = taken.iter().map(|r| r.id).collect();
-        self.delivered(&ids, dest, Some(id), "digest", None).await?;
+        self.delivered(&ids, dest, Some(id), Via::Digest, None).await?;
         Ok(n)
     }
 
@@ -263,27 +284,22 @@ impl Engine {
         if last.task_id.is_some() {
             self.task_copy(last, latest, dest, halt).await?;
         }
-        let known = {
-            let mut conn = self.app.pool.acquire().await?;
-            storage::telegram_messages::find(&mut conn, ALERT, *alert_id, dest.chat_id).await?
-        };
+        let known = self.delivery.message_of(ALERT, *alert_id, dest.chat_id).await?;
         let edited = match &known {
             Some(m) => self.edit(dest.chat_id, m.message_id, &r.text, kb.clone(), halt).await?,
             None => false,
         };
         let (id, via) = match (edited, known) {
-            (true, Some(m)) => (m.message_id, "edit"),
+            (true, Some(m)) => (m.message_id, Via::Edit),
             (false, Some(_)) => {
-                let mut conn = self.app.pool.acquire().await?;
-                storage::telegram_messages::forget(&mut conn, ALERT, *alert_id, dest.chat_id).await?;
-                drop(conn);
-                (self.send(dest, &r.text, kb, Some(last), halt).await?, "message")
+                self.delivery.forget_message(ALERT, *alert_id, dest.chat_id).await?;
+                (self.send(dest, &r.text, kb, Some(last), halt).await?, Via::Message)
             }
-            (_, None) => (self.send(dest, &r.text, kb, Some(last), halt).await?, "message"),
+            (_, None) => (self.send(dest, &r.text, kb, Some(last), halt).await?, Via::Message),
         };
         let earlier: Vec<i64> = earlier.iter().map(|r| r.id).collect();
         if !earlier.is_empty() {
-            self.delivered(&earlier, dest, Some(id), "coalesced", None).await?;
+            self.delivered(&earlier, dest, Some(id), Via::Coalesced, None).await?;
         }
         self.delivered(&[last.id], dest, Some(id), via, Some((ALERT, *alert_id))).await?;
         Ok(unit.rows.len())
@@ -302,42 +318,31 @@ impl Engine {
         kb: Option<InlineKeyboardMarkup>,
         halt: &Halt,
     ) -> Result<(), Stop> {
-        let known = {
-            let mut conn = self.app.pool.acquire().await?;
-            storage::telegram_messages::find(&mut conn, kind, entity, dest.chat_id).await?
-        };
+        let known = self.delivery.message_of(kind, entity, dest.chat_id).await?;
         if let Some(m) = &known {
             if self.edit(dest.chat_id, m.message_id, text, kb.clone(), halt).await? {
-                return self.delivered(&[row.id], dest, Some(m.message_id), "edit", None).await;
+                return self.delivered(&[row.id], dest, Some(m.message_id), Via::Edit, None).await;
             }
-            let mut conn = self.app.pool.acquire().await?;
-            storage::telegram_messages::forget(&mut conn, kind, entity, dest.chat_id).await?;
+            self.delivery.forget_message(kind, entity, dest.chat_id).await?;
         }
         let id = self.send(dest, text, kb, Some(row), halt).await?;
-        self.delivered(&[row.id], dest, Some(id), "message", None).await
+        self.delivered(&[row.id], dest, Some(id), Via::Message, None).await
     }
 
     /// In a forum: the Approvals, Alerts and Standup topics the binding lacks, each stored as
     /// soon as it exists (so a retry does not create it twice).
     async fn create_system_topics(&self, row: &Queued, dest: &Destination, halt: &Halt) -> Result<(), Stop> {
         let Some(project_id) = row.project_id else { return Ok(()) };
-        let binding = {
-            let mut conn = self.app.pool.acquire().await?;
-            storage::chats::binding_for_project(&mut conn, project_id).await?
-        };
+        let binding = self.delivery.binding(project_id).await?;
         let Some(binding) = binding.filter(|b| b.chat_id == dest.chat_id) else {
             return Ok(());
         };
-        let have = [
-            ("approvals", binding.approvals_topic_id),
-            ("alerts", binding.alerts_topic_id),
-            ("standup", binding.standup_topic_id),
-        ];
-        for (which, topic) in have {
-            if topic.is_some() {
+        for which in SystemTopic::ALL {
+            if which.in_binding(&binding).is_some() {
                 continue;
             }
-            let name = render::topic_name(which, dest.lang);
+            let which_name = which.as_str();
+            let name = render::topic_name(which_name, dest.lang);
             let bot = self.bot.clone();
             let chat = dest.chat_id;
             match self
@@ -345,13 +350,12 @@ impl Engine {
                 .await
             {
                 Ok(topic) => {
-                    let mut conn = self.app.pool.acquire().await?;
-                    storage::chats::set_system_topic(&mut conn, project_id, which, topic.thread_id.0 .0).await?;
+                    self.delivery.set_system_topic(project_id, which, topic.thread_id.0 .0).await?;
                 }
                 // The chat is no forum after all (or the bot may not manage topics): the binding
                 // works without topics, so say so and go on.
                 Err(Stop::Failed(Failure::Permanent(why))) => {
-                    tracing::warn!(chat, which, error = %why, "could not create a system topic");
+                    tracing::warn!(chat, which = which_name, error = %why, "could not create a system topic");
                     return Ok(());
                 }
                 Err(other) => return Err(other),
@@ -361,8 +365,7 @@ impl Engine {
     }
 
     async fn latest(&self, entity: &Uuid, kind: &str) -> Result<Option<Notice>, Stop> {
-        let mut conn = self.app.pool.acquire().await?;
-        let payload = storage::outbox::latest_payload(&mut conn, kind, *entity).await?;
+        let payload = self.delivery.latest_payload(kind, *entity).await?;
         Ok(payload.and_then(|p| serde_json::from_value(p).ok()))
     }
 
@@ -389,20 +392,14 @@ impl Engine {
         ids: &[i64],
         dest: &Destination,
         message_id: Option<i32>,
-        via: &str,
+        via: Via,
         entity: Option<(&str, Uuid)>,
     ) -> Result<(), Stop> {
-        let now = self.app.now();
-        let mut tx = self.app.pool.begin().await?;
-        storage::outbox::mark_delivered(&mut tx, ids, dest.chat_id, message_id, via, now).await?;
-        if let (Some((kind, id)), Some(message_id)) = (entity, message_id) {
-            let topic = match dest.thread {
-                Thread::Topic(t) => Some(t),
-                _ => None,
-            };
-            storage::telegram_messages::record(&mut tx, kind, id, dest.chat_id, message_id, topic, now).await?;
-        }
-        tx.commit().await?;
+        let topic = match dest.thread {
+            Thread::Topic(t) => Some(t),
+            _ => None,
+        };
+        self.delivery.delivered(ids, dest.chat_id, message_id, via, entity, topic).await?;
         Ok(())
     }
 
@@ -432,8 +429,7 @@ impl Engine {
             let markup = if i + 1 == total { kb.clone() } else { None };
             let id = self.send_one(dest, part, markup, halt).await?;
             if let Some(row) = row.filter(|_| total > 1) {
-                let mut conn = self.app.pool.acquire().await?;
-                storage::outbox::part_sent(&mut conn, row.id, (i + 1) as i32, id).await?;
+                self.delivery.part_sent(row.id, (i + 1) as i32, id).await?;
             }
             last = Some(id);
         }
@@ -502,8 +498,7 @@ impl Engine {
                             continue;
                         }
                     }
-                    let mut conn = self.app.pool.acquire().await?;
-                    destination::thread_lost(&mut conn, dest, deleted, self.app.now()).await?;
+                    destination::thread_lost(&self.delivery, dest, deleted).await?;
                     dest.thread = Thread::General;
                     if dest.origin != Origin::Given {
                         dest.origin = Origin::Given;
@@ -550,13 +545,8 @@ impl Engine {
         let result = request().await;
         drop(slot);
         // Kept in the database too, so a dispatcher that takes over after a restart counts it.
-        match self.app.pool.acquire().await {
-            Ok(mut conn) => {
-                if let Err(e) = storage::telegram_calls::record(&mut conn, chat).await {
-                    tracing::warn!(error = %e, "outbox: recording a Bot API call");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "outbox: recording a Bot API call"),
+        if let Err(e) = self.delivery.record_call(chat).await {
+            tracing::warn!(error = %e, "outbox: recording a Bot API call");
         }
         result.map_err(|e| {
             let failure = classify(&e);
@@ -567,6 +557,8 @@ impl Engine {
         })
     }
 
+    /// A slot for a call to `chat` in the class of the unit delivering to it; gives up when the
+    /// dispatcher halts or when a higher class is due in the chat (the unit yields).
     async fn acquire(&self, chat: i64, halt: &Halt) -> Result<super::limiter::Ticket, Stop> {
         loop {
             if halt.is_set() {
@@ -575,15 +567,24 @@ impl Engine {
             let kicked = self.kick.notified();
             tokio::pin!(kicked);
             kicked.as_mut().enable();
-            let tried = self.limiter().try_acquire(chat, Instant::now());
+            let class = {
+                let st = self.state();
+                let class = st.busy.get(&chat).copied().unwrap_or(TrafficClass::Human);
+                if st.yield_to.get(&chat).is_some_and(|wanted| *wanted < class) {
+                    return Err(Stop::Yielded);
+                }
+                class
+            };
+            let tried = self.limiter().try_acquire(chat, class, Instant::now());
             let wait = match tried {
                 Ok(ticket) => return Ok(ticket),
                 Err(Ready::At(t)) => t.saturating_duration_since(Instant::now()),
                 Err(_) => Duration::from_millis(250),
             };
+            // Woken by any kick too: a higher class may have become due.
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = &mut kicked, if !matches!(tried, Err(Ready::At(_))) => {}
+                _ = &mut kicked => {}
                 _ = halt.wait() => {}
             }
         }
@@ -591,7 +592,6 @@ impl Engine {
 
     /// After a failed call: wait as Telegram says (429), back off (transient), or give up.
     async fn after_failure(&self, unit: &Unit, failure: Failure) -> anyhow::Result<usize> {
-        let mut conn = self.app.pool.acquire().await?;
         let now = Instant::now();
         let description = failure.describe();
         let mut finished = 0;
@@ -600,14 +600,14 @@ impl Engine {
                 tracing::info!(chat = unit.chat, wait_s = wait.as_secs(), "outbox: Telegram asked to wait");
                 self.limiter().hold(unit.chat, now + wait);
                 for row in &unit.rows {
-                    storage::outbox::reschedule(&mut conn, row.id, wait, &description, false).await?;
+                    self.delivery.reschedule(row.id, wait, &description, false).await?;
                     self.state().row_due.insert(row.id, now + wait);
                 }
             }
             Failure::Permanent(_) => {
                 tracing::warn!(chat = unit.chat, error = %description, rows = unit.rows.len(), "outbox: Telegram refused; giving up");
                 for row in &unit.rows {
-                    storage::outbox::finish_undelivered(&mut conn, row.id, "failed", &description, true).await?;
+                    self.delivery.undelivered(row.id, Undelivered::Failed, &description, true).await?;
                     finished += 1;
                 }
             }
@@ -619,12 +619,12 @@ impl Engine {
                     let attempt = row.attempts.max(0) as u32 + 1;
                     if !transient && attempt >= self.opts.max_attempts {
                         tracing::warn!(chat = unit.chat, row = row.id, error = %description, "outbox: giving up after {attempt} attempts");
-                        storage::outbox::finish_undelivered(&mut conn, row.id, "failed", &description, true).await?;
+                        self.delivery.undelivered(row.id, Undelivered::Failed, &description, true).await?;
                         finished += 1;
                     } else {
                         let wait = backoff(attempt, self.opts.backoff_base, self.opts.backoff_max);
                         tracing::info!(chat = unit.chat, row = row.id, attempt, wait_ms = wait.as_millis() as u64, error = %description, "outbox: retrying later");
-                        storage::outbox::reschedule(&mut conn, row.id, wait, &description, true).await?;
+                        self.delivery.reschedule(row.id, wait, &description, true).await?;
                         self.state().row_due.insert(row.id, now + wait);
                     }
                 }

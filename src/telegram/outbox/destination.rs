@@ -1,12 +1,10 @@
 //! Where a row goes: the project's ops chat (in the matching system topic of a forum), a task's
 //! thread, or the chat a reply names; and what to do when Telegram says a topic is gone.
 
+use crate::app::delivery::{Delivery, Queued, SystemTopic, TaskThread};
 use crate::app::notice::Notice;
+use crate::app::AppResult;
 use crate::i18n::Lang;
-use crate::storage;
-use crate::storage::outbox::Queued;
-use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Where in the chat a message goes.
@@ -24,7 +22,7 @@ pub enum Thread {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     /// A system topic of the project's chat (`approvals`, `alerts`, `standup`).
-    System { project_id: Uuid, which: &'static str },
+    System { project_id: Uuid, which: SystemTopic },
     /// A task's own thread.
     Task(Uuid),
     /// Whatever the row named (a reply's thread), or the chat itself.
@@ -40,25 +38,11 @@ pub struct Destination {
     pub origin: Origin,
 }
 
-fn system(target: &str) -> Option<&'static str> {
-    match target {
-        "approvals" => Some("approvals"),
-        "alerts" => Some("alerts"),
-        "standup" => Some("standup"),
-        _ => None,
-    }
-}
-
 /// Resolves a row's destination now (bindings and threads may have changed since it was
 /// written). `None`: the project has no chat, so the row has nowhere to go.
-pub async fn resolve(
-    conn: &mut PgConnection,
-    row: &Queued,
-    notice: Option<&Notice>,
-    default_lang: Lang,
-) -> sqlx::Result<Option<Destination>> {
+pub async fn resolve(delivery: &Delivery, row: &Queued, notice: Option<&Notice>, default_lang: Lang) -> AppResult<Option<Destination>> {
     let binding = match row.project_id {
-        Some(project_id) => storage::chats::binding_for_project(conn, project_id).await?,
+        Some(project_id) => delivery.binding(project_id).await?,
         None => None,
     };
     let (chat_id, thread, origin) = match row.target.as_str() {
@@ -76,7 +60,7 @@ pub async fn resolve(
             let (Some(b), Some(task_id)) = (&binding, row.task_id) else {
                 return Ok(None);
             };
-            let thread = storage::telegram_messages::task_thread(conn, task_id).await?;
+            let thread = delivery.task_thread(task_id).await?;
             let place = thread
                 .filter(|t| !t.closed && t.chat_id == b.chat_id)
                 .map_or(Thread::General, |t| place_of(&t));
@@ -87,19 +71,14 @@ pub async fn resolve(
             // In a plain group, an approval or alert about a task replies to the task's card (in
             // a forum it stays in its system topic, and a copy goes to the task's topic).
             if let Some(task_id) = row.task_id.filter(|_| matches!(target, "approvals" | "alerts")) {
-                let thread = storage::telegram_messages::task_thread(conn, task_id).await?;
+                let thread = delivery.task_thread(task_id).await?;
                 if let Some(t) = thread.filter(|t| t.chat_id == b.chat_id && t.topic_id.is_none()) {
                     let place = place_of(&t);
-                    return finish(conn, b.chat_id, place, Origin::Given, default_lang).await;
+                    return finish(delivery, b.chat_id, place, Origin::Given, default_lang).await;
                 }
             }
-            let topic = match system(target) {
-                Some("approvals") => b.approvals_topic_id,
-                Some("alerts") => b.alerts_topic_id,
-                Some("standup") => b.standup_topic_id,
-                _ => None,
-            };
-            match (system(target), topic) {
+            let which = SystemTopic::of_target(target);
+            match (which, which.and_then(|w| w.in_binding(b))) {
                 (Some(which), Some(topic)) => (
                     b.chat_id,
                     Thread::Topic(topic),
@@ -112,11 +91,11 @@ pub async fn resolve(
             }
         }
     };
-    finish(conn, chat_id, thread, origin, default_lang).await
+    finish(delivery, chat_id, thread, origin, default_lang).await
 }
 
 /// Where a task's thread puts its messages.
-pub fn place_of(t: &storage::telegram_messages::TaskThread) -> Thread {
+pub fn place_of(t: &TaskThread) -> Thread {
     match (t.topic_id, t.root_message_id) {
         (Some(topic), _) => Thread::Topic(topic),
         (None, Some(root)) => Thread::ReplyTo(root),
@@ -124,14 +103,8 @@ pub fn place_of(t: &storage::telegram_messages::TaskThread) -> Thread {
     }
 }
 
-async fn finish(
-    conn: &mut PgConnection,
-    chat_id: i64,
-    thread: Thread,
-    origin: Origin,
-    default_lang: Lang,
-) -> sqlx::Result<Option<Destination>> {
-    let chat = storage::chats::get(conn, chat_id).await?;
+async fn finish(delivery: &Delivery, chat_id: i64, thread: Thread, origin: Origin, default_lang: Lang) -> AppResult<Option<Destination>> {
+    let chat = delivery.chat(chat_id).await?;
     let forum = chat.as_ref().is_some_and(|c| c.is_forum);
     let lang = chat.as_ref().and_then(|c| Lang::parse(&c.lang)).unwrap_or(default_lang);
     // A topic id means nothing outside a forum (the chat may have been converted back).
@@ -151,19 +124,19 @@ async fn finish(
 /// Telegram refused the thread (deleted, or closed by a human). A system topic is forgotten, so
 /// the project's messages of that kind go to General from now on (binding the chat again
 /// recreates it); a task topic goes through [`task_topic_lost`]. The caller then posts to General.
-pub async fn thread_lost(conn: &mut PgConnection, dest: &Destination, deleted: bool, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn thread_lost(delivery: &Delivery, dest: &Destination, deleted: bool) -> AppResult<()> {
     match (dest.origin, dest.thread) {
         (Origin::System { project_id, which }, Thread::Topic(topic)) => {
-            storage::outbox::clear_system_topic(conn, project_id, which, topic).await?;
+            delivery.clear_system_topic(project_id, which, topic).await?;
             tracing::warn!(
                 chat = dest.chat_id,
                 topic,
-                which,
+                which = which.as_str(),
                 deleted,
                 "system topic is gone; posting to General"
             );
         }
-        (Origin::Task(task_id), Thread::Topic(topic)) => task_topic_lost(conn, task_id, topic, deleted, now).await?,
+        (Origin::Task(task_id), Thread::Topic(topic)) => task_topic_lost(delivery, task_id, topic, deleted).await?,
         _ => {}
     }
     Ok(())
@@ -172,7 +145,7 @@ pub async fn thread_lost(conn: &mut PgConnection, dest: &Destination, deleted: b
 /// A task topic Telegram no longer accepts, when the dispatcher could not recreate or reopen it
 /// (`super::threads` does that first): the thread is forgotten (deleted) or marked closed, so
 /// the message goes to General and the next row about the task makes a new thread.
-pub async fn task_topic_lost(conn: &mut PgConnection, task_id: Uuid, topic: i32, deleted: bool, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn task_topic_lost(delivery: &Delivery, task_id: Uuid, topic: i32, deleted: bool) -> AppResult<()> {
     tracing::warn!(%task_id, topic, deleted, "task topic is gone; posting to General");
-    storage::telegram_messages::task_topic_lost(conn, task_id, topic, deleted, now).await
+    delivery.task_topic_lost(task_id, topic, deleted).await
 }

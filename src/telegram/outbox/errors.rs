@@ -19,6 +19,9 @@ pub enum Failure {
     /// The topic is gone or closed (`message thread not found`, `TOPIC_CLOSED`); `deleted`
     /// tells which.
     TopicGone { deleted: bool, description: String },
+    /// The group became a supergroup with this id: its binding and queue move there, and the
+    /// row is sent again to the new chat.
+    Migrated(i64),
 }
 
 impl Failure {
@@ -28,6 +31,7 @@ impl Failure {
             Failure::Transient(d) | Failure::Permanent(d) | Failure::EditTargetGone(d) => d.clone(),
             Failure::NotModified => "message is not modified".into(),
             Failure::TopicGone { description, .. } => description.clone(),
+            Failure::Migrated(to) => format!("the group became supergroup {to}"),
         }
     }
 }
@@ -45,7 +49,7 @@ const PERMANENT_PREFIXES: [&str; 5] = [
 pub fn classify(e: &RequestError) -> Failure {
     match e {
         RequestError::RetryAfter(secs) => Failure::RetryAfter(secs.duration().max(Duration::from_secs(1))),
-        RequestError::MigrateToChatId(id) => Failure::Permanent(format!("the group became supergroup {id}")),
+        RequestError::MigrateToChatId(id) => Failure::Migrated(id.0),
         RequestError::Network(e) => Failure::Transient(format!("network: {e}")),
         RequestError::InvalidJson { source, .. } => Failure::Transient(format!("unreadable answer: {source}")),
         RequestError::Io(e) => Failure::Transient(format!("I/O: {e}")),

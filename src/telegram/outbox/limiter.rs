@@ -6,7 +6,14 @@
 //! Telegram counts a call when it arrives, which is between our start and our end, so counting
 //! from the end can only be early on our side, never late. A call in flight blocks its chat and
 //! counts in every window until it ends. Pure: time is passed in, so tests drive it.
+//!
+//! Every call has a traffic class ([`TrafficClass`]); a class may fill only its allowance of
+//! each window (background mirroring 14 of a group's 20 a minute and 21 of the global 30 a
+//! second, routine edits 17 and 25), so an answer to a human or an approval card always finds a
+//! free slot. Calls bound to no chat (callback answers) are answers: they take the full global
+//! window and never wait behind sends.
 
+use crate::domain::TrafficClass;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
@@ -106,7 +113,10 @@ where
 {
     let limiter = for_bot(bot);
     let ticket = loop {
-        let tried = limiter.lock().unwrap_or_else(|p| p.into_inner()).try_acquire_global(Instant::now());
+        let tried = limiter
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .try_acquire_global(TrafficClass::Human, Instant::now());
         match tried {
             Ok(ticket) => break ticket,
             Err(Ready::At(t)) => tokio::time::sleep_until(t.into()).await,
@@ -144,8 +154,8 @@ impl Limiter {
         &self.limits
     }
 
-    /// When the next call to `chat` may start.
-    pub fn ready(&mut self, chat: i64, now: Instant) -> Ready {
+    /// When the next call of `class` to `chat` may start.
+    pub fn ready(&mut self, chat: i64, class: TrafficClass, now: Instant) -> Ready {
         let span_group = MINUTE + self.limits.margin;
         let span_global = SECOND + self.limits.margin;
         prune(&mut self.global, now, span_global);
@@ -166,10 +176,11 @@ impl Limiter {
             None => {}
         }
         let group = match (chat < 0, self.groups.get(&chat)) {
-            (true, Some(window)) => free_at(window, self.limits.group_per_minute, span_group),
+            (true, Some(window)) => free_at(window, class.allowance(self.limits.group_per_minute), span_group),
             _ => Free::Now,
         };
-        for free in [group, free_at(&self.global, self.limits.global_per_second, span_global)] {
+        let global = free_at(&self.global, class.allowance(self.limits.global_per_second), span_global);
+        for free in [group, global] {
             match free {
                 Free::Now => {}
                 Free::At(t) => at = at.max(t),
@@ -185,9 +196,9 @@ impl Limiter {
         }
     }
 
-    /// Lets a call to `chat` start now, or says when to ask again.
-    pub fn try_acquire(&mut self, chat: i64, now: Instant) -> Result<Ticket, Ready> {
-        match self.ready(chat, now) {
+    /// Lets a call of `class` to `chat` start now, or says when to ask again.
+    pub fn try_acquire(&mut self, chat: i64, class: TrafficClass, now: Instant) -> Result<Ticket, Ready> {
+        match self.ready(chat, class, now) {
             Ready::Now => {}
             other => return Err(other),
         }
@@ -236,9 +247,13 @@ impl Limiter {
     /// Lets a call bound to no chat (`answerCallbackQuery`, `setMyCommands`) start now, or says
     /// when to ask again: it counts only in the global window. Hand the ticket back to
     /// [`Limiter::finish`].
-    pub fn try_acquire_global(&mut self, now: Instant) -> Result<Ticket, Ready> {
+    pub fn try_acquire_global(&mut self, class: TrafficClass, now: Instant) -> Result<Ticket, Ready> {
         prune(&mut self.global, now, SECOND + self.limits.margin);
-        match free_at(&self.global, self.limits.global_per_second, SECOND + self.limits.margin) {
+        match free_at(
+            &self.global,
+            class.allowance(self.limits.global_per_second),
+            SECOND + self.limits.margin,
+        ) {
             Free::Now => {}
             Free::At(t) if t <= now => {}
             Free::At(t) => return Err(Ready::At(t)),
@@ -293,6 +308,8 @@ fn free_at(window: &[Slot], limit: u32, span: Duration) -> Free {
 #[cfg(test)]
 mod tests {
     use super::*;
+    const H: TrafficClass = TrafficClass::Human;
+    const B: TrafficClass = TrafficClass::Background;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -307,7 +324,7 @@ mod tests {
 
     /// A call that starts and ends at `t`.
     fn call(l: &mut Limiter, chat: i64, t: Instant) {
-        let ticket = l.try_acquire(chat, t).expect("admitted");
+        let ticket = l.try_acquire(chat, H, t).expect("admitted");
         l.finish(ticket, t);
     }
 
@@ -320,26 +337,48 @@ mod tests {
         let t0 = Instant::now();
         call(&mut l, -1, t0);
         call(&mut l, -2, t0);
-        let answer = l.try_acquire_global(t0).expect("the third call of the second");
-        assert_eq!(l.try_acquire_global(t0), Err(Ready::At(t0 + SECOND)));
+        let answer = l.try_acquire_global(H, t0).expect("the third call of the second");
+        assert_eq!(l.try_acquire_global(H, t0), Err(Ready::At(t0 + SECOND)));
         l.finish(answer, t0);
-        assert_eq!(l.try_acquire_global(t0), Err(Ready::At(t0 + SECOND)));
+        assert_eq!(l.try_acquire_global(H, t0), Err(Ready::At(t0 + SECOND)));
         // ... and a send waits for it too.
-        assert_eq!(l.ready(-3, t0 + ms(10)), Ready::At(t0 + SECOND));
-        assert!(l.try_acquire_global(t0 + SECOND).is_ok());
+        assert_eq!(l.ready(-3, H, t0 + ms(10)), Ready::At(t0 + SECOND));
+        assert!(l.try_acquire_global(H, t0 + SECOND).is_ok());
+    }
+
+    #[test]
+    fn background_leaves_headroom_in_every_window() {
+        let mut l = Limiter::new(limits());
+        let t0 = Instant::now();
+        for i in 0..14 {
+            let t = l.try_acquire(-100, B, t0 + ms(i * 1000)).expect("background within its share");
+            l.finish(t, t0 + ms(i * 1000));
+        }
+        // The 15th background call of the minute waits; an answer goes at once.
+        assert_eq!(l.ready(-100, B, t0 + ms(15_000)), Ready::At(t0 + ms(60_000)));
+        assert_eq!(l.ready(-100, H, t0 + ms(15_000)), Ready::Now);
+        // Globally: 21 background calls in a second, then only the upper classes.
+        let mut g = Limiter::new(limits());
+        for chat in 0..21 {
+            let t = g.try_acquire(chat + 1, B, t0).unwrap();
+            g.finish(t, t0);
+        }
+        assert!(g.try_acquire(500, B, t0).is_err());
+        assert!(g.try_acquire_global(H, t0).is_ok());
+        assert!(g.try_acquire(501, TrafficClass::Urgent, t0).is_ok());
     }
 
     #[test]
     fn one_call_per_second_per_chat_counted_from_its_end() {
         let mut l = Limiter::new(limits());
         let t0 = Instant::now();
-        let ticket = l.try_acquire(7, t0).unwrap();
+        let ticket = l.try_acquire(7, H, t0).unwrap();
         // In flight: the chat waits for the end, other chats do not.
-        assert_eq!(l.try_acquire(7, t0 + ms(10)), Err(Ready::AfterInFlight));
+        assert_eq!(l.try_acquire(7, H, t0 + ms(10)), Err(Ready::AfterInFlight));
         call(&mut l, 8, t0 + ms(10));
         l.finish(ticket, t0 + ms(300));
-        assert_eq!(l.ready(7, t0 + ms(400)), Ready::At(t0 + ms(1300)));
-        assert!(l.try_acquire(7, t0 + ms(1299)).is_err());
+        assert_eq!(l.ready(7, H, t0 + ms(400)), Ready::At(t0 + ms(1300)));
+        assert!(l.try_acquire(7, H, t0 + ms(1299)).is_err());
         call(&mut l, 7, t0 + ms(1300));
     }
 
@@ -351,9 +390,9 @@ mod tests {
             call(&mut l, -100, t0 + ms(i * 1000));
         }
         // The 21st waits until the first leaves the window.
-        assert_eq!(l.ready(-100, t0 + ms(20_000)), Ready::At(t0 + ms(60_000)));
+        assert_eq!(l.ready(-100, H, t0 + ms(20_000)), Ready::At(t0 + ms(60_000)));
         call(&mut l, -100, t0 + ms(60_000));
-        assert_eq!(l.ready(-100, t0 + ms(61_000)), Ready::Now);
+        assert_eq!(l.ready(-100, H, t0 + ms(61_000)), Ready::Now);
         // A private chat has no minute window.
         for i in 0..25 {
             call(&mut l, 5, t0 + ms(100_000 + i * 1000));
@@ -368,7 +407,7 @@ mod tests {
         for chat in 0..30 {
             call(&mut l, chat + 1, t0 + ms(chat as u64));
         }
-        assert_eq!(l.ready(1000, t0 + ms(100)), Ready::At(t0 + ms(1000)));
+        assert_eq!(l.ready(1000, H, t0 + ms(100)), Ready::At(t0 + ms(1000)));
         call(&mut l, 1000, t0 + ms(1000));
     }
 
@@ -379,11 +418,11 @@ mod tests {
             ..limits()
         });
         let t0 = Instant::now();
-        let a = l.try_acquire(1, t0).unwrap();
-        let b = l.try_acquire(2, t0).unwrap();
-        assert_eq!(l.ready(3, t0 + ms(5000)), Ready::AfterInFlight);
+        let a = l.try_acquire(1, H, t0).unwrap();
+        let b = l.try_acquire(2, H, t0).unwrap();
+        assert_eq!(l.ready(3, H, t0 + ms(5000)), Ready::AfterInFlight);
         l.finish(a, t0 + ms(5000));
-        assert_eq!(l.ready(3, t0 + ms(5500)), Ready::At(t0 + ms(6000)));
+        assert_eq!(l.ready(3, H, t0 + ms(5500)), Ready::At(t0 + ms(6000)));
         l.finish(b, t0 + ms(5600));
         call(&mut l, 3, t0 + ms(6000));
     }
@@ -393,11 +432,11 @@ mod tests {
         let mut l = Limiter::new(limits());
         let t0 = Instant::now();
         l.hold(-5, t0 + ms(30_000));
-        assert_eq!(l.ready(-5, t0), Ready::At(t0 + ms(30_000)));
-        assert_eq!(l.ready(-6, t0), Ready::Now);
+        assert_eq!(l.ready(-5, H, t0), Ready::At(t0 + ms(30_000)));
+        assert_eq!(l.ready(-6, H, t0), Ready::Now);
         // A shorter hold does not shorten a longer one.
         l.hold(-5, t0 + ms(1000));
-        assert_eq!(l.ready(-5, t0 + ms(2000)), Ready::At(t0 + ms(30_000)));
+        assert_eq!(l.ready(-5, H, t0 + ms(2000)), Ready::At(t0 + ms(30_000)));
         call(&mut l, -5, t0 + ms(30_000));
     }
 
@@ -408,8 +447,8 @@ mod tests {
         for i in 0..20 {
             l.record_past(-9, t0 + ms(i * 100));
         }
-        assert_eq!(l.ready(-9, t0 + ms(5000)), Ready::At(t0 + ms(60_000)));
-        assert_eq!(l.ready(-8, t0 + ms(5000)), Ready::Now);
+        assert_eq!(l.ready(-9, H, t0 + ms(5000)), Ready::At(t0 + ms(60_000)));
+        assert_eq!(l.ready(-8, H, t0 + ms(5000)), Ready::Now);
     }
 
     #[test]
@@ -421,6 +460,6 @@ mod tests {
         });
         let t0 = Instant::now();
         call(&mut l, 1, t0);
-        assert_eq!(l.ready(2, t0 + ms(10)), Ready::At(t0 + ms(1050)));
+        assert_eq!(l.ready(2, H, t0 + ms(10)), Ready::At(t0 + ms(1050)));
     }
 }

@@ -8,6 +8,12 @@
 //!   row or the next free limiter slot, and polls every few seconds while LISTEN is down.
 //! - Each chat is delivered by at most one worker at a time, oldest row first; chats run side
 //!   by side, so a throttled or failing chat never holds up the others ([`plan`]).
+//! - Rows have a traffic class (`domain::traffic`): answers to a human, then approval requests
+//!   and critical alerts, then edits, then the mirroring of tasks. A chat's rows go class by
+//!   class, a lower-class unit yields to a higher-class row between two calls, and the limiter
+//!   keeps headroom in every window for the upper classes ([`plan`], [`limiter`]).
+//! - Runs and comments of one task arriving in a burst are folded into one edited "activity"
+//!   message in its thread (the rows and the timeline keep every one of them).
 //! - Every call goes through the [`limiter`] (1/s per chat, 20/min per group, 30/s overall);
 //!   a 429 holds the chat for `retry_after`; network errors and 5xx back off with jitter (at
 //!   most 5 minutes apart) for as long as they last; permanent refusals fail the row with
@@ -16,7 +22,10 @@
 //! - Every task has its own thread (a forum topic, or replies to its card in a plain group), made
 //!   and kept up to date here, paced like everything else (`deliver/threads.rs`).
 //! - A crash can send the in-flight message twice (rows left `sending` go back to `pending` on
-//!   start); nothing is lost.
+//!   start); nothing is lost. Nothing wedges either: a failed planning round frees what it
+//!   claimed, rows a failed release left `sending` are reclaimed while running, and the lock's
+//!   connection is made and pinged with a timeout.
+//! - The database is reached only through the core's delivery interface (`app::delivery`).
 
 pub mod card;
 mod deliver;
@@ -27,12 +36,12 @@ mod plan;
 pub mod render;
 pub mod text;
 
+use crate::app::delivery::{Delivery, LeaderLock};
 use crate::app::App;
+use crate::domain::TrafficClass;
 use crate::i18n::Lang;
-use crate::storage;
 use limiter::{Limiter, Limits};
-use sqlx::{Connection, PgConnection};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -71,6 +80,9 @@ pub struct DispatchOptions {
     pub standby_retry: Duration,
     /// How often the lock's connection is checked.
     pub lock_check: Duration,
+    /// How long making the lock's connection, or a ping of it, may take before the lock counts
+    /// as lost (a half-open connection must not keep the dispatcher waiting forever).
+    pub lock_timeout: Duration,
     /// On shutdown: how long to go on delivering what is due.
     pub drain_timeout: Duration,
     /// For chats that have no language set.
@@ -91,6 +103,7 @@ impl Default for DispatchOptions {
             idle_poll: Duration::from_secs(30),
             standby_retry: Duration::from_secs(2),
             lock_check: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(5),
             default_lang: Lang::default(),
         }
@@ -100,8 +113,10 @@ impl Default for DispatchOptions {
 /// What the planner and the workers share about chats and rows.
 #[derive(Debug, Default)]
 struct ChatState {
-    /// Chats with a worker delivering.
-    busy: HashSet<i64>,
+    /// Chats with a worker delivering, with the class of its unit.
+    busy: HashMap<i64, TrafficClass>,
+    /// Chats whose worker should stop before its next call, for a row of this (higher) class.
+    yield_to: HashMap<i64, TrafficClass>,
     /// Rows this dispatcher rescheduled, with when they are due (its own monotonic clock, so
     /// retries work whatever the core's clock says).
     row_due: HashMap<i64, Instant>,
@@ -139,7 +154,10 @@ impl Halt {
 
 #[derive(Debug)]
 struct Engine {
+    /// For the buttons' callback tokens.
     app: App,
+    /// Everything the dispatcher reads and writes in the database.
+    delivery: Delivery,
     bot: Bot,
     opts: DispatchOptions,
     /// Shared with the bot's own calls to the same Bot API (see [`limiter::paced`]).
@@ -167,7 +185,7 @@ impl Engine {
         self.cards.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn busy_chats(&self) -> HashSet<i64> {
+    fn busy_chats(&self) -> HashMap<i64, TrafficClass> {
         self.state().busy.clone()
     }
 }
@@ -189,6 +207,7 @@ impl Dispatcher {
         Dispatcher {
             engine: Arc::new(Engine {
                 limiter: limiter::shared_for(&bot, &options.limits),
+                delivery: app.delivery(),
                 app,
                 bot,
                 opts: options,
@@ -241,16 +260,10 @@ impl Dispatcher {
 
     /// The advisory lock on a connection of its own (not the pool's: a pooled connection would
     /// keep the lock after a crash of the task that took it). `None` on shutdown.
-    async fn take_lock<S: Future<Output = ()>>(&self, shutdown: &mut std::pin::Pin<&mut S>) -> Option<PgConnection> {
-        let options = self.engine.app.pool.connect_options();
+    async fn take_lock<S: Future<Output = ()>>(&self, shutdown: &mut std::pin::Pin<&mut S>) -> Option<LeaderLock> {
         let mut announced = false;
         loop {
-            let attempt = async {
-                let mut conn = PgConnection::connect_with(&options).await?;
-                let locked = storage::try_advisory_lock(&mut conn, LOCK_KEY).await?;
-                Ok::<_, sqlx::Error>(locked.then_some(conn))
-            };
-            match attempt.await {
+            match self.engine.delivery.try_lead(LOCK_KEY, self.engine.opts.lock_timeout).await {
                 Ok(Some(conn)) => {
                     tracing::info!("outbox dispatcher is active");
                     return Some(conn);
@@ -269,12 +282,11 @@ impl Dispatcher {
         }
     }
 
-    async fn serve<S: Future<Output = ()>>(&self, mut lock: PgConnection, shutdown: &mut std::pin::Pin<&mut S>) -> anyhow::Result<Served> {
+    async fn serve<S: Future<Output = ()>>(&self, mut lock: LeaderLock, shutdown: &mut std::pin::Pin<&mut S>) -> anyhow::Result<Served> {
         let engine = &self.engine;
         let opts = &engine.opts;
         {
-            let mut conn = engine.app.pool.acquire().await?;
-            let reset = storage::outbox::reset_sending(&mut conn).await?;
+            let reset = engine.delivery.reclaim_all().await?;
             if reset > 0 {
                 tracing::warn!(
                     rows = reset,
@@ -282,7 +294,7 @@ impl Dispatcher {
                 );
             }
             // What a predecessor called in the last minute still counts at Telegram.
-            let recent = storage::telegram_calls::recent(&mut conn, Duration::from_secs(61)).await?;
+            let recent = engine.delivery.recent_calls(Duration::from_secs(61)).await?;
             let now = Instant::now();
             let mut limiter = engine.limiter();
             for (chat, age_ms) in recent {
@@ -350,7 +362,7 @@ impl Dispatcher {
                 }
                 _ = tokio::time::sleep_until(drain_until.unwrap_or_else(tokio::time::Instant::now)), if drain_until.is_some() => break,
                 _ = lock_check.tick() => {
-                    if let Err(e) = storage::ping(&mut lock).await {
+                    if let Err(e) = lock.alive().await {
                         tracing::warn!(error = %e, "outbox: the lock's connection failed");
                         outcome = Served::LockLost;
                         break;
@@ -368,7 +380,7 @@ impl Dispatcher {
         drop(listener);
         engine.listening.store(false, Ordering::Release);
         if matches!(outcome, Served::Shutdown) {
-            let _ = lock.close().await;
+            lock.release().await;
         }
         Ok(outcome)
     }
@@ -386,12 +398,7 @@ impl Drop for AbortOnDrop {
 /// missed some) kicks the planner. While it cannot listen, the planner polls.
 async fn listen(engine: Arc<Engine>) {
     loop {
-        let connected = async {
-            let mut listener = sqlx::postgres::PgListener::connect_with(&engine.app.pool).await?;
-            listener.listen(storage::outbox::CHANNEL).await?;
-            Ok::<_, sqlx::Error>(listener)
-        };
-        match connected.await {
+        match engine.delivery.listen().await {
             Ok(mut listener) => {
                 engine.listening.store(true, Ordering::Release);
                 engine.kick.notify_waiters();

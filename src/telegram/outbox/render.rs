@@ -774,6 +774,23 @@ pub fn bound(project: &str, actor: &str, forum: bool, lang: Lang) -> String {
     t
 }
 
+/// A task's activity message: a header and the folded runs and comments, oldest first.
+pub fn activity(number: i32, lines: &[String], lang: Lang) -> String {
+    let header = lang.ta(
+        "notice-task-activity",
+        &[
+            ("number", crate::i18n::num(number)),
+            ("count", crate::i18n::num(lines.len() as u32)),
+        ],
+    );
+    let mut text = header;
+    for line in lines {
+        text.push('\n');
+        text.push_str(line);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,14 +21,13 @@
 //! Every call goes through the limiter like any other (`Engine::call`).
 
 use super::Stop;
+use crate::app::delivery::{Queued, TaskThread, Undelivered, Via, TASK_ACTIVITY, TASK_ALERT, TASK_APPROVAL};
 use crate::app::model::Task;
 use crate::app::notice::Notice;
-use crate::storage;
-use crate::storage::outbox::Queued;
-use crate::storage::telegram_messages::{TaskThread, TASK_ALERT, TASK_APPROVAL};
 use crate::telegram::outbox::card;
 use crate::telegram::outbox::destination::{place_of, Destination, Origin, Thread};
 use crate::telegram::outbox::errors::Failure;
+use crate::telegram::outbox::plan::Unit;
 use crate::telegram::outbox::render;
 use crate::telegram::outbox::text::{split, MESSAGE_LIMIT};
 use crate::telegram::outbox::{Engine, Halt};
@@ -41,6 +40,10 @@ use uuid::Uuid;
 
 /// How often one delivery recreates or reopens a thread before it gives up on it.
 const RECOVERIES: usize = 3;
+
+/// A task's activity message takes more runs and comments for this long after it was posted
+/// (while it has room); then the next burst starts a new one.
+const ACTIVITY_PERIOD: chrono::Duration = chrono::Duration::minutes(10);
 
 fn topic_not_modified(f: &Failure) -> bool {
     matches!(f, Failure::Permanent(d) if d.contains("TOPIC_NOT_MODIFIED"))
@@ -104,8 +107,94 @@ impl Engine {
         if !self.later_rows(task_id, row.id).await? {
             self.sync_thread(task_id, dest, halt).await?;
         }
-        self.delivered(&[row.id], dest, message_id, "message", None).await?;
+        self.delivered(&[row.id], dest, message_id, Via::Message, None).await?;
         Ok(1)
+    }
+
+    /// A burst of runs and comments of one task (see `plan::FOLD_MIN`): folded into the task's
+    /// activity message of this period in its thread — edited to show them too while it has
+    /// room, else a new one. Every row stays in the database and the timeline; only the chat
+    /// shows them together. Rows that do not fit go back for the next message.
+    pub(super) async fn activity(&self, unit: &Unit, notices: &[Notice], dest: &mut Destination, halt: &Halt) -> Result<usize, Stop> {
+        let head = &unit.rows[0];
+        let Some(task_id) = head.task_id else {
+            return Err(Stop::Failed(Failure::Permanent("a task row without a task".into())));
+        };
+        let thread = match self.task(task_id).await? {
+            Some(task) => self.ensure_thread(&task, dest, halt).await?.map(|(t, _)| (task, t)),
+            None => None,
+        };
+        let Some((task, thread)) = thread else {
+            // No thread (archived task, no right to make topics): each row as before.
+            if unit.rows.len() > 1 {
+                let rest: Vec<i64> = unit.rows[1..].iter().map(|r| r.id).collect();
+                self.delivery.release(&rest).await?;
+            }
+            return self.plain_task_message(head, &notices[0], dest, halt).await;
+        };
+        dest.thread = place_of(&thread);
+        dest.origin = Origin::Task(task_id);
+        self.open_thread(&task, dest, halt).await?;
+        let lang = dest.lang;
+        let topic = match dest.thread {
+            Thread::Topic(t) => Some(t),
+            _ => None,
+        };
+        let now = self.delivery.now();
+        let current = self
+            .delivery
+            .message_of(TASK_ACTIVITY, task_id, dest.chat_id)
+            .await?
+            .filter(|m| m.topic_id == topic && now - m.created_at < ACTIVITY_PERIOD);
+        let mut shown: Vec<String> = Vec::new();
+        if let Some(m) = &current {
+            for payload in self.delivery.folded_into(dest.chat_id, m.message_id).await? {
+                if let Ok(n) = serde_json::from_value::<Notice>(payload) {
+                    shown.push(render::notice(&n, lang).text);
+                }
+            }
+        }
+        let new: Vec<String> = notices.iter().map(|n| render::notice(n, lang).text).collect();
+        // As many new lines as fit after what the message shows (or in a new message).
+        let fits = |before: &[String], n: usize| {
+            let lines: Vec<String> = before.iter().chain(&new[..n]).cloned().collect();
+            crate::telegram::outbox::text::visible_len(&render::activity(task.number, &lines, lang)) <= MESSAGE_LIMIT
+        };
+        let fitting = |before: &[String]| (1..=new.len()).take_while(|n| fits(before, *n)).last().unwrap_or(0);
+        let (mut current, mut n) = (current, fitting(&shown));
+        if n == 0 {
+            current = None;
+            shown.clear();
+            n = fitting(&shown).max(1);
+        }
+        let (taken, rest) = unit.rows.split_at(n);
+        if !rest.is_empty() {
+            let ids: Vec<i64> = rest.iter().map(|r| r.id).collect();
+            self.delivery.release(&ids).await?;
+        }
+        let ids: Vec<i64> = taken.iter().map(|r| r.id).collect();
+        shown.extend(new.into_iter().take(n));
+        let text = render::activity(task.number, &shown, lang);
+        let edited = match &current {
+            Some(m) => self
+                .edit(dest.chat_id, m.message_id, &text, None, halt)
+                .await?
+                .then_some(m.message_id),
+            None => None,
+        };
+        match edited {
+            Some(id) => self.delivered(&ids, dest, Some(id), Via::Activity, None).await?,
+            None => {
+                let text = render::activity(task.number, &shown[shown.len() - n..], lang);
+                let id = self.send(dest, &text, None, None, halt).await?;
+                self.delivered(&ids, dest, Some(id), Via::Activity, Some((TASK_ACTIVITY, task_id)))
+                    .await?;
+            }
+        }
+        if !self.later_rows(task_id, taken[n - 1].id).await? {
+            self.sync_thread(task_id, dest, halt).await?;
+        }
+        Ok(n)
     }
 
     /// In a forum, the copy of an approval request or alert about a task in the task's topic
@@ -120,10 +209,7 @@ impl Engine {
             _ => return Ok(()),
         };
         let Some(task) = self.task(task_id).await? else { return Ok(()) };
-        let known = {
-            let mut conn = self.app.pool.acquire().await?;
-            storage::telegram_messages::find(&mut conn, kind, entity, dest.chat_id).await?
-        };
+        let known = self.delivery.message_of(kind, entity, dest.chat_id).await?;
         let adds = match notice {
             Notice::ApprovalRequested { .. } => known.is_none(),
             Notice::AlertRaised { repeat, .. } => known.is_none() || *repeat,
@@ -166,8 +252,7 @@ impl Engine {
             if self.edit(dest.chat_id, m.message_id, &text, kb.clone(), halt).await? {
                 return self.after_copy(&task, row, &mut tdest, halt).await;
             }
-            let mut conn = self.app.pool.acquire().await?;
-            storage::telegram_messages::forget(&mut conn, kind, entity, dest.chat_id).await?;
+            self.delivery.forget_message(kind, entity, dest.chat_id).await?;
             if !matches!(notice, Notice::ApprovalRequested { .. } | Notice::AlertRaised { .. }) {
                 return self.after_copy(&task, row, &mut tdest, halt).await;
             }
@@ -179,8 +264,7 @@ impl Engine {
                 Thread::Topic(t) => Some(t),
                 _ => None,
             };
-            let mut conn = self.app.pool.acquire().await?;
-            storage::telegram_messages::record(&mut conn, kind, entity, dest.chat_id, id, topic, self.app.now()).await?;
+            self.delivery.remember_message(kind, entity, dest.chat_id, id, topic).await?;
         }
         self.after_copy(&task, row, &mut tdest, halt).await
     }
@@ -227,23 +311,19 @@ impl Engine {
     // ---- threads ----
 
     async fn task(&self, task_id: Uuid) -> Result<Option<Task>, Stop> {
-        let mut conn = self.app.pool.acquire().await?;
-        Ok(storage::tasks::by_id(&mut conn, task_id).await?)
+        Ok(self.delivery.task(task_id).await?)
     }
 
     async fn thread_of(&self, task_id: Uuid) -> Result<Option<TaskThread>, Stop> {
-        let mut conn = self.app.pool.acquire().await?;
-        Ok(storage::telegram_messages::task_thread(&mut conn, task_id).await?)
+        Ok(self.delivery.task_thread(task_id).await?)
     }
 
     async fn later_rows(&self, task_id: Uuid, row_id: i64) -> Result<bool, Stop> {
-        let mut conn = self.app.pool.acquire().await?;
-        Ok(storage::threads::later_rows(&mut conn, task_id, row_id).await?)
+        Ok(self.delivery.later_rows(task_id, row_id).await?)
     }
 
     async fn skip(&self, row: &Queued, why: &str) -> Result<usize, Stop> {
-        let mut conn = self.app.pool.acquire().await?;
-        storage::outbox::finish_undelivered(&mut conn, row.id, "skipped", why, false).await?;
+        self.delivery.undelivered(row.id, Undelivered::Skipped, why, false).await?;
         Ok(1)
     }
 
@@ -253,7 +333,7 @@ impl Engine {
         dest.origin = Origin::Given;
         let text = render::notice(notice, dest.lang).text;
         let id = self.send_once(row, dest, &text, halt).await?;
-        self.delivered(&[row.id], dest, Some(id), "message", None).await?;
+        self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
         Ok(1)
     }
 
@@ -266,8 +346,7 @@ impl Engine {
         }
         let id = self.send(dest, text, None, Some(row), halt).await?;
         if parts == 1 {
-            let mut conn = self.app.pool.acquire().await?;
-            storage::outbox::part_sent(&mut conn, row.id, 1, id).await?;
+            self.delivery.part_sent(row.id, 1, id).await?;
         }
         Ok(id)
     }
@@ -319,8 +398,7 @@ impl Engine {
         {
             Ok(topic) => {
                 let id = topic.thread_id.0 .0;
-                let mut conn = self.app.pool.acquire().await?;
-                storage::threads::set_topic(&mut conn, task.id, chat, id, &name, self.app.now()).await?;
+                self.delivery.set_thread_topic(task.id, chat, id, &name).await?;
                 Ok(Some(id))
             }
             Err(Stop::Failed(Failure::Permanent(why))) => {
@@ -341,12 +419,10 @@ impl Engine {
         for _ in 0..RECOVERIES {
             match self.send_plain(dest.chat_id, dest.thread, &r.text, kb.clone(), halt).await {
                 Ok(id) => {
-                    let mut conn = self.app.pool.acquire().await?;
-                    let now = self.app.now();
                     match dest.thread {
-                        Thread::Topic(_) => storage::threads::set_card(&mut conn, task.id, id, now).await?,
+                        Thread::Topic(_) => self.delivery.set_thread_card(task.id, id).await?,
                         _ => {
-                            storage::threads::set_root(&mut conn, task.id, dest.chat_id, id, now).await?;
+                            self.delivery.set_thread_root(task.id, dest.chat_id, id).await?;
                             dest.thread = Thread::ReplyTo(id);
                         }
                     }
@@ -381,10 +457,7 @@ impl Engine {
     /// again below it, buttons and all, and remembered there, so that a decision or resolution
     /// edits them. Nothing to do for a task's first topic.
     async fn repost_copies(&self, task: &Task, dest: &Destination, topic: i32, halt: &Halt) -> Result<(), Stop> {
-        let copies = {
-            let mut conn = self.app.pool.acquire().await?;
-            storage::telegram_messages::task_copies_elsewhere(&mut conn, dest.chat_id, task.id, topic).await?
-        };
+        let copies = self.delivery.task_copies_elsewhere(dest.chat_id, task.id, topic).await?;
         for copy in copies {
             let (raised, buttons) = if copy.entity_kind == TASK_APPROVAL {
                 let Some(request) = self.latest(&copy.entity_id, "approval_requested").await? else {
@@ -406,17 +479,9 @@ impl Engine {
                 Err(Stop::Failed(Failure::TopicGone { .. })) => return Ok(()),
                 Err(e) => return Err(e),
             };
-            let mut conn = self.app.pool.acquire().await?;
-            storage::telegram_messages::record(
-                &mut conn,
-                &copy.entity_kind,
-                copy.entity_id,
-                dest.chat_id,
-                id,
-                Some(topic),
-                self.app.now(),
-            )
-            .await?;
+            self.delivery
+                .remember_message(&copy.entity_kind, copy.entity_id, dest.chat_id, id, Some(topic))
+                .await?;
         }
         Ok(())
     }
@@ -455,8 +520,7 @@ impl Engine {
         let Some(topic) = thread.topic_id else { return Ok(()) };
         if !self.set_topic_open(dest.chat_id, task.id, topic, true, halt).await? {
             // Gone: the send that follows recreates it.
-            let mut conn = self.app.pool.acquire().await?;
-            storage::threads::set_closed(&mut conn, task.id, false, self.app.now()).await?;
+            self.delivery.set_thread_closed(task.id, false).await?;
         }
         Ok(())
     }
@@ -480,8 +544,7 @@ impl Engine {
             Err(Stop::Failed(Failure::TopicGone { .. })) => return Ok(false),
             Err(e) => return Err(e),
         }
-        let mut conn = self.app.pool.acquire().await?;
-        storage::threads::set_closed(&mut conn, task_id, !open, self.app.now()).await?;
+        self.delivery.set_thread_closed(task_id, !open).await?;
         Ok(true)
     }
 
@@ -544,26 +607,21 @@ impl Engine {
                 Err(Stop::Failed(Failure::TopicGone { .. })) => {
                     // Gone: made again (with the new name and a card) when the task next speaks.
                     tracing::info!(%task_id, topic, "task topic is gone; it is made again on the next update");
-                    let mut conn = self.app.pool.acquire().await?;
-                    storage::telegram_messages::task_topic_lost(&mut conn, task_id, topic, true, self.app.now()).await?;
+                    self.delivery.task_topic_lost(task_id, topic, true).await?;
                     return Ok(());
                 }
                 Err(e) => return Err(e),
             }
-            let mut conn = self.app.pool.acquire().await?;
-            storage::threads::set_topic_name(&mut conn, task_id, &name, self.app.now()).await?;
+            self.delivery.set_thread_name(task_id, &name).await?;
         }
         let finished = task.status.is_terminal();
         if finished != thread.closed && !self.set_topic_open(dest.chat_id, task_id, topic, !finished, halt).await? && !finished {
-            let mut conn = self.app.pool.acquire().await?;
-            storage::telegram_messages::task_topic_lost(&mut conn, task_id, topic, true, self.app.now()).await?;
+            self.delivery.task_topic_lost(task_id, topic, true).await?;
         }
         Ok(())
     }
 
     async fn agent_names(&self, project_id: Uuid) -> Result<HashMap<Uuid, String>, Stop> {
-        let mut conn = self.app.pool.acquire().await?;
-        let agents = storage::agents::all_in_project(&mut conn, project_id).await?;
-        Ok(agents.into_iter().map(|a| (a.id, a.name)).collect())
+        Ok(self.delivery.agent_names(project_id).await?)
     }
 }
