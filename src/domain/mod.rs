@@ -5,6 +5,7 @@ pub mod budget;
 pub mod loops;
 pub mod money;
 pub mod policy;
+pub mod roles;
 pub mod standup;
 pub mod task_state;
 pub mod types;

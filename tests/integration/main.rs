@@ -18,6 +18,7 @@ mod fake_telegram;
 mod jobs;
 mod ops;
 mod outbox;
+mod replicas;
 mod schema;
 mod serve;
 mod shutdown;
