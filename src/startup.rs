@@ -83,7 +83,9 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves: the API, the Telegram bot and the outbox dispatcher
-    /// when a token is configured, and the scheduled jobs when `jobs.enabled`. Then, in order:
+    /// when a token is configured (each elected among the replicas on the database: this one
+    /// stands by while another holds the role; see `app::leadership`), and the scheduled jobs
+    /// when `jobs.enabled`. Then, in order:
     /// stops taking updates and requests, finishes the ones in flight and the running jobs,
     /// drains the outbox for a bounded time, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
