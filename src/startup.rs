@@ -1,8 +1,10 @@
 //! Builds the running service from settings: database, core, HTTP server. The server takes a
 //! listener and a shutdown future, so tests run it in-process on port 0.
 
+use crate::app::leadership::{Election, ElectionTiming, RoleHandle, Roles, StopSignal, POLLER_LOCK};
 use crate::app::{wake, App, Clock, Rules, SystemClock};
 use crate::configuration::{Settings, TelegramMode};
+use crate::domain::roles::{Role, RoleState};
 use crate::embedded_db::{EmbeddedPostgres, Purpose};
 use crate::http::health::{Health, ServiceStatus};
 use crate::http::metrics::RequestMetrics;
@@ -69,7 +71,7 @@ impl Application {
         } else {
             Health::Disabled
         };
-        let status = Arc::new(ServiceStatus::new(telegram, Health::Ok));
+        let status = Arc::new(ServiceStatus::new(telegram, Roles::default()));
         Ok(Application {
             app,
             status,
@@ -83,7 +85,9 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves: the API, the Telegram bot and the outbox dispatcher
-    /// when a token is configured, and the scheduled jobs when `jobs.enabled`. Then, in order:
+    /// when a token is configured (each elected among the replicas on the database: this one
+    /// stands by while another holds the role; see `app::leadership`), and the scheduled jobs
+    /// when `jobs.enabled`. Then, in order:
     /// stops taking updates and requests, finishes the ones in flight and the running jobs,
     /// drains the outbox for a bounded time, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
@@ -132,31 +136,51 @@ impl Application {
                 default_lang: Lang::parse(&telegram.default_lang).unwrap_or_default(),
                 ..DispatchOptions::default()
             };
-            let dispatcher = Dispatcher::new(self.app.clone(), bot.clone(), options);
-            background.push(("outbox dispatcher", tokio::spawn(dispatcher.run(stopped()))));
+            let role = self.status.roles.handle(Role::Dispatcher);
+            let dispatcher = Dispatcher::new(self.app.clone(), bot.clone(), options).reporting_to(role.clone());
+            background.push(("outbox dispatcher", watched(role, stop.subscribe(), dispatcher.run(stopped()))));
+            // One poller per database: the replica holding the poller lock polls (or, in
+            // webhook mode, registers the webhook); the others stand by.
+            let poller = self.status.roles.handle(Role::Poller);
+            let election = Election::new(&self.app.pool, POLLER_LOCK, poller.clone(), ElectionTiming::default());
+            let (app, status) = (self.app.clone(), self.status.clone());
             match telegram.mode {
                 TelegramMode::Polling => {
-                    let (app, bot, status, until) = (self.app.clone(), bot.clone(), self.status.clone(), stopped());
-                    background.push((
-                        "telegram bot",
-                        tokio::spawn(async move {
-                            let result = bot::run_polling(app, bot, telegram, until).await;
+                    let work = move |until| {
+                        let (app, bot, telegram, poller, status) =
+                            (app.clone(), bot.clone(), telegram.clone(), poller.clone(), status.clone());
+                        async move {
+                            let result = bot::run_polling(app, bot, telegram, poller, until).await;
                             if result.is_err() {
                                 status.set_telegram(Health::Degraded);
                             }
                             result
-                        }),
-                    ));
+                        }
+                    };
+                    background.push(("telegram poller", tokio::spawn(election.run(stopped(), work))));
                 }
                 TelegramMode::Webhook => {
-                    router = router.merge(bot::start_webhook(self.app.clone(), bot, telegram).await?);
+                    url::Url::parse(&telegram.webhook_url)
+                        .with_context(|| format!("telegram.webhook_url '{}' is not a URL", telegram.webhook_url))?;
+                    // Every replica takes webhook posts; the elected one registers the webhook.
+                    router = router.merge(bot::webhook_router(self.app.clone(), bot.clone(), telegram.clone()));
+                    let work = move |until: StopSignal| {
+                        let (app, bot, telegram) = (app.clone(), bot.clone(), telegram.clone());
+                        async move {
+                            bot::register_webhook(&app, &bot, &telegram).await?;
+                            until.await;
+                            Ok(())
+                        }
+                    };
+                    background.push(("telegram webhook registration", tokio::spawn(election.run(stopped(), work))));
                 }
             }
         }
         // The scheduler stops as soon as the signal arrives (no job starts while HTTP drains);
         // its running jobs are waited for after that.
         let scheduler = if settings.jobs.enabled {
-            let scheduler = Scheduler::start(self.app.clone(), settings.jobs.clone()).await?;
+            let role = self.status.roles.handle(Role::Scheduler);
+            let scheduler = Scheduler::start_reporting(self.app.clone(), settings.jobs.clone(), role).await?;
             let until = stopped();
             Some(tokio::spawn(async move {
                 until.await;
@@ -192,6 +216,23 @@ impl Application {
         }
         served
     }
+}
+
+/// Runs a background worker, reporting its role [`RoleState::Stopped`] when it ends (or
+/// panics) while the service is not stopping: a worker that died is not a standby.
+fn watched(
+    role: RoleHandle,
+    stopping: watch::Receiver<bool>,
+    worker: impl Future<Output = anyhow::Result<()>> + Send + 'static,
+) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    tokio::spawn(async move {
+        let ended = tokio::spawn(worker).await;
+        if !*stopping.borrow() {
+            tracing::error!(role = %role.role(), "a background worker ended while the service runs");
+            role.set(RoleState::Stopped);
+        }
+        ended.unwrap_or_else(|e| Err(anyhow::anyhow!("panicked: {e}")))
+    })
 }
 
 /// `mission-control serve`.

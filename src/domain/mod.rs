@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod loops;
 pub mod money;
 pub mod policy;
+pub mod roles;
 pub mod standup;
 pub mod task_state;
 pub mod traffic;

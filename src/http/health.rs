@@ -1,4 +1,10 @@
+//! `/health`: whether the database answers, whether the bot reached Telegram, and which roles
+//! this replica holds (poller, dispatcher, scheduler) and since when. A standby is healthy;
+//! a role whose worker stopped, lost its lock, or is refused by Telegram makes it degraded.
+
 use super::HttpState;
+use crate::app::leadership::Roles;
+use crate::domain::roles::RoleState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -10,7 +16,8 @@ use std::time::Duration;
 #[derive(Debug, Default)]
 pub struct ServiceStatus {
     telegram: AtomicU8,
-    workers: AtomicU8,
+    /// What each worker says about its role (set by the workers themselves).
+    pub roles: Roles,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +47,10 @@ impl Health {
 }
 
 impl ServiceStatus {
-    pub fn new(telegram: Health, workers: Health) -> Self {
+    pub fn new(telegram: Health, roles: Roles) -> Self {
         ServiceStatus {
             telegram: AtomicU8::new(telegram as u8),
-            workers: AtomicU8::new(workers as u8),
+            roles,
         }
     }
 
@@ -51,26 +58,42 @@ impl ServiceStatus {
         self.telegram.store(health as u8, Ordering::Relaxed);
     }
 
-    pub fn set_workers(&self, health: Health) {
-        self.workers.store(health as u8, Ordering::Relaxed);
-    }
-
     pub fn telegram(&self) -> Health {
         Health::from_u8(self.telegram.load(Ordering::Relaxed))
     }
 
+    /// The background workers: degraded when a role reports trouble, disabled when none runs.
     pub fn workers(&self) -> Health {
-        Health::from_u8(self.workers.load(Ordering::Relaxed))
+        let report = self.roles.report();
+        if report.iter().any(|r| !r.state.is_healthy()) {
+            Health::Degraded
+        } else if report.iter().all(|r| r.state == RoleState::Disabled) {
+            Health::Disabled
+        } else {
+            Health::Ok
+        }
     }
 }
 
 /// `GET /health`: 200 when the database answers, 503 when it does not. Needs no token.
 #[utoipa::path(get, path = "/health", operation_id = "getHealth", tag = "operations", security(()),
-    responses((status = 200, description = "All is well"), (status = 503, description = "The database is down")))]
+    responses((status = 200, description = "The database answers (`status` says whether every part is well; `roles` what this replica holds)"), (status = 503, description = "The database is down")))]
 pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
     let probe = crate::storage::ping(&state.app.pool);
     let database_ok = matches!(tokio::time::timeout(Duration::from_secs(2), probe).await, Ok(Ok(())));
-    let status = if database_ok { "ok" } else { "degraded" };
+    let workers = state.status.workers();
+    let status = if database_ok && workers != Health::Degraded {
+        "ok"
+    } else {
+        "degraded"
+    };
+    let roles: serde_json::Map<String, Value> = state
+        .status
+        .roles
+        .report()
+        .into_iter()
+        .map(|r| (r.role.as_str().to_string(), json!({"state": r.state, "since": r.since})))
+        .collect();
     let body = json!({
         "status": status,
         "timestamp": state.app.now().timestamp_millis(),
@@ -78,8 +101,10 @@ pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Value>)
             "api": "ok",
             "database": if database_ok { "ok" } else { "down" },
             "telegram": state.status.telegram().as_str(),
-            "workers": match state.status.workers() { Health::Disabled => "ok", other => other.as_str() },
-        }
+            "workers": workers.as_str(),
+        },
+        "roles": roles,
+        "instance": crate::jobs::instance_name(),
     });
     let code = if database_ok {
         StatusCode::OK

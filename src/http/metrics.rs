@@ -1,5 +1,5 @@
 //! `/metrics` in Prometheus' text format: request counts and latency, kept in memory, and the
-//! squad's state, read from the database at scrape time.
+//! squad's state, read from the database at scrape time, and the roles this replica holds.
 
 use super::error::ApiResult;
 use super::HttpState;
@@ -143,6 +143,7 @@ pub async fn metrics(State(state): State<HttpState>) -> ApiResult<Response> {
     .expect("valid metric");
     registry.register(Box::new(waiting.clone())).expect("unique metric");
     waiting.set(state.app.wakes.waiting_agents() as i64);
+    role_metrics(&registry, &state.status.roles);
     if let Some(snapshot) = snapshot {
         squad_metrics(&registry, &snapshot);
     }
@@ -154,6 +155,34 @@ pub async fn metrics(State(state): State<HttpState>) -> ApiResult<Response> {
         .encode(&families, &mut body)
         .map_err(|e| crate::app::AppError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;
     Ok(([(header::CONTENT_TYPE, encoder.format_type().to_string())], body).into_response())
+}
+
+/// The roles this replica holds, from memory (so they are there without the database too).
+fn role_metrics(registry: &Registry, roles: &crate::app::leadership::Roles) {
+    let gauge = |name: &str, help: &str, labels: &[&str]| {
+        let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+        registry.register(Box::new(g.clone())).expect("unique metric");
+        g
+    };
+    let active = gauge(
+        "mc_role_active",
+        "1 when this replica holds the role now (poller, dispatcher, scheduler)",
+        &["role"],
+    );
+    let state = gauge(
+        "mc_role_state",
+        "The state of each role on this replica (1 for the current one)",
+        &["role", "state"],
+    );
+    let since = gauge("mc_role_since_seconds", "Unix time since when the role is in its state", &["role"]);
+    for r in roles.report() {
+        let role = r.role.as_str();
+        active
+            .with_label_values(&[role])
+            .set(i64::from(r.state == crate::domain::roles::RoleState::Active));
+        state.with_label_values(&[role, r.state.as_str()]).set(1);
+        since.with_label_values(&[role]).set(r.since.timestamp());
+    }
 }
 
 /// The squad's state, from the database.

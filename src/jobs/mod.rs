@@ -1,10 +1,13 @@
 //! The scheduler inside `serve`: tokio-cron-scheduler fires each job on its cron schedule
 //! (`[jobs]` in the config); the occurrence is claimed in `job_runs`, so with several replicas on
-//! one database each occurrence runs once. The jobs themselves are use cases in `app::jobs`.
+//! one database each occurrence runs once (so every replica with `jobs.enabled` holds the
+//! scheduler role; none is elected). The jobs themselves are use cases in `app::jobs`.
 
 use crate::app::jobs::Job;
+use crate::app::leadership::RoleHandle;
 use crate::app::App;
 use crate::configuration::JobSettings;
+use crate::domain::roles::{Role, RoleState};
 use crate::domain::Actor;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -86,11 +89,18 @@ pub struct Scheduler {
     running: Arc<RwLock<()>>,
     app: App,
     instance: Arc<String>,
+    role: RoleHandle,
 }
 
 impl Scheduler {
     /// Checks every schedule, then starts firing.
     pub async fn start(app: App, settings: JobSettings) -> anyhow::Result<Scheduler> {
+        Self::start_reporting(app, settings, RoleHandle::detached(Role::Scheduler)).await
+    }
+
+    /// [`Scheduler::start`], saying through `role` that it runs; every firing is a sign of
+    /// life, so a scheduler that stops firing is reported stalled.
+    pub async fn start_reporting(app: App, settings: JobSettings, role: RoleHandle) -> anyhow::Result<Scheduler> {
         use strum::VariantArray;
         let scheduler = JobScheduler::new().await.context("creating the job scheduler")?;
         let running = Arc::new(RwLock::new(()));
@@ -102,14 +112,24 @@ impl Scheduler {
         if abandoned > 0 {
             tracing::warn!(abandoned, "job runs left running by a stopped process marked failed");
         }
+        // The longest a working scheduler stays silent: the widest gap of its busiest job.
+        let mut beat_every: Option<Duration> = None;
+        for job in Job::VARIANTS.iter().copied() {
+            if let Some(gap) = longest_gap(&parse_cron(job.name(), schedule(&settings, job))?).and_then(|g| g.to_std().ok()) {
+                beat_every = Some(beat_every.map_or(gap, |b| b.min(gap)));
+            }
+        }
         for job in Job::VARIANTS.iter().copied() {
             let expression = schedule(&settings, job).to_string();
             let cron = Arc::new(parse_cron(job.name(), &expression)?);
-            let (app, running, instance) = (app.clone(), running.clone(), instance.clone());
+            let (app, running, instance, role) = (app.clone(), running.clone(), instance.clone(), role.clone());
             let retention_days = settings.outbox_retention_days;
             let cron_job = CronJob::new_async(expression.as_str(), move |_id, _scheduler| {
-                let (app, running, instance, cron) = (app.clone(), running.clone(), instance.clone(), cron.clone());
+                let (app, running, instance, cron, role) = (app.clone(), running.clone(), instance.clone(), cron.clone(), role.clone());
                 Box::pin(async move {
+                    if let Some(every) = beat_every {
+                        role.beat(every);
+                    }
                     let Ok(_guard) = running.try_read() else { return };
                     let scheduled_for = occurrence(&cron, Utc::now());
                     match app
@@ -129,11 +149,16 @@ impl Scheduler {
                 .with_context(|| format!("scheduling jobs.{}", job.name()))?;
         }
         scheduler.start().await.context("starting the job scheduler")?;
+        role.active();
+        if let Some(every) = beat_every {
+            role.beat(every);
+        }
         Ok(Scheduler {
             inner: scheduler,
             running,
             app,
             instance,
+            role,
         })
     }
 
@@ -143,6 +168,7 @@ impl Scheduler {
         if let Err(err) = self.inner.shutdown().await {
             tracing::warn!(error = %err, "stopping the job scheduler");
         }
+        self.role.set(RoleState::Disabled);
         if tokio::time::timeout(timeout, self.running.write()).await.is_err() {
             tracing::warn!("a job was still running at shutdown");
             if let Err(err) = self

@@ -1,5 +1,9 @@
 use sqlx::PgConnection;
 
+/// The chat of a call bound to no chat (`answerCallbackQuery`, `setMyCommands`, `setWebhook`):
+/// it counts only in the global window. No chat has id 0.
+pub const NO_CHAT: i64 = 0;
+
 /// Records one Bot API call to `chat_id` now (database time), and forgets calls older than two
 /// minutes now and then.
 pub async fn record(conn: &mut PgConnection, chat_id: i64) -> sqlx::Result<()> {

@@ -19,6 +19,7 @@ mod mcp;
 mod openapi;
 mod ops;
 mod outbox;
+mod replicas;
 mod schema;
 mod security;
 mod serve;

@@ -39,6 +39,9 @@ async fn health_reports_ok_and_503_when_the_database_is_gone(pool: PgPool) {
     assert_eq!(body["services"]["database"], "ok");
     assert_eq!(body["services"]["telegram"], "disabled", "no token configured");
     assert_eq!(body["services"]["workers"], "ok");
+    assert_eq!(body["roles"]["scheduler"]["state"], "active", "jobs.enabled by default");
+    assert_eq!(body["roles"]["poller"]["state"], "disabled", "no token configured");
+    assert_eq!(body["roles"]["dispatcher"]["state"], "disabled");
     assert!(body["timestamp"].as_i64().unwrap() > 1_700_000_000_000);
 
     pool.close().await;

@@ -47,7 +47,10 @@ async fn serve_in_webhook_mode_takes_updates_on_the_api_port(pool: PgPool) {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::new();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The webhook is registered by the replica elected for it, just after start.
+    tg.wait_until(|state| state.webhook().is_some(), Duration::from_secs(10))
+        .await
+        .expect("the webhook is registered");
 
     let health: serde_json::Value = client.get(format!("{url}/health")).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["services"]["telegram"], "ok");

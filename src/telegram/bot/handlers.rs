@@ -124,7 +124,7 @@ pub(crate) async fn callback(bot: Bot, query: CallbackQuery, update: Update, sta
         answer = answer.text(render::toast(&toast.text)).show_alert(toast.alert);
     }
     // Paced like every call: the global limit is shared with the dispatcher.
-    if let Err(e) = crate::telegram::outbox::limiter::paced(&bot, || answer.send()).await {
+    if let Err(e) = super::paced_call(&state.app, &bot, || answer.send()).await {
         tracing::debug!(error = %e, "telegram: answerCallbackQuery failed");
     }
     match outcome {

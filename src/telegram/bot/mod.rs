@@ -6,8 +6,9 @@
 //!
 //! - [`run_polling`]: long polling (the default), with teloxide's dispatcher and a listener that
 //!   confirms an update to Telegram only after it was handled (`listener`);
-//! - [`webhook_router`]: webhook mode, served by the HTTP server, checking
-//!   `X-Telegram-Bot-Api-Secret-Token`; [`start_webhook`] also registers the webhook;
+//! - [`webhook_router`]: webhook mode, served by the HTTP server of every replica, checking
+//!   `X-Telegram-Bot-Api-Secret-Token`; [`register_webhook`] registers it with Telegram (done
+//!   by the elected replica only), [`start_webhook`] does both;
 //! - every update is handled through `App::for_update`, so a redelivered update acts once;
 //! - in a task's thread, operators' messages become task comments and their edits follow
 //!   (`threads`), and the card's buttons move and assign the task.
@@ -23,10 +24,12 @@ mod threads;
 mod webhook;
 
 pub use command::COMMANDS;
-pub use webhook::{start_webhook, webhook_path, webhook_router, SECRET_HEADER};
+pub use webhook::{register_webhook, start_webhook, webhook_path, webhook_router, SECRET_HEADER};
 
+use crate::app::leadership::RoleHandle;
 use crate::app::App;
 use crate::configuration::TelegramSettings;
+use crate::domain::roles::Role;
 use crate::i18n::Lang;
 use listener::{DurablePolling, Handling, InFlight};
 use std::future::Future;
@@ -113,15 +116,21 @@ fn polling_schema() -> UpdateHandler<anyhow::Error> {
 /// Long-polling timeout of each `getUpdates`.
 const POLL_TIMEOUT: Duration = Duration::from_secs(25);
 
+/// After the second 409 Conflict in a row (another deployment polls the same token), each
+/// further `getUpdates` waits this long on top of the listener's own backoff.
+const CONFLICT_BACKOFF: Duration = Duration::from_secs(30);
+
 /// Runs the bot with long polling until `shutdown` resolves, then finishes the updates in
-/// hand and returns. Registers the command list first.
+/// hand and returns. Registers the command list first. Reports a 409 storm (another process
+/// polling the same token) through `poller`. Only the elected poller runs this (see `startup`).
 pub async fn run_polling(
     app: App,
     bot: Bot,
     settings: TelegramSettings,
+    poller: RoleHandle,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    run_polling_with(app, bot, settings, POLL_TIMEOUT, shutdown).await
+    run_polling_reporting(app, bot, settings, POLL_TIMEOUT, poller, shutdown).await
 }
 
 /// [`run_polling`] with a chosen long-polling timeout (tests and benchmarks use short ones).
@@ -132,8 +141,20 @@ pub async fn run_polling_with(
     poll_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let poller = RoleHandle::detached(Role::Poller);
+    run_polling_reporting(app, bot, settings, poll_timeout, poller, shutdown).await
+}
+
+async fn run_polling_reporting(
+    app: App,
+    bot: Bot,
+    settings: TelegramSettings,
+    poll_timeout: Duration,
+    poller: RoleHandle,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let state = BotState::new(app, &settings);
-    register_commands(&bot, state.default_lang).await;
+    register_commands(&state.app, &bot, state.default_lang).await;
     // Polling and a webhook exclude each other: drop a webhook left by webhook mode.
     match bot.get_webhook_info().await {
         Ok(info) if info.url.is_some() => {
@@ -155,8 +176,13 @@ pub async fn run_polling_with(
         }))
         .build();
     let token = dispatcher.shutdown_token();
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let stopper = tokio::spawn(async move {
         shutdown.await;
+        // First end a conflict backoff in the error handler, and let the dispatcher get back
+        // to its loop: teloxide misses a shutdown requested while an error handler runs.
+        let _ = stop.send(true);
+        tokio::time::sleep(Duration::from_millis(200)).await;
         // The token works once dispatching has started.
         loop {
             match token.shutdown() {
@@ -172,8 +198,31 @@ pub async fn run_polling_with(
     let result = dispatcher
         .try_dispatch_with_listener(
             listener,
-            Arc::new(|err: teloxide::RequestError| async move {
-                tracing::warn!(error = %err, "telegram: getUpdates failed");
+            Arc::new(move |err: teloxide::RequestError| {
+                let (poller, mut stopping) = (poller.clone(), stopping.clone());
+                async move {
+                    if !matches!(err, teloxide::RequestError::Api(teloxide::ApiError::TerminatedByOtherGetUpdates)) {
+                        tracing::warn!(error = %err, "telegram: getUpdates failed");
+                        return;
+                    }
+                    let seen = poller.conflict();
+                    if seen < 2 {
+                        tracing::info!("telegram: getUpdates ended by another one (the poller changing hands)");
+                        return;
+                    }
+                    if seen == 2 {
+                        tracing::warn!(
+                            backoff = ?CONFLICT_BACKOFF,
+                            "telegram: another process polls this bot's token (409 Conflict: terminated by other \
+                             getUpdates request); backing off. Run one deployment per bot token."
+                        );
+                    }
+                    // The dispatcher awaits this before asking for more: it is the backoff.
+                    tokio::select! {
+                        _ = tokio::time::sleep(CONFLICT_BACKOFF) => {}
+                        _ = stopping.wait_for(|s| *s) => {}
+                    }
+                }
             }),
         )
         .await;
@@ -191,16 +240,29 @@ pub fn bot_commands(lang: Lang) -> Vec<BotCommand> {
         .collect()
 }
 
+/// One Bot API call bound to no chat, made outside the outbox dispatcher: paced by this
+/// process's limiter and written to the call log, so that it counts against the bot's window
+/// on every replica (see `app::bot_calls`).
+pub(crate) async fn paced_call<T, Fut>(app: &App, bot: &Bot, call: impl FnOnce() -> Fut) -> T
+where
+    Fut: Future<Output = T>,
+{
+    let out = crate::telegram::outbox::limiter::paced(bot, call).await;
+    if let Err(e) = app.record_bot_call().await {
+        tracing::warn!(error = %e, "telegram: recording a Bot API call");
+    }
+    out
+}
+
 /// Registers the command descriptions: the default language without a language code, and
 /// every language for its own code, paced under the global limit. Failures are logged, not fatal.
-pub async fn register_commands(bot: &Bot, default_lang: Lang) {
-    use crate::telegram::outbox::limiter::paced;
-    if let Err(e) = paced(bot, || bot.set_my_commands(bot_commands(default_lang)).send()).await {
+pub async fn register_commands(app: &App, bot: &Bot, default_lang: Lang) {
+    if let Err(e) = paced_call(app, bot, || bot.set_my_commands(bot_commands(default_lang)).send()).await {
         tracing::warn!(error = %e, "telegram: setMyCommands failed");
     }
     for lang in Lang::ALL {
         let register = || bot.set_my_commands(bot_commands(*lang)).language_code(lang.code()).send();
-        if let Err(e) = paced(bot, register).await {
+        if let Err(e) = paced_call(app, bot, register).await {
             tracing::warn!(error = %e, lang = lang.code(), "telegram: setMyCommands failed");
         }
     }

@@ -2,12 +2,14 @@
 //! configured secret in `X-Telegram-Bot-Api-Secret-Token`; the update goes through the same
 //! handler tree as in polling mode, and the answer is 200 only once it was handled, so an update
 //! whose handling failed is delivered again (and, if it had acted, recognised by its id).
-//! Any number of replicas can serve the webhook behind a load balancer.
+//! Any number of replicas can serve the webhook behind a load balancer (each checks the secret;
+//! an update posted to two of them acts once, by its id); only the elected one registers it.
 
 use super::listener::ALLOWED_UPDATES;
-use super::{register_commands, schema, BotState};
+use super::{paced_call, register_commands, schema, BotState};
 use crate::app::App;
 use crate::configuration::TelegramSettings;
+use crate::i18n::Lang;
 use anyhow::Context;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -55,19 +57,30 @@ pub fn webhook_router(app: App, bot: Bot, settings: TelegramSettings) -> Router 
 }
 
 /// Registers the commands and the webhook (with its secret) with Telegram, and returns the
-/// router that serves it.
+/// router that serves it. For one process; with replicas, every one serves [`webhook_router`]
+/// and the elected one calls [`register_webhook`].
 pub async fn start_webhook(app: App, bot: Bot, settings: TelegramSettings) -> anyhow::Result<Router> {
-    let state = BotState::new(app.clone(), &settings);
-    register_commands(&bot, state.default_lang).await;
+    register_webhook(&app, &bot, &settings).await?;
+    Ok(webhook_router(app, bot, settings))
+}
+
+/// Registers the commands and the webhook (with its secret) with Telegram; both calls are
+/// paced and counted in the bot's call log like the dispatcher's.
+pub async fn register_webhook(app: &App, bot: &Bot, settings: &TelegramSettings) -> anyhow::Result<()> {
+    register_commands(app, bot, Lang::parse(&settings.default_lang).unwrap_or_default()).await;
     let url =
         url::Url::parse(&settings.webhook_url).with_context(|| format!("telegram.webhook_url '{}' is not a URL", settings.webhook_url))?;
-    bot.set_webhook(url)
-        .secret_token(settings.webhook_secret.clone())
-        .allowed_updates(ALLOWED_UPDATES)
+    let set = || {
+        bot.set_webhook(url)
+            .secret_token(settings.webhook_secret.clone())
+            .allowed_updates(ALLOWED_UPDATES)
+            .send()
+    };
+    paced_call(app, bot, set)
         .await
         .context("registering the Telegram webhook (setWebhook)")?;
-    tracing::info!(path = %webhook_path(&settings), "telegram: webhook registered");
-    Ok(webhook_router(app, bot, settings))
+    tracing::info!(path = %webhook_path(settings), "telegram: webhook registered");
+    Ok(())
 }
 
 /// Compares without an early exit, so timing says nothing about the secret.

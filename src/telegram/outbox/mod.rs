@@ -37,7 +37,9 @@ pub mod render;
 pub mod text;
 
 use crate::app::delivery::{Delivery, LeaderLock};
+use crate::app::leadership::RoleHandle;
 use crate::app::App;
+use crate::domain::roles::Role;
 use crate::domain::TrafficClass;
 use crate::i18n::Lang;
 use limiter::{Limiter, Limits};
@@ -194,6 +196,8 @@ impl Engine {
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
     engine: Arc<Engine>,
+    /// Where it says whether it is the active dispatcher (`/health`, `/metrics`).
+    role: RoleHandle,
 }
 
 /// Why serving stopped.
@@ -216,7 +220,14 @@ impl Dispatcher {
                 listening: AtomicBool::new(false),
                 cards: Mutex::new(HashMap::new()),
             }),
+            role: RoleHandle::detached(Role::Dispatcher),
         }
+    }
+
+    /// Reports whether it is active or standing by through `role`.
+    pub fn reporting_to(mut self, role: RoleHandle) -> Self {
+        self.role = role;
+        self
     }
 
     /// Delivers what is due now, as far as Telegram's limits allow at this moment (one unit per
@@ -252,6 +263,7 @@ impl Dispatcher {
                 Served::Shutdown => return Ok(()),
                 Served::LockLost => {
                     tracing::warn!("outbox dispatcher lost its lock connection; standing by");
+                    self.role.lost();
                     tokio::time::sleep(self.engine.opts.standby_retry).await;
                 }
             }
@@ -266,11 +278,13 @@ impl Dispatcher {
             match self.engine.delivery.try_lead(LOCK_KEY, self.engine.opts.lock_timeout).await {
                 Ok(Some(conn)) => {
                     tracing::info!("outbox dispatcher is active");
+                    self.role.active();
                     return Some(conn);
                 }
                 Ok(None) if !announced => {
                     tracing::info!("another outbox dispatcher is active; standing by");
                     announced = true;
+                    self.role.standby();
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "outbox dispatcher: cannot reach the database for its lock"),

@@ -1,0 +1,16 @@
+//! The bot's own Bot API calls (callback answers, `setMyCommands`, `setWebhook`) go to Telegram
+//! directly, not through the outbox; they are written to the same call log as the dispatcher's
+//! (`telegram_calls`), as calls bound to no chat, so that they count against the bot's global
+//! window whichever replica made them: a dispatcher that starts (or takes over) reads that log.
+
+use super::{App, AppResult};
+use crate::storage;
+
+impl App {
+    /// Records one Bot API call bound to no chat, made now.
+    pub async fn record_bot_call(&self) -> AppResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        storage::telegram_calls::record(&mut conn, storage::telegram_calls::NO_CHAT).await?;
+        Ok(())
+    }
+}

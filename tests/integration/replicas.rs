@@ -1,0 +1,479 @@
+//! Several replicas of `serve` on one database and one bot token, against the fake Bot API
+//! (which, like Telegram, ends an older `getUpdates` with 409 when a newer one starts):
+//! one poller is elected and the other stands by; a command is answered once; a manual
+//! standup posts one chart; after `kill -9` of the active replica the other takes over and
+//! delivers what the dead one had queued; `/health` and `/metrics` say who holds what; in
+//! webhook mode any replica takes posts and the webhook is registered once; a dispatcher that
+//! loses its lock makes `/health` degraded until it holds it again.
+
+use crate::common;
+
+use common::http::ADMIN_TOKEN;
+use common::*;
+use fake_telegram::{ChatKind, FakeBotApi, FakeUser};
+use mission_control::app::alerts::RaiseAlert;
+use mission_control::app::chats::ChatInfo;
+use mission_control::app::SystemClock;
+use mission_control::configuration::Settings;
+use mission_control::domain::*;
+use mission_control::startup::Application;
+use mission_control::telegram::outbox::{DispatchOptions, Dispatcher, LOCK_KEY};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "717171:replicas-test";
+const ADMIN: i64 = 7070;
+const FORUM: i64 = -1007;
+const SECRET: &str = "a-webhook-secret-for-two-replicas";
+
+fn admin() -> FakeUser {
+    FakeUser::new(ADMIN, "Sofie").with_username("sofie").with_language("en")
+}
+
+async fn database_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await.unwrap();
+    format!("{}/{name}", base.rsplit_once('/').unwrap().0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `serve` child, killed if the test fails so it never outlives it.
+struct Replica {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Replica {
+    fn start(db: &str, tg: &FakeBotApi) -> Replica {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_mission-control"))
+            .arg("serve")
+            .env("DATABASE_URL", db)
+            .env("MC_TELEGRAM__TOKEN", TOKEN)
+            .env("MC_TELEGRAM__API_URL", tg.url())
+            .env("MC_TELEGRAM__ADMINS", ADMIN.to_string())
+            .env("MC_HTTP__ADDR", format!("127.0.0.1:{port}"))
+            .env("MC_HTTP__ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("MC_JOBS__ENABLED", "false")
+            .env("MC_LOG__LEVEL", std::env::var("SERVE_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start serve");
+        Replica {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    fn kill_9(&mut self) {
+        let status = Command::new("kill").args(["-KILL", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let _ = self.child.wait();
+    }
+
+    fn terminate(&mut self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        assert!(self.child.wait().unwrap().success(), "SIGTERM exits 0");
+    }
+}
+
+async fn health(url: &str) -> Option<Value> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().ok()?;
+    let response = client.get(format!("{url}/health")).send().await.ok()?;
+    let h: Value = response.json().await.ok()?;
+    if std::env::var_os("REPLICAS_DEBUG").is_some() {
+        eprintln!("{url}: {}", h["roles"]);
+    }
+    Some(h)
+}
+
+fn role(health: &Value, role: &str) -> String {
+    health["roles"][role]["state"].as_str().unwrap_or_default().to_string()
+}
+
+/// Waits until `/health` at `url` satisfies `predicate`, and returns it.
+async fn health_until(url: &str, within: Duration, predicate: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + within;
+    let mut last = None;
+    while Instant::now() < deadline {
+        if let Some(h) = health(url).await {
+            if predicate(&h) {
+                return h;
+            }
+            last = Some(h);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/health at {url} did not get there in {within:?}; last: {last:#?}");
+}
+
+fn conflicts(tg: &FakeBotApi) -> usize {
+    tg.calls_to("getUpdates").iter().filter(|c| c.status == 409).count()
+}
+
+/// Outbox rows not yet delivered (the open tasks' topics, queued by the bind and paced at 20
+/// calls a minute after the rest, are not what these tests are about).
+async fn undelivered(pool: &PgPool) -> i64 {
+    count(
+        pool,
+        "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending') AND kind <> 'task_thread_needed'",
+    )
+    .await
+}
+
+/// Sends `/whoami` and waits for one more bot message in the admin's chat.
+async fn ask_whoami(tg: &FakeBotApi, within: Duration) -> Result<(), anyhow::Error> {
+    let before = tg.bot_messages_in(ADMIN, None).len();
+    tg.user_message(ADMIN, &admin(), "/whoami", None);
+    tg.wait_until(|s| s.bot_messages_in(ADMIN, None).len() > before, within).await
+}
+
+#[sqlx::test]
+async fn two_polling_replicas_elect_one_poller_and_the_standby_takes_over_after_kill_9(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let tg = FakeBotApi::start(TOKEN).await.unwrap();
+    tg.add_chat(ADMIN, ChatKind::Private, "Sofie");
+    tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "Ops");
+    // The seed's notices have no chat yet: let a dispatcher settle them before binding.
+    let bot = teloxide::Bot::new(TOKEN).set_api_url(url::Url::parse(&tg.url()).unwrap());
+    Dispatcher::new(s.app.clone(), bot, DispatchOptions::default())
+        .tick()
+        .await
+        .unwrap();
+    let ops = ChatInfo {
+        chat_id: FORUM,
+        title: Some("Ops".into()),
+        is_forum: true,
+    };
+    s.app.bind_chat(&s.cao, &ops, "openclaw").await.unwrap();
+    let db = database_url(&pool).await;
+
+    // The election: the first replica takes both roles, the second stands by.
+    let mut first = Replica::start(&db, &tg);
+    let h = health_until(&first.url, Duration::from_secs(60), |h| {
+        role(h, "poller") == "active" && role(h, "dispatcher") == "active"
+    })
+    .await;
+    assert_eq!(h["status"], "ok");
+    let second = Replica::start(&db, &tg);
+    let h = health_until(&second.url, Duration::from_secs(60), |h| {
+        role(h, "poller") == "standby" && role(h, "dispatcher") == "standby"
+    })
+    .await;
+    assert_eq!(h["status"], "ok", "a standby is healthy: {h:#}");
+    assert_eq!(h["services"]["workers"], "ok");
+    assert_eq!(role(&h, "scheduler"), "disabled", "jobs.enabled is false");
+    assert!(h["roles"]["poller"]["since"].as_str().is_some_and(|s| s.starts_with("20")), "{h:#}");
+    let metrics = reqwest::get(format!("{}/metrics", first.url)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("mc_role_active{role=\"poller\"} 1"), "{metrics}");
+    let metrics = reqwest::get(format!("{}/metrics", second.url)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("mc_role_active{role=\"poller\"} 0"), "{metrics}");
+    assert!(
+        metrics.contains("mc_role_state{role=\"dispatcher\",state=\"standby\"} 1"),
+        "{metrics}"
+    );
+
+    // A command gets exactly one reply.
+    ask_whoami(&tg, Duration::from_secs(30)).await.expect("a reply");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(tg.bot_messages_in(ADMIN, None).len(), 1, "one reply, from one replica");
+
+    // A manual standup (asked of the standby's API) posts one chart.
+    let ran = reqwest::Client::new()
+        .post(format!("{}/api/jobs/standup/run", second.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ran.status(), 200, "{}", ran.text().await.unwrap());
+    // `None`: the whole chat, every topic.
+    let all_charts = |tg: &FakeBotApi| tg.bot_messages_in(FORUM, None).iter().filter(|m| m.has_photo()).count();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while all_charts(&tg) == 0 {
+        assert!(Instant::now() < deadline, "the standup chart is posted");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(all_charts(&tg), 1, "one chart");
+    let settled = conflicts(&tg);
+    assert_eq!(settled, 0, "one poller: no 409 at all while both run");
+
+    // Rows queued just before the active replica dies.
+    let mut markers = Vec::new();
+    for i in 0..8 {
+        let marker = format!("queued-before-the-crash-{i}");
+        s.app
+            .raise_alert(
+                &s.cao,
+                s.project.id,
+                RaiseAlert {
+                    alert_type: "crash".into(),
+                    severity: AlertSeverity::Warning,
+                    subject: format!("crash:{i}"),
+                    message: marker.clone(),
+                    details: json!({}),
+                },
+            )
+            .await
+            .unwrap();
+        markers.push(marker);
+    }
+    first.kill_9();
+    let killed = Instant::now();
+    ask_whoami(&tg, Duration::from_secs(30))
+        .await
+        .expect("the standby answers within 30 s of the crash");
+    let takeover = killed.elapsed();
+    eprintln!("TAKEOVER: a command was answered {takeover:?} after kill -9 of the active replica");
+    let h = health_until(&second.url, Duration::from_secs(10), |h| {
+        role(h, "poller") == "active" && role(h, "dispatcher") == "active"
+    })
+    .await;
+    assert_eq!(h["status"], "ok");
+    // Nothing the dead one had queued is lost.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while undelivered(&pool).await > 0 {
+        assert!(Instant::now() < deadline, "what was queued is delivered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let texts: Vec<String> = tg
+        .bot_messages_in(FORUM, None)
+        .into_iter()
+        .filter_map(|m| m.text.or(m.caption))
+        .collect();
+    for marker in &markers {
+        assert!(texts.iter().any(|t| t.contains(marker.as_str())), "{marker} reached the chat");
+    }
+    // At most a couple of 409s at the hand-over, none after.
+    let at_takeover = conflicts(&tg);
+    assert!(at_takeover <= 2, "{at_takeover} 409s at the hand-over");
+    ask_whoami(&tg, Duration::from_secs(30)).await.expect("a reply");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(conflicts(&tg), at_takeover, "no 409 once the new poller runs");
+    assert!(tg.violations().is_empty(), "{:?}", tg.violations());
+    let mut second = second;
+    second.terminate();
+}
+
+fn webhook_settings(tg: &FakeBotApi) -> Settings {
+    Settings::load_from(
+        None,
+        [
+            ("MC_TELEGRAM__TOKEN", TOKEN.to_string()),
+            ("MC_TELEGRAM__API_URL", tg.url()),
+            ("MC_TELEGRAM__MODE", "webhook".into()),
+            ("MC_TELEGRAM__WEBHOOK_URL", "https://mc.example.com/telegram/webhook".into()),
+            ("MC_TELEGRAM__WEBHOOK_SECRET", SECRET.into()),
+            ("MC_TELEGRAM__ADMINS", ADMIN.to_string()),
+            ("MC_JOBS__ENABLED", "false".into()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    )
+    .unwrap()
+}
+
+type Running = (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+);
+
+async fn in_process(settings: &Settings, pool: &PgPool) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let application = Application::build(settings, pool.clone(), listener, Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let url = format!("http://{}", application.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(application.run(async move {
+        let _ = stopped.await;
+    }));
+    (url, stop, server)
+}
+
+#[sqlx::test]
+async fn two_webhook_replicas_behind_one_address_act_once_per_update(pool: PgPool) {
+    let _squad = squad(pool.clone()).await;
+    let tg = FakeBotApi::start(TOKEN).await.unwrap();
+    tg.add_chat(ADMIN, ChatKind::Private, "Sofie");
+    let settings = webhook_settings(&tg);
+    let (first_url, first_stop, first) = in_process(&settings, &pool).await;
+    health_until(&first_url, Duration::from_secs(20), |h| role(h, "poller") == "active").await;
+    let (second_url, second_stop, second) = in_process(&settings, &pool).await;
+    let h = health_until(&second_url, Duration::from_secs(20), |h| role(h, "poller") == "standby").await;
+    assert_eq!(h["status"], "ok");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(tg.calls_to("setWebhook").len(), 1, "the webhook is registered once, by the leader");
+
+    // One address, two replicas: the "load balancer" alternates, and Telegram's retries land
+    // on the other one.
+    let client = reqwest::Client::new();
+    let urls = [first_url.clone(), second_url.clone()];
+    const UPDATES: usize = 10;
+    for i in 0..UPDATES {
+        let text = format!("/newtask docs Through the pair number {i}");
+        let update = json!({
+            "update_id": 70_000 + i,
+            "message": {
+                "message_id": 100 + i,
+                "date": 1_772_445_600,
+                "chat": {"id": ADMIN, "type": "private", "first_name": "Sofie"},
+                "from": {"id": ADMIN, "is_bot": false, "first_name": "Sofie"},
+                "text": text,
+                "entities": [{"type": "bot_command", "offset": 0, "length": 8}]
+            }
+        });
+        let post = |url: &str, secret: &str| {
+            client
+                .post(format!("{url}/telegram/webhook"))
+                .header("X-Telegram-Bot-Api-Secret-Token", secret.to_string())
+                .json(&update)
+                .send()
+        };
+        assert_eq!(post(&urls[i % 2], "not-the-secret-at-all").await.unwrap().status(), 401);
+        assert_eq!(post(&urls[i % 2], SECRET).await.unwrap().status(), 200);
+        assert_eq!(
+            post(&urls[(i + 1) % 2], SECRET).await.unwrap().status(),
+            200,
+            "a redelivery elsewhere"
+        );
+    }
+    for i in 0..UPDATES {
+        let title = format!("Through the pair number {i}");
+        let made: i64 = sqlx::query_scalar("SELECT count(*) FROM tasks WHERE title = $1")
+            .bind(&title)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(made, 1, "{title} acted once");
+    }
+    tg.wait_until(|s| s.bot_messages_in(ADMIN, None).len() >= UPDATES, Duration::from_secs(60))
+        .await
+        .expect("every update is answered");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(tg.bot_messages_in(ADMIN, None).len(), UPDATES, "one answer per update");
+
+    // The leader stops: the other registers the webhook.
+    first_stop.send(()).unwrap();
+    first.await.unwrap().unwrap();
+    health_until(&second_url, Duration::from_secs(15), |h| role(h, "poller") == "active").await;
+    tg.wait_until(|s| s.webhook().is_some(), Duration::from_secs(5)).await.unwrap();
+    // Once more by the new leader (a loaded machine may make a term end and begin again, which
+    // registers again: harmless, the webhook is the same).
+    assert!(tg.calls_to("setWebhook").len() >= 2, "registered again by the new leader");
+    second_stop.send(()).unwrap();
+    second.await.unwrap().unwrap();
+    assert!(tg.violations().is_empty(), "{:?}", tg.violations());
+}
+
+#[sqlx::test]
+async fn health_is_degraded_while_the_dispatcher_has_lost_its_lock(pool: PgPool) {
+    let _squad = squad(pool.clone()).await;
+    let tg = FakeBotApi::start(TOKEN).await.unwrap();
+    let mut settings = webhook_settings(&tg);
+    settings.jobs.enabled = true;
+    let (url, stop, server) = in_process(&settings, &pool).await;
+    let h = health_until(&url, Duration::from_secs(20), |h| {
+        role(h, "dispatcher") == "active" && role(h, "poller") == "active"
+    })
+    .await;
+    assert_eq!(role(&h, "scheduler"), "active");
+    assert_eq!(h["services"]["workers"], "ok");
+
+    // Its lock's connection dies, and another holder takes the lock meanwhile.
+    let mut rival = pool.acquire().await.unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks
+         WHERE locktype = 'advisory' AND granted
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND ((classid::bigint << 32) | objid::bigint) = $1",
+    )
+    .bind(LOCK_KEY)
+    .fetch_all(&mut *rival)
+    .await
+    .unwrap();
+    assert_eq!(ended, [true], "the dispatcher's lock session");
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *rival)
+        .await
+        .unwrap();
+    let h = health_until(&url, Duration::from_secs(20), |h| role(h, "dispatcher") == "lost").await;
+    assert_eq!(h["status"], "degraded", "{h:#}");
+    assert_eq!(h["services"]["workers"], "degraded");
+
+    // The lock is free again: the dispatcher takes it, and all is well.
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *rival)
+        .await
+        .unwrap();
+    let h = health_until(&url, Duration::from_secs(20), |h| role(h, "dispatcher") == "active").await;
+    assert_eq!(h["status"], "ok", "{h:#}");
+    assert_eq!(h["services"]["workers"], "ok");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+#[sqlx::test]
+async fn a_replica_polling_beside_another_deployment_backs_off_and_says_so(pool: PgPool) {
+    let _squad = squad(pool.clone()).await;
+    let tg = FakeBotApi::start(TOKEN).await.unwrap();
+    let mut settings = webhook_settings(&tg);
+    settings.telegram.mode = mission_control::configuration::TelegramMode::Polling;
+    let (url, stop, server) = in_process(&settings, &pool).await;
+    health_until(&url, Duration::from_secs(20), |h| role(h, "poller") == "active").await;
+    // Another deployment on the same token (not on this database): it keeps polling.
+    let other = tokio::spawn({
+        let api = tg.url();
+        async move {
+            let client = reqwest::Client::new();
+            loop {
+                let _ = client
+                    .post(format!("{api}/bot{TOKEN}/getUpdates"))
+                    .json(&json!({"timeout": 2}))
+                    .send()
+                    .await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    });
+    let h = health_until(&url, Duration::from_secs(60), |h| role(h, "poller") == "conflict").await;
+    assert_eq!(h["status"], "degraded", "{h:#}");
+    // Backing off: this replica's getUpdates calls become rare.
+    let mine = |tg: &FakeBotApi| {
+        tg.calls_to("getUpdates")
+            .iter()
+            .filter(|c| c.param("timeout").and_then(Value::as_i64) != Some(2))
+            .count()
+    };
+    let before = mine(&tg);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let during = mine(&tg) - before;
+    other.abort();
+    let stopping = Instant::now();
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(15),
+        "the backoff does not hold up shutdown"
+    );
+    assert!(during <= 2, "{during} getUpdates calls in 10 s");
+}
