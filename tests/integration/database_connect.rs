@@ -5,10 +5,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-/// `DATABASE_URL` with `sslmode` set (replacing any the URL had).
+/// `DATABASE_URL` with `sslmode` set (replacing any the URL had), on a database of this test's
+/// own (created by the connect; the server's maintenance database is left alone).
 fn with_sslmode(mode: &str) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
     let mut url = url::Url::parse(&base).unwrap();
+    url.set_path("/mc_tls_check");
     let kept: Vec<(String, String)> = url
         .query_pairs()
         .filter(|(k, _)| k != "sslmode")
