@@ -139,10 +139,7 @@ pub struct LeaderLock {
 impl LeaderLock {
     /// Whether the lock's connection still answers within the timeout (else the lock may be gone).
     pub async fn alive(&mut self) -> AppResult<()> {
-        match tokio::time::timeout(self.timeout, storage::ping(&mut self.conn)).await {
-            Ok(done) => Ok(done?),
-            Err(_) => Err(anyhow::anyhow!("the lock's connection did not answer within {:?}", self.timeout).into()),
-        }
+        Ok(super::leadership::ping_lock(&mut self.conn, self.timeout).await?)
     }
 
     /// Gives the lock up (closing its connection).
@@ -177,15 +174,8 @@ impl Delivery {
     /// (which also bounds every later ping of it). `None`: another dispatcher holds it.
     pub async fn try_lead(&self, key: i64, timeout: Duration) -> AppResult<Option<LeaderLock>> {
         let options: PgConnectOptions = self.pool.connect_options().as_ref().clone();
-        let attempt = async {
-            let mut conn = PgConnection::connect_with(&options).await?;
-            let locked = storage::try_advisory_lock(&mut conn, key).await?;
-            Ok::<_, sqlx::Error>(locked.then_some(conn))
-        };
-        match tokio::time::timeout(timeout, attempt).await {
-            Ok(conn) => Ok(conn?.map(|conn| LeaderLock { conn, timeout })),
-            Err(_) => Err(anyhow::anyhow!("no connection for the dispatcher's lock within {timeout:?}").into()),
-        }
+        let conn = super::leadership::try_lock(&options, key, timeout).await?;
+        Ok(conn.map(|conn| LeaderLock { conn, timeout }))
     }
 
     /// A listener on the channel the core notifies on commit of outbox rows.

@@ -235,10 +235,8 @@ impl Lease {
         check.tick().await;
         loop {
             check.tick().await;
-            match tokio::time::timeout(self.timing.timeout, storage::ping(&mut self.conn)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return e.into(),
-                Err(_) => return anyhow::anyhow!("the lock's connection did not answer within {:?}", self.timing.timeout),
+            if let Err(e) = ping_lock(&mut self.conn, self.timing.timeout).await {
+                return e;
             }
         }
     }
@@ -246,6 +244,29 @@ impl Lease {
     /// Gives the lock back at once.
     pub async fn release(self) {
         let _ = tokio::time::timeout(self.timing.timeout, self.conn.close()).await;
+    }
+}
+
+/// One attempt at the session advisory lock `key` on a connection of its own (not the pool's:
+/// a pooled connection would keep the lock after the task that took it crashed). The connection
+/// when the lock was free; every step gives up after `timeout`. Shared by every elected role
+/// (the outbox dispatcher's lock too).
+pub(crate) async fn try_lock(connect: &PgConnectOptions, key: i64, timeout: Duration) -> anyhow::Result<Option<PgConnection>> {
+    let mut conn = tokio::time::timeout(timeout, PgConnection::connect_with(connect))
+        .await
+        .map_err(|_| anyhow::anyhow!("connecting took longer than {timeout:?}"))??;
+    let locked = tokio::time::timeout(timeout, storage::try_advisory_lock(&mut conn, key))
+        .await
+        .map_err(|_| anyhow::anyhow!("the lock query took longer than {timeout:?}"))??;
+    Ok(locked.then_some(conn))
+}
+
+/// Whether a lock's connection still answers within `timeout` (else the lock is gone or soon
+/// will be).
+pub(crate) async fn ping_lock(conn: &mut PgConnection, timeout: Duration) -> anyhow::Result<()> {
+    match tokio::time::timeout(timeout, storage::ping(conn)).await {
+        Ok(done) => Ok(done?),
+        Err(_) => Err(anyhow::anyhow!("the lock's connection did not answer within {timeout:?}")),
     }
 }
 
@@ -267,16 +288,7 @@ impl Election {
         let role = self.handle.role();
         let mut announced = false;
         loop {
-            let attempt = async {
-                let mut conn = tokio::time::timeout(self.timing.timeout, PgConnection::connect_with(&self.connect))
-                    .await
-                    .map_err(|_| anyhow::anyhow!("connecting took longer than {:?}", self.timing.timeout))??;
-                let locked = tokio::time::timeout(self.timing.timeout, storage::try_advisory_lock(&mut conn, self.key))
-                    .await
-                    .map_err(|_| anyhow::anyhow!("the lock query took longer than {:?}", self.timing.timeout))??;
-                Ok::<_, anyhow::Error>(locked.then_some(conn))
-            };
-            match attempt.await {
+            match try_lock(&self.connect, self.key, self.timing.timeout).await {
                 Ok(Some(conn)) => {
                     tracing::info!(%role, "this replica is the active {role}");
                     self.handle.active();
