@@ -10,9 +10,9 @@ use crate::i18n::{Msg, Said};
 use crate::storage;
 use crate::storage::agents::{NewAgent, ResetFields};
 use crate::storage::alerts::Resolution;
-use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::json;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -380,7 +380,10 @@ impl App {
                 if actor.agent_id() != Some(*agent_id) {
                     return Err(AppError::forbidden(Msg::new("err-heartbeat-self-only")));
                 }
-                let agent = agents.get(agent_id).cloned().ok_or_else(|| AppError::not_found("agent", *agent_id))?;
+                let agent = agents
+                    .get(agent_id)
+                    .cloned()
+                    .ok_or_else(|| AppError::not_found("agent", *agent_id))?;
                 let reason = stop_reason(&agent);
                 Ok(HeartbeatReport {
                     budget: BudgetState::of(&agent),

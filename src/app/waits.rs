@@ -46,9 +46,12 @@ pub struct HeartbeatQueue {
     state: Mutex<QueueState>,
 }
 
+/// Where a queued heartbeat's answer goes: `None` when its batch failed as a whole.
+type Answer = oneshot::Sender<Option<AppResult<HeartbeatReport>>>;
+
 #[derive(Debug, Default)]
 struct QueueState {
-    asks: Vec<(Actor, Uuid, oneshot::Sender<Option<AppResult<HeartbeatReport>>>)>,
+    asks: Vec<(Actor, Uuid, Answer)>,
     /// A task is reading batches; it stops when it finds the queue empty.
     reading: bool,
 }
