@@ -20,8 +20,8 @@ use super::App;
 use crate::domain::{Actor, TrafficClass};
 use crate::storage;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgListener};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,26 +128,6 @@ pub struct Delivery {
     app: App,
 }
 
-/// The dispatcher's leadership: a session-level advisory lock held on a connection of its own
-/// (not the pool's, which would keep the lock after the task that took it crashed).
-#[derive(Debug)]
-pub struct LeaderLock {
-    conn: PgConnection,
-    timeout: Duration,
-}
-
-impl LeaderLock {
-    /// Whether the lock's connection still answers within the timeout (else the lock may be gone).
-    pub async fn alive(&mut self) -> AppResult<()> {
-        Ok(super::leadership::ping_lock(&mut self.conn, self.timeout).await?)
-    }
-
-    /// Gives the lock up (closing its connection).
-    pub async fn release(self) {
-        let _ = tokio::time::timeout(self.timeout, self.conn.close()).await;
-    }
-}
-
 impl App {
     /// The outbox dispatcher's interface to the core.
     pub fn delivery(&self) -> Delivery {
@@ -170,12 +150,10 @@ impl Delivery {
 
     // ---- leadership and wake-ups ----
 
-    /// Takes the dispatcher's lock `key` if free, on a new connection made within `timeout`
-    /// (which also bounds every later ping of it). `None`: another dispatcher holds it.
-    pub async fn try_lead(&self, key: i64, timeout: Duration) -> AppResult<Option<LeaderLock>> {
-        let options: PgConnectOptions = self.pool.connect_options().as_ref().clone();
-        let conn = super::leadership::try_lock(&options, key, timeout).await?;
-        Ok(conn.map(|conn| LeaderLock { conn, timeout }))
+    /// The pool, for the dispatcher's election (`app::leadership` takes the lock on a
+    /// connection of its own, made with the pool's options).
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.pool
     }
 
     /// A listener on the channel the core notifies on commit of outbox rows.

@@ -36,8 +36,8 @@ mod plan;
 pub mod render;
 pub mod text;
 
-use crate::app::delivery::{Delivery, LeaderLock};
-use crate::app::leadership::RoleHandle;
+use crate::app::delivery::Delivery;
+use crate::app::leadership::{Election, ElectionTiming, Lease, RoleHandle};
 use crate::app::App;
 use crate::domain::roles::Role;
 use crate::domain::TrafficClass;
@@ -250,53 +250,38 @@ impl Dispatcher {
     }
 
     /// Runs until `shutdown` resolves: waits for the lock (standing by while another replica
-    /// holds it), puts rows a crashed dispatcher left `sending` back, then delivers. On
-    /// shutdown it goes on delivering what is due for at most `drain_timeout`, lets calls in
-    /// flight finish, and returns.
+    /// holds it: `app::leadership`, as every elected role), puts rows a crashed dispatcher left
+    /// `sending` back, then delivers. On shutdown it goes on delivering what is due for at most
+    /// `drain_timeout`, lets calls in flight finish, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
+        let opts = &self.engine.opts;
+        let election = Election::new(
+            self.engine.delivery.pool(),
+            LOCK_KEY,
+            self.role.clone(),
+            ElectionTiming {
+                retry: opts.standby_retry,
+                check: opts.lock_check,
+                timeout: opts.lock_timeout,
+            },
+        );
         loop {
-            let Some(lock) = self.take_lock(&mut shutdown).await else {
+            let Some(lease) = election.acquire(&mut shutdown).await else {
                 return Ok(());
             };
-            match self.serve(lock, &mut shutdown).await? {
+            match self.serve(lease, &mut shutdown).await? {
                 Served::Shutdown => return Ok(()),
                 Served::LockLost => {
                     tracing::warn!("outbox dispatcher lost its lock connection; standing by");
                     self.role.lost();
-                    tokio::time::sleep(self.engine.opts.standby_retry).await;
+                    tokio::time::sleep(opts.standby_retry).await;
                 }
             }
         }
     }
 
-    /// The advisory lock on a connection of its own (not the pool's: a pooled connection would
-    /// keep the lock after a crash of the task that took it). `None` on shutdown.
-    async fn take_lock<S: Future<Output = ()>>(&self, shutdown: &mut std::pin::Pin<&mut S>) -> Option<LeaderLock> {
-        let mut announced = false;
-        loop {
-            match self.engine.delivery.try_lead(LOCK_KEY, self.engine.opts.lock_timeout).await {
-                Ok(Some(conn)) => {
-                    tracing::info!("outbox dispatcher is active");
-                    self.role.active();
-                    return Some(conn);
-                }
-                Ok(None) if !announced => {
-                    tracing::info!("another outbox dispatcher is active; standing by");
-                    announced = true;
-                    self.role.standby();
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox dispatcher: cannot reach the database for its lock"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(self.engine.opts.standby_retry) => {}
-                _ = shutdown.as_mut() => return None,
-            }
-        }
-    }
-
-    async fn serve<S: Future<Output = ()>>(&self, mut lock: LeaderLock, shutdown: &mut std::pin::Pin<&mut S>) -> anyhow::Result<Served> {
+    async fn serve<S: Future<Output = ()>>(&self, mut lease: Lease, shutdown: &mut std::pin::Pin<&mut S>) -> anyhow::Result<Served> {
         let engine = &self.engine;
         let opts = &engine.opts;
         {
@@ -321,8 +306,8 @@ impl Dispatcher {
         let listener = AbortOnDrop(tokio::spawn(listen(engine.clone())));
         let halt = Arc::new(Halt::default());
         let mut workers: JoinSet<usize> = JoinSet::new();
-        let mut lock_check = tokio::time::interval(opts.lock_check);
-        lock_check.tick().await;
+        // Resolves when the lock's connection fails or stops answering.
+        let mut lost = Box::pin(lease.lost());
         let mut drain_until: Option<tokio::time::Instant> = None;
         let mut outcome = Served::Shutdown;
         let mut last_plan: Option<Instant> = None;
@@ -375,12 +360,10 @@ impl Dispatcher {
                     drain_until = Some(tokio::time::Instant::now() + opts.drain_timeout);
                 }
                 _ = tokio::time::sleep_until(drain_until.unwrap_or_else(tokio::time::Instant::now)), if drain_until.is_some() => break,
-                _ = lock_check.tick() => {
-                    if let Err(e) = lock.alive().await {
-                        tracing::warn!(error = %e, "outbox: the lock's connection failed");
-                        outcome = Served::LockLost;
-                        break;
-                    }
+                e = &mut lost => {
+                    tracing::warn!(error = %e, "outbox: the lock's connection failed");
+                    outcome = Served::LockLost;
+                    break;
                 }
             }
         }
@@ -393,8 +376,9 @@ impl Dispatcher {
         }
         drop(listener);
         engine.listening.store(false, Ordering::Release);
+        drop(lost);
         if matches!(outcome, Served::Shutdown) {
-            lock.release().await;
+            lease.release().await;
         }
         Ok(outcome)
     }
