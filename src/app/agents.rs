@@ -1,11 +1,12 @@
-use super::alerts::{raise_in, resolve_in};
+use super::alerts::{raise_service_in, resolve_in};
 use super::model::{Agent, Notification, Task};
 use super::notice::{Notice, Target};
 use super::tokens::issue_agent_token;
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
+use crate::domain::alerts::ErrorStreak;
 use crate::domain::budget::{check_reactivation, check_spawn, Reactivation, SpawnFacts, BUDGET_PAUSE};
-use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertSeverity, Reason, Right, TaskType, Usd};
+use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertKind, AlertSeverity, Reason, Right, TaskType, Usd};
 use crate::i18n::{Msg, Said};
 use crate::storage;
 use crate::storage::agents::{NewAgent, ResetFields};
@@ -328,7 +329,7 @@ impl App {
                 .await?;
         }
         let subject = format!("agent:{agent_id}");
-        resolve_in(&mut w, agent.project_id, "agent_stale", &subject, &agent.name).await?;
+        resolve_in(&mut w, agent.project_id, AlertKind::AgentStale, &subject, &agent.name).await?;
         let notifications = storage::notifications::take_pending(w.conn(), agent_id, 100, now).await?;
         let assigned_tasks = storage::tasks::assigned_to(w.conn(), agent_id).await?;
         w.commit().await?;
@@ -497,7 +498,7 @@ impl App {
             )
             .await?;
             let subject = format!("agent:{agent_id}");
-            resolve_in(&mut w, agent.project_id, "budget_exceeded", &subject, actor.name()).await?;
+            resolve_in(&mut w, agent.project_id, AlertKind::BudgetExceeded, &subject, actor.name()).await?;
         }
         w.notify(
             agent_id,
@@ -620,30 +621,38 @@ impl App {
                 json!({ "to": "quarantined" }),
             )
             .await?;
-            raise_in(
+            raise_service_in(
                 w,
                 agent.project_id,
-                "error_streak",
                 AlertSeverity::Critical,
                 &format!("agent:{}", agent.id),
                 &format!(
                     "{} quarantined automatically after {} failed runs in a row",
                     agent.name, agent.error_streak
                 ),
-                json!({ "agentId": agent.id, "agent": agent.name, "errorStreak": agent.error_streak, "quarantined": true }),
+                ErrorStreak {
+                    agent_id: agent.id,
+                    agent: agent.name.clone(),
+                    error_streak: agent.error_streak,
+                    quarantined: true,
+                },
             )
             .await?;
             return Ok(Some(updated));
         }
         if agent.error_streak > self.rules.error_streak_alert {
-            raise_in(
+            raise_service_in(
                 w,
                 agent.project_id,
-                "error_streak",
                 AlertSeverity::Warning,
                 &format!("agent:{}", agent.id),
                 &format!("{} has failed {} runs in a row", agent.name, agent.error_streak),
-                json!({ "agentId": agent.id, "agent": agent.name, "errorStreak": agent.error_streak, "quarantined": false }),
+                ErrorStreak {
+                    agent_id: agent.id,
+                    agent: agent.name.clone(),
+                    error_streak: agent.error_streak,
+                    quarantined: false,
+                },
             )
             .await?;
         }
