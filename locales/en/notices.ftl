@@ -1,4 +1,4 @@
-# What the outbox dispatcher posts to a project's chat (src/telegram/outbox/render.rs).
+# What the outbox dispatcher posts to a project's chat (src/telegram/render).
 # Arguments are HTML-escaped by the renderer; markup here is Telegram's HTML parse mode.
 
 ## Approvals
