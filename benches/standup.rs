@@ -92,7 +92,7 @@ async fn main() -> anyhow::Result<()> {
         compose.push(t.elapsed());
         let t = Instant::now();
         let summary = app.project_summary(&system, project.id).await?;
-        let (text, chart) = mission_control::telegram::outbox::render::standup(&summary, 0, Lang::En);
+        let (text, chart) = mission_control::telegram::render::standup_message(&summary, 0, Lang::En);
         let png = mission_control::charts::standup_png(&chart)?;
         render.push(t.elapsed());
         assert!(!text.is_empty() && png.len() > 1000);

@@ -233,6 +233,21 @@ pub fn html_escape(value: &str) -> String {
     value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// How a day is written everywhere (messages, charts, the API's date filters): `2026-03-02`.
+pub const DATE_FORMAT: &str = "%Y-%m-%d";
+/// How a moment is written in every message, in every language: `2026-03-02 10:30 UTC`.
+pub const TIME_FORMAT: &str = "%Y-%m-%d %H:%M UTC";
+
+/// A moment as every message shows it ([`TIME_FORMAT`]).
+pub fn time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format(TIME_FORMAT).to_string()
+}
+
+/// A day as every message shows it ([`DATE_FORMAT`]).
+pub fn date(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format(DATE_FORMAT).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,8 +285,9 @@ mod tests {
         }
     }
 
-    /// Every `"err-…"` and `"why-…"` message id named anywhere in the code exists in every language, and so
-    /// do the ids built from a value (status words, roles, agent commands).
+    /// Every `"err-…"`, `"why-…"`, `"bot-…"` and `"notice-…"` message id named anywhere in the code
+    /// exists in every language, and so do the ids built from a value (status words, roles, agent
+    /// commands).
     #[test]
     fn every_error_message_the_code_names_exists() {
         use crate::app::agents::StatusCommand;
@@ -292,7 +308,7 @@ mod tests {
         let mut named: BTreeSet<String> = files
             .iter()
             .flat_map(|source| source.split('"').skip(1).step_by(2))
-            .filter(|piece| (piece.starts_with("err-") || piece.starts_with("why-")) && !piece.ends_with('-'))
+            .filter(|piece| ["err-", "why-", "bot-", "notice-"].iter().any(|p| piece.starts_with(p)) && !piece.ends_with('-'))
             .filter(|piece| piece.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
             .map(str::to_string)
             .collect();

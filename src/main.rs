@@ -265,7 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let issued = app.create_token(&Actor::system("cli"), input).await?;
             println!("{}", issued.token);
             let expiry = match issued.info.expires_at {
-                Some(at) => format!("expires {}", at.format("%Y-%m-%d %H:%M UTC")),
+                Some(at) => format!("expires {}", mission_control::i18n::time(at)),
                 None => "does not expire".to_string(),
             };
             eprintln!(

@@ -194,9 +194,6 @@ bot-alert-line = { $n }. { $severity } <b>{ $type }</b>: { $message } ({ $times 
     [one] once
    *[other] { $times } times
 }, since { $since })
-bot-severity-info = ℹ️
-bot-severity-warning = ⚠️
-bot-severity-critical = 🚨
 
 ## Buttons.
 bot-button-approve-code = ✅ { $code }

@@ -8,7 +8,7 @@ n-tasks = { $count ->
    *[other] { $count } tasks
 }
 
-# Status and role words, shared by the bot, the notices and the core's errors.
+# Status, role, risk and severity words: the one vocabulary of the bot, the notices and the core's errors.
 role-viewer = viewer
 role-operator = operator
 role-cao = CAO
@@ -34,3 +34,6 @@ approval-status-escalated = escalated
 risk-green = green
 risk-yellow = yellow
 risk-red = red
+severity-info = info
+severity-warning = warning
+severity-critical = critical

@@ -1,4 +1,4 @@
-# What the outbox dispatcher posts to a project's chat (src/telegram/outbox/render.rs).
+# What the outbox dispatcher posts to a project's chat (src/telegram/render).
 # Arguments are HTML-escaped by the renderer; markup here is Telegram's HTML parse mode.
 
 ## Approvals
@@ -18,9 +18,6 @@ notice-approval-canceled = 🚫 Canceled by { $by } · { $at }
 notice-approval-escalated = ⏫ Escalated · { $at }
 notice-approval-note = Note: { $note }
 notice-approval-short = 🛂 Approval <b>{ $code }</b>
-notice-risk-green = low
-notice-risk-yellow = medium
-notice-risk-red = high
 notice-button-approve = ✅ Approve
 notice-button-deny = ❌ Deny
 
@@ -31,9 +28,6 @@ notice-alert-seen = { $count ->
    *[other] Seen { $count } times
 }
 notice-alert-resolved = ✅ Resolved by { $by }
-notice-severity-info = info
-notice-severity-warning = warning
-notice-severity-critical = critical
 notice-button-resolve = ✔️ Resolve
 notice-button-raise-cap = 💵 Raise cap
 notice-button-keep-paused = ⏸ Keep paused
@@ -119,14 +113,6 @@ notice-task-activity = 🗂 <b>#{ $number }</b> activity: { $count } updates (fo
 notice-run-succeeded = 🧾 <b>#{ $number }</b> { $agent } spent { $cost } · today { $today } of { $cap }
 notice-run-failed = ⚠️ <b>#{ $number }</b> a run by { $agent } failed ({ $cost }) · today { $today } of { $cap }
 notice-reason = Reason: { $reason }
-notice-status-inbox = inbox
-notice-status-assigned = assigned
-notice-status-in_progress = in progress
-notice-status-review = review
-notice-status-needs_approval = needs approval
-notice-status-blocked = blocked
-notice-status-done = done
-notice-status-canceled = canceled
 
 ## Task threads: a topic per task, its card first
 notice-task-thread = 🧵 <b>#{ $number }</b> { $title }
@@ -154,11 +140,6 @@ notice-task-deliverable = <b>Deliverable:</b> { $text }
 
 ## Agents and the squad
 notice-agent-status = 🤖 <b>{ $agent }</b>: { $from } → <b>{ $to }</b> · { $by }
-notice-agent-active = active
-notice-agent-paused = paused
-notice-agent-quarantined = quarantined
-notice-agent-offline = offline
-notice-agent-drained = drained
 notice-budget-changed = 💵 <b>{ $agent }</b> budget: { $daily } a day, { $run } a run · { $by }
 notice-squad-paused = ⏸ <b>Squad paused</b> by { $by }: { $count ->
     [one] { $count } agent stopped

@@ -198,9 +198,6 @@ bot-alert-line = { $n }. { $severity } <b>{ $type }</b>: { $message } ({ $times 
     [few] { $times } раза
    *[many] { $times } раз
 }, с { $since })
-bot-severity-info = ℹ️
-bot-severity-warning = ⚠️
-bot-severity-critical = 🚨
 
 ## Кнопки.
 bot-button-approve-code = ✅ { $code }

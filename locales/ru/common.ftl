@@ -10,7 +10,7 @@ n-tasks = { $count ->
    *[many] { $count } задач
 }
 
-# Слова статусов и ролей: для бота, уведомлений и ошибок ядра.
+# Слова статусов, ролей, риска и важности: один словарь для бота, уведомлений и ошибок ядра.
 role-viewer = наблюдатель
 role-operator = оператор
 role-cao = CAO
@@ -36,3 +36,6 @@ approval-status-escalated = эскалирован
 risk-green = зелёный
 risk-yellow = жёлтый
 risk-red = красный
+severity-info = инфо
+severity-warning = внимание
+severity-critical = критично

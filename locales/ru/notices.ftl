@@ -1,4 +1,4 @@
-# Что диспетчер исходящих сообщений пишет в чат проекта (src/telegram/outbox/render.rs).
+# Что диспетчер исходящих сообщений пишет в чат проекта (src/telegram/render).
 # Аргументы экранирует рендерер; разметка — HTML-режим Telegram.
 
 ## Согласования
@@ -18,9 +18,6 @@ notice-approval-canceled = 🚫 Отменил(а) { $by } · { $at }
 notice-approval-escalated = ⏫ Передано выше · { $at }
 notice-approval-note = Комментарий: { $note }
 notice-approval-short = 🛂 Согласование <b>{ $code }</b>
-notice-risk-green = низкий
-notice-risk-yellow = средний
-notice-risk-red = высокий
 notice-button-approve = ✅ Одобрить
 notice-button-deny = ❌ Отклонить
 
@@ -32,9 +29,6 @@ notice-alert-seen = { $count ->
    *[many] Сработало { $count } раз
 }
 notice-alert-resolved = ✅ Закрыл(а) { $by }
-notice-severity-info = инфо
-notice-severity-warning = внимание
-notice-severity-critical = критично
 notice-button-resolve = ✔️ Закрыть
 notice-button-raise-cap = 💵 Поднять лимит
 notice-button-keep-paused = ⏸ Оставить на паузе
@@ -131,14 +125,6 @@ notice-task-activity = 🗂 <b>#{ $number }</b> активность: обнов
 notice-run-succeeded = 🧾 <b>#{ $number }</b> { $agent } потратил(а) { $cost } · за сегодня { $today } из { $cap }
 notice-run-failed = ⚠️ <b>#{ $number }</b> запуск { $agent } не удался ({ $cost }) · за сегодня { $today } из { $cap }
 notice-reason = Причина: { $reason }
-notice-status-inbox = входящие
-notice-status-assigned = назначена
-notice-status-in_progress = в работе
-notice-status-review = на проверке
-notice-status-needs_approval = ждёт согласования
-notice-status-blocked = заблокирована
-notice-status-done = готова
-notice-status-canceled = отменена
 
 ## Task threads: a topic per task, its card first
 notice-task-thread = 🧵 <b>#{ $number }</b> { $title }
@@ -167,11 +153,6 @@ notice-task-deliverable = <b>Результат:</b> { $text }
 
 ## Агенты и команда
 notice-agent-status = 🤖 <b>{ $agent }</b>: { $from } → <b>{ $to }</b> · { $by }
-notice-agent-active = активен
-notice-agent-paused = на паузе
-notice-agent-quarantined = на карантине
-notice-agent-offline = не в сети
-notice-agent-drained = выведен
 notice-budget-changed = 💵 Бюджет <b>{ $agent }</b>: { $daily } в день, { $run } за запуск · { $by }
 notice-squad-paused = ⏸ <b>Команда на паузе</b>, { $by }: { $count ->
     [one] остановлен { $count } агент

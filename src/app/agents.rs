@@ -1,11 +1,12 @@
-use super::alerts::{audit_and_post_resolved, raise_in, resolve_in};
+use super::alerts::{audit_and_post_resolved, raise_service_in, resolve_in};
 use super::model::{Agent, Notification, Task};
 use super::notice::{Notice, Target};
 use super::tokens::issue_agent_token;
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
+use crate::domain::alerts::ErrorStreak;
 use crate::domain::budget::{check_reactivation, check_spawn, Reactivation, SpawnFacts, BUDGET_PAUSE};
-use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertSeverity, Reason, Right, TaskType, Usd};
+use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertKind, AlertSeverity, Reason, Right, TaskType, Usd};
 use crate::i18n::{Msg, Said};
 use crate::storage;
 use crate::storage::agents::{NewAgent, ResetFields};
@@ -360,7 +361,7 @@ impl App {
                 by: &agents[id].name,
             })
             .collect();
-        for alert in storage::alerts::resolve_open_many(w.conn(), "agent_stale", &stale, now).await? {
+        for alert in storage::alerts::resolve_open_many(w.conn(), AlertKind::AgentStale.as_str(), &stale, now).await? {
             if let Some((id, _)) = subjects.iter().find(|(_, subject)| *subject == alert.subject) {
                 w.actor = actors[id].clone();
             }
@@ -550,7 +551,7 @@ impl App {
             )
             .await?;
             let subject = format!("agent:{agent_id}");
-            resolve_in(&mut w, agent.project_id, "budget_exceeded", &subject, actor.name()).await?;
+            resolve_in(&mut w, agent.project_id, AlertKind::BudgetExceeded, &subject, actor.name()).await?;
         }
         w.notify(
             agent_id,
@@ -673,30 +674,38 @@ impl App {
                 json!({ "to": "quarantined" }),
             )
             .await?;
-            raise_in(
+            raise_service_in(
                 w,
                 agent.project_id,
-                "error_streak",
                 AlertSeverity::Critical,
                 &format!("agent:{}", agent.id),
                 &format!(
                     "{} quarantined automatically after {} failed runs in a row",
                     agent.name, agent.error_streak
                 ),
-                json!({ "agentId": agent.id, "agent": agent.name, "errorStreak": agent.error_streak, "quarantined": true }),
+                ErrorStreak {
+                    agent_id: agent.id,
+                    agent: agent.name.clone(),
+                    error_streak: agent.error_streak,
+                    quarantined: true,
+                },
             )
             .await?;
             return Ok(Some(updated));
         }
         if agent.error_streak > self.rules.error_streak_alert {
-            raise_in(
+            raise_service_in(
                 w,
                 agent.project_id,
-                "error_streak",
                 AlertSeverity::Warning,
                 &format!("agent:{}", agent.id),
                 &format!("{} has failed {} runs in a row", agent.name, agent.error_streak),
-                json!({ "agentId": agent.id, "agent": agent.name, "errorStreak": agent.error_streak, "quarantined": false }),
+                ErrorStreak {
+                    agent_id: agent.id,
+                    agent: agent.name.clone(),
+                    error_streak: agent.error_streak,
+                    quarantined: false,
+                },
             )
             .await?;
         }

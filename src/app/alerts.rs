@@ -2,7 +2,8 @@ use super::model::{Agent, Alert};
 use super::notice::{Notice, Target};
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
-use crate::domain::{Actor, AlertSeverity, Right, Usd};
+use crate::domain::alerts::{BudgetExceeded, BudgetWarning};
+use crate::domain::{Actor, AlertDetails, AlertKind, AlertSeverity, Right, Usd};
 use crate::i18n::Msg;
 use crate::storage;
 use crate::storage::alerts::NewAlert;
@@ -17,20 +18,19 @@ pub(crate) async fn raise_budget_exceeded(
     daily_cap: Usd,
     task_id: Option<Uuid>,
 ) -> AppResult<Alert> {
-    raise_in(
+    raise_service_in(
         w,
         agent.project_id,
-        "budget_exceeded",
         AlertSeverity::Critical,
         &format!("agent:{}", agent.id),
         &format!("{} reached its daily budget: {today_spend} of {daily_cap}", agent.name),
-        json!({
-            "agentId": agent.id,
-            "agent": agent.name,
-            "todaySpend": today_spend,
-            "dailyCap": daily_cap,
-            "taskId": task_id,
-        }),
+        BudgetExceeded {
+            agent_id: agent.id,
+            agent: agent.name.clone(),
+            today_spend,
+            daily_cap,
+            task_id,
+        },
     )
     .await
 }
@@ -44,41 +44,26 @@ pub(crate) async fn raise_budget_warning(
     task_id: Option<Uuid>,
 ) -> AppResult<Alert> {
     let percent = today_spend.percent_of(daily_cap);
-    raise_in(
+    raise_service_in(
         w,
         agent.project_id,
-        "budget_warning",
         AlertSeverity::Warning,
         &format!("agent:{}", agent.id),
         &format!(
             "{} has spent {percent}% of its daily budget ({today_spend} of {daily_cap})",
             agent.name
         ),
-        json!({
-            "agentId": agent.id,
-            "agent": agent.name,
-            "taskId": task_id,
-            "todaySpend": today_spend,
-            "dailyCap": daily_cap,
-            "percent": percent,
-        }),
+        BudgetWarning {
+            agent_id: agent.id,
+            agent: agent.name.clone(),
+            task_id,
+            today_spend,
+            daily_cap,
+            percent,
+        },
     )
     .await
 }
-
-/// The alert types the service raises itself, each with the arguments the bot renders it from
-/// in its `details` (see `telegram::outbox::render::alert_body`); every one has
-/// `alert-type-<type>` and `alert-body-<type>` in every language. Alerts of other types are
-/// raised by operators and scripts and are shown with their own message.
-pub const SERVICE_ALERT_TYPES: &[&str] = &[
-    "agent_stale",
-    "approval_expiring",
-    "budget_exceeded",
-    "budget_warning",
-    "error_streak",
-    "loop_detected",
-    "per_run_cap_exceeded",
-];
 
 #[derive(Debug, Clone)]
 pub struct RaiseAlert {
@@ -89,8 +74,31 @@ pub struct RaiseAlert {
     pub details: serde_json::Value,
 }
 
+/// Raises (or bumps) one of the service's own alerts inside the caller's transaction: its type
+/// is the kind of its details, which are serialized here, once (see [`crate::domain::alerts`]).
+pub(crate) async fn raise_service_in(
+    w: &mut Work,
+    project_id: Uuid,
+    severity: AlertSeverity,
+    subject: &str,
+    message: &str,
+    details: impl Into<AlertDetails>,
+) -> AppResult<Alert> {
+    let details = details.into();
+    raise_in(
+        w,
+        project_id,
+        details.kind().as_str(),
+        severity,
+        subject,
+        message,
+        details.to_json(),
+    )
+    .await
+}
+
 /// Raises (or bumps) an alert inside the caller's transaction, with audit and outbox message.
-pub(crate) async fn raise_in(
+async fn raise_in(
     w: &mut Work,
     project_id: Uuid,
     alert_type: &str,
@@ -145,12 +153,12 @@ pub(crate) async fn raise_in(
 pub(crate) async fn resolve_in(
     w: &mut Work,
     project_id: Uuid,
-    alert_type: &str,
+    kind: AlertKind,
     subject: &str,
     resolved_by: &str,
 ) -> AppResult<Option<Alert>> {
     let now = w.now;
-    let Some(alert) = storage::alerts::resolve_open(w.conn(), project_id, alert_type, subject, resolved_by, now).await? else {
+    let Some(alert) = storage::alerts::resolve_open(w.conn(), project_id, kind.as_str(), subject, resolved_by, now).await? else {
         return Ok(None);
     };
     audit_and_post_resolved(w, &alert, resolved_by).await?;

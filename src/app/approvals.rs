@@ -222,7 +222,7 @@ impl App {
                 "approval_expired",
                 Msg::new("err-approval-expired")
                     .with("code", approval.code())
-                    .with("at", approval.expires_at.format("%Y-%m-%d %H:%M UTC")),
+                    .with("at", crate::i18n::time(approval.expires_at)),
             ));
         }
         let status = match verdict {
@@ -302,7 +302,14 @@ impl App {
         )
         .await?;
         // Its reminder, if one went out, is answered.
-        resolve_in(w, decided.project_id, "approval_expiring", &format!("approval:{}", decided.id), &by).await?;
+        resolve_in(
+            w,
+            decided.project_id,
+            AlertKind::ApprovalExpiring,
+            &format!("approval:{}", decided.id),
+            &by,
+        )
+        .await?;
         w.notify(
             decided.agent_id,
             "approval_decided",

@@ -120,8 +120,8 @@ fn parse_instant(field: &'static str, raw: &str, end_of_day: bool) -> AppResult<
     if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
         return Ok(at.with_timezone(&Utc));
     }
-    let date =
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| AppError::validation(field, Msg::new("err-instant").with("input", raw)))?;
+    let date = NaiveDate::parse_from_str(raw, crate::i18n::DATE_FORMAT)
+        .map_err(|_| AppError::validation(field, Msg::new("err-instant").with("input", raw)))?;
     let date = if end_of_day {
         date.checked_add_days(Days::new(1))
             .ok_or_else(|| AppError::validation(field, Msg::new("err-out-of-range")))?

@@ -45,7 +45,7 @@ pub enum AppError {
         allowed: Vec<TaskStatus>,
     },
 
-    #[error("approval A{number} was already {status} by {decided_by} at {}", decided_at.format("%Y-%m-%d %H:%M UTC"))]
+    #[error("approval A{number} was already {status} by {decided_by} at {}", crate::i18n::time(*decided_at))]
     AlreadyDecided {
         number: i32,
         status: ApprovalStatus,

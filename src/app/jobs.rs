@@ -3,13 +3,14 @@
 //! outbox messages, so one bad row never blocks the rest.
 
 use super::agents::pause_for_budget;
-use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_in, resolve_in};
+use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_service_in, resolve_in};
 use super::notice::{Notice, Target};
 use super::tasks::{lock_task, TransitionSpec};
 use super::work::Work;
 use super::{App, AppResult};
+use crate::domain::alerts::{AgentStale, ApprovalExpiring, LoopDetected};
 use crate::domain::loops::{detect, LoopFinding};
-use crate::domain::{Actor, AgentStatus, AlertSeverity, TaskStatus};
+use crate::domain::{Actor, AgentStatus, AlertKind, AlertSeverity, TaskStatus};
 use crate::i18n::Msg;
 use crate::storage;
 use chrono::{DateTime, Utc};
@@ -78,10 +79,9 @@ impl App {
                 .map(|a| a.name)
                 .unwrap_or_default();
             let minutes = (approval.expires_at - now).num_minutes().max(0);
-            raise_in(
+            raise_service_in(
                 &mut w,
                 approval.project_id,
-                "approval_expiring",
                 AlertSeverity::Warning,
                 &format!("approval:{id}"),
                 &format!(
@@ -89,15 +89,15 @@ impl App {
                     approval.code(),
                     approval.action_type,
                 ),
-                json!({
-                    "approvalId": id,
-                    "code": approval.code(),
-                    "expiresAt": approval.expires_at,
-                    "agentId": approval.agent_id,
-                    "agent": agent,
-                    "action": approval.action_type,
-                    "minutes": minutes,
-                }),
+                ApprovalExpiring {
+                    approval_id: id,
+                    code: approval.code(),
+                    expires_at: approval.expires_at,
+                    agent_id: approval.agent_id,
+                    agent,
+                    action: approval.action_type.clone(),
+                    minutes,
+                },
             )
             .await?;
             w.audit(
@@ -144,19 +144,18 @@ impl App {
             let silent = minutes_silent
                 .map(|m| format!("no heartbeat for {m} min"))
                 .unwrap_or_else(|| "never sent a heartbeat".into());
-            raise_in(
+            raise_service_in(
                 &mut w,
                 agent.project_id,
-                "agent_stale",
                 AlertSeverity::Warning,
                 &format!("agent:{id}"),
                 &format!("{} is stale: {silent}", agent.name),
-                json!({
-                    "agentId": id,
-                    "agent": agent.name,
-                    "lastHeartbeat": agent.last_heartbeat,
-                    "minutesSilent": minutes_silent,
-                }),
+                AgentStale {
+                    agent_id: id,
+                    agent: agent.name.clone(),
+                    last_heartbeat: agent.last_heartbeat,
+                    minutes_silent,
+                },
             )
             .await?;
             w.audit(
@@ -228,7 +227,7 @@ impl App {
                  Next steps: clarify the requirements and move the task back to assigned, reassign it, or cancel it.",
                 task.number,
                 task.title,
-                now.format("%Y-%m-%d %H:%M UTC"),
+                crate::i18n::time(now),
                 reasons.iter().map(|r| format!("- {r}")).collect::<Vec<_>>().join("\n"),
                 activity.comments_in_window,
                 activity.review_cycles,
@@ -241,20 +240,19 @@ impl App {
             );
             let document =
                 storage::tasks::insert_document(w.conn(), id, "loop_summary", "Loop Summary", &summary, "loop_detector", now).await?;
-            raise_in(
+            raise_service_in(
                 &mut w,
                 task.project_id,
-                "loop_detected",
                 AlertSeverity::Warning,
                 &format!("task:{id}"),
                 &format!("Task #{} \"{}\" is looping: {}", task.number, task.title, reasons.join("; ")),
-                json!({
-                    "taskId": id,
-                    "number": task.number,
-                    "title": task.title,
-                    "findings": findings,
-                    "documentId": document.id,
-                }),
+                LoopDetected {
+                    task_id: id,
+                    number: task.number,
+                    title: task.title.clone(),
+                    findings,
+                    document_id: document.id,
+                },
             )
             .await?;
             w.commit().await?;
@@ -378,8 +376,8 @@ impl App {
                 )
                 .await?;
                 let subject = format!("agent:{id}");
-                for alert_type in ["budget_exceeded", "budget_warning"] {
-                    resolve_in(&mut w, agent.project_id, alert_type, &subject, system.name()).await?;
+                for kind in [AlertKind::BudgetExceeded, AlertKind::BudgetWarning] {
+                    resolve_in(&mut w, agent.project_id, kind, &subject, system.name()).await?;
                 }
                 resumed += 1;
             }

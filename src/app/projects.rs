@@ -33,12 +33,15 @@ pub fn standup_timezones() -> impl Iterator<Item = &'static str> {
     chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
 }
 
+/// How a standup time is read and written (in the API and the audit log): `HH:MM`, 24-hour.
+const STANDUP_TIME_FORMAT: &str = "%H:%M";
+
 /// `HH:MM`, 24-hour: `09:00`, `17:30`.
 fn parse_standup_time(input: &str) -> AppResult<NaiveTime> {
     let input = input.trim();
     let shaped = input.len() == 5 && input.as_bytes()[2] == b':' && input.bytes().filter(u8::is_ascii_digit).count() == 4;
     shaped
-        .then(|| NaiveTime::parse_from_str(input, "%H:%M").ok())
+        .then(|| NaiveTime::parse_from_str(input, STANDUP_TIME_FORMAT).ok())
         .flatten()
         .ok_or_else(|| AppError::validation("standupTime", Msg::new("err-standup-time").with("input", input)))
 }
@@ -103,7 +106,7 @@ impl App {
             "project.created",
             "project",
             project.id,
-            json!({ "slug": slug, "name": name, "standupTime": project.standup_time.format("%H:%M").to_string(),
+            json!({ "slug": slug, "name": name, "standupTime": project.standup_time.format(STANDUP_TIME_FORMAT).to_string(),
                     "standupTimezone": project.standup_timezone }),
         )
         .await?;
@@ -124,8 +127,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::not_found("project", project_id))?;
         let project = storage::projects::set_standup(w.conn(), project_id, time, tz.map(|tz| tz.name()), now).await?;
-        let shown =
-            |p: &Project| json!({ "standupTime": p.standup_time.format("%H:%M").to_string(), "standupTimezone": p.standup_timezone });
+        let shown = |p: &Project| json!({ "standupTime": p.standup_time.format(STANDUP_TIME_FORMAT).to_string(), "standupTimezone": p.standup_timezone });
         w.audit(
             Some(project_id),
             "project.standup_set",

@@ -1,10 +1,11 @@
 use super::agents::{lock_agent, pause_for_budget, require_self};
-use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_in};
+use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_service_in};
 use super::model::{Agent, Alert, Run};
 use super::notice::{Notice, Target};
 use super::tasks::{lock_task, TransitionSpec};
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
+use crate::domain::alerts::PerRunCapExceeded;
 use crate::domain::budget::evaluate_run;
 use crate::domain::task_state::allowed_targets;
 use crate::domain::*;
@@ -144,21 +145,20 @@ impl App {
         let subject = format!("agent:{}", agent.id);
         let mut alerts = Vec::new();
         if spend.over_per_run_cap {
-            let alert = raise_in(
+            let alert = raise_service_in(
                 &mut w,
                 agent.project_id,
-                "per_run_cap_exceeded",
                 AlertSeverity::Warning,
                 &subject,
                 &format!("{} spent {} in one run (per-run cap {})", agent.name, input.cost, caps.per_run),
-                json!({
-                    "agentId": agent.id,
-                    "agent": agent.name,
-                    "runId": run.id,
-                    "taskId": input.task_id,
-                    "cost": input.cost,
-                    "perRunCap": caps.per_run,
-                }),
+                PerRunCapExceeded {
+                    agent_id: agent.id,
+                    agent: agent.name.clone(),
+                    run_id: run.id,
+                    task_id: input.task_id,
+                    cost: input.cost,
+                    per_run_cap: caps.per_run,
+                },
             )
             .await?;
             alerts.push(alert);

@@ -283,7 +283,7 @@ impl App {
                 "already_revoked",
                 Msg::new("err-token-already-revoked")
                     .with("name", &before.name)
-                    .with("at", at.format("%Y-%m-%d %H:%M UTC")),
+                    .with("at", crate::i18n::time(at)),
             ));
         }
         storage::tokens::retire(w.conn(), id, TokenRetirement::Revoked, now).await?;

@@ -3,7 +3,7 @@
 
 use super::types::TokenRetirement;
 use super::values::Invalid;
-use crate::i18n::Msg;
+use crate::i18n::{time, Msg};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -53,11 +53,10 @@ pub enum TokenRefusal {
 impl TokenRefusal {
     /// Said to the client in the 401 (errors.ftl).
     pub fn message(self) -> Msg {
-        let when = |at: DateTime<Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
         match self {
-            TokenRefusal::Revoked { at } => Msg::new("err-token-revoked").with("at", when(at)),
-            TokenRefusal::Rotated { at } => Msg::new("err-token-rotated").with("at", when(at)),
-            TokenRefusal::Expired { at } => Msg::new("err-token-expired").with("at", when(at)),
+            TokenRefusal::Revoked { at } => Msg::new("err-token-revoked").with("at", time(at)),
+            TokenRefusal::Rotated { at } => Msg::new("err-token-rotated").with("at", time(at)),
+            TokenRefusal::Expired { at } => Msg::new("err-token-expired").with("at", time(at)),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The domain: pure rules, no I/O. Everything here is unit-tested in place.
 
 pub mod actor;
+pub mod alerts;
 pub mod approval_code;
 pub mod budget;
 pub mod credentials;
@@ -16,6 +17,7 @@ pub mod values;
 pub mod waits;
 
 pub use actor::{Actor, Right};
+pub use alerts::{AlertDetails, AlertKind};
 pub use money::Usd;
 pub use task_state::TransitionRefusal;
 pub use traffic::TrafficClass;

@@ -3,10 +3,9 @@
 use super::error::{ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{invalid_param, query_enum, ApiPath, ApiQuery, Caller, Scoped};
 use super::{input_schemas, HttpState};
-use crate::app::alerts::SERVICE_ALERT_TYPES;
 use crate::app::model::{Alert, Page};
 use crate::app::PageRequest;
-use crate::domain::AlertSeverity;
+use crate::domain::{AlertKind, AlertSeverity};
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
@@ -49,7 +48,7 @@ pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQ
 /// A type filter names a built-in type or one the project has seen; anything else is a typo,
 /// answered with a 422 rather than an empty list.
 async fn check_alert_type(ctx: &HttpState, scope: &Scoped, alert_type: &str) -> ApiResult<()> {
-    if SERVICE_ALERT_TYPES.contains(&alert_type) {
+    if AlertKind::parse(alert_type).is_some() {
         return Ok(());
     }
     let well_formed = alert_type.len() <= 40 && alert_type.chars().all(|c| c.is_ascii_lowercase() || c == '_');
@@ -73,7 +72,7 @@ async fn check_alert_type(ctx: &HttpState, scope: &Scoped, alert_type: &str) -> 
         "type",
         format!(
             "unknown alert type '{alert_type}' (expected one of: {}, or a type raised in project {})",
-            SERVICE_ALERT_TYPES.join(", "),
+            AlertKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
             scope.project.slug
         ),
     ))

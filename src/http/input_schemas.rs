@@ -239,7 +239,7 @@ pub fn run_sort() -> ObjectBuilder {
 
 pub fn alert_type() -> ObjectBuilder {
     enum_strings(
-        crate::app::alerts::SERVICE_ALERT_TYPES.iter().copied(),
+        crate::domain::AlertKind::ALL.iter().map(|k| k.as_str()),
         "A type the service raises. Types raised by operators and scripts are taken too once the project has one.",
     )
 }

@@ -1,11 +1,12 @@
-//! The Telegram adapter: the bot that reads updates and calls the core (`bot`), and the
-//! dispatcher that delivers the outbox (`outbox`). Both talk to the Bot API at
+//! The Telegram adapter: the bot that reads updates and calls the core (`bot`), the
+//! dispatcher that delivers the outbox (`outbox`), and what both say (`render`). Both talk to the Bot API at
 //! `telegram.api_url`, which tests point at the fake (the `fake-telegram` crate in
 //! `crates/fake-telegram`, a dev-dependency).
 
 pub mod actions;
 pub mod bot;
 pub mod outbox;
+pub mod render;
 
 use crate::configuration::TelegramSettings;
 use anyhow::Context;

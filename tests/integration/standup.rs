@@ -376,7 +376,7 @@ async fn a_project_standup_time_and_zone_are_set_on_create_and_by_patch(pool: Pg
 async fn a_big_squad_standup_shows_the_top_spenders_with_their_rate_and_counts_the_rest(pool: PgPool) {
     use mission_control::app::summary::SpendLine;
     use mission_control::i18n::Lang;
-    use mission_control::telegram::bot::render;
+    use mission_control::telegram::render;
     let s = squad(pool.clone()).await;
     let mut summary = s.app.project_summary(&s.cao, s.project.id).await.unwrap();
     summary.spend = (0..1000)

@@ -3,7 +3,6 @@
 //! gets a short toast (`answerCallbackQuery`).
 
 use super::commands::show_page;
-use super::render::{self, plain};
 use super::request::{CmdError, Req};
 use super::threads;
 use crate::app::agents::StatusCommand;
@@ -14,6 +13,7 @@ use crate::domain::actor::role_has;
 use crate::domain::*;
 use crate::i18n::Msg;
 use crate::telegram::actions::ButtonAction;
+use crate::telegram::render::{self, plain};
 use uuid::Uuid;
 
 /// The answer to a click: a toast, or a dialog when `alert`.

@@ -3,7 +3,6 @@
 //! confirmation button they could not use.
 
 use super::command::first_word;
-use super::render::{self, plain, PAGE_SIZE};
 use super::request::{Button, CmdError, CmdResult, Req};
 use crate::app::queries::{AgentQuery, CodeTypedAt};
 use crate::app::tasks::{CreateTask, TransitionTask};
@@ -14,6 +13,7 @@ use crate::domain::*;
 use crate::i18n::text;
 use crate::i18n::Msg;
 use crate::telegram::actions::ButtonAction;
+use crate::telegram::render::{self, plain, PAGE_SIZE};
 use uuid::Uuid;
 
 /// Statuses `/tasks` shows without a filter.
@@ -40,7 +40,7 @@ pub(crate) async fn run(req: &Req, name: &str, args: &str) -> AppResult<()> {
 async fn dispatch(req: &Req, name: &str, args: &str) -> CmdResult {
     match name {
         "start" => start(req).await,
-        "help" => Ok(req.say(render::help(req.lang)).await?),
+        "help" => Ok(req.say(super::help(req.lang)).await?),
         "whoami" => whoami(req).await,
         "bind" => bind(req, args).await,
         "projects" => projects(req).await,
@@ -731,8 +731,8 @@ pub(crate) async fn show_page(req: &Req, list: &str, page: u32, filter: Option<&
             let mut resolves: Vec<Button> = Vec::new();
             for (i, alert) in alerts.items.iter().enumerate() {
                 let n = plain(&(first + i as i64 + 1).to_string());
-                let actions = crate::telegram::outbox::render::alert_buttons(alert.id, &alert.alert_type, &alert.subject, req.lang);
-                let labelled = |b: crate::telegram::outbox::render::ButtonSpec| -> Button {
+                let actions = render::alert_buttons(alert.id, &alert.alert_type, &alert.subject, req.lang);
+                let labelled = |b: render::ButtonSpec| -> Button {
                     let label = match b.action {
                         ButtonAction::ResolveAlert { .. } => req.ta("bot-button-resolve-n", &[("n", n.clone())]),
                         _ => req.ta("bot-button-alert-action-n", &[("n", n.clone()), ("action", plain(&b.label))]),

@@ -2,10 +2,11 @@
 //! is written in a task's thread), edited messages, and button clicks.
 
 use super::request::Req;
-use super::{buttons, command, commands, render, threads, BotState};
+use super::{buttons, command, commands, threads, BotState};
 use crate::app::AppError;
 use crate::i18n::Lang;
 use crate::i18n::Msg;
+use crate::telegram::render;
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Me, Message, Update, User};
 

@@ -1,6 +1,6 @@
 //! The bot: reads Telegram updates and calls the core. Nothing here decides anything; each
 //! command and button is a thin call into [`crate::app::App`], whose answer is rendered in the
-//! chat's language (`render`) and sent through the outbox (`App::reply`), like everything else
+//! chat's language (`telegram::render`) and sent through the outbox (`App::reply`), like everything else
 //! the bot says. Only `answerCallbackQuery` is called directly, because it must answer the
 //! click at once.
 //!
@@ -18,7 +18,6 @@ mod command;
 mod commands;
 mod handlers;
 pub mod listener;
-pub mod render;
 mod request;
 mod threads;
 mod webhook;
@@ -31,6 +30,7 @@ use crate::app::App;
 use crate::configuration::TelegramSettings;
 use crate::domain::roles::Role;
 use crate::i18n::Lang;
+use crate::telegram::render;
 use listener::{DurablePolling, Handling, InFlight};
 use std::future::Future;
 use std::sync::Arc;
@@ -240,6 +240,22 @@ pub fn bot_commands(lang: Lang) -> Vec<BotCommand> {
         .collect()
 }
 
+/// `/help`: every command with its usage and description, in `lang`.
+pub fn help(lang: Lang) -> String {
+    let mut out = lang.t("bot-help-title");
+    for name in COMMANDS {
+        out.push('\n');
+        out.push_str(&lang.ta(
+            "bot-help-line",
+            &[
+                ("usage", render::plain(&lang.t(&format!("bot-usage-{name}")))),
+                ("description", crate::i18n::text(&lang.t(&format!("bot-cmd-{name}")))),
+            ],
+        ));
+    }
+    out
+}
+
 /// One Bot API call bound to no chat, made outside the outbox dispatcher: paced by this
 /// process's limiter and written to the call log, so that it counts against the bot's window
 /// on every replica (see `app::bot_calls`).
@@ -264,6 +280,25 @@ pub async fn register_commands(app: &App, bot: &Bot, default_lang: Lang) {
         let register = || bot.set_my_commands(bot_commands(*lang)).language_code(lang.code()).send();
         if let Err(e) = paced_call(app, bot, register).await {
             tracing::warn!(error = %e, lang = lang.code(), "telegram: setMyCommands failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_and_help_exist_in_every_language() {
+        for lang in Lang::ALL {
+            for name in COMMANDS {
+                for key in [format!("bot-usage-{name}"), format!("bot-cmd-{name}")] {
+                    assert_ne!(lang.t(&key), key, "{} lacks {key}", lang.code());
+                }
+                let description = lang.t(&format!("bot-cmd-{name}"));
+                assert!((1..=256).contains(&description.chars().count()), "{name}: {description}");
+            }
+            assert!(help(*lang).encode_utf16().count() < 4096);
         }
     }
 }

@@ -1,7 +1,6 @@
 //! One update being handled: who sent it (as the core knows them), where, in which language, and
 //! how to answer there.
 
-use super::render;
 use crate::app::chats::{ChatContext, ChatInfo};
 use crate::app::model::Project;
 use crate::app::{App, AppError, AppResult};
@@ -9,6 +8,7 @@ use crate::domain::Actor;
 use crate::i18n::Lang;
 use crate::i18n::Msg;
 use crate::telegram::actions::ButtonAction;
+use crate::telegram::render;
 use fluent_templates::fluent_bundle::FluentValue;
 use serde_json::json;
 use teloxide::types::{Chat, ChatKind, PublicChatKind, User};

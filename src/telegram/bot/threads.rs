@@ -10,7 +10,6 @@
 //!   cancel, a work plan to start, a deliverable for review), assign it (choosing an agent).
 
 use super::handlers::thread_of;
-use super::render::{self, plain};
 use super::request::{chat_info, Button, CmdError, Req};
 use super::BotState;
 use crate::app::queries::AgentQuery;
@@ -22,6 +21,7 @@ use crate::domain::*;
 use crate::i18n::text;
 use crate::i18n::Msg;
 use crate::telegram::actions::ButtonAction;
+use crate::telegram::render::{self, plain};
 use teloxide::types::{Message, User};
 use uuid::Uuid;
 

@@ -6,12 +6,12 @@ use super::destination::{self, Destination, Origin, Thread};
 use super::errors::{backoff, classify, Failure};
 use super::limiter::Ready;
 use super::plan::{Unit, UnitKind};
-use super::render::{self, ButtonSpec};
-use super::text::{split, MESSAGE_LIMIT};
 use super::{Engine, Halt};
 use crate::app::delivery::{Queued, SystemTopic, Undelivered, Via, ALERT, APPROVAL};
 use crate::app::notice::Notice;
 use crate::domain::TrafficClass;
+use crate::telegram::render::text::{split, MESSAGE_LIMIT};
+use crate::telegram::render::{self, ButtonSpec};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use teloxide::payloads::setters::*;
@@ -213,18 +213,12 @@ impl Engine {
                 summary,
                 completed_since_last,
             } => {
-                let (text, chart) = render::standup(summary, *completed_since_last, lang);
+                let (text, chart) = render::standup_message(summary, *completed_since_last, lang);
                 let png = tokio::task::spawn_blocking(move || crate::charts::standup_png(&chart))
                     .await
                     .map_err(|e| Stop::Failed(Failure::Permanent(format!("drawing the chart: {e}"))))?
                     .map_err(|e| Stop::Failed(Failure::Permanent(format!("{e:#}"))))?;
-                let caption = lang.ta(
-                    "notice-standup-caption",
-                    &[
-                        ("project", crate::i18n::text(&summary.project.name)),
-                        ("date", crate::i18n::text(&summary.at.format("%Y-%m-%d").to_string())),
-                    ],
-                );
+                let caption = render::standup_caption(summary, lang);
                 // A retry after a crash between the two may repeat the picture, never lose the text.
                 if row.parts_sent == 0 {
                     let photo = self.send_photo(dest, png, &caption, halt).await?;
@@ -342,7 +336,7 @@ impl Engine {
                 continue;
             }
             let which_name = which.as_str();
-            let name = render::topic_name(which_name, dest.lang);
+            let name = render::system_topic_name(which_name, dest.lang);
             let bot = self.bot.clone();
             let chat = dest.chat_id;
             match self
@@ -636,5 +630,5 @@ impl Engine {
 
 /// An edit must fit one message: longer text is cut (the request's details go first).
 fn render_edit_text(text: &str) -> String {
-    super::text::truncate(text, MESSAGE_LIMIT)
+    render::text::truncate(text, MESSAGE_LIMIT)
 }

@@ -18,7 +18,7 @@
 //!   a 429 holds the chat for `retry_after`; network errors and 5xx back off with jitter (at
 //!   most 5 minutes apart) for as long as they last; permanent refusals fail the row with
 //!   Telegram's words.
-//! - A burst of alerts for one chat becomes digest messages, never dropped lines ([`render::digest`]).
+//! - A burst of alerts for one chat becomes digest messages, never dropped lines ([`crate::telegram::render::digest`]).
 //! - Every task has its own thread (a forum topic, or replies to its card in a plain group), made
 //!   and kept up to date here, paced like everything else (`deliver/threads.rs`).
 //! - A crash can send the in-flight message twice (rows left `sending` go back to `pending` on
@@ -27,14 +27,11 @@
 //!   connection is made and pinged with a timeout.
 //! - The database is reached only through the core's delivery interface (`app::delivery`).
 
-pub mod card;
 mod deliver;
 pub mod destination;
 pub mod errors;
 pub mod limiter;
 mod plan;
-pub mod render;
-pub mod text;
 
 use crate::app::delivery::Delivery;
 use crate::app::leadership::{Election, ElectionTiming, Lease, RoleHandle};

@@ -11,11 +11,11 @@
 //! reclaimed.
 
 use super::limiter::Ready;
-use super::render;
 use super::Engine;
 use crate::app::delivery::{class_of, Queued, Undelivered, ALERT};
 use crate::app::notice::Notice;
 use crate::domain::TrafficClass;
+use crate::telegram::render;
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 use uuid::Uuid;

@@ -24,13 +24,13 @@ use super::Stop;
 use crate::app::delivery::{Queued, TaskThread, Undelivered, Via, TASK_ACTIVITY, TASK_ALERT, TASK_APPROVAL};
 use crate::app::model::Task;
 use crate::app::notice::Notice;
-use crate::telegram::outbox::card;
 use crate::telegram::outbox::destination::{place_of, Destination, Origin, Thread};
 use crate::telegram::outbox::errors::Failure;
 use crate::telegram::outbox::plan::Unit;
-use crate::telegram::outbox::render;
-use crate::telegram::outbox::text::{split, MESSAGE_LIMIT};
 use crate::telegram::outbox::{Engine, Halt};
+use crate::telegram::render;
+use crate::telegram::render::card;
+use crate::telegram::render::text::{split, MESSAGE_LIMIT};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use teloxide::payloads::setters::*;
@@ -158,7 +158,7 @@ impl Engine {
         // As many new lines as fit after what the message shows (or in a new message).
         let fits = |before: &[String], n: usize| {
             let lines: Vec<String> = before.iter().chain(&new[..n]).cloned().collect();
-            crate::telegram::outbox::text::visible_len(&render::activity(task.number, &lines, lang)) <= MESSAGE_LIMIT
+            render::text::visible_len(&render::activity(task.number, &lines, lang)) <= MESSAGE_LIMIT
         };
         let fitting = |before: &[String]| (1..=new.len()).take_while(|n| fits(before, *n)).last().unwrap_or(0);
         let (mut current, mut n) = (current, fitting(&shown));

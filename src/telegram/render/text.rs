@@ -178,6 +178,13 @@ pub fn truncate(html: &str, limit: usize) -> String {
     first
 }
 
+/// `head`, cut to leave room, then `sep` and the whole of `tail`: one message whose end must
+/// show (who decided, who resolved) even when what comes before it is long.
+pub fn with_tail(head: &str, sep: &str, tail: &str) -> String {
+    let room = MESSAGE_LIMIT.saturating_sub(visible_len(tail) + visible_len(sep));
+    format!("{}{sep}{tail}", truncate(head, room))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,33 +1,20 @@
 //! A task's card (the first message of its topic, or its root message in a plain group) and its
 //! topic's name. Pure: the task as the database holds it now, agent names and a language in;
-//! text and buttons out. Every word comes from `locales/*/notices.ftl`.
+//! text and buttons out.
 
-use super::render::{ButtonSpec, Rendered};
 use super::text::{truncate, MESSAGE_LIMIT};
-use crate::app::model::Task;
+use super::words::{status_mark, task_status};
+use super::{ButtonSpec, Rendered};
 use crate::domain::task_state::allowed_targets;
 use crate::domain::TaskStatus;
 use crate::i18n::{html_escape, num, text, Lang};
+use crate::model::Task;
 use crate::telegram::actions::ButtonAction;
 use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Telegram's limit on a topic name.
 pub const TOPIC_NAME_LIMIT: usize = 128;
-
-/// The mark of a status in topic names and cards.
-pub fn status_mark(status: TaskStatus) -> &'static str {
-    match status {
-        TaskStatus::Inbox => "📥",
-        TaskStatus::Assigned => "📌",
-        TaskStatus::InProgress => "🔨",
-        TaskStatus::Review => "🔎",
-        TaskStatus::NeedsApproval => "🛂",
-        TaskStatus::Blocked => "⛔",
-        TaskStatus::Done => "✅",
-        TaskStatus::Canceled => "🚫",
-    }
-}
 
 /// `#12 🔨 Title`: number, status mark and title, the title cut (with `…`) so that the name
 /// fits 128 characters, counted both as Unicode scalars and as UTF-16 units.
@@ -54,10 +41,6 @@ pub fn topic_name(number: i32, status: TaskStatus, title: &str) -> String {
     out
 }
 
-fn status_name(lang: Lang, s: TaskStatus) -> String {
-    lang.t(&format!("notice-status-{}", s.as_str()))
-}
-
 fn names(ids: &[Uuid], agents: &HashMap<Uuid, String>) -> Vec<String> {
     ids.iter().map(|id| agents.get(id).cloned().unwrap_or_else(|| "?".into())).collect()
 }
@@ -76,7 +59,7 @@ pub fn card(task: &Task, agents: &HashMap<Uuid, String>, lang: Lang) -> Rendered
                 ("level", text(&lang.t(&format!("notice-priority-{}", task.priority.clamp(1, 4))))),
             ],
         ),
-        lang.ta("notice-card-status", &[("status", text(&status_name(lang, task.status)))]),
+        lang.ta("notice-card-status", &[("status", text(&task_status(lang, task.status)))]),
     ];
     let assignees = names(&task.assignee_ids, agents);
     lines.push(if assignees.is_empty() {
@@ -117,7 +100,7 @@ fn buttons(task: &Task, lang: Lang) -> Vec<Vec<ButtonSpec>> {
         // Cancel has its own button; assigning goes through Assign while nobody is assigned.
         .filter(|to| *to != TaskStatus::Canceled && !(*to == TaskStatus::Assigned && task.assignee_ids.is_empty()))
         .map(|to| ButtonSpec {
-            label: lang.ta("notice-button-move", &[("status", text(&status_name(lang, to)))]),
+            label: lang.ta("notice-button-move", &[("status", text(&task_status(lang, to)))]),
             action: ButtonAction::MoveTask { task_id: task.id, to },
         })
         .collect();
