@@ -306,18 +306,7 @@ async fn verify_db_reports_cross_project_links(pool: PgPool) {
 async fn removing_a_task_clears_only_the_task_side_of_composite_links(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let old = s.task("An old finished task", TaskType::Docs).await;
-    s.app
-        .transition_task(
-            &s.operator,
-            old.id,
-            TransitionTask {
-                to: Some(TaskStatus::Canceled),
-                reason: Some("no longer needed".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    s.move_task(old.id, TaskStatus::Canceled, "no longer needed").await;
     // Scout still points at it (e.g. a heartbeat that raced the cancel).
     sqlx::query("UPDATE agents SET current_task_id = $1 WHERE id = $2")
         .bind(old.id)
@@ -453,18 +442,7 @@ async fn a_live_database_with_data_takes_the_migration(pool: PgPool) {
         .unwrap();
     s.app.comment_on_task(&scout, task.id, "Two interviews booked", None).await.unwrap();
     s.app
-        .record_run(
-            &scout,
-            mission_control::app::runs::RecordRun {
-                agent_id: s.scout.id,
-                task_id: Some(task.id),
-                cost: Usd::from_dollars(0.05).unwrap(),
-                status: RunStatus::Succeeded,
-                model: None,
-                tokens: None,
-                error: None,
-            },
-        )
+        .record_run(&scout, common::run(s.scout.id, Some(task.id), Usd::from_dollars(0.05).unwrap()))
         .await
         .unwrap();
     let queued: i64 = sqlx::query_scalar(
