@@ -22,21 +22,7 @@ async fn an_admin_binds_a_forum_and_approvals_are_decided_with_buttons(pool: PgP
     // An agent's RED request shows up in the Approvals topic with buttons.
     let approval = w.red_request("send the launch email to 3,000 customers").await;
     let approvals_topic = binding.approvals;
-    w.tg.wait_until(
-        |s| {
-            s.bot_messages_in(FORUM, Some(approvals_topic))
-                .iter()
-                .any(|m| !m.buttons().is_empty())
-        },
-        WAIT,
-    )
-    .await
-    .unwrap();
-    let card =
-        w.tg.bot_messages_in(FORUM, Some(approvals_topic))
-            .into_iter()
-            .find(|m| !m.buttons().is_empty())
-            .unwrap();
+    let card = w.card(FORUM, Some(approvals_topic)).await;
     let labels: Vec<String> = card.buttons().into_iter().map(|b| b.text).collect();
     assert!(
         labels.iter().any(|l| l.contains("Approve")) && labels.iter().any(|l| l.contains("Deny")),
@@ -106,17 +92,7 @@ async fn a_deny_asks_for_a_reason_and_stores_it(pool: PgPool) {
     let binding = w.bind_forum().await;
     let topic = binding.approvals;
     let approval = w.red_request("post the pricing page to production").await;
-    w.tg.wait_until(
-        |s| s.bot_messages_in(FORUM, Some(topic)).iter().any(|m| !m.buttons().is_empty()),
-        WAIT,
-    )
-    .await
-    .unwrap();
-    let card =
-        w.tg.bot_messages_in(FORUM, Some(topic))
-            .into_iter()
-            .find(|m| !m.buttons().is_empty())
-            .unwrap();
+    let card = w.card(FORUM, Some(topic)).await;
     let deny = card.buttons().into_iter().find(|b| b.text.contains("Deny")).unwrap().text;
     let click = w.tg.click_button(FORUM, &sofie(), card.message_id, &deny).unwrap();
     assert!(w.toast(&click).await.contains("reason"));
@@ -219,14 +195,7 @@ async fn a_code_replying_to_an_approval_card_means_that_cards_project(pool: PgPo
     let rover = w.s.register_in(side.id, "Rover", AgentRole::Intern, &[]).await;
     let theirs = w.s.ask(&rover, "email the side project's list").await.unwrap();
     assert_eq!((ours.code(), theirs.code()), ("A1".to_string(), "A1".to_string()));
-    w.tg.wait_until(|s| s.bot_messages_in(GROUP, None).iter().any(|m| !m.buttons().is_empty()), WAIT)
-        .await
-        .unwrap_or_else(|e| panic!("no approval card in the group: {e}: {:#?}", texts(&w.tg, GROUP, None)));
-    let card =
-        w.tg.bot_messages_in(GROUP, None)
-            .into_iter()
-            .find(|m| !m.buttons().is_empty())
-            .unwrap();
+    let card = w.card(GROUP, None).await;
     let sent = w.tg.user_message(GROUP, &olga(), "/switch openclaw", None);
     w.answer_after(GROUP, sent, "OpenClaw").await;
 

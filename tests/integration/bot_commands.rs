@@ -101,6 +101,8 @@ async fn commands_read_and_change_through_the_core(pool: PgPool) {
     .await;
     let refused = w.ask(&olga(), &format!("/move {number} done"), "can't go from").await.text.unwrap();
     assert!(refused.contains("inbox") && refused.contains("canceled"), "{refused}");
+    // The move's notice (which names the task too) is out before the card is asked for.
+    w.settled().await;
     let card = w
         .ask(&olga(), &format!("/task {number}"), "Write the onboarding guide")
         .await

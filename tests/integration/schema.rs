@@ -7,9 +7,6 @@ use crate::common;
 
 use common::http::spawn_app;
 use common::{squad, Squad};
-use mission_control::app::agents::RegisterAgent;
-use mission_control::app::projects::CreateProject;
-use mission_control::app::tasks::TransitionTask;
 use mission_control::domain::*;
 use mission_control::storage::maintenance::{retention, verify};
 use reqwest::StatusCode;
@@ -24,35 +21,8 @@ struct Other {
 }
 
 async fn other_project(s: &Squad) -> Other {
-    let project = s
-        .app
-        .create_project(
-            &s.cao,
-            CreateProject {
-                slug: "sitegpt".into(),
-                name: "SiteGPT".into(),
-                description: String::new(),
-            },
-        )
-        .await
-        .unwrap();
-    let agent = s
-        .app
-        .register_agent(
-            &s.operator,
-            project.id,
-            RegisterAgent {
-                name: "Outsider".into(),
-                role: AgentRole::Specialist,
-                allowed_task_types: vec![],
-                parent_agent_id: None,
-                daily_cap: None,
-                issue_token: false,
-            },
-        )
-        .await
-        .unwrap()
-        .agent;
+    let project = s.new_project("sitegpt", "SiteGPT").await;
+    let agent = s.register_in(project.id, "Outsider", AgentRole::Specialist, &[]).await;
     let task = s
         .app
         .create_task(
@@ -426,20 +396,9 @@ async fn a_live_database_with_data_takes_the_migration(pool: PgPool) {
 
     let s = squad(pool.clone()).await;
     let scout = common::as_agent(&s.scout);
-    let task = s.task("Interview five churned customers", TaskType::CustomerResearch).await;
-    s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
-    s.app
-        .transition_task(
-            &scout,
-            task.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(common::plan()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let task = s
+        .started_task("Interview five churned customers", TaskType::CustomerResearch, &s.scout)
+        .await;
     s.app.comment_on_task(&scout, task.id, "Two interviews booked", None).await.unwrap();
     s.app
         .record_run(&scout, common::run(s.scout.id, Some(task.id), Usd::from_dollars(0.05).unwrap()))

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::http::{spawn_app, Reply, TestApi, ADMIN_TOKEN};
+use common::http::{reply, spawn_app, Reply, TestApi, ADMIN_TOKEN};
 use mission_control::app::Clock;
 use mission_control::domain::*;
 use reqwest::{Method, StatusCode};
@@ -32,12 +32,7 @@ async fn send(api: &TestApi, method: Method, path: &str, token: &str, body: Opti
     if let Some(body) = body {
         request = request.json(&body);
     }
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Reply { status, body, headers }
+    reply(request).await
 }
 
 async fn agents_list(api: &TestApi, token: &str) -> Reply {

@@ -7,7 +7,7 @@ use crate::common;
 
 use common::telegram::*;
 use common::world::World;
-use common::{alert, as_agent, count, plan, request};
+use common::{alert, as_agent, count, request};
 use fake_telegram::{FakeBotApi, StoredMessage};
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::approvals::RequestApproval;
@@ -150,18 +150,7 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
         .comment_on_task(&agent, task.id, "Found 40 <candidate> keywords", None)
         .await
         .unwrap();
-    w.s.app
-        .transition_task(
-            &agent,
-            task.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(plan()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    w.s.start(&scout, task.id).await;
     w.s.app
         .record_run(&agent, common::run(scout.id, Some(task.id), Usd::from_cents(37)))
         .await
@@ -295,8 +284,9 @@ async fn an_operators_message_in_the_topic_becomes_a_comment_the_agent_hears(poo
     let w = world(pool.clone()).await;
     w.bind_forum().await;
     let scout = w.agent("Scout").await;
-    let task = w.new_task("Interview five churned users", TaskType::CustomerResearch).await;
-    w.s.app.assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    let task = w
+        .assigned_task("Interview five churned users", TaskType::CustomerResearch, &scout)
+        .await;
     let topic = w.wait_thread(task.id).await.topic_id.unwrap();
     w.settled().await;
     let _ = w.heartbeat(&scout).await; // drain what the assignment told it
@@ -394,8 +384,7 @@ async fn a_topic_deleted_or_closed_in_telegram_comes_back_on_the_next_update(poo
     w.bind_forum().await;
     let scout = w.agent("Scout").await;
     let agent = as_agent(&scout);
-    let task = w.new_task("Competitor pricing table", TaskType::SeoResearch).await;
-    w.s.app.assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    let task = w.assigned_task("Competitor pricing table", TaskType::SeoResearch, &scout).await;
     let old = w.wait_thread(task.id).await;
     w.settled().await;
     let old_topic = old.topic_id.unwrap();
@@ -710,20 +699,8 @@ async fn budget_alerts_about_a_task_reach_its_topic_with_their_buttons(pool: PgP
     w.bind_forum().await;
     let scout = w.agent("Scout").await;
     let agent = as_agent(&scout);
-    let task = w.new_task("Benchmark the signup funnel", TaskType::SeoResearch).await;
-    w.s.app.assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
-    w.s.app
-        .transition_task(
-            &agent,
-            task.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(plan()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let task = w.assigned_task("Benchmark the signup funnel", TaskType::SeoResearch, &scout).await;
+    w.s.start(&scout, task.id).await;
     let thread = w.wait_thread(task.id).await;
     let (topic, card_id) = (thread.topic_id.unwrap(), thread.card_message_id.unwrap());
     let alerts_topic = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap().alerts_topic_id;
@@ -867,8 +844,7 @@ async fn a_recreated_topic_shows_the_pending_approvals_and_open_alerts_again(poo
     w.bind_forum().await;
     let scout = w.agent("Scout").await;
     let agent = as_agent(&scout);
-    let task = w.new_task("Partner outreach list", TaskType::CustomerResearch).await;
-    w.s.app.assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    let task = w.assigned_task("Partner outreach list", TaskType::CustomerResearch, &scout).await;
     let binding = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap();
     let approval = w
         .app()

@@ -62,6 +62,16 @@ pub async fn spawn_app_with<const N: usize>(pool: PgPool, env: [(&str, &str); N]
     }
 }
 
+/// Sends `request` and reads the reply: its body as JSON, or as a JSON string when it is not.
+pub async fn reply(request: reqwest::RequestBuilder) -> Reply {
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply { status, body, headers }
+}
+
 impl TestApi {
     /// Sends like the runbook's curl: a JSON body with curl's default form content type.
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<&str>) -> Reply {
@@ -74,12 +84,7 @@ impl TestApi {
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(body.to_string());
         }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, body, headers }
+        reply(request).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {

@@ -119,19 +119,17 @@ impl Squad {
     pub async fn started_task(&self, title: &str, task_type: TaskType, agent: &Agent) -> Task {
         let task = self.task(title, task_type).await;
         self.app.assign_task(&self.operator, task.id, vec![agent.id]).await.unwrap();
-        self.app
-            .transition_task(
-                &as_agent(agent),
-                task.id,
-                mission_control::app::tasks::TransitionTask {
-                    to: Some(TaskStatus::InProgress),
-                    work_plan: Some(plan()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap()
-            .task
+        self.start(agent, task.id).await
+    }
+
+    /// `agent` starts `task_id` (with a 3-bullet plan).
+    pub async fn start(&self, agent: &Agent, task_id: Uuid) -> Task {
+        let start = TransitionTask {
+            to: Some(TaskStatus::InProgress),
+            work_plan: Some(plan()),
+            ..Default::default()
+        };
+        self.app.transition_task(&as_agent(agent), task_id, start).await.unwrap().task
     }
 
     pub async fn agent(&self, id: Uuid) -> Agent {
@@ -165,11 +163,11 @@ impl Squad {
             .agent
     }
 
-    /// A project created from the command line.
+    /// A project created by the CAO.
     pub async fn new_project(&self, slug: &str, name: &str) -> Project {
         self.app
             .create_project(
-                &Actor::system("test"),
+                &self.cao,
                 CreateProject {
                     slug: slug.into(),
                     name: name.into(),
@@ -224,11 +222,11 @@ impl Squad {
         self.app.request_approval(&as_agent(agent), input).await
     }
 
-    /// The project's open alerts (of `alert_type` if given), as the CAO sees them.
+    /// The project's open alerts (of `alert_type` if given), as a viewer sees them.
     pub async fn open_alerts(&self, alert_type: Option<&str>) -> Page<Alert> {
         self.app
             .list_alerts(
-                &self.cao,
+                &self.viewer,
                 self.project.id,
                 Some(false),
                 alert_type.map(Into::into),

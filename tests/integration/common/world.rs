@@ -314,6 +314,21 @@ impl World {
         self.says(FORUM, None, needle).await
     }
 
+    /// Waits for the first bot message with buttons in `chat` (in `thread`, or anywhere).
+    pub async fn card(&self, chat: i64, thread: Option<i32>) -> StoredMessage {
+        let with_buttons = |m: &StoredMessage| !m.buttons().is_empty();
+        self.tg
+            .wait_until(|s| s.bot_messages_in(chat, thread).iter().any(with_buttons), WAIT)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "no message with buttons in {chat}/{thread:?}: {e}: {:#?}",
+                    texts(&self.tg, chat, thread)
+                )
+            });
+        self.tg.bot_messages_in(chat, thread).into_iter().find(with_buttons).unwrap()
+    }
+
     /// Waits for a bot message in `chat` containing every one of `needles`; returns its text.
     pub async fn shows(&self, chat: i64, needles: &[&str]) -> String {
         let found = |t: &str| needles.iter().all(|n| t.contains(n));
@@ -534,6 +549,14 @@ impl World {
             )
             .await
             .unwrap()
+    }
+
+    /// A task created by Olga and assigned by her to `agent` (as it was created).
+    pub async fn assigned_task(&self, title: &str, task_type: TaskType, agent: &Agent) -> Task {
+        let task = self.new_task(title, task_type).await;
+        let olga = self.actor(OLGA).await;
+        self.s.app.assign_task(&olga, task.id, vec![agent.id]).await.unwrap();
+        task
     }
 
     pub async fn heartbeat(&self, agent: &Agent) -> HeartbeatReport {
