@@ -293,20 +293,28 @@ impl World {
         self.answer_after(FORUM, sent, needle).await
     }
 
-    /// Waits for a bot message containing `needle` in `chat` (in `thread`, or anywhere) and
-    /// returns the newest such.
-    pub async fn says(&self, chat: i64, thread: Option<i32>, needle: &str) -> StoredMessage {
-        let found = |m: &StoredMessage| m.text.as_deref().is_some_and(|t| t.contains(needle));
+    /// Waits until a bot message in `chat` (in `thread`, or anywhere) is `found`; returns all
+    /// such, oldest first. `what` says what was awaited if none comes.
+    async fn wait_for(&self, chat: i64, thread: Option<i32>, what: &str, found: impl Fn(&StoredMessage) -> bool) -> Vec<StoredMessage> {
         self.tg
-            .wait_until(|s| s.bot_messages_in(chat, thread).iter().any(found), WAIT)
+            .wait_until(|s| s.bot_messages_in(chat, thread).iter().any(&found), WAIT)
             .await
             .unwrap_or_else(|e| {
                 panic!(
-                    "no bot message with {needle:?} in {chat}/{thread:?}: {e}\nmessages: {:#?}",
+                    "no bot message {what} in {chat}/{thread:?}: {e}\nmessages: {:#?}",
                     texts(&self.tg, chat, thread)
                 )
             });
-        self.tg.bot_messages_in(chat, thread).into_iter().rev().find(found).unwrap()
+        self.tg.bot_messages_in(chat, thread).into_iter().filter(found).collect()
+    }
+
+    /// Waits for a bot message containing `needle` in `chat` (in `thread`, or anywhere) and
+    /// returns the newest such.
+    pub async fn says(&self, chat: i64, thread: Option<i32>, needle: &str) -> StoredMessage {
+        let mut found = self
+            .wait_for(chat, thread, &format!("with {needle:?}"), |m| text(m).contains(needle))
+            .await;
+        found.pop().unwrap()
     }
 
     /// A bot message in the forum containing `needle`.
@@ -316,46 +324,26 @@ impl World {
 
     /// Waits for the first bot message with buttons in `chat` (in `thread`, or anywhere).
     pub async fn card(&self, chat: i64, thread: Option<i32>) -> StoredMessage {
-        let with_buttons = |m: &StoredMessage| !m.buttons().is_empty();
-        self.tg
-            .wait_until(|s| s.bot_messages_in(chat, thread).iter().any(with_buttons), WAIT)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "no message with buttons in {chat}/{thread:?}: {e}: {:#?}",
-                    texts(&self.tg, chat, thread)
-                )
-            });
-        self.tg.bot_messages_in(chat, thread).into_iter().find(with_buttons).unwrap()
+        let found = self.wait_for(chat, thread, "with buttons", |m| !m.buttons().is_empty()).await;
+        found.into_iter().next().unwrap()
     }
 
     /// Waits for a bot message in `chat` containing every one of `needles`; returns its text.
     pub async fn shows(&self, chat: i64, needles: &[&str]) -> String {
-        let found = |t: &str| needles.iter().all(|n| t.contains(n));
-        let bot_texts = || -> Vec<String> { self.tg.bot_messages_in(chat, None).into_iter().filter_map(|m| m.text).collect() };
-        self.tg
-            .wait_until(
-                |s| s.bot_messages_in(chat, None).iter().any(|m| m.text.as_deref().is_some_and(found)),
-                WAIT,
-            )
-            .await
-            .unwrap_or_else(|e| panic!("no message with {needles:?}: {e}\nmessages: {:#?}", bot_texts()));
-        bot_texts().into_iter().rev().find(|t| found(t)).unwrap()
+        let what = format!("with {needles:?}");
+        let mut found = self
+            .wait_for(chat, None, &what, |m| needles.iter().all(|n| text(m).contains(n)))
+            .await;
+        found.pop().unwrap().text.unwrap()
     }
 
     /// Waits for a bot message in `chat` after message `after` containing `needle`.
     pub async fn answer_after(&self, chat: i64, after: i32, needle: &str) -> StoredMessage {
-        let found = |m: &StoredMessage| m.message_id > after && m.text.as_deref().is_some_and(|t| t.contains(needle));
-        self.tg
-            .wait_until(|s| s.bot_messages_in(chat, None).iter().any(found), WAIT)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "no bot message with {needle:?} after {after} in {chat}: {e}\nmessages: {:#?}",
-                    texts(&self.tg, chat, None)
-                )
-            });
-        self.tg.bot_messages_in(chat, None).into_iter().find(found).unwrap()
+        let what = format!("with {needle:?} after {after}");
+        let found = self
+            .wait_for(chat, None, &what, |m| m.message_id > after && text(m).contains(needle))
+            .await;
+        found.into_iter().next().unwrap()
     }
 
     /// The toast that answered callback query `id`.
