@@ -41,7 +41,7 @@ pub struct World {
 }
 
 /// What a world is made of before it starts.
-pub struct WorldBuilder {
+pub struct Blueprint {
     pool: PgPool,
     fake: FakeConfig,
     dispatch: DispatchOptions,
@@ -102,7 +102,7 @@ impl Running {
     }
 }
 
-impl WorldBuilder {
+impl Blueprint {
     pub fn fake(mut self, fake: FakeConfig) -> Self {
         self.fake = fake;
         self
@@ -178,8 +178,8 @@ impl WorldBuilder {
 }
 
 impl World {
-    pub fn build(pool: PgPool) -> WorldBuilder {
-        WorldBuilder {
+    pub fn build(pool: PgPool) -> Blueprint {
+        Blueprint {
             pool,
             fake: fast_fake(),
             dispatch: fast_dispatch(),
