@@ -1,4 +1,4 @@
-use super::alerts::{raise_in, resolve_in};
+use super::alerts::{audit_and_post_resolved, raise_in, resolve_in};
 use super::model::{Agent, Notification, Task};
 use super::notice::{Notice, Target};
 use super::tokens::issue_agent_token;
@@ -9,8 +9,10 @@ use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertSeverity, Rea
 use crate::i18n::{Msg, Said};
 use crate::storage;
 use crate::storage::agents::{NewAgent, ResetFields};
+use crate::storage::alerts::Resolution;
 use serde::Serialize;
 use serde_json::json;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -314,34 +316,85 @@ impl App {
     /// An agent says it is alive; it gets its notifications, its tasks, its budget, and
     /// whether it must stop.
     pub async fn heartbeat(&self, actor: &Actor, agent_id: Uuid) -> AppResult<HeartbeatReport> {
-        if actor.agent_id() != Some(agent_id) {
-            return Err(AppError::forbidden(Msg::new("err-heartbeat-self-only")));
+        let mut answers = self.heartbeats(&[(actor.clone(), agent_id)]).await?;
+        answers.pop().expect("one answer per heartbeat")
+    }
+
+    /// Heartbeats of several agents, each acting as itself, in one transaction of a few
+    /// statements whatever their number: a kill switch wakes every waiting agent at once, and
+    /// their reads arrive together (`app::waits`). The answers are in the order asked; an agent
+    /// that asks for another's, or no longer exists, gets its own error. When the same agent is
+    /// asked for twice, its notifications go to the first answer.
+    pub(crate) async fn heartbeats(&self, asks: &[(Actor, Uuid)]) -> AppResult<Vec<AppResult<HeartbeatReport>>> {
+        let Some((first, _)) = asks.first() else {
+            return Ok(Vec::new());
+        };
+        let mut actors: HashMap<Uuid, &Actor> = HashMap::new();
+        for (actor, agent_id) in asks {
+            if actor.agent_id() == Some(*agent_id) {
+                actors.entry(*agent_id).or_insert(actor);
+            }
         }
-        let mut w = Work::begin(self, actor).await?;
+        let ids: Vec<Uuid> = actors.keys().copied().collect();
+        let mut w = Work::begin(self, first).await?;
         let now = w.now;
-        let before = lock_agent(&mut w, agent_id).await?;
-        storage::agents::roll_over_spend(w.conn(), agent_id, now.date_naive()).await?;
-        let mut agent = storage::agents::record_heartbeat(w.conn(), agent_id, now).await?;
-        if before.status == AgentStatus::Offline {
-            agent = storage::agents::set_status(w.conn(), agent_id, AgentStatus::Active, None, None, now).await?;
-            w.audit(Some(agent.project_id), "agent.back_online", "agent", agent.id, json!({}))
-                .await?;
+        // Each asks as itself (an agent's token is the agent: its project is its own).
+        let mut agents: HashMap<Uuid, Agent> = HashMap::new();
+        for beat in storage::agents::record_heartbeats(w.conn(), &ids, now, now.date_naive()).await? {
+            let mut agent = beat.agent;
+            if beat.status_before == AgentStatus::Offline {
+                w.actor = actors[&agent.id].clone();
+                agent = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Active, None, None, now).await?;
+                w.audit(Some(agent.project_id), "agent.back_online", "agent", agent.id, json!({}))
+                    .await?;
+            }
+            agents.insert(agent.id, agent);
         }
-        let subject = format!("agent:{agent_id}");
-        resolve_in(&mut w, agent.project_id, "agent_stale", &subject, &agent.name).await?;
-        let notifications = storage::notifications::take_pending(w.conn(), agent_id, 100, now).await?;
-        let assigned_tasks = storage::tasks::assigned_to(w.conn(), agent_id).await?;
+        let live: Vec<Uuid> = agents.keys().copied().collect();
+        let subjects: Vec<(Uuid, String)> = live.iter().map(|id| (*id, format!("agent:{id}"))).collect();
+        let stale: Vec<Resolution> = subjects
+            .iter()
+            .map(|(id, subject)| Resolution {
+                project_id: agents[id].project_id,
+                subject,
+                by: &agents[id].name,
+            })
+            .collect();
+        for alert in storage::alerts::resolve_open_many(w.conn(), "agent_stale", &stale, now).await? {
+            if let Some((id, _)) = subjects.iter().find(|(_, subject)| *subject == alert.subject) {
+                w.actor = actors[id].clone();
+            }
+            let by = alert.resolved_by.clone().unwrap_or_default();
+            audit_and_post_resolved(&mut w, &alert, &by).await?;
+        }
+        drop(stale);
+        let mut notifications: HashMap<Uuid, Vec<Notification>> = HashMap::new();
+        for n in storage::notifications::take_pending(w.conn(), &live, 100, now).await? {
+            notifications.entry(n.agent_id).or_default().push(n);
+        }
+        let tasks = storage::tasks::assigned_to(w.conn(), &live).await?;
         w.commit().await?;
-        let reason = stop_reason(&agent);
-        let stop = reason.is_some();
-        Ok(HeartbeatReport {
-            budget: BudgetState::of(&agent),
-            agent,
-            notifications,
-            assigned_tasks,
-            stop,
-            reason,
-        })
+        Ok(asks
+            .iter()
+            .map(|(actor, agent_id)| {
+                if actor.agent_id() != Some(*agent_id) {
+                    return Err(AppError::forbidden(Msg::new("err-heartbeat-self-only")));
+                }
+                let agent = agents
+                    .get(agent_id)
+                    .cloned()
+                    .ok_or_else(|| AppError::not_found("agent", *agent_id))?;
+                let reason = stop_reason(&agent);
+                Ok(HeartbeatReport {
+                    budget: BudgetState::of(&agent),
+                    notifications: notifications.remove(agent_id).unwrap_or_default(),
+                    assigned_tasks: tasks.iter().filter(|t| t.assignee_ids.contains(agent_id)).cloned().collect(),
+                    stop: reason.is_some(),
+                    reason,
+                    agent,
+                })
+            })
+            .collect())
     }
 
     /// Pause, resume, quarantine, release or restart, for the reason the operator typed.

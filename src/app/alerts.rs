@@ -157,7 +157,7 @@ pub(crate) async fn resolve_in(
     Ok(Some(alert))
 }
 
-async fn audit_and_post_resolved(w: &mut Work, alert: &Alert, resolved_by: &str) -> AppResult<()> {
+pub(crate) async fn audit_and_post_resolved(w: &mut Work, alert: &Alert, resolved_by: &str) -> AppResult<()> {
     w.audit(
         Some(alert.project_id),
         "alert.resolved",

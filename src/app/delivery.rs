@@ -391,7 +391,14 @@ impl Delivery {
     /// A Bot API call to `chat` was made (a successor counts it in its windows).
     pub async fn record_call(&self, chat: i64) -> AppResult<()> {
         let mut conn = self.conn().await?;
-        Ok(storage::telegram_calls::record(&mut conn, chat).await?)
+        Ok(storage::telegram_calls::record(&mut conn, chat, None).await?)
+    }
+
+    /// Whether a notification on the outbox channel announces a call bound to no chat that
+    /// another process made (this one's are in its limiter already): the active dispatcher
+    /// counts it in the global window.
+    pub fn call_elsewhere(&self, payload: &str) -> bool {
+        storage::telegram_calls::call_announced(payload).is_some_and(|by| by != super::bot_calls::this_process())
     }
 
     /// Calls made within `window`: (chat, age in milliseconds).

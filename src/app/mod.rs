@@ -115,6 +115,8 @@ pub struct App {
     pub rules: Arc<Rules>,
     /// Waiting agents' wake-ups, fed by this process's listener (`wake::listen`).
     pub wakes: Arc<wake::Wakes>,
+    /// Heartbeats of woken waiters, read in batches (`app::waits`).
+    beats: Arc<waits::HeartbeatQueue>,
     /// The Telegram update being handled, if any: the first transaction that commits through
     /// this handle records it as processed, so a redelivered update acts once.
     update: Option<Arc<UpdateClaim>>,
@@ -133,6 +135,7 @@ impl App {
             clock,
             rules: Arc::new(rules),
             wakes: Arc::new(wake::Wakes::default()),
+            beats: Arc::default(),
             update: None,
         }
     }

@@ -6,6 +6,12 @@
 //! decision, a notification) wakes it, and the next read has the news; so a waiting call
 //! answers as soon as the change is committed, and a kill switch reaches every waiting agent
 //! at once. What counts as news, and how long a call may wait, is `domain::waits`.
+//!
+//! A kill switch wakes every waiting agent in the same instant, and a thousand heartbeat
+//! transactions one after the other would tell the last agent seconds late. So the waiting
+//! heartbeat's reads go through a queue ([`HeartbeatQueue`]): while one batch is being read,
+//! the reads asked for meanwhile gather, and the next batch reads them all in one transaction
+//! (`App::heartbeats`) — a few statements, however many agents.
 
 use super::agents::{stop_reason, HeartbeatReport};
 use super::approvals::RequestApproval;
@@ -14,7 +20,9 @@ use super::{App, AppResult};
 use crate::domain::waits::{heartbeat_is_news, refresh_every};
 use crate::domain::{Actor, WaitSeconds};
 use serde::Serialize;
+use std::sync::Mutex;
 use std::time::Duration;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -29,7 +37,73 @@ pub struct ApprovalAnswer {
     pub reason: Option<String>,
 }
 
+/// Most heartbeats read in one transaction.
+const BATCH: usize = 500;
+
+/// Heartbeats waiting callers asked for and no batch has read yet.
+#[derive(Debug, Default)]
+pub struct HeartbeatQueue {
+    state: Mutex<QueueState>,
+}
+
+/// Where a queued heartbeat's answer goes: `None` when its batch failed as a whole.
+type Answer = oneshot::Sender<Option<AppResult<HeartbeatReport>>>;
+
+#[derive(Debug, Default)]
+struct QueueState {
+    asks: Vec<(Actor, Uuid, Answer)>,
+    /// A task is reading batches; it stops when it finds the queue empty.
+    reading: bool,
+}
+
 impl App {
+    /// The heartbeat, read in the next batch. A batch that fails as a whole (a database blip)
+    /// answers `None`, and the caller reads alone, getting its own error if there is one.
+    async fn heartbeat_batched(&self, actor: &Actor, agent_id: Uuid) -> AppResult<HeartbeatReport> {
+        let (tx, rx) = oneshot::channel();
+        let start = {
+            let mut queue = self.beats.state.lock().expect("heartbeat queue");
+            queue.asks.push((actor.clone(), agent_id, tx));
+            !std::mem::replace(&mut queue.reading, true)
+        };
+        if start {
+            tokio::spawn(self.clone().read_heartbeats());
+        }
+        match rx.await {
+            Ok(Some(answer)) => answer,
+            _ => Box::pin(self.heartbeat(actor, agent_id)).await,
+        }
+    }
+
+    /// Reads the queued heartbeats batch by batch until none is left.
+    async fn read_heartbeats(self) {
+        loop {
+            let batch: Vec<_> = {
+                let mut queue = self.beats.state.lock().expect("heartbeat queue");
+                if queue.asks.is_empty() {
+                    queue.reading = false;
+                    return;
+                }
+                let n = queue.asks.len().min(BATCH);
+                queue.asks.drain(..n).collect()
+            };
+            let asks: Vec<(Actor, Uuid)> = batch.iter().map(|(actor, id, _)| (actor.clone(), *id)).collect();
+            match self.heartbeats(&asks).await {
+                Ok(answers) => {
+                    for ((_, _, tx), answer) in batch.into_iter().zip(answers) {
+                        let _ = tx.send(Some(answer));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, agents = asks.len(), "a batch of heartbeats failed; each reads alone");
+                    for (_, _, tx) in batch {
+                        let _ = tx.send(None);
+                    }
+                }
+            }
+        }
+    }
+
     /// The heartbeat, waiting up to `wait` for news (a notification, or `stop` changing) when
     /// there is none. Each read records a heartbeat, and a long wait records one at least every
     /// half stale period, so a waiting agent never looks stale.
@@ -42,7 +116,7 @@ impl App {
         let mut woken = self.wakes.subscribe(agent_id);
         // The reads are boxed: a waiting call keeps only its small state for the whole wait,
         // not room for a use case's future.
-        let mut report = Box::pin(self.heartbeat(actor, agent_id)).await?;
+        let mut report = Box::pin(self.heartbeat_batched(actor, agent_id)).await?;
         if !report.notifications.is_empty() {
             return Ok(report);
         }
@@ -53,7 +127,7 @@ impl App {
                 return Ok(report);
             }
             woken.woken_within(self.wakes.slice(left).min(refresh)).await;
-            report = Box::pin(self.heartbeat(actor, agent_id)).await?;
+            report = Box::pin(self.heartbeat_batched(actor, agent_id)).await?;
             if heartbeat_is_news(stop_at_start, report.stop, report.notifications.len()) {
                 return Ok(report);
             }

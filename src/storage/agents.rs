@@ -188,12 +188,31 @@ pub async fn mark_budget_warned(conn: &mut PgConnection, id: Uuid, day: NaiveDat
     Ok(())
 }
 
-pub async fn record_heartbeat(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<Agent> {
-    sqlx::query_as("UPDATE agents SET last_heartbeat = $2, stale_since = NULL WHERE id = $1 RETURNING *")
-        .bind(id)
-        .bind(now)
-        .fetch_one(conn)
-        .await
+/// An agent as its heartbeat left it, and the status it had before.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Beat {
+    #[sqlx(flatten)]
+    pub agent: Agent,
+    pub status_before: AgentStatus,
+}
+
+/// Records a heartbeat of each of these agents in one statement: locks them (in id order, as
+/// every use case locks agents), rolls a past day's spend over to `today`, and clears their
+/// staleness. Agents that do not exist are not in the answer.
+pub async fn record_heartbeats(conn: &mut PgConnection, ids: &[Uuid], now: DateTime<Utc>, today: NaiveDate) -> sqlx::Result<Vec<Beat>> {
+    sqlx::query_as(
+        "WITH before AS (SELECT id, status FROM agents WHERE id = ANY($1) ORDER BY id FOR UPDATE)
+         UPDATE agents a SET last_heartbeat = $2, stale_since = NULL,
+                today_spend_micros = CASE WHEN a.spend_day <> $3 THEN 0 ELSE a.today_spend_micros END,
+                spend_day = $3
+         FROM before b WHERE a.id = b.id
+         RETURNING a.*, b.status AS status_before",
+    )
+    .bind(ids)
+    .bind(now)
+    .bind(today)
+    .fetch_all(conn)
+    .await
 }
 
 pub async fn set_current_task(conn: &mut PgConnection, agent_ids: &[Uuid], task_id: Option<Uuid>) -> sqlx::Result<()> {

@@ -89,6 +89,38 @@ pub async fn resolve_open(
     .await
 }
 
+/// One open alert to resolve: its project, subject, and who resolves it.
+pub struct Resolution<'a> {
+    pub project_id: Uuid,
+    pub subject: &'a str,
+    pub by: &'a str,
+}
+
+/// Resolves the open alerts of `alert_type` with these projects and subjects, in one statement.
+pub async fn resolve_open_many(
+    conn: &mut PgConnection,
+    alert_type: &str,
+    which: &[Resolution<'_>],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<Alert>> {
+    let projects: Vec<Uuid> = which.iter().map(|r| r.project_id).collect();
+    let subjects: Vec<&str> = which.iter().map(|r| r.subject).collect();
+    let by: Vec<&str> = which.iter().map(|r| r.by).collect();
+    sqlx::query_as(
+        "UPDATE alerts al SET resolved = true, resolved_at = $5, resolved_by = x.by
+         FROM unnest($2::uuid[], $3::text[], $4::text[]) AS x(project_id, subject, by)
+         WHERE al.project_id = x.project_id AND al.type = $1 AND al.subject = x.subject AND NOT al.resolved
+         RETURNING al.*",
+    )
+    .bind(alert_type)
+    .bind(projects)
+    .bind(subjects)
+    .bind(by)
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}
+
 pub struct AlertFilter {
     pub project_id: Uuid,
     pub resolved: Option<bool>,

@@ -53,20 +53,24 @@ pub async fn insert_for_each(
 }
 
 /// Hands out the agent's undelivered notifications, oldest first, marking them delivered.
-pub async fn take_pending(conn: &mut PgConnection, agent_id: Uuid, limit: i64, now: DateTime<Utc>) -> sqlx::Result<Vec<Notification>> {
+/// Takes up to `limit` undelivered notifications of each of these agents, oldest first, marking
+/// them delivered (rows another transaction is taking are skipped, not waited for).
+pub async fn take_pending(conn: &mut PgConnection, agent_ids: &[Uuid], limit: i64, now: DateTime<Utc>) -> sqlx::Result<Vec<Notification>> {
     sqlx::query_as(
         "UPDATE notifications SET delivered_at = $3
-         WHERE id IN (SELECT id FROM notifications WHERE agent_id = $1 AND delivered_at IS NULL
-                      ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+         WHERE id IN (SELECT n.id FROM unnest($1::uuid[]) AS a(id)
+                      CROSS JOIN LATERAL (SELECT id FROM notifications
+                                          WHERE agent_id = a.id AND delivered_at IS NULL
+                                          ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) n)
          RETURNING id, agent_id, kind, task_id, body, payload, created_at",
     )
-    .bind(agent_id)
+    .bind(agent_ids)
     .bind(limit)
     .bind(now)
     .fetch_all(conn)
     .await
     .map(|mut rows: Vec<Notification>| {
-        rows.sort_by_key(|n| n.created_at);
+        rows.sort_by_key(|n| (n.created_at, n.id));
         rows
     })
 }

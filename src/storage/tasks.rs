@@ -324,14 +324,16 @@ pub async fn list(conn: &mut PgConnection, f: &TaskFilter) -> sqlx::Result<(Vec<
 }
 
 /// Open tasks the agent is assigned to.
-pub async fn assigned_to(conn: &mut PgConnection, agent_id: Uuid) -> sqlx::Result<Vec<Task>> {
+/// The open tasks assigned to any of these agents (each once, with all its assignees), by
+/// priority and number.
+pub async fn assigned_to(conn: &mut PgConnection, agent_ids: &[Uuid]) -> sqlx::Result<Vec<Task>> {
     sqlx::query_as(concat!(
         task_select!(),
         " WHERE t.status NOT IN ('done', 'canceled')
-            AND EXISTS (SELECT 1 FROM task_assignees a WHERE a.task_id = t.id AND a.agent_id = $1)
+            AND EXISTS (SELECT 1 FROM task_assignees a WHERE a.task_id = t.id AND a.agent_id = ANY($1))
           ORDER BY t.priority, t.number"
     ))
-    .bind(agent_id)
+    .bind(agent_ids)
     .fetch_all(conn)
     .await
 }

@@ -703,3 +703,82 @@ async fn runs_left_running_are_closed_as_abandoned_and_cleaned_up(pool: PgPool) 
     assert_eq!(cleanup(now + Duration::minutes(1)).await, (0, 2), "the two closed as abandoned");
     assert_eq!(count(&pool, "SELECT count(*) FROM job_runs").await, 0);
 }
+
+/// The kill switch wakes every waiting agent at once, and their heartbeats are read together
+/// (in batches): each still gets its own answer — its stop, its notifications, its tasks —
+/// and its stale alert is resolved as its own act; a heartbeat asked for another agent is
+/// refused on its own without failing the rest.
+#[sqlx::test]
+async fn waiting_agents_woken_together_each_get_their_own_answer(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let agents = [&s.sofie, &s.scout, &s.scribe, &s.pixel];
+    for agent in agents {
+        s.app.heartbeat(&as_agent(agent), agent.id).await.unwrap();
+    }
+    s.clock.advance(Duration::minutes(6));
+    run(&s, Job::HeartbeatMonitor).await;
+    let shared = s.task("Shared between Scout and Scribe", TaskType::Docs).await;
+    s.app
+        .assign_task(&s.operator, shared.id, vec![s.scout.id, s.scribe.id])
+        .await
+        .unwrap();
+    // Read what was told so far: from here on only the pause is news.
+    for agent in agents {
+        s.app.heartbeat(&as_agent(agent), agent.id).await.unwrap();
+    }
+    let still_open: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM alerts WHERE type = 'agent_stale' AND NOT resolved AND subject = ANY($1)")
+            .bind(agents.iter().map(|a| format!("agent:{}", a.id)).collect::<Vec<_>>())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(still_open, 0, "their heartbeats resolved their stale alerts");
+    let resolved_by_themselves: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT e.actor_id) FROM audit_events e JOIN alerts a ON a.id::text = e.entity_id
+         WHERE e.action = 'alert.resolved' AND a.type = 'agent_stale' AND a.subject = 'agent:' || e.actor_id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(resolved_by_themselves, 4, "each stale alert resolved by its own agent");
+
+    let wait = WaitSeconds::new("wait", 30).unwrap();
+    let mut waiting = Vec::new();
+    for agent in agents {
+        let (app, actor, id) = (s.app.clone(), as_agent(agent), agent.id);
+        waiting.push(tokio::spawn(async move { app.heartbeat_waiting(&actor, id, wait).await }));
+    }
+    let intruder = {
+        let (app, actor, id) = (s.app.clone(), as_agent(&s.scout), s.pixel.id);
+        tokio::spawn(async move { app.heartbeat_waiting(&actor, id, wait).await })
+    };
+    while s.app.wakes.waiting_agents() < agents.len() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let err = intruder.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), "forbidden", "{err}");
+    s.app.pause_squad(&s.cao, s.project.id, Some("kill switch")).await.unwrap();
+    for (agent, answer) in agents.iter().zip(waiting) {
+        let report = answer.await.unwrap().unwrap();
+        assert_eq!(report.agent.id, agent.id);
+        assert!(report.stop, "{} told to stop", agent.name);
+        assert!(!report.notifications.is_empty(), "{} hears the pause", agent.name);
+        assert!(report.notifications.iter().all(|n| n.agent_id == agent.id), "only its own");
+        let mine: Vec<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT t.id FROM tasks t JOIN task_assignees a ON a.task_id = t.id
+             WHERE a.agent_id = $1 AND t.status NOT IN ('done', 'canceled') ORDER BY t.priority, t.number",
+        )
+        .bind(agent.id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let told: Vec<uuid::Uuid> = report.assigned_tasks.iter().map(|t| t.id).collect();
+        assert_eq!(told, mine, "{}'s tasks", agent.name);
+    }
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM notifications WHERE delivered_at IS NULL AND agent_id = ANY($1)")
+        .bind(agents.iter().map(|a| a.id).collect::<Vec<_>>())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "every notification of theirs taken, once");
+}

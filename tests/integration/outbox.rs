@@ -607,30 +607,38 @@ async fn terminated_database_connections_during_delivery_leave_nothing_stuck(poo
     run.stop().await;
 }
 
-/// A group upgraded to a supergroup: its binding and undelivered messages move to the new
-/// chat, which gets them.
+/// A group upgraded to a supergroup: the first send after the upgrade is refused with
+/// `migrate_to_chat_id`, and the binding and undelivered messages move to the new chat, which
+/// gets them; the service message that follows changes nothing more.
 #[sqlx::test]
 async fn a_group_migrated_to_a_supergroup_takes_its_binding_and_queue_along(pool: PgPool) {
     const SUPER: i64 = -1_000_000_777;
     let w = world(pool).await;
     w.bind(GROUP, false).await;
     w.dispatcher(fast()).tick().await.unwrap();
+    let run = w.start(fast());
+    w.s.app
+        .reply(&w.s.cao, None, GROUP, None, "before the upgrade".into(), None)
+        .await
+        .unwrap();
+    w.settled_within(Duration::from_secs(10)).await;
+    assert!(w.tg.bot_messages_in(GROUP, None).iter().any(|m| text(m) == "before the upgrade"));
+    w.tg.migrate_chat(GROUP, SUPER);
     w.s.app
         .reply(&w.s.cao, None, GROUP, None, "queued for the group".into(), None)
         .await
         .unwrap();
     ask(&w, &w.s.pixel, "after the upgrade").await.unwrap();
-    w.tg.add_chat(SUPER, ChatKind::Supergroup { forum: false }, "Ops group");
-    w.s.app.chat_migrated(&Actor::system("telegram"), GROUP, SUPER).await.unwrap();
-    // Idempotent: a second notice of the same upgrade changes nothing.
-    w.s.app.chat_migrated(&Actor::system("telegram"), GROUP, SUPER).await.unwrap();
+    w.settled_within(Duration::from_secs(10)).await;
     let binding = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap();
     assert_eq!(binding.chat_id, SUPER);
-    let run = w.start(fast());
-    w.settled_within(Duration::from_secs(10)).await;
     let texts: Vec<String> = w.tg.bot_messages_in(SUPER, None).iter().map(|m| text(m).to_string()).collect();
     assert!(texts.iter().any(|t| t == "queued for the group"), "{texts:?}");
     assert!(texts.iter().any(|t| t.contains("after the upgrade")), "{texts:?}");
+    let refused = w.tg.calls().iter().filter(|c| c.status == 400).count();
+    assert_eq!(refused, 1, "one refused send taught the dispatcher the new chat");
+    // The service message about the same upgrade arrives later: nothing more changes.
+    w.s.app.chat_migrated(&Actor::system("telegram"), GROUP, SUPER).await.unwrap();
     let audited = count(&w.pool, "SELECT count(*) FROM audit_events WHERE action = 'chat.migrated'").await;
     assert_eq!(audited, 1);
     run.stop().await;

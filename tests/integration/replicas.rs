@@ -13,7 +13,7 @@ use common::telegram::{bound_fake, webhook_settings, TOKEN};
 use common::*;
 use fake_telegram::{ChatKind, FakeBotApi, FakeUser};
 use mission_control::domain::*;
-use mission_control::telegram::outbox::LOCK_KEY;
+use mission_control::telegram::outbox::{DispatchOptions, Dispatcher, LOCK_KEY};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::process::{Child, Command, Stdio};
@@ -398,4 +398,103 @@ async fn a_replica_polling_beside_another_deployment_backs_off_and_says_so(pool:
         "the backoff does not hold up shutdown"
     );
     assert!(during <= 2, "{during} getUpdates calls in 10 s");
+}
+
+/// Another replica's direct calls (callback answers, command registration) count in the active
+/// dispatcher's global window as they are made: with the window filled by them, the dispatcher
+/// waits for room instead of earning a 429 from Telegram.
+#[sqlx::test]
+async fn the_active_dispatcher_counts_other_replicas_direct_calls_at_once(pool: PgPool) {
+    const GROUP: i64 = -1017;
+    const GLOBAL: u32 = 6;
+    let s = squad(pool.clone()).await;
+    let tg = FakeBotApi::start_with(
+        TOKEN,
+        fake_telegram::FakeConfig {
+            per_chat_interval: Duration::from_millis(10),
+            per_chat_burst: 1,
+            group_per_minute: 2000,
+            global_per_second: GLOBAL,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    tg.add_chat(GROUP, ChatKind::Group, "Ops group");
+    let bot = common::telegram::bot(&tg);
+    let options = DispatchOptions {
+        limits: mission_control::telegram::outbox::limiter::Limits {
+            per_chat_interval: Duration::from_millis(10),
+            group_per_minute: 2000,
+            global_per_second: GLOBAL,
+            margin: Duration::from_millis(50),
+        },
+        poll_interval: Duration::from_millis(200),
+        standby_retry: Duration::from_millis(100),
+        ..DispatchOptions::default()
+    };
+    // Seeding wrote notices while no chat was bound: skipped before the chat is bound.
+    Dispatcher::new(s.app.clone(), bot.clone(), options.clone()).tick().await.unwrap();
+    s.bind(GROUP, false).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let dispatcher = tokio::spawn(Dispatcher::new(s.app.clone(), bot, options).run(async move {
+        let _ = stopped.await;
+    }));
+    let alert = |n: usize| {
+        let app = s.app.clone();
+        let (cao, project) = (s.cao.clone(), s.project.id);
+        async move {
+            app.raise_alert(
+                &cao,
+                project,
+                alert(
+                    "deploy_failed",
+                    AlertSeverity::Critical,
+                    format!("deploy:{n}"),
+                    &format!("Deploy {n} failed"),
+                ),
+            )
+            .await
+            .unwrap();
+        }
+    };
+    let sent = |tg: &FakeBotApi| tg.with_state(|st| st.bot_messages_in(GROUP, None).len());
+    // The dispatcher is active and listening once it has delivered something; then the window
+    // empties again.
+    alert(0).await;
+    tg.wait_until(|st| !st.bot_messages_in(GROUP, None).is_empty(), Duration::from_secs(10))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // Another replica answers GLOBAL clicks: Telegram's window for the bot is full for a second.
+    let http = reqwest::Client::new();
+    for _ in 0..GLOBAL {
+        let reply = http
+            .post(format!("{}/bot{TOKEN}/setMyCommands", tg.url()))
+            .json(&json!({ "commands": [] }))
+            .send()
+            .await
+            .unwrap();
+        assert!(reply.status().is_success());
+    }
+    let elsewhere = uuid::Uuid::new_v4();
+    let mut conn = pool.acquire().await.unwrap();
+    for _ in 0..GLOBAL {
+        mission_control::storage::telegram_calls::record(&mut conn, 0, Some(elsewhere))
+            .await
+            .unwrap();
+    }
+    for n in 1..=3 {
+        alert(n).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while undelivered(&pool).await > 0 {
+        assert!(Instant::now() < deadline, "the alerts were never delivered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(sent(&tg) > 1, "the new alerts reached the chat");
+    assert_eq!(tg.rate_limited(), 0, "the dispatcher waited for room instead of a 429");
+    let _ = stop.send(());
+    dispatcher.await.unwrap().unwrap();
 }

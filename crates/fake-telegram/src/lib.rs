@@ -257,6 +257,26 @@ impl FakeBotApi {
         });
     }
 
+    /// Upgrades group `old` to supergroup `new` (same title), as Telegram does when a group
+    /// turns on a feature only supergroups have: from now on every call naming `old` is refused
+    /// with 400 and `parameters.migrate_to_chat_id`. No service message is queued (a bot may
+    /// well learn of the move from a refused send first).
+    pub fn migrate_chat(&self, old: i64, new: i64) {
+        self.mutate(|s| {
+            let title = s.chats.get(&old).map(|c| c.title.clone()).unwrap_or_default();
+            s.chats.insert(
+                new,
+                Chat {
+                    id: new,
+                    kind: ChatKind::Supergroup { forum: false },
+                    title,
+                    username: None,
+                },
+            );
+            s.migrated.insert(old, new);
+        });
+    }
+
     pub fn add_user(&self, user: &FakeUser) {
         self.mutate(|s| {
             s.users.insert(user.id, user.clone());

@@ -9,12 +9,14 @@ use super::topics;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
-/// An error answer: HTTP status (= `error_code`), description, and `retry_after` for 429s.
+/// An error answer: HTTP status (= `error_code`), description, and the `parameters` Telegram
+/// adds: `retry_after` for 429s, `migrate_to_chat_id` for a group upgraded to a supergroup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ApiError {
     pub status: u16,
     pub description: String,
     pub retry_after: Option<u64>,
+    pub migrate_to_chat_id: Option<i64>,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
             status,
             description: description.into(),
             retry_after: None,
+            migrate_to_chat_id: None,
         }
     }
 
@@ -36,6 +39,15 @@ impl ApiError {
             status: 429,
             description: format!("Too Many Requests: retry after {retry_after}"),
             retry_after: Some(retry_after),
+            migrate_to_chat_id: None,
+        }
+    }
+
+    /// What Telegram answers a call to a group that became a supergroup.
+    pub fn migrated(to: i64) -> Self {
+        ApiError {
+            migrate_to_chat_id: Some(to),
+            ..Self::bad("group chat was upgraded to a supergroup chat")
         }
     }
 }
@@ -122,6 +134,9 @@ const TOPIC_NAME_LIMIT: usize = 128;
 /// Checks that cost nothing against the limits: the chat exists, text and captions parse and fit,
 /// keyboards are valid, topic names fit.
 pub(crate) fn precheck(st: &State, req: &Req) -> Result<(), ApiError> {
+    if let Some(to) = req.get("chat_id").and_then(Value::as_i64).and_then(|id| st.migrated.get(&id)) {
+        return Err(ApiError::migrated(*to));
+    }
     if req.get("chat_id").is_some() && !matches!(req.method, "answerCallbackQuery") {
         req.chat(st)?;
     }

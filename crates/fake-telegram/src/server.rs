@@ -122,6 +122,9 @@ fn reply(result: Result<Value, ApiError>) -> Response {
             if let Some(r) = e.retry_after {
                 body["parameters"] = json!({"retry_after": r});
             }
+            if let Some(to) = e.migrate_to_chat_id {
+                body["parameters"] = json!({"migrate_to_chat_id": to});
+            }
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
             (status, Json(body)).into_response()
         }

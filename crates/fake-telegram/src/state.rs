@@ -279,6 +279,8 @@ pub struct State {
     pub(crate) limiter: Limiter,
     pub(crate) files: HashMap<String, FileInfo>,
     pub(crate) next_file: u64,
+    /// Groups upgraded to supergroups: old id → new id (calls to the old id are refused).
+    pub(crate) migrated: HashMap<i64, i64>,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -322,6 +324,7 @@ impl State {
             limiter: Limiter::default(),
             files: HashMap::new(),
             next_file: 1,
+            migrated: HashMap::new(),
         }
     }
 

@@ -627,3 +627,16 @@ async fn invalid_calls_are_refused_and_recorded() {
     assert_eq!(tg.unknown_params(), vec![("sendMessage".to_owned(), "reply_to_msg_id".to_owned())]);
     assert_eq!(tg.violations().len(), 4);
 }
+
+#[tokio::test]
+async fn a_migrated_group_refuses_calls_with_the_new_chat_id() {
+    let (tg, bot) = setup().await;
+    bot.send_message(ChatId(GROUP), "before").await.unwrap();
+    tg.migrate_chat(GROUP, -100_555);
+    match bot.send_message(ChatId(GROUP), "after").await.unwrap_err() {
+        RequestError::MigrateToChatId(to) => assert_eq!(to, ChatId(-100_555)),
+        other => panic!("expected MigrateToChatId, got {other:?}"),
+    }
+    bot.send_message(ChatId(-100_555), "in the supergroup").await.unwrap();
+    assert_eq!(tg.bot_messages_in(-100_555, None).len(), 1);
+}

@@ -68,7 +68,7 @@ pub enum Ready {
 const MINUTE: Duration = Duration::from_secs(60);
 const SECOND: Duration = Duration::from_secs(1);
 /// The chat of a ticket for a call bound to no chat (no chat has id 0).
-const NO_CHAT: i64 = 0;
+pub(crate) const NO_CHAT: i64 = 0;
 
 /// A limiter shared by everything in the process that calls the Bot API as one bot.
 pub type SharedLimiter = Arc<Mutex<Limiter>>;

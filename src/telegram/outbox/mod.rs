@@ -418,6 +418,11 @@ async fn listen(engine: Arc<Engine>) {
                 engine.kick.notify_waiters();
                 loop {
                     match listener.try_recv().await {
+                        // Another replica answered a click or registered commands: it counts
+                        // in this bot's global window.
+                        Ok(Some(n)) if engine.delivery.call_elsewhere(n.payload()) => {
+                            engine.limiter().record_past(limiter::NO_CHAT, Instant::now());
+                        }
                         Ok(Some(_)) => engine.kick.notify_waiters(),
                         // Reconnected: notifications may have been missed meanwhile.
                         Ok(None) => engine.kick.notify_waiters(),

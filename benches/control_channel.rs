@@ -1,0 +1,498 @@
+//! The control channel under load: how fast a human is answered while the bot is busy. The bot
+//! (long polling) and the outbox dispatcher run against the fake Bot API with Telegram's own
+//! flood limits (1 msg/s per chat, 20/min per group, 30/s overall), one forum bound to the
+//! project. Under each load, rounds of probes a few seconds apart measure:
+//!
+//! - command → reply: `/status` typed in the forum, to the bot's reply reaching Telegram;
+//! - new approval → card: an agent's RED request, to its card in the Approvals topic;
+//! - click → answer: ✅ Approve on that card, to `answerCallbackQuery`;
+//! - click → card edited: to the card showing the decision.
+//!
+//! The loads, one after the other: *mirroring* (the forum just bound with `/bind`: a topic and a
+//! card for every open task, 28 by default), *alert storm* (alerts raised through the core,
+//! 300 by default, all at once), *runaway agent* (one agent's 150 runs and 75 comments on its
+//! task within a minute), and *quiet* (nothing else queued) for comparison.
+//!
+//!     cargo bench --bench control_channel
+//!     BENCH_ROUNDS=12 BENCH_TASKS=28 BENCH_ALERTS=300 cargo bench --bench control_channel
+//!
+//! Needs a PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it
+//! creates and drops its own database.
+
+use anyhow::{bail, Context};
+use fake_telegram::{Call, ChatKind, FakeBotApi, FakeConfig, FakeUser};
+use mission_control::app::alerts::RaiseAlert;
+use mission_control::app::approvals::RequestApproval;
+use mission_control::app::model::Agent;
+use mission_control::app::runs::RecordRun;
+use mission_control::app::tasks::{CreateTask, TransitionTask};
+use mission_control::app::{App, Rules, SystemClock};
+use mission_control::configuration::{TelegramMode, TelegramSettings};
+use mission_control::domain::{Actor, AlertSeverity, RunStatus, TaskStatus, TaskType, Usd};
+use mission_control::storage;
+use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
+use mission_control::telegram::{bot, make_bot};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "778:bench-control-channel";
+const CAO: i64 = 1001;
+const FORUM: i64 = -1_000_777;
+/// Between two rounds of probes.
+const ROUND_GAP: Duration = Duration::from_secs(4);
+/// The storm's alerts, raised by monitoring scripts.
+const ALERT_TYPES: &[&str] = &[
+    "deploy_failed",
+    "disk_full",
+    "queue_backlog",
+    "cert_expiring",
+    "latency_high",
+    "error_rate",
+    "sync_lag",
+];
+/// How long one probe may take before it counts as lost.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 * q).ceil() as usize).saturating_sub(1).min(sorted.len() - 1)]
+}
+
+fn as_agent(agent: &Agent) -> Actor {
+    Actor::Agent {
+        id: agent.id,
+        project_id: agent.project_id,
+        name: agent.name.clone(),
+    }
+}
+
+/// Latencies of one kind of probe under one load, in milliseconds.
+#[derive(Default)]
+struct Series {
+    ms: Vec<f64>,
+    lost: usize,
+}
+
+impl Series {
+    fn add(&mut self, from: Instant, to: Option<Instant>) {
+        match to {
+            Some(to) => self.ms.push(to.saturating_duration_since(from).as_secs_f64() * 1000.0),
+            None => self.lost += 1,
+        }
+    }
+
+    fn cell(&mut self) -> String {
+        self.ms.sort_by(f64::total_cmp);
+        let lost = if self.lost > 0 {
+            format!(" ({} lost)", self.lost)
+        } else {
+            String::new()
+        };
+        format!("{:.0} / {:.0}{lost}", percentile(&self.ms, 0.5), percentile(&self.ms, 0.99))
+    }
+}
+
+#[derive(Default)]
+struct Load {
+    name: String,
+    rounds: usize,
+    command: Series,
+    card: Series,
+    answer: Series,
+    edited: Series,
+    /// Outbox rows still queued when the probes ended: the load was still on.
+    queued_at_end: i64,
+}
+
+struct Bench {
+    app: App,
+    tg: FakeBotApi,
+    pool: sqlx::PgPool,
+    sofie: FakeUser,
+    scribe: Agent,
+    approvals_topic: i32,
+}
+
+/// The first call to `method` at or after `since` matching `pick`, waiting for it.
+async fn first_call(tg: &FakeBotApi, method: &str, since: Instant, pick: impl Fn(&Call) -> bool) -> Option<Instant> {
+    let deadline = Instant::now() + PROBE_TIMEOUT;
+    loop {
+        if let Some(call) = tg.calls_to(method).into_iter().find(|c| c.ok() && c.at >= since && pick(c)) {
+            return Some(call.at);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+impl Bench {
+    async fn queued(&self) -> anyhow::Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// One round: `/status`, a new RED approval, and a click on its card.
+    async fn probe(&self, load: &mut Load, round: usize) -> anyhow::Result<()> {
+        let tg = &self.tg;
+        let asked = Instant::now();
+        let command = tg.user_message(FORUM, &self.sofie, "/status", None);
+        let replied = first_call(tg, "sendMessage", asked, |c| {
+            c.param("chat_id") == Some(&json!(FORUM)) && c.params["reply_parameters"]["message_id"] == json!(command)
+        });
+
+        let summary = format!("{} probe {round}: send the launch email", load.name);
+        let requested = Instant::now();
+        self.app
+            .request_approval(
+                &as_agent(&self.scribe),
+                RequestApproval {
+                    agent_id: self.scribe.id,
+                    action_type: "email.send".into(),
+                    action_summary: summary.clone(),
+                    justification: "benchmark probe".into(),
+                    expires_in_minutes: Some(600),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let carded = first_call(tg, "sendMessage", requested, |c| {
+            c.param("message_thread_id") == Some(&json!(self.approvals_topic))
+                && c.param("text").and_then(|t| t.as_str()).is_some_and(|t| t.contains(&summary))
+        });
+        let (replied, carded) = tokio::join!(replied, carded);
+        load.command.add(asked, replied);
+        load.card.add(requested, carded);
+        if carded.is_none() {
+            load.answer.lost += 1;
+            load.edited.lost += 1;
+            return Ok(());
+        }
+        let card = tg
+            .bot_messages_in(FORUM, Some(self.approvals_topic))
+            .into_iter()
+            .rev()
+            .find(|m| m.text.as_deref().is_some_and(|t| t.contains(&summary)))
+            .context("the card reached the chat")?;
+        let approve = card
+            .buttons()
+            .into_iter()
+            .find(|b| b.text.contains("Approve"))
+            .and_then(|b| b.callback_data)
+            .context("an Approve button on the card")?;
+        let clicked = Instant::now();
+        let click = tg.click(FORUM, &self.sofie, card.message_id, &approve);
+        let answered = first_call(tg, "answerCallbackQuery", clicked, |c| {
+            c.param("callback_query_id") == Some(&json!(click))
+        });
+        let edited = first_call(tg, "editMessageText", clicked, |c| {
+            c.param("chat_id") == Some(&json!(FORUM)) && c.param("message_id") == Some(&json!(card.message_id))
+        });
+        let (answered, edited) = tokio::join!(answered, edited);
+        load.answer.add(clicked, answered);
+        load.edited.add(clicked, edited);
+        Ok(())
+    }
+
+    /// Runs `rounds` rounds of probes while `during` (the load) goes on beside them.
+    async fn measure(
+        &self,
+        name: &str,
+        rounds: usize,
+        during: impl std::future::Future<Output = anyhow::Result<()>>,
+    ) -> anyhow::Result<Load> {
+        let mut load = Load {
+            name: name.to_string(),
+            rounds,
+            ..Default::default()
+        };
+        let probes = async {
+            for round in 0..rounds {
+                let started = Instant::now();
+                self.probe(&mut load, round).await?;
+                tokio::time::sleep(ROUND_GAP.saturating_sub(started.elapsed())).await;
+            }
+            anyhow::Ok(())
+        };
+        let (probed, loaded) = tokio::join!(probes, during);
+        probed?;
+        loaded?;
+        load.queued_at_end = self.queued().await?;
+        println!(
+            "{name}: commands {:?} ms, cards {:?} ms, answers {:?} ms, edits {:?} ms",
+            load.command.ms, load.card.ms, load.answer.ms, load.edited.ms
+        );
+        Ok(load)
+    }
+
+    /// Waits until the outbox has nothing left to deliver.
+    async fn drained(&self, within: Duration) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        while self.queued().await? > 0 {
+            if started.elapsed() > within {
+                bail!("the outbox still has {} rows after {within:?}", self.queued().await?);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(started.elapsed())
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let rounds: usize = env_or("BENCH_ROUNDS", 10);
+    let open_tasks: i64 = env_or("BENCH_TASKS", 28);
+    let alerts: usize = env_or("BENCH_ALERTS", 300);
+    let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let (server, _) = base.rsplit_once('/').context("DATABASE_URL has no database name")?;
+    let db_url = format!("{server}/mc_bench_control_{}", std::process::id());
+
+    let pool = storage::connect(&db_url, 20, Duration::from_secs(30)).await?;
+    storage::migrate(&pool).await?;
+    let app = App::new(pool.clone(), Arc::new(SystemClock), Rules::default());
+    app.seed().await?;
+    app.ensure_admins(&[CAO]).await?;
+    let project = app.project_by_slug("openclaw").await?;
+    let system = Actor::system("bench");
+    let operator = app.operator_for_telegram(CAO).await?.context("the CAO operator")?;
+    let scout = app.agent_by_name(&system, project.id, "Scout").await?;
+    let scribe = app.agent_by_name(&system, project.id, "Scribe").await?;
+
+    // Open tasks for the forum to mirror, and the runaway agent's task.
+    let open: i64 = sqlx::query_scalar("SELECT count(*) FROM tasks WHERE status NOT IN ('done', 'canceled')")
+        .fetch_one(&pool)
+        .await?;
+    for i in open..open_tasks - 1 {
+        app.create_task(
+            &operator,
+            project.id,
+            CreateTask {
+                title: format!("Backlog item {i:02}"),
+                description: String::new(),
+                task_type: TaskType::Ops,
+                priority: None,
+                assignee_ids: Vec::new(),
+                reviewer_id: None,
+                budget_allocated: None,
+            },
+        )
+        .await?;
+    }
+    let runaway = app
+        .create_task(
+            &operator,
+            project.id,
+            CreateTask {
+                title: "Competitor pricing sweep".into(),
+                description: String::new(),
+                task_type: TaskType::CustomerResearch,
+                priority: None,
+                assignee_ids: vec![scout.id],
+                reviewer_id: None,
+                budget_allocated: None,
+            },
+        )
+        .await?;
+    app.transition_task(
+        &as_agent(&scout),
+        runaway.id,
+        TransitionTask {
+            to: Some(TaskStatus::InProgress),
+            work_plan: Some(vec![
+                "list the competitors".into(),
+                "sweep their pricing pages".into(),
+                "tabulate the plans".into(),
+            ]),
+            ..Default::default()
+        },
+    )
+    .await?;
+
+    let tg = FakeBotApi::start_with(TOKEN, FakeConfig::default()).await?;
+    tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "OpenClaw ops");
+    let sofie = FakeUser::new(CAO, "Sofie").with_username("sofie").with_language("en");
+    let settings = TelegramSettings {
+        token: TOKEN.into(),
+        api_url: tg.url(),
+        mode: TelegramMode::Polling,
+        webhook_url: String::new(),
+        webhook_secret: String::new(),
+        admins: vec![CAO],
+        default_lang: "en".into(),
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let dispatcher =
+        tokio::spawn(Dispatcher::new(app.clone(), make_bot(&settings)?, DispatchOptions::default()).run(until_stopped(stopped.clone())));
+    let bot_task = tokio::spawn(bot::run_polling_with(
+        app.clone(),
+        make_bot(&settings)?,
+        settings,
+        Duration::from_secs(1),
+        until_stopped(stopped.clone()),
+    ));
+    tg.wait_until(|s| !s.calls_to("getUpdates").is_empty(), Duration::from_secs(10))
+        .await?;
+
+    let mut bench = Bench {
+        app: app.clone(),
+        tg,
+        pool: pool.clone(),
+        sofie,
+        scribe,
+        approvals_topic: 0,
+    };
+    // The seed's notices had no chat: the dispatcher skips them.
+    bench.drained(Duration::from_secs(30)).await?;
+
+    println!("control channel under load: {rounds} rounds of probes per load, {ROUND_GAP:?} apart");
+    let mut loads = Vec::new();
+
+    // Mirroring: the forum is bound now; every open task gets a topic and a card.
+    let bound_at = Instant::now();
+    bench.tg.user_message(FORUM, &bench.sofie, "/bind openclaw", None);
+    let binding = loop {
+        if let Some(b) = app.binding_for_project(project.id).await? {
+            if let Some(topic) = b.approvals_topic_id {
+                break topic;
+            }
+        }
+        if bound_at.elapsed() > Duration::from_secs(60) {
+            bail!("the forum was not bound within a minute");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    bench.approvals_topic = binding;
+    let mirroring = bench.measure("mirroring", rounds, async { Ok(()) }).await?;
+    let topics = bench.tg.topics(FORUM).len();
+    loads.push(mirroring);
+    bench.drained(Duration::from_secs(900)).await?;
+    println!(
+        "mirroring: {topics} topics when the probes ended; everything delivered {:.0} s after /bind",
+        bound_at.elapsed().as_secs_f64()
+    );
+
+    // Alert storm: all raised at once, then probed.
+    let storm_started = Instant::now();
+    for i in 0..alerts {
+        app.raise_alert(
+            &operator,
+            project.id,
+            RaiseAlert {
+                alert_type: ALERT_TYPES[i % ALERT_TYPES.len()].into(),
+                severity: if i % 5 == 0 {
+                    AlertSeverity::Critical
+                } else {
+                    AlertSeverity::Warning
+                },
+                subject: format!("service:{i}"),
+                message: format!("Synthetic alert {i}"),
+                details: json!({}),
+            },
+        )
+        .await?;
+    }
+    let raised_in = storm_started.elapsed();
+    loads.push(bench.measure("alert storm", rounds, async { Ok(()) }).await?);
+    bench.drained(Duration::from_secs(900)).await?;
+    println!(
+        "alert storm: {alerts} alerts raised in {:.1} s; the chat was clear {:.0} s after the first",
+        raised_in.as_secs_f64(),
+        storm_started.elapsed().as_secs_f64()
+    );
+
+    // Runaway agent: 150 runs and 75 comments within a minute on one task, probed meanwhile.
+    let flood = {
+        let app = app.clone();
+        let scout = scout.clone();
+        async move {
+            let started = Instant::now();
+            let (mut refused, mut done) = (0, 0);
+            for i in 0..225u32 {
+                let result = if i % 3 == 2 {
+                    app.comment_on_task(&as_agent(&scout), runaway.id, &format!("Still sweeping, page {i}"), None)
+                        .await
+                        .map(|_| ())
+                } else {
+                    app.record_run(
+                        &as_agent(&scout),
+                        RecordRun {
+                            agent_id: scout.id,
+                            task_id: Some(runaway.id),
+                            cost: Usd::ZERO,
+                            status: RunStatus::Succeeded,
+                            model: None,
+                            tokens: Some(1200),
+                            error: None,
+                        },
+                    )
+                    .await
+                    .map(|_| ())
+                };
+                match result {
+                    Ok(()) => done += 1,
+                    Err(_) => refused += 1,
+                }
+                let next = Duration::from_millis(60_000 * (u64::from(i) + 1) / 225);
+                tokio::time::sleep(next.saturating_sub(started.elapsed())).await;
+            }
+            println!(
+                "runaway agent: {done} runs and comments recorded, {refused} refused, in {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+            anyhow::Ok(())
+        }
+    };
+    loads.push(bench.measure("runaway agent", rounds.max(15), flood).await?);
+    bench.drained(Duration::from_secs(900)).await?;
+
+    loads.push(bench.measure("quiet", rounds, async { Ok(()) }).await?);
+
+    println!();
+    println!(
+        "| load | rounds | command → reply p50 / p99 ms | new approval → card | click → answer | click → card edited | queued at end |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for l in &mut loads {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            l.name,
+            l.rounds,
+            l.command.cell(),
+            l.card.cell(),
+            l.answer.cell(),
+            l.edited.cell(),
+            l.queued_at_end
+        );
+    }
+    println!();
+    println!(
+        "429s: {}; Bot API violations: {}",
+        bench.tg.rate_limited(),
+        bench.tg.violations().len()
+    );
+
+    let _ = stop.send(true);
+    dispatcher.await??;
+    bot_task.await??;
+    bench.tg.shutdown().await;
+    pool.close().await;
+    use sqlx::migrate::MigrateDatabase;
+    sqlx::Postgres::drop_database(&db_url)
+        .await
+        .context("dropping the benchmark database")?;
+    Ok(())
+}
