@@ -429,13 +429,6 @@ impl App {
         let mut conn = self.pool.acquire().await?;
         Ok(storage::audit::between(&mut conn, project_id, from, to, limit).await?)
     }
-
-    /// The agent's pending notifications, without delivering them (for operators' eyes).
-    pub async fn pending_notifications(&self, actor: &Actor, agent_id: Uuid) -> AppResult<Vec<Notification>> {
-        let agent = self.get_agent(actor, agent_id).await?;
-        let mut conn = self.pool.acquire().await?;
-        Ok(storage::notifications::pending_for(&mut conn, agent.id).await?)
-    }
 }
 
 /// Numbers for `/metrics`, read at scrape time.

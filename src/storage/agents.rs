@@ -63,14 +63,6 @@ pub async fn by_name(conn: &mut PgConnection, project_id: Uuid, name: &str) -> s
         .await
 }
 
-pub async fn lock_by_name(conn: &mut PgConnection, project_id: Uuid, name: &str) -> sqlx::Result<Option<Agent>> {
-    sqlx::query_as("SELECT * FROM agents WHERE project_id = $1 AND lower(name) = lower($2) FOR UPDATE")
-        .bind(project_id)
-        .bind(name)
-        .fetch_optional(conn)
-        .await
-}
-
 /// Names close to `name`, for "not found" hints.
 pub async fn similar_names(conn: &mut PgConnection, project_id: Uuid, name: &str) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(

@@ -133,11 +133,3 @@ pub async fn chunk(
     .fetch_all(conn)
     .await
 }
-
-pub async fn for_entity(conn: &mut PgConnection, entity_kind: &str, entity_id: &str) -> sqlx::Result<Vec<AuditEvent>> {
-    sqlx::query_as("SELECT * FROM audit_events WHERE entity_kind = $1 AND entity_id = $2 ORDER BY id")
-        .bind(entity_kind)
-        .bind(entity_id)
-        .fetch_all(conn)
-        .await
-}

@@ -74,13 +74,3 @@ pub async fn take_pending(conn: &mut PgConnection, agent_ids: &[Uuid], limit: i6
         rows
     })
 }
-
-pub async fn pending_for(conn: &mut PgConnection, agent_id: Uuid) -> sqlx::Result<Vec<Notification>> {
-    sqlx::query_as(
-        "SELECT id, agent_id, kind, task_id, body, payload, created_at FROM notifications
-         WHERE agent_id = $1 AND delivered_at IS NULL ORDER BY created_at, id",
-    )
-    .bind(agent_id)
-    .fetch_all(conn)
-    .await
-}

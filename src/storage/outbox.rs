@@ -75,12 +75,6 @@ pub async fn notify_dispatcher(conn: &mut PgConnection) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn pending_count(conn: &mut PgConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')")
-        .fetch_one(conn)
-        .await
-}
-
 // ---- the dispatcher's side (src/telegram/outbox) ----
 
 /// An undelivered row with where it goes now, as the dispatcher plans it.
@@ -261,13 +255,6 @@ pub async fn clear_system_topic(conn: &mut PgConnection, project_id: Uuid, which
     };
     sqlx::query(sql).bind(project_id).bind(topic_id).execute(conn).await?;
     Ok(())
-}
-
-/// Counts by status, for tests and `/health`-style reporting.
-pub async fn status_counts(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as("SELECT status, count(*) FROM outbox GROUP BY status ORDER BY status")
-        .fetch_all(conn)
-        .await
 }
 
 /// A group became a supergroup: its undelivered rows addressed to it by id go to the new chat.

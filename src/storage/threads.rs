@@ -102,15 +102,6 @@ pub async fn set_closed(conn: &mut PgConnection, task_id: Uuid, closed: bool, no
     Ok(())
 }
 
-/// The thread cannot be used any more (its chat changed kind): the next row makes a new one.
-pub async fn forget(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM task_threads WHERE task_id = $1")
-        .bind(task_id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// The task a message of the chat belongs to: a task's root message or card, or any message the
 /// dispatcher delivered into the task's thread. For replies in a plain group.
 pub async fn task_for_message(conn: &mut PgConnection, chat_id: i64, message_id: i32) -> sqlx::Result<Option<Uuid>> {

@@ -2,7 +2,6 @@ use crate::common;
 
 use common::*;
 use mission_control::app::agents::{AgentReset, RegisterAgent, StatusCommand};
-use mission_control::app::projects::CreateProject;
 use mission_control::app::AppError;
 use mission_control::domain::*;
 use sqlx::PgPool;
@@ -153,35 +152,8 @@ async fn new_agents_get_their_role_defaults_and_spawn_limits_hold(pool: PgPool) 
 #[sqlx::test]
 async fn pausing_the_squad_pauses_only_this_project_and_resume_spares_other_causes(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    let other = s
-        .app
-        .create_project(
-            &s.cao,
-            CreateProject {
-                slug: "sitegpt".into(),
-                name: "SiteGPT".into(),
-                description: String::new(),
-            },
-        )
-        .await
-        .unwrap();
-    let outsider = s
-        .app
-        .register_agent(
-            &s.operator,
-            other.id,
-            RegisterAgent {
-                name: "Scout".into(),
-                role: AgentRole::Intern,
-                allowed_task_types: vec![],
-                parent_agent_id: None,
-                daily_cap: None,
-                issue_token: false,
-            },
-        )
-        .await
-        .unwrap()
-        .agent;
+    let other = s.new_project("sitegpt", "SiteGPT").await;
+    let outsider = s.register_in(other.id, "Scout", AgentRole::Intern, &[]).await;
     // Pixel is paused by hand before the squad pause, Scribe is quarantined.
     s.app
         .change_agent_status(&s.operator, s.pixel.id, StatusCommand::Pause, Some("on leave"))

@@ -389,13 +389,12 @@ async fn unknown_filter_values_are_422s_naming_the_parameter_and_its_values(pool
         .raise_alert(
             &mission_control::domain::Actor::system("test"),
             project.id,
-            mission_control::app::alerts::RaiseAlert {
-                alert_type: "disk_full".into(),
-                severity: mission_control::domain::AlertSeverity::Warning,
-                subject: "runner-1".into(),
-                message: "the runner's disk is 95% full".into(),
-                details: json!({}),
-            },
+            common::alert(
+                "disk_full",
+                mission_control::domain::AlertSeverity::Warning,
+                "runner-1".into(),
+                "the runner's disk is 95% full",
+            ),
         )
         .await
         .unwrap();

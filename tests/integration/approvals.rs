@@ -6,16 +6,6 @@ use mission_control::app::AppError;
 use mission_control::domain::*;
 use sqlx::PgPool;
 
-fn request(agent: &mission_control::app::model::Agent, action: &str, summary: &str) -> RequestApproval {
-    RequestApproval {
-        agent_id: agent.id,
-        action_type: action.into(),
-        action_summary: summary.into(),
-        justification: "the task needs it".into(),
-        ..Default::default()
-    }
-}
-
 #[sqlx::test]
 async fn policy_decides_by_risk_and_role(pool: PgPool) {
     let s = squad(pool.clone()).await;
@@ -320,37 +310,15 @@ async fn an_agent_sees_only_its_own_approvals_in_a_tasks_timeline(pool: PgPool) 
 /// Scout at work on a task, with a pending RED request for it, then held at its daily cap:
 /// the runbook's budget incident. Returns the task and the request.
 async fn held_at_the_cap(s: &Squad) -> (mission_control::app::model::Task, mission_control::app::model::Approval) {
-    use mission_control::app::runs::RecordRun;
     let scout = as_agent(&s.scout);
     let task = s
         .started_task("Interview churned users", TaskType::CustomerResearch, &s.scout)
         .await;
-    let approval = s
-        .app
-        .request_approval(
-            &scout,
-            RequestApproval {
-                task_id: Some(task.id),
-                ..request(&s.scout, "email.send", "email 20 churned users")
-            },
-        )
-        .await
-        .unwrap();
+    let approval = s.ask_about(&s.scout, &task, "email 20 churned users").await.unwrap();
     assert_eq!(approval.status, ApprovalStatus::Pending);
     let outcome = s
         .app
-        .record_run(
-            &scout,
-            RecordRun {
-                agent_id: s.scout.id,
-                task_id: Some(task.id),
-                cost: Usd::from_cents(200),
-                status: RunStatus::Succeeded,
-                model: None,
-                tokens: None,
-                error: None,
-            },
-        )
+        .record_run(&scout, run(s.scout.id, Some(task.id), Usd::from_cents(200)))
         .await
         .unwrap();
     assert!(outcome.task_held);

@@ -20,28 +20,10 @@ fn run(agent: &mission_control::app::model::Agent, task: Option<uuid::Uuid>, cen
     }
 }
 
-async fn scout_working(s: &Squad) -> mission_control::app::model::Task {
-    let task = s.task("Find ten forums", TaskType::CustomerResearch).await;
-    s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
-    s.app
-        .transition_task(
-            &as_agent(&s.scout),
-            task.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(plan()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .task
-}
-
 #[sqlx::test]
 async fn reaching_the_daily_cap_pauses_the_agent_holds_the_task_and_alerts(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    let task = scout_working(&s).await;
+    let task = s.started_task("Find ten forums", TaskType::CustomerResearch, &s.scout).await;
     let scout = as_agent(&s.scout);
     // Intern: $2.00/day, $0.25/run. Seven runs of $0.25 = $1.75, then $0.25 reaches $2.00.
     for _ in 0..7 {
@@ -71,18 +53,7 @@ async fn reaching_the_daily_cap_pauses_the_agent_holds_the_task_and_alerts(pool:
             .await
             .unwrap();
     assert_eq!(hold, (ActorKind::System, "budget".into()), "the hold is the system's act");
-    let alerts = s
-        .app
-        .list_alerts(
-            &s.viewer,
-            s.project.id,
-            Some(false),
-            Some("budget_exceeded".into()),
-            None,
-            Default::default(),
-        )
-        .await
-        .unwrap();
+    let alerts = s.open_alerts(Some("budget_exceeded")).await;
     assert_eq!(alerts.total, 1);
     assert_eq!(alerts.items[0].severity, AlertSeverity::Critical);
     assert_eq!(
@@ -143,18 +114,7 @@ async fn over_the_per_run_cap_alerts_once_per_subject_and_counts_repeats(pool: P
         .record_run(&scout, run(&s.scout, None, 40, RunStatus::Succeeded))
         .await
         .unwrap();
-    let alerts = s
-        .app
-        .list_alerts(
-            &s.viewer,
-            s.project.id,
-            Some(false),
-            Some("per_run_cap_exceeded".into()),
-            None,
-            Default::default(),
-        )
-        .await
-        .unwrap();
+    let alerts = s.open_alerts(Some("per_run_cap_exceeded")).await;
     assert_eq!(alerts.total, 1, "one open alert per subject");
     assert_eq!(alerts.items[0].occurrences, 2);
     let repeats: Vec<bool> = sqlx::query_scalar(
@@ -184,18 +144,7 @@ async fn error_streaks_alert_then_quarantine(pool: PgPool) {
         let expected = if i > 5 { AgentStatus::Quarantined } else { AgentStatus::Active };
         assert_eq!(outcome.agent.status, expected, "after {i} failures");
     }
-    let alert = s
-        .app
-        .list_alerts(
-            &s.viewer,
-            s.project.id,
-            Some(false),
-            Some("error_streak".into()),
-            None,
-            Default::default(),
-        )
-        .await
-        .unwrap();
+    let alert = s.open_alerts(Some("error_streak")).await;
     assert_eq!(alert.total, 1);
     assert_eq!(alert.items[0].severity, AlertSeverity::Critical);
     assert_eq!(alert.items[0].occurrences, 3, "raised at 4, bumped at 5 and at 6");
@@ -270,7 +219,7 @@ async fn runs_are_reported_only_for_oneself(pool: PgPool) {
 #[sqlx::test]
 async fn a_run_counts_only_against_the_agents_own_task(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    let task = scout_working(&s).await;
+    let task = s.started_task("Find ten forums", TaskType::CustomerResearch, &s.scout).await;
     // Scribe (an intern, $2.00/day) one cent short of its cap: the run that would reach it
     // names Scout's task, which must neither be charged nor held.
     sqlx::query("UPDATE agents SET today_spend_micros = 1990000, spend_day = $2 WHERE id = $1")
@@ -324,7 +273,7 @@ async fn a_run_counts_only_against_the_agents_own_task(pool: PgPool) {
 #[sqlx::test]
 async fn per_run_and_warning_alerts_name_the_task(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    let task = scout_working(&s).await;
+    let task = s.started_task("Find ten forums", TaskType::CustomerResearch, &s.scout).await;
     let scout = as_agent(&s.scout);
     // $0.30 is over the $0.25 per-run cap; $1.50 more crosses 80% of $2.00.
     let outcome = s
@@ -350,7 +299,7 @@ async fn per_run_and_warning_alerts_name_the_task(pool: PgPool) {
 #[sqlx::test]
 async fn runs_and_transitions_on_one_agent_and_task_never_deadlock(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    let task = scout_working(&s).await;
+    let task = s.started_task("Find ten forums", TaskType::CustomerResearch, &s.scout).await;
     s.app
         .set_budget(&s.cao, s.scout.id, Some(Usd::from_cents(10_000)), Some(Usd::from_cents(100)))
         .await

@@ -190,10 +190,6 @@ fn mission_control(dir: &Path, port: u16) -> Command {
     command
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 async fn wait_healthy(base: &str, serve: &mut std::process::Child) {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
@@ -240,7 +236,7 @@ async fn agents_status(base: &str, token: &str) -> u16 {
 #[tokio::test]
 async fn the_quick_start_works_with_commands_beside_a_running_serve() {
     let dir = scratch_dir();
-    let port = free_port();
+    let port = crate::common::free_port();
     let base = format!("http://127.0.0.1:{port}");
 
     let mut serve = mission_control(&dir, port)
@@ -264,7 +260,7 @@ async fn the_quick_start_works_with_commands_beside_a_running_serve() {
     let verified = mission_control(&dir, port).arg("verify-db").output().unwrap();
     assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
     // A second serve on the same directory is refused, saying why; the first goes on.
-    let second = mission_control(&dir, free_port()).arg("serve").output().unwrap();
+    let second = mission_control(&dir, crate::common::free_port()).arg("serve").output().unwrap();
     assert!(!second.status.success());
     let said = String::from_utf8_lossy(&second.stderr);
     assert!(

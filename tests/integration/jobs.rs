@@ -4,10 +4,10 @@
 use crate::common;
 
 use chrono::Duration;
+use common::telegram::{bot, bound_fake};
 use common::{as_agent, count, squad, Squad};
 use fake_telegram::{ChatKind, FakeBotApi, StoredMessage};
 use mission_control::app::approvals::{RequestApproval, Verdict};
-use mission_control::app::chats::ChatInfo;
 use mission_control::app::jobs::Job;
 use mission_control::app::tasks::TransitionTask;
 use mission_control::app::Rules;
@@ -252,7 +252,6 @@ async fn a_budget_at_eighty_percent_alerts_once_and_a_new_day_resumes(pool: PgPo
     );
 }
 
-const TOKEN: &str = "616161:jobs-test";
 const GROUP: i64 = -1061;
 
 /// The fake Bot API with a group bound to the project, and a way to deliver the outbox.
@@ -263,24 +262,8 @@ struct Chat {
 
 impl Chat {
     async fn bound(s: &Squad) -> Chat {
-        let tg = FakeBotApi::start(TOKEN).await.unwrap();
-        tg.add_chat(GROUP, ChatKind::Group, "Ops");
-        let bot = teloxide::Bot::new(TOKEN).set_api_url(url::Url::parse(&tg.url()).unwrap());
-        let dispatcher = Dispatcher::new(s.app.clone(), bot, DispatchOptions::default());
-        // The seed's notices, written while no chat was bound, are skipped.
-        dispatcher.tick().await.unwrap();
-        s.app
-            .bind_chat(
-                &s.cao,
-                &ChatInfo {
-                    chat_id: GROUP,
-                    title: Some("Ops".into()),
-                    is_forum: false,
-                },
-                "openclaw",
-            )
-            .await
-            .unwrap();
+        let tg = bound_fake(s, GROUP, ChatKind::Group).await;
+        let dispatcher = Dispatcher::new(s.app.clone(), bot(&tg), DispatchOptions::default());
         let chat = Chat { tg, dispatcher };
         chat.deliver(&s.app.pool).await;
         chat
@@ -622,18 +605,7 @@ async fn an_unblocked_loop_is_not_blocked_again_until_new_activity_crosses_a_thr
     // The operator clears them up.
     s.clock.advance(Duration::minutes(1));
     for task in [&chatty, &reviewed] {
-        s.app
-            .transition_task(
-                &s.operator,
-                task.id,
-                TransitionTask {
-                    to: Some(TaskStatus::InProgress),
-                    reason: Some("requirements clarified".into()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        s.move_task(task.id, TaskStatus::InProgress, "requirements clarified").await;
     }
     s.clock.advance(Duration::minutes(1));
     for _ in 0..3 {

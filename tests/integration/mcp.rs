@@ -442,6 +442,21 @@ async fn a_waiting_mcp_heartbeat_hears_the_squad_pause_at_once(pool: PgPool) {
     api.stop().await;
 }
 
+/// The agent's REST heartbeat long-polling for up to 30 s, in a task of its own.
+fn waiting_heartbeat(api: &TestApi, agent: &Agent) -> tokio::task::JoinHandle<Value> {
+    let (url, token, id) = (api.url.clone(), agent.token.clone(), agent.id.clone());
+    tokio::spawn(async move {
+        let reply = reqwest::Client::new()
+            .post(format!("{url}/api/agents/{id}/heartbeat?wait=30"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), StatusCode::OK);
+        reply.json::<Value>().await.unwrap()
+    })
+}
+
 async fn rest_heartbeat(api: &TestApi, agent: &Agent, query: &str) -> common::http::Reply {
     api.call(
         Method::POST,
@@ -474,20 +489,7 @@ async fn rest_long_poll_answers_on_news_and_after_the_wait(pool: PgPool) {
     assert_eq!(reply.body["stop"], false);
 
     // An assignment is news.
-    let waiting = tokio::spawn({
-        let (url, token, id) = (api.url.clone(), ava.token.clone(), ava.id.clone());
-        async move {
-            reqwest::Client::new()
-                .post(format!("{url}/api/agents/{id}/heartbeat?wait=30"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    });
+    let waiting = waiting_heartbeat(&api, &ava);
     until_waiting(&api, 1).await;
     let task = inbox_task(&api, "Assigned while waiting").await;
     let assigned = Instant::now();
@@ -505,20 +507,7 @@ async fn rest_long_poll_answers_on_news_and_after_the_wait(pool: PgPool) {
     assert_eq!(beat["assignedTasks"][0]["id"], task.as_str());
 
     // The agent's pause reaches its long poll.
-    let waiting = tokio::spawn({
-        let (url, token, id) = (api.url.clone(), ava.token.clone(), ava.id.clone());
-        async move {
-            reqwest::Client::new()
-                .post(format!("{url}/api/agents/{id}/heartbeat?wait=30"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    });
+    let waiting = waiting_heartbeat(&api, &ava);
     until_waiting(&api, 1).await;
     let paused = Instant::now();
     api.post(&format!("/api/agents/{}/pause", ava.id), "").await;
@@ -545,17 +534,7 @@ async fn waiters_hold_no_pool_connection(pool: PgPool) {
     }
     let mut waiting = Vec::new();
     for agent in &agents {
-        let (url, token, id) = (api.url.clone(), agent.token.clone(), agent.id.clone());
-        waiting.push(tokio::spawn(async move {
-            let reply = reqwest::Client::new()
-                .post(format!("{url}/api/agents/{id}/heartbeat?wait=30"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(reply.status(), StatusCode::OK);
-            reply.json::<Value>().await.unwrap()
-        }));
+        waiting.push(waiting_heartbeat(&api, agent));
     }
     until_waiting(&api, 10).await;
     tokio::time::sleep(Duration::from_millis(200)).await;

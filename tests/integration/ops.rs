@@ -4,9 +4,8 @@
 use crate::common;
 
 use common::{as_agent, squad, Squad};
-use mission_control::app::approvals::{RequestApproval, Verdict};
+use mission_control::app::approvals::Verdict;
 use mission_control::app::runs::RecordRun;
-use mission_control::app::tasks::TransitionTask;
 use mission_control::domain::*;
 use mission_control::storage::maintenance::{backup, retention, verify};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -80,50 +79,21 @@ async fn activity(s: &Squad) {
             .record_run(
                 &scout,
                 RecordRun {
-                    agent_id: s.scout.id,
-                    task_id: Some(task.id),
-                    cost: Usd::from_dollars(cost).unwrap(),
-                    status: RunStatus::Succeeded,
                     model: Some("small".into()),
                     tokens: Some(900),
-                    error: None,
+                    ..common::run(s.scout.id, Some(task.id), Usd::from_dollars(cost).unwrap())
                 },
             )
             .await
             .unwrap();
     }
-    let approval = s
-        .app
-        .request_approval(
-            &scout,
-            RequestApproval {
-                agent_id: s.scout.id,
-                task_id: Some(task.id),
-                action_type: "email.send".into(),
-                action_summary: "Email the interviewees a thank-you".into(),
-                justification: "Courtesy".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let approval = s.ask_about(&s.scout, &task, "Email the interviewees a thank-you").await.unwrap();
     s.app
         .decide_approval(&s.cao, approval.id, Verdict::Approve, Some("fine"))
         .await
         .unwrap();
     let done = s.task("An old finished task", TaskType::Docs).await;
-    s.app
-        .transition_task(
-            &s.operator,
-            done.id,
-            TransitionTask {
-                to: Some(TaskStatus::Canceled),
-                reason: Some("no longer needed".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    s.move_task(done.id, TaskStatus::Canceled, "no longer needed").await;
     s.app.pause_squad(&s.operator, s.project.id, Some("drill")).await.unwrap();
     s.app.resume_squad(&s.operator, s.project.id).await.unwrap();
 }
@@ -345,9 +315,7 @@ async fn cleanup_and_archive_say_what_they_would_do_then_do_it(pool: PgPool) {
 async fn the_cli_runs_the_operations(pool: PgPool) {
     let s = squad(pool.clone()).await;
     activity(&s).await;
-    let base = std::env::var("DATABASE_URL").unwrap();
-    let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&pool).await.unwrap();
-    let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let url = common::database_url(&pool).await;
     let bin = env!("CARGO_BIN_EXE_mission-control");
     let run = |args: &[&str]| {
         std::process::Command::new(bin)

@@ -5,15 +5,14 @@
 
 use crate::common;
 
+use common::telegram::{quick as fast, scaled_dispatch as scaled, text, FORUM, GROUP};
+use common::world::World;
 use common::*;
-use fake_telegram::{ChatKind, FakeBotApi, StoredMessage};
-use mission_control::app::alerts::RaiseAlert;
+use fake_telegram::{ChatKind, StoredMessage};
 use mission_control::app::approvals::{RequestApproval, Verdict};
-use mission_control::app::chats::ChatInfo;
-use mission_control::app::model::Alert;
 use mission_control::domain::*;
 use mission_control::telegram::actions::ButtonAction;
-use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
+use mission_control::telegram::outbox::DispatchOptions;
 use mission_control::telegram::render::text::visible_len;
 use serde_json::json;
 use sqlx::PgPool;
@@ -21,225 +20,19 @@ use std::time::{Duration, Instant};
 use teloxide::prelude::*;
 use teloxide::RequestError;
 
-const TOKEN: &str = "424242:outbox-test";
-const FORUM: i64 = -1001;
-const GROUP: i64 = -1002;
-
-struct World {
-    s: Squad,
-    tg: FakeBotApi,
-    pool: PgPool,
+/// The squad and the fake (its group a plain "group"), nothing running yet.
+async fn world(pool: PgPool) -> World {
+    World::build(pool).idle().group(ChatKind::Group).start().await
 }
 
-struct Running {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(Duration::from_secs(15), &mut self.handle)
-            .await
-            .expect("the dispatcher stops")
-            .expect("the dispatcher task")
-            .expect("the dispatcher ends without error");
-    }
-
-    /// A crash: the task is gone between any two instructions.
-    fn abort(self) {
-        self.handle.abort();
-    }
-}
-
-/// Quick retries and short waits, so that tests run in seconds.
-fn fast() -> DispatchOptions {
-    DispatchOptions {
-        backoff_base: Duration::from_millis(100),
-        backoff_max: Duration::from_secs(1),
-        poll_interval: Duration::from_millis(200),
-        idle_poll: Duration::from_secs(1),
-        standby_retry: Duration::from_millis(100),
-        lock_check: Duration::from_secs(1),
-        drain_timeout: Duration::from_secs(3),
-        ..DispatchOptions::default()
-    }
-}
-
-/// Telegram's limits scaled down 100-fold, for the fake and the dispatcher alike: binding a
-/// forum makes a topic for every open task, which at the real pace takes minutes.
-fn scaled_fake() -> fake_telegram::FakeConfig {
-    fake_telegram::FakeConfig {
-        per_chat_interval: Duration::from_millis(10),
-        per_chat_burst: 1,
-        group_per_minute: 2000,
-        global_per_second: 300,
-        ..Default::default()
-    }
-}
-
-fn scaled() -> DispatchOptions {
-    DispatchOptions {
-        limits: mission_control::telegram::outbox::limiter::Limits {
-            per_chat_interval: Duration::from_millis(10),
-            group_per_minute: 2000,
-            global_per_second: 300,
-            margin: Duration::from_millis(5),
-        },
-        ..fast()
-    }
-}
-
-impl World {
-    async fn new(pool: PgPool) -> World {
-        Self::with(pool, fake_telegram::FakeConfig::default()).await
-    }
-
-    async fn with(pool: PgPool, config: fake_telegram::FakeConfig) -> World {
-        let s = squad(pool.clone()).await;
-        let tg = FakeBotApi::start_with(TOKEN, config).await.expect("fake Telegram");
-        tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "Ops forum");
-        tg.add_chat(GROUP, ChatKind::Group, "Ops group");
-        let w = World { s, tg, pool };
-        // Seeding the squad wrote notices while no chat was bound: a dispatcher running then
-        // skips them (otherwise they would all reach the chat bound next).
-        let skipped = w.dispatcher(fast()).tick().await.unwrap();
-        assert_eq!(skipped as i64, count(&w.pool, "SELECT count(*) FROM outbox").await);
-        w
-    }
-
-    fn bot(&self) -> Bot {
-        Bot::new(TOKEN).set_api_url(url::Url::parse(&self.tg.url()).unwrap())
-    }
-
-    fn dispatcher(&self, options: DispatchOptions) -> Dispatcher {
-        Dispatcher::new(self.s.app.clone(), self.bot(), options)
-    }
-
-    fn start(&self, options: DispatchOptions) -> Running {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(self.dispatcher(options).run(async move {
-            let _ = stopped.await;
-        }));
-        Running { stop: Some(stop), handle }
-    }
-
-    async fn bind(&self, chat_id: i64, forum: bool) {
-        self.s
-            .app
-            .bind_chat(
-                &self.s.cao,
-                &ChatInfo {
-                    chat_id,
-                    title: Some("Ops".into()),
-                    is_forum: forum,
-                },
-                "openclaw",
-            )
-            .await
-            .unwrap();
-    }
-
-    async fn alert(&self, alert_type: &str, severity: AlertSeverity, subject: String, message: &str) -> Alert {
-        self.s
-            .app
-            .raise_alert(
-                &self.s.cao,
-                self.s.project.id,
-                RaiseAlert {
-                    alert_type: alert_type.into(),
-                    severity,
-                    subject,
-                    message: message.into(),
-                    details: json!({}),
-                },
-            )
-            .await
-            .unwrap()
-    }
-
-    /// Waits until no row is pending or in flight.
-    async fn settled(&self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let open = count(&self.pool, "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").await;
-            if open == 0 {
-                return;
-            }
-            if Instant::now() >= deadline {
-                let left: Vec<(i64, String, String, i16, i32, Option<String>)> = sqlx::query_as(
-                    "SELECT id, kind, status, class, attempts, last_error FROM outbox
-                     WHERE status IN ('pending', 'sending') ORDER BY id LIMIT 10",
-                )
-                .fetch_all(&self.pool)
-                .await
-                .unwrap_or_default();
-                panic!("{open} outbox rows still undelivered after {timeout:?}: {left:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn wait_messages(&self, chat: i64, n: usize, timeout: Duration) {
-        self.tg
-            .wait_until(|st| st.bot_messages_in(chat, None).len() >= n, timeout)
-            .await
-            .unwrap();
-    }
-
-    fn topic(&self, chat: i64, name: &str) -> i32 {
-        self.tg
-            .topics(chat)
-            .into_iter()
-            .find(|t| t.name == name)
-            .unwrap_or_else(|| panic!("no topic {name}"))
-            .thread_id
-    }
-
-    fn general(&self, chat: i64) -> Vec<StoredMessage> {
-        self.tg
-            .bot_messages_in(chat, None)
-            .into_iter()
-            .filter(|m| m.thread_id.is_none())
-            .collect()
-    }
-
-    async fn action(&self, token: &str) -> ButtonAction {
-        self.s.app.button_action(token).await.unwrap().expect("the token is known").0
-    }
-
-    async fn actions(&self, m: &StoredMessage) -> Vec<ButtonAction> {
-        let mut out = Vec::new();
-        for b in m.buttons() {
-            out.push(self.action(&b.callback_data.expect("callback button")).await);
-        }
-        out
-    }
-
-    /// No 429 from the flood limits, no invalid call, no parameter Telegram does not know.
-    fn assert_clean(&self) {
-        assert_eq!(
-            self.tg.rate_limited(),
-            0,
-            "429s: {:#?}",
-            self.tg.calls().iter().filter(|c| c.rate_limited).collect::<Vec<_>>()
-        );
-        assert!(self.tg.violations().is_empty(), "violations: {:#?}", self.tg.violations());
-        assert!(
-            self.tg.unknown_params().is_empty(),
-            "unknown parameters: {:?}",
-            self.tg.unknown_params()
-        );
-    }
-}
-
-fn text(m: &StoredMessage) -> &str {
-    m.text.as_deref().unwrap_or_default()
+/// The same with Telegram's limits scaled down 100-fold.
+async fn scaled_world(pool: PgPool) -> World {
+    World::build(pool).idle().group(ChatKind::Group).scaled().start().await
 }
 
 #[sqlx::test]
 async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) {
-    let w = World::with(pool, scaled_fake()).await;
+    let w = scaled_world(pool).await;
     w.bind(FORUM, true).await;
     let run = w.start(scaled());
     // The system topics, and one for each of the 8 open tasks of the seed.
@@ -250,30 +43,17 @@ async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) 
     .await
     .unwrap();
     let binding = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap();
-    assert_eq!(binding.approvals_topic_id, Some(w.topic(FORUM, "Approvals")));
-    assert_eq!(binding.alerts_topic_id, Some(w.topic(FORUM, "Alerts")));
-    assert_eq!(binding.standup_topic_id, Some(w.topic(FORUM, "Standup")));
+    assert_eq!(binding.approvals_topic_id, Some(w.topic_named(FORUM, "Approvals")));
+    assert_eq!(binding.alerts_topic_id, Some(w.topic_named(FORUM, "Alerts")));
+    assert_eq!(binding.standup_topic_id, Some(w.topic_named(FORUM, "Standup")));
     let general = w.general(FORUM);
     assert_eq!(general.len(), 1);
     assert!(text(&general[0]).contains("ops chat of openclaw"), "{}", text(&general[0]));
 
-    let approval =
-        w.s.app
-            .request_approval(
-                &as_agent(&w.s.pixel),
-                RequestApproval {
-                    agent_id: w.s.pixel.id,
-                    action_type: "email.send".into(),
-                    action_summary: "mail 500 customers <now>".into(),
-                    justification: "launch day".into(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+    let approval = w.s.ask(&w.s.pixel, "mail 500 customers <now>").await.unwrap();
     assert_eq!(approval.status, ApprovalStatus::Pending);
-    let alert = w
-        .alert(
+    let alert =
+        w.s.raise(
             "budget_exceeded",
             AlertSeverity::Critical,
             format!("agent:{}", w.s.scout.id),
@@ -281,9 +61,9 @@ async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) 
         )
         .await;
     let task = w.s.task("Write the launch post", TaskType::Content).await;
-    w.settled(Duration::from_secs(20)).await;
+    w.settled_within(Duration::from_secs(20)).await;
 
-    let approvals = w.tg.bot_messages_in(FORUM, Some(w.topic(FORUM, "Approvals")));
+    let approvals = w.tg.bot_messages_in(FORUM, Some(w.topic_named(FORUM, "Approvals")));
     assert_eq!(approvals.len(), 1);
     assert!(text(&approvals[0]).contains(&approval.code()));
     assert!(approvals[0].raw_text.as_deref().unwrap().contains("mail 500 customers &lt;now&gt;"));
@@ -295,7 +75,7 @@ async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) 
             ButtonAction::Deny { approval_id: approval.id }
         ]
     );
-    let alerts = w.tg.bot_messages_in(FORUM, Some(w.topic(FORUM, "Alerts")));
+    let alerts = w.tg.bot_messages_in(FORUM, Some(w.topic_named(FORUM, "Alerts")));
     assert_eq!(alerts.len(), 1);
     assert!(text(&alerts[0]).contains("Scout is over its cap"));
     let actions = w.actions(&alerts[0]).await;
@@ -309,7 +89,7 @@ async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) 
     assert_eq!(actions.len(), 4);
     // A task has its own topic, its card first.
     assert_eq!(w.general(FORUM).len(), 1);
-    let topic = w.topic(FORUM, &format!("#{} 📥 Write the launch post", task.number));
+    let topic = w.topic_named(FORUM, &format!("#{} 📥 Write the launch post", task.number));
     let in_topic = w.tg.bot_messages_in(FORUM, Some(topic));
     assert_eq!(in_topic.len(), 1);
     assert!(text(&in_topic[0]).contains("Write the launch post"), "{}", text(&in_topic[0]));
@@ -326,24 +106,11 @@ async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) 
 
 #[sqlx::test]
 async fn a_decided_approval_edits_its_request_and_drops_the_buttons(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     let run = w.start(fast());
-    let approval =
-        w.s.app
-            .request_approval(
-                &as_agent(&w.s.pixel),
-                RequestApproval {
-                    agent_id: w.s.pixel.id,
-                    action_type: "email.send".into(),
-                    action_summary: "mail the list".into(),
-                    justification: "launch".into(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-    w.settled(Duration::from_secs(10)).await;
+    let approval = w.s.ask(&w.s.pixel, "mail the list").await.unwrap();
+    w.settled_within(Duration::from_secs(10)).await;
     let before = w.tg.bot_messages_in(GROUP, None);
     assert_eq!(before.len(), 2, "bound + request");
     let request = before[1].clone();
@@ -353,7 +120,7 @@ async fn a_decided_approval_edits_its_request_and_drops_the_buttons(pool: PgPool
         .decide_approval(&w.s.cao, approval.id, Verdict::Approve, None)
         .await
         .unwrap();
-    w.settled(Duration::from_secs(10)).await;
+    w.settled_within(Duration::from_secs(10)).await;
     let after = w.tg.message(GROUP, request.message_id).unwrap();
     assert!(after.edited >= 1);
     assert!(after.buttons().is_empty(), "buttons removed");
@@ -369,21 +136,21 @@ async fn a_decided_approval_edits_its_request_and_drops_the_buttons(pool: PgPool
 
 #[sqlx::test]
 async fn a_repeated_alert_edits_its_message_and_resolving_closes_it(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     let run = w.start(fast());
     let subject = format!("agent:{}", w.s.scout.id);
-    let alert = w
-        .alert("agent_stale", AlertSeverity::Warning, subject.clone(), "Scout is silent")
-        .await;
-    w.settled(Duration::from_secs(10)).await;
+    let alert =
+        w.s.raise("agent_stale", AlertSeverity::Warning, subject.clone(), "Scout is silent")
+            .await;
+    w.settled_within(Duration::from_secs(10)).await;
     let posted = w.tg.bot_messages_in(GROUP, None)[1].clone();
     assert_eq!(posted.buttons().len(), 3);
 
-    w.alert("agent_stale", AlertSeverity::Warning, subject.clone(), "Scout is silent")
+    w.s.raise("agent_stale", AlertSeverity::Warning, subject.clone(), "Scout is silent")
         .await;
-    w.alert("agent_stale", AlertSeverity::Warning, subject, "Scout is silent").await;
-    w.settled(Duration::from_secs(10)).await;
+    w.s.raise("agent_stale", AlertSeverity::Warning, subject, "Scout is silent").await;
+    w.settled_within(Duration::from_secs(10)).await;
     let edited = w.tg.message(GROUP, posted.message_id).unwrap();
     assert!(text(&edited).contains("Seen 3 times"), "{}", text(&edited));
     assert_eq!(edited.buttons().len(), 3, "the keyboard stays on edits");
@@ -397,7 +164,7 @@ async fn a_repeated_alert_edits_its_message_and_resolving_closes_it(pool: PgPool
     assert_eq!(w.tg.bot_messages_in(GROUP, None).len(), 2, "repeats edit, they do not post");
 
     w.s.app.resolve_alert(&w.s.operator, alert.id).await.unwrap();
-    w.settled(Duration::from_secs(10)).await;
+    w.settled_within(Duration::from_secs(10)).await;
     let resolved = w.tg.message(GROUP, posted.message_id).unwrap();
     assert!(text(&resolved).contains("Resolved by Olga"), "{}", text(&resolved));
     assert!(resolved.buttons().is_empty());
@@ -408,8 +175,8 @@ async fn a_repeated_alert_edits_its_message_and_resolving_closes_it(pool: PgPool
 
 #[sqlx::test]
 async fn a_project_without_a_chat_skips_its_rows(pool: PgPool) {
-    let w = World::new(pool).await;
-    w.alert("custom", AlertSeverity::Info, "nothing".into(), "nobody listens").await;
+    let w = world(pool).await;
+    w.s.raise("custom", AlertSeverity::Info, "nothing".into(), "nobody listens").await;
     let done = w.dispatcher(fast()).tick().await.unwrap();
     assert_eq!(done, 1);
     let (status, error): (String, Option<String>) = sqlx::query_as("SELECT status, last_error FROM outbox")
@@ -444,7 +211,7 @@ fn assert_all_in_order(arrived: &[usize], n: usize, dups: usize) {
 
 #[sqlx::test]
 async fn with_429s_5xx_and_dropped_connections_every_message_arrives_in_order(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     let run = w.start(fast());
     w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
@@ -458,7 +225,7 @@ async fn with_429s_5xx_and_dropped_connections_every_message_arrives_in_order(po
         titles.push(format!("Fault task {i:02}"));
         w.s.task(&titles[i], TaskType::Ops).await;
     }
-    w.settled(Duration::from_secs(20)).await;
+    w.settled_within(Duration::from_secs(20)).await;
     // Telegram's pacing and a server error (teloxide waits 10 s before reading any 5xx).
     w.tg.fail_next("sendMessage", 429, 2);
     w.tg.fail_next("sendMessage", 502, 1);
@@ -466,7 +233,7 @@ async fn with_429s_5xx_and_dropped_connections_every_message_arrives_in_order(po
         titles.push(format!("Fault task {i:02}"));
         w.s.task(&titles[i], TaskType::Ops).await;
     }
-    w.settled(Duration::from_secs(40)).await;
+    w.settled_within(Duration::from_secs(40)).await;
 
     let msgs = w.tg.bot_messages_in(GROUP, None);
     let arrived = created_numbers(&msgs, &titles);
@@ -483,7 +250,7 @@ async fn with_429s_5xx_and_dropped_connections_every_message_arrives_in_order(po
 
 #[sqlx::test]
 async fn a_crash_mid_burst_loses_nothing(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     let first = w.start(fast());
     w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
@@ -502,7 +269,7 @@ async fn a_crash_mid_burst_loses_nothing(pool: PgPool) {
     eprintln!("DIAG in flight at the crash: {in_flight}");
 
     let second = w.start(fast());
-    w.settled(Duration::from_secs(30)).await;
+    w.settled_within(Duration::from_secs(30)).await;
     let arrived = created_numbers(&w.tg.bot_messages_in(GROUP, None), &titles);
     assert_all_in_order(&arrived, titles.len(), 1);
     second.stop().await;
@@ -511,7 +278,7 @@ async fn a_crash_mid_burst_loses_nothing(pool: PgPool) {
 
 #[sqlx::test]
 async fn notify_wakes_the_dispatcher_without_a_timer(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     let run = w.start(DispatchOptions {
         idle_poll: Duration::from_secs(120),
@@ -532,7 +299,7 @@ async fn notify_wakes_the_dispatcher_without_a_timer(pool: PgPool) {
 
 #[sqlx::test]
 async fn long_text_is_split_at_lines_with_buttons_on_the_last_part(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     let lines: Vec<String> = (0..400)
         .map(|i| format!("<b>{i:04}</b> a line of the answer, Ünïcödé 🚀"))
         .collect();
@@ -568,14 +335,15 @@ async fn long_text_is_split_at_lines_with_buttons_on_the_last_part(pool: PgPool)
 
 #[sqlx::test]
 async fn a_deleted_topic_sends_to_general_and_is_forgotten(pool: PgPool) {
-    let w = World::with(pool, scaled_fake()).await;
+    let w = scaled_world(pool).await;
     w.bind(FORUM, true).await;
     let run = w.start(scaled());
-    w.settled(Duration::from_secs(15)).await;
-    let alerts = w.topic(FORUM, "Alerts");
+    w.settled_within(Duration::from_secs(15)).await;
+    let alerts = w.topic_named(FORUM, "Alerts");
     assert!(w.tg.delete_topic(FORUM, alerts));
-    w.alert("custom", AlertSeverity::Info, "thing".into(), "Where does this go?").await;
-    w.settled(Duration::from_secs(10)).await;
+    w.s.raise("custom", AlertSeverity::Info, "thing".into(), "Where does this go?")
+        .await;
+    w.settled_within(Duration::from_secs(10)).await;
     let general = w.general(FORUM);
     assert!(text(general.last().unwrap()).contains("Where does this go?"));
     let binding = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap();
@@ -587,7 +355,7 @@ async fn a_deleted_topic_sends_to_general_and_is_forgotten(pool: PgPool) {
 
 #[sqlx::test]
 async fn a_standby_replica_takes_over_when_the_active_one_stops(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     let active = w.start(fast());
     w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
@@ -596,7 +364,7 @@ async fn a_standby_replica_takes_over_when_the_active_one_stops(pool: PgPool) {
     active.stop().await;
     w.s.task("After the handover", TaskType::Ops).await;
     w.wait_messages(GROUP, 2, Duration::from_secs(10)).await;
-    w.settled(Duration::from_secs(5)).await;
+    w.settled_within(Duration::from_secs(5)).await;
     assert_eq!(w.tg.bot_messages_in(GROUP, None).len(), 2);
     standby.stop().await;
     w.assert_clean();
@@ -604,7 +372,7 @@ async fn a_standby_replica_takes_over_when_the_active_one_stops(pool: PgPool) {
 
 #[sqlx::test]
 async fn a_burst_of_alerts_becomes_digests_and_none_is_missing(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     let run = w.start(fast());
     w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
@@ -616,14 +384,14 @@ async fn a_burst_of_alerts_becomes_digests_and_none_is_missing(pool: PgPool) {
         } else {
             AlertSeverity::Warning
         };
-        w.alert("error_streak", severity, format!("agent:{}", uuid::Uuid::new_v4()), &msg)
+        w.s.raise("error_streak", severity, format!("agent:{}", uuid::Uuid::new_v4()), &msg)
             .await;
         messages.push(msg);
         if i % 10 == 9 {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    w.settled(Duration::from_secs(30)).await;
+    w.settled_within(Duration::from_secs(30)).await;
     let msgs = w.tg.bot_messages_in(GROUP, None);
     let all: String = msgs.iter().map(text).collect::<Vec<_>>().join("\n");
     for m in &messages {
@@ -639,7 +407,7 @@ async fn a_burst_of_alerts_becomes_digests_and_none_is_missing(pool: PgPool) {
 
 #[sqlx::test]
 async fn the_fake_delays_and_drops_connections_on_demand(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     let bot = w.bot();
     w.tg.drop_next("sendMessage", 1);
     let lost = bot.send_message(ChatId(GROUP), "lost").await.unwrap_err();
@@ -670,7 +438,7 @@ async fn the_fake_delays_and_drops_connections_on_demand(pool: PgPool) {
 
 #[sqlx::test]
 async fn a_lost_listen_connection_is_replaced_and_nothing_waits_for_the_timer(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     let run = w.start(DispatchOptions {
         idle_poll: Duration::from_secs(120),
@@ -697,7 +465,7 @@ async fn a_lost_listen_connection_is_replaced_and_nothing_waits_for_the_timer(po
 
 #[sqlx::test]
 async fn a_permanent_refusal_fails_its_row_and_others_go_on(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     const GONE: i64 = -999;
     w.s.app
         .reply(&w.s.cao, None, GONE, None, "into the void".into(), None)
@@ -705,7 +473,7 @@ async fn a_permanent_refusal_fails_its_row_and_others_go_on(pool: PgPool) {
         .unwrap();
     w.s.app.reply(&w.s.cao, None, GROUP, None, "hello".into(), None).await.unwrap();
     let run = w.start(fast());
-    w.settled(Duration::from_secs(10)).await;
+    w.settled_within(Duration::from_secs(10)).await;
     let (status, error): (String, Option<String>) = sqlx::query_as("SELECT status, last_error FROM outbox WHERE chat_id = $1")
         .bind(GONE)
         .fetch_one(&w.pool)
@@ -722,7 +490,7 @@ async fn a_permanent_refusal_fails_its_row_and_others_go_on(pool: PgPool) {
 /// is lost to transient failures; only permanent refusals fail a row).
 #[sqlx::test]
 async fn transient_failures_are_retried_until_telegram_recovers(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     let run = w.start(DispatchOptions {
         max_attempts: 3,
@@ -733,7 +501,7 @@ async fn transient_failures_are_retried_until_telegram_recovers(pool: PgPool) {
     w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
     w.tg.drop_next("sendMessage", 9);
     w.s.task("Survives the outage", TaskType::Ops).await;
-    w.settled(Duration::from_secs(30)).await;
+    w.settled_within(Duration::from_secs(30)).await;
     let msgs = w.tg.bot_messages_in(GROUP, None);
     assert!(msgs.iter().any(|m| text(m).contains("Survives the outage")), "the message arrived");
     let dropped = w.tg.calls_to("sendMessage").iter().filter(|c| c.dropped).count();
@@ -756,12 +524,8 @@ async fn ask(
         .request_approval(
             &as_agent(agent),
             RequestApproval {
-                agent_id: agent.id,
-                action_type: "email.send".into(),
-                action_summary: summary.into(),
-                justification: "now".into(),
                 risk_level: Some(RiskLevel::Red),
-                ..Default::default()
+                ..request(agent, "email.send", summary)
             },
         )
         .await
@@ -771,10 +535,10 @@ async fn ask(
 /// by the running dispatcher: no restart needed.
 #[sqlx::test]
 async fn rows_left_sending_by_a_failed_release_are_reclaimed_without_a_restart(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     let run = w.start(fast());
-    w.settled(Duration::from_secs(10)).await;
+    w.settled_within(Duration::from_secs(10)).await;
     w.s.app.reply(&w.s.cao, None, GROUP, None, "stuck once".into(), None).await.unwrap();
     sqlx::query("UPDATE outbox SET status = 'sending' WHERE status = 'pending'")
         .execute(&w.pool)
@@ -784,7 +548,7 @@ async fn rows_left_sending_by_a_failed_release_are_reclaimed_without_a_restart(p
         .reply(&w.s.cao, None, GROUP, None, "and after it".into(), None)
         .await
         .unwrap();
-    w.settled(Duration::from_secs(10)).await;
+    w.settled_within(Duration::from_secs(10)).await;
     let texts: Vec<String> = w.general(GROUP).iter().map(|m| text(m).to_string()).collect();
     let stuck = texts.iter().position(|t| t == "stuck once").expect("the reclaimed row arrived");
     let after = texts.iter().position(|t| t == "and after it").expect("the next row arrived");
@@ -797,7 +561,7 @@ async fn rows_left_sending_by_a_failed_release_are_reclaimed_without_a_restart(p
 /// all of them arrive, with no restart.
 #[sqlx::test]
 async fn terminated_database_connections_during_delivery_leave_nothing_stuck(pool: PgPool) {
-    let w = World::with(pool, scaled_fake()).await;
+    let w = scaled_world(pool).await;
     w.bind(FORUM, true).await;
     let run = w.start(scaled());
     let mut asked = 0;
@@ -827,8 +591,8 @@ async fn terminated_database_connections_during_delivery_leave_nothing_stuck(poo
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(replied);
-    w.settled(Duration::from_secs(30)).await;
-    let approvals = w.topic(FORUM, "Approvals");
+    w.settled_within(Duration::from_secs(30)).await;
+    let approvals = w.topic_named(FORUM, "Approvals");
     let cards = w.tg.bot_messages_in(FORUM, Some(approvals));
     for round in 0..3 {
         for i in 0..5 {
@@ -849,7 +613,7 @@ async fn terminated_database_connections_during_delivery_leave_nothing_stuck(poo
 #[sqlx::test]
 async fn a_group_migrated_to_a_supergroup_takes_its_binding_and_queue_along(pool: PgPool) {
     const SUPER: i64 = -1_000_000_777;
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     w.bind(GROUP, false).await;
     w.dispatcher(fast()).tick().await.unwrap();
     let run = w.start(fast());
@@ -857,7 +621,7 @@ async fn a_group_migrated_to_a_supergroup_takes_its_binding_and_queue_along(pool
         .reply(&w.s.cao, None, GROUP, None, "before the upgrade".into(), None)
         .await
         .unwrap();
-    w.settled(Duration::from_secs(10)).await;
+    w.settled_within(Duration::from_secs(10)).await;
     assert!(w.tg.bot_messages_in(GROUP, None).iter().any(|m| text(m) == "before the upgrade"));
     w.tg.migrate_chat(GROUP, SUPER);
     w.s.app
@@ -865,7 +629,7 @@ async fn a_group_migrated_to_a_supergroup_takes_its_binding_and_queue_along(pool
         .await
         .unwrap();
     ask(&w, &w.s.pixel, "after the upgrade").await.unwrap();
-    w.settled(Duration::from_secs(10)).await;
+    w.settled_within(Duration::from_secs(10)).await;
     let binding = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap();
     assert_eq!(binding.chat_id, SUPER);
     let texts: Vec<String> = w.tg.bot_messages_in(SUPER, None).iter().map(|m| text(m).to_string()).collect();
@@ -885,7 +649,7 @@ async fn a_group_migrated_to_a_supergroup_takes_its_binding_and_queue_along(pool
 /// the project): one lock order, so no deadlock and no 500.
 #[sqlx::test]
 async fn a_squad_pause_racing_approval_requests_never_fails(pool: PgPool) {
-    let w = World::new(pool).await;
+    let w = world(pool).await;
     for round in 0..5 {
         let agents = [&w.s.pixel, &w.s.scout, &w.s.scribe, &w.s.sofie];
         let summary = format!("race {round}");
@@ -906,7 +670,7 @@ async fn a_squad_pause_racing_approval_requests_never_fails(pool: PgPool) {
 /// approval card go before the remaining mirroring.
 #[sqlx::test]
 async fn a_reply_and_a_red_card_overtake_thread_mirroring(pool: PgPool) {
-    let w = World::with(pool, scaled_fake()).await;
+    let w = scaled_world(pool).await;
     for i in 0..20 {
         w.s.task(&format!("Backlog {i:02}"), TaskType::Ops).await;
     }
@@ -934,7 +698,7 @@ async fn a_reply_and_a_red_card_overtake_thread_mirroring(pool: PgPool) {
     .unwrap();
     let waited = asked_at.elapsed();
     let topics_then = w.tg.topics(FORUM).len();
-    w.settled(Duration::from_secs(60)).await;
+    w.settled_within(Duration::from_secs(60)).await;
     let total = w.tg.topics(FORUM).len();
     assert_eq!(total, 3 + 28);
     assert!(topics_then < total, "the card waited for all {total} topics");
@@ -960,30 +724,16 @@ async fn a_reply_and_a_red_card_overtake_thread_mirroring(pool: PgPool) {
 /// messages (none lost from the database), and another agent's approval card still arrives.
 #[sqlx::test]
 async fn a_runaway_task_is_folded_and_another_agents_card_still_arrives(pool: PgPool) {
-    let w = World::with(pool, scaled_fake()).await;
+    let w = scaled_world(pool).await;
     w.bind(FORUM, true).await;
     let run = w.start(scaled());
-    w.settled(Duration::from_secs(20)).await;
+    w.settled_within(Duration::from_secs(20)).await;
     let task = w.s.task("Runaway", TaskType::Ops).await;
     let scout = w.s.scout.clone();
     w.s.app.assign_task(&w.s.cao, task.id, vec![scout.id]).await.unwrap();
-    w.settled(Duration::from_secs(10)).await;
+    w.settled_within(Duration::from_secs(10)).await;
     for i in 0..150 {
-        let _ =
-            w.s.app
-                .record_run(
-                    &as_agent(&scout),
-                    mission_control::app::runs::RecordRun {
-                        agent_id: scout.id,
-                        task_id: Some(task.id),
-                        cost: Usd::ZERO,
-                        status: RunStatus::Succeeded,
-                        model: None,
-                        tokens: None,
-                        error: None,
-                    },
-                )
-                .await;
+        let _ = w.s.record(&scout, common::run(scout.id, Some(task.id), Usd::ZERO)).await;
         if i % 2 == 0 {
             let _ =
                 w.s.app
@@ -993,7 +743,7 @@ async fn a_runaway_task_is_folded_and_another_agents_card_still_arrives(pool: Pg
     }
     let asked_at = Instant::now();
     ask(&w, &w.s.pixel, "unrelated and urgent").await.unwrap();
-    let approvals = w.topic(FORUM, "Approvals");
+    let approvals = w.topic_named(FORUM, "Approvals");
     w.tg.wait_until(
         |st| {
             st.bot_messages_in(FORUM, Some(approvals))
@@ -1005,7 +755,7 @@ async fn a_runaway_task_is_folded_and_another_agents_card_still_arrives(pool: Pg
     .await
     .unwrap();
     eprintln!("DIAG card after a runaway flood: {:?}", asked_at.elapsed());
-    w.settled(Duration::from_secs(60)).await;
+    w.settled_within(Duration::from_secs(60)).await;
     let folded = count(&w.pool, "SELECT count(*) FROM outbox WHERE delivery = 'activity'").await;
     let rows = count(
         &w.pool,

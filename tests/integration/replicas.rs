@@ -8,39 +8,23 @@
 
 use crate::common;
 
-use common::http::ADMIN_TOKEN;
+use common::http::{Served, ADMIN_TOKEN};
+use common::telegram::{bound_fake, webhook_settings, TOKEN};
 use common::*;
 use fake_telegram::{ChatKind, FakeBotApi, FakeUser};
-use mission_control::app::alerts::RaiseAlert;
-use mission_control::app::chats::ChatInfo;
-use mission_control::app::SystemClock;
-use mission_control::configuration::Settings;
 use mission_control::domain::*;
-use mission_control::startup::Application;
 use mission_control::telegram::outbox::{DispatchOptions, Dispatcher, LOCK_KEY};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "717171:replicas-test";
 const ADMIN: i64 = 7070;
 const FORUM: i64 = -1007;
 const SECRET: &str = "a-webhook-secret-for-two-replicas";
 
 fn admin() -> FakeUser {
     FakeUser::new(ADMIN, "Sofie").with_username("sofie").with_language("en")
-}
-
-async fn database_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await.unwrap();
-    format!("{}/{name}", base.rsplit_once('/').unwrap().0)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A `serve` child, killed if the test fails so it never outlives it.
@@ -148,21 +132,8 @@ async fn ask_whoami(tg: &FakeBotApi, within: Duration) -> Result<(), anyhow::Err
 #[sqlx::test]
 async fn two_polling_replicas_elect_one_poller_and_the_standby_takes_over_after_kill_9(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    let tg = FakeBotApi::start(TOKEN).await.unwrap();
+    let tg = bound_fake(&s, FORUM, ChatKind::Supergroup { forum: true }).await;
     tg.add_chat(ADMIN, ChatKind::Private, "Sofie");
-    tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "Ops");
-    // The seed's notices have no chat yet: let a dispatcher settle them before binding.
-    let bot = teloxide::Bot::new(TOKEN).set_api_url(url::Url::parse(&tg.url()).unwrap());
-    Dispatcher::new(s.app.clone(), bot, DispatchOptions::default())
-        .tick()
-        .await
-        .unwrap();
-    let ops = ChatInfo {
-        chat_id: FORUM,
-        title: Some("Ops".into()),
-        is_forum: true,
-    };
-    s.app.bind_chat(&s.cao, &ops, "openclaw").await.unwrap();
     let db = database_url(&pool).await;
 
     // The election: the first replica takes both roles, the second stands by.
@@ -219,20 +190,7 @@ async fn two_polling_replicas_elect_one_poller_and_the_standby_takes_over_after_
     let mut markers = Vec::new();
     for i in 0..8 {
         let marker = format!("queued-before-the-crash-{i}");
-        s.app
-            .raise_alert(
-                &s.cao,
-                s.project.id,
-                RaiseAlert {
-                    alert_type: "crash".into(),
-                    severity: AlertSeverity::Warning,
-                    subject: format!("crash:{i}"),
-                    message: marker.clone(),
-                    details: json!({}),
-                },
-            )
-            .await
-            .unwrap();
+        s.raise("crash", AlertSeverity::Warning, format!("crash:{i}"), &marker).await;
         markers.push(marker);
     }
     first.kill_9();
@@ -272,51 +230,17 @@ async fn two_polling_replicas_elect_one_poller_and_the_standby_takes_over_after_
     second.terminate();
 }
 
-fn webhook_settings(tg: &FakeBotApi) -> Settings {
-    Settings::load_from(
-        None,
-        [
-            ("MC_TELEGRAM__TOKEN", TOKEN.to_string()),
-            ("MC_TELEGRAM__API_URL", tg.url()),
-            ("MC_TELEGRAM__MODE", "webhook".into()),
-            ("MC_TELEGRAM__WEBHOOK_URL", "https://mc.example.com/telegram/webhook".into()),
-            ("MC_TELEGRAM__WEBHOOK_SECRET", SECRET.into()),
-            ("MC_TELEGRAM__ADMINS", ADMIN.to_string()),
-            ("MC_JOBS__ENABLED", "false".into()),
-        ]
-        .map(|(k, v)| (k.to_string(), v)),
-    )
-    .unwrap()
-}
-
-type Running = (
-    String,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
-);
-
-async fn in_process(settings: &Settings, pool: &PgPool) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let application = Application::build(settings, pool.clone(), listener, Arc::new(SystemClock))
-        .await
-        .unwrap();
-    let url = format!("http://{}", application.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(application.run(async move {
-        let _ = stopped.await;
-    }));
-    (url, stop, server)
-}
-
 #[sqlx::test]
 async fn two_webhook_replicas_behind_one_address_act_once_per_update(pool: PgPool) {
     let _squad = squad(pool.clone()).await;
     let tg = FakeBotApi::start(TOKEN).await.unwrap();
     tg.add_chat(ADMIN, ChatKind::Private, "Sofie");
-    let settings = webhook_settings(&tg);
-    let (first_url, first_stop, first) = in_process(&settings, &pool).await;
+    let settings = webhook_settings(&tg, ADMIN, SECRET);
+    let first = Served::start(&settings, &pool).await;
+    let first_url = first.url.clone();
     health_until(&first_url, Duration::from_secs(20), |h| role(h, "poller") == "active").await;
-    let (second_url, second_stop, second) = in_process(&settings, &pool).await;
+    let second = Served::start(&settings, &pool).await;
+    let second_url = second.url.clone();
     let h = health_until(&second_url, Duration::from_secs(20), |h| role(h, "poller") == "standby").await;
     assert_eq!(h["status"], "ok");
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -371,15 +295,13 @@ async fn two_webhook_replicas_behind_one_address_act_once_per_update(pool: PgPoo
     assert_eq!(tg.bot_messages_in(ADMIN, None).len(), UPDATES, "one answer per update");
 
     // The leader stops: the other registers the webhook.
-    first_stop.send(()).unwrap();
-    first.await.unwrap().unwrap();
+    first.stop().await;
     health_until(&second_url, Duration::from_secs(15), |h| role(h, "poller") == "active").await;
     tg.wait_until(|s| s.webhook().is_some(), Duration::from_secs(5)).await.unwrap();
     // Once more by the new leader (a loaded machine may make a term end and begin again, which
     // registers again: harmless, the webhook is the same).
     assert!(tg.calls_to("setWebhook").len() >= 2, "registered again by the new leader");
-    second_stop.send(()).unwrap();
-    second.await.unwrap().unwrap();
+    second.stop().await;
     assert!(tg.violations().is_empty(), "{:?}", tg.violations());
 }
 
@@ -387,9 +309,10 @@ async fn two_webhook_replicas_behind_one_address_act_once_per_update(pool: PgPoo
 async fn health_is_degraded_while_the_dispatcher_has_lost_its_lock(pool: PgPool) {
     let _squad = squad(pool.clone()).await;
     let tg = FakeBotApi::start(TOKEN).await.unwrap();
-    let mut settings = webhook_settings(&tg);
+    let mut settings = webhook_settings(&tg, ADMIN, SECRET);
     settings.jobs.enabled = true;
-    let (url, stop, server) = in_process(&settings, &pool).await;
+    let served = Served::start(&settings, &pool).await;
+    let url = served.url.clone();
     let h = health_until(&url, Duration::from_secs(20), |h| {
         role(h, "dispatcher") == "active" && role(h, "poller") == "active"
     })
@@ -428,17 +351,17 @@ async fn health_is_degraded_while_the_dispatcher_has_lost_its_lock(pool: PgPool)
     let h = health_until(&url, Duration::from_secs(20), |h| role(h, "dispatcher") == "active").await;
     assert_eq!(h["status"], "ok", "{h:#}");
     assert_eq!(h["services"]["workers"], "ok");
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    served.stop().await;
 }
 
 #[sqlx::test]
 async fn a_replica_polling_beside_another_deployment_backs_off_and_says_so(pool: PgPool) {
     let _squad = squad(pool.clone()).await;
     let tg = FakeBotApi::start(TOKEN).await.unwrap();
-    let mut settings = webhook_settings(&tg);
+    let mut settings = webhook_settings(&tg, ADMIN, SECRET);
     settings.telegram.mode = mission_control::configuration::TelegramMode::Polling;
-    let (url, stop, server) = in_process(&settings, &pool).await;
+    let served = Served::start(&settings, &pool).await;
+    let url = served.url.clone();
     health_until(&url, Duration::from_secs(20), |h| role(h, "poller") == "active").await;
     // Another deployment on the same token (not on this database): it keeps polling.
     let other = tokio::spawn({
@@ -469,8 +392,7 @@ async fn a_replica_polling_beside_another_deployment_backs_off_and_says_so(pool:
     let during = mine(&tg) - before;
     other.abort();
     let stopping = Instant::now();
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    served.stop().await;
     assert!(
         stopping.elapsed() < Duration::from_secs(15),
         "the backoff does not hold up shutdown"
@@ -499,7 +421,7 @@ async fn the_active_dispatcher_counts_other_replicas_direct_calls_at_once(pool: 
     .await
     .unwrap();
     tg.add_chat(GROUP, ChatKind::Group, "Ops group");
-    let bot = teloxide::Bot::new(TOKEN).set_api_url(url::Url::parse(&tg.url()).unwrap());
+    let bot = common::telegram::bot(&tg);
     let options = DispatchOptions {
         limits: mission_control::telegram::outbox::limiter::Limits {
             per_chat_interval: Duration::from_millis(10),
@@ -513,18 +435,7 @@ async fn the_active_dispatcher_counts_other_replicas_direct_calls_at_once(pool: 
     };
     // Seeding wrote notices while no chat was bound: skipped before the chat is bound.
     Dispatcher::new(s.app.clone(), bot.clone(), options.clone()).tick().await.unwrap();
-    s.app
-        .bind_chat(
-            &s.cao,
-            &ChatInfo {
-                chat_id: GROUP,
-                title: Some("Ops".into()),
-                is_forum: false,
-            },
-            "openclaw",
-        )
-        .await
-        .unwrap();
+    s.bind(GROUP, false).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let dispatcher = tokio::spawn(Dispatcher::new(s.app.clone(), bot, options).run(async move {
         let _ = stopped.await;
@@ -536,13 +447,12 @@ async fn the_active_dispatcher_counts_other_replicas_direct_calls_at_once(pool: 
             app.raise_alert(
                 &cao,
                 project,
-                RaiseAlert {
-                    alert_type: "deploy_failed".into(),
-                    severity: AlertSeverity::Critical,
-                    subject: format!("deploy:{n}"),
-                    message: format!("Deploy {n} failed"),
-                    details: json!({}),
-                },
+                alert(
+                    "deploy_failed",
+                    AlertSeverity::Critical,
+                    format!("deploy:{n}"),
+                    &format!("Deploy {n} failed"),
+                ),
             )
             .await
             .unwrap();

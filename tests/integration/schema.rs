@@ -7,9 +7,6 @@ use crate::common;
 
 use common::http::spawn_app;
 use common::{squad, Squad};
-use mission_control::app::agents::RegisterAgent;
-use mission_control::app::projects::CreateProject;
-use mission_control::app::tasks::TransitionTask;
 use mission_control::domain::*;
 use mission_control::storage::maintenance::{retention, verify};
 use reqwest::StatusCode;
@@ -24,35 +21,8 @@ struct Other {
 }
 
 async fn other_project(s: &Squad) -> Other {
-    let project = s
-        .app
-        .create_project(
-            &s.cao,
-            CreateProject {
-                slug: "sitegpt".into(),
-                name: "SiteGPT".into(),
-                description: String::new(),
-            },
-        )
-        .await
-        .unwrap();
-    let agent = s
-        .app
-        .register_agent(
-            &s.operator,
-            project.id,
-            RegisterAgent {
-                name: "Outsider".into(),
-                role: AgentRole::Specialist,
-                allowed_task_types: vec![],
-                parent_agent_id: None,
-                daily_cap: None,
-                issue_token: false,
-            },
-        )
-        .await
-        .unwrap()
-        .agent;
+    let project = s.new_project("sitegpt", "SiteGPT").await;
+    let agent = s.register_in(project.id, "Outsider", AgentRole::Specialist, &[]).await;
     let task = s
         .app
         .create_task(
@@ -306,18 +276,7 @@ async fn verify_db_reports_cross_project_links(pool: PgPool) {
 async fn removing_a_task_clears_only_the_task_side_of_composite_links(pool: PgPool) {
     let s = squad(pool.clone()).await;
     let old = s.task("An old finished task", TaskType::Docs).await;
-    s.app
-        .transition_task(
-            &s.operator,
-            old.id,
-            TransitionTask {
-                to: Some(TaskStatus::Canceled),
-                reason: Some("no longer needed".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    s.move_task(old.id, TaskStatus::Canceled, "no longer needed").await;
     // Scout still points at it (e.g. a heartbeat that raced the cancel).
     sqlx::query("UPDATE agents SET current_task_id = $1 WHERE id = $2")
         .bind(old.id)
@@ -437,34 +396,12 @@ async fn a_live_database_with_data_takes_the_migration(pool: PgPool) {
 
     let s = squad(pool.clone()).await;
     let scout = common::as_agent(&s.scout);
-    let task = s.task("Interview five churned customers", TaskType::CustomerResearch).await;
-    s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
-    s.app
-        .transition_task(
-            &scout,
-            task.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(common::plan()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let task = s
+        .started_task("Interview five churned customers", TaskType::CustomerResearch, &s.scout)
+        .await;
     s.app.comment_on_task(&scout, task.id, "Two interviews booked", None).await.unwrap();
     s.app
-        .record_run(
-            &scout,
-            mission_control::app::runs::RecordRun {
-                agent_id: s.scout.id,
-                task_id: Some(task.id),
-                cost: Usd::from_dollars(0.05).unwrap(),
-                status: RunStatus::Succeeded,
-                model: None,
-                tokens: None,
-                error: None,
-            },
-        )
+        .record_run(&scout, common::run(s.scout.id, Some(task.id), Usd::from_dollars(0.05).unwrap()))
         .await
         .unwrap();
     let queued: i64 = sqlx::query_scalar(

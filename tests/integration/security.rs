@@ -4,8 +4,7 @@
 
 use crate::common;
 
-use common::http::{spawn_app, Reply, TestApi, ADMIN_TOKEN};
-use mission_control::app::runs::RecordRun;
+use common::http::{reply, spawn_app, Reply, TestApi, ADMIN_TOKEN};
 use mission_control::app::Clock;
 use mission_control::domain::*;
 use reqwest::{Method, StatusCode};
@@ -33,12 +32,7 @@ async fn send(api: &TestApi, method: Method, path: &str, token: &str, body: Opti
     if let Some(body) = body {
         request = request.json(&body);
     }
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Reply { status, body, headers }
+    reply(request).await
 }
 
 async fn agents_list(api: &TestApi, token: &str) -> Reply {
@@ -342,11 +336,8 @@ fn captured_log() -> &'static Captured {
 }
 
 async fn pg_dump(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await.unwrap();
-    let (server, _) = base.rsplit_once('/').unwrap();
     let out = std::process::Command::new("pg_dump")
-        .args(["--data-only", "--no-owner", &format!("{server}/{name}")])
+        .args(["--data-only", "--no-owner", &common::database_url(pool).await])
         .output()
         .expect("pg_dump runs");
     assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
@@ -480,18 +471,7 @@ async fn only_a_cao_lifts_a_budget_pause(pool: PgPool) {
     };
     // A run at the daily cap pauses it for its budget.
     api.app
-        .record_run(
-            &scout_actor,
-            RecordRun {
-                agent_id: scout.id,
-                task_id: None,
-                cost: scout.budgets.daily_cap,
-                status: RunStatus::Succeeded,
-                model: None,
-                tokens: None,
-                error: None,
-            },
-        )
+        .record_run(&scout_actor, common::run(scout.id, None, scout.budgets.daily_cap))
         .await
         .unwrap();
     let paused = api.app.get_agent(&Actor::system("test"), scout.id).await.unwrap();

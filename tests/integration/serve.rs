@@ -2,35 +2,16 @@
 
 use crate::common;
 
-use mission_control::app::SystemClock;
+use common::database_url;
+use common::http::Served;
 use mission_control::configuration::Settings;
-use mission_control::startup::Application;
 use sqlx::PgPool;
 use std::process::Command;
-use std::sync::Arc;
-use tokio::net::TcpListener;
-
-async fn spawn(
-    pool: PgPool,
-) -> (
-    String,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
-) {
-    let settings = Settings::load_from(None, []).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let application = Application::build(&settings, pool, listener, Arc::new(SystemClock)).await.unwrap();
-    let url = format!("http://{}", application.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(application.run(async move {
-        let _ = stopped.await;
-    }));
-    (url, stop, handle)
-}
 
 #[sqlx::test]
 async fn health_reports_ok_and_503_when_the_database_is_gone(pool: PgPool) {
-    let (url, stop, handle) = spawn(pool.clone()).await;
+    let served = Served::start(&Settings::load_from(None, []).unwrap(), &pool).await;
+    let url = served.url.clone();
     let response = reqwest::get(format!("{url}/health")).await.unwrap();
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
@@ -50,16 +31,7 @@ async fn health_reports_ok_and_503_when_the_database_is_gone(pool: PgPool) {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["services"]["database"], "down");
 
-    stop.send(()).unwrap();
-    handle.await.unwrap().unwrap();
-}
-
-/// The URL of the test's own database, for the binary.
-async fn database_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await.unwrap();
-    let (server, _) = base.rsplit_once('/').unwrap();
-    format!("{server}/{name}")
+    served.stop().await;
 }
 
 fn cli(url: &str, args: &[&str]) -> std::process::Output {
@@ -192,7 +164,8 @@ fn a_bad_configuration_value_fails_at_start_naming_the_key() {
 /// server: any http URL (a path or none), the default from the configuration, and clear errors.
 #[sqlx::test]
 async fn healthcheck_gets_any_url_and_says_why_it_fails(pool: PgPool) {
-    let (url, stop, handle) = spawn(pool.clone()).await;
+    let served = Served::start(&Settings::load_from(None, []).unwrap(), &pool).await;
+    let url = served.url.clone();
     let port = url.rsplit_once(':').unwrap().1.to_string();
     let check = |args: Vec<String>, env: Vec<(&'static str, String)>| {
         tokio::task::spawn_blocking(move || {
@@ -242,8 +215,7 @@ async fn healthcheck_gets_any_url_and_says_why_it_fails(pool: PgPool) {
     assert!(!ok);
     assert!(text.contains("answered 503"), "{text}");
 
-    stop.send(()).unwrap();
-    handle.await.unwrap().unwrap();
+    served.stop().await;
     // Nothing listens any more: the error names the URL and the cause.
     let (ok, text) = check(url_arg(url.clone()), vec![]).await.unwrap();
     assert!(!ok);

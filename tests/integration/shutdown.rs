@@ -4,27 +4,16 @@
 
 use crate::common;
 
+use common::telegram::{bound_fake, TOKEN};
 use common::*;
 use fake_telegram::{ChatKind, FakeBotApi, FakeUser};
-use mission_control::app::alerts::RaiseAlert;
-use mission_control::app::approvals::RequestApproval;
-use mission_control::app::chats::ChatInfo;
 use mission_control::domain::*;
-use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
-use serde_json::json;
 use sqlx::PgPool;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "515151:shutdown-test";
 const FORUM: i64 = -1003;
 const ADMIN: i64 = 4242;
-
-async fn database_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await.unwrap();
-    format!("{}/{name}", base.rsplit_once('/').unwrap().0)
-}
 
 /// A `serve` child that is killed if the test fails, so it never outlives it.
 struct Serve(Child);
@@ -85,63 +74,18 @@ async fn pending(pool: &PgPool) -> i64 {
 #[sqlx::test]
 async fn sigterm_during_an_outbox_burst_exits_cleanly_and_loses_nothing(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    let tg = FakeBotApi::start(TOKEN).await.unwrap();
-    tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "Ops");
-    // The seed's notices have no chat yet: let a dispatcher settle them before binding.
-    let bot = teloxide::Bot::new(TOKEN).set_api_url(url::Url::parse(&tg.url()).unwrap());
-    Dispatcher::new(s.app.clone(), bot, DispatchOptions::default())
-        .tick()
-        .await
-        .unwrap();
-    s.app
-        .bind_chat(
-            &s.cao,
-            &ChatInfo {
-                chat_id: FORUM,
-                title: Some("Ops".into()),
-                is_forum: true,
-            },
-            "openclaw",
-        )
-        .await
-        .unwrap();
+    let tg = bound_fake(&s, FORUM, ChatKind::Supergroup { forum: true }).await;
     // The burst: approval requests (one message each, with buttons: no digest folds them) and
     // alerts (which may go out as digests).
     let mut expected = Vec::new();
-    let scout = as_agent(&s.scout);
     for i in 0..20 {
         let marker = format!("storm-{i:03}-end");
-        s.app
-            .request_approval(
-                &scout,
-                RequestApproval {
-                    agent_id: s.scout.id,
-                    action_type: "email.send".into(),
-                    action_summary: marker.clone(),
-                    justification: "a burst".into(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        s.ask(&s.scout, &marker).await.unwrap();
         expected.push(marker);
     }
     for i in 20..40 {
         let marker = format!("storm-{i:03}-end");
-        s.app
-            .raise_alert(
-                &s.cao,
-                s.project.id,
-                RaiseAlert {
-                    alert_type: "storm".into(),
-                    severity: AlertSeverity::Warning,
-                    subject: format!("storm:{i}"),
-                    message: marker.clone(),
-                    details: json!({}),
-                },
-            )
-            .await
-            .unwrap();
+        s.raise("storm", AlertSeverity::Warning, format!("storm:{i}"), &marker).await;
         expected.push(marker);
     }
     let before = pending(&pool).await;

@@ -5,13 +5,11 @@
 use crate::common;
 
 use chrono::{Duration, TimeZone, Utc};
+use common::telegram::{bot, bound_fake};
 use common::*;
-use fake_telegram::{ChatKind, FakeBotApi};
+use fake_telegram::ChatKind;
 use mission_control::app::agents::StatusCommand;
-use mission_control::app::approvals::RequestApproval;
-use mission_control::app::chats::ChatInfo;
 use mission_control::app::jobs::Job;
-use mission_control::app::runs::RecordRun;
 use mission_control::app::tasks::TransitionTask;
 use mission_control::app::Rules;
 use mission_control::domain::*;
@@ -55,44 +53,13 @@ async fn a_day_of_work(s: &Squad) {
         .started_task("Interview churned users", TaskType::CustomerResearch, &s.scout)
         .await;
     s.app
-        .record_run(
-            &scout,
-            RecordRun {
-                agent_id: s.scout.id,
-                task_id: Some(working.id),
-                cost: Usd::from_cents(120),
-                status: RunStatus::Succeeded,
-                model: None,
-                tokens: None,
-                error: None,
-            },
-        )
+        .record_run(&scout, run(s.scout.id, Some(working.id), Usd::from_cents(120)))
         .await
         .unwrap();
-    s.app
-        .transition_task(
-            &s.operator,
-            working.id,
-            TransitionTask {
-                to: Some(TaskStatus::Blocked),
-                reason: Some("waiting for CRM access".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    s.move_task(working.id, TaskStatus::Blocked, "waiting for CRM access").await;
     // One approval pending.
     s.app
-        .request_approval(
-            &scout,
-            RequestApproval {
-                agent_id: s.scout.id,
-                action_type: "email.send".into(),
-                action_summary: "Email the churned users".into(),
-                justification: "We need their reasons".into(),
-                ..Default::default()
-            },
-        )
+        .request_approval(&scout, request(&s.scout, "email.send", "Email the churned users"))
         .await
         .unwrap();
     // Everyone but Atlas heartbeats (Atlas is stale); Pixel is paused, Nova quarantined.
@@ -224,24 +191,9 @@ async fn posted_once_a_day_at_the_project_time_once_across_replicas(pool: PgPool
 async fn the_standup_reaches_the_standup_topic_with_a_png_chart(pool: PgPool) {
     let s = squad(pool.clone()).await;
     a_day_of_work(&s).await;
-    let tg = FakeBotApi::start("777:standup").await.unwrap();
     const FORUM: i64 = -1009;
-    tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "Ops");
-    let bot = teloxide::Bot::new("777:standup").set_api_url(url::Url::parse(&tg.url()).unwrap());
-    let dispatcher = Dispatcher::new(s.app.clone(), bot, DispatchOptions::default());
-    dispatcher.tick().await.unwrap(); // earlier notices have nowhere to go yet
-    s.app
-        .bind_chat(
-            &s.cao,
-            &ChatInfo {
-                chat_id: FORUM,
-                title: Some("Ops".into()),
-                is_forum: true,
-            },
-            "openclaw",
-        )
-        .await
-        .unwrap();
+    let tg = bound_fake(&s, FORUM, ChatKind::Supergroup { forum: true }).await;
+    let dispatcher = Dispatcher::new(s.app.clone(), bot(&tg), DispatchOptions::default());
     s.app
         .run_job(&Actor::system("cli"), Job::Standup, Utc::now(), "test", 30)
         .await

@@ -5,323 +5,36 @@
 
 use crate::common;
 
-use common::http::{spawn_app, TestApi};
-use common::{as_agent, count, plan};
-use fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser, StoredMessage, Topic};
-use mission_control::app::agents::HeartbeatReport;
+use common::telegram::*;
+use common::world::World;
+use common::{alert, as_agent, count, request};
+use fake_telegram::{FakeBotApi, StoredMessage};
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::approvals::RequestApproval;
-use mission_control::app::model::{Agent, Task};
+use mission_control::app::model::{Alert, Task};
 use mission_control::app::queries::TimelineEntry;
-use mission_control::app::tasks::{CreateTask, TransitionTask};
-use mission_control::app::App;
-use mission_control::configuration::{TelegramMode, TelegramSettings};
+use mission_control::app::tasks::TransitionTask;
 use mission_control::domain::*;
-use mission_control::storage::telegram_messages::TaskThread;
-use mission_control::telegram::outbox::limiter::Limits;
-use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
 use mission_control::telegram::render::card::topic_name;
-use mission_control::telegram::{bot, make_bot};
 use serde_json::json;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-const TOKEN: &str = "5151:threads-test-token";
-const FORUM: i64 = -100_700;
-const GROUP: i64 = -100_800;
-const SOFIE: i64 = 2001; // in telegram.admins: CAO
-const OLGA: i64 = 2002; // operator
-const VIC: i64 = 2003; // viewer
-const EVE: i64 = 2666; // nobody
-const WAIT: Duration = Duration::from_secs(20);
-
-fn sofie() -> FakeUser {
-    FakeUser::new(SOFIE, "Sofie").with_language("en")
-}
-fn olga() -> FakeUser {
-    FakeUser::new(OLGA, "Olga")
-}
-fn vic() -> FakeUser {
-    FakeUser::new(VIC, "Vic")
-}
-fn eve() -> FakeUser {
-    FakeUser::new(EVE, "Eve")
-}
-
-/// Telegram's limits scaled down 100-fold, the same on both sides: the fake enforces them and
-/// the dispatcher paces by them.
-const PER_CHAT: Duration = Duration::from_millis(10);
-const GROUP_PER_MINUTE: u32 = 2000;
-const GLOBAL_PER_SECOND: u32 = 300;
-
-fn scaled_fake() -> FakeConfig {
-    FakeConfig {
-        per_chat_interval: PER_CHAT,
-        per_chat_burst: 1,
-        group_per_minute: GROUP_PER_MINUTE,
-        global_per_second: GLOBAL_PER_SECOND,
-        ..FakeConfig::default()
-    }
-}
-
-fn scaled_dispatch() -> DispatchOptions {
-    DispatchOptions {
-        limits: Limits {
-            per_chat_interval: PER_CHAT,
-            group_per_minute: GROUP_PER_MINUTE,
-            global_per_second: GLOBAL_PER_SECOND,
-            margin: Duration::from_millis(5),
-        },
-        backoff_base: Duration::from_millis(100),
-        backoff_max: Duration::from_secs(1),
-        poll_interval: Duration::from_millis(200),
-        ..DispatchOptions::default()
-    }
-}
-
-fn settings(tg: &FakeBotApi) -> TelegramSettings {
-    TelegramSettings {
-        token: TOKEN.into(),
-        api_url: tg.url(),
-        mode: TelegramMode::Polling,
-        webhook_url: String::new(),
-        webhook_secret: String::new(),
-        admins: vec![SOFIE],
-        default_lang: "en".into(),
-    }
-}
-
-/// The API, the fake, and the bot and dispatcher running against them.
-struct World {
-    api: TestApi,
-    tg: FakeBotApi,
-    project: Uuid,
-    stops: Vec<oneshot::Sender<()>>,
-    tasks: Vec<JoinHandle<anyhow::Result<()>>>,
-}
-
+/// The HTTP API, the fake and the bot and dispatcher running against them, with Telegram's
+/// limits scaled down on both sides alike.
 async fn world(pool: PgPool) -> World {
-    let api = spawn_app(pool).await;
-    api.app.seed().await.unwrap();
-    api.app.ensure_admins(&[SOFIE]).await.unwrap();
-    let system = Actor::system("test");
-    api.app.grant_role(&system, OLGA, "Olga", OperatorRole::Operator).await.unwrap();
-    api.app.grant_role(&system, VIC, "Vic", OperatorRole::Viewer).await.unwrap();
-    let project = api.app.project_by_slug("openclaw").await.unwrap().id;
-    let tg = FakeBotApi::start_with(TOKEN, scaled_fake()).await.unwrap();
-    tg.add_chat(FORUM, ChatKind::Supergroup { forum: true }, "OpenClaw ops");
-    tg.add_chat(GROUP, ChatKind::Supergroup { forum: false }, "OpenClaw plain");
-    let mut w = World {
-        api,
-        tg,
-        project,
-        stops: Vec::new(),
-        tasks: Vec::new(),
+    World::build(pool).http().scaled().start().await
+}
+
+/// Olga raises a loop alert about `task` (`comments` comments in 10 minutes).
+async fn loop_alert(w: &World, task: &Task, comments: u32) -> Alert {
+    let message = format!("Task is looping: {comments} comments in 10 minutes");
+    let raise = RaiseAlert {
+        details: json!({ "taskId": task.id }),
+        ..alert("loop_detected", AlertSeverity::Warning, format!("task:{}", task.id), &message)
     };
-    w.start_dispatcher();
-    w.start_bot();
-    // The seed's notices had no chat: the dispatcher skips them (else they would all reach the
-    // chat bound next).
-    w.settled().await;
-    w
-}
-
-impl World {
-    fn app(&self) -> &App {
-        &self.api.app
-    }
-
-    fn pool(&self) -> &PgPool {
-        &self.api.pool
-    }
-
-    fn start_dispatcher(&mut self) {
-        let bot = make_bot(&settings(&self.tg)).unwrap();
-        let dispatcher = Dispatcher::new(self.api.app.clone(), bot, scaled_dispatch());
-        let (stop, stopped) = oneshot::channel::<()>();
-        self.stops.push(stop);
-        self.tasks.push(tokio::spawn(dispatcher.run(async move {
-            let _ = stopped.await;
-        })));
-    }
-
-    fn start_bot(&mut self) {
-        let settings = settings(&self.tg);
-        let bot = make_bot(&settings).unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        self.stops.push(stop);
-        self.tasks.push(tokio::spawn(bot::run_polling_with(
-            self.api.app.clone(),
-            bot,
-            settings,
-            Duration::from_secs(1),
-            async move {
-                let _ = stopped.await;
-            },
-        )));
-    }
-
-    /// Stops the bot and the dispatcher; checks that nothing hit a limit or broke a rule.
-    async fn stop(mut self) {
-        for stop in self.stops.drain(..) {
-            let _ = stop.send(());
-        }
-        for task in self.tasks.drain(..) {
-            tokio::time::timeout(Duration::from_secs(20), task)
-                .await
-                .expect("stops in time")
-                .expect("no panic")
-                .expect("stops cleanly");
-        }
-        self.assert_clean();
-        assert!(self.tg.unanswered_callbacks().is_empty(), "{:?}", self.tg.unanswered_callbacks());
-        self.api.stop().await;
-    }
-
-    fn assert_clean(&self) {
-        assert_eq!(
-            self.tg.rate_limited(),
-            0,
-            "429s: {:#?}",
-            self.tg.calls().iter().filter(|c| c.rate_limited).collect::<Vec<_>>()
-        );
-        assert!(self.tg.violations().is_empty(), "violations: {:#?}", self.tg.violations());
-        assert!(
-            self.tg.unknown_params().is_empty(),
-            "unknown parameters: {:?}",
-            self.tg.unknown_params()
-        );
-    }
-
-    async fn actor(&self, user: i64) -> Actor {
-        self.app().operator_for_telegram(user).await.unwrap().expect("a linked operator")
-    }
-
-    async fn agent(&self, name: &str) -> Agent {
-        self.app().agent_by_name(&Actor::system("test"), self.project, name).await.unwrap()
-    }
-
-    async fn task(&self, id: Uuid) -> Task {
-        self.app().get_task(&Actor::system("test"), id).await.unwrap()
-    }
-
-    async fn new_task(&self, title: &str, task_type: TaskType) -> Task {
-        self.app()
-            .create_task(
-                &self.actor(OLGA).await,
-                self.project,
-                CreateTask {
-                    title: title.into(),
-                    description: String::new(),
-                    task_type,
-                    priority: None,
-                    assignee_ids: Vec::new(),
-                    reviewer_id: None,
-                    budget_allocated: Some(Usd::from_cents(500)),
-                },
-            )
-            .await
-            .unwrap()
-    }
-
-    async fn thread(&self, task: Uuid) -> Option<TaskThread> {
-        let mut conn = self.pool().acquire().await.unwrap();
-        mission_control::storage::telegram_messages::task_thread(&mut conn, task)
-            .await
-            .unwrap()
-    }
-
-    /// Waits until the task has a thread with its card, and returns it.
-    async fn wait_thread(&self, task: Uuid) -> TaskThread {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(t) = self.thread(task).await.filter(|t| t.card_message_id.is_some()) {
-                return t;
-            }
-            assert!(Instant::now() < deadline, "task {task} got no thread");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Waits until no outbox row is pending or in flight.
-    async fn settled(&self) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let open = count(self.pool(), "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").await;
-            if open == 0 {
-                return;
-            }
-            assert!(Instant::now() < deadline, "{open} outbox rows still undelivered");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn topic(&self, chat: i64, thread: i32) -> Topic {
-        self.tg.with_state(|s| s.topic(chat, thread).cloned()).expect("the topic exists")
-    }
-
-    /// Waits for a bot message containing `needle` in `chat` (in `thread`, or anywhere).
-    async fn says(&self, chat: i64, thread: Option<i32>, needle: &str) -> StoredMessage {
-        let found = |m: &StoredMessage| m.text.as_deref().is_some_and(|t| t.contains(needle));
-        self.tg
-            .wait_until(|s| s.bot_messages_in(chat, thread).iter().any(found), WAIT)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "no {needle:?} in {chat}/{thread:?}: {e}\n{:#?}\ncalls: {}",
-                    texts(&self.tg, chat, thread),
-                    self.tg.calls().len()
-                )
-            });
-        self.tg.bot_messages_in(chat, thread).into_iter().rev().find(found).unwrap()
-    }
-
-    /// Binds the forum (the CAO's `/bind`) and waits until every open task has its topic.
-    async fn bind_forum(&self) {
-        self.tg.user_message(FORUM, &sofie(), "/bind openclaw", None);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let open = count(self.pool(), "SELECT count(*) FROM tasks WHERE status NOT IN ('done', 'canceled')").await;
-            let threads = count(
-                self.pool(),
-                "SELECT count(*) FROM task_threads WHERE topic_id IS NOT NULL AND card_message_id IS NOT NULL",
-            )
-            .await;
-            let bound = self.app().binding_for_project(self.project).await.unwrap();
-            if threads == open && bound.is_some_and(|b| b.approvals_topic_id.is_some()) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{threads} of {open} task topics after a minute");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.settled().await;
-    }
-
-    /// The messages of a topic (bot's and users'), oldest first.
-    fn in_topic(&self, topic: i32) -> Vec<StoredMessage> {
-        self.tg.messages_in(FORUM, Some(topic))
-    }
-
-    /// What the bot posted in General.
-    fn general(&self, chat: i64) -> Vec<String> {
-        self.tg
-            .bot_messages_in(chat, None)
-            .into_iter()
-            .filter(|m| m.thread_id.is_none())
-            .filter_map(|m| m.text)
-            .collect()
-    }
-
-    async fn heartbeat(&self, agent: &Agent) -> HeartbeatReport {
-        self.app().heartbeat(&as_agent(agent), agent.id).await.unwrap()
-    }
-}
-
-fn texts(tg: &FakeBotApi, chat: i64, thread: Option<i32>) -> Vec<String> {
-    tg.messages_in(chat, thread).into_iter().filter_map(|m| m.text).collect()
+    w.s.app.raise_alert(&w.actor(OLGA).await, w.s.project.id, raise).await.unwrap()
 }
 
 /// Whether `text` names task `#number` (not `#number0`…).
@@ -339,14 +52,6 @@ fn mentions_outside(tg: &FakeBotApi, chat: i64, topic: i32, number: i32) -> Vec<
         .collect()
 }
 
-fn text(m: &StoredMessage) -> &str {
-    m.text.as_deref().unwrap_or_default()
-}
-
-fn labels(m: &StoredMessage) -> Vec<String> {
-    m.buttons().into_iter().map(|b| b.text).collect()
-}
-
 #[sqlx::test]
 async fn tasks_created_by_command_and_by_api_get_a_topic_with_their_card(pool: PgPool) {
     let w = world(pool).await;
@@ -360,11 +65,15 @@ async fn tasks_created_by_command_and_by_api_get_a_topic_with_their_card(pool: P
     let reply = w.says(FORUM, None, "Created task").await;
     assert_eq!(reply.thread_id, None, "the answer stays where the command was typed");
     let number: i32 = text(&reply).split('#').nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
-    let by_command = w.app().task_by_number(&Actor::system("test"), w.project, number).await.unwrap();
+    let by_command =
+        w.s.app
+            .task_by_number(&Actor::system("test"), w.s.project.id, number)
+            .await
+            .unwrap();
 
     // By API.
     let created = w
-        .api
+        .api()
         .post(
             "/api/tasks",
             r#"{"title": "Ship the pricing page", "type": "content", "priority": 2}"#,
@@ -396,14 +105,14 @@ async fn tasks_created_by_command_and_by_api_get_a_topic_with_their_card(pool: P
             "SELECT telegram_message_id FROM outbox WHERE kind = 'task_created' AND task_id = $1 AND status = 'delivered'",
         )
         .bind(task_id)
-        .fetch_one(w.pool())
+        .fetch_one(&w.pool)
         .await
         .unwrap();
         assert_eq!(delivered, thread.card_message_id);
     }
     assert_eq!(w.tg.topics(FORUM).len(), seeded + 2);
     // Nothing about the tasks in General but the command's answer and the binding.
-    let general = w.general(FORUM);
+    let general = w.general_texts(FORUM);
     assert!(general.iter().all(|t| !t.contains("Ship the pricing page")), "{general:#?}");
     w.stop().await;
 }
@@ -418,10 +127,10 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
     let thread = w.wait_thread(task.id).await;
     let topic = thread.topic_id.unwrap();
     let card_id = thread.card_message_id.unwrap();
-    let general_before = w.general(FORUM);
+    let general_before = w.general_texts(FORUM);
 
     // Assigned: the card and the name follow.
-    w.app().assign_task(&olga_actor, task.id, vec![scout.id]).await.unwrap();
+    w.s.app.assign_task(&olga_actor, task.id, vec![scout.id]).await.unwrap();
     w.says(FORUM, Some(topic), "→ Scout").await;
     w.settled().await;
     assert_eq!(
@@ -437,38 +146,16 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
 
     // The agent comments, starts with a plan, reports a run, delivers.
     let agent = as_agent(&scout);
-    w.app()
+    w.s.app
         .comment_on_task(&agent, task.id, "Found 40 <candidate> keywords", None)
         .await
         .unwrap();
-    w.app()
-        .transition_task(
-            &agent,
-            task.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(plan()),
-                ..Default::default()
-            },
-        )
+    w.s.start(&scout, task.id).await;
+    w.s.app
+        .record_run(&agent, common::run(scout.id, Some(task.id), Usd::from_cents(37)))
         .await
         .unwrap();
-    w.app()
-        .record_run(
-            &agent,
-            mission_control::app::runs::RecordRun {
-                agent_id: scout.id,
-                task_id: Some(task.id),
-                cost: Usd::from_cents(37),
-                status: RunStatus::Succeeded,
-                model: None,
-                tokens: None,
-                error: None,
-            },
-        )
-        .await
-        .unwrap();
-    w.app()
+    w.s.app
         .transition_task(
             &agent,
             task.id,
@@ -494,7 +181,7 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
         assert!(said.contains(part), "{part} missing in the topic:\n{said}");
     }
     // Nowhere else: not in General, not in another topic.
-    assert_eq!(w.general(FORUM), general_before);
+    assert_eq!(w.general_texts(FORUM), general_before);
     let elsewhere: Vec<StoredMessage> =
         w.tg.bot_messages_in(FORUM, None)
             .into_iter()
@@ -523,17 +210,13 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
         .request_approval(
             &agent,
             RequestApproval {
-                agent_id: scout.id,
                 task_id: Some(task.id),
-                action_type: "email.send".into(),
-                action_summary: "mail the keyword list to the agency".into(),
-                justification: "they asked".into(),
-                ..Default::default()
+                ..request(&scout, "email.send", "mail the keyword list to the agency")
             },
         )
         .await
         .unwrap();
-    let binding = w.app().binding_for_project(w.project).await.unwrap().unwrap();
+    let binding = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap();
     let in_approvals = w.says(FORUM, binding.approvals_topic_id, "mail the keyword list").await;
     let in_task = w.says(FORUM, Some(topic), "mail the keyword list").await;
     assert_eq!(labels(&in_task), ["✅ Approve", "❌ Deny"]);
@@ -554,7 +237,7 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
     .await
     .unwrap();
     assert_eq!(
-        w.app().get_approval(&olga_actor, approval.id).await.unwrap().status,
+        w.s.app.get_approval(&olga_actor, approval.id).await.unwrap().status,
         ApprovalStatus::Approved
     );
 
@@ -575,7 +258,7 @@ async fn comments_transitions_and_decisions_land_in_the_topic_which_follows_the_
     assert!(w.thread(task.id).await.unwrap().closed);
 
     // A late word about the finished task still reaches its topic, which is closed again after.
-    w.app()
+    w.s.app
         .comment_on_task(&agent, task.id, "Archived the raw data too", None)
         .await
         .unwrap();
@@ -601,8 +284,9 @@ async fn an_operators_message_in_the_topic_becomes_a_comment_the_agent_hears(poo
     let w = world(pool.clone()).await;
     w.bind_forum().await;
     let scout = w.agent("Scout").await;
-    let task = w.new_task("Interview five churned users", TaskType::CustomerResearch).await;
-    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    let task = w
+        .assigned_task("Interview five churned users", TaskType::CustomerResearch, &scout)
+        .await;
     let topic = w.wait_thread(task.id).await.topic_id.unwrap();
     w.settled().await;
     let _ = w.heartbeat(&scout).await; // drain what the assignment told it
@@ -613,7 +297,7 @@ async fn an_operators_message_in_the_topic_becomes_a_comment_the_agent_hears(poo
         w.tg.user_message(FORUM, &olga(), "Please start with the enterprise ones", Some(topic));
     let deadline = Instant::now() + WAIT;
     let comment = loop {
-        let timeline = w.app().task_timeline(&Actor::system("test"), task.id).await.unwrap();
+        let timeline = w.s.app.task_timeline(&Actor::system("test"), task.id).await.unwrap();
         let found = timeline.entries.into_iter().find_map(|e| match e {
             TimelineEntry::Comment(c) => Some(c),
             _ => None,
@@ -656,7 +340,7 @@ async fn an_operators_message_in_the_topic_becomes_a_comment_the_agent_hears(poo
     // Someone unlinked: a short hint, nothing stored. A viewer: refused, nothing stored.
     w.tg.user_message(FORUM, &eve(), "hello? who is working on this", Some(topic));
     let hint = w.says(FORUM, Some(topic), "Only Mission Control operators").await;
-    assert!(text(&hint).contains("2666"), "{}", text(&hint));
+    assert!(text(&hint).contains("1666"), "{}", text(&hint));
     w.tg.user_message(FORUM, &vic(), "looks good to me", Some(topic));
     w.says(FORUM, Some(topic), "the viewer role cannot comment").await;
     // In General (a message, and a reply to a bot message) nothing becomes a comment. As in
@@ -679,7 +363,7 @@ async fn an_operators_message_in_the_topic_becomes_a_comment_the_agent_hears(poo
     let comments = count(&pool, "SELECT count(*) FROM comments").await;
     assert_eq!(comments, 1, "only Olga's message in the topic became a comment");
     assert!(
-        w.general(FORUM).iter().all(|t| !t.contains("Only Mission Control operators")),
+        w.general_texts(FORUM).iter().all(|t| !t.contains("Only Mission Control operators")),
         "no task-thread hint in General"
     );
     // Nothing the bot sent went astray: no call was refused for its thread.
@@ -700,14 +384,13 @@ async fn a_topic_deleted_or_closed_in_telegram_comes_back_on_the_next_update(poo
     w.bind_forum().await;
     let scout = w.agent("Scout").await;
     let agent = as_agent(&scout);
-    let task = w.new_task("Competitor pricing table", TaskType::SeoResearch).await;
-    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    let task = w.assigned_task("Competitor pricing table", TaskType::SeoResearch, &scout).await;
     let old = w.wait_thread(task.id).await;
     w.settled().await;
     let old_topic = old.topic_id.unwrap();
     assert!(w.tg.delete_topic(FORUM, old_topic));
 
-    w.app().comment_on_task(&agent, task.id, "Table drafted", None).await.unwrap();
+    w.s.app.comment_on_task(&agent, task.id, "Table drafted", None).await.unwrap();
     w.settled().await;
     let new = w.thread(task.id).await.unwrap();
     let new_topic = new.topic_id.unwrap();
@@ -719,11 +402,11 @@ async fn a_topic_deleted_or_closed_in_telegram_comes_back_on_the_next_update(poo
     assert_eq!(Some(msgs[0].message_id), new.card_message_id, "the card comes first");
     assert!(text(&msgs[0]).contains("Scout"));
     assert!(text(&msgs[1]).contains("Table drafted"), "the update is not lost");
-    assert!(w.general(FORUM).iter().all(|t| !t.contains("Table drafted")));
+    assert!(w.general_texts(FORUM).iter().all(|t| !t.contains("Table drafted")));
 
     // Closed by a human: reopened for the next update.
     assert!(w.tg.close_topic(FORUM, new_topic));
-    w.app().comment_on_task(&agent, task.id, "Added two more rows", None).await.unwrap();
+    w.s.app.comment_on_task(&agent, task.id, "Added two more rows", None).await.unwrap();
     w.says(FORUM, Some(new_topic), "Added two more rows").await;
     w.settled().await;
     assert!(!w.topic(FORUM, new_topic).closed);
@@ -794,7 +477,7 @@ async fn the_cards_buttons_move_and_assign_with_rights_checked_at_click_time(poo
     assert_eq!(task_now.status, TaskStatus::Blocked);
     assert_eq!(task_now.blocked_reason.as_deref(), Some("waiting for legal"));
     // The reason was the answer, not a comment.
-    assert_eq!(count(w.pool(), "SELECT count(*) FROM comments").await, 0);
+    assert_eq!(count(&w.pool, "SELECT count(*) FROM comments").await, 0);
     w.settled().await;
     assert_eq!(w.topic(FORUM, topic).name, format!("#{} ⛔ Draft the FAQ", task.number));
     w.stop().await;
@@ -806,27 +489,13 @@ async fn alerts_about_a_task_are_in_its_topic_too(pool: PgPool) {
     w.bind_forum().await;
     let task = w.new_task("Rewrite the landing page", TaskType::Content).await;
     let topic = w.wait_thread(task.id).await.topic_id.unwrap();
-    let binding = w.app().binding_for_project(w.project).await.unwrap().unwrap();
-    let alert = w
-        .app()
-        .raise_alert(
-            &w.actor(OLGA).await,
-            w.project,
-            RaiseAlert {
-                alert_type: "loop_detected".into(),
-                severity: AlertSeverity::Warning,
-                subject: format!("task:{}", task.id),
-                message: "Task is looping: 7 comments in 10 minutes".into(),
-                details: json!({ "taskId": task.id }),
-            },
-        )
-        .await
-        .unwrap();
+    let binding = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap();
+    let alert = loop_alert(&w, &task, 7).await;
     let in_alerts = w.says(FORUM, binding.alerts_topic_id, "is looping").await;
     let in_task = w.says(FORUM, Some(topic), "is looping").await;
     assert_eq!(labels(&in_task), labels(&in_alerts));
     assert!(labels(&in_task).iter().any(|l| l.contains("Unblock")), "{:?}", labels(&in_task));
-    w.app().resolve_alert(&w.actor(OLGA).await, alert.id).await.unwrap();
+    w.s.app.resolve_alert(&w.actor(OLGA).await, alert.id).await.unwrap();
     w.tg.wait_until(
         |s| {
             [in_alerts.message_id, in_task.message_id].iter().all(|id| {
@@ -856,8 +525,8 @@ async fn in_a_plain_group_the_card_is_the_root_and_updates_reply_to_it(pool: PgP
     assert_eq!(Some(root), thread.card_message_id);
     assert!(text(&w.tg.message(GROUP, root).unwrap()).contains("Survey trial users"));
 
-    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
-    w.app()
+    w.s.app.assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    w.s.app
         .comment_on_task(&as_agent(&scout), task.id, "Sent the survey to 50 users", None)
         .await
         .unwrap();
@@ -901,25 +570,13 @@ async fn binding_a_forum_with_200_open_tasks_creates_200_topics_without_a_429(po
     w.tg.wait_until(|s| s.topics(FORUM).len() >= 3 + 20, WAIT).await.unwrap();
     let approvals_topic = w
         .app()
-        .binding_for_project(w.project)
+        .binding_for_project(w.s.project.id)
         .await
         .unwrap()
         .and_then(|b| b.approvals_topic_id)
         .unwrap();
     let scout = w.agent("Scout").await;
-    w.app()
-        .request_approval(
-            &as_agent(&scout),
-            RequestApproval {
-                agent_id: scout.id,
-                action_type: "email.send".into(),
-                action_summary: "an urgent email".into(),
-                justification: "now".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    w.s.ask(&scout, "an urgent email").await.unwrap();
     w.says(FORUM, Some(approvals_topic), "an urgent email").await;
     let topics_then = w.tg.topics(FORUM).len();
     assert!(topics_then < 3 + 30, "the request waited for {topics_then} topics");
@@ -1017,35 +674,9 @@ async fn in_a_plain_group_approvals_and_alerts_about_a_task_reply_to_its_card(po
     let scout = w.agent("Scout").await;
     let task = w.new_task("Email the beta testers", TaskType::CustomerResearch).await;
     let root = w.wait_thread(task.id).await.root_message_id.unwrap();
-    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
-    w.app()
-        .request_approval(
-            &as_agent(&scout),
-            RequestApproval {
-                agent_id: scout.id,
-                task_id: Some(task.id),
-                action_type: "email.send".into(),
-                action_summary: "email 40 beta testers".into(),
-                justification: "they asked for updates".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    w.app()
-        .raise_alert(
-            &w.actor(OLGA).await,
-            w.project,
-            RaiseAlert {
-                alert_type: "loop_detected".into(),
-                severity: AlertSeverity::Warning,
-                subject: format!("task:{}", task.id),
-                message: "Task is looping: 7 comments in 10 minutes".into(),
-                details: json!({ "taskId": task.id }),
-            },
-        )
-        .await
-        .unwrap();
+    w.s.app.assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
+    w.s.ask_about(&scout, &task, "email 40 beta testers").await.unwrap();
+    loop_alert(&w, &task, 7).await;
     let approval = w.says(GROUP, None, "email 40 beta testers").await;
     let alert = w.says(GROUP, None, "is looping").await;
     w.settled().await;
@@ -1068,36 +699,16 @@ async fn budget_alerts_about_a_task_reach_its_topic_with_their_buttons(pool: PgP
     w.bind_forum().await;
     let scout = w.agent("Scout").await;
     let agent = as_agent(&scout);
-    let task = w.new_task("Benchmark the signup funnel", TaskType::SeoResearch).await;
-    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
-    w.app()
-        .transition_task(
-            &agent,
-            task.id,
-            TransitionTask {
-                to: Some(TaskStatus::InProgress),
-                work_plan: Some(plan()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let task = w.assigned_task("Benchmark the signup funnel", TaskType::SeoResearch, &scout).await;
+    w.s.start(&scout, task.id).await;
     let thread = w.wait_thread(task.id).await;
     let (topic, card_id) = (thread.topic_id.unwrap(), thread.card_message_id.unwrap());
-    let alerts_topic = w.app().binding_for_project(w.project).await.unwrap().unwrap().alerts_topic_id;
+    let alerts_topic = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap().alerts_topic_id;
     w.settled().await;
-    let run = |cents: i64| mission_control::app::runs::RecordRun {
-        agent_id: scout.id,
-        task_id: Some(task.id),
-        cost: Usd::from_cents(cents),
-        status: RunStatus::Succeeded,
-        model: None,
-        tokens: None,
-        error: None,
-    };
+    let run = |cents: i64| common::run(scout.id, Some(task.id), Usd::from_cents(cents));
 
     // Scout (intern): $0.25 per run, $2.00 a day. $0.30 is over the per-run cap.
-    let outcome = w.app().record_run(&agent, run(30)).await.unwrap();
+    let outcome = w.s.app.record_run(&agent, run(30)).await.unwrap();
     assert_eq!(outcome.alerts[0].alert_type, "per_run_cap_exceeded");
     let per_run_alerts = w.says(FORUM, alerts_topic, "in one run").await;
     let per_run_task = w.says(FORUM, Some(topic), "in one run").await;
@@ -1105,7 +716,7 @@ async fn budget_alerts_about_a_task_reach_its_topic_with_their_buttons(pool: PgP
     assert_eq!(labels(&per_run_task), ["✔️ Resolve"]);
 
     // $1.70 more reaches $2.00: Scout paused, the task held, the alert in both topics.
-    let outcome = w.app().record_run(&agent, run(170)).await.unwrap();
+    let outcome = w.s.app.record_run(&agent, run(170)).await.unwrap();
     assert!(outcome.budget_exceeded && outcome.task_held);
     let in_alerts = w.says(FORUM, alerts_topic, "reached its daily budget").await;
     let in_task = w.says(FORUM, Some(topic), "reached its daily budget").await;
@@ -1169,7 +780,7 @@ async fn a_long_title_makes_a_valid_topic_name_on_creation_and_rename(pool: PgPo
     let too_long = "Research the market ".repeat(15);
     assert_eq!(too_long.chars().count(), 300);
     let refused = w
-        .api
+        .api()
         .post("/api/tasks", &json!({"title": too_long, "type": "seo_research"}).to_string())
         .await;
     assert_eq!(refused.status.as_u16(), 422, "{}", refused.body);
@@ -1182,7 +793,7 @@ async fn a_long_title_makes_a_valid_topic_name_on_creation_and_rename(pool: PgPo
     assert_eq!(title.chars().count(), 200);
     assert!(title.encode_utf16().count() > 200);
     let created = w
-        .api
+        .api()
         .post("/api/tasks", &json!({"title": title, "type": "seo_research"}).to_string())
         .await;
     assert!(created.status.is_success(), "{}", created.body);
@@ -1202,7 +813,7 @@ async fn a_long_title_makes_a_valid_topic_name_on_creation_and_rename(pool: PgPo
 
     // A status change renames it, still within the limit.
     let scout = w.agent("Scout").await;
-    w.app().assign_task(&w.actor(OLGA).await, task_id, vec![scout.id]).await.unwrap();
+    w.s.app.assign_task(&w.actor(OLGA).await, task_id, vec![scout.id]).await.unwrap();
     w.settled().await;
     let renamed = w.topic(FORUM, topic_id).name;
     assert_eq!(renamed, topic_name(task.number, TaskStatus::Assigned, &task.title));
@@ -1233,39 +844,20 @@ async fn a_recreated_topic_shows_the_pending_approvals_and_open_alerts_again(poo
     w.bind_forum().await;
     let scout = w.agent("Scout").await;
     let agent = as_agent(&scout);
-    let task = w.new_task("Partner outreach list", TaskType::CustomerResearch).await;
-    w.app().assign_task(&w.actor(OLGA).await, task.id, vec![scout.id]).await.unwrap();
-    let binding = w.app().binding_for_project(w.project).await.unwrap().unwrap();
+    let task = w.assigned_task("Partner outreach list", TaskType::CustomerResearch, &scout).await;
+    let binding = w.s.app.binding_for_project(w.s.project.id).await.unwrap().unwrap();
     let approval = w
         .app()
         .request_approval(
             &agent,
             RequestApproval {
-                agent_id: scout.id,
                 task_id: Some(task.id),
-                action_type: "email.send".into(),
-                action_summary: "email 12 partner leads".into(),
-                justification: "the list is ready".into(),
-                ..Default::default()
+                ..request(&scout, "email.send", "email 12 partner leads")
             },
         )
         .await
         .unwrap();
-    let alert = w
-        .app()
-        .raise_alert(
-            &w.actor(OLGA).await,
-            w.project,
-            RaiseAlert {
-                alert_type: "loop_detected".into(),
-                severity: AlertSeverity::Warning,
-                subject: format!("task:{}", task.id),
-                message: "Task is looping: 9 comments in 10 minutes".into(),
-                details: json!({ "taskId": task.id }),
-            },
-        )
-        .await
-        .unwrap();
+    let alert = loop_alert(&w, &task, 9).await;
     let old_topic = w.wait_thread(task.id).await.topic_id.unwrap();
     let in_approvals = w.says(FORUM, binding.approvals_topic_id, "email 12 partner leads").await;
     let in_alerts = w.says(FORUM, binding.alerts_topic_id, "is looping").await;
@@ -1274,7 +866,7 @@ async fn a_recreated_topic_shows_the_pending_approvals_and_open_alerts_again(poo
     w.settled().await;
 
     assert!(w.tg.delete_topic(FORUM, old_topic));
-    w.app().comment_on_task(&agent, task.id, "Leads deduplicated", None).await.unwrap();
+    w.s.app.comment_on_task(&agent, task.id, "Leads deduplicated", None).await.unwrap();
     w.says(FORUM, None, "Leads deduplicated").await;
     w.settled().await;
     let new = w.thread(task.id).await.unwrap();
@@ -1308,11 +900,11 @@ async fn a_recreated_topic_shows_the_pending_approvals_and_open_alerts_again(poo
     .await
     .unwrap();
     assert_eq!(
-        w.app().get_approval(&w.actor(OLGA).await, approval.id).await.unwrap().status,
+        w.s.app.get_approval(&w.actor(OLGA).await, approval.id).await.unwrap().status,
         ApprovalStatus::Approved
     );
     // Resolved elsewhere: the new copy follows too.
-    w.app().resolve_alert(&w.actor(OLGA).await, alert.id).await.unwrap();
+    w.s.app.resolve_alert(&w.actor(OLGA).await, alert.id).await.unwrap();
     w.tg.wait_until(
         |s| {
             [alert_copy, in_alerts.message_id].iter().all(|id| {

@@ -4,17 +4,14 @@
 
 use crate::common;
 
+use common::http::Served;
+use common::telegram::{webhook_settings, TOKEN};
 use common::*;
 use fake_telegram::{ChatKind, FakeBotApi};
-use mission_control::app::SystemClock;
-use mission_control::configuration::Settings;
-use mission_control::startup::Application;
 use serde_json::json;
 use sqlx::PgPool;
-use std::sync::Arc;
 use std::time::Duration;
 
-const TOKEN: &str = "616161:webhook-test";
 const ADMIN: i64 = 5151;
 const SECRET: &str = "a-webhook-secret-of-some-length";
 
@@ -23,29 +20,8 @@ async fn serve_in_webhook_mode_takes_updates_on_the_api_port(pool: PgPool) {
     let _squad = squad(pool.clone()).await;
     let tg = FakeBotApi::start(TOKEN).await.unwrap();
     tg.add_chat(ADMIN, ChatKind::Private, "Sofie");
-    let settings = Settings::load_from(
-        None,
-        [
-            ("MC_TELEGRAM__TOKEN", TOKEN.to_string()),
-            ("MC_TELEGRAM__API_URL", tg.url()),
-            ("MC_TELEGRAM__MODE", "webhook".into()),
-            ("MC_TELEGRAM__WEBHOOK_URL", "https://mc.example.com/telegram/webhook".into()),
-            ("MC_TELEGRAM__WEBHOOK_SECRET", SECRET.into()),
-            ("MC_TELEGRAM__ADMINS", ADMIN.to_string()),
-            ("MC_JOBS__ENABLED", "false".into()),
-        ]
-        .map(|(k, v)| (k.to_string(), v)),
-    )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let application = Application::build(&settings, pool.clone(), listener, Arc::new(SystemClock))
-        .await
-        .unwrap();
-    let url = format!("http://{}", application.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(application.run(async move {
-        let _ = stopped.await;
-    }));
+    let served = Served::start(&webhook_settings(&tg, ADMIN, SECRET), &pool).await;
+    let url = served.url.clone();
     let client = reqwest::Client::new();
     // The webhook is registered by the replica elected for it, just after start.
     tg.wait_until(|state| state.webhook().is_some(), Duration::from_secs(10))
@@ -90,7 +66,6 @@ async fn serve_in_webhook_mode_takes_updates_on_the_api_port(pool: PgPool) {
         .expect("the bot answers");
     // The API on the same port still needs its token.
     assert_eq!(client.get(format!("{url}/api/agents")).send().await.unwrap().status(), 401);
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    served.stop().await;
     assert!(tg.violations().is_empty(), "{:?}", tg.violations());
 }

@@ -277,15 +277,6 @@ impl FakeBotApi {
         });
     }
 
-    /// Gives a chat a public `@username`.
-    pub fn set_chat_username(&self, id: i64, username: &str) {
-        self.mutate(|s| {
-            if let Some(c) = s.chats.get_mut(&id) {
-                c.username = Some(username.to_owned());
-            }
-        });
-    }
-
     pub fn add_user(&self, user: &FakeUser) {
         self.mutate(|s| {
             s.users.insert(user.id, user.clone());

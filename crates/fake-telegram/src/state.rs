@@ -418,11 +418,6 @@ impl State {
         self.commands.get(&(default_scope_key(), language_code.to_owned())).cloned()
     }
 
-    /// The commands set for a scope (`{"type":"chat","chat_id":..}` etc.) and a language.
-    pub fn my_commands_scoped(&self, scope: &Value, language_code: &str) -> Option<Value> {
-        self.commands.get(&(scope_key(Some(scope)), language_code.to_owned())).cloned()
-    }
-
     pub fn webhook(&self) -> Option<&str> {
         self.webhook.as_deref()
     }

@@ -1,7 +1,7 @@
 //! The real HTTP server on port 0 over a test's own database, and a small client for it.
 
 use chrono::{TimeZone, Utc};
-use mission_control::app::{App, ManualClock};
+use mission_control::app::{App, ManualClock, SystemClock};
 use mission_control::configuration::Settings;
 use mission_control::domain::{Actor, OperatorRole};
 use mission_control::startup::Application;
@@ -18,7 +18,6 @@ pub struct TestApi {
     pub client: reqwest::Client,
     pub app: App,
     pub clock: ManualClock,
-    pub pool: PgPool,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -44,7 +43,7 @@ pub async fn spawn_app_with<const N: usize>(pool: PgPool, env: [(&str, &str); N]
     let settings = Settings::load_from(None, vars).expect("settings");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 1, 10, 0, 0).unwrap());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let application = Application::build(&settings, pool.clone(), listener, Arc::new(clock.clone()))
+    let application = Application::build(&settings, pool, listener, Arc::new(clock.clone()))
         .await
         .expect("build the app");
     let url = format!("http://{}", application.local_addr().unwrap());
@@ -58,10 +57,19 @@ pub async fn spawn_app_with<const N: usize>(pool: PgPool, env: [(&str, &str); N]
         client: reqwest::Client::new(),
         app,
         clock,
-        pool,
         stop: Some(stop),
         handle: Some(handle),
     }
+}
+
+/// Sends `request` and reads the reply: its body as JSON, or as a JSON string when it is not.
+pub async fn reply(request: reqwest::RequestBuilder) -> Reply {
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply { status, body, headers }
 }
 
 impl TestApi {
@@ -76,12 +84,7 @@ impl TestApi {
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(body.to_string());
         }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, body, headers }
+        reply(request).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -112,5 +115,34 @@ impl TestApi {
         if let Some(handle) = self.handle.take() {
             handle.await.unwrap().unwrap();
         }
+    }
+}
+
+/// The service built from `settings` on the wall clock (jobs, Telegram and all, as `serve`
+/// would run it), on port 0 until stopped.
+pub struct Served {
+    pub url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Served {
+    pub async fn start(settings: &Settings, pool: &PgPool) -> Served {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let application = Application::build(settings, pool.clone(), listener, Arc::new(SystemClock))
+            .await
+            .unwrap();
+        let url = format!("http://{}", application.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(application.run(async move {
+            let _ = stopped.await;
+        }));
+        Served { url, stop, handle }
+    }
+
+    /// Stops it; it must end without error.
+    pub async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.handle.await.unwrap().unwrap();
     }
 }
