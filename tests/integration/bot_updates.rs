@@ -224,3 +224,67 @@ async fn callback_answers_are_paced_under_the_global_limit(pool: PgPool) {
     );
     w.stop().await;
 }
+
+/// In polling mode an update whose handling fails is tried again with backoff: after a short
+/// database fault it acts, once; one that keeps failing is given up, audited as failed and
+/// counted in `/metrics` instead of lost silently, and the bot goes on with the next update.
+#[sqlx::test]
+async fn a_failing_update_is_retried_then_recorded_as_failed(pool: PgPool) {
+    let w = World::build(pool.clone()).http().start().await;
+    // The table every update's first write records it in: without it, handling fails.
+    let table = |away: bool| {
+        let pool = pool.clone();
+        async move {
+            let sql = if away {
+                "ALTER TABLE processed_updates RENAME TO processed_updates_away"
+            } else {
+                "ALTER TABLE processed_updates_away RENAME TO processed_updates"
+            };
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+    };
+    let failed = |pool: PgPool| async move {
+        common::count(&pool, "SELECT count(*) FROM audit_events WHERE action = 'telegram.update_failed'").await
+    };
+    let answers = |w: &World| {
+        w.tg.bot_messages_in(FORUM, None)
+            .iter()
+            .filter(|m| text(m).contains("Telegram id"))
+            .count()
+    };
+
+    // A blip: the first attempts fail, a later one acts.
+    table(true).await;
+    let asked = w.say(&sofie(), "/whoami");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    table(false).await;
+    w.answer_after(FORUM, asked, "Telegram id").await;
+    w.settled().await;
+    assert_eq!(answers(&w), 1, "answered once");
+    assert_eq!(failed(pool.clone()).await, 0);
+
+    // A fault that lasts: given up after its attempts, and recorded.
+    table(true).await;
+    w.say(&sofie(), "/whoami");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while failed(pool.clone()).await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the failed update was never recorded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    table(false).await;
+    w.ask(&sofie(), "/whoami", "Telegram id").await;
+    w.settled().await;
+    assert_eq!(answers(&w), 2, "the given-up update acted not at all, the next one once");
+    let api = w.api();
+    let metrics = api
+        .client
+        .get(format!("{}/metrics", api.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("mc_telegram_updates_failed_total 1"), "{metrics}");
+    w.stop().await;
+}

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::telegram::{quick as fast, scaled_dispatch as scaled, text, FORUM, GROUP};
+use common::telegram::{quick as fast, scaled_dispatch as scaled, sofie, text, FORUM, GROUP};
 use common::world::World;
 use common::*;
 use fake_telegram::{ChatKind, StoredMessage};
@@ -784,4 +784,65 @@ async fn a_runaway_task_is_folded_and_another_agents_card_still_arrives(pool: Pg
     );
     run.stop().await;
     w.assert_clean();
+}
+
+/// The throwaway cluster script, for a PostgreSQL this test may restart.
+fn throwaway(command: &str, dir: &std::path::Path) -> String {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/throwaway-postgres");
+    let out = std::process::Command::new(script).arg(command).arg(dir).output().unwrap();
+    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// PostgreSQL restarted under the running service (bot, dispatcher, listeners, locks): every
+/// approval card arrives, those asked before the restart and after it, and a command typed
+/// afterwards is answered, without restarting the service.
+#[tokio::test]
+async fn restarting_postgresql_during_delivery_leaves_nothing_stuck() {
+    let dir = std::env::temp_dir().join(format!("mc-restart-{}", uuid::Uuid::new_v4()));
+    let server = throwaway("start", &dir);
+    let url = format!("{}/mc_restart", server.rsplit_once('/').unwrap().0);
+    let pool = mission_control::storage::connect(&url, 10, Duration::from_secs(10)).await.unwrap();
+    mission_control::storage::migrate(&pool).await.unwrap();
+    // Telegram's own pace (a message a second in the group): the cards are still being
+    // delivered when the server goes down.
+    let w = World::build(pool.clone())
+        .fake(fake_telegram::FakeConfig::default())
+        .dispatch(fast())
+        .start()
+        .await;
+    w.bind(GROUP, false).await;
+    for i in 0..5 {
+        w.red_request(&format!("before the restart {i}")).await;
+    }
+    w.wait_messages(GROUP, 2, Duration::from_secs(20)).await;
+    let shown = w.tg.bot_messages_in(GROUP, None).len();
+    assert!(shown < 6, "the restart comes mid-delivery ({shown} messages shown)");
+    let restart = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || throwaway("restart", &dir))
+    };
+    restart.await.unwrap();
+    for i in 0..5 {
+        let summary = format!("after the restart {i}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // The pool's connections died with the server: the first calls may fail.
+        while w.s.ask(&w.s.scout, &summary).await.is_err() {
+            assert!(Instant::now() < deadline, "the service never reached the database again");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    w.ask(&sofie(), "/whoami", "Telegram id").await;
+    w.settled_within(Duration::from_secs(60)).await;
+    let cards: Vec<String> = w.general_texts(GROUP);
+    for when in ["before", "after"] {
+        for i in 0..5 {
+            let needle = format!("{when} the restart {i}");
+            assert!(cards.iter().any(|t| t.contains(&needle)), "{needle} never arrived: {cards:#?}");
+        }
+    }
+    assert_eq!(count(&pool, "SELECT count(*) FROM outbox WHERE status = 'failed'").await, 0);
+    w.stop().await;
+    pool.close().await;
+    throwaway("stop", &dir);
 }
