@@ -85,7 +85,7 @@ impl Work {
         body: String,
         payload: serde_json::Value,
     ) -> AppResult<()> {
-        storage::notifications::insert(&mut self.tx, agent_id, kind, task_id, &body, &payload, self.now).await?;
+        storage::notifications::insert_for_each(&mut self.tx, &[agent_id], kind, task_id, &body, &payload, self.now).await?;
         self.wake(agent_id);
         Ok(())
     }
@@ -96,7 +96,7 @@ impl Work {
         if agents.is_empty() {
             return Ok(());
         }
-        storage::notifications::insert_for_each(&mut self.tx, agents, kind, &body, &payload, self.now).await?;
+        storage::notifications::insert_for_each(&mut self.tx, agents, kind, None, &body, &payload, self.now).await?;
         self.woken.extend_from_slice(agents);
         Ok(())
     }

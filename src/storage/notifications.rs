@@ -3,9 +3,11 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub async fn insert(
+/// The same notification for each of `agents`, in one statement (a squad pause tells every
+/// agent at once; most notifications are for one).
+pub async fn insert_for_each(
     conn: &mut PgConnection,
-    agent_id: Uuid,
+    agents: &[Uuid],
     kind: &str,
     task_id: Option<Uuid>,
     body: &str,
@@ -14,45 +16,19 @@ pub async fn insert(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO notifications (id, agent_id, kind, task_id, body, payload, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(Uuid::new_v4())
-    .bind(agent_id)
-    .bind(kind)
-    .bind(task_id)
-    .bind(body)
-    .bind(payload)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// The same notification for each of `agents`, in one statement (a squad pause tells every
-/// agent at once).
-pub async fn insert_for_each(
-    conn: &mut PgConnection,
-    agents: &[Uuid],
-    kind: &str,
-    body: &str,
-    payload: &serde_json::Value,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO notifications (id, agent_id, kind, task_id, body, payload, created_at)
-         SELECT gen_random_uuid(), agent_id, $2, NULL, $3, $4, $5 FROM unnest($1::uuid[]) AS agent_id",
+         SELECT gen_random_uuid(), agent_id, $2, $6, $3, $4, $5 FROM unnest($1::uuid[]) AS agent_id",
     )
     .bind(agents)
     .bind(kind)
     .bind(body)
     .bind(payload)
     .bind(now)
+    .bind(task_id)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Hands out the agent's undelivered notifications, oldest first, marking them delivered.
 /// Takes up to `limit` undelivered notifications of each of these agents, oldest first, marking
 /// them delivered (rows another transaction is taking are skipped, not waited for).
 pub async fn take_pending(conn: &mut PgConnection, agent_ids: &[Uuid], limit: i64, now: DateTime<Utc>) -> sqlx::Result<Vec<Notification>> {
