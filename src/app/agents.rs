@@ -116,6 +116,19 @@ pub(crate) async fn lock_agent(w: &mut Work, id: Uuid) -> AppResult<Agent> {
     Ok(agent)
 }
 
+/// Tells the project's chat that `agent` (as it was) went to status `to`.
+pub(crate) async fn post_status_changed(w: &mut Work, agent: &Agent, to: AgentStatus, actor: &str, reason: Option<Said>) -> AppResult<()> {
+    let notice = Notice::AgentStatusChanged {
+        agent_id: agent.id,
+        agent: agent.name.clone(),
+        from: agent.status,
+        to,
+        actor: actor.to_string(),
+        reason,
+    };
+    w.post(agent.project_id, Target::General, &notice).await
+}
+
 /// Pauses an agent at its daily cap (cause `budget`), audited and told to the agent; returns it
 /// with the reason, for the callers' own notices. Runs and the budget watch both do this.
 pub(crate) async fn pause_for_budget(w: &mut Work, agent: &Agent, spent: Usd, cap: Usd) -> AppResult<(Agent, Said)> {
@@ -494,19 +507,7 @@ impl App {
             None => format!("{} by {}", command, actor.name()),
         };
         w.notify(agent_id, "status_changed", None, body, data).await?;
-        w.post(
-            agent.project_id,
-            Target::General,
-            &Notice::AgentStatusChanged {
-                agent_id,
-                agent: agent.name.clone(),
-                from: agent.status,
-                to,
-                actor: actor.name().to_string(),
-                reason: said,
-            },
-        )
-        .await?;
+        post_status_changed(&mut w, &agent, to, actor.name(), said).await?;
         w.commit().await?;
         Ok(StatusChange {
             agent: updated,
@@ -626,19 +627,7 @@ impl App {
         if reset.status.is_some_and(|s| s != agent.status) {
             // No notification says so, but a waiting agent must hear of it at once.
             w.wake(agent_id);
-            w.post(
-                agent.project_id,
-                Target::General,
-                &Notice::AgentStatusChanged {
-                    agent_id,
-                    agent: agent.name.clone(),
-                    from: agent.status,
-                    to: updated.status,
-                    actor: actor.name().into(),
-                    reason: Some(why),
-                },
-            )
-            .await?;
+            post_status_changed(&mut w, &agent, updated.status, actor.name(), Some(why)).await?;
         }
         w.commit().await?;
         Ok(updated)

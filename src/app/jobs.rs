@@ -2,9 +2,8 @@
 //! task, an approval) is handled in its own transaction, with its audit, notifications and
 //! outbox messages, so one bad row never blocks the rest.
 
-use super::agents::pause_for_budget;
+use super::agents::{pause_for_budget, post_status_changed};
 use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_service_in, resolve_in};
-use super::notice::{Notice, Target};
 use super::tasks::{lock_task, TransitionSpec};
 use super::work::Work;
 use super::{App, AppResult};
@@ -284,19 +283,7 @@ impl App {
                 continue;
             }
             let (_, reason) = pause_for_budget(&mut w, &agent, agent.today_spend, agent.budgets.daily_cap).await?;
-            w.post(
-                agent.project_id,
-                Target::General,
-                &Notice::AgentStatusChanged {
-                    agent_id: id,
-                    agent: agent.name.clone(),
-                    from: agent.status,
-                    to: AgentStatus::Paused,
-                    actor: system.name().to_string(),
-                    reason: Some(reason.clone()),
-                },
-            )
-            .await?;
+            post_status_changed(&mut w, &agent, AgentStatus::Paused, system.name(), Some(reason.clone())).await?;
             raise_budget_exceeded(&mut w, &agent, agent.today_spend, agent.budgets.daily_cap, None).await?;
             w.commit().await?;
             acted += 1;
@@ -362,19 +349,8 @@ impl App {
                     json!({ "to": "active" }),
                 )
                 .await?;
-                w.post(
-                    agent.project_id,
-                    Target::General,
-                    &Notice::AgentStatusChanged {
-                        agent_id: id,
-                        agent: agent.name.clone(),
-                        from: AgentStatus::Paused,
-                        to: AgentStatus::Active,
-                        actor: system.name().to_string(),
-                        reason: Some(Msg::new("why-new-budget-day").into()),
-                    },
-                )
-                .await?;
+                let why = Msg::new("why-new-budget-day").into();
+                post_status_changed(&mut w, &agent, AgentStatus::Active, system.name(), Some(why)).await?;
                 let subject = format!("agent:{id}");
                 for kind in [AlertKind::BudgetExceeded, AlertKind::BudgetWarning] {
                     resolve_in(&mut w, agent.project_id, kind, &subject, system.name()).await?;
