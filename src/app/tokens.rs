@@ -37,6 +37,29 @@ fn generate(prefix: &str) -> String {
 }
 
 /// The kept beginning of a generated token (ASCII, so slicing by bytes is slicing by characters).
+/// A new operator (`operator_name`, `role`) and its token `new`, audited as
+/// `operator.token_created` with `audit` added to the event's data. The token's id.
+async fn insert_operator_token(
+    w: &mut Work,
+    operator_name: &str,
+    role: OperatorRole,
+    new: NewToken<'_>,
+    mut audit: serde_json::Value,
+) -> AppResult<Uuid> {
+    let now = w.now;
+    let operator = storage::operators::insert(w.conn(), operator_name, role, None, now).await?;
+    let new = NewToken {
+        operator_id: Some(operator.id),
+        ..new
+    };
+    let id = storage::tokens::insert(w.conn(), &new, now).await?;
+    audit["name"] = json!(new.name);
+    audit["role"] = json!(role);
+    audit["operatorId"] = json!(operator.id);
+    w.audit(None, "operator.token_created", "api_token", id, audit).await?;
+    Ok(id)
+}
+
 fn shown_prefix(token: &str) -> &str {
     token.get(..SHOWN_PREFIX).unwrap_or_default()
 }
@@ -166,31 +189,17 @@ impl App {
                 Msg::new("err-token-name-taken").with("name", name.as_str()),
             ));
         }
-        let operator = storage::operators::insert(w.conn(), name.as_str(), input.role, None, now).await?;
         let token = generate(OPERATOR_PREFIX);
-        let hashed = hash(&token);
         let expires_at = input.expires_in.map(|d| now + d);
-        let id = storage::tokens::insert(
-            w.conn(),
-            &NewToken {
-                hash: &hashed,
-                prefix: shown_prefix(&token),
-                name: name.as_str(),
-                operator_id: Some(operator.id),
-                agent_id: None,
-                expires_at,
-            },
-            now,
-        )
-        .await?;
-        w.audit(
-            None,
-            "operator.token_created",
-            "api_token",
-            id,
-            json!({ "name": name, "role": input.role, "operatorId": operator.id, "expiresAt": expires_at }),
-        )
-        .await?;
+        let new = NewToken {
+            hash: &hash(&token),
+            prefix: shown_prefix(&token),
+            name: name.as_str(),
+            operator_id: None,
+            agent_id: None,
+            expires_at,
+        };
+        let id = insert_operator_token(&mut w, name.as_str(), input.role, new, json!({ "expiresAt": expires_at })).await?;
         let row = storage::tokens::by_id(w.conn(), id)
             .await?
             .ok_or_else(|| AppError::not_found("token", id))?;
@@ -409,28 +418,16 @@ impl App {
             return Ok(());
         }
         let replaced = storage::tokens::replace_named_except(w.conn(), BOOTSTRAP_NAME, Some(&hashed), now).await?;
-        let operator = storage::operators::insert(w.conn(), "admin", OperatorRole::Cao, None, now).await?;
-        let id = storage::tokens::insert(
-            w.conn(),
-            &NewToken {
-                hash: &hashed,
-                prefix: "",
-                name: BOOTSTRAP_NAME,
-                operator_id: Some(operator.id),
-                agent_id: None,
-                expires_at: None,
-            },
-            now,
-        )
-        .await?;
-        w.audit(
-            None,
-            "operator.token_created",
-            "api_token",
-            id,
-            json!({ "name": BOOTSTRAP_NAME, "role": "cao", "operatorId": operator.id, "source": "config", "replaced": replaced }),
-        )
-        .await?;
+        let new = NewToken {
+            hash: &hashed,
+            prefix: "",
+            name: BOOTSTRAP_NAME,
+            operator_id: None,
+            agent_id: None,
+            expires_at: None,
+        };
+        let audit = json!({ "source": "config", "replaced": replaced });
+        insert_operator_token(&mut w, "admin", OperatorRole::Cao, new, audit).await?;
         w.commit().await?;
         Ok(())
     }
