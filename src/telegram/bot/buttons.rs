@@ -189,7 +189,7 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
             crate::app::check_right(actor, *needs)?;
             Ok(Toast::new(req.t("bot-toast-dismissed")))
         }
-        ButtonAction::Page { list, page, filter } => match show_page(req, list, *page, filter.as_deref()).await {
+        ButtonAction::Page { list, page, filter } => match show_page(req, *list, *page, filter.clone()).await {
             Ok(()) => Ok(Toast::none()),
             Err(CmdError::App(err)) => Err(err),
             Err(CmdError::NoProject) => Ok(Toast::alert(req.t("bot-no-project"))),

@@ -1,8 +1,9 @@
 //! The endpoints of the handler tree: messages (commands, answers the bot asked for, and what
 //! is written in a task's thread), edited messages, and button clicks.
 
+use super::command::{self, Named};
 use super::request::Req;
-use super::{buttons, command, commands, threads, BotState};
+use super::{buttons, commands, threads, BotState};
 use crate::app::AppError;
 use crate::i18n::Lang;
 use crate::i18n::Msg;
@@ -58,18 +59,18 @@ pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotStat
         .reply_to_message()
         .map(|replied| replied.id.0)
         .filter(|id| Some(*id) != topic_root);
-    let result = match typed {
-        typed if typed.known() => commands::run(&req, &typed.name, typed.args).await,
+    let result = match typed.named {
+        Named::Known(command) => commands::run(&req, command, typed.args).await,
         // An unknown command: in a group it may be another bot's, so answer only when asked.
-        typed if typed.addressed || req.is_private() => {
+        Named::Unknown(name) if typed.addressed || req.is_private() => {
             if req.actor.is_none() {
-                req.refuse(&format!("/{}", typed.name), &Msg::new("err-not-operator")).await
+                req.refuse(&format!("/{name}"), &Msg::new("err-not-operator")).await
             } else {
-                req.say(req.ta("bot-unknown-command", &[("command", crate::i18n::text(&typed.name))]))
+                req.say(req.ta("bot-unknown-command", &[("command", crate::i18n::text(&name))]))
                     .await
             }
         }
-        _ => Ok(()),
+        Named::Unknown(_) => Ok(()),
     };
     match result {
         Err(err) if !duplicate(&err) => Err(err.into()),

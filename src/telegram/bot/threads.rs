@@ -9,6 +9,7 @@
 //! - Card buttons: move the task (asking first for what the move needs: a reason to block or
 //!   cancel, a work plan to start, a deliverable for review), assign it (choosing an agent).
 
+use super::command::Command;
 use super::handlers::thread_of;
 use super::request::{chat_info, Button, CmdError, Req};
 use super::BotState;
@@ -174,7 +175,7 @@ pub(crate) async fn move_with_input(req: &Req, kind: &str, task_id: Uuid, answer
     // The task's thread shows the move (the core's notice); only a refusal is answered here.
     match req.app.transition_task(&actor, task_id, input).await {
         Ok(_) => Ok(()),
-        Err(err) => req.report("move", CmdError::App(err)).await,
+        Err(err) => req.report(Command::Move, CmdError::App(err)).await,
     }
 }
 
