@@ -4,6 +4,7 @@
 //! jobs call these and nothing else.
 
 pub mod agents;
+pub mod alert_actions;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;

@@ -6,12 +6,10 @@ use super::commands::show_page;
 use super::request::{CmdError, Req};
 use super::threads;
 use crate::app::agents::StatusCommand;
-use crate::app::approvals::Verdict;
-use crate::app::tasks::TransitionTask;
+use crate::app::alert_actions::{AgentAction, TaskAction};
+use crate::app::approvals::{AskedIn, Verdict};
 use crate::app::{AppError, AppResult};
-use crate::domain::actor::role_has;
 use crate::domain::*;
-use crate::i18n::Msg;
 use crate::telegram::actions::ButtonAction;
 use crate::telegram::render::{self, plain};
 use uuid::Uuid;
@@ -100,61 +98,42 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
             Ok(Toast::new(req.t("bot-toast-alert-resolved")))
         }
         ButtonAction::RaiseCap { alert_id, agent_id } => {
-            let agent = app.get_agent(actor, *agent_id).await?;
-            let spent = if agent.spend_day == app.now().date_naive() {
-                agent.today_spend
-            } else {
-                Usd::ZERO
-            };
-            let cap = raised_cap(agent.budgets.daily_cap, agent.budgets.per_run_cap, spent);
-            let updated = app.set_budget(actor, *agent_id, Some(cap), None).await?;
-            resolve_quietly(req, actor, Some(*alert_id)).await?;
+            let updated = app.raise_cap_from_alert(actor, *alert_id, *agent_id).await?;
             Ok(Toast::new(req.ta(
                 "bot-toast-cap-raised",
-                &[("agent", plain(&updated.name)), ("cap", plain(&cap.to_string()))],
+                &[
+                    ("agent", plain(&updated.name)),
+                    ("cap", plain(&updated.budgets.daily_cap.to_string())),
+                ],
             )))
         }
         ButtonAction::KeepPaused { alert_id, agent_id } => {
-            let agent = app.get_agent(actor, *agent_id).await?;
-            app.resolve_alert(actor, *alert_id).await?;
+            let agent = app.keep_paused(actor, *alert_id, *agent_id).await?;
             Ok(Toast::new(req.ta("bot-toast-kept-paused", &[("agent", plain(&agent.name))])))
         }
         ButtonAction::QuarantineAgent { alert_id, agent_id } => {
             let change = app
-                .change_agent_status_because(actor, *agent_id, StatusCommand::Quarantine, Msg::new("why-quarantined-from-alert"))
+                .agent_status_from_alert(actor, *alert_id, *agent_id, AgentAction::Quarantine)
                 .await?;
-            resolve_quietly(req, actor, *alert_id).await?;
             Ok(agent_toast(req, &change.agent.name, change.agent.status))
         }
         ButtonAction::RestartAgent { alert_id, agent_id } => {
-            let change = app.change_agent_status(actor, *agent_id, StatusCommand::Restart, None).await?;
-            resolve_quietly(req, actor, *alert_id).await?;
+            let change = app
+                .agent_status_from_alert(actor, *alert_id, *agent_id, AgentAction::Restart)
+                .await?;
             Ok(agent_toast(req, &change.agent.name, change.agent.status))
         }
         ButtonAction::UnblockTask { alert_id, task_id } => {
-            let outcome = move_task(
-                req,
-                actor,
-                *task_id,
-                TaskStatus::Assigned,
-                Msg::new("why-unblocked-from-loop-alert"),
-            )
-            .await?;
-            resolve_quietly(req, actor, *alert_id).await?;
-            Ok(task_toast(req, outcome.task.number, outcome.task.status))
+            let task = app.task_from_alert(actor, *alert_id, *task_id, TaskAction::Unblock).await?;
+            Ok(task_toast(req, task.number, task.status))
         }
         ButtonAction::ReassignTask { alert_id, task_id } => {
-            // Back to the pool (out of blocked, unassigned, to inbox): one use case, one commit.
-            let task = app
-                .return_task_to_pool(actor, *task_id, Msg::new("why-reassign-after-loop"))
-                .await?;
-            resolve_quietly(req, actor, *alert_id).await?;
+            let task = app.task_from_alert(actor, *alert_id, *task_id, TaskAction::Reassign).await?;
             Ok(task_toast(req, task.number, task.status))
         }
         ButtonAction::CancelTask { alert_id, task_id } => {
-            let outcome = move_task(req, actor, *task_id, TaskStatus::Canceled, Msg::new("why-canceled-from-loop-alert")).await?;
-            resolve_quietly(req, actor, *alert_id).await?;
-            Ok(task_toast(req, outcome.task.number, outcome.task.status))
+            let task = app.task_from_alert(actor, *alert_id, *task_id, TaskAction::Cancel).await?;
+            Ok(task_toast(req, task.number, task.status))
         }
         ButtonAction::ConfirmPauseSquad { project_id } => {
             let project = app.project_by_id(*project_id).await?;
@@ -239,25 +218,14 @@ async fn approval_toast(req: &Req, actor: &Actor, approval_id: Uuid, err: AppErr
     )))
 }
 
-/// Deny needs a reason: remember that this user owes one here, and ask for it.
+/// Deny needs a reason: the core records that this user owes one here, and the bot asks for it.
 async fn ask_deny_reason(req: &Req, actor: &Actor, approval_id: Uuid) -> AppResult<Toast> {
-    let approval = req.app.get_approval(actor, approval_id).await?;
-    if !approval.status.is_open() {
-        return Err(AppError::AlreadyDecided {
-            number: approval.number,
-            status: approval.status,
-            decided_by: approval.decided_by_name.clone().unwrap_or_else(|| "someone".into()),
-            decided_at: approval.decided_at.unwrap_or(approval.created_at),
-        });
-    }
-    if !matches!(actor, Actor::Operator { role, .. } if role_has(*role, Right::DecideApprovals)) {
-        return Err(AppError::forbidden(
-            Msg::new("err-only-role-decides").role("needed", crate::domain::actor::least_role_for(Right::DecideApprovals)),
-        ));
-    }
-    req.app
-        .expect_input(req.chat_id, req.user_id, req.thread, "deny_reason", Some(approval_id))
-        .await?;
+    let asked = AskedIn {
+        chat_id: req.chat_id,
+        user_id: req.user_id,
+        thread_id: req.thread,
+    };
+    let approval = req.app.ask_deny_reason(actor, approval_id, asked).await?;
     let project = req.app.project_by_id(approval.project_id).await?;
     req.say(req.ta(
         "bot-deny-ask",
@@ -272,44 +240,6 @@ async fn ask_deny_reason(req: &Req, actor: &Actor, approval_id: Uuid) -> AppResu
         "bot-toast-deny-ask",
         &[("code", plain(&approval.code())), ("project", plain(&project.name))],
     )))
-}
-
-async fn move_task(
-    req: &Req,
-    actor: &Actor,
-    task_id: Uuid,
-    to: TaskStatus,
-    because: Msg,
-) -> AppResult<crate::app::tasks::TransitionOutcome> {
-    req.app
-        .transition_task(
-            actor,
-            task_id,
-            TransitionTask {
-                to: Some(to),
-                reason: Some(because.into()),
-                ..Default::default()
-            },
-        )
-        .await
-}
-
-/// Resolves the alert a button came with; one already resolved is fine.
-async fn resolve_quietly(req: &Req, actor: &Actor, alert_id: Option<Uuid>) -> AppResult<()> {
-    let Some(alert_id) = alert_id else { return Ok(()) };
-    match req.app.resolve_alert(actor, alert_id).await {
-        Ok(_) => Ok(()),
-        Err(err) if err.code() == "already_resolved" || err.code() == "not_found" => Ok(()),
-        Err(err) => Err(err),
-    }
-}
-
-/// The "raise cap" button: by half (at least $1), and in any case to above what the agent spent
-/// today plus one more run, so that an agent paused for its budget really resumes.
-pub fn raised_cap(cap: Usd, per_run_cap: Usd, spent_today: Usd) -> Usd {
-    let half = Usd::from_micros(cap.micros() / 2);
-    let by_half = cap.saturating_add(half.max(Usd::from_cents(100)));
-    by_half.max(spent_today.saturating_add(per_run_cap.max(Usd::from_cents(1))))
 }
 
 fn agent_toast(req: &Req, agent: &str, status: AgentStatus) -> Toast {
@@ -327,26 +257,4 @@ fn task_toast(req: &Req, number: i32, status: TaskStatus) -> Toast {
             ("status", plain(&render::task_status(req.lang, status))),
         ],
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn caps_rise_by_half_at_least_a_dollar() {
-        let run = Usd::from_cents(50);
-        assert_eq!(raised_cap(Usd::from_cents(1000), run, Usd::from_cents(1010)), Usd::from_cents(1500));
-        assert_eq!(raised_cap(Usd::from_cents(200), run, Usd::from_cents(216)), Usd::from_cents(300));
-        assert_eq!(raised_cap(Usd::from_cents(100), run, Usd::ZERO), Usd::from_cents(200));
-    }
-
-    #[test]
-    fn a_raised_cap_leaves_room_above_what_was_spent_today() {
-        // $2 cap, $5 already spent (one run went far over): $3 would keep the agent paused.
-        let cap = raised_cap(Usd::from_cents(200), Usd::from_cents(50), Usd::from_cents(500));
-        assert_eq!(cap, Usd::from_cents(550));
-        let cap = raised_cap(Usd::from_cents(200), Usd::from_cents(150), Usd::from_cents(500));
-        assert_eq!(cap, Usd::from_cents(650));
-    }
 }

@@ -93,7 +93,7 @@ async fn answer(app: crate::app::App, state: &BotState, msg: &Message, user: &Us
     };
     let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), user).await?;
     match (pending.kind.as_str(), pending.entity_id) {
-        ("deny_reason", Some(approval_id)) => commands::deny_with_reason(&req, approval_id, text).await,
+        (crate::app::approvals::DENY_REASON, Some(approval_id)) => commands::deny_with_reason(&req, approval_id, text).await,
         (kind, Some(task_id)) if threads::is_move_input(kind) => threads::move_with_input(&req, kind, task_id, text).await,
         _ => Ok(()),
     }
