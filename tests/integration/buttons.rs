@@ -1,0 +1,189 @@
+//! An alert's buttons through the real bot: each click is one use case of the core, so the
+//! action, the alert it resolves, their audit events and their notices commit together (one
+//! transaction: the audit rows share their inserting transaction id, `xmin`), and a refused
+//! click changes nothing.
+//!
+//! The buttons are clicked as the fake's users click them, under a message of the chat, with
+//! the tokens the alert's message carries (`App::button`); what the dispatcher delivers is
+//! another suite's subject, so none runs here.
+
+use crate::common::{self, squad, Squad};
+use fake_telegram::{ChatKind, FakeBotApi, FakeUser};
+use futures_util::FutureExt;
+use mission_control::app::alerts::RaiseAlert;
+use mission_control::app::tasks::TransitionTask;
+use mission_control::configuration::TelegramSettings;
+use mission_control::domain::*;
+use mission_control::model::Alert;
+use mission_control::telegram::actions::ButtonAction;
+use mission_control::telegram::bot;
+use mission_control::telegram::make_bot;
+use serde_json::json;
+use sqlx::PgPool;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+const TOKEN: &str = "77:buttons";
+const CHAT: i64 = -100_700;
+const CAO: i64 = 2001;
+const VIEWER: i64 = 2003;
+const WAIT: Duration = Duration::from_secs(15);
+
+/// The squad, with the bot polling a fake Telegram where the CAO and a viewer share a group.
+struct Clicks {
+    s: Squad,
+    tg: FakeBotApi,
+    /// A message of the group, for buttons to hang under.
+    message_id: i32,
+    stop: oneshot::Sender<()>,
+    bot: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Clicks {
+    async fn start(pool: PgPool) -> Clicks {
+        let s = squad(pool).await;
+        s.app.ensure_admins(&[CAO]).await.unwrap();
+        let system = Actor::system("test");
+        s.app.grant_role(&system, VIEWER, "Vera", OperatorRole::Viewer).await.unwrap();
+        let tg = FakeBotApi::start(TOKEN).await.unwrap();
+        tg.add_chat(CHAT, ChatKind::Supergroup { forum: false }, "Ops");
+        // As the configuration gives them: long polling, the CAO among the admins.
+        let settings: TelegramSettings = serde_json::from_value(json!({
+            "token": TOKEN, "api_url": tg.url(), "mode": "polling", "webhook_url": "", "webhook_secret": "",
+            "admins": [CAO], "default_lang": "en",
+        }))
+        .unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let telegram = make_bot(&settings).unwrap();
+        let polling = bot::run_polling_with(s.app.clone(), telegram, settings, Duration::from_secs(1), stopped.map(drop));
+        let bot = tokio::spawn(polling);
+        let message_id = tg.user_message(CHAT, &cao(), "the alert", None);
+        Clicks {
+            s,
+            tg,
+            message_id,
+            stop,
+            bot,
+        }
+    }
+
+    /// Raises an alert as the watchers would.
+    async fn alert(&self, alert_type: &str, subject: String) -> Alert {
+        let raise = RaiseAlert {
+            alert_type: alert_type.into(),
+            severity: AlertSeverity::Critical,
+            subject,
+            message: format!("{alert_type} for the buttons"),
+            details: json!({}),
+        };
+        self.s.app.raise_alert(&self.s.cao, self.s.project.id, raise).await.unwrap()
+    }
+
+    /// `user` clicks a button doing `action`; the toast that answered.
+    async fn click(&self, user: &FakeUser, action: ButtonAction) -> String {
+        let token = self.s.app.button(&action, Some(CHAT)).await.unwrap();
+        let id = self.tg.click(CHAT, user, self.message_id, &token);
+        let answered = |c: &fake_telegram::Call| {
+            c.method == "answerCallbackQuery" && c.params["callback_query_id"].as_str() == Some(id.as_str()) && c.ok()
+        };
+        self.tg.wait_until(|s| s.calls().iter().any(answered), WAIT).await.unwrap();
+        let call = self.tg.calls().into_iter().find(answered).unwrap();
+        call.params["text"].as_str().unwrap_or_default().to_string()
+    }
+
+    async fn resolved(&self, alert: &Alert) -> bool {
+        self.s.app.get_alert(&self.s.cao, alert.id).await.unwrap().resolved
+    }
+
+    /// The audit events written about `entities` after event `after`: their actions, and how
+    /// many transactions wrote them.
+    async fn audited_since(&self, after: i64, entities: &[Uuid]) -> (Vec<String>, i64) {
+        let ids: Vec<String> = entities.iter().map(Uuid::to_string).collect();
+        sqlx::query_as(
+            "SELECT coalesce(array_agg(action ORDER BY id), '{}'), count(DISTINCT xmin::text)
+             FROM audit_events WHERE id > $1 AND entity_id = ANY($2)",
+        )
+        .bind(after)
+        .bind(&ids)
+        .fetch_one(&self.s.app.pool)
+        .await
+        .unwrap()
+    }
+
+    async fn last_audit_id(&self) -> i64 {
+        common::count(&self.s.app.pool, "SELECT coalesce(max(id), 0) FROM audit_events").await
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let stopped = tokio::time::timeout(Duration::from_secs(20), self.bot).await;
+        stopped.expect("stops in time").expect("no panic").expect("stops cleanly");
+        assert!(self.tg.violations().is_empty(), "{:#?}", self.tg.violations());
+        assert!(self.tg.unanswered_callbacks().is_empty());
+    }
+}
+
+fn cao() -> FakeUser {
+    FakeUser::new(CAO, "Sofie").with_language("en")
+}
+
+#[sqlx::test]
+async fn raising_a_cap_from_its_alert_resolves_the_alert_in_the_same_transaction(pool: PgPool) {
+    let w = Clicks::start(pool).await;
+    let scout = w.s.scout.clone();
+    // An agent still active (so the new cap does not resolve the alert by resuming it): only
+    // the click's own use case resolves it.
+    let alert = w.alert("budget_exceeded", format!("agent:{}", scout.id)).await;
+    let raise = ButtonAction::RaiseCap {
+        alert_id: alert.id,
+        agent_id: scout.id,
+    };
+
+    // A viewer's click is refused and changes nothing: neither the cap nor the alert.
+    let after = w.last_audit_id().await;
+    let toast = w.click(&FakeUser::new(VIEWER, "Vera"), raise.clone()).await;
+    assert!(toast.starts_with("Not allowed"), "{toast}");
+    assert!(!w.resolved(&alert).await);
+    assert_eq!(w.s.agent(scout.id).await.budgets.daily_cap, scout.budgets.daily_cap);
+    assert_eq!(w.audited_since(after, &[scout.id, alert.id]).await, (vec![], 0));
+
+    let toast = w.click(&cao(), raise).await;
+    let raised = w.s.agent(scout.id).await.budgets.daily_cap;
+    assert!(raised > scout.budgets.daily_cap, "{raised}");
+    assert!(toast.contains(&format!("daily cap raised to {raised}")), "{toast}");
+    assert!(w.resolved(&alert).await, "the alert is resolved with the raise");
+    // One event each, written by one transaction: the raise and the resolution commit together.
+    let expected = (vec!["agent.budget_set".to_string(), "alert.resolved".into()], 1);
+    assert_eq!(w.audited_since(after, &[scout.id, alert.id]).await, expected);
+    w.stop().await;
+}
+
+#[sqlx::test]
+async fn a_loop_alerts_buttons_move_the_task_and_resolve_the_alert_together(pool: PgPool) {
+    let w = Clicks::start(pool).await;
+    for to in [TaskStatus::Assigned, TaskStatus::Canceled] {
+        let task = w.s.started_task(&format!("Looping until {to}"), TaskType::Docs, &w.s.scribe).await;
+        let block = TransitionTask {
+            to: Some(TaskStatus::Blocked),
+            reason: Some("waiting for legal".into()),
+            ..Default::default()
+        };
+        w.s.app.transition_task(&w.s.operator, task.id, block).await.unwrap();
+        let alert = w.alert("loop_detected", format!("task:{}", task.id)).await;
+        let (alert_id, task_id) = (Some(alert.id), task.id);
+        let action = match to {
+            TaskStatus::Assigned => ButtonAction::UnblockTask { alert_id, task_id },
+            _ => ButtonAction::CancelTask { alert_id, task_id },
+        };
+        let after = w.last_audit_id().await;
+        let toast = w.click(&cao(), action).await;
+        assert!(toast.contains(&format!("#{} is", task.number)), "{to}: {toast}");
+        assert_eq!(w.s.reload(&task).await.status, to);
+        assert!(w.resolved(&alert).await, "{to}");
+        let expected = (vec!["task.transitioned".to_string(), "alert.resolved".into()], 1);
+        assert_eq!(w.audited_since(after, &[task.id, alert.id]).await, expected, "{to}");
+    }
+    w.stop().await;
+}
