@@ -78,20 +78,12 @@ fn still_open(approval: &Approval) -> AppResult<()> {
     })
 }
 
-/// Where a person was asked for something they owe: the chat, the user, and the topic.
-#[derive(Debug, Clone, Copy)]
-pub struct AskedIn {
-    pub chat_id: i64,
-    pub user_id: i64,
-    pub thread_id: Option<i32>,
-}
-
 impl App {
     /// A Deny clicked under a request: a deny needs a reason, so the clicker owes one where they
     /// clicked (the denial is `decide_approval` once it is typed). Refused now as the decision
     /// would be: a decided request says who decided it, and only the CAO decides. Returns the
     /// request, to ask for the reason naming it.
-    pub async fn ask_deny_reason(&self, actor: &Actor, approval_id: Uuid, asked: AskedIn) -> AppResult<Approval> {
+    pub async fn ask_deny_reason(&self, actor: &Actor, approval_id: Uuid, asked: super::chats::AskedIn) -> AppResult<Approval> {
         let approval = self.get_approval(actor, approval_id).await?;
         still_open(&approval)?;
         if !matches!(actor, Actor::Operator { role, .. } if role_has(*role, Right::DecideApprovals)) {
@@ -99,19 +91,7 @@ impl App {
                 Msg::new("err-only-role-decides").role("needed", least_role_for(Right::DecideApprovals)),
             ));
         }
-        let mut w = Work::begin(self, actor).await?;
-        let now = w.now;
-        storage::chats::set_pending_input(
-            w.conn(),
-            asked.chat_id,
-            asked.user_id,
-            asked.thread_id,
-            DENY_REASON,
-            Some(approval_id),
-            now,
-        )
-        .await?;
-        w.commit().await?;
+        self.expect_input(asked, DENY_REASON, Some(approval_id)).await?;
         Ok(approval)
     }
 

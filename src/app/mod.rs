@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod approvals;
 pub mod audit;
 mod bot_calls;
+pub mod cards;
 pub mod chats;
 pub mod clock;
 pub mod delivery;

@@ -5,6 +5,7 @@ use super::command::{self, Named};
 use super::request::Req;
 use super::{buttons, commands, threads, BotState};
 use crate::app::AppError;
+use crate::domain::task_state::MoveInput;
 use crate::i18n::Lang;
 use crate::i18n::Msg;
 use crate::telegram::render;
@@ -94,7 +95,10 @@ async fn answer(app: crate::app::App, state: &BotState, msg: &Message, user: &Us
     let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), user).await?;
     match (pending.kind.as_str(), pending.entity_id) {
         (crate::app::approvals::DENY_REASON, Some(approval_id)) => commands::deny_with_reason(&req, approval_id, text).await,
-        (kind, Some(task_id)) if threads::is_move_input(kind) => threads::move_with_input(&req, kind, task_id, text).await,
+        (kind, Some(task_id)) => match MoveInput::parse(kind) {
+            Some(input) => threads::move_with_input(&req, input, task_id, text).await,
+            None => Ok(()),
+        },
         _ => Ok(()),
     }
 }
