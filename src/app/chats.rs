@@ -280,20 +280,6 @@ impl App {
         Ok(storage::chats::callback(&mut conn, token).await?)
     }
 
-    /// Claims a one-shot button (a confirmation) before its action runs: true for the one click
-    /// that gets it, false when someone already did.
-    pub async fn use_callback(&self, token: &str) -> AppResult<bool> {
-        let mut conn = self.pool.acquire().await?;
-        Ok(storage::chats::use_callback(&mut conn, token, self.now()).await?)
-    }
-
-    /// Gives a claimed button back when its action did not happen.
-    pub async fn release_callback(&self, token: &str) -> AppResult<()> {
-        let mut conn = self.pool.acquire().await?;
-        storage::chats::release_callback(&mut conn, token).await?;
-        Ok(())
-    }
-
     /// Remembers that the bot asked someone for something where they are (e.g. a deny reason):
     /// the pending input the next message there answers.
     pub(crate) async fn expect_input(&self, asked: AskedIn, kind: &str, entity_id: Option<Uuid>) -> AppResult<()> {

@@ -84,7 +84,12 @@ impl Clicks {
     /// `user` clicks a button doing `action`; the toast that answered.
     async fn click(&self, user: &FakeUser, action: ButtonAction) -> String {
         let token = self.s.app.button(&action, Some(CHAT)).await.unwrap();
-        let id = self.tg.click(CHAT, user, self.message_id, &token);
+        self.click_token(user, &token).await
+    }
+
+    /// `user` clicks the button whose `callback_data` is `token`; the toast that answered.
+    async fn click_token(&self, user: &FakeUser, token: &str) -> String {
+        let id = self.tg.click(CHAT, user, self.message_id, token);
         let answered = |c: &fake_telegram::Call| {
             c.method == "answerCallbackQuery" && c.params["callback_query_id"].as_str() == Some(id.as_str()) && c.ok()
         };
@@ -185,5 +190,46 @@ async fn a_loop_alerts_buttons_move_the_task_and_resolve_the_alert_together(pool
         let expected = (vec!["task.transitioned".to_string(), "alert.resolved".into()], 1);
         assert_eq!(w.audited_since(after, &[task.id, alert.id]).await, expected, "{to}");
     }
+    w.stop().await;
+}
+
+#[sqlx::test]
+async fn a_confirmation_is_claimed_acted_on_and_closed_in_one_transaction(pool: PgPool) {
+    let w = Clicks::start(pool).await;
+    let project_id = w.s.project.id;
+    let token =
+        w.s.app
+            .button(&ButtonAction::ConfirmPauseSquad { project_id }, Some(CHAT))
+            .await
+            .unwrap();
+    let used = || async {
+        sqlx::query_scalar::<_, bool>("SELECT used_at IS NOT NULL FROM callback_actions WHERE token = $1")
+            .bind(&token)
+            .fetch_one(&w.s.app.pool)
+            .await
+            .unwrap()
+    };
+
+    // A viewer may not confirm: the button stays unused, for someone who may.
+    let toast = w.click_token(&FakeUser::new(VIEWER, "Vera"), &token).await;
+    assert!(toast.starts_with("Not allowed"), "{toast}");
+    assert!(!used().await);
+
+    assert_eq!(w.click_token(&cao(), &token).await, "⏸ Squad paused");
+    assert!(used().await);
+    assert_eq!(w.click_token(&cao(), &token).await, "Already done.", "one-shot");
+    // The claim, the pause (its audit event and notice) and the question's edit: one transaction.
+    let (rows, transactions): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT x) FROM (
+             SELECT xmin::text AS x FROM callback_actions WHERE token = $1
+             UNION ALL SELECT xmin::text FROM audit_events WHERE action = 'squad.paused'
+             UNION ALL SELECT xmin::text FROM outbox WHERE kind IN ('squad_paused', 'edit_reply')
+         ) written",
+    )
+    .bind(&token)
+    .fetch_one(&w.s.app.pool)
+    .await
+    .unwrap();
+    assert_eq!((rows, transactions), (4, 1));
     w.stop().await;
 }

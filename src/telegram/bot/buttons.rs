@@ -5,10 +5,10 @@
 use super::commands::show_page;
 use super::request::{CmdError, Req};
 use super::threads;
-use crate::app::agents::StatusCommand;
 use crate::app::alert_actions::{AgentAction, TaskAction};
 use crate::app::approvals::Verdict;
 use crate::app::chats::AskedIn;
+use crate::app::confirmations::{Closing, OneShot};
 use crate::app::{AppError, AppResult};
 use crate::domain::*;
 use crate::telegram::actions::ButtonAction;
@@ -48,23 +48,14 @@ pub(crate) async fn click(req: &Req, token: &str) -> AppResult<Toast> {
     let Some((action, stored)) = stored.filter(|(_, s)| s.chat_id.is_none_or(|c| c == req.chat_id)) else {
         return Ok(Toast::alert(req.t("bot-toast-expired")));
     };
-    // A one-shot button is claimed before it acts: of two clicks at once, one acts and the
-    // other is told it was used. A claim whose action did not happen is given back.
-    if action.one_shot() && (stored.used_at.is_some() || !req.app.use_callback(token).await?) {
-        return Ok(Toast::new(req.t("bot-toast-already-used")));
+    // A one-shot button is claimed by the use case it confirms (`app::confirmations`): of two
+    // clicks at once, one acts and the other is told it was used.
+    if action.one_shot() && stored.used_at.is_some() {
+        return Ok(already_used(req));
     }
     let what = format!("button {}", action.name());
-    let acted = act(req, &actor, &action).await;
-    if acted.is_err() && action.one_shot() {
-        req.app.release_callback(token).await?;
-    }
-    match acted {
-        Ok(toast) => {
-            if action.one_shot() {
-                close_question(req, &actor, &action).await?;
-            }
-            Ok(toast)
-        }
+    match act(req, &actor, &action, token).await {
+        Ok(toast) => Ok(toast),
         Err(err) if err.is_duplicate_update() => Err(err),
         Err(AppError::Forbidden(why)) => {
             req.app.audit_refusal(&actor, req.chat_id, &what, &why.to_string()).await?;
@@ -77,7 +68,7 @@ pub(crate) async fn click(req: &Req, token: &str) -> AppResult<Toast> {
     }
 }
 
-async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast> {
+async fn act(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> AppResult<Toast> {
     let app = &req.app;
     match action {
         ButtonAction::Approve { approval_id } => match app.decide_approval(actor, *approval_id, Verdict::Approve, None).await {
@@ -138,16 +129,20 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
         }
         ButtonAction::ConfirmPauseSquad { project_id } => {
             let project = app.project_by_id(*project_id).await?;
-            let change = app.pause_squad(actor, *project_id, None).await?;
+            let once = one_shot(req, actor, action, token);
+            let Some(change) = app.confirm_pause_squad(actor, *project_id, &once).await? else {
+                return Ok(already_used(req));
+            };
             if !req.sees_general_of(*project_id) {
                 req.say(render::squad_change(req.lang, &project.name, &change)).await?;
             }
             Ok(Toast::new(req.t("bot-toast-squad-paused")))
         }
         ButtonAction::ConfirmQuarantine { agent_id, reason } => {
-            let change = app
-                .change_agent_status(actor, *agent_id, StatusCommand::Quarantine, reason.as_deref())
-                .await?;
+            let once = one_shot(req, actor, action, token);
+            let Some(change) = app.confirm_quarantine(actor, *agent_id, reason.as_deref(), &once).await? else {
+                return Ok(already_used(req));
+            };
             let key = if change.changed { "bot-agent-now" } else { "bot-agent-unchanged" };
             if !(change.changed && req.sees_general_of(change.agent.project_id)) {
                 req.say(req.ta(
@@ -165,8 +160,9 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
         ButtonAction::AssignTask { task_id } => Ok(Toast::new(threads::assign_button(req, actor, *task_id).await?)),
         ButtonAction::AssignTaskTo { task_id, agent_id } => Ok(Toast::new(threads::assign_to(req, actor, *task_id, *agent_id).await?)),
         ButtonAction::Dismiss { needs } => {
-            // Only someone who could answer the question may dismiss it.
-            crate::app::check_right(actor, *needs)?;
+            if !app.dismiss_question(actor, *needs, &one_shot(req, actor, action, token)).await? {
+                return Ok(already_used(req));
+            }
             Ok(Toast::new(req.t("bot-toast-dismissed")))
         }
         ButtonAction::Page { list, page, filter } => match show_page(req, *list, *page, filter.clone()).await {
@@ -178,21 +174,32 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<Toast
     }
 }
 
-/// A confirmation once answered: its message says who confirmed or canceled it and when, and
-/// its buttons go (through the outbox, like every message the bot sends).
-async fn close_question(req: &Req, actor: &Actor, action: &ButtonAction) -> AppResult<()> {
-    let Some((message_id, question)) = &req.clicked else {
-        return Ok(());
-    };
-    let key = match action {
-        ButtonAction::Dismiss { .. } => "bot-question-canceled",
-        _ => "bot-question-confirmed",
-    };
-    let at = req.app.now().format("%Y-%m-%d %H:%M UTC").to_string();
-    let outcome = req.ta(key, &[("by", crate::i18n::text(actor.name())), ("at", plain(&at))]);
-    let text = format!("{}\n\n{outcome}", crate::i18n::html_escape(question));
-    let project_id = req.ctx.project.as_ref().map(|p| p.id);
-    req.app.edit_reply(actor, project_id, req.chat_id, *message_id, text).await
+/// A one-shot button clicked, with its question's message as it will read once answered: who
+/// confirmed or canceled it and when (its buttons go, through the outbox like every message the
+/// bot sends).
+fn one_shot(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> OneShot {
+    let closing = req.clicked.as_ref().map(|(message_id, question)| {
+        let key = match action {
+            ButtonAction::Dismiss { .. } => "bot-question-canceled",
+            _ => "bot-question-confirmed",
+        };
+        let at = req.app.now().format("%Y-%m-%d %H:%M UTC").to_string();
+        let outcome = req.ta(key, &[("by", crate::i18n::text(actor.name())), ("at", plain(&at))]);
+        Closing {
+            project_id: req.ctx.project.as_ref().map(|p| p.id),
+            chat_id: req.chat_id,
+            message_id: *message_id,
+            text: format!("{}\n\n{outcome}", crate::i18n::html_escape(question)),
+        }
+    });
+    OneShot {
+        token: token.to_string(),
+        closing,
+    }
+}
+
+fn already_used(req: &Req) -> Toast {
+    Toast::new(req.t("bot-toast-already-used"))
 }
 
 /// A click on an approval that cannot be decided (already decided, expired): the toast says so
