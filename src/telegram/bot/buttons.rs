@@ -1,6 +1,9 @@
 //! Inline button clicks. The `callback_data` is a token; the action behind it is read from the
-//! database, and the clicker's rights are the core's to check now, at click time. Every click
-//! gets a short toast (`answerCallbackQuery`).
+//! database. Each action is one use case of the core (an alert's in `app::alert_actions`, a
+//! confirmation's in `app::confirmations`, a task card's in `app::cards`, an approval's in
+//! `app::approvals`), which checks the clicker's rights at click time and writes the change with
+//! its audit event and notices in one transaction; what is left here is reading the click and
+//! saying the outcome. Every click gets a short toast (`answerCallbackQuery`).
 
 use super::commands::show_page;
 use super::request::{CmdError, Req};
