@@ -327,7 +327,7 @@ impl App {
         chat_id: i64,
         message_id: i32,
         body: &str,
-    ) -> AppResult<Option<super::model::Comment>> {
+    ) -> AppResult<Option<crate::model::Comment>> {
         require(actor, Right::Comment)?;
         let body = crate::domain::CommentBody::parse(body)?;
         let mut w = Work::begin(self, actor).await?;
