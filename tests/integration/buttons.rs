@@ -1,101 +1,55 @@
-//! An alert's buttons through the real bot: each click is one use case of the core, so the
-//! action, the alert it resolves, their audit events and their notices commit together (one
-//! transaction: the audit rows share their inserting transaction id, `xmin`), and a refused
-//! click changes nothing.
+//! Buttons through the real bot: each click is one use case of the core, so the action, what
+//! it answers (the alert it resolves, the confirmation it uses up and closes), their audit
+//! events and their notices commit together — one transaction: the rows share their inserting
+//! transaction id, `xmin` — and a refused click changes nothing.
 //!
 //! The buttons are clicked as the fake's users click them, under a message of the chat, with
-//! the tokens the alert's message carries (`App::button`); what the dispatcher delivers is
-//! another suite's subject, so none runs here.
+//! the tokens an alert's or a question's message carries (`App::button`); what the dispatcher
+//! delivers is another suite's subject, so none runs here (and outbox rows stay as written).
 
-use crate::common::{self, squad, Squad};
-use fake_telegram::{ChatKind, FakeBotApi, FakeUser};
-use futures_util::FutureExt;
-use mission_control::app::alerts::RaiseAlert;
+use crate::common::telegram::{sofie, vic, GROUP};
+use crate::common::world::World;
+use fake_telegram::FakeUser;
 use mission_control::app::tasks::TransitionTask;
-use mission_control::configuration::TelegramSettings;
 use mission_control::domain::*;
 use mission_control::model::Alert;
 use mission_control::telegram::actions::ButtonAction;
-use mission_control::telegram::bot;
-use mission_control::telegram::make_bot;
-use serde_json::json;
 use sqlx::PgPool;
-use std::time::Duration;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-const TOKEN: &str = "77:buttons";
-const CHAT: i64 = -100_700;
-const CAO: i64 = 2001;
-const VIEWER: i64 = 2003;
-const WAIT: Duration = Duration::from_secs(15);
-
-/// The squad, with the bot polling a fake Telegram where the CAO and a viewer share a group.
+/// The shared world with only the bot running (no dispatcher: outbox rows stay as written),
+/// and a message in the plain group for buttons to hang under.
 struct Clicks {
-    s: Squad,
-    tg: FakeBotApi,
-    /// A message of the group, for buttons to hang under.
+    w: World,
     message_id: i32,
-    stop: oneshot::Sender<()>,
-    bot: JoinHandle<anyhow::Result<()>>,
+}
+
+impl std::ops::Deref for Clicks {
+    type Target = World;
+
+    fn deref(&self) -> &World {
+        &self.w
+    }
 }
 
 impl Clicks {
     async fn start(pool: PgPool) -> Clicks {
-        let s = squad(pool).await;
-        s.app.ensure_admins(&[CAO]).await.unwrap();
-        let system = Actor::system("test");
-        s.app.grant_role(&system, VIEWER, "Vera", OperatorRole::Viewer).await.unwrap();
-        let tg = FakeBotApi::start(TOKEN).await.unwrap();
-        tg.add_chat(CHAT, ChatKind::Supergroup { forum: false }, "Ops");
-        // As the configuration gives them: long polling, the CAO among the admins.
-        let settings: TelegramSettings = serde_json::from_value(json!({
-            "token": TOKEN, "api_url": tg.url(), "mode": "polling", "webhook_url": "", "webhook_secret": "",
-            "admins": [CAO], "default_lang": "en",
-        }))
-        .unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let telegram = make_bot(&settings).unwrap();
-        let polling = bot::run_polling_with(s.app.clone(), telegram, settings, Duration::from_secs(1), stopped.map(drop));
-        let bot = tokio::spawn(polling);
-        let message_id = tg.user_message(CHAT, &cao(), "the alert", None);
-        Clicks {
-            s,
-            tg,
-            message_id,
-            stop,
-            bot,
-        }
-    }
-
-    /// Raises an alert as the watchers would.
-    async fn alert(&self, alert_type: &str, subject: String) -> Alert {
-        let raise = RaiseAlert {
-            alert_type: alert_type.into(),
-            severity: AlertSeverity::Critical,
-            subject,
-            message: format!("{alert_type} for the buttons"),
-            details: json!({}),
-        };
-        self.s.app.raise_alert(&self.s.cao, self.s.project.id, raise).await.unwrap()
+        let mut w = World::build(pool).idle().start().await;
+        w.start_bot();
+        let message_id = w.tg.user_message(GROUP, &sofie(), "the alert", None);
+        Clicks { w, message_id }
     }
 
     /// `user` clicks a button doing `action`; the toast that answered.
     async fn click(&self, user: &FakeUser, action: ButtonAction) -> String {
-        let token = self.s.app.button(&action, Some(CHAT)).await.unwrap();
+        let token = self.s.app.button(&action, Some(GROUP)).await.unwrap();
         self.click_token(user, &token).await
     }
 
     /// `user` clicks the button whose `callback_data` is `token`; the toast that answered.
     async fn click_token(&self, user: &FakeUser, token: &str) -> String {
-        let id = self.tg.click(CHAT, user, self.message_id, token);
-        let answered = |c: &fake_telegram::Call| {
-            c.method == "answerCallbackQuery" && c.params["callback_query_id"].as_str() == Some(id.as_str()) && c.ok()
-        };
-        self.tg.wait_until(|s| s.calls().iter().any(answered), WAIT).await.unwrap();
-        let call = self.tg.calls().into_iter().find(answered).unwrap();
-        call.params["text"].as_str().unwrap_or_default().to_string()
+        let id = self.tg.click(GROUP, user, self.message_id, token);
+        self.toast(&id).await
     }
 
     async fn resolved(&self, alert: &Alert) -> bool {
@@ -118,20 +72,12 @@ impl Clicks {
     }
 
     async fn last_audit_id(&self) -> i64 {
-        common::count(&self.s.app.pool, "SELECT coalesce(max(id), 0) FROM audit_events").await
+        crate::common::count(&self.s.app.pool, "SELECT coalesce(max(id), 0) FROM audit_events").await
     }
 
     async fn stop(self) {
-        let _ = self.stop.send(());
-        let stopped = tokio::time::timeout(Duration::from_secs(20), self.bot).await;
-        stopped.expect("stops in time").expect("no panic").expect("stops cleanly");
-        assert!(self.tg.violations().is_empty(), "{:#?}", self.tg.violations());
-        assert!(self.tg.unanswered_callbacks().is_empty());
+        self.w.stop().await;
     }
-}
-
-fn cao() -> FakeUser {
-    FakeUser::new(CAO, "Sofie").with_language("en")
 }
 
 #[sqlx::test]
@@ -140,7 +86,7 @@ async fn raising_a_cap_from_its_alert_resolves_the_alert_in_the_same_transaction
     let scout = w.s.scout.clone();
     // An agent still active (so the new cap does not resolve the alert by resuming it): only
     // the click's own use case resolves it.
-    let alert = w.alert("budget_exceeded", format!("agent:{}", scout.id)).await;
+    let alert = w.raise("budget_exceeded", format!("agent:{}", scout.id), "for the buttons").await;
     let raise = ButtonAction::RaiseCap {
         alert_id: alert.id,
         agent_id: scout.id,
@@ -148,13 +94,13 @@ async fn raising_a_cap_from_its_alert_resolves_the_alert_in_the_same_transaction
 
     // A viewer's click is refused and changes nothing: neither the cap nor the alert.
     let after = w.last_audit_id().await;
-    let toast = w.click(&FakeUser::new(VIEWER, "Vera"), raise.clone()).await;
+    let toast = w.click(&vic(), raise.clone()).await;
     assert!(toast.starts_with("Not allowed"), "{toast}");
     assert!(!w.resolved(&alert).await);
     assert_eq!(w.s.agent(scout.id).await.budgets.daily_cap, scout.budgets.daily_cap);
     assert_eq!(w.audited_since(after, &[scout.id, alert.id]).await, (vec![], 0));
 
-    let toast = w.click(&cao(), raise).await;
+    let toast = w.click(&sofie(), raise).await;
     let raised = w.s.agent(scout.id).await.budgets.daily_cap;
     assert!(raised > scout.budgets.daily_cap, "{raised}");
     assert!(toast.contains(&format!("daily cap raised to {raised}")), "{toast}");
@@ -176,14 +122,14 @@ async fn a_loop_alerts_buttons_move_the_task_and_resolve_the_alert_together(pool
             ..Default::default()
         };
         w.s.app.transition_task(&w.s.operator, task.id, block).await.unwrap();
-        let alert = w.alert("loop_detected", format!("task:{}", task.id)).await;
+        let alert = w.raise("loop_detected", format!("task:{}", task.id), "for the buttons").await;
         let (alert_id, task_id) = (Some(alert.id), task.id);
         let action = match to {
             TaskStatus::Assigned => ButtonAction::UnblockTask { alert_id, task_id },
             _ => ButtonAction::CancelTask { alert_id, task_id },
         };
         let after = w.last_audit_id().await;
-        let toast = w.click(&cao(), action).await;
+        let toast = w.click(&sofie(), action).await;
         assert!(toast.contains(&format!("#{} is", task.number)), "{to}: {toast}");
         assert_eq!(w.s.reload(&task).await.status, to);
         assert!(w.resolved(&alert).await, "{to}");
@@ -199,7 +145,7 @@ async fn a_confirmation_is_claimed_acted_on_and_closed_in_one_transaction(pool: 
     let project_id = w.s.project.id;
     let token =
         w.s.app
-            .button(&ButtonAction::ConfirmPauseSquad { project_id }, Some(CHAT))
+            .button(&ButtonAction::ConfirmPauseSquad { project_id }, Some(GROUP))
             .await
             .unwrap();
     let used = || async {
@@ -211,13 +157,13 @@ async fn a_confirmation_is_claimed_acted_on_and_closed_in_one_transaction(pool: 
     };
 
     // A viewer may not confirm: the button stays unused, for someone who may.
-    let toast = w.click_token(&FakeUser::new(VIEWER, "Vera"), &token).await;
+    let toast = w.click_token(&vic(), &token).await;
     assert!(toast.starts_with("Not allowed"), "{toast}");
     assert!(!used().await);
 
-    assert_eq!(w.click_token(&cao(), &token).await, "⏸ Squad paused");
+    assert_eq!(w.click_token(&sofie(), &token).await, "⏸ Squad paused");
     assert!(used().await);
-    assert_eq!(w.click_token(&cao(), &token).await, "Already done.", "one-shot");
+    assert_eq!(w.click_token(&sofie(), &token).await, "Already done.", "one-shot");
     // The claim, the pause (its audit event and notice) and the question's edit: one transaction.
     let (rows, transactions): (i64, i64) = sqlx::query_as(
         "SELECT count(*), count(DISTINCT x) FROM (
