@@ -1,6 +1,4 @@
 use super::alerts::{audit_and_post_resolved, raise_service_in, resolve_in};
-use super::model::{Agent, Notification, Task};
-use super::notice::{Notice, Target};
 use super::tokens::issue_agent_token;
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
@@ -8,6 +6,8 @@ use crate::domain::alerts::ErrorStreak;
 use crate::domain::budget::{check_reactivation, check_spawn, Reactivation, SpawnFacts, BUDGET_PAUSE};
 use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertKind, AlertSeverity, Reason, Right, TaskType, Usd};
 use crate::i18n::{Msg, Said};
+use crate::model::notice::{Notice, Target};
+use crate::model::{Agent, Notification, Task};
 use crate::storage;
 use crate::storage::agents::{NewAgent, ResetFields};
 use crate::storage::alerts::Resolution;
@@ -77,6 +77,16 @@ pub enum StatusCommand {
     Release,
     /// Back to work with a clean error streak (the runbook's "restart agent").
     Restart,
+}
+
+impl StatusCommand {
+    /// The right the command needs: un-quarantining is the CAO's, the rest any operator's.
+    pub(crate) fn right(self) -> Right {
+        match self {
+            StatusCommand::Release => Right::ReleaseAgents,
+            _ => Right::ControlAgents,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -201,6 +211,143 @@ pub(crate) async fn require_active_agent(w: &mut Work) -> AppResult<Option<Agent
         }));
     }
     Ok(Some(agent))
+}
+
+/// Pause, resume, quarantine, release or restart inside the caller's transaction (rights
+/// checked by the caller): the status, its audit event, the agent's notification and the
+/// chat's notice. A command that changes nothing (pausing a paused agent) writes nothing.
+pub(crate) async fn change_status_in(w: &mut Work, agent_id: Uuid, command: StatusCommand, said: Option<Said>) -> AppResult<StatusChange> {
+    let actor = w.actor.clone();
+    let now = w.now;
+    let agent = lock_agent(w, agent_id).await?;
+    use AgentStatus::*;
+    let target = match (command, agent.status) {
+        (StatusCommand::Pause, Active | Offline) => Some(Paused),
+        (StatusCommand::Pause, Paused) => None,
+        (StatusCommand::Resume, Paused | Offline) => Some(Active),
+        (StatusCommand::Resume, Active) => None,
+        (StatusCommand::Quarantine, Quarantined) => None,
+        (StatusCommand::Quarantine, _) => Some(Quarantined),
+        (StatusCommand::Release, Quarantined) => Some(Active),
+        (StatusCommand::Release, Active) => None,
+        (StatusCommand::Restart, Active | Paused | Offline) => Some(Active),
+        (command, status) => {
+            let hint = match status {
+                Quarantined => "err-hint-release-first",
+                Drained => "err-hint-drained",
+                _ => "err-hint-not-quarantined",
+            };
+            return Err(AppError::conflict(
+                "illegal_agent_status",
+                Msg::new("err-illegal-agent-status")
+                    .word("command", format!("err-command-{command}"))
+                    .with("agent", &agent.name)
+                    .agent_status("status", status)
+                    .word("hint", hint),
+            ));
+        }
+    };
+    let Some(to) = target else {
+        return Ok(StatusChange { agent, changed: false });
+    };
+    if to == Active {
+        may_reactivate(&actor, &agent, agent.today_spend)?;
+    }
+    let cause = match to {
+        Active => None,
+        _ => Some("manual"),
+    };
+    let mut updated = storage::agents::set_status(w.conn(), agent_id, to, cause, said.as_ref(), now).await?;
+    if command == StatusCommand::Restart {
+        updated = storage::agents::reset(
+            w.conn(),
+            agent_id,
+            &ResetFields {
+                status: None,
+                status_reason: None,
+                error_streak: Some(0),
+                today_spend: None,
+                current_task_id: None,
+            },
+            now,
+        )
+        .await?;
+    }
+    let data = json!({ "from": agent.status, "to": to, "command": command.to_string(), "reason": said.as_ref().map(Said::to_string) });
+    w.audit(Some(agent.project_id), &format!("agent.{command}"), "agent", agent_id, data.clone())
+        .await?;
+    let body = match &said {
+        Some(r) => format!("{} by {}: {r}", command, actor.name()),
+        None => format!("{} by {}", command, actor.name()),
+    };
+    w.notify(agent_id, "status_changed", None, body, data).await?;
+    post_status_changed(w, &agent, to, actor.name(), said).await?;
+    Ok(StatusChange {
+        agent: updated,
+        changed: true,
+    })
+}
+
+/// Only the CAO sets caps; never an agent.
+pub(crate) fn require_budget_setter(actor: &Actor) -> AppResult<()> {
+    if let Actor::Agent { .. } = actor {
+        return Err(AppError::forbidden(Msg::new("err-agents-cannot-budget")));
+    }
+    require(actor, Right::SetBudgets)
+}
+
+/// Sets a locked agent's caps inside the caller's transaction (rights checked by the caller):
+/// the caps, their audit event, the agent's notification and the chat's notice. An agent paused
+/// at its cap is resumed when the new cap leaves it room, and its budget alert is resolved.
+pub(crate) async fn set_budget_in(w: &mut Work, agent: &Agent, daily: Usd, per_run: Usd) -> AppResult<Agent> {
+    let agent_id = agent.id;
+    let now = w.now;
+    storage::agents::roll_over_spend(w.conn(), agent_id, now.date_naive()).await?;
+    let mut updated = storage::agents::set_budgets(w.conn(), agent_id, daily, per_run, now).await?;
+    w.audit(
+        Some(agent.project_id),
+        "agent.budget_set",
+        "agent",
+        agent_id,
+        json!({ "from": { "dailyCap": agent.budgets.daily_cap, "perRunCap": agent.budgets.per_run_cap },
+                "to": { "dailyCap": daily, "perRunCap": per_run } }),
+    )
+    .await?;
+    if updated.status == AgentStatus::Paused && updated.status_cause.as_deref() == Some("budget") && updated.today_spend < daily {
+        updated = storage::agents::set_status(w.conn(), agent_id, AgentStatus::Active, None, None, now).await?;
+        w.audit(
+            Some(agent.project_id),
+            "agent.resume",
+            "agent",
+            agent_id,
+            json!({ "cause": "budget raised" }),
+        )
+        .await?;
+        let subject = format!("agent:{agent_id}");
+        let by = w.actor.name().to_string();
+        resolve_in(w, agent.project_id, AlertKind::BudgetExceeded, &subject, &by).await?;
+    }
+    w.notify(
+        agent_id,
+        "budget_changed",
+        None,
+        format!("daily cap {daily}, per-run cap {per_run}"),
+        json!({ "dailyCap": daily, "perRunCap": per_run }),
+    )
+    .await?;
+    w.post(
+        agent.project_id,
+        Target::General,
+        &Notice::BudgetChanged {
+            agent_id,
+            agent: agent.name.clone(),
+            daily_cap: daily,
+            per_run_cap: per_run,
+            actor: w.actor.name().into(),
+        },
+    )
+    .await?;
+    Ok(updated)
 }
 
 impl App {
@@ -437,147 +584,28 @@ impl App {
     }
 
     async fn change_status(&self, actor: &Actor, agent_id: Uuid, command: StatusCommand, said: Option<Said>) -> AppResult<StatusChange> {
-        let right = match command {
-            StatusCommand::Release => Right::ReleaseAgents,
-            _ => Right::ControlAgents,
-        };
-        require(actor, right)?;
+        require(actor, command.right())?;
         let mut w = Work::begin(self, actor).await?;
-        let now = w.now;
-        let agent = lock_agent(&mut w, agent_id).await?;
-        use AgentStatus::*;
-        let target = match (command, agent.status) {
-            (StatusCommand::Pause, Active | Offline) => Some(Paused),
-            (StatusCommand::Pause, Paused) => None,
-            (StatusCommand::Resume, Paused | Offline) => Some(Active),
-            (StatusCommand::Resume, Active) => None,
-            (StatusCommand::Quarantine, Quarantined) => None,
-            (StatusCommand::Quarantine, _) => Some(Quarantined),
-            (StatusCommand::Release, Quarantined) => Some(Active),
-            (StatusCommand::Release, Active) => None,
-            (StatusCommand::Restart, Active | Paused | Offline) => Some(Active),
-            (command, status) => {
-                let hint = match status {
-                    Quarantined => "err-hint-release-first",
-                    Drained => "err-hint-drained",
-                    _ => "err-hint-not-quarantined",
-                };
-                return Err(AppError::conflict(
-                    "illegal_agent_status",
-                    Msg::new("err-illegal-agent-status")
-                        .word("command", format!("err-command-{command}"))
-                        .with("agent", &agent.name)
-                        .agent_status("status", status)
-                        .word("hint", hint),
-                ));
-            }
-        };
-        let Some(to) = target else {
-            w.commit().await?;
-            return Ok(StatusChange { agent, changed: false });
-        };
-        if to == Active {
-            may_reactivate(actor, &agent, agent.today_spend)?;
-        }
-        let cause = match to {
-            Active => None,
-            _ => Some("manual"),
-        };
-        let mut updated = storage::agents::set_status(w.conn(), agent_id, to, cause, said.as_ref(), now).await?;
-        if command == StatusCommand::Restart {
-            updated = storage::agents::reset(
-                w.conn(),
-                agent_id,
-                &ResetFields {
-                    status: None,
-                    status_reason: None,
-                    error_streak: Some(0),
-                    today_spend: None,
-                    current_task_id: None,
-                },
-                now,
-            )
-            .await?;
-        }
-        let data = json!({ "from": agent.status, "to": to, "command": command.to_string(), "reason": said.as_ref().map(Said::to_string) });
-        w.audit(Some(agent.project_id), &format!("agent.{command}"), "agent", agent_id, data.clone())
-            .await?;
-        let body = match &said {
-            Some(r) => format!("{} by {}: {r}", command, actor.name()),
-            None => format!("{} by {}", command, actor.name()),
-        };
-        w.notify(agent_id, "status_changed", None, body, data).await?;
-        post_status_changed(&mut w, &agent, to, actor.name(), said).await?;
+        let change = change_status_in(&mut w, agent_id, command, said).await?;
         w.commit().await?;
-        Ok(StatusChange {
-            agent: updated,
-            changed: true,
-        })
+        Ok(change)
     }
 
     /// Sets an agent's caps (CAO only; never an agent). An agent paused at its cap is resumed
     /// when the new cap leaves it room, and its budget alert is resolved.
     pub async fn set_budget(&self, actor: &Actor, agent_id: Uuid, daily_cap: Option<Usd>, per_run_cap: Option<Usd>) -> AppResult<Agent> {
-        if let Actor::Agent { .. } = actor {
-            return Err(AppError::forbidden(Msg::new("err-agents-cannot-budget")));
-        }
-        require(actor, Right::SetBudgets)?;
+        require_budget_setter(actor)?;
         if daily_cap.is_none() && per_run_cap.is_none() {
             return Err(AppError::validation("budgets", Msg::new("err-budgets-nothing-to-change")));
         }
         let mut w = Work::begin(self, actor).await?;
-        let now = w.now;
         let agent = lock_agent(&mut w, agent_id).await?;
-        storage::agents::roll_over_spend(w.conn(), agent_id, now.date_naive()).await?;
         let daily = daily_cap.unwrap_or(agent.budgets.daily_cap);
         let per_run = per_run_cap.unwrap_or(agent.budgets.per_run_cap);
-        let mut updated = storage::agents::set_budgets(w.conn(), agent_id, daily, per_run, now).await?;
-        w.audit(
-            Some(agent.project_id),
-            "agent.budget_set",
-            "agent",
-            agent_id,
-            json!({ "from": { "dailyCap": agent.budgets.daily_cap, "perRunCap": agent.budgets.per_run_cap },
-                    "to": { "dailyCap": daily, "perRunCap": per_run } }),
-        )
-        .await?;
-        if updated.status == AgentStatus::Paused && updated.status_cause.as_deref() == Some("budget") && updated.today_spend < daily {
-            updated = storage::agents::set_status(w.conn(), agent_id, AgentStatus::Active, None, None, now).await?;
-            w.audit(
-                Some(agent.project_id),
-                "agent.resume",
-                "agent",
-                agent_id,
-                json!({ "cause": "budget raised" }),
-            )
-            .await?;
-            let subject = format!("agent:{agent_id}");
-            resolve_in(&mut w, agent.project_id, AlertKind::BudgetExceeded, &subject, actor.name()).await?;
-        }
-        w.notify(
-            agent_id,
-            "budget_changed",
-            None,
-            format!("daily cap {daily}, per-run cap {per_run}"),
-            json!({ "dailyCap": daily, "perRunCap": per_run }),
-        )
-        .await?;
-        w.post(
-            agent.project_id,
-            Target::General,
-            &Notice::BudgetChanged {
-                agent_id,
-                agent: agent.name.clone(),
-                daily_cap: daily,
-                per_run_cap: per_run,
-                actor: actor.name().into(),
-            },
-        )
-        .await?;
+        let updated = set_budget_in(&mut w, &agent, daily, per_run).await?;
         w.commit().await?;
         Ok(updated)
     }
-
     /// The runbook's "reset agent state": status, error streak, today's spend, current task.
     pub async fn reset_agent(&self, actor: &Actor, agent_id: Uuid, reset: AgentReset) -> AppResult<Agent> {
         if let Actor::Agent { .. } = actor {

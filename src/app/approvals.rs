@@ -1,13 +1,14 @@
 use super::agents::{lock_project_then_agent, require_self};
 use super::alerts::resolve_in;
-use super::model::Approval;
-use super::notice::{Notice, Target};
 use super::tasks::TransitionSpec;
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
+use crate::domain::actor::{least_role_for, role_has};
 use crate::domain::policy::{classify, decide, PolicyDecision};
 use crate::domain::*;
 use crate::i18n::{Msg, Said};
+use crate::model::notice::{Notice, Target};
+use crate::model::Approval;
 use crate::storage;
 use crate::storage::approvals::NewApproval;
 use chrono::Duration;
@@ -32,6 +33,9 @@ pub enum Verdict {
     Approve,
     Deny,
 }
+
+/// The kind of the pending input a Deny click leaves: the reason the clicker owes.
+pub const DENY_REASON: &str = "deny_reason";
 
 /// The longest `expiresInMinutes`: a week.
 pub const MAX_EXPIRES_IN_MINUTES: u32 = 7 * 24 * 60;
@@ -60,7 +64,37 @@ struct CheckedRequest<'a> {
     minutes: u32,
 }
 
+/// A request still waiting for a decision; a decided one says who decided it and when (the
+/// first decision wins).
+fn still_open(approval: &Approval) -> AppResult<()> {
+    if approval.status.is_open() {
+        return Ok(());
+    }
+    Err(AppError::AlreadyDecided {
+        number: approval.number,
+        status: approval.status,
+        decided_by: approval.decided_by_name.clone().unwrap_or_else(|| "someone".into()),
+        decided_at: approval.decided_at.unwrap_or(approval.created_at),
+    })
+}
+
 impl App {
+    /// A Deny clicked under a request: a deny needs a reason, so the clicker owes one where they
+    /// clicked (the denial is `decide_approval` once it is typed). Refused now as the decision
+    /// would be: a decided request says who decided it, and only the CAO decides. Returns the
+    /// request, to ask for the reason naming it.
+    pub async fn ask_deny_reason(&self, actor: &Actor, approval_id: Uuid, asked: super::chats::AskedIn) -> AppResult<Approval> {
+        let approval = self.get_approval(actor, approval_id).await?;
+        still_open(&approval)?;
+        if !matches!(actor, Actor::Operator { role, .. } if role_has(*role, Right::DecideApprovals)) {
+            return Err(AppError::forbidden(
+                Msg::new("err-only-role-decides").role("needed", least_role_for(Right::DecideApprovals)),
+            ));
+        }
+        self.expect_input(asked, DENY_REASON, Some(approval_id)).await?;
+        Ok(approval)
+    }
+
     /// An agent asks to take an action. Policy classifies it and decides: allowed at once,
     /// pending a decision by the CAO, or denied (an agent that is not active).
     pub async fn request_approval(&self, actor: &Actor, input: RequestApproval) -> AppResult<Approval> {
@@ -209,14 +243,7 @@ impl App {
         let approval = storage::approvals::lock(w.conn(), approval_id)
             .await?
             .ok_or_else(|| AppError::not_found("approval", approval_id))?;
-        if !approval.status.is_open() {
-            return Err(AppError::AlreadyDecided {
-                number: approval.number,
-                status: approval.status,
-                decided_by: approval.decided_by_name.clone().unwrap_or_else(|| "someone".into()),
-                decided_at: approval.decided_at.unwrap_or(approval.created_at),
-            });
-        }
+        still_open(&approval)?;
         if approval.expires_at <= now {
             return Err(AppError::conflict(
                 "approval_expired",

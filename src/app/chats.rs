@@ -1,13 +1,13 @@
 //! The project's chats: binding a Telegram group to a project, each chat's language and default
 //! project, the bot's replies, and the server-side meaning of inline buttons.
 
-use super::model::Project;
-use super::notice::{Notice, Target};
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::{Actor, Right};
 use crate::i18n::Lang;
 use crate::i18n::Msg;
+use crate::model::notice::{Notice, Target};
+use crate::model::Project;
 use crate::storage;
 pub use crate::storage::chats::CallbackAction;
 use crate::storage::chats::{Binding, Chat, PendingInput};
@@ -23,6 +23,15 @@ pub struct ChatContext {
     pub lang: Lang,
     pub project: Option<Project>,
     pub binding: Option<Binding>,
+}
+
+/// Where a person is asked for something they owe: the chat, the user, and the forum topic
+/// (None outside topics).
+#[derive(Debug, Clone, Copy)]
+pub struct AskedIn {
+    pub chat_id: i64,
+    pub user_id: i64,
+    pub thread_id: Option<i32>,
 }
 
 /// A chat as Telegram describes it.
@@ -271,31 +280,15 @@ impl App {
         Ok(storage::chats::callback(&mut conn, token).await?)
     }
 
-    /// Claims a one-shot button (a confirmation) before its action runs: true for the one click
-    /// that gets it, false when someone already did.
-    pub async fn use_callback(&self, token: &str) -> AppResult<bool> {
+    /// Remembers that the bot asked someone for something where they are (e.g. a deny reason):
+    /// the pending input the next message there answers.
+    pub(crate) async fn expect_input(&self, asked: AskedIn, kind: &str, entity_id: Option<Uuid>) -> AppResult<()> {
         let mut conn = self.pool.acquire().await?;
-        Ok(storage::chats::use_callback(&mut conn, token, self.now()).await?)
-    }
-
-    /// Gives a claimed button back when its action did not happen.
-    pub async fn release_callback(&self, token: &str) -> AppResult<()> {
-        let mut conn = self.pool.acquire().await?;
-        storage::chats::release_callback(&mut conn, token).await?;
-        Ok(())
-    }
-
-    /// Remembers that the bot asked `user_id` for something in this chat and topic (e.g. a deny
-    /// reason); `thread_id` is the forum topic, None outside topics.
-    pub async fn expect_input(
-        &self,
-        chat_id: i64,
-        user_id: i64,
-        thread_id: Option<i32>,
-        kind: &str,
-        entity_id: Option<Uuid>,
-    ) -> AppResult<()> {
-        let mut conn = self.pool.acquire().await?;
+        let AskedIn {
+            chat_id,
+            user_id,
+            thread_id,
+        } = asked;
         storage::chats::set_pending_input(&mut conn, chat_id, user_id, thread_id, kind, entity_id, self.now()).await?;
         Ok(())
     }
@@ -334,7 +327,7 @@ impl App {
         chat_id: i64,
         message_id: i32,
         body: &str,
-    ) -> AppResult<Option<super::model::Comment>> {
+    ) -> AppResult<Option<crate::model::Comment>> {
         require(actor, Right::Comment)?;
         let body = crate::domain::CommentBody::parse(body)?;
         let mut w = Work::begin(self, actor).await?;

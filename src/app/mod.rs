@@ -4,12 +4,15 @@
 //! jobs call these and nothing else.
 
 pub mod agents;
+pub mod alert_actions;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
 mod bot_calls;
+pub mod cards;
 pub mod chats;
 pub mod clock;
+pub mod confirmations;
 pub mod delivery;
 pub mod error;
 pub mod idempotency;
@@ -172,12 +175,6 @@ pub(crate) fn require(actor: &Actor, right: Right) -> AppResult<()> {
             Msg::new("err-agent-cannot").with("agent", name).word("right", describe(right)),
         )),
     }
-}
-
-/// For the adapters that must check a right before the core is asked (a button that dismisses
-/// a question offers nothing to do, yet only someone who could answer it may dismiss it).
-pub fn check_right(actor: &Actor, right: Right) -> AppResult<()> {
-    require(actor, right)
 }
 
 /// Agents act only within their own project.

@@ -1,9 +1,9 @@
 //! The read side: what operators, agents and the bot look at. Every read checks the reader.
 
-use super::model::*;
 use super::{require_read, App, AppError, AppResult, PageRequest};
 use crate::domain::*;
 use crate::i18n::Msg;
+use crate::model::*;
 use crate::storage;
 use crate::storage::agents::{AgentFilter, AgentSort};
 use crate::storage::alerts::AlertFilter;
@@ -377,7 +377,7 @@ impl App {
     pub async fn agent_costs(&self, actor: &Actor, agent_id: Uuid) -> AppResult<AgentCosts> {
         let agent = self.get_agent(actor, agent_id).await?;
         let today = self.now().date_naive();
-        let today_spend = if agent.spend_day == today { agent.today_spend } else { Usd::ZERO };
+        let today_spend = crate::domain::budget::spent_today(agent.spend_day, agent.today_spend, today);
         let mut conn = self.pool.acquire().await?;
         let by_day = storage::runs::daily_spend(&mut conn, agent.project_id, Some(agent_id), today - chrono::Days::new(29), today).await?;
         Ok(AgentCosts {

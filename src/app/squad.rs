@@ -1,8 +1,8 @@
-use super::notice::{Notice, Target};
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::{Actor, Reason, Right};
 use crate::i18n::{Msg, Said};
+use crate::model::notice::{Notice, Target};
 use crate::storage;
 use serde::Serialize;
 use serde_json::json;
@@ -17,6 +17,55 @@ pub struct SquadChange {
     pub agents: Vec<String>,
 }
 
+/// Pauses the squad inside the caller's transaction (rights checked by the caller): the
+/// project's flag, its active agents, their notifications, the audit event and the chat's
+/// notice. Lock order: the project, then its agents (see `agents::lock_project_then_agent`).
+pub(crate) async fn pause_squad_in(w: &mut Work, project_id: Uuid, reason: Option<&Reason>) -> AppResult<SquadChange> {
+    let now = w.now;
+    storage::projects::lock(w.conn(), project_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project", project_id))?;
+    storage::projects::set_squad_paused(w.conn(), project_id, true, now).await?;
+    let said = match &reason {
+        Some(typed) => Said::from(typed.as_str()),
+        None => Said::from(Msg::new("why-squad-paused")),
+    };
+    let reason_text = said.to_string();
+    let paused = storage::agents::pause_all_active(w.conn(), project_id, "squad", &said, now).await?;
+    let names: Vec<String> = paused.iter().map(|a| a.name.clone()).collect();
+    let ids: Vec<Uuid> = paused.iter().map(|a| a.id).collect();
+    w.notify_each(
+        &ids,
+        "status_changed",
+        format!("squad paused by {}: {reason_text}", w.actor.name()),
+        json!({ "to": "paused", "cause": "squad" }),
+    )
+    .await?;
+    w.audit(
+        Some(project_id),
+        "squad.paused",
+        "project",
+        project_id,
+        json!({ "agents": names, "reason": reason }),
+    )
+    .await?;
+    w.post(
+        project_id,
+        Target::General,
+        &Notice::SquadPaused {
+            agents: names.clone(),
+            actor: w.actor.name().into(),
+            reason: reason.map(|r| Said::from(r.clone().into_inner())),
+        },
+    )
+    .await?;
+    Ok(SquadChange {
+        project_id,
+        squad_paused: true,
+        agents: names,
+    })
+}
+
 impl App {
     /// Pauses every active agent of the project (and only that project). Agents that were
     /// already paused, quarantined or offline keep their status and cause.
@@ -26,53 +75,11 @@ impl App {
         super::retry_conflicts(|| self.pause_squad_once(actor, project_id, reason.as_ref())).await
     }
 
-    /// Lock order: the project, then its agents (see `agents::lock_project_then_agent`).
     async fn pause_squad_once(&self, actor: &Actor, project_id: Uuid, reason: Option<&Reason>) -> AppResult<SquadChange> {
         let mut w = Work::begin(self, actor).await?;
-        let now = w.now;
-        storage::projects::lock(w.conn(), project_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("project", project_id))?;
-        storage::projects::set_squad_paused(w.conn(), project_id, true, now).await?;
-        let said = match &reason {
-            Some(typed) => Said::from(typed.as_str()),
-            None => Said::from(Msg::new("why-squad-paused")),
-        };
-        let reason_text = said.to_string();
-        let paused = storage::agents::pause_all_active(w.conn(), project_id, "squad", &said, now).await?;
-        let names: Vec<String> = paused.iter().map(|a| a.name.clone()).collect();
-        let ids: Vec<Uuid> = paused.iter().map(|a| a.id).collect();
-        w.notify_each(
-            &ids,
-            "status_changed",
-            format!("squad paused by {}: {reason_text}", actor.name()),
-            json!({ "to": "paused", "cause": "squad" }),
-        )
-        .await?;
-        w.audit(
-            Some(project_id),
-            "squad.paused",
-            "project",
-            project_id,
-            json!({ "agents": names, "reason": reason }),
-        )
-        .await?;
-        w.post(
-            project_id,
-            Target::General,
-            &Notice::SquadPaused {
-                agents: names.clone(),
-                actor: actor.name().into(),
-                reason: reason.map(|r| Said::from(r.clone().into_inner())),
-            },
-        )
-        .await?;
+        let change = pause_squad_in(&mut w, project_id, reason).await?;
         w.commit().await?;
-        Ok(SquadChange {
-            project_id,
-            squad_paused: true,
-            agents: names,
-        })
+        Ok(change)
     }
 
     /// Resumes the agents the squad pause paused; agents paused for their budget or by hand

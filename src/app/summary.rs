@@ -5,10 +5,10 @@
 //! The arithmetic (tallies, burn rate, time to cap) is in pure functions at the bottom, unit
 //! tested without a database.
 
-use super::model::{Agent, Approval, Page};
 use super::{require, require_read, App, AppResult, PageRequest};
 use crate::domain::policy::classify;
 use crate::domain::*;
+use crate::model::{Agent, Approval, Page};
 use crate::storage;
 use crate::storage::approvals::ApprovalFilter;
 use chrono::{DateTime, Duration, Utc};
@@ -213,7 +213,7 @@ pub fn spend_lines(agents: &[Agent], last_hour: &HashMap<Uuid, Usd>, now: DateTi
         .iter()
         .filter(|a| a.status != AgentStatus::Drained)
         .map(|a| {
-            let spent = if a.spend_day == today { a.today_spend } else { Usd::ZERO };
+            let spent = crate::domain::budget::spent_today(a.spend_day, a.today_spend, today);
             let rate = last_hour.get(&a.id).copied().unwrap_or(Usd::ZERO);
             SpendLine {
                 agent_id: a.id,
@@ -234,7 +234,7 @@ pub fn spend_lines(agents: &[Agent], last_hour: &HashMap<Uuid, Usd>, now: DateTi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::model::Budgets;
+    use crate::model::Budgets;
     use chrono::TimeZone;
 
     fn agent(name: &str, status: AgentStatus, beat_minutes_ago: Option<i64>, spent_cents: i64, cap_cents: i64) -> Agent {

@@ -1,11 +1,11 @@
 use super::agents::require_active_agent;
-use super::model::{Comment, Task, Transition};
-use super::notice::{Notice, Target};
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::task_state::{allowed_targets, check_transition, Mover, TransitionFacts};
 use crate::domain::*;
 use crate::i18n::{Msg, Said};
+use crate::model::notice::{Notice, Target};
+use crate::model::{Comment, Task, Transition};
 use crate::storage;
 use crate::storage::tasks::{NewTask, StatusChange};
 use serde::Serialize;
@@ -262,7 +262,7 @@ impl App {
         agent_id: Uuid,
         project_id: Uuid,
         field: &'static str,
-    ) -> AppResult<super::model::Agent> {
+    ) -> AppResult<crate::model::Agent> {
         let agent = storage::agents::by_id(w.conn(), agent_id)
             .await?
             .ok_or_else(|| AppError::unknown_in(field, "agent", agent_id))?;
@@ -406,15 +406,39 @@ impl App {
         let deliverable = input.deliverable.as_deref().map(Deliverable::parse).transpose()?;
 
         let mut w = Work::begin(self, actor).await?;
-        let task = lock_task(&mut w, task_id).await?;
+        let outcome = self
+            .transition_in(
+                &mut w,
+                task_id,
+                TransitionSpec {
+                    to,
+                    reason,
+                    key,
+                    work_plan,
+                    deliverable,
+                    budget_hold: false,
+                },
+            )
+            .await?;
+        w.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Moves a task inside the caller's transaction, for the actor doing the work: their rights
+    /// on the task, a replayed idempotency key, then the checked move with its effects (see
+    /// `apply_transition`).
+    pub(crate) async fn transition_in(&self, w: &mut Work, task_id: Uuid, spec: TransitionSpec) -> AppResult<TransitionOutcome> {
+        let actor = w.actor.clone();
+        let (to, key) = (spec.to, spec.key.clone());
+        let task = lock_task(w, task_id).await?;
         let first = storage::tasks::transition_by_key(w.conn(), task_id, key.as_str()).await?;
         // Rights before the replay: a used key must not hand the first result to someone who
         // may not move the task (a viewer, an agent that is not on it). An agent retrying its
         // own transition still gets it back after the move took it off the task (e.g. to inbox).
-        match actor {
-            Actor::Operator { .. } => require(actor, Right::ManageTasks)?,
+        match &actor {
+            Actor::Operator { .. } => require(&actor, Right::ManageTasks)?,
             Actor::Agent { id, name, .. } => {
-                require_active_agent(&mut w).await?;
+                require_active_agent(w).await?;
                 let own_replay = first
                     .as_ref()
                     .is_some_and(|t| t.actor_kind == ActorKind::Agent && t.actor_id == Some(*id));
@@ -436,29 +460,14 @@ impl App {
                         .task_status("to", first.to_status),
                 ));
             }
-            w.commit().await?;
             return Ok(TransitionOutcome {
                 task,
                 transition: first,
                 replayed: true,
             });
         }
-        let transition = self
-            .apply_transition(
-                &mut w,
-                &task,
-                TransitionSpec {
-                    to,
-                    reason,
-                    key,
-                    work_plan,
-                    deliverable,
-                    budget_hold: false,
-                },
-            )
-            .await?;
+        let transition = self.apply_transition(w, &task, spec).await?;
         let task = storage::tasks::by_id(w.conn(), task_id).await?.expect("locked task exists");
-        w.commit().await?;
         Ok(TransitionOutcome {
             task,
             transition,
@@ -581,17 +590,30 @@ impl App {
     }
 }
 
+/// Operators with the right to manage tasks return tasks to the pool; agents claim, never hand
+/// a task back this way.
+pub(crate) fn require_pool_returner(actor: &Actor) -> AppResult<()> {
+    if let Actor::Agent { .. } = actor {
+        return Err(AppError::forbidden(Msg::new("err-agents-claim")));
+    }
+    require(actor, Right::ManageTasks)
+}
+
 impl App {
     /// A loop alert's Reassign: the task goes back to the pool — out of blocked (to assigned)
     /// first if it is blocked, then unassigned (to inbox) — in one transaction, so that a crash
     /// cannot leave it half done.
     pub async fn return_task_to_pool(&self, actor: &Actor, task_id: Uuid, reason: Msg) -> AppResult<Task> {
-        if let Actor::Agent { .. } = actor {
-            return Err(AppError::forbidden(Msg::new("err-agents-claim")));
-        }
-        require(actor, Right::ManageTasks)?;
+        require_pool_returner(actor)?;
         let mut w = Work::begin(self, actor).await?;
-        let mut task = lock_task(&mut w, task_id).await?;
+        let task = self.return_to_pool_in(&mut w, task_id, reason).await?;
+        w.commit().await?;
+        Ok(task)
+    }
+
+    /// The same inside the caller's transaction (rights checked by the caller).
+    pub(crate) async fn return_to_pool_in(&self, w: &mut Work, task_id: Uuid, reason: Msg) -> AppResult<Task> {
+        let mut task = lock_task(w, task_id).await?;
         if task.status.is_terminal() {
             return Err(AppError::conflict(
                 "task_closed",
@@ -601,13 +623,11 @@ impl App {
             ));
         }
         if task.status == TaskStatus::Blocked {
-            self.apply_transition(&mut w, &task, TransitionSpec::because(TaskStatus::Assigned, reason))
+            self.apply_transition(w, &task, TransitionSpec::because(TaskStatus::Assigned, reason))
                 .await?;
             task = storage::tasks::by_id(w.conn(), task_id).await?.expect("locked task exists");
         }
-        self.reassign(&mut w, &task, &[]).await?;
-        let task = storage::tasks::by_id(w.conn(), task_id).await?.expect("locked task exists");
-        w.commit().await?;
-        Ok(task)
+        self.reassign(w, &task, &[]).await?;
+        Ok(storage::tasks::by_id(w.conn(), task_id).await?.expect("locked task exists"))
     }
 }

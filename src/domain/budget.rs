@@ -3,6 +3,7 @@
 use super::actor::Actor;
 use super::money::Usd;
 use super::types::{AgentRole, AgentStatus, OperatorRole};
+use chrono::NaiveDate;
 
 /// Daily and per-run caps for one role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +155,25 @@ pub fn check_spawn(facts: &SpawnFacts<'_>, limits: &SpawnLimits) -> Result<i32, 
     Ok(depth + 1)
 }
 
+/// What an agent has spent today: its recorded spend, if that was recorded today (`spend_day`);
+/// nothing yet on a day it has not run (the stored spend is a previous day's until rolled over).
+pub fn spent_today(spend_day: NaiveDate, recorded_spend: Usd, today: NaiveDate) -> Usd {
+    if spend_day == today {
+        recorded_spend
+    } else {
+        Usd::ZERO
+    }
+}
+
+/// The daily cap a budget alert's "raise cap" offers: up by half (at least $1), and in any case
+/// above what the agent spent today plus one more run, so that an agent paused for its budget
+/// really resumes.
+pub fn raised_cap(cap: Usd, per_run_cap: Usd, spent_today: Usd) -> Usd {
+    let half = Usd::from_micros(cap.micros() / 2);
+    let by_half = cap.saturating_add(half.max(Usd::from_cents(100)));
+    by_half.max(spent_today.saturating_add(per_run_cap.max(Usd::from_cents(1))))
+}
+
 /// `agents.status_cause` of an agent paused at its daily cap.
 pub const BUDGET_PAUSE: &str = "budget";
 
@@ -219,6 +239,31 @@ pub fn check_reactivation(actor: &Actor, agent: &str, facts: &Reactivation<'_>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn caps_rise_by_half_at_least_a_dollar() {
+        let run = Usd::from_cents(50);
+        assert_eq!(raised_cap(Usd::from_cents(1000), run, Usd::from_cents(1010)), Usd::from_cents(1500));
+        assert_eq!(raised_cap(Usd::from_cents(200), run, Usd::from_cents(216)), Usd::from_cents(300));
+        assert_eq!(raised_cap(Usd::from_cents(100), run, Usd::ZERO), Usd::from_cents(200));
+    }
+
+    #[test]
+    fn a_raised_cap_leaves_room_above_what_was_spent_today() {
+        // $2 cap, $5 already spent (one run went far over): $3 would keep the agent paused.
+        let cap = raised_cap(Usd::from_cents(200), Usd::from_cents(50), Usd::from_cents(500));
+        assert_eq!(cap, Usd::from_cents(550));
+        let cap = raised_cap(Usd::from_cents(200), Usd::from_cents(150), Usd::from_cents(500));
+        assert_eq!(cap, Usd::from_cents(650));
+    }
+
+    #[test]
+    fn yesterdays_spend_is_not_todays() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let yesterday = today.pred_opt().unwrap();
+        assert_eq!(spent_today(today, Usd::from_cents(310), today), Usd::from_cents(310));
+        assert_eq!(spent_today(yesterday, Usd::from_cents(310), today), Usd::ZERO);
+    }
 
     fn intern() -> Caps {
         RoleCaps::default().for_role(AgentRole::Intern)

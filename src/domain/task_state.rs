@@ -23,6 +23,66 @@ pub fn allowed_targets(from: TaskStatus) -> &'static [TaskStatus] {
     }
 }
 
+/// What a person gives with a move made from a task's card, asked for before the move: a
+/// reason to block or cancel, a work plan to start (when the task has none that fits), a
+/// deliverable for review (when it has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveInput {
+    BlockReason,
+    CancelReason,
+    WorkPlan,
+    Deliverable,
+}
+
+impl MoveInput {
+    pub const ALL: [MoveInput; 4] = [
+        MoveInput::BlockReason,
+        MoveInput::CancelReason,
+        MoveInput::WorkPlan,
+        MoveInput::Deliverable,
+    ];
+
+    /// Its name, as a pending input's kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MoveInput::BlockReason => "block_reason",
+            MoveInput::CancelReason => "cancel_reason",
+            MoveInput::WorkPlan => "work_plan",
+            MoveInput::Deliverable => "deliverable",
+        }
+    }
+
+    pub fn parse(kind: &str) -> Option<MoveInput> {
+        MoveInput::ALL.into_iter().find(|input| input.as_str() == kind)
+    }
+
+    /// The move it is given for.
+    pub fn target(self) -> TaskStatus {
+        match self {
+            MoveInput::BlockReason => Blocked,
+            MoveInput::CancelReason => Canceled,
+            MoveInput::WorkPlan => InProgress,
+            MoveInput::Deliverable => Review,
+        }
+    }
+}
+
+/// What must be asked for before moving a task from `from` to `to`, given what it has; nothing
+/// for a move the table does not allow (its refusal says why).
+pub fn input_needed(from: TaskStatus, to: TaskStatus, work_plan_bullets: usize, has_deliverable: bool) -> Option<MoveInput> {
+    use super::values::WorkPlan;
+    if !allowed_targets(from).contains(&to) {
+        return None;
+    }
+    match to {
+        Blocked => Some(MoveInput::BlockReason),
+        Canceled => Some(MoveInput::CancelReason),
+        InProgress if !(WorkPlan::MIN_BULLETS..=WorkPlan::MAX_BULLETS).contains(&work_plan_bullets) => Some(MoveInput::WorkPlan),
+        Review if !has_deliverable => Some(MoveInput::Deliverable),
+        _ => None,
+    }
+}
+
 /// Everything the rules look at besides the two statuses. Values describe the task as it
 /// would be after the transition (e.g. a work plan supplied with the transition counts).
 #[derive(Debug, Clone, Copy)]
@@ -116,6 +176,21 @@ pub fn check_transition(from: TaskStatus, to: TaskStatus, facts: &TransitionFact
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_card_asks_first_for_what_a_move_needs() {
+        assert_eq!(input_needed(InProgress, Blocked, 3, false), Some(MoveInput::BlockReason));
+        assert_eq!(input_needed(Review, Canceled, 3, true), Some(MoveInput::CancelReason));
+        assert_eq!(input_needed(Assigned, InProgress, 0, false), Some(MoveInput::WorkPlan));
+        assert_eq!(input_needed(Assigned, InProgress, 4, false), None, "the plan it has fits");
+        assert_eq!(input_needed(InProgress, Review, 4, false), Some(MoveInput::Deliverable));
+        assert_eq!(input_needed(InProgress, Review, 4, true), None);
+        assert_eq!(input_needed(Done, Blocked, 4, true), None, "refused by the table, not asked");
+        for input in MoveInput::ALL {
+            assert_eq!(MoveInput::parse(input.as_str()), Some(input));
+        }
+        assert_eq!(MoveInput::parse("deny_reason"), None);
+    }
     use strum::VariantArray;
 
     /// SPEC §2's table, transcribed independently of `allowed_targets`: rows are `from`,

@@ -177,16 +177,6 @@ pub async fn use_callback(conn: &mut PgConnection, token: &str, now: DateTime<Ut
     Ok(claimed.is_some())
 }
 
-/// Gives back a claim whose action did not happen (refused, failed), so the button works again.
-/// Only the holder of the claim calls this (while it holds, nobody else can claim).
-pub async fn release_callback(conn: &mut PgConnection, token: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE callback_actions SET used_at = NULL WHERE token = $1")
-        .bind(token)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PendingInput {
     pub chat_id: i64,

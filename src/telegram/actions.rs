@@ -78,12 +78,59 @@ pub enum ButtonAction {
         #[serde(default = "dismiss_needs_before")]
         needs: crate::domain::Right,
     },
-    /// Pagination of a long list: which list and which page.
+    /// Pagination of a long list: which list and which page (and, for tasks, which statuses).
     Page {
-        list: String,
+        list: ListKind,
         page: u32,
-        filter: Option<String>,
+        filter: Option<TaskFilter>,
     },
+}
+
+/// The long lists the bot shows a page at a time (`/agents`, `/tasks`, `/approvals`,
+/// `/alerts`), as their page buttons name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListKind {
+    Agents,
+    Tasks,
+    Approvals,
+    Alerts,
+}
+
+/// The statuses a task list shows when some were asked for (`/tasks review,blocked`, `/inbox`);
+/// without one the list shows the open tasks. Stored in a page button as the comma-separated
+/// names it was always stored as, so buttons sent before still work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TaskFilter(Vec<crate::domain::TaskStatus>);
+
+impl TaskFilter {
+    /// A filter showing `statuses`; none when the list is empty.
+    pub fn of(statuses: Vec<crate::domain::TaskStatus>) -> Option<Self> {
+        (!statuses.is_empty()).then_some(TaskFilter(statuses))
+    }
+
+    pub fn statuses(&self) -> &[crate::domain::TaskStatus] {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TaskFilter {
+    type Error = String;
+
+    fn try_from(stored: String) -> Result<Self, String> {
+        let statuses = stored
+            .split(',')
+            .map(crate::domain::TaskStatus::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        TaskFilter::of(statuses).ok_or_else(|| "no status".to_string())
+    }
+}
+
+impl From<TaskFilter> for String {
+    fn from(filter: TaskFilter) -> String {
+        filter.0.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+    }
 }
 
 /// The right a Dismiss button stored before it named one needs: both questions that had one
@@ -159,6 +206,31 @@ mod tests {
         assert_eq!(serde_json::from_value::<ButtonAction>(json).unwrap(), action);
         assert!(action.one_shot());
         assert!(!ButtonAction::Approve { approval_id: Uuid::nil() }.one_shot());
+    }
+
+    #[test]
+    fn page_buttons_store_their_list_and_filter_as_before() {
+        use crate::domain::TaskStatus;
+        let stored = serde_json::json!({ "action": "page", "list": "tasks", "page": 2, "filter": "review,in_progress" });
+        let page: ButtonAction = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(
+            page,
+            ButtonAction::Page {
+                list: ListKind::Tasks,
+                page: 2,
+                filter: TaskFilter::of(vec![TaskStatus::Review, TaskStatus::InProgress]),
+            }
+        );
+        assert_eq!(serde_json::to_value(&page).unwrap(), stored);
+        let agents = serde_json::json!({ "action": "page", "list": "agents", "page": 1, "filter": null });
+        assert!(serde_json::from_value::<ButtonAction>(agents).is_ok());
+        for bad in [
+            serde_json::json!({ "action": "page", "list": "frobs", "page": 1, "filter": null }),
+            serde_json::json!({ "action": "page", "list": "tasks", "page": 1, "filter": "review,nope" }),
+            serde_json::json!({ "action": "page", "list": "tasks", "page": 1, "filter": "" }),
+        ] {
+            assert!(serde_json::from_value::<ButtonAction>(bad.clone()).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod bot_commands;
 mod bot_confirmations;
 mod bot_updates;
 mod budgets;
+mod buttons;
 mod database_connect;
 mod embedded_db;
 mod jobs;

@@ -2,7 +2,7 @@
 //! answer. Rights are the core's to check; the few checks here only spare a viewer a
 //! confirmation button they could not use.
 
-use super::command::first_word;
+use super::command::{first_word, Command};
 use super::request::{Button, CmdError, CmdResult, Req};
 use crate::app::queries::{AgentQuery, CodeTypedAt};
 use crate::app::tasks::{CreateTask, TransitionTask};
@@ -12,7 +12,7 @@ use crate::domain::actor::{least_role_for, role_has};
 use crate::domain::*;
 use crate::i18n::text;
 use crate::i18n::Msg;
-use crate::telegram::actions::ButtonAction;
+use crate::telegram::actions::{ButtonAction, ListKind, TaskFilter};
 use crate::telegram::render::{self, plain, PAGE_SIZE};
 use uuid::Uuid;
 
@@ -26,52 +26,52 @@ const OPEN: &[TaskStatus] = &[
     TaskStatus::Blocked,
 ];
 
-/// Runs command `name` for the sender; outsiders are refused (and audited) whatever they ask.
-pub(crate) async fn run(req: &Req, name: &str, args: &str) -> AppResult<()> {
+/// Runs `command` for the sender; outsiders are refused (and audited) whatever they ask.
+pub(crate) async fn run(req: &Req, command: Command, args: &str) -> AppResult<()> {
     if req.actor.is_none() {
-        return req.refuse(&format!("/{name}"), &Msg::new("err-not-operator")).await;
+        return req.refuse(&format!("/{command}"), &Msg::new("err-not-operator")).await;
     }
-    match dispatch(req, name, args).await {
+    match dispatch(req, command, args).await {
         Ok(()) => Ok(()),
-        Err(err) => req.report(name, err).await,
+        Err(err) => req.report(command, err).await,
     }
 }
 
-async fn dispatch(req: &Req, name: &str, args: &str) -> CmdResult {
-    match name {
-        "start" => start(req).await,
-        "help" => Ok(req.say(super::help(req.lang)).await?),
-        "whoami" => whoami(req).await,
-        "bind" => bind(req, args).await,
-        "projects" => projects(req).await,
-        "switch" => switch(req, args).await,
-        "status" | "standup" | "burnrate" => summary(req, name).await,
-        "agents" => show_page(req, "agents", 0, None).await,
-        "agent" => agent(req, args).await,
-        "tasks" => tasks(req, args).await,
-        "inbox" => show_page(req, "tasks", 0, Some("inbox")).await,
-        "task" => task(req, args).await,
-        "newtask" => new_task(req, args).await,
-        "assign" => assign(req, args).await,
-        "move" => move_task(req, args).await,
-        "approvals" => show_page(req, "approvals", 0, None).await,
-        "approve" => approve(req, args).await,
-        "deny" => deny(req, args).await,
-        "alerts" => show_page(req, "alerts", 0, None).await,
-        "pause" => agent_status(req, args, crate::app::agents::StatusCommand::Pause).await,
-        "resume" => agent_status(req, args, crate::app::agents::StatusCommand::Resume).await,
-        "release" => agent_status(req, args, crate::app::agents::StatusCommand::Release).await,
-        "quarantine" => quarantine(req, args).await,
-        "budget" => budget(req, args).await,
-        "pause_squad" => pause_squad(req).await,
-        "resume_squad" => resume_squad(req).await,
-        "policy" => policy(req).await,
-        "grant" => grant(req, args).await,
-        "revoke" => revoke(req, args).await,
-        "tokens" => tokens(req).await,
-        "revoke_token" => revoke_token(req, args).await,
-        "lang" => lang(req, args).await,
-        _ => Err(CmdError::Usage),
+async fn dispatch(req: &Req, command: Command, args: &str) -> CmdResult {
+    use crate::app::agents::StatusCommand;
+    match command {
+        Command::Start => start(req).await,
+        Command::Help => Ok(req.say(super::help(req.lang)).await?),
+        Command::Whoami => whoami(req).await,
+        Command::Bind => bind(req, args).await,
+        Command::Projects => projects(req).await,
+        Command::Switch => switch(req, args).await,
+        Command::Status | Command::Standup | Command::Burnrate => summary(req, command).await,
+        Command::Agents => show_page(req, ListKind::Agents, 0, None).await,
+        Command::Agent => agent(req, args).await,
+        Command::Tasks => tasks(req, args).await,
+        Command::Inbox => show_page(req, ListKind::Tasks, 0, TaskFilter::of(vec![TaskStatus::Inbox])).await,
+        Command::Task => task(req, args).await,
+        Command::NewTask => new_task(req, args).await,
+        Command::Assign => assign(req, args).await,
+        Command::Move => move_task(req, args).await,
+        Command::Approvals => show_page(req, ListKind::Approvals, 0, None).await,
+        Command::Approve => approve(req, args).await,
+        Command::Deny => deny(req, args).await,
+        Command::Alerts => show_page(req, ListKind::Alerts, 0, None).await,
+        Command::Pause => agent_status(req, args, StatusCommand::Pause).await,
+        Command::Resume => agent_status(req, args, StatusCommand::Resume).await,
+        Command::Release => agent_status(req, args, StatusCommand::Release).await,
+        Command::Quarantine => quarantine(req, args).await,
+        Command::Budget => budget(req, args).await,
+        Command::PauseSquad => pause_squad(req).await,
+        Command::ResumeSquad => resume_squad(req).await,
+        Command::Policy => policy(req).await,
+        Command::Grant => grant(req, args).await,
+        Command::Revoke => revoke(req, args).await,
+        Command::Tokens => tokens(req).await,
+        Command::RevokeToken => revoke_token(req, args).await,
+        Command::Lang => lang(req, args).await,
     }
 }
 
@@ -80,7 +80,7 @@ fn actor(req: &Req) -> &Actor {
 }
 
 /// A refusal decided here (before the core), audited like the core's.
-async fn refuse_right(req: &Req, command: &str, right: Right) -> CmdResult {
+async fn refuse_right(req: &Req, command: Command, right: Right) -> CmdResult {
     let Actor::Operator { role, .. } = actor(req) else {
         req.refuse(&format!("/{command}"), &Msg::new("err-not-operator")).await?;
         return Ok(());
@@ -175,12 +175,12 @@ async fn switch(req: &Req, args: &str) -> CmdResult {
     Ok(())
 }
 
-async fn summary(req: &Req, which: &str) -> CmdResult {
+async fn summary(req: &Req, which: Command) -> CmdResult {
     let project = req.project()?;
     let summary = req.app.project_summary(actor(req), project.id).await?;
     let html = match which {
-        "standup" => render::standup(req.lang, &summary),
-        "burnrate" => render::burnrate(req.lang, &summary),
+        Command::Standup => render::standup(req.lang, &summary),
+        Command::Burnrate => render::burnrate(req.lang, &summary),
         _ => render::status(req.lang, &summary),
     };
     req.say(html).await?;
@@ -214,8 +214,7 @@ async fn tasks(req: &Req, args: &str) -> CmdResult {
     for word in args.split([',', ' ']).map(str::trim).filter(|w| !w.is_empty()) {
         statuses.push(parse_status(req, word)?);
     }
-    let filter = (!statuses.is_empty()).then(|| statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
-    show_page(req, "tasks", 0, filter.as_deref()).await
+    show_page(req, ListKind::Tasks, 0, TaskFilter::of(statuses)).await
 }
 
 async fn task(req: &Req, args: &str) -> CmdResult {
@@ -342,7 +341,7 @@ async fn move_task(req: &Req, args: &str) -> CmdResult {
 
 /// The project a code typed here means (`domain::approval_code`): the card's it replies to, or
 /// the ops chat's inside its topics; in an ops chat switched to another project, neither.
-async fn code_project(req: &Req) -> Result<crate::app::model::Project, CmdError> {
+async fn code_project(req: &Req) -> Result<crate::model::Project, CmdError> {
     let current = req.project()?.id;
     let at = CodeTypedAt {
         chat_id: req.chat_id,
@@ -356,7 +355,7 @@ async fn code_project(req: &Req) -> Result<crate::app::model::Project, CmdError>
 
 /// A failure about an approval of `project`, said naming the project (refusals stay refusals:
 /// audited and answered as such).
-fn about_approval(req: &Req, project: &crate::app::model::Project, err: crate::app::AppError) -> CmdError {
+fn about_approval(req: &Req, project: &crate::model::Project, err: crate::app::AppError) -> CmdError {
     use crate::app::AppError;
     match err {
         AppError::NotFound { .. }
@@ -410,7 +409,7 @@ async fn deny(req: &Req, args: &str) -> CmdResult {
     decide_deny(req, approval.id, &project, reason).await
 }
 
-async fn decide_deny(req: &Req, approval_id: Uuid, project: &crate::app::model::Project, reason: &str) -> CmdResult {
+async fn decide_deny(req: &Req, approval_id: Uuid, project: &crate::model::Project, reason: &str) -> CmdResult {
     let decided = req
         .app
         .decide_approval(actor(req), approval_id, crate::app::approvals::Verdict::Deny, Some(reason))
@@ -440,7 +439,7 @@ pub(crate) async fn deny_with_reason(req: &Req, approval_id: Uuid, reason: &str)
     };
     match denied.await {
         Ok(()) => Ok(()),
-        Err(err) => req.report("deny", err).await,
+        Err(err) => req.report(Command::Deny, err).await,
     }
 }
 
@@ -476,7 +475,7 @@ async fn quarantine(req: &Req, args: &str) -> CmdResult {
         return Err(CmdError::Usage);
     }
     if !may(req, Right::ControlAgents) {
-        return refuse_right(req, "quarantine", Right::ControlAgents).await;
+        return refuse_right(req, Command::Quarantine, Right::ControlAgents).await;
     }
     let project = req.project()?;
     let agent = req.app.agent_by_name(actor(req), project.id, name).await?;
@@ -532,7 +531,7 @@ async fn budget(req: &Req, args: &str) -> CmdResult {
 
 async fn pause_squad(req: &Req) -> CmdResult {
     if !may(req, Right::PauseSquad) {
-        return refuse_right(req, "pause_squad", Right::PauseSquad).await;
+        return refuse_right(req, Command::PauseSquad, Right::PauseSquad).await;
     }
     let project = req.project()?;
     let active = req
@@ -656,7 +655,7 @@ async fn lang(req: &Req, args: &str) -> CmdResult {
 }
 
 /// One page of a long list, with buttons to the pages around it. Also what a page button shows.
-pub(crate) async fn show_page(req: &Req, list: &str, page: u32, filter: Option<&str>) -> CmdResult {
+pub(crate) async fn show_page(req: &Req, list: ListKind, page: u32, filter: Option<TaskFilter>) -> CmdResult {
     let project = req.project()?;
     let page_req = PageRequest {
         limit: PAGE_SIZE,
@@ -664,7 +663,7 @@ pub(crate) async fn show_page(req: &Req, list: &str, page: u32, filter: Option<&
     };
     let mut rows: Vec<Vec<Button>> = Vec::new();
     let (html, total) = match list {
-        "agents" => {
+        ListKind::Agents => {
             let agents = req
                 .app
                 .list_agents(
@@ -681,9 +680,9 @@ pub(crate) async fn show_page(req: &Req, list: &str, page: u32, filter: Option<&
                 agents.total,
             )
         }
-        "tasks" => {
-            let statuses = match filter {
-                Some(f) => f.split(',').map(|s| parse_status(req, s)).collect::<Result<Vec<_>, _>>()?,
+        ListKind::Tasks => {
+            let statuses = match &filter {
+                Some(f) => f.statuses().to_vec(),
                 None => OPEN.to_vec(),
             };
             let lines = req.app.task_lines(actor(req), project.id, Some(statuses.clone()), page_req).await?;
@@ -700,7 +699,7 @@ pub(crate) async fn show_page(req: &Req, list: &str, page: u32, filter: Option<&
                 lines.total,
             )
         }
-        "approvals" => {
+        ListKind::Approvals => {
             let lines = req.app.approval_lines(actor(req), project.id, page_req).await?;
             for line in &lines.items {
                 rows.push(vec![
@@ -719,7 +718,7 @@ pub(crate) async fn show_page(req: &Req, list: &str, page: u32, filter: Option<&
                 lines.total,
             )
         }
-        "alerts" => {
+        ListKind::Alerts => {
             let alerts = req
                 .app
                 .list_alerts(actor(req), project.id, Some(false), None, None, page_req)
@@ -757,15 +756,13 @@ pub(crate) async fn show_page(req: &Req, list: &str, page: u32, filter: Option<&
                 alerts.total,
             )
         }
-        _ => return Err(CmdError::Usage),
     };
     let mut nav: Vec<Button> = Vec::new();
-    let filter = filter.map(str::to_owned);
     if page > 0 {
         nav.push((
             req.t("bot-page-prev"),
             ButtonAction::Page {
-                list: list.into(),
+                list,
                 page: page - 1,
                 filter: filter.clone(),
             },
@@ -775,7 +772,7 @@ pub(crate) async fn show_page(req: &Req, list: &str, page: u32, filter: Option<&
         nav.push((
             req.t("bot-page-next"),
             ButtonAction::Page {
-                list: list.into(),
+                list,
                 page: page + 1,
                 filter,
             },

@@ -1,9 +1,11 @@
 //! The endpoints of the handler tree: messages (commands, answers the bot asked for, and what
 //! is written in a task's thread), edited messages, and button clicks.
 
+use super::command::{self, Named};
 use super::request::Req;
-use super::{buttons, command, commands, threads, BotState};
+use super::{buttons, commands, threads, BotState};
 use crate::app::AppError;
+use crate::domain::task_state::MoveInput;
 use crate::i18n::Lang;
 use crate::i18n::Msg;
 use crate::telegram::render;
@@ -58,18 +60,18 @@ pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotStat
         .reply_to_message()
         .map(|replied| replied.id.0)
         .filter(|id| Some(*id) != topic_root);
-    let result = match typed {
-        typed if typed.known() => commands::run(&req, &typed.name, typed.args).await,
+    let result = match typed.named {
+        Named::Known(command) => commands::run(&req, command, typed.args).await,
         // An unknown command: in a group it may be another bot's, so answer only when asked.
-        typed if typed.addressed || req.is_private() => {
+        Named::Unknown(name) if typed.addressed || req.is_private() => {
             if req.actor.is_none() {
-                req.refuse(&format!("/{}", typed.name), &Msg::new("err-not-operator")).await
+                req.refuse(&format!("/{name}"), &Msg::new("err-not-operator")).await
             } else {
-                req.say(req.ta("bot-unknown-command", &[("command", crate::i18n::text(&typed.name))]))
+                req.say(req.ta("bot-unknown-command", &[("command", crate::i18n::text(&name))]))
                     .await
             }
         }
-        _ => Ok(()),
+        Named::Unknown(_) => Ok(()),
     };
     match result {
         Err(err) if !duplicate(&err) => Err(err.into()),
@@ -92,8 +94,11 @@ async fn answer(app: crate::app::App, state: &BotState, msg: &Message, user: &Us
     };
     let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), user).await?;
     match (pending.kind.as_str(), pending.entity_id) {
-        ("deny_reason", Some(approval_id)) => commands::deny_with_reason(&req, approval_id, text).await,
-        (kind, Some(task_id)) if threads::is_move_input(kind) => threads::move_with_input(&req, kind, task_id, text).await,
+        (crate::app::approvals::DENY_REASON, Some(approval_id)) => commands::deny_with_reason(&req, approval_id, text).await,
+        (kind, Some(task_id)) => match MoveInput::parse(kind) {
+            Some(input) => threads::move_with_input(&req, input, task_id, text).await,
+            None => Ok(()),
+        },
         _ => Ok(()),
     }
 }

@@ -22,7 +22,7 @@ mod request;
 mod threads;
 mod webhook;
 
-pub use command::COMMANDS;
+pub use command::{Command, COMMANDS};
 pub use webhook::{register_webhook, start_webhook, webhook_path, webhook_router, SECRET_HEADER};
 
 use crate::app::leadership::RoleHandle;
@@ -236,20 +236,20 @@ async fn run_polling_reporting(
 pub fn bot_commands(lang: Lang) -> Vec<BotCommand> {
     COMMANDS
         .iter()
-        .map(|name| BotCommand::new(*name, lang.t(&format!("bot-cmd-{name}"))))
+        .map(|command| BotCommand::new(command.as_str(), lang.t(command.description_id())))
         .collect()
 }
 
 /// `/help`: every command with its usage and description, in `lang`.
 pub fn help(lang: Lang) -> String {
     let mut out = lang.t("bot-help-title");
-    for name in COMMANDS {
+    for command in COMMANDS {
         out.push('\n');
         out.push_str(&lang.ta(
             "bot-help-line",
             &[
-                ("usage", render::plain(&lang.t(&format!("bot-usage-{name}")))),
-                ("description", crate::i18n::text(&lang.t(&format!("bot-cmd-{name}")))),
+                ("usage", render::plain(&lang.t(command.usage_id()))),
+                ("description", crate::i18n::text(&lang.t(command.description_id()))),
             ],
         ));
     }
@@ -291,12 +291,12 @@ mod tests {
     #[test]
     fn usage_and_help_exist_in_every_language() {
         for lang in Lang::ALL {
-            for name in COMMANDS {
-                for key in [format!("bot-usage-{name}"), format!("bot-cmd-{name}")] {
-                    assert_ne!(lang.t(&key), key, "{} lacks {key}", lang.code());
+            for command in COMMANDS {
+                for key in [command.usage_id(), command.description_id()] {
+                    assert_ne!(lang.t(key), key, "{} lacks {key}", lang.code());
                 }
-                let description = lang.t(&format!("bot-cmd-{name}"));
-                assert!((1..=256).contains(&description.chars().count()), "{name}: {description}");
+                let description = lang.t(command.description_id());
+                assert!((1..=256).contains(&description.chars().count()), "{command}: {description}");
             }
             assert!(help(*lang).encode_utf16().count() < 4096);
         }

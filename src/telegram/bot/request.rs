@@ -1,12 +1,13 @@
 //! One update being handled: who sent it (as the core knows them), where, in which language, and
 //! how to answer there.
 
+use super::command::Command;
 use crate::app::chats::{ChatContext, ChatInfo};
-use crate::app::model::Project;
 use crate::app::{App, AppError, AppResult};
 use crate::domain::Actor;
 use crate::i18n::Lang;
 use crate::i18n::Msg;
+use crate::model::Project;
 use crate::telegram::actions::ButtonAction;
 use crate::telegram::render;
 use fluent_templates::fluent_bundle::FluentValue;
@@ -158,16 +159,16 @@ impl Req {
     }
 
     /// Answers a failed command: usage, a missing project, or the core's error in words.
-    pub async fn report(&self, command: &str, err: CmdError) -> AppResult<()> {
+    pub async fn report(&self, command: Command, err: CmdError) -> AppResult<()> {
         match err {
-            CmdError::Usage => self.say(render::usage(self.lang, command)).await,
+            CmdError::Usage => self.say(render::usage(self.lang, command.as_str())).await,
             CmdError::NoProject => self.say(self.t("bot-no-project")).await,
             CmdError::Say(text) => self.say(text).await,
             CmdError::App(err) if err.is_duplicate_update() => Ok(()),
             CmdError::App(AppError::Forbidden(why)) => self.refuse(&format!("/{command}"), &why).await,
             CmdError::App(err) => {
                 if let AppError::Internal(e) = &err {
-                    tracing::error!(error = format!("{e:#}"), command, "telegram: command failed");
+                    tracing::error!(error = format!("{e:#}"), command = command.as_str(), "telegram: command failed");
                 }
                 self.say(render::error(self.lang, &err)).await
             }

@@ -9,14 +9,15 @@
 //! - Card buttons: move the task (asking first for what the move needs: a reason to block or
 //!   cancel, a work plan to start, a deliverable for review), assign it (choosing an agent).
 
+use super::command::Command;
 use super::handlers::thread_of;
 use super::request::{chat_info, Button, CmdError, Req};
 use super::BotState;
-use crate::app::queries::AgentQuery;
+use crate::app::cards::CardMove;
+use crate::app::chats::AskedIn;
 use crate::app::tasks::TransitionTask;
-use crate::app::{App, AppError, AppResult, PageRequest};
-use crate::domain::actor::{least_role_for, role_has};
-use crate::domain::task_state::allowed_targets;
+use crate::app::{App, AppError, AppResult};
+use crate::domain::task_state::MoveInput;
 use crate::domain::*;
 use crate::i18n::text;
 use crate::i18n::Msg;
@@ -24,17 +25,6 @@ use crate::telegram::actions::ButtonAction;
 use crate::telegram::render::{self, plain};
 use teloxide::types::{Message, User};
 use uuid::Uuid;
-
-/// What the bot may ask for before a move, stored as the pending input's kind.
-const BLOCK_REASON: &str = "block_reason";
-const CANCEL_REASON: &str = "cancel_reason";
-const WORK_PLAN: &str = "work_plan";
-const DELIVERABLE: &str = "deliverable";
-
-/// Whether a pending input is one of the card's questions.
-pub(crate) fn is_move_input(kind: &str) -> bool {
-    matches!(kind, BLOCK_REASON | CANCEL_REASON | WORK_PLAN | DELIVERABLE)
-}
 
 /// The task whose thread a message was written in, if any.
 pub(crate) async fn task_of(app: &App, msg: &Message) -> AppResult<Option<Uuid>> {
@@ -98,83 +88,45 @@ pub(crate) async fn edited(app: App, msg: &Message, user: &User, body: &str) -> 
     }
 }
 
-fn require_tasks(actor: &Actor) -> AppResult<()> {
-    match actor {
-        Actor::Operator { role, .. } if role_has(*role, Right::ManageTasks) => Ok(()),
-        _ => Err(AppError::forbidden(
-            Msg::new("err-tasks-need-role").role("needed", least_role_for(Right::ManageTasks)),
-        )),
-    }
-}
-
 /// A card's move button: moves the task, or first asks for what the move needs.
 pub(crate) async fn move_button(req: &Req, actor: &Actor, task_id: Uuid, to: TaskStatus) -> AppResult<String> {
-    require_tasks(actor)?;
-    let task = req.app.get_task(actor, task_id).await?;
-    let needs = match to {
-        TaskStatus::Blocked => Some(BLOCK_REASON),
-        TaskStatus::Canceled => Some(CANCEL_REASON),
-        TaskStatus::InProgress if !(3..=6).contains(&task.work_plan.len()) => Some(WORK_PLAN),
-        TaskStatus::Review if task.deliverable.is_none() => Some(DELIVERABLE),
-        _ => None,
+    let asked = AskedIn {
+        chat_id: req.chat_id,
+        user_id: req.user_id,
+        thread_id: req.thread,
     };
-    match needs.filter(|_| allowed_targets(task.status).contains(&to)) {
-        Some(kind) => {
-            req.app
-                .expect_input(req.chat_id, req.user_id, req.thread, kind, Some(task_id))
-                .await?;
+    match req.app.move_from_card(actor, task_id, to, asked).await? {
+        CardMove::Asked { input, task } => {
+            let number = plain(&task.number.to_string());
             req.say(req.ta(
-                &format!("bot-card-ask-{kind}"),
-                &[("name", text(&req.user_name)), ("number", plain(&task.number.to_string()))],
+                &format!("bot-card-ask-{}", input.as_str()),
+                &[("name", text(&req.user_name)), ("number", number.clone())],
             ))
             .await?;
-            Ok(req.ta("bot-toast-card-ask", &[("number", plain(&task.number.to_string()))]))
+            Ok(req.ta("bot-toast-card-ask", &[("number", number)]))
         }
-        None => {
-            let outcome = req
-                .app
-                .transition_task(
-                    actor,
-                    task_id,
-                    TransitionTask {
-                        to: Some(to),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            Ok(status_toast(req, outcome.task.number, outcome.task.status))
-        }
+        CardMove::Moved(outcome) => Ok(status_toast(req, outcome.task.number, outcome.task.status)),
     }
 }
 
 /// The answer to a card's question: the move it was for.
-pub(crate) async fn move_with_input(req: &Req, kind: &str, task_id: Uuid, answer: &str) -> AppResult<()> {
+pub(crate) async fn move_with_input(req: &Req, input: MoveInput, task_id: Uuid, answer: &str) -> AppResult<()> {
     let Some(actor) = req.actor.clone() else {
         return req.refuse("move", &Msg::new("err-not-operator")).await;
     };
-    let mut input = TransitionTask::default();
-    match kind {
-        BLOCK_REASON | CANCEL_REASON => {
-            input.to = Some(if kind == BLOCK_REASON {
-                TaskStatus::Blocked
-            } else {
-                TaskStatus::Canceled
-            });
-            input.reason = Some(answer.into());
-        }
-        WORK_PLAN => {
-            input.to = Some(TaskStatus::InProgress);
-            input.work_plan = Some(bullets(answer));
-        }
-        _ => {
-            input.to = Some(TaskStatus::Review);
-            input.deliverable = Some(answer.to_string());
-        }
+    let mut transition = TransitionTask {
+        to: Some(input.target()),
+        ..Default::default()
+    };
+    match input {
+        MoveInput::BlockReason | MoveInput::CancelReason => transition.reason = Some(answer.into()),
+        MoveInput::WorkPlan => transition.work_plan = Some(bullets(answer)),
+        MoveInput::Deliverable => transition.deliverable = Some(answer.to_string()),
     }
     // The task's thread shows the move (the core's notice); only a refusal is answered here.
-    match req.app.transition_task(&actor, task_id, input).await {
+    match req.app.transition_task(&actor, task_id, transition).await {
         Ok(_) => Ok(()),
-        Err(err) => req.report("move", CmdError::App(err)).await,
+        Err(err) => req.report(Command::Move, CmdError::App(err)).await,
     }
 }
 
@@ -194,38 +146,15 @@ fn bullets(answer: &str) -> Vec<String> {
         .collect()
 }
 
-/// A card's Assign button: the agents that take the task's type, as buttons.
+/// A card's Assign button: the agents that may take the task, as buttons.
 pub(crate) async fn assign_button(req: &Req, actor: &Actor, task_id: Uuid) -> AppResult<String> {
-    require_tasks(actor)?;
-    let task = req.app.get_task(actor, task_id).await?;
-    let agents = req
-        .app
-        .list_agents(
-            actor,
-            task.project_id,
-            AgentQuery {
-                page: PageRequest {
-                    limit: PageRequest::MAX_LIMIT,
-                    offset: 0,
-                },
-                ..Default::default()
-            },
-        )
-        .await?;
+    let (task, agents) = req.app.assignment_choices(actor, task_id).await?;
     let choices: Vec<Button> = agents
-        .items
         .iter()
-        .filter(|a| a.takes(task.task_type) && !matches!(a.status, AgentStatus::Quarantined | AgentStatus::Drained))
         .take(12)
         .map(|a| (a.name.clone(), ButtonAction::AssignTaskTo { task_id, agent_id: a.id }))
         .collect();
     let number = plain(&task.number.to_string());
-    if choices.is_empty() {
-        return Err(AppError::conflict(
-            "no_agent",
-            Msg::new("err-no-agent-takes").with("type", task.task_type),
-        ));
-    }
     req.say_with(
         req.ta("bot-card-assign", &[("number", number.clone()), ("title", text(&task.title))]),
         choices.chunks(3).map(<[Button]>::to_vec).collect(),
@@ -260,6 +189,5 @@ mod tests {
             bullets("- Outline\n* Draft\n\n• Edit it\n1. Publish\n2) Share"),
             ["Outline", "Draft", "Edit it", "Publish", "Share"]
         );
-        assert!(is_move_input("work_plan") && !is_move_input("deny_reason"));
     }
 }
