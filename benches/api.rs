@@ -10,11 +10,11 @@
 
 use anyhow::Context;
 use mission_control::app::agents::RegisterAgent;
-use mission_control::app::model::Agent;
 use mission_control::app::tasks::{CreateTask, TransitionTask};
 use mission_control::app::{App, SystemClock};
 use mission_control::configuration::Settings;
 use mission_control::domain::{Actor, AgentRole, OperatorRole, TaskStatus, TaskType};
+use mission_control::model::Agent;
 use mission_control::startup::Application;
 use mission_control::storage;
 use std::future::Future;

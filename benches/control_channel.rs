@@ -26,12 +26,12 @@ use anyhow::{bail, Context};
 use fake_telegram::{Call, ChatKind, FakeBotApi, FakeConfig, FakeUser};
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::approvals::RequestApproval;
-use mission_control::app::model::Agent;
 use mission_control::app::runs::RecordRun;
 use mission_control::app::tasks::{CreateTask, TransitionTask};
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::configuration::{TelegramMode, TelegramSettings};
 use mission_control::domain::{Actor, AlertSeverity, RunStatus, TaskStatus, TaskType, Usd};
+use mission_control::model::Agent;
 use mission_control::storage;
 use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
 use mission_control::telegram::{bot, make_bot};
@@ -365,7 +365,10 @@ async fn main() -> anyhow::Result<()> {
     // The seed's notices had no chat: the dispatcher skips them.
     bench.drained(Duration::from_secs(30)).await?;
 
-    println!("control channel under load: {rounds} rounds of probes per load, {:?} apart", round_gap());
+    println!(
+        "control channel under load: {rounds} rounds of probes per load, {:?} apart",
+        round_gap()
+    );
     let mut loads = Vec::new();
 
     // Mirroring: the forum is bound now; every open task gets a topic and a card.

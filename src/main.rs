@@ -1,11 +1,11 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use mission_control::app::model::ApiToken;
 use mission_control::app::tokens::{CreateToken, TokenQuery, TokenRef};
 use mission_control::app::{App, PageRequest, Rules, SystemClock};
 use mission_control::configuration::Settings;
 use mission_control::domain::{Actor, OperatorRole, TaskType};
 use mission_control::embedded_db::{EmbeddedPostgres, Purpose};
+use mission_control::model::ApiToken;
 use mission_control::runner::{self, CycleOutcome, Runner, RunnerConfig, Shutdown};
 use mission_control::storage::maintenance as ops;
 use mission_control::{startup, storage, telemetry};

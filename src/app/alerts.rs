@@ -1,10 +1,10 @@
-use super::model::{Agent, Alert};
-use super::notice::{Notice, Target};
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::alerts::{BudgetExceeded, BudgetWarning};
 use crate::domain::{Actor, AlertDetails, AlertKind, AlertSeverity, Right, Usd};
 use crate::i18n::Msg;
+use crate::model::notice::{Notice, Target};
+use crate::model::{Agent, Alert};
 use crate::storage;
 use crate::storage::alerts::NewAlert;
 use serde_json::json;

@@ -1,9 +1,9 @@
 //! The audit log's export: the date range both the API and the CLI accept, and the formats.
 
-use super::model::AuditEvent;
 use super::{App, AppError, AppResult};
 use crate::domain::{Actor, Right};
 use crate::i18n::Msg;
+use crate::model::AuditEvent;
 use crate::storage;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use uuid::Uuid;

@@ -15,9 +15,9 @@
 
 use super::clock::Clock;
 use super::error::AppResult;
-use super::model::Task;
 use super::App;
 use crate::domain::{Actor, TrafficClass};
+use crate::model::Task;
 use crate::storage;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgListener;

@@ -18,8 +18,6 @@ pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod leadership;
-pub use crate::model;
-pub use crate::model::notice;
 pub mod operators;
 pub mod projects;
 pub mod queries;

@@ -1,10 +1,10 @@
 //! People: Telegram users linked to operators with a role. (API tokens: `tokens`.)
 
-use super::model::Operator;
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::{Actor, OperatorRole, Right};
 use crate::i18n::Msg;
+use crate::model::Operator;
 use crate::storage;
 use serde_json::json;
 

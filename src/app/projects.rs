@@ -1,8 +1,8 @@
-use super::model::Project;
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::{Actor, ProjectDescription, ProjectName, ProjectSlug, Right};
 use crate::i18n::Msg;
+use crate::model::Project;
 use crate::storage;
 use chrono::NaiveTime;
 use chrono_tz::Tz;

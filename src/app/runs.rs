@@ -1,7 +1,5 @@
 use super::agents::{lock_agent, pause_for_budget, require_self};
 use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_service_in};
-use super::model::{Agent, Alert, Run};
-use super::notice::{Notice, Target};
 use super::tasks::{lock_task, TransitionSpec};
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
@@ -10,6 +8,8 @@ use crate::domain::budget::evaluate_run;
 use crate::domain::task_state::allowed_targets;
 use crate::domain::*;
 use crate::i18n::Msg;
+use crate::model::notice::{Notice, Target};
+use crate::model::{Agent, Alert, Run};
 use crate::storage;
 use crate::storage::runs::NewRun;
 use serde::Serialize;

@@ -3,11 +3,11 @@
 //! with several replicas.
 
 use super::jobs::JobOutcome;
-use super::notice::{Notice, Target};
 use super::work::Work;
 use super::{App, AppResult};
 use crate::domain::standup::{due, zone};
 use crate::domain::Actor;
+use crate::model::notice::{Notice, Target};
 use crate::storage;
 use chrono::Duration;
 use serde_json::json;

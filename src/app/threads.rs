@@ -4,9 +4,9 @@
 //! thread for every open task, as outbox rows, so that the dispatcher paces them like any
 //! other call. And it answers which task a message of the chat belongs to.
 
-use super::notice::{Notice, Target};
 use super::work::Work;
 use super::{App, AppResult};
+use crate::model::notice::{Notice, Target};
 use crate::storage;
 use uuid::Uuid;
 

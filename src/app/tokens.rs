@@ -5,12 +5,12 @@
 //! as `last_used_at` at most once a minute (so authenticating stays a read).
 
 use super::agents::{lock_agent, require_active_agent, require_self};
-use super::model::{Agent, ApiToken, IssuedToken, Operator, Page};
 use super::work::Work;
 use super::{require, App, AppError, AppResult, PageRequest};
 use crate::domain::credentials::{self, TokenFacts, TokenKind};
 use crate::domain::{Actor, OperatorRole, Right, TokenRetirement};
 use crate::i18n::Msg;
+use crate::model::{Agent, ApiToken, IssuedToken, Operator, Page};
 use crate::storage;
 use crate::storage::tokens::{NewToken, TokenFilter, TokenRow};
 use chrono::{DateTime, Duration, Utc};

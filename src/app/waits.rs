@@ -15,10 +15,10 @@
 
 use super::agents::{stop_reason, HeartbeatReport};
 use super::approvals::RequestApproval;
-use super::model::Approval;
 use super::{App, AppResult};
 use crate::domain::waits::{heartbeat_is_news, refresh_every};
 use crate::domain::{Actor, WaitSeconds};
+use crate::model::Approval;
 use serde::Serialize;
 use std::sync::Mutex;
 use std::time::Duration;

@@ -3,9 +3,9 @@
 //! told something is also woken on commit (`app::wake`): the one place wake-ups are sent from.
 
 use super::error::{AppError, AppResult};
-use super::notice::{Notice, Target};
 use super::App;
 use crate::domain::Actor;
+use crate::model::notice::{Notice, Target};
 use crate::storage;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, Transaction};

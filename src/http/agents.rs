@@ -5,12 +5,12 @@ use super::extract::{comma_list, double_option, invalid_param, query_enum, whole
 use super::idempotency::SecretInBody;
 use super::{input_schemas, HttpState};
 use crate::app::agents::{AgentReset, HeartbeatReport, RegisterAgent, Registration, StatusChange, StatusCommand};
-use crate::app::model::{Agent, Page};
 use crate::app::queries::AgentQuery;
 use crate::app::tokens::RotatedToken;
 use crate::app::PageRequest;
 use crate::domain::waits::MAX_WAIT_SECS;
 use crate::domain::{AgentRole, AgentStatus, TaskType, Usd, WaitSeconds};
+use crate::model::{Agent, Page};
 use crate::storage::agents::AgentSort;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -3,9 +3,9 @@
 use super::error::{ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{invalid_param, query_enum, ApiPath, ApiQuery, Caller, Scoped};
 use super::{input_schemas, HttpState};
-use crate::app::model::{Alert, Page};
 use crate::app::PageRequest;
 use crate::domain::{AlertKind, AlertSeverity};
+use crate::model::{Alert, Page};
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;

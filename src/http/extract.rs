@@ -3,8 +3,8 @@
 
 use super::error::ApiError;
 use super::HttpState;
-use crate::app::model::Project;
 use crate::domain::Actor;
+use crate::model::Project;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

@@ -3,11 +3,11 @@
 use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{comma_list, query_enum, whole_number, ApiPath, ApiQuery, Caller, IdempotencyHeader, JsonBody, Scoped};
 use super::{input_schemas, HttpState};
-use crate::app::model::{Comment, Page, Task};
 use crate::app::queries::{TaskQuery, Timeline};
 use crate::app::tasks::{CreateTask, TransitionOutcome, TransitionTask};
 use crate::app::PageRequest;
 use crate::domain::{Actor, ActorKind, TaskStatus, TaskType, Usd};
+use crate::model::{Comment, Page, Task};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

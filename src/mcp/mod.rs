@@ -19,7 +19,6 @@
 
 use crate::app::agents::HeartbeatReport;
 use crate::app::approvals::RequestApproval;
-use crate::app::model::{Comment, Task};
 use crate::app::runs::{RecordRun, RunOutcome};
 use crate::app::tasks::{TransitionOutcome, TransitionTask};
 use crate::app::waits::ApprovalAnswer;
@@ -29,6 +28,7 @@ use crate::domain::{Actor, RiskLevel, RunStatus, TaskStatus, Usd, WaitSeconds};
 use crate::http::error::ApiError;
 use crate::http::extract::{parse_json, Caller};
 use crate::http::HttpState;
+use crate::model::{Comment, Task};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};

@@ -309,7 +309,7 @@ async fn an_agent_sees_only_its_own_approvals_in_a_tasks_timeline(pool: PgPool) 
 
 /// Scout at work on a task, with a pending RED request for it, then held at its daily cap:
 /// the runbook's budget incident. Returns the task and the request.
-async fn held_at_the_cap(s: &Squad) -> (mission_control::app::model::Task, mission_control::app::model::Approval) {
+async fn held_at_the_cap(s: &Squad) -> (mission_control::model::Task, mission_control::model::Approval) {
     let scout = as_agent(&s.scout);
     let task = s
         .started_task("Interview churned users", TaskType::CustomerResearch, &s.scout)

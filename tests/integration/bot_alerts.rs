@@ -87,7 +87,7 @@ impl World {
 
     /// Clicks `label` under the alert and waits for its toast; then the alert is resolved and
     /// its message edited to say so, without buttons.
-    async fn click_alert(&self, alert: &mission_control::app::model::Alert, card: &StoredMessage, label: &str) -> String {
+    async fn click_alert(&self, alert: &mission_control::model::Alert, card: &StoredMessage, label: &str) -> String {
         let click = self.tg.click_button(FORUM, &olga(), card.message_id, label).unwrap();
         let toast = self.toast(&click).await;
         let resolved = self.s.app.get_alert(&self.s.cao, alert.id).await.unwrap();
@@ -158,7 +158,7 @@ async fn raise_cap_leaves_room_above_what_was_spent_today(pool: PgPool) {
 }
 
 /// A task of Scribe's, in progress and then blocked.
-async fn blocked_task(w: &World, title: &str) -> mission_control::app::model::Task {
+async fn blocked_task(w: &World, title: &str) -> mission_control::model::Task {
     let task = w.s.task(title, TaskType::Docs).await;
     w.s.app.assign_task(&w.s.operator, task.id, vec![w.s.scribe.id]).await.unwrap();
     for (to, reason) in [(TaskStatus::InProgress, None), (TaskStatus::Blocked, Some("waiting for legal"))] {

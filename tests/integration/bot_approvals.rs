@@ -6,8 +6,8 @@ use crate::common;
 use common::telegram::*;
 use common::world::World;
 use common::*;
-use mission_control::app::model::Approval;
 use mission_control::domain::*;
+use mission_control::model::Approval;
 use sqlx::PgPool;
 use std::time::Duration;
 use uuid::Uuid;
@@ -118,7 +118,7 @@ async fn a_deny_asks_for_a_reason_and_stores_it(pool: PgPool) {
 }
 
 /// A project "side" with its own agent Rover, asking for its own A1.
-async fn side_with_a_request(w: &World) -> (mission_control::app::model::Project, Approval) {
+async fn side_with_a_request(w: &World) -> (mission_control::model::Project, Approval) {
     let side = w.s.new_project("side", "Side Quest").await;
     let rover = w.s.register_in(side.id, "Rover", AgentRole::Intern, &[]).await;
     let approval = w.s.ask(&rover, "email the side project's list").await.unwrap();

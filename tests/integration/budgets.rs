@@ -8,7 +8,7 @@ use mission_control::app::{AppError, Rules};
 use mission_control::domain::*;
 use sqlx::PgPool;
 
-fn run(agent: &mission_control::app::model::Agent, task: Option<uuid::Uuid>, cents: i64, status: RunStatus) -> RecordRun {
+fn run(agent: &mission_control::model::Agent, task: Option<uuid::Uuid>, cents: i64, status: RunStatus) -> RecordRun {
     RecordRun {
         agent_id: agent.id,
         task_id: task,

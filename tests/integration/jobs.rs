@@ -33,7 +33,7 @@ fn rand_micros() -> i64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-async fn working_task(s: &Squad, title: &str) -> mission_control::app::model::Task {
+async fn working_task(s: &Squad, title: &str) -> mission_control::model::Task {
     s.started_task(title, TaskType::CustomerResearch, &s.scout).await
 }
 
@@ -290,7 +290,7 @@ impl Chat {
     }
 }
 
-async fn request(s: &Squad, summary: &str, minutes: u32) -> mission_control::app::model::Approval {
+async fn request(s: &Squad, summary: &str, minutes: u32) -> mission_control::model::Approval {
     s.app
         .request_approval(
             &as_agent(&s.scout),

@@ -517,9 +517,9 @@ async fn transient_failures_are_retried_until_telegram_recovers(pool: PgPool) {
 /// An approval request of `agent`, as the agent.
 async fn ask(
     w: &World,
-    agent: &mission_control::app::model::Agent,
+    agent: &mission_control::model::Agent,
     summary: &str,
-) -> mission_control::app::AppResult<mission_control::app::model::Approval> {
+) -> mission_control::app::AppResult<mission_control::model::Approval> {
     w.s.app
         .request_approval(
             &as_agent(agent),

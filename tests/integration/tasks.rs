@@ -444,7 +444,7 @@ async fn creating_tasks_validates_everything_first(pool: PgPool) {
 }
 
 /// Scout has `task` assigned and in progress.
-async fn scout_started(s: &Squad, title: &str) -> mission_control::app::model::Task {
+async fn scout_started(s: &Squad, title: &str) -> mission_control::model::Task {
     let task = s.task(title, TaskType::CustomerResearch).await;
     s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
     s.app

@@ -186,7 +186,7 @@ fn one_shot(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> One
             ButtonAction::Dismiss { .. } => "bot-question-canceled",
             _ => "bot-question-confirmed",
         };
-        let at = req.app.now().format("%Y-%m-%d %H:%M UTC").to_string();
+        let at = crate::i18n::time(req.app.now());
         let outcome = req.ta(key, &[("by", crate::i18n::text(actor.name())), ("at", plain(&at))]);
         Closing {
             project_id: req.ctx.project.as_ref().map(|p| p.id),

@@ -161,7 +161,7 @@ impl Req {
     /// Answers a failed command: usage, a missing project, or the core's error in words.
     pub async fn report(&self, command: Command, err: CmdError) -> AppResult<()> {
         match err {
-            CmdError::Usage => self.say(render::usage(self.lang, command.as_str())).await,
+            CmdError::Usage => self.say(render::usage(self.lang, command.usage_id())).await,
             CmdError::NoProject => self.say(self.t("bot-no-project")).await,
             CmdError::Say(text) => self.say(text).await,
             CmdError::App(err) if err.is_duplicate_update() => Ok(()),

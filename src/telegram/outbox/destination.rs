@@ -2,9 +2,9 @@
 //! thread, or the chat a reply names; and what to do when Telegram says a topic is gone.
 
 use crate::app::delivery::{Delivery, Queued, SystemTopic, TaskThread};
-use crate::app::notice::Notice;
 use crate::app::AppResult;
 use crate::i18n::Lang;
+use crate::model::notice::Notice;
 use uuid::Uuid;
 
 /// Where in the chat a message goes.

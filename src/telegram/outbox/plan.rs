@@ -13,8 +13,8 @@
 use super::limiter::Ready;
 use super::Engine;
 use crate::app::delivery::{class_of, Queued, Undelivered, ALERT};
-use crate::app::notice::Notice;
 use crate::domain::TrafficClass;
+use crate::model::notice::Notice;
 use crate::telegram::render;
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};

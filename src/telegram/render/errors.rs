@@ -8,8 +8,8 @@ use crate::domain::TransitionRefusal;
 use crate::i18n::{text, time, Lang};
 
 /// "Usage: …" for a command.
-pub fn usage(lang: Lang, command: &str) -> String {
-    lang.ta("bot-usage", &[("usage", plain(&lang.t(&format!("bot-usage-{command}"))))])
+pub fn usage(lang: Lang, usage_id: &str) -> String {
+    lang.ta("bot-usage", &[("usage", plain(&lang.t(usage_id)))])
 }
 
 /// A core error in words (HTML).

@@ -252,8 +252,8 @@ mod tests {
 
     #[test]
     fn a_standup_of_a_thousand_agents_charts_the_top_spenders_and_notes_the_rest() {
-        use crate::app::model::Project;
         use crate::app::summary::{AgentTally, SpendLine};
+        use crate::model::Project;
         let spend: Vec<SpendLine> = (0..1000)
             .map(|i| SpendLine {
                 agent_id: Uuid::from_u128(i),

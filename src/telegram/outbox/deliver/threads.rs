@@ -22,8 +22,8 @@
 
 use super::Stop;
 use crate::app::delivery::{Queued, TaskThread, Undelivered, Via, TASK_ACTIVITY, TASK_ALERT, TASK_APPROVAL};
-use crate::app::model::Task;
-use crate::app::notice::Notice;
+use crate::model::notice::Notice;
+use crate::model::Task;
 use crate::telegram::outbox::destination::{place_of, Destination, Origin, Thread};
 use crate::telegram::outbox::errors::Failure;
 use crate::telegram::outbox::plan::Unit;
