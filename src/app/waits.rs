@@ -1,6 +1,7 @@
 //! Calls that wait for news: the long-poll heartbeat, and waiting for an approval's decision.
 //!
-//! They add no rule and write nothing of their own: each reads through the ordinary use case
+//! They add no rule and write nothing of their own (but for handing back what a caller that
+//! went away was not told): each reads through the ordinary use case
 //! (`heartbeat`, `get_approval`), and between two reads sleeps on the agent's wake-up channel
 //! (`app::wake`) holding no database connection. A commit that concerns the agent (a pause, a
 //! decision, a notification) wakes it, and the next read has the news; so a waiting call
@@ -19,6 +20,7 @@ use super::{App, AppResult};
 use crate::domain::waits::{heartbeat_is_news, refresh_every};
 use crate::domain::{Actor, WaitSeconds};
 use crate::model::Approval;
+use crate::storage;
 use serde::Serialize;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -84,14 +86,25 @@ impl App {
                     queue.reading = false;
                     return;
                 }
+                // A caller that went away (its client hung up) is not read for.
+                queue.asks.retain(|(_, _, tx)| !tx.is_closed());
                 let n = queue.asks.len().min(BATCH);
                 queue.asks.drain(..n).collect()
             };
+            if batch.is_empty() {
+                continue;
+            }
             let asks: Vec<(Actor, Uuid)> = batch.iter().map(|(actor, id, _)| (actor.clone(), *id)).collect();
             match self.heartbeats(&asks).await {
                 Ok(answers) => {
+                    let mut unheard = Vec::new();
                     for ((_, _, tx), answer) in batch.into_iter().zip(answers) {
-                        let _ = tx.send(Some(answer));
+                        if let Err(Some(Ok(report))) = tx.send(Some(answer)) {
+                            unheard.extend(report.notifications.iter().map(|n| n.id));
+                        }
+                    }
+                    if let Err(e) = self.give_back_notifications(&unheard).await {
+                        tracing::warn!(error = %e, "heartbeat notifications of callers that went away stay taken");
                     }
                 }
                 Err(e) => {
@@ -102,6 +115,16 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Notifications taken for callers that went away while their batch was read: undelivered
+    /// again, for the agent's next heartbeat.
+    async fn give_back_notifications(&self, ids: &[Uuid]) -> AppResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::notifications::give_back(&mut conn, ids).await?)
     }
 
     /// The heartbeat, waiting up to `wait` for news (a notification, or `stop` changing) when

@@ -50,3 +50,12 @@ pub async fn take_pending(conn: &mut PgConnection, agent_ids: &[Uuid], limit: i6
         rows
     })
 }
+
+/// Makes taken notifications undelivered again (their reader went away before it heard them).
+pub async fn give_back(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<()> {
+    sqlx::query("UPDATE notifications SET delivered_at = NULL WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

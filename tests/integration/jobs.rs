@@ -782,3 +782,40 @@ async fn waiting_agents_woken_together_each_get_their_own_answer(pool: PgPool) {
         .unwrap();
     assert_eq!(left, 0, "every notification of theirs taken, once");
 }
+
+/// A waiting agent whose client hangs up while its heartbeat is being read loses nothing: what
+/// the read took for it is undelivered again, for its next heartbeat.
+#[sqlx::test]
+async fn a_waiter_gone_while_its_heartbeat_is_read_keeps_its_notifications(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    s.app.heartbeat(&as_agent(&s.scout), s.scout.id).await.unwrap();
+    let task = s.task("Told while nobody listens", TaskType::CustomerResearch).await;
+    s.app.assign_task(&s.operator, task.id, vec![s.scout.id]).await.unwrap();
+    // Hold the agent's row: the batch that reads the waiter's heartbeat waits for it.
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM agents WHERE id = $1 FOR UPDATE")
+        .bind(s.scout.id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let waiting = {
+        let (app, actor, id) = (s.app.clone(), as_agent(&s.scout), s.scout.id);
+        tokio::spawn(async move { app.heartbeat_waiting(&actor, id, WaitSeconds::new("wait", 30).unwrap()).await })
+    };
+    let blocked = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+    while count(&pool, blocked).await == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    waiting.abort();
+    let _ = waiting.await;
+    holder.commit().await.unwrap();
+    // The batch goes on, takes the notification, finds nobody to tell and gives it back.
+    while count(&pool, blocked).await > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let pending = "SELECT count(*) FROM notifications WHERE delivered_at IS NULL AND kind = 'task_assigned'";
+    assert_eq!(count(&pool, pending).await, 1, "the notification was lost");
+    let report = s.app.heartbeat(&as_agent(&s.scout), s.scout.id).await.unwrap();
+    assert!(report.notifications.iter().any(|n| n.kind == "task_assigned"), "{report:?}");
+}
