@@ -428,7 +428,7 @@ impl World {
     /// open task its topic with its card, and the outbox is delivered.
     pub async fn bind_forum(&self) -> ForumTopics {
         self.say(&sofie(), "/bind openclaw");
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(180);
         let topics = loop {
             let open = count(&self.pool, "SELECT count(*) FROM tasks WHERE status NOT IN ('done', 'canceled')").await;
             let threads = count(
@@ -447,7 +447,7 @@ impl World {
             if let Some(topics) = topics.filter(|_| threads == open) {
                 break topics;
             }
-            assert!(Instant::now() < deadline, "{threads} of {open} task topics after a minute");
+            assert!(Instant::now() < deadline, "{threads} of {open} task topics after three minutes");
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         self.settled().await;
