@@ -32,6 +32,20 @@ fn scratch_dir() -> PathBuf {
 }
 
 /// Processes whose command line mentions `data_dir` (postgres is started with `-D <dir>`).
+/// Waits up to five seconds for the last process of the server on `data_dir` to be gone (a
+/// server's processes end a moment after `pg_ctl stop` has seen its pid file go); the ones
+/// left then.
+async fn left_running(data_dir: &Path) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let left = processes_using(data_dir);
+        if left.is_empty() || std::time::Instant::now() >= deadline {
+            return left;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn processes_using(data_dir: &Path) -> Vec<String> {
     let needle = data_dir.to_string_lossy().into_owned();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -134,14 +148,16 @@ async fn keeps_data_across_restarts_recovers_from_a_crash_and_is_shared_with_com
 
     server.stop().await.unwrap();
     assert!(!data_dir.join("postmaster.pid").exists(), "stopped");
-    assert!(processes_using(&data_dir).is_empty(), "no server left");
+    let left = left_running(&data_dir).await;
+    assert!(left.is_empty(), "no server left: {left:?}");
 
     // With no service running, a command starts a server of its own and stops it after.
     let own = start(&data_dir, Purpose::Command).await;
     assert!(!own.is_joined());
     assert_eq!(count_rows(&own.url()).await, 1);
     own.stop().await.unwrap();
-    assert!(processes_using(&data_dir).is_empty(), "the command's server is stopped");
+    let left = left_running(&data_dir).await;
+    assert!(left.is_empty(), "the command's server is stopped: {left:?}");
 
     // A restart reuses the data directory and its password.
     let server = start(&data_dir, Purpose::Service).await;
@@ -165,7 +181,8 @@ async fn keeps_data_across_restarts_recovers_from_a_crash_and_is_shared_with_com
     let server = start(&data_dir, Purpose::Service).await;
     assert_eq!(count_rows(&server.url()).await, 1);
     server.stop().await.unwrap();
-    assert!(processes_using(&data_dir).is_empty(), "no server left");
+    let left = left_running(&data_dir).await;
+    assert!(left.is_empty(), "no server left: {left:?}");
 
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -281,7 +298,8 @@ async fn the_quick_start_works_with_commands_beside_a_running_serve() {
     // /tmp, which the service user can reach when we are root).
     let used = dir.join(".mission-control/postgres");
     assert!(used.join("PG_VERSION").exists(), "{stderr}");
-    assert!(processes_using(&used).is_empty(), "no PostgreSQL left after SIGTERM");
+    let left = left_running(&used).await;
+    assert!(left.is_empty(), "no PostgreSQL left after SIGTERM: {left:?}");
 
     // The second start keeps the data and the token, and does not repeat the hint.
     let mut serve = mission_control(&dir, port)
@@ -307,7 +325,8 @@ async fn the_quick_start_works_with_commands_beside_a_running_serve() {
     std::io::Read::read_to_string(serve.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert!(status.success(), "{stderr}");
     assert!(!stderr.contains("No API token exists yet"), "{stderr}");
-    assert!(processes_using(&used).is_empty(), "no PostgreSQL left after SIGTERM");
+    let left = left_running(&used).await;
+    assert!(left.is_empty(), "no PostgreSQL left after SIGTERM: {left:?}");
 
     std::fs::remove_dir_all(&dir).unwrap();
 }
