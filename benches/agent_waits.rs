@@ -13,13 +13,14 @@
 //! work (1,000 connections, 1,000 MCP clients). Needs a PostgreSQL at DATABASE_URL (default
 //! postgres://postgres@127.0.0.1:5432/postgres); it creates and drops its own database.
 
+mod support;
+
 use anyhow::{bail, Context};
 use futures_util::stream::{self, StreamExt};
 use mission_control::app::agents::RegisterAgent;
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::domain::budget::SpawnLimits;
 use mission_control::domain::{Actor, AgentRole};
-use mission_control::storage;
 use rmcp::model::{CallToolRequestParams, ClientConfig};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
@@ -29,23 +30,13 @@ use sqlx::PgPool;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{env_or, percentile, BenchDb};
 
 const ADMIN: &str = "bench-admin-token-0123456789";
 /// Each waiter asks for this long; the pause must end every wait long before.
 const WAIT_SECS: u64 = 300;
 /// The server's connections, told apart from the benchmark's own in pg_stat_activity.
 const APP_NAME: &str = "mc-bench-serve";
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 * q).ceil() as usize).saturating_sub(1).min(sorted.len() - 1)]
-}
 
 /// Resident memory of a process, in KiB.
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
@@ -249,12 +240,8 @@ where
 async fn main() -> anyhow::Result<()> {
     let n: usize = env_or("BENCH_AGENTS", 1000);
     let n_mcp: usize = env_or("BENCH_MCP_AGENTS", n).min(n);
-    let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let (server_url, _) = base.rsplit_once('/').context("DATABASE_URL has no database name")?;
-    let db_url = format!("{server_url}/mc_bench_waits_{}", std::process::id());
-
-    let pool = storage::connect(&db_url, 10, Duration::from_secs(30)).await?;
-    storage::migrate(&pool).await?;
+    let db = BenchDb::create("waits", 10).await?;
+    let (db_url, pool) = (db.url.clone(), db.pool.clone());
     let rules = Rules {
         spawn: SpawnLimits {
             max_active_agents: n + 100,
@@ -357,11 +344,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     server.stop();
-    pool.close().await;
-    use sqlx::migrate::MigrateDatabase;
-    sqlx::Postgres::drop_database(&db_url)
-        .await
-        .context("dropping the benchmark database")?;
+    db.drop().await?;
     anyhow::ensure!(
         rest.stopped == rest.agents && mcp.stopped == mcp.agents,
         "every waiting agent must be told to stop"

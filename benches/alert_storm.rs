@@ -10,24 +10,22 @@
 //! Needs a PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it
 //! creates and drops its own database.
 
+mod support;
+
 use anyhow::Context;
 use fake_telegram::{ChatKind, FakeBotApi};
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::chats::ChatInfo;
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::domain::{Actor, AlertSeverity, OperatorRole};
-use mission_control::storage;
 use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{env_or, BenchDb};
 use teloxide::Bot;
 
 const TOKEN: &str = "777000:storm-bench";
 const GROUP: i64 = -100_777;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// The alert number `i` says in its message; unique and easy to find in the chat.
 fn marker(i: usize) -> String {
@@ -77,12 +75,8 @@ fn alert(i: usize) -> RaiseAlert {
 async fn main() -> anyhow::Result<()> {
     let alerts: usize = env_or("BENCH_ALERTS", 1000);
     let seconds: f64 = env_or("BENCH_SECONDS", 10.0);
-    let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let (server, _) = base.rsplit_once('/').context("DATABASE_URL has no database name")?;
-    let db_url = format!("{server}/mc_bench_storm_{}", std::process::id());
-
-    let pool = storage::connect(&db_url, 20, Duration::from_secs(30)).await?;
-    storage::migrate(&pool).await?;
+    let db = BenchDb::create("storm", 20).await?;
+    let pool = db.pool.clone();
     let app = App::new(pool.clone(), Arc::new(SystemClock), Rules::default());
     app.seed().await?;
     let project = app.project_by_slug("openclaw").await?;
@@ -204,11 +198,7 @@ async fn main() -> anyhow::Result<()> {
     let _ = stop.send(());
     running.await??;
     tg.shutdown().await;
-    pool.close().await;
-    use sqlx::migrate::MigrateDatabase;
-    sqlx::Postgres::drop_database(&db_url)
-        .await
-        .context("dropping the benchmark database")?;
+    db.drop().await?;
     if missing > 0 || limited > 0 {
         anyhow::bail!("{missing} alerts missing, {limited} 429s");
     }

@@ -8,6 +8,8 @@
 //! Needs a PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it
 //! creates and drops its own database.
 
+mod support;
+
 use anyhow::Context;
 use mission_control::app::agents::RegisterAgent;
 use mission_control::app::tasks::{CreateTask, TransitionTask};
@@ -16,10 +18,10 @@ use mission_control::configuration::Settings;
 use mission_control::domain::{Actor, AgentRole, OperatorRole, TaskStatus, TaskType};
 use mission_control::model::Agent;
 use mission_control::startup::Application;
-use mission_control::storage;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{env_or, BenchDb};
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
@@ -35,10 +37,6 @@ struct Rate {
     per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// Runs `op(i, n)` from `clients` concurrent loops for `seconds`, counting successes.
@@ -119,13 +117,9 @@ fn transition_body(n: u64) -> String {
 async fn main() -> anyhow::Result<()> {
     let clients: usize = env_or("BENCH_CLIENTS", 16);
     let seconds: u64 = env_or("BENCH_SECONDS", 5);
-    let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let (server, _) = base.rsplit_once('/').context("DATABASE_URL has no database name")?;
-    let db_url = format!("{server}/mc_bench_{}", std::process::id());
-
     let pool_size = (clients as u32 + 4).min(40);
-    let pool = storage::connect(&db_url, pool_size, Duration::from_secs(30)).await?;
-    storage::migrate(&pool).await?;
+    let db = BenchDb::create("api", pool_size).await?;
+    let pool = db.pool.clone();
     let settings = Settings::load_from(
         None,
         [
@@ -296,11 +290,7 @@ async fn main() -> anyhow::Result<()> {
 
     let _ = stop.send(());
     server_task.await??;
-    pool.close().await;
-    use sqlx::migrate::MigrateDatabase;
-    sqlx::Postgres::drop_database(&db_url)
-        .await
-        .context("dropping the benchmark database")?;
+    db.drop().await?;
     if hb_ratio < 0.5 || tr_ratio < 0.5 {
         eprintln!("warning: the API is below half of the direct rate");
     }

@@ -11,26 +11,24 @@
 //! Needs a PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it
 //! creates and drops its own database.
 
+mod support;
+
 use anyhow::Context;
 use fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser};
 use mission_control::app::approvals::RequestApproval;
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::configuration::{TelegramMode, TelegramSettings};
 use mission_control::domain::{Actor, ApprovalStatus};
-use mission_control::storage;
 use mission_control::telegram::actions::ButtonAction;
 use mission_control::telegram::{bot, make_bot};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{env_or, BenchDb};
 use teloxide::prelude::*;
 
 const TOKEN: &str = "777:bench-token";
 const CAO: i64 = 1001;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 struct Phase {
     name: &'static str,
@@ -105,12 +103,8 @@ async fn main() -> anyhow::Result<()> {
     let clicks: usize = env_or("BENCH_CLICKS", 400);
     let chats: usize = env_or("BENCH_CHATS", 8).max(1);
     let sequential: usize = env_or("BENCH_SEQUENTIAL", 100).min(clicks);
-    let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let (server, _) = base.rsplit_once('/').context("DATABASE_URL has no database name")?;
-    let db_url = format!("{server}/mc_bench_clicks_{}", std::process::id());
-
-    let pool = storage::connect(&db_url, 20, Duration::from_secs(30)).await?;
-    storage::migrate(&pool).await?;
+    let db = BenchDb::create("clicks", 20).await?;
+    let pool = db.pool.clone();
     let app = App::new(pool.clone(), Arc::new(SystemClock), Rules::default());
     app.seed().await?;
     app.ensure_admins(&[CAO]).await?;
@@ -211,11 +205,7 @@ async fn main() -> anyhow::Result<()> {
     let _ = stop.send(());
     bot_task.await??;
     tg.shutdown().await;
-    pool.close().await;
-    use sqlx::migrate::MigrateDatabase;
-    sqlx::Postgres::drop_database(&db_url)
-        .await
-        .context("dropping the benchmark database")?;
+    db.drop().await?;
     anyhow::ensure!(approved == total as i64, "every clicked approval must be approved");
     Ok(())
 }

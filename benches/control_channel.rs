@@ -22,6 +22,8 @@
 //! Needs a PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it
 //! creates and drops its own database.
 
+mod support;
+
 use anyhow::{bail, Context};
 use fake_telegram::{Call, ChatKind, FakeBotApi, FakeConfig, FakeUser};
 use mission_control::app::alerts::RaiseAlert;
@@ -32,12 +34,12 @@ use mission_control::app::{App, Rules, SystemClock};
 use mission_control::configuration::{TelegramMode, TelegramSettings};
 use mission_control::domain::{Actor, AlertSeverity, RunStatus, TaskStatus, TaskType, Usd};
 use mission_control::model::Agent;
-use mission_control::storage;
 use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
 use mission_control::telegram::{bot, make_bot};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{env_or, percentile, BenchDb};
 
 const TOKEN: &str = "778:bench-control-channel";
 const CAO: i64 = 1001;
@@ -60,17 +62,6 @@ const ALERT_TYPES: &[&str] = &[
 ];
 /// How long one probe may take before it counts as lost.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 * q).ceil() as usize).saturating_sub(1).min(sorted.len() - 1)]
-}
 
 fn as_agent(agent: &Agent) -> Actor {
     Actor::Agent {
@@ -261,12 +252,8 @@ async fn main() -> anyhow::Result<()> {
     let rounds: usize = env_or("BENCH_ROUNDS", 6);
     let open_tasks: i64 = env_or("BENCH_TASKS", 28);
     let alerts: usize = env_or("BENCH_ALERTS", 300);
-    let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let (server, _) = base.rsplit_once('/').context("DATABASE_URL has no database name")?;
-    let db_url = format!("{server}/mc_bench_control_{}", std::process::id());
-
-    let pool = storage::connect(&db_url, 20, Duration::from_secs(30)).await?;
-    storage::migrate(&pool).await?;
+    let db = BenchDb::create("control", 20).await?;
+    let pool = db.pool.clone();
     let app = App::new(pool.clone(), Arc::new(SystemClock), Rules::default());
     app.seed().await?;
     app.ensure_admins(&[CAO]).await?;
@@ -499,10 +486,6 @@ async fn main() -> anyhow::Result<()> {
     dispatcher.await??;
     bot_task.await??;
     bench.tg.shutdown().await;
-    pool.close().await;
-    use sqlx::migrate::MigrateDatabase;
-    sqlx::Postgres::drop_database(&db_url)
-        .await
-        .context("dropping the benchmark database")?;
+    db.drop().await?;
     Ok(())
 }

@@ -7,16 +7,14 @@
 //! Needs PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it
 //! creates and drops its own database.
 
+mod support;
+
 use anyhow::Context;
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::i18n::Lang;
-use mission_control::storage;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+use support::{env_or, BenchDb};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -24,11 +22,8 @@ async fn main() -> anyhow::Result<()> {
     let agents: i64 = env_or("BENCH_AGENTS", 1_000);
     let rounds: usize = env_or("BENCH_ROUNDS", 10);
     let approvals: i64 = env_or("BENCH_APPROVALS", 200);
-    let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let (server, _) = base.rsplit_once('/').context("DATABASE_URL has no database name")?;
-    let db_url = format!("{server}/mc_bench_standup_{}", std::process::id());
-    let pool = storage::connect(&db_url, 10, Duration::from_secs(30)).await?;
-    storage::migrate(&pool).await?;
+    let db = BenchDb::create("standup", 10).await?;
+    let pool = db.pool.clone();
     let app = App::new(pool.clone(), Arc::new(SystemClock), Rules::default());
     app.seed().await?;
 
@@ -110,10 +105,6 @@ async fn main() -> anyhow::Result<()> {
     println!("| compose + save + enqueue (core, one transaction) | {compose_p50:.1} | {compose_max:.1} |");
     println!("| summary read + text + PNG chart (dispatcher side) | {render_p50:.1} | {render_max:.1} |");
 
-    pool.close().await;
-    use sqlx::migrate::MigrateDatabase;
-    sqlx::Postgres::drop_database(&db_url)
-        .await
-        .context("dropping the benchmark database")?;
+    db.drop().await?;
     Ok(())
 }

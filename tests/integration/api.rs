@@ -577,15 +577,7 @@ async fn metrics_report_the_squad_and_the_requests(pool: PgPool) {
     // Requests no route serves are counted too, under one label.
     api.get("/api/nothing-here").await;
     api.get("/api/nothing/else").await;
-    let text = api
-        .client
-        .get(format!("{}/metrics", api.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = api.metrics().await;
     assert!(
         text.contains(r#"mc_http_requests_total{method="GET",route="unmatched",status="404"} 2"#),
         "{text}"

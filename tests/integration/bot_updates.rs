@@ -276,15 +276,7 @@ async fn a_failing_update_is_retried_then_recorded_as_failed(pool: PgPool) {
     w.settled().await;
     assert_eq!(answers(&w), 2, "the given-up update acted not at all, the next one once");
     let api = w.api();
-    let metrics = api
-        .client
-        .get(format!("{}/metrics", api.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = api.metrics().await;
     assert!(metrics.contains("mc_telegram_updates_failed_total 1"), "{metrics}");
     w.stop().await;
 }

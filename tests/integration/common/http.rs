@@ -87,6 +87,13 @@ impl TestApi {
         reply(request).await
     }
 
+    /// `/metrics` as text (open, no token).
+    pub async fn metrics(&self) -> String {
+        let reply = self.client.get(format!("{}/metrics", self.url)).send().await.unwrap();
+        assert!(reply.status().is_success(), "{}", reply.status());
+        reply.text().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.call(Method::GET, path, Some(ADMIN_TOKEN), None).await
     }
