@@ -436,6 +436,17 @@ async fn the_fake_delays_and_drops_connections_on_demand(pool: PgPool) {
     w.assert_clean();
 }
 
+/// The backend of a LISTEN connection on the test's database, if there is one.
+async fn listeners(pool: &PgPool) -> Option<i32> {
+    let pids: Vec<i32> = sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    pids.first().copied()
+}
+
 #[sqlx::test]
 async fn a_lost_listen_connection_is_replaced_and_nothing_waits_for_the_timer(pool: PgPool) {
     let w = world(pool).await;
@@ -446,15 +457,20 @@ async fn a_lost_listen_connection_is_replaced_and_nothing_waits_for_the_timer(po
         ..fast()
     });
     w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
-    let killed: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-          WHERE datname = current_database() AND query ILIKE 'LISTEN%') t",
-    )
-    .fetch_one(&w.pool)
-    .await
-    .unwrap();
-    assert_eq!(killed, 1, "the dispatcher LISTENs on its own connection");
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // The listener connects beside the first deliveries: wait for it, not for a moment.
+    let first = eventually("the dispatcher LISTENs on its own connection", Duration::from_secs(30), || listeners(&w.pool)).await;
+    let killed: i64 = sqlx::query_scalar("SELECT count(*) FROM (SELECT pg_terminate_backend($1)) t")
+        .bind(first)
+        .fetch_one(&w.pool)
+        .await
+        .unwrap();
+    assert_eq!(killed, 1);
+    // Replaced by a new connection, not by the two-minute timers.
+    let second = eventually("a new LISTEN connection", Duration::from_secs(30), || async {
+        listeners(&w.pool).await.filter(|pid| *pid != first)
+    })
+    .await;
+    assert_ne!(second, first);
     let started = Instant::now();
     w.s.task("Still heard", TaskType::Ops).await;
     w.wait_messages(GROUP, 2, Duration::from_secs(5)).await;

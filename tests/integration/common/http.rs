@@ -34,6 +34,7 @@ pub async fn spawn_app(pool: PgPool) -> TestApi {
 
 /// `env` overrides settings as `MC_<SECTION>__<KEY>` variables would.
 pub async fn spawn_app_with<const N: usize>(pool: PgPool, env: [(&str, &str); N]) -> TestApi {
+    super::context::watch(&pool);
     // Jobs run when a test runs them, not on the wall clock.
     let mut vars: Vec<(String, String)> = vec![
         ("MC_HTTP__ADMIN_TOKEN".into(), ADMIN_TOKEN.into()),

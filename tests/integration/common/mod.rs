@@ -2,6 +2,7 @@
 //! clock, a seeded squad, and a fingerprint of every table to prove that a refusal changed
 //! nothing; builders for the requests and runs tests make; the Telegram world.
 
+pub mod context;
 pub mod http;
 pub mod telegram;
 pub mod world;
@@ -35,6 +36,7 @@ pub struct Squad {
 }
 
 pub fn app_with(pool: PgPool, rules: Rules) -> (App, ManualClock) {
+    context::watch(&pool);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap());
     (App::new(pool, Arc::new(clock.clone()), rules), clock)
 }
@@ -371,4 +373,21 @@ pub async fn refusals(pool: &PgPool) -> Vec<serde_json::Value> {
         .fetch_all(pool)
         .await
         .unwrap()
+}
+
+/// Waits until `probe` gives a value (polled every 50 ms) and returns it; after `timeout`, fails
+/// naming `what`. The one way tests wait for a condition instead of sleeping.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: std::time::Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(started.elapsed() < timeout, "{what}: not so after {timeout:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
