@@ -3,6 +3,7 @@
 
 use crate::domain::budget::{Caps, RoleCaps, SpawnLimits};
 use crate::domain::loops::LoopThresholds;
+use crate::domain::policy::RiskMap;
 use crate::domain::{RiskLevel, TaskType, Usd};
 use anyhow::{bail, Context};
 use serde::Deserialize;
@@ -128,11 +129,17 @@ pub struct LimitSettings {
     pub max_sub_agents: usize,
     pub max_agent_depth: i32,
     pub max_active_agents: usize,
+    /// Most long waits (heartbeat `?wait`, approvals, MCP) one agent holds open at once.
+    pub max_waits_per_agent: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySettings {
+    /// Action types (or words of them) known to be GREEN; anything policy does not know is RED.
+    pub green: Vec<String>,
+    /// Action types (or words of them) known to be YELLOW.
+    pub yellow: Vec<String>,
     pub auto_approve: Vec<String>,
     pub done_requires_approval: Vec<String>,
     pub risk_overrides: HashMap<String, String>,
@@ -217,6 +224,8 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("policy.auto_approve")
+                .with_list_parse_key("policy.green")
+                .with_list_parse_key("policy.yellow")
                 .with_list_parse_key("policy.done_requires_approval")
                 .try_parsing(true)
                 .source(Some(mc_vars)),
@@ -238,6 +247,9 @@ impl Settings {
 
     /// Checks what types alone cannot: addresses, URLs, ranges, enum names.
     fn validate(&self) -> anyhow::Result<()> {
+        if self.limits.max_waits_per_agent == 0 {
+            bail!("invalid configuration: limits.max_waits_per_agent must be at least 1");
+        }
         self.http_addr()?;
         {
             use strum::VariantArray;
@@ -305,7 +317,7 @@ impl Settings {
         }
         crate::telemetry::parse_level(&self.log.level).map_err(|e| anyhow::anyhow!("invalid configuration: log.level {e}"))?;
         self.role_caps()?;
-        self.risk_overrides()?;
+        self.risk_map()?;
         for task_type in &self.policy.done_requires_approval {
             TaskType::parse(task_type).map_err(|e| anyhow::anyhow!("invalid configuration: policy.done_requires_approval: {e}"))?;
         }
@@ -340,8 +352,10 @@ impl Settings {
         })
     }
 
-    pub fn risk_overrides(&self) -> anyhow::Result<HashMap<String, RiskLevel>> {
-        self.policy
+    /// What policy knows about action types: the GREEN and YELLOW lists and the overrides.
+    pub fn risk_map(&self) -> anyhow::Result<RiskMap> {
+        let overrides = self
+            .policy
             .risk_overrides
             .iter()
             .map(|(tool, risk)| {
@@ -349,7 +363,23 @@ impl Settings {
                     .map(|r| (tool.to_ascii_lowercase(), r))
                     .map_err(|e| anyhow::anyhow!("invalid configuration: policy.risk_overrides.{tool}: {e}"))
             })
-            .collect()
+            .collect::<anyhow::Result<_>>()?;
+        let entries = |key: &str, list: &[String]| -> anyhow::Result<Vec<String>> {
+            list.iter()
+                .map(|entry| {
+                    let entry = entry.trim().to_ascii_lowercase();
+                    if entry.is_empty() || !entry.chars().all(|c| c.is_ascii_alphanumeric() || "._:-/".contains(c)) {
+                        bail!("invalid configuration: policy.{key}: '{entry}' is not an action type (letters, digits and . _ : - /)");
+                    }
+                    Ok(entry)
+                })
+                .collect()
+        };
+        Ok(RiskMap {
+            green: entries("green", &self.policy.green)?,
+            yellow: entries("yellow", &self.policy.yellow)?,
+            overrides,
+        })
     }
 
     pub fn loop_thresholds(&self) -> LoopThresholds {

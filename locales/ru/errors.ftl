@@ -134,6 +134,12 @@ err-command-restart = перезапустить
 err-hint-release-first = сначала выпустите его из карантина
 err-hint-drained = выведенный агент больше не работает
 err-hint-not-quarantined = он не в карантине
+err-grant-role-above-parent = роль подагента ({ $role }) не может быть выше роли родителя ({ $parent })
+err-grant-cap-above-parent = дневной лимит подагента ({ $cap }) не может быть выше лимита родителя ({ $parent })
+err-grant-cap-above-default = только CAO даёт дневной лимит ({ $cap }) выше стандартного для роли { $role } ({ $default })
+err-token-only-self-or-cao = новый токен агента { $agent } выдаётся только самому агенту или CAO; токен не выдан, прежние токены агента действуют
+err-too-many-waits = у агента { $agent } уже открыто ожиданий: { $max } (не больше { $max }); повторите, когда одно закончится
+err-wait-token-expired = срок токена, с которым открыто это ожидание, истёк
 err-spawn-intern = стажёры не могут порождать подагентов
 err-spawn-too-many-children = у { $parent } уже { $children } { $children ->
     [one] подагент

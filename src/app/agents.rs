@@ -1,9 +1,11 @@
 use super::alerts::{audit_and_post_resolved, raise_service_in, resolve_in};
-use super::tokens::issue_agent_token;
+use super::tokens::{issue_agent_token, refused_tokens};
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
 use crate::domain::alerts::ErrorStreak;
-use crate::domain::budget::{check_reactivation, check_spawn, Reactivation, SpawnFacts, BUDGET_PAUSE};
+use crate::domain::budget::{
+    check_grant, check_reactivation, check_spawn, GrantFacts, GrantRefusal, Reactivation, SpawnFacts, BUDGET_PAUSE,
+};
 use crate::domain::{Actor, AgentName, AgentRole, AgentStatus, AlertKind, AlertSeverity, Reason, Right, TaskType, Usd};
 use crate::i18n::{Msg, Said};
 use crate::model::notice::{Notice, Target};
@@ -372,14 +374,21 @@ impl App {
             .await?
             .ok_or_else(|| AppError::not_found("project", project_id))?;
         if let Some(agent) = storage::agents::by_name(w.conn(), project_id, name.as_str()).await? {
-            // Reusing a name hands out that agent's token: an agent may only do so for its own
-            // sub-agent, never to get the credentials of a sibling or of the CAO.
+            // An agent may look up only its own sub-agent, never a sibling or the CAO.
             if let Actor::Agent { id, name: caller, .. } = actor {
                 if agent.parent_agent_id != Some(*id) {
                     return Err(AppError::forbidden(
                         Msg::new("err-not-own-sub-agent").with("agent", caller).with("other", &agent.name),
                     ));
                 }
+            }
+            // One identity, one issuer: a token for an existing agent is the CAO's to give (an
+            // operator or a parent that got one could act as the agent, and would retire the
+            // agent's own token).
+            if input.issue_token && require(actor, Right::ManageTokens).is_err() {
+                return Err(AppError::forbidden(
+                    Msg::new("err-token-only-self-or-cao").with("agent", &agent.name),
+                ));
             }
             // A new token retires the agent's older ones: a leaked one stops working, and a
             // runner that re-registers on every start does not pile tokens up.
@@ -425,7 +434,17 @@ impl App {
         };
         let depth = check_spawn(&facts, &self.rules.spawn).map_err(|e| AppError::conflict("spawn_refused", e.message()))?;
         let caps = self.rules.role_caps.for_role(input.role);
-        let daily_cap = input.daily_cap.unwrap_or(caps.daily);
+        let grant = GrantFacts {
+            by_cao: require(actor, Right::SetBudgets).is_ok(),
+            role: input.role,
+            daily_cap: input.daily_cap,
+            role_default: caps.daily,
+            parent: parent.as_ref().map(|(p, _)| (p.role, p.budgets.daily_cap)),
+        };
+        let daily_cap = check_grant(&grant).map_err(|refusal| match refusal {
+            GrantRefusal::CapAboveDefault { .. } => AppError::forbidden(refusal.message()),
+            _ => AppError::validation(refusal.field(), refusal.message()),
+        })?;
         // A squad that is paused stays paused: newcomers join it paused.
         let (status, cause) = if project.squad_paused {
             (AgentStatus::Paused, Some("squad"))
@@ -477,7 +496,7 @@ impl App {
     /// An agent says it is alive; it gets its notifications, its tasks, its budget, and
     /// whether it must stop.
     pub async fn heartbeat(&self, actor: &Actor, agent_id: Uuid) -> AppResult<HeartbeatReport> {
-        let mut answers = self.heartbeats(&[(actor.clone(), agent_id)]).await?;
+        let mut answers = self.heartbeats(&[(actor.clone(), agent_id, None)]).await?;
         answers.pop().expect("one answer per heartbeat")
     }
 
@@ -485,20 +504,24 @@ impl App {
     /// statements whatever their number: a kill switch wakes every waiting agent at once, and
     /// their reads arrive together (`app::waits`). The answers are in the order asked; an agent
     /// that asks for another's, or no longer exists, gets its own error. When the same agent is
-    /// asked for twice, its notifications go to the first answer.
-    pub(crate) async fn heartbeats(&self, asks: &[(Actor, Uuid)]) -> AppResult<Vec<AppResult<HeartbeatReport>>> {
-        let Some((first, _)) = asks.first() else {
+    /// asked for twice, its notifications go to the first answer. An ask made with a token
+    /// (a long wait's) whose token no longer works is refused and takes nothing.
+    pub(crate) async fn heartbeats(&self, asks: &[(Actor, Uuid, Option<Uuid>)]) -> AppResult<Vec<AppResult<HeartbeatReport>>> {
+        let Some((first, _, _)) = asks.first() else {
             return Ok(Vec::new());
         };
+        let mut w = Work::begin(self, first).await?;
+        let now = w.now;
+        let tokens: Vec<Uuid> = asks.iter().filter_map(|(_, _, token)| *token).collect();
+        let refused = refused_tokens(w.conn(), &tokens, now).await?;
+        let dead = |token: &Option<Uuid>| token.and_then(|t| refused.get(&t));
         let mut actors: HashMap<Uuid, &Actor> = HashMap::new();
-        for (actor, agent_id) in asks {
-            if actor.agent_id() == Some(*agent_id) {
+        for (actor, agent_id, token) in asks {
+            if actor.agent_id() == Some(*agent_id) && dead(token).is_none() {
                 actors.entry(*agent_id).or_insert(actor);
             }
         }
         let ids: Vec<Uuid> = actors.keys().copied().collect();
-        let mut w = Work::begin(self, first).await?;
-        let now = w.now;
         // Each asks as itself (an agent's token is the agent: its project is its own).
         let mut agents: HashMap<Uuid, Agent> = HashMap::new();
         for beat in storage::agents::record_heartbeats(w.conn(), &ids, now, now.date_naive()).await? {
@@ -537,9 +560,12 @@ impl App {
         w.commit().await?;
         Ok(asks
             .iter()
-            .map(|(actor, agent_id)| {
+            .map(|(actor, agent_id, token)| {
                 if actor.agent_id() != Some(*agent_id) {
                     return Err(AppError::forbidden(Msg::new("err-heartbeat-self-only")));
+                }
+                if let Some(why) = dead(token) {
+                    return Err(AppError::Unauthenticated(why.clone()));
                 }
                 let agent = agents
                     .get(agent_id)

@@ -4,7 +4,7 @@ use super::tasks::TransitionSpec;
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::actor::{least_role_for, role_has};
-use crate::domain::policy::{classify, decide, PolicyDecision};
+use crate::domain::policy::{decide, PolicyDecision};
 use crate::domain::*;
 use crate::i18n::{Msg, Said};
 use crate::model::notice::{Notice, Target};
@@ -155,7 +155,7 @@ impl App {
             None => None,
         };
         let texts = [summary.as_str(), justification.as_str(), rollback.unwrap_or("")];
-        let classification = classify(action_type, &texts, &self.rules.risk_overrides, input.risk_level);
+        let classification = self.rules.risk_map.classify(action_type, &texts, input.risk_level);
         let decision = decide(classification.risk, agent.role, agent.status, action_type, &self.rules.auto_approve);
         let number = storage::projects::next_approval_number(w.conn(), agent.project_id).await?;
         let pending = storage::approvals::insert_pending(

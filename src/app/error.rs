@@ -57,6 +57,10 @@ pub enum AppError {
     #[error("{message}")]
     Conflict { code: &'static str, message: Msg },
 
+    /// The caller holds as much as it may at once (open waits): try again after a while (429).
+    #[error("{message}")]
+    Busy { message: Msg, retry_after_secs: u64 },
+
     /// The Telegram update was already handled (a redelivery): nothing to do, nothing to say.
     #[error("update {update} was already handled")]
     DuplicateUpdate { update: i64 },
@@ -161,6 +165,7 @@ impl AppError {
             AppError::AlreadyDecided { .. } => "already_decided",
             AppError::Conflict { code, .. } => code,
             AppError::DuplicateUpdate { .. } => "duplicate_update",
+            AppError::Busy { .. } => "rate_limited",
             AppError::Internal(_) => "internal",
         }
     }

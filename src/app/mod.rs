@@ -40,10 +40,10 @@ use crate::configuration::Settings;
 use crate::domain::actor::role_has;
 use crate::domain::budget::{RoleCaps, SpawnLimits};
 use crate::domain::loops::LoopThresholds;
-use crate::domain::{Actor, Right, RiskLevel, TaskType};
+use crate::domain::policy::RiskMap;
+use crate::domain::{Actor, Right, TaskType};
 use crate::i18n::Msg;
 use sqlx::PgPool;
-use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -52,6 +52,8 @@ use uuid::Uuid;
 pub struct Rules {
     pub role_caps: RoleCaps,
     pub spawn: SpawnLimits,
+    /// Most long waits (heartbeat, approval) one agent holds open at once.
+    pub max_waits_per_agent: usize,
     pub loops: LoopThresholds,
     pub budget_warning_percent: u32,
     pub stale_after: chrono::Duration,
@@ -61,7 +63,7 @@ pub struct Rules {
     pub approval_escalate_before_minutes: u32,
     pub auto_approve: Vec<String>,
     pub done_requires_approval: Vec<TaskType>,
-    pub risk_overrides: HashMap<String, RiskLevel>,
+    pub risk_map: RiskMap,
 }
 
 impl Default for Rules {
@@ -69,6 +71,7 @@ impl Default for Rules {
         Rules {
             role_caps: RoleCaps::default(),
             spawn: SpawnLimits::default(),
+            max_waits_per_agent: 4,
             loops: LoopThresholds::default(),
             budget_warning_percent: 80,
             stale_after: chrono::Duration::minutes(5),
@@ -78,7 +81,7 @@ impl Default for Rules {
             approval_escalate_before_minutes: 20,
             auto_approve: Vec::new(),
             done_requires_approval: Vec::new(),
-            risk_overrides: HashMap::new(),
+            risk_map: RiskMap::default(),
         }
     }
 }
@@ -89,6 +92,7 @@ impl Rules {
         Ok(Rules {
             role_caps: s.role_caps()?,
             spawn: s.spawn_limits(),
+            max_waits_per_agent: s.limits.max_waits_per_agent,
             loops: s.loop_thresholds(),
             budget_warning_percent: t.budget_warning_percent,
             stale_after: chrono::Duration::seconds(t.stale_after_secs as i64),
@@ -103,7 +107,7 @@ impl Rules {
                 .iter()
                 .map(|t| TaskType::parse(t).map_err(anyhow::Error::msg))
                 .collect::<anyhow::Result<_>>()?,
-            risk_overrides: s.risk_overrides()?,
+            risk_map: s.risk_map()?,
         })
     }
 }
@@ -118,6 +122,10 @@ pub struct App {
     pub wakes: Arc<wake::Wakes>,
     /// Heartbeats of woken waiters, read in batches (`app::waits`).
     beats: Arc<waits::HeartbeatQueue>,
+    /// Open waits per agent (`app::waits`), bounded by `rules.max_waits_per_agent`.
+    waiting: Arc<std::sync::Mutex<std::collections::HashMap<Uuid, usize>>>,
+    /// The tokens that work, as last read (`App::token_is_live`).
+    live_tokens: Arc<tokens::LiveTokens>,
     /// The Telegram update being handled, if any: the first transaction that commits through
     /// this handle records it as processed, so a redelivered update acts once.
     update: Option<Arc<UpdateClaim>>,
@@ -137,6 +145,8 @@ impl App {
             rules: Arc::new(rules),
             wakes: Arc::new(wake::Wakes::default()),
             beats: Arc::default(),
+            waiting: Arc::default(),
+            live_tokens: Arc::default(),
             update: None,
         }
     }

@@ -6,7 +6,6 @@
 //! tested without a database.
 
 use super::{require, require_read, App, AppResult, PageRequest};
-use crate::domain::policy::classify;
 use crate::domain::*;
 use crate::model::{Agent, Approval, Page};
 use crate::storage;
@@ -132,11 +131,11 @@ impl App {
         let tools = POLICY_EXAMPLES
             .iter()
             .map(|tool| {
-                let c = classify(tool, &[], &rules.risk_overrides, None);
+                let c = rules.risk_map.classify(tool, &[], None);
                 (tool.to_string(), c.risk, c.reasons)
             })
             .collect();
-        let mut overrides: Vec<(String, RiskLevel)> = rules.risk_overrides.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let mut overrides: Vec<(String, RiskLevel)> = rules.risk_map.overrides.iter().map(|(k, v)| (k.clone(), *v)).collect();
         overrides.sort();
         Ok(PolicySummary {
             tools,

@@ -1,6 +1,7 @@
 use super::agents::require_active_agent;
 use super::work::Work;
 use super::{require, require_project, App, AppError, AppResult};
+use crate::domain::policy::DONE_ACTION;
 use crate::domain::task_state::{allowed_targets, check_transition, Mover, TransitionFacts};
 use crate::domain::*;
 use crate::i18n::{Msg, Said};
@@ -91,7 +92,9 @@ impl App {
         let to = spec.to;
         let done_gated = to == TaskStatus::Done
             && self.rules.done_requires_approval.contains(&task.task_type)
-            && !storage::tasks::has_approved_approval(w.conn(), task.id).await?;
+            // Only a person's decision on the dedicated request counts: not one policy
+            // approved, not another action's approval for the same task.
+            && !storage::tasks::has_human_approval(w.conn(), task.id, DONE_ACTION).await?;
         let facts = TransitionFacts {
             mover: mover(&w.actor),
             assignee_count: task.assignee_ids.len(),

@@ -18,6 +18,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 const OPERATOR_PREFIX: &str = "mco_";
@@ -53,6 +54,7 @@ async fn insert_operator_token(
         ..new
     };
     let id = storage::tokens::insert(w.conn(), &new, now).await?;
+    w.token_created();
     audit["name"] = json!(new.name);
     audit["role"] = json!(role);
     audit["operatorId"] = json!(operator.id);
@@ -144,8 +146,55 @@ pub(crate) fn view(row: TokenRow, now: DateTime<Utc>) -> ApiToken {
     }
 }
 
+/// The token a request was made with, as a long wait needs it: the wait ends when the token
+/// stops working (revoked, rotated, its holder revoked) and never outlives its expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credential {
+    pub token_id: Uuid,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// How often, at most, the memory of valid tokens is read again when a token it does not hold
+/// turns up from a throttled address.
+const LIVE_TOKENS_REREAD: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The hashes of the tokens that work, as last read (a token created since, here or on
+/// another replica, is found by the next read, at most a second later).
+#[derive(Debug, Default)]
+pub struct LiveTokens {
+    state: std::sync::Mutex<(HashSet<Vec<u8>>, Option<std::time::Instant>)>,
+}
+
+impl LiveTokens {
+    /// A token was created here: the next one not held is looked up at once.
+    pub(crate) fn forget(&self) {
+        self.state.lock().expect("live tokens").1 = None;
+    }
+}
+
+/// Why each of these tokens no longer authenticates at `now` (an unknown id: gone).
+pub(crate) async fn refused_tokens(conn: &mut sqlx::PgConnection, ids: &[Uuid], now: DateTime<Utc>) -> AppResult<HashMap<Uuid, Msg>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = storage::tokens::by_ids(conn, ids).await?;
+    let mut refused: HashMap<Uuid, Msg> = ids.iter().map(|id| (*id, Msg::new("err-token-unknown"))).collect();
+    for row in rows {
+        match credentials::check(&facts(&row), now) {
+            Ok(()) => {
+                refused.remove(&row.id);
+            }
+            Err(refusal) => {
+                refused.insert(row.id, refusal.message());
+            }
+        }
+    }
+    Ok(refused)
+}
+
 /// Creates a token for an agent inside the caller's transaction and retires the agent's older
-/// ones; returns the plaintext and how many it retired.
+/// ones; returns the plaintext and how many it retired. The agent's open waits are woken: those
+/// opened with a retired token end with 401.
 pub(crate) async fn issue_agent_token(w: &mut Work, agent_id: Uuid, name: &str) -> AppResult<(String, u64)> {
     let token = generate(AGENT_PREFIX);
     let now = w.now;
@@ -163,7 +212,11 @@ pub(crate) async fn issue_agent_token(w: &mut Work, agent_id: Uuid, name: &str) 
         now,
     )
     .await?;
+    w.token_created();
     let retired = storage::tokens::rotate_agent(w.conn(), agent_id, id, now).await?;
+    if retired > 0 {
+        w.wake(agent_id);
+    }
     Ok((token, retired))
 }
 
@@ -296,6 +349,10 @@ impl App {
             ));
         }
         storage::tokens::retire(w.conn(), id, TokenRetirement::Revoked, now).await?;
+        // Waits opened with the token end now (401), not when they time out.
+        if let Some(agent_id) = before.agent_id {
+            w.wake(agent_id);
+        }
         let (action, project_id) = match kind(&before) {
             TokenKind::Operator => ("operator.token_revoked", None),
             TokenKind::Agent => ("agent.token_revoked", before.agent_project_id),
@@ -351,6 +408,11 @@ impl App {
     /// expired token each get their own refusal. One read per request; the use is recorded at
     /// most once a minute.
     pub async fn authenticate(&self, token: &str) -> AppResult<Actor> {
+        Ok(self.authenticate_credential(token).await?.0)
+    }
+
+    /// The same, with the token itself (which one, until when), for calls that wait.
+    pub async fn authenticate_credential(&self, token: &str) -> AppResult<(Actor, Credential)> {
         let unknown = || AppError::Unauthenticated(Msg::new("err-token-unknown"));
         if !credentials::plausible_token(token) {
             return Err(unknown());
@@ -378,7 +440,57 @@ impl App {
                 tracing::warn!(token = %row.id, error = %err, "could not record the token's last use");
             }
         }
-        Ok(actor)
+        Ok((
+            actor,
+            Credential {
+                token_id: row.id,
+                expires_at: row.expires_at,
+            },
+        ))
+    }
+
+    /// Whether `token` works, from memory: read again at most once a second (at once after a
+    /// token was created in this process), so a flood of guesses from a throttled address costs
+    /// the database at most one query a second while a valid token still passes. A token
+    /// revoked since the last read passes here and is refused by [`App::authenticate`]; a read
+    /// that fails says no (fail closed).
+    pub async fn token_is_live(&self, token: &str) -> bool {
+        let hashed = hash(token);
+        {
+            let mut state = self.live_tokens.state.lock().expect("live tokens");
+            if state.0.contains(&hashed) {
+                return true;
+            }
+            if state.1.is_some_and(|at| at.elapsed() < LIVE_TOKENS_REREAD) {
+                return false;
+            }
+            state.1 = Some(std::time::Instant::now());
+        }
+        let read = async {
+            let mut conn = self.pool.acquire().await?;
+            storage::tokens::live_hashes(&mut conn, self.now()).await
+        };
+        match read.await {
+            Ok(hashes) => {
+                let live: HashSet<Vec<u8>> = hashes.into_iter().collect();
+                let known = live.contains(&hashed);
+                self.live_tokens.state.lock().expect("live tokens").0 = live;
+                known
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the valid tokens; a throttled address's token is refused");
+                false
+            }
+        }
+    }
+
+    /// Why the token a wait was opened with no longer works, if it does not (None: it does).
+    pub(crate) async fn credential_refusal(&self, held: Option<&Credential>) -> AppResult<Option<Msg>> {
+        let Some(held) = held else { return Ok(None) };
+        let mut conn = self.pool.acquire().await?;
+        Ok(refused_tokens(&mut conn, &[held.token_id], self.now())
+            .await?
+            .remove(&held.token_id))
     }
 
     /// Makes `http.admin_token` a live CAO token (and retires the one it replaced); an empty

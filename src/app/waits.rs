@@ -16,13 +16,16 @@
 
 use super::agents::{stop_reason, HeartbeatReport};
 use super::approvals::RequestApproval;
-use super::{App, AppResult};
+use super::tokens::Credential;
+use super::{App, AppError, AppResult};
 use crate::domain::waits::{heartbeat_is_news, refresh_every};
 use crate::domain::{Actor, WaitSeconds};
+use crate::i18n::Msg;
 use crate::model::Approval;
 use crate::storage;
 use serde::Serialize;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -53,7 +56,7 @@ type Answer = oneshot::Sender<Option<AppResult<HeartbeatReport>>>;
 
 #[derive(Debug, Default)]
 struct QueueState {
-    asks: Vec<(Actor, Uuid, Answer)>,
+    asks: Vec<(Actor, Uuid, Option<Uuid>, Answer)>,
     /// A task is reading batches; it stops when it finds the queue empty.
     reading: bool,
 }
@@ -61,11 +64,11 @@ struct QueueState {
 impl App {
     /// The heartbeat, read in the next batch. A batch that fails as a whole (a database blip)
     /// answers `None`, and the caller reads alone, getting its own error if there is one.
-    async fn heartbeat_batched(&self, actor: &Actor, agent_id: Uuid) -> AppResult<HeartbeatReport> {
+    async fn heartbeat_batched(&self, actor: &Actor, agent_id: Uuid, token: Option<Uuid>) -> AppResult<HeartbeatReport> {
         let (tx, rx) = oneshot::channel();
         let start = {
             let mut queue = self.beats.state.lock().expect("heartbeat queue");
-            queue.asks.push((actor.clone(), agent_id, tx));
+            queue.asks.push((actor.clone(), agent_id, token, tx));
             !std::mem::replace(&mut queue.reading, true)
         };
         if start {
@@ -73,7 +76,10 @@ impl App {
         }
         match rx.await {
             Ok(Some(answer)) => answer,
-            _ => Box::pin(self.heartbeat(actor, agent_id)).await,
+            _ => {
+                let mut answers = Box::pin(self.heartbeats(&[(actor.clone(), agent_id, token)])).await?;
+                answers.pop().expect("one answer per heartbeat")
+            }
         }
     }
 
@@ -87,18 +93,18 @@ impl App {
                     return;
                 }
                 // A caller that went away (its client hung up) is not read for.
-                queue.asks.retain(|(_, _, tx)| !tx.is_closed());
+                queue.asks.retain(|(_, _, _, tx)| !tx.is_closed());
                 let n = queue.asks.len().min(BATCH);
                 queue.asks.drain(..n).collect()
             };
             if batch.is_empty() {
                 continue;
             }
-            let asks: Vec<(Actor, Uuid)> = batch.iter().map(|(actor, id, _)| (actor.clone(), *id)).collect();
+            let asks: Vec<(Actor, Uuid, Option<Uuid>)> = batch.iter().map(|(actor, id, token, _)| (actor.clone(), *id, *token)).collect();
             match self.heartbeats(&asks).await {
                 Ok(answers) => {
                     let mut unheard = Vec::new();
-                    for ((_, _, tx), answer) in batch.into_iter().zip(answers) {
+                    for ((_, _, _, tx), answer) in batch.into_iter().zip(answers) {
                         if let Err(Some(Ok(report))) = tx.send(Some(answer)) {
                             unheard.extend(report.notifications.iter().map(|n| n.id));
                         }
@@ -109,7 +115,7 @@ impl App {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, agents = asks.len(), "a batch of heartbeats failed; each reads alone");
-                    for (_, _, tx) in batch {
+                    for (_, _, _, tx) in batch {
                         let _ = tx.send(None);
                     }
                 }
@@ -129,52 +135,121 @@ impl App {
 
     /// The heartbeat, waiting up to `wait` for news (a notification, or `stop` changing) when
     /// there is none. Each read records a heartbeat, and a long wait records one at least every
-    /// half stale period, so a waiting agent never looks stale.
-    pub async fn heartbeat_waiting(&self, actor: &Actor, agent_id: Uuid, wait: WaitSeconds) -> AppResult<HeartbeatReport> {
+    /// half stale period, so a waiting agent never looks stale. `held`, the token the call was
+    /// made with, bounds the wait: revoked or rotated meanwhile, the wait ends with 401 at the
+    /// wake-up the change sends, having taken nothing; it never outlives the token's expiry.
+    pub async fn heartbeat_waiting(
+        &self,
+        actor: &Actor,
+        agent_id: Uuid,
+        wait: WaitSeconds,
+        held: Option<Credential>,
+    ) -> AppResult<HeartbeatReport> {
+        let token = held.map(|c| c.token_id);
         if wait.is_zero() {
-            return self.heartbeat(actor, agent_id).await;
+            return Box::pin(self.heartbeat_batched(actor, agent_id, token)).await;
         }
-        let deadline = Instant::now() + wait.duration();
+        let _slot = self.wait_slot(actor, agent_id)?;
+        let (deadline, expires) = self.wait_deadline(wait, held.as_ref());
         let refresh = refresh_every(self.rules.stale_after.to_std().unwrap_or(Duration::from_secs(300)));
         let mut woken = self.wakes.subscribe(agent_id);
         // The reads are boxed: a waiting call keeps only its small state for the whole wait,
         // not room for a use case's future.
-        let mut report = Box::pin(self.heartbeat_batched(actor, agent_id)).await?;
+        let mut report = Box::pin(self.heartbeat_batched(actor, agent_id, token)).await?;
         if !report.notifications.is_empty() {
             return Ok(report);
         }
         let stop_at_start = report.stop;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() && expires {
+                return Err(expired());
+            }
             if left.is_zero() || self.wakes.is_closed() {
                 return Ok(report);
             }
             woken.woken_within(self.wakes.slice(left).min(refresh)).await;
-            report = Box::pin(self.heartbeat_batched(actor, agent_id)).await?;
+            report = Box::pin(self.heartbeat_batched(actor, agent_id, token)).await?;
             if heartbeat_is_news(stop_at_start, report.stop, report.notifications.len()) {
                 return Ok(report);
             }
         }
     }
 
+    /// When a wait of `wait` made with `held` must end, and whether that is the token's expiry.
+    fn wait_deadline(&self, wait: WaitSeconds, held: Option<&Credential>) -> (Instant, bool) {
+        let asked = Instant::now() + wait.duration();
+        let Some(at) = held.and_then(|c| c.expires_at) else {
+            return (asked, false);
+        };
+        let left = (at - self.now()).to_std().unwrap_or(Duration::ZERO);
+        let expiry = Instant::now() + left;
+        if expiry <= asked {
+            (expiry, true)
+        } else {
+            (asked, false)
+        }
+    }
+
+    /// One of the agent's open waits, held while it waits: at most
+    /// `rules.max_waits_per_agent` at once (a leaked token cannot pile waits up).
+    fn wait_slot(&self, actor: &Actor, agent_id: Uuid) -> AppResult<WaitSlot> {
+        let max = self.rules.max_waits_per_agent;
+        let mut open = self.waiting.lock().expect("wait slots");
+        let held = open.entry(agent_id).or_insert(0);
+        if *held >= max {
+            return Err(AppError::Busy {
+                message: Msg::new("err-too-many-waits").with("agent", actor.name()).count("max", max as f64),
+                retry_after_secs: 1,
+            });
+        }
+        *held += 1;
+        Ok(WaitSlot {
+            slots: self.waiting.clone(),
+            agent_id,
+        })
+    }
+
     /// Asks for an approval, then waits up to `wait` for its decision when policy left it to a
     /// person.
-    pub async fn request_approval_waiting(&self, actor: &Actor, input: RequestApproval, wait: WaitSeconds) -> AppResult<ApprovalAnswer> {
+    pub async fn request_approval_waiting(
+        &self,
+        actor: &Actor,
+        input: RequestApproval,
+        wait: WaitSeconds,
+        held: Option<Credential>,
+    ) -> AppResult<ApprovalAnswer> {
         let approval = self.request_approval(actor, input).await?;
-        self.wait_for_decision(actor, approval, wait).await
+        self.wait_for_decision(actor, approval, wait, held).await
     }
 
     /// An approval, waiting up to `wait` for its decision while it is open.
-    pub async fn await_approval(&self, actor: &Actor, approval_id: Uuid, wait: WaitSeconds) -> AppResult<ApprovalAnswer> {
+    pub async fn await_approval(
+        &self,
+        actor: &Actor,
+        approval_id: Uuid,
+        wait: WaitSeconds,
+        held: Option<Credential>,
+    ) -> AppResult<ApprovalAnswer> {
         let approval = self.get_approval(actor, approval_id).await?;
-        self.wait_for_decision(actor, approval, wait).await
+        self.wait_for_decision(actor, approval, wait, held).await
     }
 
     /// Ends at the decision (by a person, a button, a command, the API or expiry: each wakes
     /// the requesting agent), when that agent is told to stop, or after `wait`.
-    async fn wait_for_decision(&self, actor: &Actor, approval: Approval, wait: WaitSeconds) -> AppResult<ApprovalAnswer> {
-        let deadline = Instant::now() + wait.duration();
+    async fn wait_for_decision(
+        &self,
+        actor: &Actor,
+        approval: Approval,
+        wait: WaitSeconds,
+        held: Option<Credential>,
+    ) -> AppResult<ApprovalAnswer> {
+        let (deadline, expires) = self.wait_deadline(wait, held.as_ref());
         let (id, agent_id) = (approval.id, approval.agent_id);
+        let _slot = match wait.is_zero() || !approval.status.is_open() {
+            true => None,
+            false => Some(self.wait_slot(actor, agent_id)?),
+        };
         let mut woken = (!wait.is_zero() && approval.status.is_open()).then(|| self.wakes.subscribe(agent_id));
         // Read again once subscribed: nothing committed from here on goes unheard.
         let mut approval = match woken {
@@ -185,6 +260,14 @@ impl App {
         let stopped_at_start = reason.is_some();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
+            if woken.is_some() && approval.status.is_open() {
+                if left.is_zero() && expires {
+                    return Err(expired());
+                }
+                if let Some(why) = Box::pin(self.credential_refusal(held.as_ref())).await? {
+                    return Err(AppError::Unauthenticated(why));
+                }
+            }
             let stopped_meanwhile = reason.is_some() && !stopped_at_start;
             let Some(sub) = woken
                 .as_mut()
@@ -199,6 +282,30 @@ impl App {
             sub.woken_within(self.wakes.slice(left)).await;
             approval = Box::pin(self.get_approval(actor, id)).await?;
             reason = stop_reason(&Box::pin(self.get_agent(actor, agent_id)).await?);
+        }
+    }
+}
+
+/// A wait's end at its token's expiry.
+fn expired() -> AppError {
+    AppError::Unauthenticated(Msg::new("err-wait-token-expired"))
+}
+
+/// An open wait of an agent; given back when the wait ends, however it ends.
+#[derive(Debug)]
+struct WaitSlot {
+    slots: Arc<Mutex<HashMap<Uuid, usize>>>,
+    agent_id: Uuid,
+}
+
+impl Drop for WaitSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.lock().expect("wait slots");
+        if let Some(held) = open.get_mut(&self.agent_id) {
+            *held -= 1;
+            if *held == 0 {
+                open.remove(&self.agent_id);
+            }
         }
     }
 }

@@ -70,6 +70,15 @@ impl Wakes {
         self.channels.lock().expect("wake channels").len()
     }
 
+    /// How many calls wait for `agent` right now.
+    pub fn subscribers(&self, agent: Uuid) -> usize {
+        self.channels
+            .lock()
+            .expect("wake channels")
+            .get(&agent)
+            .map_or(0, |tx| tx.receiver_count())
+    }
+
     pub fn is_listening(&self) -> bool {
         self.listening.load(Ordering::Acquire)
     }

@@ -20,6 +20,9 @@ pub(crate) struct Work {
     /// Agents to wake once this commits (their waiting calls answer at once).
     woken: Vec<Uuid>,
     update: Option<std::sync::Arc<super::UpdateClaim>>,
+    /// This process's memory of valid tokens, told on commit when a token was created.
+    live_tokens: std::sync::Arc<super::tokens::LiveTokens>,
+    token_created: bool,
 }
 
 impl Work {
@@ -39,6 +42,8 @@ impl Work {
             posted: false,
             woken: Vec::new(),
             update,
+            live_tokens: app.live_tokens.clone(),
+            token_created: false,
         })
     }
 
@@ -119,6 +124,12 @@ impl Work {
         Ok(())
     }
 
+    /// A token was created: once this commits, this process's memory of valid tokens is read
+    /// again at the next token it does not hold (`App::token_is_live`).
+    pub fn token_created(&mut self) {
+        self.token_created = true;
+    }
+
     /// Outbox rows changed without a post (moved to another chat): wake the dispatcher on commit.
     pub fn wake_dispatcher(&mut self) {
         self.posted = true;
@@ -136,6 +147,9 @@ impl Work {
         self.tx.commit().await?;
         if let Some(update) = &self.update {
             update.claimed.store(true, Ordering::Release);
+        }
+        if self.token_created {
+            self.live_tokens.forget();
         }
         Ok(())
     }

@@ -123,6 +123,89 @@ impl std::fmt::Display for SpawnRefusal {
     }
 }
 
+/// What a new agent asks to be given, and by whom.
+#[derive(Debug, Clone, Copy)]
+pub struct GrantFacts {
+    /// The registration is the CAO's (only a CAO gives more than a role's default cap).
+    pub by_cao: bool,
+    pub role: AgentRole,
+    /// The cap asked for; none: the role's default (and no more than the parent's).
+    pub daily_cap: Option<Usd>,
+    /// The role's default daily cap.
+    pub role_default: Usd,
+    /// The parent's role and its own daily cap, for a sub-agent.
+    pub parent: Option<(AgentRole, Usd)>,
+}
+
+/// Why a new agent cannot have what it asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantRefusal {
+    /// A sub-agent's role above its parent's.
+    RoleAboveParent { role: AgentRole, parent_role: AgentRole },
+    /// A sub-agent's cap above its parent's own.
+    CapAboveParent { cap: Usd, parent_cap: Usd },
+    /// A cap above the role's default, asked by someone who is not a CAO.
+    CapAboveDefault { cap: Usd, role: AgentRole, default: Usd },
+}
+
+impl GrantRefusal {
+    pub fn message(&self) -> crate::i18n::Msg {
+        use crate::i18n::Msg;
+        match self {
+            GrantRefusal::RoleAboveParent { role, parent_role } => Msg::new("err-grant-role-above-parent")
+                .with("role", role)
+                .with("parent", parent_role),
+            GrantRefusal::CapAboveParent { cap, parent_cap } => {
+                Msg::new("err-grant-cap-above-parent").with("cap", cap).with("parent", parent_cap)
+            }
+            GrantRefusal::CapAboveDefault { cap, role, default } => Msg::new("err-grant-cap-above-default")
+                .with("cap", cap)
+                .with("role", role)
+                .with("default", default),
+        }
+    }
+
+    /// The request field the refusal is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            GrantRefusal::RoleAboveParent { .. } => "role",
+            _ => "dailyCap",
+        }
+    }
+}
+
+/// The daily cap a new agent gets. A sub-agent gets no more than its parent: its role at most
+/// the parent's, its cap at most the parent's own (and, unless asked otherwise, the smaller of
+/// that and the role's default). Only a CAO gives any agent a cap above its role's default.
+pub fn check_grant(facts: &GrantFacts) -> Result<Usd, GrantRefusal> {
+    if let Some((parent_role, _)) = facts.parent {
+        if facts.role.rank() > parent_role.rank() {
+            return Err(GrantRefusal::RoleAboveParent {
+                role: facts.role,
+                parent_role,
+            });
+        }
+    }
+    let default = match facts.parent {
+        Some((_, parent_cap)) => facts.role_default.min(parent_cap),
+        None => facts.role_default,
+    };
+    let cap = facts.daily_cap.unwrap_or(default);
+    if let Some((_, parent_cap)) = facts.parent {
+        if cap > parent_cap {
+            return Err(GrantRefusal::CapAboveParent { cap, parent_cap });
+        }
+    }
+    if cap > facts.role_default && !facts.by_cao {
+        return Err(GrantRefusal::CapAboveDefault {
+            cap,
+            role: facts.role,
+            default: facts.role_default,
+        });
+    }
+    Ok(cap)
+}
+
 pub struct SpawnFacts<'a> {
     pub parent: Option<(&'a str, AgentRole, i32, usize)>,
     pub active_agents: usize,
@@ -387,5 +470,33 @@ mod tests {
             active_agents: 30,
         };
         assert!(matches!(check_spawn(&crowded, &limits), Err(SpawnRefusal::ProjectFull { .. })));
+    }
+
+    #[test]
+    fn a_sub_agent_gets_no_more_than_its_parent() {
+        let usd = Usd::from_cents;
+        let facts = |by_cao, role, daily_cap, parent| GrantFacts {
+            by_cao,
+            role,
+            daily_cap,
+            role_default: usd(500),
+            parent,
+        };
+        use AgentRole::*;
+        // The attack: a $5 specialist registers a lead child with a $1M cap.
+        let attack = facts(false, Lead, Some(usd(100_000_000)), Some((Specialist, usd(500))));
+        assert!(matches!(check_grant(&attack), Err(GrantRefusal::RoleAboveParent { .. })));
+        let rich = facts(false, Specialist, Some(usd(100_000_000)), Some((Specialist, usd(500))));
+        assert!(matches!(check_grant(&rich), Err(GrantRefusal::CapAboveParent { .. })));
+        // A child gets the smaller of its role's default and its parent's cap.
+        assert_eq!(check_grant(&facts(false, Intern, None, Some((Specialist, usd(300))))), Ok(usd(300)));
+        assert_eq!(check_grant(&facts(false, Specialist, None, Some((Lead, usd(2_000))))), Ok(usd(500)));
+        // Above the role's default: the CAO's alone, and never above the parent.
+        let above = facts(false, Specialist, Some(usd(600)), None);
+        assert!(matches!(check_grant(&above), Err(GrantRefusal::CapAboveDefault { .. })));
+        assert_eq!(check_grant(&facts(true, Specialist, Some(usd(600)), None)), Ok(usd(600)));
+        let over_parent = facts(true, Specialist, Some(usd(600)), Some((Lead, usd(550))));
+        assert!(matches!(check_grant(&over_parent), Err(GrantRefusal::CapAboveParent { .. })));
+        assert_eq!(check_grant(&facts(false, Lead, None, Some((Lead, usd(2_000))))), Ok(usd(500)));
     }
 }

@@ -6,39 +6,125 @@ use regex::Regex;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-/// The built-in tool → risk map. Action types are split on `.`, `_`, `:` and `-`, and the
-/// riskiest known word wins, so `email.send` is RED and `file.read` is GREEN.
-const BUILTIN_RISKS: &[(&str, RiskLevel)] = &[
-    ("read", RiskLevel::Green),
-    ("search", RiskLevel::Green),
-    ("list", RiskLevel::Green),
-    ("get", RiskLevel::Green),
-    ("view", RiskLevel::Green),
-    ("summarize", RiskLevel::Green),
-    ("write", RiskLevel::Yellow),
-    ("edit", RiskLevel::Yellow),
-    ("exec", RiskLevel::Yellow),
-    ("shell", RiskLevel::Yellow),
-    ("browser", RiskLevel::Yellow),
-    ("create", RiskLevel::Yellow),
-    ("update", RiskLevel::Yellow),
-    ("spawn", RiskLevel::Yellow),
-    ("message", RiskLevel::Red),
-    ("email", RiskLevel::Red),
-    ("send", RiskLevel::Red),
-    ("post", RiskLevel::Red),
-    ("publish", RiskLevel::Red),
-    ("deploy", RiskLevel::Red),
-    ("payment", RiskLevel::Red),
-    ("pay", RiskLevel::Red),
-    ("purchase", RiskLevel::Red),
-    ("refund", RiskLevel::Red),
-    ("secret", RiskLevel::Red),
-    ("credential", RiskLevel::Red),
-    ("credentials", RiskLevel::Red),
-    ("delete", RiskLevel::Red),
-    ("drop", RiskLevel::Red),
+/// Words that make an action RED wherever they appear in its type (`email.send`,
+/// `secret_access`): these are built in, and configuration cannot lower them but by naming a
+/// whole type in `policy.risk_overrides`.
+const RED_WORDS: &[&str] = &[
+    "message",
+    "email",
+    "send",
+    "post",
+    "publish",
+    "deploy",
+    "payment",
+    "pay",
+    "purchase",
+    "refund",
+    "secret",
+    "credential",
+    "credentials",
+    "delete",
+    "drop",
 ];
+
+/// `policy.green` when configuration says nothing.
+pub const DEFAULT_GREEN: &[&str] = &["read", "search", "list", "get", "view", "summarize"];
+/// `policy.yellow` when configuration says nothing.
+pub const DEFAULT_YELLOW: &[&str] = &["write", "edit", "exec", "shell", "browser", "create", "update", "spawn"];
+
+/// The action type whose approval, decided by a person, lets a task gated by
+/// `policy.done_requires_approval` be done. Always RED: no policy decides it.
+pub const DONE_ACTION: &str = "task.done";
+
+/// What policy knows about action types. Anything it does not know is RED (fail closed).
+///
+/// An action type is split into words on `.`, `_`, `:`, `-` and `/`; an entry of `green` or
+/// `yellow` names a word (`read`) or a whole type (`file.read`). The riskiest known word wins,
+/// so `email.read` is RED; a type none of whose words policy knows is RED; the project's
+/// `overrides` name whole types and are consulted first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskMap {
+    pub green: Vec<String>,
+    pub yellow: Vec<String>,
+    pub overrides: HashMap<String, RiskLevel>,
+}
+
+impl Default for RiskMap {
+    fn default() -> Self {
+        RiskMap {
+            green: DEFAULT_GREEN.iter().map(|w| w.to_string()).collect(),
+            yellow: DEFAULT_YELLOW.iter().map(|w| w.to_string()).collect(),
+            overrides: HashMap::new(),
+        }
+    }
+}
+
+impl RiskMap {
+    /// The level policy gives a word or a whole type, if it knows it.
+    fn known(&self, entry: &str) -> Option<RiskLevel> {
+        if RED_WORDS.contains(&entry) {
+            return Some(RiskLevel::Red);
+        }
+        if self.yellow.iter().any(|w| w == entry) {
+            return Some(RiskLevel::Yellow);
+        }
+        self.green.iter().any(|w| w == entry).then_some(RiskLevel::Green)
+    }
+
+    /// Classifies an action by its type and by what its text says. `claimed` is the agent's
+    /// own estimate: it can raise the risk but never lower it.
+    pub fn classify(&self, action_type: &str, texts: &[&str], claimed: Option<RiskLevel>) -> Classification {
+        let action = action_type.trim().to_ascii_lowercase();
+        let mut reasons = Vec::new();
+        let mut risk = if action == DONE_ACTION {
+            reasons.push(Msg::new("why-done-action").with("action", &action));
+            RiskLevel::Red
+        } else if let Some(risk) = self.overrides.get(&action) {
+            reasons.push(Msg::new("why-policy-maps").with("action", &action).word("risk", risk_word(*risk)));
+            *risk
+        } else {
+            let whole = self
+                .known(&action)
+                .filter(|_| action.contains(SEPARATORS))
+                .map(|r| (action.as_str(), r));
+            let known: Vec<(&str, RiskLevel)> = whole
+                .into_iter()
+                .chain(action.split(SEPARATORS).filter_map(|word| self.known(word).map(|r| (word, r))))
+                .collect();
+            match known.iter().max_by_key(|(_, risk)| *risk) {
+                Some((word, risk)) => {
+                    reasons.push(Msg::new("why-word-risk").with("word", word).word("risk", risk_word(*risk)));
+                    *risk
+                }
+                None => {
+                    reasons.push(Msg::new("why-unknown-tool").with("action", &action));
+                    RiskLevel::Red
+                }
+            }
+        };
+        let mut escalate = |reason: &'static str| {
+            if risk < RiskLevel::Red {
+                risk = RiskLevel::Red;
+            }
+            reasons.push(Msg::new(reason));
+        };
+        if texts.iter().any(|t| SECRET_PATTERN.is_match(t)) || SECRET_PATTERN.is_match(&action) {
+            escalate("why-secrets");
+        }
+        if texts.iter().any(|t| PRODUCTION_PATTERN.is_match(t)) {
+            escalate("why-production");
+        }
+        if let Some(claimed) = claimed {
+            if claimed > risk {
+                reasons.push(Msg::new("why-agent-rated").word("risk", risk_word(claimed)));
+                risk = claimed;
+            }
+        }
+        Classification { risk, reasons }
+    }
+}
+
+const SEPARATORS: [char; 5] = ['.', '_', ':', '-', '/'];
 
 static SECRET_PATTERN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -60,52 +146,6 @@ pub struct Classification {
 
 fn risk_word(risk: RiskLevel) -> String {
     format!("risk-{}", risk.as_str())
-}
-
-/// Classifies an action by its type and by what its text says. `overrides` is the project's own
-/// tool → risk map, consulted before the built-in one. `claimed` is the agent's own estimate: it
-/// can raise the risk but never lower it.
-pub fn classify(action_type: &str, texts: &[&str], overrides: &HashMap<String, RiskLevel>, claimed: Option<RiskLevel>) -> Classification {
-    let action = action_type.to_ascii_lowercase();
-    let mut reasons = Vec::new();
-    let mut risk = if let Some(risk) = overrides.get(&action) {
-        reasons.push(Msg::new("why-policy-maps").with("action", &action).word("risk", risk_word(*risk)));
-        *risk
-    } else {
-        let known: Vec<(&str, RiskLevel)> = action
-            .split(['.', '_', ':', '-', '/'])
-            .filter_map(|word| BUILTIN_RISKS.iter().find(|(w, _)| *w == word).copied())
-            .collect();
-        match known.iter().max_by_key(|(_, risk)| *risk) {
-            Some((word, risk)) => {
-                reasons.push(Msg::new("why-word-risk").with("word", word).word("risk", risk_word(*risk)));
-                *risk
-            }
-            None => {
-                reasons.push(Msg::new("why-unknown-tool").with("action", &action));
-                RiskLevel::Yellow
-            }
-        }
-    };
-    let mut escalate = |reason: &'static str| {
-        if risk < RiskLevel::Red {
-            risk = RiskLevel::Red;
-        }
-        reasons.push(Msg::new(reason));
-    };
-    if texts.iter().any(|t| SECRET_PATTERN.is_match(t)) || SECRET_PATTERN.is_match(&action) {
-        escalate("why-secrets");
-    }
-    if texts.iter().any(|t| PRODUCTION_PATTERN.is_match(t)) {
-        escalate("why-production");
-    }
-    if let Some(claimed) = claimed {
-        if claimed > risk {
-            reasons.push(Msg::new("why-agent-rated").word("risk", risk_word(claimed)));
-            risk = claimed;
-        }
-    }
-    Classification { risk, reasons }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,7 +184,14 @@ mod tests {
     use super::*;
 
     fn risk(action: &str, texts: &[&str]) -> RiskLevel {
-        classify(action, texts, &HashMap::new(), None).risk
+        RiskMap::default().classify(action, texts, None).risk
+    }
+
+    fn with_overrides(overrides: HashMap<String, RiskLevel>) -> RiskMap {
+        RiskMap {
+            overrides,
+            ..RiskMap::default()
+        }
     }
 
     #[test]
@@ -158,7 +205,41 @@ mod tests {
         assert_eq!(risk("deploy", &[]), RiskLevel::Red);
         assert_eq!(risk("payment", &[]), RiskLevel::Red);
         assert_eq!(risk("secret_access", &[]), RiskLevel::Red);
-        assert_eq!(risk("frobnicate", &[]), RiskLevel::Yellow, "unknown tools are not green");
+        assert_eq!(risk("email.read", &[]), RiskLevel::Red, "the riskiest known word wins");
+    }
+
+    #[test]
+    fn what_policy_does_not_know_is_red() {
+        assert_eq!(risk("frobnicate", &[]), RiskLevel::Red);
+        assert_eq!(risk("wire.transfer", &[]), RiskLevel::Red);
+        // A claim can raise, never lower: a claimed GREEN for an unknown type stays RED.
+        assert_eq!(
+            RiskMap::default().classify("wire.transfer", &[], Some(RiskLevel::Green)).risk,
+            RiskLevel::Red
+        );
+        // The dedicated done approval is RED whatever the configuration says.
+        let lenient = RiskMap {
+            green: vec!["task".into(), "done".into(), "task.done".into()],
+            ..with_overrides(HashMap::from([(DONE_ACTION.to_string(), RiskLevel::Green)]))
+        };
+        assert_eq!(lenient.classify(DONE_ACTION, &[], None).risk, RiskLevel::Red);
+        // Configuration lists what is known, as words or as whole types.
+        let configured = RiskMap {
+            green: vec!["ledger.lookup".into()],
+            yellow: vec!["transfer".into()],
+            overrides: HashMap::new(),
+        };
+        assert_eq!(configured.classify("ledger.lookup", &[], None).risk, RiskLevel::Green);
+        assert_eq!(configured.classify("wire.transfer", &[], None).risk, RiskLevel::Yellow);
+        assert_eq!(
+            configured.classify("read", &[], None).risk,
+            RiskLevel::Red,
+            "only what is listed is known"
+        );
+    }
+
+    fn risk_claimed(action: &str, claimed: RiskLevel) -> RiskLevel {
+        RiskMap::default().classify(action, &[], Some(claimed)).risk
     }
 
     #[test]
@@ -171,19 +252,16 @@ mod tests {
             RiskLevel::Green,
             "'product' is not 'prod'"
         );
-        let c = classify("shell", &["deploy to prod"], &HashMap::new(), None);
+        let c = RiskMap::default().classify("shell", &["deploy to prod"], None);
         assert!(c.reasons.iter().any(|r| r.to_string().contains("production")), "{:?}", c.reasons);
     }
 
     #[test]
     fn project_overrides_and_claims_only_raise_or_replace_the_map() {
         let overrides = HashMap::from([("social.post".to_string(), RiskLevel::Yellow)]);
-        assert_eq!(classify("social.post", &[], &overrides, None).risk, RiskLevel::Yellow);
-        assert_eq!(classify("read", &[], &HashMap::new(), Some(RiskLevel::Red)).risk, RiskLevel::Red);
-        assert_eq!(
-            classify("deploy", &[], &HashMap::new(), Some(RiskLevel::Green)).risk,
-            RiskLevel::Red
-        );
+        assert_eq!(with_overrides(overrides).classify("social.post", &[], None).risk, RiskLevel::Yellow);
+        assert_eq!(risk_claimed("read", RiskLevel::Red), RiskLevel::Red);
+        assert_eq!(risk_claimed("deploy", RiskLevel::Green), RiskLevel::Red);
     }
 
     #[test]

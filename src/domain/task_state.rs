@@ -116,7 +116,7 @@ pub enum TransitionRefusal {
     BudgetHoldIsSystemOnly,
     #[error("moving to blocked needs a reason")]
     NeedsReason,
-    #[error("policy requires an approved approval for this task before it can be done")]
+    #[error("policy requires a task.done approval for this task, decided by a person, before it can be done")]
     DoneNeedsApproval,
 }
 

@@ -32,6 +32,18 @@ macro_rules! domain_enum {
 }
 
 domain_enum!(AgentRole, "agent_role" { Lead, Specialist, Intern });
+
+impl AgentRole {
+    /// How much the role may do: intern < specialist < lead (a sub-agent is never above its
+    /// parent).
+    pub fn rank(self) -> u8 {
+        match self {
+            AgentRole::Intern => 0,
+            AgentRole::Specialist => 1,
+            AgentRole::Lead => 2,
+        }
+    }
+}
 domain_enum!(AgentStatus, "agent_status" { Active, Paused, Quarantined, Offline, Drained });
 domain_enum!(TaskType, "task_type" {
     Content, Social, EmailMarketing, CustomerResearch, SeoResearch, Engineering, Docs, Ops

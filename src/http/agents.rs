@@ -1,7 +1,9 @@
 //! `/api/agents`: the squad — list, register, heartbeat, budgets, status commands.
 
 use super::error::{ApiError, ApiResult, Conflict, ErrorBody, NotFound, Unprocessable};
-use super::extract::{comma_list, double_option, invalid_param, query_enum, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::extract::{
+    comma_list, double_option, invalid_param, query_enum, whole_number, ApiPath, ApiQuery, Caller, Held, JsonBody, Scoped,
+};
 use super::idempotency::SecretInBody;
 use super::{input_schemas, HttpState};
 use crate::app::agents::{AgentReset, HeartbeatReport, RegisterAgent, Registration, StatusChange, StatusCommand};
@@ -218,6 +220,7 @@ pub struct HeartbeatParams {
     responses((status = 200, body = HeartbeatReport), NotFound, Unprocessable))]
 pub async fn heartbeat(
     Caller(actor): Caller,
+    Held(held): Held,
     State(ctx): State<HttpState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(p): ApiQuery<HeartbeatParams>,
@@ -232,7 +235,7 @@ pub async fn heartbeat(
         })?),
     };
     let wait = WaitSeconds::new("wait", seconds.unwrap_or(0)).map_err(|e| invalid_param("wait", e.message))?;
-    Ok(Json(ctx.app.heartbeat_waiting(&actor, id, wait).await?))
+    Ok(Json(ctx.app.heartbeat_waiting(&actor, id, wait, Some(held)).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -175,7 +175,12 @@ impl From<AppError> for ApiError {
             | AppError::AlreadyDecided { .. }
             | AppError::Conflict { .. }
             | AppError::DuplicateUpdate { .. } => StatusCode::CONFLICT,
+            AppError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let retry_after_secs = match &err {
+            AppError::Busy { retry_after_secs, .. } => Some(*retry_after_secs),
+            _ => None,
         };
         let details = match &err {
             AppError::IllegalTransition { from, to, allowed, .. } => Some(json!({ "from": from, "to": to, "allowed": allowed })),
@@ -201,7 +206,7 @@ impl From<AppError> for ApiError {
             code: err.code(),
             message,
             details,
-            retry_after_secs: None,
+            retry_after_secs,
         }
     }
 }

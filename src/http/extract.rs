@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::HttpState;
+use crate::app::tokens::Credential;
 use crate::domain::Actor;
 use crate::model::Project;
 use axum::body::Bytes;
@@ -18,6 +19,28 @@ pub const DEFAULT_PROJECT: &str = "openclaw";
 /// authentication is throttled per client address (the socket's peer).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Actor);
+
+/// The token the caller authenticated with (put beside [`Caller`]): a call that waits ends
+/// when that token stops working.
+#[derive(Debug, Clone, Copy)]
+pub struct Held(pub Credential);
+
+impl<S> FromRequestParts<S> for Held
+where
+    HttpState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Caller::from_request_parts(parts, state).await?;
+        parts
+            .extensions
+            .get::<Held>()
+            .copied()
+            .ok_or_else(|| ApiError::unauthenticated("the request's token is not known"))
+    }
+}
 
 /// The client's address: the TCP peer (`ConnectInfo`). Behind a proxy every client shares the
 /// proxy's address; a router served without connect info (a test calling it directly) counts
@@ -54,15 +77,17 @@ where
             .filter(|token| !token.is_empty())
             .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be: Bearer <token>"))?;
         let addr = client_addr(parts);
-        let key = super::rate_limit::token_key(token);
         use super::metrics::AuthRefusal;
-        if let Err(throttled) = state.auth_throttle.admit(addr, &key) {
-            state.metrics.count_auth_refusal(AuthRefusal::Throttled);
-            return Err(throttled);
+        // An address over its failures gets no database query for a token that does not work;
+        // one that works (read from memory) passes whatever others did from that address.
+        if let Some(wait) = state.auth_throttle.over_limit(addr) {
+            if !state.app.token_is_live(token).await {
+                state.metrics.count_auth_refusal(AuthRefusal::Throttled);
+                return Err(ApiError::throttled(wait));
+            }
         }
-        state.limiter.check(token)?;
-        let actor = match state.app.authenticate(token).await {
-            Ok(actor) => actor,
+        let (actor, credential) = match state.app.authenticate_credential(token).await {
+            Ok(found) => found,
             Err(err @ crate::app::AppError::Unauthenticated(_)) => {
                 state.auth_throttle.failed(addr);
                 state.metrics.count_auth_refusal(AuthRefusal::Unauthenticated);
@@ -70,9 +95,12 @@ where
             }
             Err(err) => return Err(err.into()),
         };
-        state.auth_throttle.succeeded(key);
+        if let Some(principal) = actor.id() {
+            state.limiter.check(principal)?;
+        }
         let caller = Caller(actor);
         parts.extensions.insert(caller.clone());
+        parts.extensions.insert(Held(credential));
         Ok(caller)
     }
 }

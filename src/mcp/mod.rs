@@ -21,12 +21,13 @@ use crate::app::agents::HeartbeatReport;
 use crate::app::approvals::RequestApproval;
 use crate::app::runs::{RecordRun, RunOutcome};
 use crate::app::tasks::{TransitionOutcome, TransitionTask};
+use crate::app::tokens::Credential;
 use crate::app::waits::ApprovalAnswer;
 use crate::app::{App, AppResult};
 use crate::domain::waits::MAX_WAIT_SECS;
 use crate::domain::{Actor, RiskLevel, RunStatus, TaskStatus, Usd, WaitSeconds};
 use crate::http::error::ApiError;
-use crate::http::extract::{parse_json, Caller};
+use crate::http::extract::{parse_json, Caller, Held};
 use crate::http::HttpState;
 use crate::model::{Comment, Task};
 use axum::extract::{FromRequestParts, Request, State};
@@ -222,6 +223,11 @@ fn agent_of(parts: &Parts) -> Result<(Actor, Uuid, Uuid), ErrorData> {
     }
 }
 
+/// The token the request was made with (a wait ends when it stops working).
+fn held_of(parts: &Parts) -> Option<Credential> {
+    parts.extensions.get::<Held>().map(|held| held.0)
+}
+
 fn wait_of(seconds: Option<u64>) -> AppResult<WaitSeconds> {
     Ok(WaitSeconds::optional("waitSeconds", seconds)?)
 }
@@ -300,7 +306,7 @@ impl AgentTools {
         let (actor, agent_id, _) = agent_of(&parts)?;
         let result = call(args, |input| async move {
             let wait = wait_of(input.wait_seconds)?;
-            self.app.heartbeat_waiting(&actor, agent_id, wait).await
+            self.app.heartbeat_waiting(&actor, agent_id, wait, held_of(&parts)).await
         })
         .await;
         answer(result, |beat: &HeartbeatReport| match &beat.reason {
@@ -432,7 +438,7 @@ impl AgentTools {
                 estimated_cost: input.estimated_cost,
                 expires_in_minutes: None,
             };
-            self.app.request_approval_waiting(&actor, request, wait).await
+            self.app.request_approval_waiting(&actor, request, wait, held_of(&parts)).await
         })
         .await;
         answer(result, approval_text)
@@ -446,7 +452,7 @@ impl AgentTools {
         let (actor, _, _) = agent_of(&parts)?;
         let result = call(args, |input| async move {
             let wait = wait_of(input.wait_seconds)?;
-            self.app.await_approval(&actor, input.approval_id, wait).await
+            self.app.await_approval(&actor, input.approval_id, wait, held_of(&parts)).await
         })
         .await;
         answer(result, approval_text)

@@ -198,11 +198,16 @@ pub async fn last_transition_into(conn: &mut PgConnection, task_id: Uuid, to: Ta
         .await
 }
 
-pub async fn has_approved_approval(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM approvals WHERE task_id = $1 AND status = 'approved')")
-        .bind(task_id)
-        .fetch_one(conn)
-        .await
+/// Whether a person approved `action_type` for the task (policy's own approvals do not count).
+pub async fn has_human_approval(conn: &mut PgConnection, task_id: Uuid, action_type: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM approvals WHERE task_id = $1 AND action_type = $2
+                          AND status = 'approved' AND decided_by_kind = 'human')",
+    )
+    .bind(task_id)
+    .bind(action_type)
+    .fetch_one(conn)
+    .await
 }
 
 pub async fn insert_comment(

@@ -73,6 +73,25 @@ pub async fn by_hash(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Optio
         .await
 }
 
+/// The hashes of every token that works at `now` (the throttle's memory of valid tokens).
+pub async fn live_hashes(conn: &mut PgConnection, now: DateTime<Utc>) -> sqlx::Result<Vec<Vec<u8>>> {
+    sqlx::query_scalar(
+        "SELECT t.token_hash FROM api_tokens t LEFT JOIN operators o ON o.id = t.operator_id
+          WHERE t.revoked_at IS NULL AND o.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1)",
+    )
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}
+
+/// The tokens with these ids, live or not (a long wait checks the one it was opened with).
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<TokenRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_ROW} WHERE t.id = ANY($1)")))
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+}
+
 pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_ROW} WHERE t.id = $1")))
         .bind(id)

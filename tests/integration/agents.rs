@@ -17,8 +17,9 @@ async fn registering_an_existing_name_reuses_the_agent_with_a_fresh_token(pool: 
         daily_cap: None,
         issue_token: true,
     };
-    let first = s.app.register_agent(&s.operator, s.project.id, input()).await.unwrap();
-    let second = s.app.register_agent(&s.operator, s.project.id, input()).await.unwrap();
+    // A new token for an existing agent is the CAO's to give.
+    let first = s.app.register_agent(&s.cao, s.project.id, input()).await.unwrap();
+    let second = s.app.register_agent(&s.cao, s.project.id, input()).await.unwrap();
     assert!(!first.created && !second.created);
     assert_eq!(first.agent.id, s.scout.id);
     let (t1, t2) = (first.token.unwrap(), second.token.unwrap());
@@ -118,7 +119,8 @@ async fn new_agents_get_their_role_defaults_and_spawn_limits_hold(pool: PgPool) 
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
     assert_eq!(fingerprint(&pool).await, before);
-    let again = s
+    // Not even the parent gets its sub-agent's token: one identity, one issuer (the CAO).
+    let err = s
         .app
         .register_agent(
             &sofie,
@@ -129,8 +131,11 @@ async fn new_agents_get_their_role_defaults_and_spawn_limits_hold(pool: PgPool) 
             },
         )
         .await
-        .unwrap();
-    assert!(!again.created && again.token.is_some());
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "{err}");
+    assert!(err.to_string().contains("issued only to the agent itself or by a CAO"), "{err}");
+    let again = s.app.register_agent(&sofie, s.project.id, sub("Sub0", s.sofie.id)).await.unwrap();
+    assert!(!again.created && again.token.is_none());
 
     for bad in ["", "two words", "-dash", &"n".repeat(41)] {
         let err = s

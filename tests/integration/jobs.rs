@@ -746,11 +746,11 @@ async fn waiting_agents_woken_together_each_get_their_own_answer(pool: PgPool) {
     let mut waiting = Vec::new();
     for agent in agents {
         let (app, actor, id) = (s.app.clone(), as_agent(agent), agent.id);
-        waiting.push(tokio::spawn(async move { app.heartbeat_waiting(&actor, id, wait).await }));
+        waiting.push(tokio::spawn(async move { app.heartbeat_waiting(&actor, id, wait, None).await }));
     }
     let intruder = {
         let (app, actor, id) = (s.app.clone(), as_agent(&s.scout), s.pixel.id);
-        tokio::spawn(async move { app.heartbeat_waiting(&actor, id, wait).await })
+        tokio::spawn(async move { app.heartbeat_waiting(&actor, id, wait, None).await })
     };
     while s.app.wakes.waiting_agents() < agents.len() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -800,7 +800,7 @@ async fn a_waiter_gone_while_its_heartbeat_is_read_keeps_its_notifications(pool:
         .unwrap();
     let waiting = {
         let (app, actor, id) = (s.app.clone(), as_agent(&s.scout), s.scout.id);
-        tokio::spawn(async move { app.heartbeat_waiting(&actor, id, WaitSeconds::new("wait", 30).unwrap()).await })
+        tokio::spawn(async move { app.heartbeat_waiting(&actor, id, WaitSeconds::new("wait", 30).unwrap(), None).await })
     };
     let blocked = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
     while count(&pool, blocked).await == 0 {

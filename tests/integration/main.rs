@@ -17,6 +17,7 @@ mod bot_confirmations;
 mod bot_updates;
 mod budgets;
 mod buttons;
+mod containment;
 mod database_connect;
 mod embedded_db;
 mod jobs;

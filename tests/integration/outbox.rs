@@ -438,12 +438,11 @@ async fn the_fake_delays_and_drops_connections_on_demand(pool: PgPool) {
 
 /// The backend of a LISTEN connection on the test's database, if there is one.
 async fn listeners(pool: &PgPool) -> Option<i32> {
-    let pids: Vec<i32> = sqlx::query_scalar(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    let pids: Vec<i32> =
+        sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'")
+            .fetch_all(pool)
+            .await
+            .unwrap();
     pids.first().copied()
 }
 
@@ -458,7 +457,10 @@ async fn a_lost_listen_connection_is_replaced_and_nothing_waits_for_the_timer(po
     });
     w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
     // The listener connects beside the first deliveries: wait for it, not for a moment.
-    let first = eventually("the dispatcher LISTENs on its own connection", Duration::from_secs(30), || listeners(&w.pool)).await;
+    let first = eventually("the dispatcher LISTENs on its own connection", Duration::from_secs(30), || {
+        listeners(&w.pool)
+    })
+    .await;
     let killed: i64 = sqlx::query_scalar("SELECT count(*) FROM (SELECT pg_terminate_backend($1)) t")
         .bind(first)
         .fetch_one(&w.pool)

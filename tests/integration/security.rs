@@ -535,8 +535,9 @@ async fn failed_authentication_is_throttled_per_address_without_touching_the_dat
         &statuses[unauthorized..unauthorized + 5]
     );
 
-    // Once throttled, a guess costs no query: with the tokens table out of reach, a lookup would
-    // fail with a 500, yet the guesses still get 429.
+    // Once throttled, a guess costs no lookup of its own (at most one read of the valid tokens a
+    // second): with the tokens table out of reach, a lookup would fail with a 500, yet the
+    // guesses still get 429 — a read that fails refuses (fail closed).
     sqlx::query("ALTER TABLE api_tokens RENAME TO api_tokens_hidden")
         .execute(&pool)
         .await
@@ -557,9 +558,10 @@ async fn failed_authentication_is_throttled_per_address_without_touching_the_dat
         "{text}"
     );
     assert!(text.contains(r#"mc_http_auth_refused_total{reason="throttled"} 590"#), "{text}");
-    // A valid token that has not been seen from here waits like any other guess.
+    // A valid token never seen before is not refused for others' failures (a new agent behind
+    // the same NAT or proxy).
     let fresh = api.token("Vic", OperatorRole::Viewer).await;
-    assert_eq!(agents_list(&api, &fresh).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(agents_list(&api, &fresh).await.status, StatusCode::OK);
     api.stop().await;
 }
 

@@ -51,7 +51,9 @@ pub fn error(lang: Lang, err: &AppError) -> String {
             ],
         ),
         AppError::AlreadyDecided { .. } => already_decided(lang, err, false),
-        AppError::Conflict { message, .. } => lang.ta("bot-error-conflict", &[("message", clipped(&message.render(lang), 500))]),
+        AppError::Conflict { message, .. } | AppError::Busy { message, .. } => {
+            lang.ta("bot-error-conflict", &[("message", clipped(&message.render(lang), 500))])
+        }
         AppError::DuplicateUpdate { update } => lang.ta(
             "bot-error-conflict",
             &[(
