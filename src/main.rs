@@ -3,7 +3,8 @@ use clap::{Parser, Subcommand};
 use mission_control::app::tokens::{CreateToken, TokenQuery, TokenRef};
 use mission_control::app::{App, PageRequest, Rules, SystemClock};
 use mission_control::configuration::Settings;
-use mission_control::domain::{Actor, OperatorRole, TaskType};
+use mission_control::domain::policy::PolicyDecision;
+use mission_control::domain::{Actor, AgentRole, OperatorRole, TaskType};
 use mission_control::embedded_db::{EmbeddedPostgres, Purpose};
 use mission_control::model::ApiToken;
 use mission_control::runner::{self, CycleOutcome, Runner, RunnerConfig, Shutdown};
@@ -90,6 +91,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The risk policy as configured.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Exit 0 when the service answers its health URL with 200 (for container checks).
     Healthcheck {
         /// The URL to GET, http or https; one without a path means its /health. Defaults to
@@ -105,6 +111,23 @@ enum JobsCommand {
     /// heartbeat_monitor, loop_detector, budget_watch,
     /// budget_reset, outbox_retention.
     Run { job: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// The level policy gives an action type, the rule that decided it, and what that means
+    /// for an agent of each role (or of --role).
+    Check {
+        /// e.g. email.send, file.read, wire.transfer
+        action_type: String,
+        /// intern, specialist or lead
+        #[arg(long, value_parser = parse_agent_role)]
+        role: Option<AgentRole>,
+    },
+}
+
+fn parse_agent_role(input: &str) -> Result<AgentRole, String> {
+    AgentRole::parse(input)
 }
 
 #[derive(Debug, Subcommand)]
@@ -308,6 +331,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             finish(app, embedded).await
         }
         Command::Healthcheck { url } => healthcheck(&settings, url).await,
+        Command::Policy {
+            command: PolicyCommand::Check { action_type, role },
+        } => {
+            let rules = Rules::from_settings(&settings)?;
+            let action = action_type.trim().to_ascii_lowercase();
+            if !mission_control::domain::policy::plausible_action_type(&action) {
+                anyhow::bail!("'{action_type}' is not an action type (1-64 letters, digits and . _ : -)");
+            }
+            let check = mission_control::domain::policy::check(&rules.risk_map, &rules.auto_approve, &action, role);
+            println!("{}: {}", check.action, check.risk.as_str().to_uppercase());
+            for reason in &check.reasons {
+                println!("  because {reason}");
+            }
+            for (role, decision) in &check.decisions {
+                let says = match decision {
+                    PolicyDecision::Allowed { reason } => format!("allowed ({reason})"),
+                    PolicyDecision::NeedsApproval => "needs a person's approval".to_string(),
+                    PolicyDecision::Denied { reason } => format!("denied ({reason})"),
+                };
+                println!("  {role}: {says}");
+            }
+            Ok(())
+        }
         Command::Backup { out } => {
             let (app, embedded) = connect_app(&settings).await?;
             let report = ops::backup::backup(&app.pool, &out, std::io::stderr().is_terminal()).await?;

@@ -63,7 +63,7 @@ bot-usage-release = /release &lt;agent&gt;
 bot-usage-budget = /budget &lt;agent&gt; &lt;daily cap&gt; — e.g. /budget Scout 3.50
 bot-usage-pause_squad = /pause_squad
 bot-usage-resume_squad = /resume_squad
-bot-usage-policy = /policy
+bot-usage-policy = /policy [actionType [intern|specialist|lead]]
 bot-usage-projects = /projects
 bot-usage-switch = /switch &lt;project slug&gt; — e.g. /switch openclaw
 bot-usage-bind = /bind &lt;project slug&gt; — in the group that becomes the ops chat
@@ -247,6 +247,12 @@ bot-burnrate-line = { $agent }: { $spent } / { $cap } ({ $percent }%) · { $rate
 bot-burnrate-eta = cap in { $hours } h
 bot-burnrate-idle = not burning
 
+bot-policy-check = <b>{ $action }</b>: { $risk }
+bot-policy-because = · because { $reason }
+bot-policy-for-role = · { $role }: { $outcome }
+policy-allowed = allowed
+policy-needs-approval = needs a person's approval
+policy-denied = denied
 bot-policy-title = <b>Risk policy</b>
 bot-policy-rules =
     🟢 GREEN actions are allowed. 🟡 YELLOW: allowed for specialists and leads; interns need an approval. 🔴 RED: always needs the CAO's approval.

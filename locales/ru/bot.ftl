@@ -63,7 +63,7 @@ bot-usage-release = /release &lt;агент&gt;
 bot-usage-budget = /budget &lt;агент&gt; &lt;дневной лимит&gt; — например, /budget Scout 3.50
 bot-usage-pause_squad = /pause_squad
 bot-usage-resume_squad = /resume_squad
-bot-usage-policy = /policy
+bot-usage-policy = /policy [тип-действия [intern|specialist|lead]]
 bot-usage-projects = /projects
 bot-usage-switch = /switch &lt;код проекта&gt; — например, /switch openclaw
 bot-usage-bind = /bind &lt;код проекта&gt; — в группе, которая станет рабочим чатом
@@ -254,6 +254,12 @@ bot-burnrate-line = { $agent }: { $spent } / { $cap } ({ $percent }%) · { $rate
 bot-burnrate-eta = лимит через { $hours } ч
 bot-burnrate-idle = не тратит
 
+bot-policy-check = <b>{ $action }</b>: { $risk }
+bot-policy-because = · потому что { $reason }
+bot-policy-for-role = · { $role }: { $outcome }
+policy-allowed = разрешено
+policy-needs-approval = нужно одобрение человека
+policy-denied = запрещено
 bot-policy-title = <b>Политика рисков</b>
 bot-policy-rules =
     🟢 ЗЕЛЁНЫЕ действия разрешены. 🟡 ЖЁЛТЫЕ разрешены специалистам и лидам; стажёрам нужно одобрение. 🔴 КРАСНЫЕ всегда требуют одобрения CAO.

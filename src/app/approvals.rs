@@ -4,7 +4,7 @@ use super::tasks::TransitionSpec;
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
 use crate::domain::actor::{least_role_for, role_has};
-use crate::domain::policy::{decide, PolicyDecision};
+use crate::domain::policy::{decide, plausible_action_type, PolicyDecision};
 use crate::domain::*;
 use crate::i18n::{Msg, Said};
 use crate::model::notice::{Notice, Target};
@@ -44,14 +44,6 @@ pub const MAX_EXPIRES_IN_MINUTES: u32 = 7 * 24 * 60;
 /// the API's document.
 pub fn action_type_pattern() -> String {
     crate::domain::patterns::trimmed("[A-Za-z0-9_.:\\-]{1,64}")
-}
-
-fn valid_action_type(action: &str) -> bool {
-    !action.is_empty()
-        && action.len() <= 64
-        && action
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | ':' | '-'))
 }
 
 /// A request's fields once checked, for each attempt of its transaction.
@@ -103,7 +95,7 @@ impl App {
             require(actor, Right::ControlAgents)?;
         }
         let action_type = input.action_type.trim().to_ascii_lowercase();
-        if !valid_action_type(&action_type) {
+        if !plausible_action_type(&action_type) {
             return Err(AppError::validation("actionType", Msg::new("err-action-type")));
         }
         let summary = Reason::parse(&input.action_summary).map_err(|e| AppError::validation("actionSummary", e.message))?;
@@ -422,7 +414,7 @@ mod tests {
     #[test]
     fn the_action_type_pattern_accepts_exactly_what_requests_may_name() {
         let pattern = regex::Regex::new(&action_type_pattern()).unwrap();
-        let accepts = |input: &str| valid_action_type(&input.trim().to_ascii_lowercase());
+        let accepts = |input: &str| plausible_action_type(&input.trim().to_ascii_lowercase());
         let mut inputs: Vec<String> = (0u32..0x250).filter_map(char::from_u32).map(|c| format!("email{c}send")).collect();
         inputs.extend((0u32..0x250).filter_map(char::from_u32).map(|c| format!("{c}deploy")));
         inputs.extend(["", " ", "Deploy.Production", " email.send\n", "a b"].map(String::from));

@@ -5,8 +5,10 @@
 //! The arithmetic (tallies, burn rate, time to cap) is in pure functions at the bottom, unit
 //! tested without a database.
 
-use super::{require, require_read, App, AppResult, PageRequest};
+use super::{require, require_read, App, AppError, AppResult, PageRequest};
+use crate::domain::policy::{check, PolicyCheck};
 use crate::domain::*;
+use crate::i18n::Msg;
 use crate::model::{Agent, Approval, Page};
 use crate::storage;
 use crate::storage::approvals::ApprovalFilter;
@@ -122,6 +124,15 @@ impl App {
             items: approvals.items.iter().map(|a| approval_line(a, &names)).collect(),
             total: approvals.total,
         })
+    }
+
+    /// What policy says of one action type, for `role` or every role (any operator).
+    pub fn policy_check(&self, actor: &Actor, action_type: &str, role: Option<AgentRole>) -> AppResult<PolicyCheck> {
+        require(actor, Right::Read)?;
+        if !crate::domain::policy::plausible_action_type(&action_type.trim().to_ascii_lowercase()) {
+            return Err(AppError::validation("actionType", Msg::new("err-action-type")));
+        }
+        Ok(check(&self.rules.risk_map, &self.rules.auto_approve, action_type, role))
     }
 
     /// The risk policy as configured (any operator).

@@ -179,6 +179,56 @@ pub fn decide(risk: RiskLevel, role: AgentRole, status: AgentStatus, action_type
     }
 }
 
+/// Whether `action` (trimmed and lowercased) is an action type at all: 1–64 of `a-z 0-9 _ . : -`.
+pub fn plausible_action_type(action: &str) -> bool {
+    !action.is_empty()
+        && action.len() <= 64
+        && action
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | ':' | '-'))
+}
+
+/// What policy says of an action type: its level, the rules that decided it, and what that
+/// means for an agent of each role (`policy check`, `/policy <type>`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyCheck {
+    pub action: String,
+    pub risk: RiskLevel,
+    pub reasons: Vec<Msg>,
+    pub decisions: Vec<(AgentRole, PolicyDecision)>,
+}
+
+/// Checks `action_type` for `role` (every role when none), for an active agent.
+pub fn check(map: &RiskMap, auto_approved_red: &[String], action_type: &str, role: Option<AgentRole>) -> PolicyCheck {
+    let action = action_type.trim().to_ascii_lowercase();
+    let c = map.classify(&action, &[], None);
+    let roles: Vec<AgentRole> = match role {
+        Some(role) => vec![role],
+        None => vec![AgentRole::Intern, AgentRole::Specialist, AgentRole::Lead],
+    };
+    let decisions = roles
+        .into_iter()
+        .map(|role| (role, decide(c.risk, role, AgentStatus::Active, &action, auto_approved_red)))
+        .collect();
+    PolicyCheck {
+        action,
+        risk: c.risk,
+        reasons: c.reasons,
+        decisions,
+    }
+}
+
+impl PolicyDecision {
+    /// In a word: allowed, needs approval, denied.
+    pub fn outcome_id(&self) -> &'static str {
+        match self {
+            PolicyDecision::Allowed { .. } => "policy-allowed",
+            PolicyDecision::NeedsApproval => "policy-needs-approval",
+            PolicyDecision::Denied { .. } => "policy-denied",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

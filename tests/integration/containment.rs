@@ -375,3 +375,47 @@ async fn others_failures_never_lock_out_a_valid_token(pool: PgPool) {
     let token = created.body["token"].as_str().unwrap();
     assert!(works(&api, token).await, "a new agent's first request");
 }
+
+/// `policy check` and `/policy <type>` say the level and the rule that decided it.
+#[test]
+fn the_cli_says_what_policy_does_with_an_action_type() {
+    let check = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mission-control"))
+            .arg("policy")
+            .arg("check")
+            .args(args)
+            .env("MC_LOG__LEVEL", "warn")
+            .env("MC_POLICY__YELLOW", "write,edit,transfer")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, said, _) = check(&["frobnicate"]);
+    assert!(ok);
+    assert!(said.starts_with("frobnicate: RED\n"), "{said}");
+    assert!(said.contains("policy does not know 'frobnicate'"), "{said}");
+    assert!(said.contains("specialist: needs a person's approval"), "{said}");
+    let (_, said, _) = check(&["wire.transfer", "--role", "specialist"]);
+    assert!(said.starts_with("wire.transfer: YELLOW\n"), "configured: {said}");
+    assert!(
+        said.contains("'transfer' actions are yellow") && said.contains("specialist: allowed"),
+        "{said}"
+    );
+    assert!(!said.contains("intern:"), "only the role asked for: {said}");
+    let (ok, _, err) = check(&["two words"]);
+    assert!(!ok && err.contains("is not an action type"), "{err}");
+}
+
+#[sqlx::test]
+async fn the_bot_says_what_policy_does_with_an_action_type(pool: PgPool) {
+    let w = common::world::World::new(pool).await;
+    let said = w.ask(&common::telegram::sofie(), "/policy wire.transfer", "wire.transfer").await;
+    let text = common::telegram::text(&said);
+    assert!(text.contains("red") && text.contains("policy does not know"), "{text}");
+    assert!(text.contains("intern: needs a person's approval"), "{text}");
+    w.stop().await;
+}

@@ -115,6 +115,15 @@ async fn a_backup_restores_into_a_fresh_database_equal_and_clean(pool: PgPool) {
     assert!(report.manifest.tables.iter().any(|t| t.name == "archive.tasks" && t.rows == 1));
     let latest = dir.join(backup::LATEST);
     assert_eq!(std::fs::read_link(&latest).unwrap(), report.path.file_name().unwrap());
+    // The whole database: its owner's alone, in a directory only its owner enters.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&report.path), 0o600, "the backup file");
+    assert_eq!(mode(&dir), 0o700, "the backup directory");
+    // A directory others could read is made private before a backup goes in.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let second = backup::backup(&pool, &dir, false).await.unwrap();
+    assert_eq!((mode(&dir), mode(&second.path)), (0o700, 0o600));
 
     let target = ScratchDb::create().await;
     let restored = backup::restore(&target.pool, &report.path, false).await.unwrap();

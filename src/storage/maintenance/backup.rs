@@ -125,14 +125,42 @@ fn progress(len: u64, show: bool) -> indicatif::ProgressBar {
     bar
 }
 
+/// The backup directory, created 0700, or tightened to 0700 (with a warning) when others could
+/// read or enter it: a backup is the whole database.
+fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating the backup directory {}", dir.display()))?;
+    let meta = std::fs::metadata(dir).with_context(|| format!("reading {}", dir.display()))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        tracing::warn!(dir = %dir.display(), mode = format!("{:o}", meta.permissions().mode() & 0o777), "the backup directory was open to others; it is now 0700");
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private (0700)", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// `mission-control backup`: writes `mission-control-<UTC time>.mcbackup.gz` into `dir`.
 pub async fn backup(pool: &PgPool, dir: &Path, show_progress: bool) -> anyhow::Result<BackupReport> {
     let started = Instant::now();
-    std::fs::create_dir_all(dir).with_context(|| format!("creating the backup directory {}", dir.display()))?;
+    private_dir(dir)?;
     let created_at = Utc::now();
     let path = dir.join(format!("mission-control-{}.mcbackup.gz", created_at.format("%Y%m%dT%H%M%S%.3fZ")));
     let partial = path.with_extension("partial");
-    let file = std::fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+    // The whole database: readable by its owner only, and never written through a link.
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?
+    };
     let mut out = HashingWriter {
         inner: GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::default()),
         hasher: Sha256::new(),

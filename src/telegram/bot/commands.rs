@@ -66,7 +66,7 @@ async fn dispatch(req: &Req, command: Command, args: &str) -> CmdResult {
         Command::Budget => budget(req, args).await,
         Command::PauseSquad => pause_squad(req).await,
         Command::ResumeSquad => resume_squad(req).await,
-        Command::Policy => policy(req).await,
+        Command::Policy => policy(req, args).await,
         Command::Grant => grant(req, args).await,
         Command::Revoke => revoke(req, args).await,
         Command::Tokens => tokens(req).await,
@@ -577,9 +577,21 @@ async fn resume_squad(req: &Req) -> CmdResult {
     Ok(())
 }
 
-async fn policy(req: &Req) -> CmdResult {
-    let policy = req.app.policy_summary(actor(req)).await?;
-    req.say(render::policy(req.lang, &policy)).await?;
+/// `/policy`: the whole policy; `/policy <actionType> [role]`: what it says of one type.
+async fn policy(req: &Req, args: &str) -> CmdResult {
+    let (action, rest) = first_word(args);
+    if action.is_empty() {
+        let policy = req.app.policy_summary(actor(req)).await?;
+        req.say(render::policy(req.lang, &policy)).await?;
+        return Ok(());
+    }
+    let (role, _) = first_word(rest);
+    let role = match role {
+        "" => None,
+        role => Some(AgentRole::parse(role).map_err(|_| bad_value(req, role, &["intern", "specialist", "lead"]))?),
+    };
+    let check = req.app.policy_check(actor(req), action, role)?;
+    req.say(render::policy_check(req.lang, &check)).await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 use super::words::risk;
 use super::{clip, count, plain};
+use crate::domain::policy::PolicyCheck;
 use crate::domain::RiskLevel;
 use crate::i18n::{html_escape, text, Lang};
 use crate::model::summary::PolicySummary;
@@ -59,5 +60,25 @@ pub fn policy(lang: Lang, p: &PolicySummary) -> String {
             ("warning", count(p.budget_warning_percent)),
         ],
     ));
+    out
+}
+
+/// `/policy <actionType>`: its level, why, and what it means for each role.
+pub fn policy_check(lang: Lang, c: &PolicyCheck) -> String {
+    let mut out = lang.ta(
+        "bot-policy-check",
+        &[("action", text(&c.action)), ("risk", plain(&risk(lang, c.risk)))],
+    );
+    for reason in &c.reasons {
+        out.push('\n');
+        out.push_str(&lang.ta("bot-policy-because", &[("reason", text(&reason.render(lang)))]));
+    }
+    for (role, decision) in &c.decisions {
+        out.push('\n');
+        out.push_str(&lang.ta(
+            "bot-policy-for-role",
+            &[("role", text(role.as_str())), ("outcome", plain(&lang.t(decision.outcome_id())))],
+        ));
+    }
     out
 }
