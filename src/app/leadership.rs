@@ -185,6 +185,12 @@ impl RoleHandle {
     }
 }
 
+/// The first pause of [`Election::reacquire`] after a failed attempt.
+const EAGER_FIRST: Duration = Duration::from_millis(50);
+/// The longest pause of [`Election::reacquire`] while it is eager, and for how long it is.
+const EAGER_MAX: Duration = Duration::from_millis(500);
+const EAGER_FOR: Duration = Duration::from_secs(30);
+
 /// How long an elected role whose work failed waits before it tries again.
 const AFTER_FAILURE: Duration = Duration::from_secs(10);
 
@@ -203,7 +209,8 @@ impl Default for ElectionTiming {
     fn default() -> Self {
         ElectionTiming {
             retry: Duration::from_secs(1),
-            check: Duration::from_secs(2),
+            // A ping a second: a lost lock connection (a blip) is noticed within a second.
+            check: Duration::from_secs(1),
             timeout: Duration::from_secs(3),
         }
     }
@@ -285,8 +292,24 @@ impl Election {
 
     /// Waits until this replica holds the lock (standing by meanwhile); `None` on shutdown.
     pub async fn acquire<S: Future<Output = ()>>(&self, shutdown: &mut Pin<&mut S>) -> Option<Lease> {
+        self.acquire_after(shutdown, self.timing.retry).await
+    }
+
+    /// The same, right after this replica lost the lock (its connection died: a database
+    /// blip, a failover): it tries again at once, then after 50, 100, 200… ms, at most every
+    /// half second for the first half minute, then at the regular `retry`: the only replica is
+    /// back within moments of the database accepting connections (a standby elsewhere that
+    /// takes the lock first is as good).
+    pub async fn reacquire<S: Future<Output = ()>>(&self, shutdown: &mut Pin<&mut S>) -> Option<Lease> {
+        self.acquire_after(shutdown, EAGER_FIRST).await
+    }
+
+    async fn acquire_after<S: Future<Output = ()>>(&self, shutdown: &mut Pin<&mut S>, first_wait: Duration) -> Option<Lease> {
         let role = self.handle.role();
         let mut announced = false;
+        let mut wait = first_wait.min(self.timing.retry);
+        // Only a reacquire is eager; a standby asks at the regular pace.
+        let eager_until = Instant::now() + if wait < self.timing.retry { EAGER_FOR } else { Duration::ZERO };
         loop {
             match try_lock(&self.connect, self.key, self.timing.timeout).await {
                 Ok(Some(conn)) => {
@@ -307,9 +330,14 @@ impl Election {
                 }
             }
             tokio::select! {
-                _ = tokio::time::sleep(self.timing.retry) => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.as_mut() => return None,
             }
+            let cap = match Instant::now() < eager_until {
+                true => EAGER_MAX.min(self.timing.retry),
+                false => self.timing.retry,
+            };
+            wait = (wait * 2).min(cap);
         }
     }
 
@@ -324,8 +352,14 @@ impl Election {
     {
         let role = self.handle.role();
         tokio::pin!(shutdown);
+        let mut lost = false;
         loop {
-            let Some(mut lease) = self.acquire(&mut shutdown).await else {
+            let acquired = match lost {
+                true => self.reacquire(&mut shutdown).await,
+                false => self.acquire(&mut shutdown).await,
+            };
+            lost = false;
+            let Some(mut lease) = acquired else {
                 self.handle.set(RoleState::Disabled);
                 return Ok(());
             };
@@ -362,6 +396,8 @@ impl Election {
                         tracing::warn!(%role, error = format!("{e:#}"), "the {role} ended with an error");
                     }
                     drop(lease);
+                    lost = true;
+                    continue;
                 }
             }
             // After a failure, give the cause (Telegram down, a refused token) time to pass.

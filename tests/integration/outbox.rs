@@ -864,3 +864,79 @@ async fn restarting_postgresql_during_delivery_leaves_nothing_stuck() {
     pool.close().await;
     throwaway("stop", &dir);
 }
+
+/// A card Telegram accepted while PostgreSQL was down (its answer came back to a dispatcher
+/// that could not record it) is recorded once the server is back, never sent again; every
+/// card is out within 5 s of the server accepting connections, and a command typed then is
+/// answered within 3 s (issue 29).
+#[tokio::test]
+async fn a_card_accepted_while_postgresql_was_down_is_sent_once() {
+    let dir = std::env::temp_dir().join(format!("mc-down-{}", uuid::Uuid::new_v4()));
+    let server = throwaway("start", &dir);
+    let url = format!("{}/mc_down", server.rsplit_once('/').unwrap().0);
+    let pool = mission_control::storage::connect(&url, 10, Duration::from_secs(10)).await.unwrap();
+    mission_control::storage::migrate(&pool).await.unwrap();
+    let w = World::build(pool.clone())
+        .fake(fake_telegram::FakeConfig::default())
+        .dispatch(fast())
+        .start()
+        .await;
+    w.bind(GROUP, false).await;
+    w.settled_within(Duration::from_secs(30)).await;
+    let shown = w.tg.bot_messages_in(GROUP, None).len();
+    // Telegram holds its answer to the first card until the server is down.
+    w.tg.delay_next("sendMessage", Duration::from_millis(1500), 1);
+    let markers: Vec<String> = (0..5).map(|i| format!("card {i} across the restart")).collect();
+    for marker in &markers {
+        w.red_request(marker).await;
+    }
+    eventually("the first card reached Telegram", Duration::from_secs(30), || async {
+        (w.tg.faults_left("sendMessage") == 0).then_some(())
+    })
+    .await;
+    let down = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || throwaway("down", &dir))
+    };
+    down.await.unwrap();
+    // Telegram has taken the card and answered a dispatcher that cannot write it down.
+    w.tg.wait_until(|st| st.bot_messages_in(GROUP, None).len() > shown, Duration::from_secs(30))
+        .await
+        .expect("Telegram accepted the first card");
+    let up = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || throwaway("restart", &dir))
+    };
+    up.await.unwrap();
+    let accepting = Instant::now();
+    w.tg.wait_until(
+        |st| {
+            let texts: Vec<String> = st.bot_messages_in(GROUP, None).iter().filter_map(|m| m.text.clone()).collect();
+            markers.iter().all(|m| texts.iter().any(|t| t.contains(m.as_str())))
+        },
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("every card arrives");
+    let took = accepting.elapsed();
+    let typed = Instant::now();
+    w.ask(&sofie(), "/whoami", "Telegram id").await;
+    let answered = typed.elapsed();
+    w.settled_within(Duration::from_secs(60)).await;
+    let texts = w.general_texts(GROUP);
+    for marker in &markers {
+        assert_eq!(
+            texts.iter().filter(|t| t.contains(marker.as_str())).count(),
+            1,
+            "{marker}: exactly one card"
+        );
+    }
+    assert!(
+        took < Duration::from_secs(5),
+        "every card within 5 s of the server accepting connections: {took:?}"
+    );
+    assert!(answered < Duration::from_secs(3), "the command within 3 s: {answered:?}");
+    w.stop().await;
+    pool.close().await;
+    throwaway("stop", &dir);
+}

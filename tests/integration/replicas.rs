@@ -500,3 +500,132 @@ async fn the_active_dispatcher_counts_other_replicas_direct_calls_at_once(pool: 
     let _ = stop.send(());
     dispatcher.await.unwrap().unwrap();
 }
+
+// ---- a database blip (issue 29) ----
+
+/// Ends every connection to the test's database but the one asking (a failover of a managed
+/// PostgreSQL, as the service sees it); returns how many it ended.
+async fn cut_every_connection(pool: &PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()) t",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// The bot messages in `thread` of the forum containing `needle`.
+fn cards_with(tg: &FakeBotApi, thread: i32, needle: &str) -> usize {
+    tg.bot_messages_in(FORUM, Some(thread))
+        .iter()
+        .filter(|m| m.text.as_deref().unwrap_or_default().contains(needle))
+        .count()
+}
+
+/// One `serve`; every database connection it has is cut three times while five RED approvals
+/// are requested: all five cards are in the Approvals topic within 5 s of the last cut, each
+/// once, and a command typed right after is answered within 3 s.
+#[sqlx::test]
+async fn a_database_blip_costs_seconds_and_never_a_second_card(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    // No backlog to mirror: the group's 20 messages a minute are the cards' (what a backlog
+    // costs is the control channel's business, not the blip's).
+    let open: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM tasks WHERE status NOT IN ('done', 'canceled')")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    for task in open {
+        s.move_task(task, TaskStatus::Canceled, "not part of this scenario").await;
+    }
+    let tg = bound_fake(&s, FORUM, ChatKind::Supergroup { forum: true }).await;
+    tg.add_chat(ADMIN, ChatKind::Private, "Sofie");
+    let db = database_url(&pool).await;
+    let replica = Replica::start(&db, &tg);
+    health_until(&replica.url, Duration::from_secs(60), |h| {
+        role(h, "poller") == "active" && role(h, "dispatcher") == "active"
+    })
+    .await;
+    let approvals = eventually("the Approvals topic", Duration::from_secs(60), || async {
+        s.app
+            .binding_for_project(s.project.id)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|b| b.approvals_topic_id)
+    })
+    .await;
+    eventually("the bind delivered", Duration::from_secs(60), || async {
+        (undelivered(&pool).await == 0).then_some(())
+    })
+    .await;
+    ask_whoami(&tg, Duration::from_secs(30)).await.expect("answered before the blip");
+
+    let mut markers = Vec::new();
+    for (round, asks) in [2, 2, 1].into_iter().enumerate() {
+        // Telegram answers the next card only after a moment, and the cut falls in it: after
+        // Telegram accepted the card, before the dispatcher recorded it.
+        tg.delay_next("sendMessage", Duration::from_millis(400), 1);
+        for i in 0..asks {
+            let marker = format!("blip-card-{round}-{i}");
+            s.ask(&s.scout, &marker).await.unwrap();
+            markers.push(marker);
+        }
+        eventually("a card is on its way", Duration::from_secs(60), || async {
+            (tg.faults_left("sendMessage") == 0).then_some(())
+        })
+        .await;
+        // The cut: every connection ended, and ended again as soon as one is made, for a
+        // moment that spans Telegram's answer (a failover's flapping).
+        let storm = Instant::now();
+        let mut ended = 0;
+        while storm.elapsed() < Duration::from_millis(900) {
+            ended += cut_every_connection(&pool).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(ended > 0, "the service had connections");
+    }
+    let last_cut = Instant::now();
+    tg.wait_until(
+        |st| {
+            markers.iter().all(|m| {
+                st.bot_messages_in(FORUM, Some(approvals))
+                    .iter()
+                    .any(|c| c.text.as_deref().unwrap_or_default().contains(m.as_str()))
+            })
+        },
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("every card arrives");
+    let took = last_cut.elapsed();
+    for c in tg.calls() {
+        if c.method != "getUpdates" {
+            eprintln!(
+                "{:>8.3}s {} {} {:?}",
+                c.at.checked_duration_since(last_cut)
+                    .map(|d| d.as_secs_f64())
+                    .unwrap_or(-last_cut.duration_since(c.at).as_secs_f64()),
+                c.method,
+                c.status,
+                c.params.get("text").map(|t| t.to_string().chars().take(40).collect::<String>())
+            );
+        }
+    }
+    let asked = Instant::now();
+    ask_whoami(&tg, Duration::from_secs(30))
+        .await
+        .expect("a command is answered after the blip");
+    let answered = asked.elapsed();
+    // Nothing more is on its way: each card exactly once.
+    eventually("the outbox is empty", Duration::from_secs(30), || async {
+        (undelivered(&pool).await == 0).then_some(())
+    })
+    .await;
+    for marker in &markers {
+        assert_eq!(cards_with(&tg, approvals, marker), 1, "{marker}: one card");
+    }
+    assert!(took < Duration::from_secs(5), "all five cards within 5 s of the last cut: {took:?}");
+    assert!(answered < Duration::from_secs(3), "the command within 3 s: {answered:?}");
+    drop(replica);
+}

@@ -335,6 +335,12 @@ impl FakeBotApi {
         self.fault(method, Fault::DropAfter, times);
     }
 
+    /// Faults still waiting for a call to `method` (a call takes its fault when it arrives, so
+    /// a delayed call is in progress once its fault is gone).
+    pub fn faults_left(&self, method: &str) -> usize {
+        self.with_state(|st| st.faults.get(method).map_or(0, |q| q.len()))
+    }
+
     fn fault(&self, method: &str, fault: Fault, times: usize) {
         self.mutate(|s| {
             s.faults

@@ -22,6 +22,9 @@ use uuid::Uuid;
 
 mod threads;
 
+/// How long a worker keeps trying to record what Telegram accepted (see [`Engine::record`]).
+const RECORD_PATIENCE: Duration = Duration::from_secs(120);
+
 /// Why a unit stopped before it was done.
 pub(super) enum Stop {
     /// A call failed; what that means for the rows.
@@ -127,7 +130,8 @@ impl Engine {
             Err(stop) => {
                 if let Stop::Internal(e) = &stop {
                     tracing::warn!(error = %e, chat = unit.chat, "outbox: delivery interrupted");
-                    self.limiter().hold(unit.chat, Instant::now() + Duration::from_secs(2));
+                    // A moment for the database to come back, not a pause the chat notices.
+                    self.limiter().hold(unit.chat, Instant::now() + Duration::from_millis(250));
                 }
                 let ids: Vec<i64> = unit.rows.iter().map(|r| r.id).collect();
                 // Should this fail too, the planner reclaims the rows (no worker holds the chat).
@@ -222,7 +226,7 @@ impl Engine {
                 // A retry after a crash between the two may repeat the picture, never lose the text.
                 if row.parts_sent == 0 {
                     let photo = self.send_photo(dest, png, &caption, halt).await?;
-                    self.delivery.part_sent(row.id, 1, photo).await?;
+                    self.record("a sent photo", || self.delivery.part_sent(row.id, 1, photo)).await?;
                 }
                 let id = self.send(dest, &text, None, None, halt).await?;
                 self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
@@ -344,7 +348,9 @@ impl Engine {
                 .await
             {
                 Ok(topic) => {
-                    self.delivery.set_system_topic(project_id, which, topic.thread_id.0 .0).await?;
+                    let id = topic.thread_id.0 .0;
+                    self.record("a system topic", || self.delivery.set_system_topic(project_id, which, id))
+                        .await?;
                 }
                 // The chat is no forum after all (or the bot may not manage topics): the binding
                 // works without topics, so say so and go on.
@@ -393,8 +399,34 @@ impl Engine {
             Thread::Topic(t) => Some(t),
             _ => None,
         };
-        self.delivery.delivered(ids, dest.chat_id, message_id, via, entity, topic).await?;
-        Ok(())
+        self.record("a delivery", || {
+            self.delivery.delivered(ids, dest.chat_id, message_id, via, entity, topic)
+        })
+        .await
+    }
+
+    /// Records what Telegram has already done (a message sent, a topic made). Sending it again
+    /// would show it twice, so a record that fails — a database blip after Telegram accepted
+    /// the call — is retried on a fresh connection until the database is back (up to
+    /// [`RECORD_PATIENCE`]), not given up for a resend.
+    pub(super) async fn record<T, F, Fut>(&self, what: &str, mut write: F) -> Result<T, Stop>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = crate::app::AppResult<T>>,
+    {
+        let started = Instant::now();
+        let mut wait = Duration::from_millis(50);
+        loop {
+            match write().await {
+                Ok(done) => return Ok(done),
+                Err(e) if started.elapsed() < RECORD_PATIENCE => {
+                    tracing::warn!(error = %e, "outbox: recording {what} Telegram accepted failed; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(Stop::Internal(anyhow::anyhow!("recording {what} Telegram accepted: {e}"))),
+            }
+        }
     }
 
     /// Sends text, cut into parts when it is too long (buttons on the last part). With a row,
@@ -423,7 +455,8 @@ impl Engine {
             let markup = if i + 1 == total { kb.clone() } else { None };
             let id = self.send_one(dest, part, markup, halt).await?;
             if let Some(row) = row.filter(|_| total > 1) {
-                self.delivery.part_sent(row.id, (i + 1) as i32, id).await?;
+                self.record("a sent part", || self.delivery.part_sent(row.id, (i + 1) as i32, id))
+                    .await?;
             }
             last = Some(id);
         }

@@ -43,6 +43,10 @@ impl Default for Limits {
 }
 
 /// One call in a window: in flight (`done: None`) or ended at an instant.
+/// How far apart the database's record of a call and this limiter's may be and still be one
+/// call (calls to one chat are a second apart).
+const SAME_CALL: Duration = Duration::from_millis(500);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Slot {
     ticket: u64,
@@ -242,6 +246,27 @@ impl Limiter {
             self.groups.entry(chat).or_default().push(slot);
         }
         self.global.push(slot);
+    }
+
+    /// The calls the database says were made in the last minute (by a previous dispatcher, or
+    /// by this one before it lost its lock), oldest first: those this limiter already counts
+    /// (a call to the same window ending within [`SAME_CALL`] of one it knows) are not added
+    /// again, so taking the lock back after a blip does not count its own calls twice.
+    pub fn record_predecessors(&mut self, calls: &[(i64, Instant)]) {
+        let mut matched: std::collections::HashSet<u64> = std::collections::HashSet::new();
+        for &(chat, at) in calls {
+            let near = |s: &&Slot| !matched.contains(&s.ticket) && s.done.is_some_and(|d| d.max(at) - d.min(at) <= SAME_CALL);
+            let known = match chat < 0 {
+                true => self.groups.get(&chat).and_then(|g| g.iter().find(near)).map(|s| s.ticket),
+                false => self.global.iter().find(near).map(|s| s.ticket),
+            };
+            match known {
+                Some(ticket) => {
+                    matched.insert(ticket);
+                }
+                None => self.record_past(chat, at),
+            }
+        }
     }
 
     /// Lets a call bound to no chat (`answerCallbackQuery`, `setMyCommands`) start now, or says
@@ -449,6 +474,28 @@ mod tests {
         }
         assert_eq!(l.ready(-9, H, t0 + ms(5000)), Ready::At(t0 + ms(60_000)));
         assert_eq!(l.ready(-8, H, t0 + ms(5000)), Ready::Now);
+    }
+
+    #[test]
+    fn taking_the_lock_back_does_not_count_its_own_calls_twice() {
+        let mut l = Limiter::new(limits());
+        let t0 = Instant::now();
+        // Ten calls of its own to a group, then the lock is lost and taken back: the database
+        // lists those ten (a few ms off) and five more of a predecessor.
+        for i in 0..10 {
+            call(&mut l, -9, t0 + ms(i * 1000));
+        }
+        let mut db: Vec<(i64, Instant)> = (0..10).map(|i| (-9, t0 + ms(i * 1000 + 7))).collect();
+        db.extend((0..5).map(|i| (-9, t0 + ms(i * 1000 + 600))));
+        db.sort_by_key(|(_, at)| *at);
+        for _ in 0..3 {
+            l.record_predecessors(&db);
+        }
+        // Fifteen in the window, not forty: room for five more.
+        for i in 0..5 {
+            call(&mut l, -9, t0 + ms(10_000 + i * 1000));
+        }
+        assert!(matches!(l.ready(-9, H, t0 + ms(15_000)), Ready::At(_)), "the twenty-first waits");
     }
 
     #[test]

@@ -101,7 +101,7 @@ impl Default for DispatchOptions {
             poll_interval: Duration::from_secs(2),
             idle_poll: Duration::from_secs(30),
             standby_retry: Duration::from_secs(2),
-            lock_check: Duration::from_secs(5),
+            lock_check: Duration::from_secs(1),
             lock_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(5),
             default_lang: Lang::default(),
@@ -263,16 +263,30 @@ impl Dispatcher {
                 timeout: opts.lock_timeout,
             },
         );
+        let mut lost = false;
         loop {
-            let Some(lease) = election.acquire(&mut shutdown).await else {
+            // After a loss (a blip, a failover) the lock is taken again at once, not at the
+            // next regular attempt: the only replica is back within moments of the database.
+            let acquired = match lost {
+                true => election.reacquire(&mut shutdown).await,
+                false => election.acquire(&mut shutdown).await,
+            };
+            let Some(lease) = acquired else {
                 return Ok(());
             };
-            match self.serve(lease, &mut shutdown).await? {
-                Served::Shutdown => return Ok(()),
-                Served::LockLost => {
-                    tracing::warn!("outbox dispatcher lost its lock connection; standing by");
+            match self.serve(lease, &mut shutdown).await {
+                Ok(Served::Shutdown) => return Ok(()),
+                Ok(Served::LockLost) => {
+                    tracing::warn!("outbox dispatcher lost its lock connection; taking it again");
                     self.role.lost();
-                    tokio::time::sleep(opts.standby_retry).await;
+                    lost = true;
+                }
+                // Taking over failed half-way (the database went away again): not a reason to
+                // stop delivering for good.
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "outbox dispatcher could not take over; trying again");
+                    self.role.lost();
+                    lost = true;
                 }
             }
         }
@@ -289,15 +303,16 @@ impl Dispatcher {
                     "outbox: rows left in flight by a previous dispatcher are pending again"
                 );
             }
-            // What a predecessor called in the last minute still counts at Telegram.
+            // What a predecessor called in the last minute still counts at Telegram (what this
+            // dispatcher called itself before a blip is counted already, and not twice).
             let recent = engine.delivery.recent_calls(Duration::from_secs(61)).await?;
             let now = Instant::now();
-            let mut limiter = engine.limiter();
-            for (chat, age_ms) in recent {
-                if let Some(at) = now.checked_sub(Duration::from_millis(age_ms.max(0) as u64)) {
-                    limiter.record_past(chat, at);
-                }
-            }
+            let mut calls: Vec<(i64, Instant)> = recent
+                .into_iter()
+                .filter_map(|(chat, age_ms)| now.checked_sub(Duration::from_millis(age_ms.max(0) as u64)).map(|at| (chat, at)))
+                .collect();
+            calls.sort_by_key(|(_, at)| *at);
+            engine.limiter().record_predecessors(&calls);
         }
         // Aborted however serving ends, also when this future is dropped (a crash in tests).
         let listener = AbortOnDrop(tokio::spawn(listen(engine.clone())));

@@ -264,7 +264,8 @@ impl Engine {
                 Thread::Topic(t) => Some(t),
                 _ => None,
             };
-            self.delivery.remember_message(kind, entity, dest.chat_id, id, topic).await?;
+            self.record("a copy", || self.delivery.remember_message(kind, entity, dest.chat_id, id, topic))
+                .await?;
         }
         self.after_copy(&task, row, &mut tdest, halt).await
     }
@@ -346,7 +347,7 @@ impl Engine {
         }
         let id = self.send(dest, text, None, Some(row), halt).await?;
         if parts == 1 {
-            self.delivery.part_sent(row.id, 1, id).await?;
+            self.record("a sent part", || self.delivery.part_sent(row.id, 1, id)).await?;
         }
         Ok(id)
     }
@@ -398,7 +399,8 @@ impl Engine {
         {
             Ok(topic) => {
                 let id = topic.thread_id.0 .0;
-                self.delivery.set_thread_topic(task.id, chat, id, &name).await?;
+                self.record("a new topic", || self.delivery.set_thread_topic(task.id, chat, id, &name))
+                    .await?;
                 Ok(Some(id))
             }
             Err(Stop::Failed(Failure::Permanent(why))) => {
@@ -420,9 +422,10 @@ impl Engine {
             match self.send_plain(dest.chat_id, dest.thread, &r.text, kb.clone(), halt).await {
                 Ok(id) => {
                     match dest.thread {
-                        Thread::Topic(_) => self.delivery.set_thread_card(task.id, id).await?,
+                        Thread::Topic(_) => self.record("a card", || self.delivery.set_thread_card(task.id, id)).await?,
                         _ => {
-                            self.delivery.set_thread_root(task.id, dest.chat_id, id).await?;
+                            self.record("a card", || self.delivery.set_thread_root(task.id, dest.chat_id, id))
+                                .await?;
                             dest.thread = Thread::ReplyTo(id);
                         }
                     }
