@@ -109,6 +109,18 @@ struct Load {
     queued_at_end: i64,
 }
 
+/// The failover load's figures.
+#[derive(Default)]
+struct Failover {
+    rounds: usize,
+    /// From the end of the last cut to the last of the round's five cards.
+    card: Series,
+    /// From the end of the last cut to the reply to a `/status` typed then.
+    command: Series,
+    /// Cards Telegram got more than once.
+    duplicates: usize,
+}
+
 struct Bench {
     app: App,
     tg: FakeBotApi,
@@ -234,6 +246,101 @@ impl Bench {
         Ok(load)
     }
 
+    /// Failover: `rounds` rounds in which every database connection is cut three times (each cut
+    /// flapping for 0.9 s: ended, and ended again as soon as one is made) while five RED
+    /// approvals are requested (2, 2, 1 before the cuts). From the end of the last cut: the last
+    /// of the five cards in the Approvals topic, and a `/status` typed then answered; and how
+    /// many cards Telegram got twice.
+    async fn failover(&self, rounds: usize) -> anyhow::Result<Failover> {
+        let mut f = Failover {
+            rounds,
+            ..Default::default()
+        };
+        for round in 0..rounds {
+            let started = Instant::now();
+            let mut summaries = Vec::new();
+            for (cut, asks) in [2, 2, 1].into_iter().enumerate() {
+                for i in 0..asks {
+                    let summary = format!("failover {round}.{cut}.{i}: send the incident email");
+                    // The pool's connections die with each cut: asking may need a retry.
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    while self.ask_red(&summary).await.is_err() {
+                        if Instant::now() > deadline {
+                            bail!("could not ask for an approval after a cut");
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    summaries.push(summary);
+                }
+                let storm = Instant::now();
+                while storm.elapsed() < Duration::from_millis(900) {
+                    let _ = sqlx::query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                          WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                    )
+                    .execute(&self.pool)
+                    .await;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+            let back = Instant::now();
+            self.tg.user_message(FORUM, &self.sofie, "/status", None);
+            let replied = first_call(&self.tg, "sendMessage", back, |c| {
+                c.param("chat_id") == Some(&json!(FORUM))
+                    && c.param("text").and_then(|t| t.as_str()).is_some_and(|t| t.contains("— status"))
+            });
+            let cards = async {
+                let deadline = Instant::now() + PROBE_TIMEOUT;
+                loop {
+                    let shown = self.tg.bot_messages_in(FORUM, Some(self.approvals_topic));
+                    let all = summaries
+                        .iter()
+                        .all(|s| shown.iter().any(|m| m.text.as_deref().is_some_and(|t| t.contains(s.as_str()))));
+                    if all {
+                        return Some(Instant::now());
+                    }
+                    if Instant::now() > deadline {
+                        return None;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            };
+            let (replied, carded) = tokio::join!(replied, cards);
+            f.command.add(back, replied);
+            f.card.add(back, carded);
+            self.drained(Duration::from_secs(120)).await?;
+            let shown = self.tg.bot_messages_in(FORUM, Some(self.approvals_topic));
+            for s in &summaries {
+                let copies = shown
+                    .iter()
+                    .filter(|m| m.text.as_deref().is_some_and(|t| t.contains(s.as_str())))
+                    .count();
+                f.duplicates += copies.saturating_sub(1);
+            }
+            tokio::time::sleep(round_gap().saturating_sub(started.elapsed())).await;
+        }
+        println!("failover: cards {:?} ms, commands {:?} ms", f.card.ms, f.command.ms);
+        Ok(f)
+    }
+
+    /// Scribe asks to send an email (RED: it waits for a person).
+    async fn ask_red(&self, summary: &str) -> mission_control::app::AppResult<()> {
+        self.app
+            .request_approval(
+                &as_agent(&self.scribe),
+                RequestApproval {
+                    agent_id: self.scribe.id,
+                    action_type: "email.send".into(),
+                    action_summary: summary.to_string(),
+                    justification: "benchmark failover".into(),
+                    expires_in_minutes: Some(600),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(|_| ())
+    }
+
     /// Waits until the outbox has nothing left to deliver.
     async fn drained(&self, within: Duration) -> anyhow::Result<Duration> {
         let started = Instant::now();
@@ -250,6 +357,10 @@ impl Bench {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let rounds: usize = env_or("BENCH_ROUNDS", 6);
+    let failover_rounds: usize = env_or("BENCH_FAILOVER_ROUNDS", 3);
+    // Which loads to run (the forum is bound in any case): all by default.
+    let only: String = env_or("BENCH_LOADS", "mirroring,storm,runaway,quiet,failover".to_string());
+    let runs = |load: &str| only.split(',').any(|l| l.trim() == load);
     let open_tasks: i64 = env_or("BENCH_TASKS", 28);
     let alerts: usize = env_or("BENCH_ALERTS", 300);
     let db = BenchDb::create("control", 20).await?;
@@ -373,9 +484,10 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     bench.approvals_topic = binding;
-    let mirroring = bench.measure("mirroring", rounds, async { Ok(()) }).await?;
+    if runs("mirroring") {
+        loads.push(bench.measure("mirroring", rounds, async { Ok(()) }).await?);
+    }
     let topics = bench.tg.topics(FORUM).len();
-    loads.push(mirroring);
     bench.drained(Duration::from_secs(900)).await?;
     println!(
         "mirroring: {topics} topics when the probes ended; everything delivered {:.0} s after /bind",
@@ -384,7 +496,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Alert storm: all raised at once, then probed.
     let storm_started = Instant::now();
-    for i in 0..alerts {
+    for i in 0..if runs("storm") { alerts } else { 0 } {
         app.raise_alert(
             &operator,
             project.id,
@@ -403,13 +515,15 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     }
     let raised_in = storm_started.elapsed();
-    loads.push(bench.measure("alert storm", rounds, async { Ok(()) }).await?);
-    bench.drained(Duration::from_secs(900)).await?;
-    println!(
-        "alert storm: {alerts} alerts raised in {:.1} s; the chat was clear {:.0} s after the first",
-        raised_in.as_secs_f64(),
-        storm_started.elapsed().as_secs_f64()
-    );
+    if runs("storm") {
+        loads.push(bench.measure("alert storm", rounds, async { Ok(()) }).await?);
+        bench.drained(Duration::from_secs(900)).await?;
+        println!(
+            "alert storm: {alerts} alerts raised in {:.1} s; the chat was clear {:.0} s after the first",
+            raised_in.as_secs_f64(),
+            storm_started.elapsed().as_secs_f64()
+        );
+    }
 
     // Runaway agent: 150 runs and 75 comments within a minute on one task, probed meanwhile.
     let flood = {
@@ -453,10 +567,17 @@ async fn main() -> anyhow::Result<()> {
             anyhow::Ok(())
         }
     };
-    loads.push(bench.measure("runaway agent", rounds, flood).await?);
-    bench.drained(Duration::from_secs(900)).await?;
-
-    loads.push(bench.measure("quiet", rounds, async { Ok(()) }).await?);
+    if runs("runaway") {
+        loads.push(bench.measure("runaway agent", rounds, flood).await?);
+        bench.drained(Duration::from_secs(900)).await?;
+    }
+    if runs("quiet") {
+        loads.push(bench.measure("quiet", rounds, async { Ok(()) }).await?);
+    }
+    let mut failover = match runs("failover") {
+        true => Some(bench.failover(failover_rounds).await?),
+        false => None,
+    };
 
     println!();
     println!(
@@ -473,6 +594,18 @@ async fn main() -> anyhow::Result<()> {
             l.answer.cell(),
             l.edited.cell(),
             l.queued_at_end
+        );
+    }
+    if let Some(f) = failover.as_mut() {
+        println!();
+        println!("| failover | rounds | cuts → last of 5 cards p50 / p99 ms | cuts → command answered | cards sent twice |");
+        println!("|---|---:|---:|---:|---:|");
+        println!(
+            "| 3 cuts, 0.9 s each | {} | {} | {} | {} |",
+            f.rounds,
+            f.card.cell(),
+            f.command.cell(),
+            f.duplicates
         );
     }
     println!();

@@ -2,6 +2,7 @@
 //! DATABASE_URL / TELEGRAM_BOT_TOKEN. A bad value fails at start naming the key.
 
 use crate::domain::budget::{Caps, RoleCaps, SpawnLimits};
+use crate::domain::credentials::{redacted, redacted_url};
 use crate::domain::loops::LoopThresholds;
 use crate::domain::policy::RiskMap;
 use crate::domain::{RiskLevel, TaskType, Usd};
@@ -25,7 +26,7 @@ pub struct Settings {
     pub policy: PolicySettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: String,
@@ -34,7 +35,7 @@ pub struct DatabaseSettings {
     pub embedded_data_dir: PathBuf,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpSettings {
     pub addr: String,
@@ -42,6 +43,8 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     pub rate_limit_per_minute: u32,
     pub auth_failures_per_minute: u32,
+    /// When set, `/metrics` answers only `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -51,7 +54,7 @@ pub enum TelegramMode {
     Webhook,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TelegramSettings {
     pub token: String,
@@ -62,6 +65,45 @@ pub struct TelegramSettings {
     #[serde(deserialize_with = "user_ids")]
     pub admins: Vec<i64>,
     pub default_lang: String,
+}
+
+// Settings end up in logs and panics: their secrets never do.
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redacted_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout_secs", &self.acquire_timeout_secs)
+            .field("embedded_data_dir", &self.embedded_data_dir)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("addr", &self.addr)
+            .field("admin_token", &redacted(&self.admin_token))
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
+            .field("auth_failures_per_minute", &self.auth_failures_per_minute)
+            .field("metrics_token", &redacted(&self.metrics_token))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TelegramSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramSettings")
+            .field("token", &redacted(&self.token))
+            .field("api_url", &self.api_url)
+            .field("mode", &self.mode)
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &redacted(&self.webhook_secret))
+            .field("admins", &self.admins)
+            .field("default_lang", &self.default_lang)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -415,6 +457,27 @@ mod tests {
 
     fn load(env: &[(&str, &str)]) -> anyhow::Result<Settings> {
         Settings::load_from(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let s = load(&[
+            ("DATABASE_URL", "postgres://mc:db-password-123@db.internal:5432/mc"),
+            ("MC_HTTP__ADMIN_TOKEN", "admin-token-secret-value"),
+            ("MC_TELEGRAM__TOKEN", "123456:telegram-secret"),
+            ("MC_TELEGRAM__WEBHOOK_SECRET", "webhook-secret-value"),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        for secret in [
+            "db-password-123",
+            "admin-token-secret-value",
+            "telegram-secret",
+            "webhook-secret-value",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("db.internal") && shown.contains("<redacted>"), "{shown}");
     }
 
     #[test]

@@ -92,6 +92,7 @@ bot-whoami-unbound = this chat is not bound
 bot-no-project = This chat has no project yet: /bind one here, or /switch to one.
 bot-unknown-command = I don't know /{ $command }. /help lists what I do.
 bot-bad-value = “{ $value }” is not valid here. Use one of: { $choices }
+bot-tokens-private-only = /tokens answers only in a private chat with me: token names and owners are not for a group.
 bot-bind-group-only = /bind works in a group or forum: add me to the project's group and run it there.
 bot-error-invalid = Not valid: { $field } { $message }
 bot-error-bad-input = I couldn't read that: { $message }

@@ -92,6 +92,7 @@ bot-whoami-unbound = чат не привязан
 bot-no-project = У этого чата ещё нет проекта: привяжите его командой /bind или выберите через /switch.
 bot-unknown-command = Я не знаю команду /{ $command }. /help — что я умею.
 bot-bad-value = «{ $value }» здесь не подходит. Возможные значения: { $choices }
+bot-tokens-private-only = /tokens отвечает только в личном чате со мной: названия и владельцы токенов не для группы.
 bot-bind-group-only = /bind работает в группе или форуме: добавьте меня в группу проекта и выполните команду там.
 bot-error-invalid = Неверно: { $field } { $message }
 bot-error-bad-input = Не удалось разобрать: { $message }

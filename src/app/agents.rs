@@ -29,13 +29,23 @@ pub struct RegisterAgent {
     pub issue_token: bool,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Registration {
     pub agent: Agent,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     pub created: bool,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("agent", &self.agent)
+            .field("token", &self.token.as_deref().map(crate::domain::credentials::redacted))
+            .field("created", &self.created)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

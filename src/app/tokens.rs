@@ -102,7 +102,7 @@ pub struct TokenQuery {
 }
 
 /// An agent's fresh token; its older ones no longer work.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RotatedToken {
     pub agent: Agent,
@@ -110,6 +110,16 @@ pub struct RotatedToken {
     pub token: String,
     /// How many older tokens of the agent it retired.
     pub retired: u64,
+}
+
+impl std::fmt::Debug for RotatedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedToken")
+            .field("agent", &self.agent)
+            .field("token", &credentials::redacted(&self.token))
+            .field("retired", &self.retired)
+            .finish()
+    }
 }
 
 fn facts(row: &TokenRow) -> TokenFacts {

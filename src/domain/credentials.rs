@@ -89,6 +89,27 @@ pub fn check(facts: &TokenFacts, now: DateTime<Utc>) -> Result<(), TokenRefusal>
     }
 }
 
+/// How a secret shows in `Debug` output (logs, panics): whether there is one, never what.
+pub fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        "(none)"
+    } else {
+        "<redacted>"
+    }
+}
+
+/// A connection URL with its password replaced, for `Debug` output.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => redacted(url).to_string(),
+    }
+}
+
 /// `last_used_at` is written at most this often per token, so authenticating stays a read.
 pub const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
 

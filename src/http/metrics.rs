@@ -1,5 +1,6 @@
-//! `/metrics` in Prometheus' text format: request counts and latency, kept in memory, and the
-//! squad's state, read from the database at scrape time, and the roles this replica holds.
+//! `/metrics` in Prometheus' text format: request counts and latency, kept in memory, the
+//! squad's state, read from the database at most once per [`SQUAD_TTL`] whatever the scrape
+//! rate, and the roles this replica holds. Optionally behind `http.metrics_token`.
 
 use super::error::ApiResult;
 use super::HttpState;
@@ -9,11 +10,23 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use sha2::Digest;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// How long the squad's numbers are served from memory before the next scrape reads them again.
+pub const SQUAD_TTL: Duration = Duration::from_secs(1);
+
+/// When the squad's numbers were last read, and what the read gave (`None`: no answer).
+type SquadRead = (Instant, Option<Arc<MetricsSnapshot>>);
 
 /// Request metrics, one set per server.
 #[derive(Clone)]
 pub struct RequestMetrics {
+    /// The squad's numbers as last read, and when: a flood of scrapes costs the database one
+    /// read per [`SQUAD_TTL`].
+    squad: Arc<tokio::sync::Mutex<Option<SquadRead>>>,
+    squad_reads: prometheus::IntCounter,
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
@@ -51,15 +64,48 @@ impl RequestMetrics {
             &["reason"],
         )
         .expect("valid metric");
+        let squad_reads = prometheus::IntCounter::new(
+            "mc_metrics_squad_reads_total",
+            "Reads of the squad's numbers from the database for /metrics (at most one a second)",
+        )
+        .expect("valid metric");
+        registry.register(Box::new(squad_reads.clone())).expect("unique metric");
         registry.register(Box::new(requests.clone())).expect("unique metric");
         registry.register(Box::new(latency.clone())).expect("unique metric");
         registry.register(Box::new(auth_refused.clone())).expect("unique metric");
         RequestMetrics {
+            squad: Arc::default(),
+            squad_reads,
             registry,
             requests,
             latency,
             auth_refused,
         }
+    }
+
+    /// The squad's numbers: read from the database at most once per [`SQUAD_TTL`] (scrapes at
+    /// the same moment wait for one read); `None` when the database did not answer.
+    pub async fn squad(&self, app: &crate::app::App) -> Option<Arc<MetricsSnapshot>> {
+        let mut cached = self.squad.lock().await;
+        if let Some((at, snapshot)) = cached.as_ref() {
+            if at.elapsed() < SQUAD_TTL {
+                return snapshot.clone();
+            }
+        }
+        self.squad_reads.inc();
+        let snapshot = match tokio::time::timeout(Duration::from_secs(2), app.metrics_snapshot()).await {
+            Ok(Ok(snapshot)) => Some(Arc::new(snapshot)),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "metrics: the database did not answer; serving the request metrics only");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("metrics: the database timed out; serving the request metrics only");
+                None
+            }
+        };
+        *cached = Some((Instant::now(), snapshot.clone()));
+        snapshot
     }
 
     pub fn count_auth_refusal(&self, why: AuthRefusal) {
@@ -118,22 +164,31 @@ pub fn method_label(method: &axum::http::Method) -> &'static str {
 
 #[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations", security(()),
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<HttpState>) -> ApiResult<Response> {
+pub async fn metrics(State(state): State<HttpState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
+    let wanted = &state.settings.http.metrics_token;
+    if !wanted.is_empty() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Compared as digests: the time taken says nothing about the token.
+        let digest = |t: &str| -> [u8; 32] { sha2::Sha256::digest(t.as_bytes()).into() };
+        if digest(given.trim()) != digest(wanted) {
+            return Err(super::error::ApiError::unauthenticated(
+                "/metrics needs Authorization: Bearer <http.metrics_token>",
+            ));
+        }
+    }
     let registry = Registry::new();
     // Prometheus scrapes this to see outages too: without the database it still answers, with
     // the request metrics and `mc_database_up 0`.
-    let snapshot = match tokio::time::timeout(Duration::from_secs(2), state.app.metrics_snapshot()).await {
-        Ok(Ok(snapshot)) => Some(snapshot),
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "metrics: the database did not answer; serving the request metrics only");
-            None
-        }
-        Err(_) => {
-            tracing::warn!("metrics: the database timed out; serving the request metrics only");
-            None
-        }
-    };
-    let up = IntGauge::new("mc_database_up", "1 when the database answered this scrape, 0 when it did not").expect("valid metric");
+    let snapshot = state.metrics.squad(&state.app).await;
+    let up = IntGauge::new(
+        "mc_database_up",
+        "1 when the database answered the squad's last read (at most a second old), 0 when it did not",
+    )
+    .expect("valid metric");
     registry.register(Box::new(up.clone())).expect("unique metric");
     up.set(i64::from(snapshot.is_some()));
     let waiting = IntGauge::new(

@@ -296,13 +296,22 @@ pub struct ApiToken {
 }
 
 /// A token just made: shown once, with what it is.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedToken {
     /// The secret: store it now, it is not kept and cannot be shown again.
     pub token: String,
     #[serde(flatten)]
     pub info: ApiToken,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token", &crate::domain::credentials::redacted(&self.token))
+            .field("info", &self.info)
+            .finish()
+    }
 }
 
 /// A page of a list, with the total count for the filter.

@@ -36,7 +36,7 @@ use tracing::{debug, info, warn};
 use uuid::Uuid;
 
 /// Everything `agent run` takes from its flags.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunnerConfig {
     /// The server, e.g. `http://localhost:3000`.
     pub api_url: String,
@@ -55,6 +55,22 @@ pub struct RunnerConfig {
     /// Dollars reported for each simulated run.
     pub cost: f64,
     pub retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for RunnerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunnerConfig")
+            .field("api_url", &self.api_url)
+            .field("project", &self.project)
+            .field("operator_token", &crate::domain::credentials::redacted(&self.operator_token))
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("task_types", &self.task_types)
+            .field("interval", &self.interval)
+            .field("cost", &self.cost)
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 impl RunnerConfig {

@@ -586,10 +586,13 @@ async fn metrics_report_the_squad_and_the_requests(pool: PgPool) {
     // The database is gone: /metrics still answers (that is how Prometheus sees the outage),
     // with the request metrics and the database marked down.
     pool.close().await;
-    let reply = api.client.get(format!("{}/metrics", api.url)).send().await.unwrap();
-    assert_eq!(reply.status(), StatusCode::OK);
-    let text = reply.text().await.unwrap();
-    assert!(text.contains("mc_database_up 0"), "{text}");
+    // The squad's numbers are read at most once a second, whatever the scrape rate.
+    let text = common::eventually("/metrics says the database is down", std::time::Duration::from_secs(10), || async {
+        let reply = api.client.get(format!("{}/metrics", api.url)).send().await.unwrap();
+        assert_eq!(reply.status(), StatusCode::OK);
+        Some(reply.text().await.unwrap()).filter(|t| t.contains("mc_database_up 0"))
+    })
+    .await;
     assert!(
         text.contains(r#"mc_http_requests_total{method="GET",route="/api/agents",status="200"} 1"#),
         "{text}"

@@ -315,12 +315,20 @@ async fn a_cao_lists_and_revokes_api_tokens_from_the_chat(pool: PgPool) {
             .unwrap();
     w.s.app.authenticate(&secret).await.unwrap();
 
-    let listed = w.ask(&sofie(), "/tokens", "API tokens").await.text.unwrap();
+    // Not in a group: names, owners and prefixes are the CAO's to see.
+    let group = w.ask(&sofie(), "/tokens", "only in a private chat").await.text.unwrap();
+    assert!(!group.contains("ops-script"), "{group}");
+    let world = &w;
+    let private = |user: &fake_telegram::FakeUser, chat: i64, needle: &'static str| {
+        let sent = world.tg.user_message(chat, user, "/tokens", None);
+        async move { world.answer_after(chat, sent, needle).await.text.unwrap() }
+    };
+    let listed = private(&sofie(), SOFIE, "API tokens").await;
     for name in ["ops-script", "Olga", "Vic", "Sofie (human)"] {
         assert!(listed.contains(name), "{name}: {listed}");
     }
     assert!(!listed.contains(&secret) && !listed.contains(&secret[..12]), "{listed}");
-    let refused = w.ask(&olga(), "/tokens", "can't do that").await.text.unwrap();
+    let refused = private(&olga(), OLGA, "can't do that").await;
     assert!(refused.contains("needs CAO"), "{refused}");
     w.ask(&olga(), "/revoke_token ops-script", "can't do that").await;
     w.s.app.authenticate(&secret).await.unwrap();
@@ -331,7 +339,9 @@ async fn a_cao_lists_and_revokes_api_tokens_from_the_chat(pool: PgPool) {
     w.ask(&sofie(), "/revoke_token ops-script", "not found").await;
     w.ask(&sofie(), "/revoke_token", "Usage: /revoke_token").await;
     w.ask(&sofie(), "/lang ru", "по-русски").await;
-    let listed = w.ask(&sofie(), "/tokens", "API-токены").await.text.unwrap();
+    let lang = w.tg.user_message(SOFIE, &sofie(), "/lang ru", None);
+    w.answer_after(SOFIE, lang, "по-русски").await;
+    let listed = private(&sofie(), SOFIE, "API-токены").await;
     assert!(listed.contains("отозван"), "{listed}");
     w.stop().await;
 }

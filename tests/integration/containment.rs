@@ -419,3 +419,46 @@ async fn the_bot_says_what_policy_does_with_an_action_type(pool: PgPool) {
     assert!(text.contains("intern: needs a person's approval"), "{text}");
     w.stop().await;
 }
+
+/// `/metrics` behind `http.metrics_token`, and a scrape flood costs the database one read a
+/// second: scrapes are served from the squad's last read until it is a second old.
+#[sqlx::test]
+async fn metrics_can_be_closed_and_a_scrape_flood_does_not_load_the_database(pool: PgPool) {
+    let api = common::http::spawn_app_with(pool.clone(), [("MC_HTTP__METRICS_TOKEN", "scrape-secret-123")]).await;
+    api.app.seed().await.unwrap();
+    let url = format!("{}/metrics", api.url);
+    let open = api.client.get(&url).send().await.unwrap();
+    assert_eq!(open.status(), StatusCode::UNAUTHORIZED);
+    let wrong = api.client.get(&url).bearer_auth("guess").send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let scrape = || async {
+        let reply = api.client.get(&url).bearer_auth("scrape-secret-123").send().await.unwrap();
+        assert_eq!(reply.status(), StatusCode::OK);
+        reply.text().await.unwrap()
+    };
+    let reads = |text: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix("mc_metrics_squad_reads_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no read count in {text}"))
+    };
+    let first = scrape().await;
+    assert!(first.contains(r#"mc_agents{project="openclaw",status="active"} 8"#), "{first}");
+    let before = reads(&first);
+    // Fifty scrapes at once: the squad is read once a second at most, not fifty times.
+    let started = std::time::Instant::now();
+    let answers = futures_util::future::join_all((0..50).map(|_| scrape())).await;
+    let took = started.elapsed().as_secs();
+    let after = answers.iter().map(|a| reads(a)).max().unwrap();
+    assert!(after - before <= took + 2, "{} reads for 50 scrapes in {took} s", after - before);
+    // A change shows within a second or so.
+    sqlx::query("UPDATE agents SET status = 'paused', status_cause = 'manual' WHERE name = 'Scout'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let fresh = common::eventually("the next read", std::time::Duration::from_secs(10), || async {
+        Some(scrape().await).filter(|t| t.contains(r#"mc_agents{project="openclaw",status="active"} 7"#))
+    })
+    .await;
+    assert!(fresh.contains(r#"mc_agents{project="openclaw",status="paused"} 1"#), "{fresh}");
+}

@@ -626,6 +626,10 @@ async fn revoke(req: &Req, args: &str) -> CmdResult {
 }
 
 async fn tokens(req: &Req) -> CmdResult {
+    // Token names, owners and prefixes are for the CAO's eyes, not a group's.
+    if !req.is_private() {
+        return Err(CmdError::Say(req.t("bot-tokens-private-only")));
+    }
     let query = TokenQuery {
         page: PageRequest { limit: 50, offset: 0 },
         ..Default::default()
