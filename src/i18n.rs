@@ -381,4 +381,19 @@ mod tests {
     fn arguments_are_escaped_for_html() {
         assert_eq!(html_escape("<b>&"), "&lt;b&gt;&amp;");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn escaped_text_has_no_markup_and_unescapes_back(text in "\\PC{0,200}") {
+                let escaped = html_escape(&text);
+                prop_assert!(!escaped.contains('<') && !escaped.contains('>'));
+                let back = escaped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+                prop_assert_eq!(back, text);
+            }
+        }
+    }
 }

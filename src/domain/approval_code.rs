@@ -126,4 +126,24 @@ mod tests {
         assert_eq!(scope_of_code(&private), CodeScope::Project(SIDE));
         assert_eq!(scope_of_code(&CodeContext::default()), CodeScope::NoProject);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_input_is_a_code_or_a_clear_refusal(input in "\\PC{0,40}") {
+                match parse_code(&input) {
+                    Ok(n) => prop_assert!(n > 0),
+                    Err(e) => prop_assert!(!e.message.to_string().is_empty()),
+                }
+            }
+
+            #[test]
+            fn codes_round_trip(n in 1..i32::MAX, prefix in prop::sample::select(vec!["A", "a", "#", ""]), pad in " {0,3}") {
+                prop_assert_eq!(parse_code(&format!("{pad}{prefix}{n}{pad}")).unwrap(), n);
+            }
+        }
+    }
 }

@@ -239,4 +239,32 @@ mod tests {
         assert!(!plausible_token("has space"));
         assert!(!plausible_token(&"x".repeat(201)));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_lifetime_parses_or_is_refused(input in "\\PC{0,30}") {
+                if let Ok(d) = parse_lifetime(&input) {
+                    prop_assert!(d >= Duration::minutes(1) && d <= Duration::days(MAX_LIFETIME_DAYS));
+                }
+            }
+
+            #[test]
+            fn lifetimes_round_trip(days in 1..=MAX_LIFETIME_DAYS, hours in 1i64..=24 * 30) {
+                prop_assert_eq!(parse_lifetime(&format!("{days}d")).unwrap(), Duration::days(days));
+                prop_assert_eq!(parse_lifetime(&format!(" {hours}h ")).unwrap(), Duration::hours(hours));
+            }
+
+            #[test]
+            fn redaction_never_shows_the_secret(secret in "[a-zA-Z0-9_.~-]{12,64}") {
+                prop_assert!(!redacted(&secret).contains(&secret));
+                let shown = redacted_url(&format!("postgres://mc:{secret}@db:5432/mc"));
+                let leaked = format!(":{secret}@");
+                prop_assert!(!shown.contains(&leaked), "{}", shown);
+            }
+        }
+    }
 }

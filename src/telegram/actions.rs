@@ -249,4 +249,25 @@ mod tests {
         assert_eq!(json["needs"], "pause_squad");
         assert_eq!(serde_json::from_value::<ButtonAction>(json).unwrap(), new);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// A stored action that is not one reads as an error, never a panic.
+            #[test]
+            fn any_json_reads_as_an_action_or_an_error(text in "\\PC{0,120}") {
+                let _ = serde_json::from_str::<ButtonAction>(&text);
+            }
+
+            #[test]
+            fn actions_round_trip(bytes in any::<[u8; 16]>(), approve in any::<bool>()) {
+                let approval_id = Uuid::from_bytes(bytes);
+                let action = if approve { ButtonAction::Approve { approval_id } } else { ButtonAction::Deny { approval_id } };
+                let stored = serde_json::to_string(&action).unwrap();
+                prop_assert_eq!(serde_json::from_str::<ButtonAction>(&stored).unwrap(), action);
+            }
+        }
+    }
 }

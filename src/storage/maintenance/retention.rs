@@ -197,4 +197,18 @@ mod tests {
         assert!(parse_age("soon").is_err());
         assert!(parse_age("0d").is_err());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_age_parses_or_is_refused(input in "\\PC{0,30}") {
+                if let Ok(age) = parse_age(&input) {
+                    prop_assert!(age > chrono::Duration::zero());
+                }
+            }
+        }
+    }
 }

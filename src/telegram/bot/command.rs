@@ -174,4 +174,36 @@ mod tests {
         assert_eq!(first_word("Scout"), ("Scout", ""));
         assert_eq!(first_word(""), ("", ""));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever a person types, reading it as a command never panics, and what it names
+            /// is lowercase and bounded.
+            #[test]
+            fn any_text_parses_without_panicking(text in "\\PC{0,200}", bot in "[a-z_]{1,20}") {
+                if let Some(typed) = parse(&text, &bot) {
+                    if let Named::Unknown(name) = &typed.named {
+                        prop_assert!(name.len() <= 32);
+                        prop_assert_eq!(name.to_ascii_lowercase(), name.clone());
+                    }
+                    prop_assert!(text.contains(typed.args));
+                }
+            }
+
+            /// Every command, however cased and addressed, reads back as itself with its arguments.
+            #[test]
+            fn every_command_round_trips(i in 0..COMMANDS.len(), upper in any::<bool>(), args in "[a-z0-9 ]{0,40}") {
+                let command = COMMANDS[i];
+                let name = if upper { command.as_str().to_ascii_uppercase() } else { command.as_str().to_string() };
+                let text = format!("/{name}@mc_bot {args}");
+                let typed = parse(&text, "mc_bot").expect("a command");
+                prop_assert_eq!(typed.named, Named::Known(command));
+                prop_assert!(typed.addressed);
+                prop_assert_eq!(typed.args.trim(), args.trim());
+            }
+        }
+    }
 }

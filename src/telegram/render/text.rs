@@ -238,4 +238,46 @@ mod tests {
         assert_eq!(visible_len(&t), 10);
         assert!(t.ends_with('…'));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any text cuts into parts within the limit, in order, losing nothing but white
+            /// space (the breaks it was cut at, and parts that would be blank: Telegram refuses
+            /// an empty message).
+            #[test]
+            fn plain_text_splits_within_the_limit_and_loses_nothing(text in "[a-zA-Zа-я0-9 .,\n]{0,600}", limit in 1usize..120) {
+                let html = crate::i18n::html_escape(&text);
+                let parts = split(&html, limit);
+                prop_assert!(!parts.is_empty());
+                for part in &parts {
+                    prop_assert!(visible_len(part) <= limit, "{} > {limit}: {part:?}", visible_len(part));
+                }
+                let kept: String = parts.concat().chars().filter(|c| !c.is_whitespace()).collect();
+                let all: String = html.chars().filter(|c| !c.is_whitespace()).collect();
+                prop_assert_eq!(kept, all);
+            }
+
+            /// Marked-up text never panics and every part is well formed (tags balanced).
+            #[test]
+            fn marked_up_text_splits_into_balanced_parts(words in prop::collection::vec(("[a-z ]{1,12}", 0u8..4), 0..40), limit in 4usize..80) {
+                let html: String = words
+                    .iter()
+                    .map(|(w, tag)| match tag {
+                        0 => format!("<b>{w}</b>"),
+                        1 => format!("<i>{w}</i>\n"),
+                        2 => format!("<code>{w}</code>"),
+                        _ => w.clone(),
+                    })
+                    .collect();
+                for part in split(&html, limit) {
+                    for tag in ["b", "i", "code"] {
+                        prop_assert_eq!(part.matches(&format!("<{tag}>")).count(), part.matches(&format!("</{tag}>")).count(), "{}", part);
+                    }
+                }
+            }
+        }
+    }
 }
