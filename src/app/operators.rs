@@ -22,9 +22,11 @@ impl App {
             }))
     }
 
-    /// Makes the configured admins CAO (idempotent; run at start).
-    pub async fn ensure_admins(&self, user_ids: &[i64]) -> AppResult<()> {
+    /// Makes the configured admins CAO (idempotent; run at start). One whose role a CAO revoked
+    /// stays revoked: returned (and logged) instead of granted again.
+    pub async fn ensure_admins(&self, user_ids: &[i64]) -> AppResult<Vec<i64>> {
         let system = Actor::system("config");
+        let mut ignored = Vec::new();
         for user_id in user_ids {
             let mut w = Work::begin(self, &system).await?;
             let existing = storage::operators::by_telegram_id(w.conn(), *user_id).await?;
@@ -32,6 +34,17 @@ impl App {
                 .as_ref()
                 .is_some_and(|op| op.role == OperatorRole::Cao && op.revoked_at.is_none())
             {
+                continue;
+            }
+            // A CAO revoked that person's role: the configuration does not give it back behind
+            // the CAO's back at the next start. It is reported, and stays revoked.
+            if let Some(revoked) = existing.as_ref().and_then(|op| op.revoked_at) {
+                tracing::warn!(
+                    telegram_user = user_id,
+                    revoked_at = %revoked,
+                    "telegram.admins names a user whose role was revoked; not granted again (remove them from telegram.admins, or /grant them)"
+                );
+                ignored.push(*user_id);
                 continue;
             }
             let now = w.now;
@@ -47,7 +60,7 @@ impl App {
             .await?;
             w.commit().await?;
         }
-        Ok(())
+        Ok(ignored)
     }
 
     /// Links a Telegram user with a role (`/grant`).

@@ -462,3 +462,17 @@ async fn metrics_can_be_closed_and_a_scrape_flood_does_not_load_the_database(poo
     .await;
     assert!(fresh.contains(r#"mc_agents{project="openclaw",status="paused"} 1"#), "{fresh}");
 }
+
+/// A CAO revokes a configured admin: the next start does not give the role back behind the
+/// CAO's back; it says so instead.
+#[sqlx::test]
+async fn a_revoked_config_admin_stays_revoked_at_the_next_start(pool: PgPool) {
+    let s = common::squad(pool.clone()).await;
+    const ADMIN: i64 = 4040;
+    assert!(s.app.ensure_admins(&[ADMIN]).await.unwrap().is_empty());
+    assert!(s.app.operator_for_telegram(ADMIN).await.unwrap().is_some());
+    s.app.revoke_role(&s.cao, ADMIN).await.unwrap();
+    let ignored = s.app.ensure_admins(&[ADMIN]).await.unwrap();
+    assert_eq!(ignored, [ADMIN], "reported");
+    assert!(s.app.operator_for_telegram(ADMIN).await.unwrap().is_none(), "still revoked");
+}
