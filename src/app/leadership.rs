@@ -5,7 +5,7 @@
 //! the session ends, so a replica that dies (even `kill -9`: its socket closes) frees the role at
 //! once, and the database that already is the shared engine needs nothing more (no lease
 //! table, no clock agreement). A pooled connection would not do: it outlives the task that took
-//! the lock. The holder pings that connection every `check`, with timeouts on connecting and
+//! the lock. The holder pings that connection every `check` (half a second), with timeouts on connecting and
 //! pinging, so a dead link to the database is noticed and the work stops before another
 //! replica could take over; standbys try again every `retry`.
 
@@ -209,8 +209,8 @@ impl Default for ElectionTiming {
     fn default() -> Self {
         ElectionTiming {
             retry: Duration::from_secs(1),
-            // A ping a second: a lost lock connection (a blip) is noticed within a second.
-            check: Duration::from_secs(1),
+            // Two pings a second: a lost lock connection (a blip) is noticed within half a second.
+            check: Duration::from_millis(500),
             timeout: Duration::from_secs(3),
         }
     }

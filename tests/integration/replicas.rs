@@ -629,3 +629,42 @@ async fn a_database_blip_costs_seconds_and_never_a_second_card(pool: PgPool) {
     assert!(answered < Duration::from_secs(3), "the command within 3 s: {answered:?}");
     drop(replica);
 }
+
+/// The lock connection alone is cut (nothing else fails): the only replica notices within a
+/// second and holds the lock again on a new connection at once, not at its next regular tick.
+#[sqlx::test]
+async fn a_cut_lock_connection_is_replaced_within_two_seconds(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let tg = bound_fake(&s, FORUM, ChatKind::Supergroup { forum: true }).await;
+    let db = database_url(&pool).await;
+    let replica = Replica::start(&db, &tg);
+    health_until(&replica.url, Duration::from_secs(60), |h| role(h, "dispatcher") == "active").await;
+    let holder = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, i32>(
+            "SELECT pid FROM pg_locks
+              WHERE locktype = 'advisory' AND granted
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND ((classid::bigint << 32) | objid::bigint) = $1",
+        )
+        .bind(LOCK_KEY)
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+    };
+    let first = eventually("the dispatcher holds its lock", Duration::from_secs(30), || holder(pool.clone())).await;
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(first)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(ended);
+    let cut = Instant::now();
+    let second = eventually("the lock taken again", Duration::from_secs(30), || async {
+        holder(pool.clone()).await.filter(|pid| *pid != first)
+    })
+    .await;
+    let took = cut.elapsed();
+    assert_ne!(second, first);
+    assert!(took < Duration::from_secs(2), "the lock was held again {took:?} after the cut");
+    drop(replica);
+}

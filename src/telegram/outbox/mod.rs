@@ -101,7 +101,7 @@ impl Default for DispatchOptions {
             poll_interval: Duration::from_secs(2),
             idle_poll: Duration::from_secs(30),
             standby_retry: Duration::from_secs(2),
-            lock_check: Duration::from_secs(1),
+            lock_check: Duration::from_millis(500),
             lock_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(5),
             default_lang: Lang::default(),
