@@ -11,10 +11,13 @@
 //! The loads, one after the other: *mirroring* (the forum just bound with `/bind`: a topic and a
 //! card for every open task, 28 by default), *alert storm* (alerts raised through the core,
 //! 300 by default, all at once), *runaway agent* (one agent's 150 runs and 75 comments on its
-//! task within a minute), and *quiet* (nothing else queued) for comparison.
+//! task within a minute), *quiet* (nothing else queued) for comparison, and *failover* (every
+//! database connection cut three times while five RED cards go out: from the last cut to the
+//! last card and to a command's answer, and cards sent twice).
 //!
 //!     cargo bench --bench control_channel
 //!     BENCH_ROUNDS=10 BENCH_GAP=12 BENCH_TASKS=28 BENCH_ALERTS=300 cargo bench --bench control_channel
+//!     BENCH_LOADS=failover BENCH_FAILOVER_ROUNDS=3 BENCH_TASKS=0 cargo bench --bench control_channel
 //!
 //! A round every 30 s by default (`BENCH_GAP`): three calls to the group, within the 6 of
 //! Telegram's 20 a minute the machine's traffic leaves free; 6 rounds per load (`BENCH_ROUNDS`).
