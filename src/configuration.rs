@@ -45,6 +45,9 @@ pub struct HttpSettings {
     pub auth_failures_per_minute: u32,
     /// When set, `/metrics` answers only `Authorization: Bearer <metrics_token>`.
     pub metrics_token: String,
+    /// Addresses or networks (`10.0.0.5`, `10.0.0.0/8`, `fd00::/8`) of reverse proxies whose
+    /// `X-Forwarded-For` names the client (for the failed-authentication throttle).
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -88,6 +91,7 @@ impl std::fmt::Debug for HttpSettings {
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("auth_failures_per_minute", &self.auth_failures_per_minute)
             .field("metrics_token", &redacted(&self.metrics_token))
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -266,6 +270,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("policy.auto_approve")
+                .with_list_parse_key("http.trusted_proxies")
                 .with_list_parse_key("policy.green")
                 .with_list_parse_key("policy.yellow")
                 .with_list_parse_key("policy.done_requires_approval")
@@ -360,6 +365,7 @@ impl Settings {
         crate::telemetry::parse_level(&self.log.level).map_err(|e| anyhow::anyhow!("invalid configuration: log.level {e}"))?;
         self.role_caps()?;
         self.risk_map()?;
+        self.trusted_proxies()?;
         for task_type in &self.policy.done_requires_approval {
             TaskType::parse(task_type).map_err(|e| anyhow::anyhow!("invalid configuration: policy.done_requires_approval: {e}"))?;
         }
@@ -392,6 +398,25 @@ impl Settings {
                 per_run: usd("intern_per_run", b.intern_per_run)?,
             },
         })
+    }
+
+    /// `http.trusted_proxies`, each an address (a network of one) or a network.
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.http
+            .trusted_proxies
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "invalid configuration: http.trusted_proxies: '{entry}' is not an address or a network like 10.0.0.0/8"
+                        )
+                    })
+            })
+            .collect()
     }
 
     /// What policy knows about action types: the GREEN and YELLOW lists and the overrides.
@@ -457,6 +482,17 @@ mod tests {
 
     fn load(env: &[(&str, &str)]) -> anyhow::Result<Settings> {
         Settings::load_from(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let s = load(&[("MC_HTTP__TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.5,fd00::/8")]).unwrap();
+        let nets = s.trusted_proxies().unwrap();
+        assert_eq!(nets.len(), 3);
+        assert!(nets[1].contains(&"192.168.1.5".parse::<std::net::IpAddr>().unwrap()));
+        let err = load(&[("MC_HTTP__TRUSTED_PROXIES", "the-proxy")]).unwrap_err().to_string();
+        assert!(err.contains("http.trusted_proxies: 'the-proxy'"), "{err}");
+        assert!(load(&[]).unwrap().trusted_proxies().unwrap().is_empty());
     }
 
     #[test]

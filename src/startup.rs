@@ -97,6 +97,7 @@ impl Application {
             status: self.status.clone(),
             limiter: TokenLimiter::per_minute(settings.http.rate_limit_per_minute),
             auth_throttle: AuthThrottle::per_minute(settings.http.auth_failures_per_minute),
+            trusted_proxies: Arc::new(settings.trusted_proxies()?),
             metrics: RequestMetrics::new(),
             body_limit: settings.http.body_limit_bytes,
             settings: settings.clone(),

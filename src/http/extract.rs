@@ -42,15 +42,29 @@ where
     }
 }
 
-/// The client's address: the TCP peer (`ConnectInfo`). Behind a proxy every client shares the
-/// proxy's address; a router served without connect info (a test calling it directly) counts
-/// everyone as one client.
-pub fn client_addr(parts: &Parts) -> std::net::IpAddr {
-    parts
+/// The client's address: the TCP peer (`ConnectInfo`), or, when the peer is one of
+/// `http.trusted_proxies`, the right-most address of `X-Forwarded-For` that is not one of them
+/// (what the last trusted proxy saw; a client cannot forge past it). A router served without
+/// connect info (a test calling it directly) counts everyone as one client.
+pub fn client_addr(parts: &Parts, trusted: &[ipnet::IpNet]) -> std::net::IpAddr {
+    let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer)
 }
 
 impl<S> FromRequestParts<S> for Caller
@@ -76,7 +90,7 @@ where
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be: Bearer <token>"))?;
-        let addr = client_addr(parts);
+        let addr = client_addr(parts, &state.trusted_proxies);
         use super::metrics::AuthRefusal;
         // An address over its failures gets no database query for a token that does not work;
         // one that works (read from memory) passes whatever others did from that address.

@@ -34,6 +34,8 @@ pub struct HttpState {
     pub status: Arc<health::ServiceStatus>,
     pub limiter: rate_limit::TokenLimiter,
     pub auth_throttle: rate_limit::AuthThrottle,
+    /// `http.trusted_proxies`, parsed: whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     pub metrics: metrics::RequestMetrics,
     pub body_limit: usize,
     pub settings: Arc<crate::configuration::Settings>,

@@ -476,3 +476,58 @@ async fn a_revoked_config_admin_stays_revoked_at_the_next_start(pool: PgPool) {
     assert_eq!(ignored, [ADMIN], "reported");
     assert!(s.app.operator_for_telegram(ADMIN).await.unwrap().is_none(), "still revoked");
 }
+
+/// Behind a trusted proxy, the client is the address the proxy saw (`X-Forwarded-For`): one
+/// guesser's failures throttle that guesser, not everyone behind the proxy; from an untrusted
+/// peer the header is ignored, so a guesser cannot spread its failures over forged addresses.
+#[sqlx::test]
+async fn behind_a_trusted_proxy_each_client_is_throttled_alone(pool: PgPool) {
+    let api = common::http::spawn_app_with(
+        pool.clone(),
+        [
+            ("MC_HTTP__TRUSTED_PROXIES", "127.0.0.0/8"),
+            ("MC_HTTP__AUTH_FAILURES_PER_MINUTE", "3"),
+        ],
+    )
+    .await;
+    api.app.seed().await.unwrap();
+    let guess = |from: &'static str| {
+        let request = api
+            .client
+            .get(format!("{}/api/agents", api.url))
+            .bearer_auth(format!("mca_{}", uuid::Uuid::new_v4().simple()))
+            .header("x-forwarded-for", format!("203.0.113.250, {from}"));
+        async move { reply(request).await.status }
+    };
+    for _ in 0..3 {
+        assert_eq!(guess("198.51.100.7").await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        guess("198.51.100.7").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "that client is throttled"
+    );
+    assert_eq!(
+        guess("198.51.100.8").await,
+        StatusCode::UNAUTHORIZED,
+        "another client behind the proxy is not"
+    );
+    api.stop().await;
+
+    // Without trusting the peer, the header changes nothing: all are one client.
+    let api = common::http::spawn_app_with(pool.clone(), [("MC_HTTP__AUTH_FAILURES_PER_MINUTE", "3")]).await;
+    for i in 0..4 {
+        let request = api
+            .client
+            .get(format!("{}/api/agents", api.url))
+            .bearer_auth(format!("mca_{}", uuid::Uuid::new_v4().simple()))
+            .header("x-forwarded-for", format!("198.51.100.{i}"));
+        let status = reply(request).await.status;
+        let expected = if i < 3 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(status, expected, "request {i}");
+    }
+}
