@@ -167,19 +167,7 @@ impl Bench {
 
         let summary = format!("{} probe {round}: send the launch email", load.name);
         let requested = Instant::now();
-        self.app
-            .request_approval(
-                &as_agent(&self.scribe),
-                RequestApproval {
-                    agent_id: self.scribe.id,
-                    action_type: "email.send".into(),
-                    action_summary: summary.clone(),
-                    justification: "benchmark probe".into(),
-                    expires_in_minutes: Some(600),
-                    ..Default::default()
-                },
-            )
-            .await?;
+        self.ask_red(&summary).await?;
         let carded = first_call(tg, "sendMessage", requested, |c| {
             c.param("message_thread_id") == Some(&json!(self.approvals_topic))
                 && c.param("text").and_then(|t| t.as_str()).is_some_and(|t| t.contains(&summary))
@@ -335,7 +323,7 @@ impl Bench {
                     agent_id: self.scribe.id,
                     action_type: "email.send".into(),
                     action_summary: summary.to_string(),
-                    justification: "benchmark failover".into(),
+                    justification: "benchmark probe".into(),
                     expires_in_minutes: Some(600),
                     ..Default::default()
                 },

@@ -812,24 +812,31 @@ fn throwaway(command: &str, dir: &std::path::Path) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-/// PostgreSQL restarted under the running service (bot, dispatcher, listeners, locks): every
-/// approval card arrives, those asked before the restart and after it, and a command typed
-/// afterwards is answered, without restarting the service.
-#[tokio::test]
-async fn restarting_postgresql_during_delivery_leaves_nothing_stuck() {
-    let dir = std::env::temp_dir().join(format!("mc-restart-{}", uuid::Uuid::new_v4()));
+/// A world on a PostgreSQL of its own that the test may stop and restart (a throwaway cluster
+/// in `dir`), with Telegram's own limits and the plain group bound.
+async fn world_on_a_throwaway_cluster() -> (std::path::PathBuf, PgPool, World) {
+    let dir = std::env::temp_dir().join(format!("mc-throwaway-{}", uuid::Uuid::new_v4()));
     let server = throwaway("start", &dir);
-    let url = format!("{}/mc_restart", server.rsplit_once('/').unwrap().0);
+    let url = format!("{}/mc_faults", server.rsplit_once('/').unwrap().0);
     let pool = mission_control::storage::connect(&url, 10, Duration::from_secs(10)).await.unwrap();
     mission_control::storage::migrate(&pool).await.unwrap();
-    // Telegram's own pace (a message a second in the group): the cards are still being
-    // delivered when the server goes down.
     let w = World::build(pool.clone())
         .fake(fake_telegram::FakeConfig::default())
         .dispatch(fast())
         .start()
         .await;
     w.bind(GROUP, false).await;
+    (dir, pool, w)
+}
+
+/// PostgreSQL restarted under the running service (bot, dispatcher, listeners, locks): every
+/// approval card arrives, those asked before the restart and after it, and a command typed
+/// afterwards is answered, without restarting the service.
+#[tokio::test]
+async fn restarting_postgresql_during_delivery_leaves_nothing_stuck() {
+    // Telegram's own pace (a message a second in the group): the cards are still being
+    // delivered when the server goes down.
+    let (dir, pool, w) = world_on_a_throwaway_cluster().await;
     for i in 0..5 {
         w.red_request(&format!("before the restart {i}")).await;
     }
@@ -871,17 +878,7 @@ async fn restarting_postgresql_during_delivery_leaves_nothing_stuck() {
 /// answered within 3 s (issue 29).
 #[tokio::test]
 async fn a_card_accepted_while_postgresql_was_down_is_sent_once() {
-    let dir = std::env::temp_dir().join(format!("mc-down-{}", uuid::Uuid::new_v4()));
-    let server = throwaway("start", &dir);
-    let url = format!("{}/mc_down", server.rsplit_once('/').unwrap().0);
-    let pool = mission_control::storage::connect(&url, 10, Duration::from_secs(10)).await.unwrap();
-    mission_control::storage::migrate(&pool).await.unwrap();
-    let w = World::build(pool.clone())
-        .fake(fake_telegram::FakeConfig::default())
-        .dispatch(fast())
-        .start()
-        .await;
-    w.bind(GROUP, false).await;
+    let (dir, pool, w) = world_on_a_throwaway_cluster().await;
     w.settled_within(Duration::from_secs(30)).await;
     let shown = w.tg.bot_messages_in(GROUP, None).len();
     // Telegram holds its answer to the first card until the server is down.
