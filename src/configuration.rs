@@ -177,6 +177,8 @@ pub struct LimitSettings {
     pub max_active_agents: usize,
     /// Most long waits (heartbeat `?wait`, approvals, MCP) one agent holds open at once.
     pub max_waits_per_agent: usize,
+    /// Most MCP sessions one agent holds open at once.
+    pub max_mcp_sessions_per_agent: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -296,6 +298,9 @@ impl Settings {
     fn validate(&self) -> anyhow::Result<()> {
         if self.limits.max_waits_per_agent == 0 {
             bail!("invalid configuration: limits.max_waits_per_agent must be at least 1");
+        }
+        if self.limits.max_mcp_sessions_per_agent == 0 {
+            bail!("invalid configuration: limits.max_mcp_sessions_per_agent must be at least 1");
         }
         self.http_addr()?;
         {

@@ -140,6 +140,8 @@ err-grant-cap-above-default = только CAO даёт дневной лими�
 err-token-only-self-or-cao = новый токен агента { $agent } выдаётся только самому агенту или CAO; токен не выдан, прежние токены агента действуют
 err-too-many-waits = у агента { $agent } уже открыто ожиданий: { $max } (не больше { $max }); повторите, когда одно закончится
 err-wait-token-expired = срок токена, с которым открыто это ожидание, истёк
+err-too-many-mcp-sessions = у агента { $agent } уже открыто MCP-сессий: { $max } (не больше { $max }); закройте одну (DELETE /mcp с её Mcp-Session-Id) или дождитесь, пока простаивающая истечёт
+err-mcp-session-not-yours = эту MCP-сессию открыл другой агент; откройте свою (initialize без Mcp-Session-Id)
 err-spawn-intern = стажёры не могут порождать подагентов
 err-spawn-too-many-children = у { $parent } уже { $children } { $children ->
     [one] подагент

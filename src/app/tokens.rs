@@ -503,6 +503,15 @@ impl App {
             .remove(&held.token_id))
     }
 
+    /// Which of these tokens no longer work (revoked, retired, expired, gone), in one read.
+    pub async fn refused_credentials(&self, token_ids: &[Uuid]) -> AppResult<HashSet<Uuid>> {
+        if token_ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut conn = self.pool.acquire().await?;
+        Ok(refused_tokens(&mut conn, token_ids, self.now()).await?.into_keys().collect())
+    }
+
     /// Makes `http.admin_token` a live CAO token (and retires the one it replaced); an empty
     /// setting retires it. Run at start. A bootstrap token someone revoked stays revoked: the
     /// configuration must name a new one. Nothing of the token is kept but its hash.

@@ -22,23 +22,50 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 /// How often a waiter re-reads while no listener hears the database's notifications.
 pub const POLL_WHILE_DEAF: Duration = Duration::from_secs(1);
 
+/// Who a wake-up was for, as [`Wakes::watch_all`] tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Woken {
+    Agent(Uuid),
+    /// Everyone (after a reconnection, at shutdown), or more wake-ups than a watcher kept up with.
+    All,
+}
+
 /// The in-process side: one channel per agent somebody is waiting for.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Wakes {
     channels: Mutex<HashMap<Uuid, watch::Sender<u64>>>,
+    /// Every wake-up, for watchers of all agents (the MCP sessions' credentials); they do not
+    /// count as waiters.
+    all: broadcast::Sender<Woken>,
     /// A listener currently hears the database's notifications.
     listening: AtomicBool,
     /// The service is shutting down: waits end now with the answer they have.
     closed: AtomicBool,
 }
 
+impl Default for Wakes {
+    fn default() -> Self {
+        Wakes {
+            channels: Mutex::default(),
+            all: broadcast::channel(1024).0,
+            listening: AtomicBool::default(),
+            closed: AtomicBool::default(),
+        }
+    }
+}
+
 impl Wakes {
+    /// Every wake-up from now on; a watcher that falls behind hears [`Woken::All`] instead.
+    pub fn watch_all(&self) -> broadcast::Receiver<Woken> {
+        self.all.subscribe()
+    }
+
     /// Waits for wake-ups of `agent` from now on. Subscribe, then read, then wait.
     pub fn subscribe(self: &Arc<Self>, agent: Uuid) -> Subscription {
         let mut channels = self.channels.lock().expect("wake channels");
@@ -52,6 +79,7 @@ impl Wakes {
 
     /// Wakes everyone waiting for `agent`.
     pub fn wake(&self, agent: Uuid) {
+        let _ = self.all.send(Woken::Agent(agent));
         if let Some(tx) = self.channels.lock().expect("wake channels").get(&agent) {
             tx.send_modify(|tick| *tick = tick.wrapping_add(1));
         }
@@ -60,6 +88,7 @@ impl Wakes {
     /// Wakes every waiter: after a reconnection (notifications may have been missed), when the
     /// listener goes deaf (so they start polling), and at shutdown.
     pub fn wake_all(&self) {
+        let _ = self.all.send(Woken::All);
         for tx in self.channels.lock().expect("wake channels").values() {
             tx.send_modify(|tick| *tick = tick.wrapping_add(1));
         }

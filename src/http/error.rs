@@ -134,6 +134,15 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
+    /// A body over `http.body_limit_bytes` (`limit`, when known).
+    pub fn payload_too_large(limit: Option<usize>) -> Self {
+        let message = match limit {
+            Some(limit) => format!("the request body is too large (at most {limit} bytes: http.body_limit_bytes)"),
+            None => "the request body is too large".to_string(),
+        };
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
@@ -226,7 +235,7 @@ impl From<QueryRejection> for ApiError {
 impl From<BytesRejection> for ApiError {
     fn from(rejection: BytesRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large");
+            return ApiError::payload_too_large(None);
         }
         ApiError::bad_request(format!("cannot read the request body: {}", rejection.body_text()))
     }

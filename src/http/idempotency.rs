@@ -61,7 +61,7 @@ async fn handle(state: HttpState, request: Request, next: Next) -> Result<Respon
         .ok_or_else(|| ApiError::validation("the Idempotency-Key header must be printable ASCII"))?;
     let bytes = to_bytes(body, state.body_limit)
         .await
-        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large"))?;
+        .map_err(|_| ApiError::payload_too_large(Some(state.body_limit)))?;
     let method = parts.method.as_str().as_bytes().to_vec();
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("").as_bytes().to_vec();
     let project = project_scope(&state, &parts, &actor).await?.into_bytes();

@@ -31,6 +31,18 @@ pub struct RequestMetrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     auth_refused: IntCounterVec,
+    mcp_tool_calls: IntCounterVec,
+    mcp_sessions: IntGauge,
+}
+
+/// How an MCP tool call ended, for `mc_mcp_tool_calls_total`.
+#[derive(Debug, Clone, Copy)]
+pub enum ToolOutcome {
+    Ok,
+    /// Refused as the API refuses (a 4xx): bad arguments, no right, a conflict.
+    Refused,
+    /// Failed on our side (a 5xx).
+    Failed,
 }
 
 /// Why a request's credentials were refused, for `mc_http_auth_refused_total`.
@@ -69,6 +81,17 @@ impl RequestMetrics {
             "Reads of the squad's numbers from the database for /metrics (at most one a second)",
         )
         .expect("valid metric");
+        let mcp_tool_calls = IntCounterVec::new(
+            Opts::new(
+                "mc_mcp_tool_calls_total",
+                "MCP tool calls by tool and outcome (ok, refused, failed)",
+            ),
+            &["tool", "outcome"],
+        )
+        .expect("valid metric");
+        let mcp_sessions = IntGauge::new("mc_mcp_sessions", "MCP sessions open on this replica").expect("valid metric");
+        registry.register(Box::new(mcp_tool_calls.clone())).expect("unique metric");
+        registry.register(Box::new(mcp_sessions.clone())).expect("unique metric");
         registry.register(Box::new(squad_reads.clone())).expect("unique metric");
         registry.register(Box::new(requests.clone())).expect("unique metric");
         registry.register(Box::new(latency.clone())).expect("unique metric");
@@ -80,7 +103,24 @@ impl RequestMetrics {
             requests,
             latency,
             auth_refused,
+            mcp_tool_calls,
+            mcp_sessions,
         }
+    }
+
+    /// Counts an MCP tool call (the tool names are the server's own: a fixed set).
+    pub fn count_tool_call(&self, tool: &'static str, outcome: ToolOutcome) {
+        let outcome = match outcome {
+            ToolOutcome::Ok => "ok",
+            ToolOutcome::Refused => "refused",
+            ToolOutcome::Failed => "failed",
+        };
+        self.mcp_tool_calls.with_label_values(&[tool, outcome]).inc();
+    }
+
+    /// The gauge of open MCP sessions, which the session registry keeps.
+    pub fn mcp_sessions(&self) -> IntGauge {
+        self.mcp_sessions.clone()
     }
 
     /// The squad's numbers: read from the database at most once per [`SQUAD_TTL`] (scrapes at

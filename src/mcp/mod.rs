@@ -19,20 +19,24 @@
 
 use crate::app::agents::HeartbeatReport;
 use crate::app::approvals::RequestApproval;
+use crate::app::idempotency::{Claim, Start};
 use crate::app::runs::{RecordRun, RunOutcome};
 use crate::app::tasks::{TransitionOutcome, TransitionTask};
 use crate::app::tokens::Credential;
 use crate::app::waits::ApprovalAnswer;
-use crate::app::{App, AppResult};
+use crate::app::{App, AppError, AppResult};
 use crate::domain::waits::MAX_WAIT_SECS;
 use crate::domain::{Actor, RiskLevel, RunStatus, TaskStatus, Usd, WaitSeconds};
 use crate::http::error::ApiError;
 use crate::http::extract::{parse_json, Caller, Held};
+use crate::http::metrics::{self, RequestMetrics, ToolOutcome};
 use crate::http::HttpState;
-use crate::model::{Comment, Task};
+use crate::i18n::Msg;
+use crate::model::{Approval, Comment, Task};
+use axum::body::{to_bytes, Body};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -40,53 +44,71 @@ use rmcp::handler::server::common::{schema_for_input, FromContextPart};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{Extension, ToolCallContext};
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, JsonObject, ServerCapabilities, ServerConfig};
+use rmcp::transport::common::http_header::HEADER_SESSION_ID;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::session::SessionId;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sessions::{Refusal, Sessions};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub mod sessions;
+
 /// The path the server answers on.
 pub const PATH: &str = "/mcp";
 
-/// `/mcp`, behind the agent-token check. Cancelling `shutdown` ends every MCP stream, so open
-/// sessions do not hold up the server's graceful shutdown.
+/// `/mcp`, behind the agent-token check, the body limit and the request metrics. Cancelling
+/// `shutdown` ends every MCP stream, so open sessions do not hold up the server's graceful
+/// shutdown (and stops the watcher that closes sessions whose token stopped working).
 pub fn router(state: HttpState, shutdown: CancellationToken) -> Router {
     let app = state.app.clone();
-    let mut sessions = LocalSessionManager::default();
+    let mut manager = LocalSessionManager::default();
     // A session whose agent is inside a long wait is idle meanwhile: it must outlive the wait.
-    sessions.session_config.keep_alive = Some(Duration::from_secs(MAX_WAIT_SECS + 300));
+    manager.session_config.keep_alive = Some(Duration::from_secs(MAX_WAIT_SECS + 300));
+    let manager = Arc::new(manager);
+    let sessions = Sessions::new(
+        manager.clone(),
+        state.settings.limits.max_mcp_sessions_per_agent,
+        state.metrics.mcp_sessions(),
+    );
+    tokio::spawn(sessions.clone().watch(app.clone(), shutdown.clone()));
     let config = StreamableHttpServerConfig::default()
         // rmcp refuses Host headers other than loopback by default, against DNS rebinding of
         // unauthenticated local servers; every request here carries a bearer token instead, and
         // the service runs under whatever name its operators give it.
         .disable_allowed_hosts()
         .with_cancellation_token(shutdown);
-    let service = StreamableHttpService::new(move || Ok(AgentTools::new(app.clone())), Arc::new(sessions), config);
+    let metrics = state.metrics.clone();
+    let service = StreamableHttpService::new(move || Ok(AgentTools::new(app.clone(), metrics.clone())), manager, config);
     Router::new()
         .route_service(PATH, service)
-        .layer(middleware::from_fn_with_state(state, authenticate))
+        .layer(middleware::from_fn_with_state((state.clone(), sessions), authenticate))
+        .layer(middleware::from_fn_with_state(state, metrics::track))
 }
 
-/// Lets through only requests with a live agent token; the agent rides along in the request's
-/// extensions, where the tools find it.
-async fn authenticate(State(state): State<HttpState>, request: Request, next: Next) -> Response {
+/// Lets through only requests with a live agent token, a body within `http.body_limit_bytes`,
+/// to a session of the agent's own, opening at most `limits.max_mcp_sessions_per_agent`
+/// sessions; the agent rides along in the request's extensions, where the tools find it.
+async fn authenticate(State((state, sessions)): State<(HttpState, Arc<Sessions>)>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    match Caller::from_request_parts(&mut parts, &state).await {
-        Ok(Caller(Actor::Agent { .. })) => next.run(Request::from_parts(parts, body)).await,
-        Ok(Caller(actor)) => ApiError::forbidden(format!(
-            "the MCP server is for agents, and this token belongs to {} ({}): use the agent's own token \
-             (POST /api/agents/register issues one); operators have the REST API and the bot",
-            actor.name(),
-            actor.kind()
-        ))
-        .into_response(),
+    let actor = match Caller::from_request_parts(&mut parts, &state).await {
+        Ok(Caller(actor @ Actor::Agent { .. })) => actor,
+        Ok(Caller(actor)) => {
+            return ApiError::forbidden(format!(
+                "the MCP server is for agents, and this token belongs to {} ({}): use the agent's own token \
+                 (POST /api/agents/register issues one); operators have the REST API and the bot",
+                actor.name(),
+                actor.kind()
+            ))
+            .into_response()
+        }
         Err(err) => {
             let mut response = err.into_response();
             if response.status() == axum::http::StatusCode::UNAUTHORIZED {
@@ -94,10 +116,57 @@ async fn authenticate(State(state): State<HttpState>, request: Request, next: Ne
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
+            return response;
+        }
+    };
+    let Some(agent_id) = actor.id() else {
+        return ApiError::from(AppError::Internal(anyhow::anyhow!("an agent without an id"))).into_response();
+    };
+    let bytes = match to_bytes(body, state.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => return ApiError::payload_too_large(Some(state.body_limit)).into_response(),
+    };
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let session = request.headers().get(HEADER_SESSION_ID).and_then(|v| v.to_str().ok());
+    let refusal = |refusal: Refusal| -> Response {
+        let err = match refusal {
+            Refusal::TooMany { max } => AppError::Busy {
+                message: Msg::new("err-too-many-mcp-sessions")
+                    .with("agent", actor.name())
+                    .count("max", max as f64),
+                retry_after_secs: SESSION_RETRY_AFTER_SECS,
+            },
+            Refusal::NotYours => AppError::Forbidden(Msg::new("err-mcp-session-not-yours")),
+        };
+        ApiError::from(err).into_response()
+    };
+    match session {
+        Some(id) => match sessions.may_use(id, agent_id) {
+            Ok(()) => next.run(request).await,
+            Err(why) => refusal(why),
+        },
+        // A POST without a session is an `initialize`: it opens one.
+        None if request.method() == Method::POST => {
+            let held = request.extensions().get::<Held>().map(|held| held.0);
+            let opening = match sessions.open(agent_id, held).await {
+                Ok(opening) => opening,
+                Err(why) => return refusal(why),
+            };
+            let response = next.run(request).await;
+            let opened = response
+                .headers()
+                .get(HEADER_SESSION_ID)
+                .and_then(|v| v.to_str().ok())
+                .map(SessionId::from);
+            opening.opened(opened);
             response
         }
+        None => next.run(request).await,
     }
 }
+
+/// How long a client told "too many sessions" waits before trying again.
+const SESSION_RETRY_AFTER_SECS: u64 = 30;
 
 // ---- What the tools take ------------------------------------------------------------------------
 
@@ -130,6 +199,9 @@ pub struct StartTaskInput {
 pub struct CommentInput {
     pub task_id: Uuid,
     pub body: String,
+    /// Any unique string (e.g. a UUID): a retry of this call with the same key and arguments
+    /// answers the first call's result again instead of acting twice.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -154,6 +226,9 @@ pub struct ReportRunInput {
     pub tokens: Option<i64>,
     /// What went wrong, for a failed run.
     pub error: Option<String>,
+    /// Any unique string (e.g. a UUID): a retry of this call with the same key and arguments
+    /// answers the first call's result again instead of acting twice.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -174,6 +249,9 @@ pub struct RequestApprovalInput {
     /// taken (or when the agent is told to stop), else `pending` after that long.
     #[schemars(range(max = 600))]
     pub wait_seconds: Option<u64>,
+    /// Any unique string (e.g. a UUID): a retry of this call with the same key and arguments
+    /// files no second request: it waits for the first one's decision.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -187,14 +265,27 @@ pub struct GetApprovalInput {
 
 /// A tool's arguments, parsed as the REST API parses a body: a malformed argument is a tool
 /// error with the API's `validation_failed` message rather than a protocol error the model
-/// never sees.
-pub struct Args<T>(Result<T, ApiError>);
+/// never sees. Also what a retry must repeat to be the same call: the arguments but the
+/// idempotency key and how long to wait.
+pub struct Args<T> {
+    parsed: Result<T, ApiError>,
+    key: Option<String>,
+    fingerprint: Vec<u8>,
+}
 
 impl<S, T: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Args<T> {
     fn from_context_part(context: &mut ToolCallContext<S>) -> Result<Self, ErrorData> {
-        let arguments = serde_json::Value::Object(context.arguments.take().unwrap_or_default());
-        let bytes = serde_json::to_vec(&arguments).map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        Ok(Args(parse_json(&bytes)))
+        let mut arguments = context.arguments.take().unwrap_or_default();
+        let internal = |e: serde_json::Error| ErrorData::internal_error(e.to_string(), None);
+        let bytes = serde_json::to_vec(&serde_json::Value::Object(arguments.clone())).map_err(internal)?;
+        let key = arguments.remove("idempotencyKey").and_then(|k| k.as_str().map(str::to_string));
+        arguments.remove("waitSeconds");
+        let fingerprint = serde_json::to_vec(&serde_json::Value::Object(arguments)).map_err(internal)?;
+        Ok(Args {
+            parsed: parse_json(&bytes),
+            key,
+            fingerprint,
+        })
     }
 }
 
@@ -209,6 +300,7 @@ fn input<T: JsonSchema + 'static>() -> Arc<JsonObject> {
 #[derive(Clone)]
 pub struct AgentTools {
     app: App,
+    metrics: RequestMetrics,
     tool_router: ToolRouter<Self>,
 }
 
@@ -266,7 +358,7 @@ async fn call<I, T, F>(args: Args<I>, run: impl FnOnce(I) -> F) -> Result<T, Api
 where
     F: std::future::Future<Output = AppResult<T>>,
 {
-    let input = args.0?;
+    let input = args.parsed?;
     run(input).await.map_err(ApiError::from)
 }
 
@@ -289,11 +381,116 @@ fn task_text(verb: &str, task: &Task) -> String {
     format!("{verb} #{} \"{}\" ({})", task.number, task.title, task.status)
 }
 
+/// Where a call with an idempotency key stands.
+enum Once {
+    /// No key, or the key's first call: run it (and finish the claim with its result).
+    Run(Option<Claim>),
+    /// Answered before (or refused now, e.g. the key was used for other arguments).
+    Done(CallToolResult),
+}
+
+/// The approval a first `request_approval` filed, from its stored result (None: it was refused).
+fn first_approval(first: &CallToolResult) -> Option<Uuid> {
+    if first.is_error == Some(true) {
+        return None;
+    }
+    let id = first.structured_content.as_ref()?.get("id")?.as_str()?;
+    Uuid::parse_str(id).ok()
+}
+
+impl AgentTools {
+    /// A tool's answer, counted in `mc_mcp_tool_calls_total`.
+    fn answered<T: Serialize>(
+        &self,
+        tool: &'static str,
+        result: Result<T, ApiError>,
+        say: impl FnOnce(&T) -> String,
+    ) -> Result<CallToolResult, ErrorData> {
+        let outcome = match &result {
+            Ok(_) => ToolOutcome::Ok,
+            Err(e) if e.status.is_server_error() => ToolOutcome::Failed,
+            Err(_) => ToolOutcome::Refused,
+        };
+        self.metrics.count_tool_call(tool, outcome);
+        answer(result, say)
+    }
+
+    /// Counts an answer made elsewhere.
+    fn count(&self, tool: &'static str, result: CallToolResult) -> CallToolResult {
+        let outcome = match result.is_error {
+            Some(true) => ToolOutcome::Refused,
+            _ => ToolOutcome::Ok,
+        };
+        self.metrics.count_tool_call(tool, outcome);
+        result
+    }
+
+    /// Claims the call's idempotency key, if it has one, as `Idempotency-Key` does for REST
+    /// (same store, keyed by the agent): the tool and its arguments but the wait are the request.
+    async fn begin_once<I>(&self, actor: &Actor, tool: &'static str, args: &Args<I>) -> Result<Once, ErrorData> {
+        let Some(key) = &args.key else { return Ok(Once::Run(None)) };
+        match self
+            .app
+            .begin_idempotent(actor, key, &[b"mcp", tool.as_bytes(), &args.fingerprint])
+            .await
+        {
+            Ok(Start::New(claim)) => Ok(Once::Run(Some(claim))),
+            Ok(Start::Replay { body, .. }) => {
+                let first: CallToolResult = serde_json::from_slice(&body)
+                    .map_err(|e| ErrorData::internal_error(format!("the stored result of {tool}: {e}"), None))?;
+                Ok(Once::Done(self.count(tool, first)))
+            }
+            Err(err) => Ok(Once::Done(self.answered(tool, Err::<(), _>(err.into()), |_| String::new())?)),
+        }
+    }
+
+    /// Stores the result for the key's retries; a failure worth retrying frees the key instead.
+    async fn finish_once(&self, claim: Option<Claim>, result: &CallToolResult, retry_worthy: bool) {
+        let Some(claim) = claim else { return };
+        let stored = match (retry_worthy, serde_json::to_vec(result)) {
+            (false, Ok(bytes)) => {
+                self.app
+                    .finish_idempotent(claim, 200, Some("application/json"), &bytes, false)
+                    .await
+            }
+            _ => self.app.abandon_idempotent(claim).await,
+        };
+        if let Err(e) = stored {
+            tracing::warn!(error = %e, "mcp: could not record a call's idempotency key; a retry runs it again");
+        }
+    }
+
+    /// Runs a use case once per idempotency key: a retry gets the first result again.
+    async fn once<I, T, F>(
+        &self,
+        actor: &Actor,
+        tool: &'static str,
+        args: Args<I>,
+        run: impl FnOnce(I) -> F,
+        say: impl FnOnce(&T) -> String,
+    ) -> Result<CallToolResult, ErrorData>
+    where
+        T: Serialize,
+        F: std::future::Future<Output = AppResult<T>>,
+    {
+        let claim = match self.begin_once(actor, tool, &args).await? {
+            Once::Done(first) => return Ok(first),
+            Once::Run(claim) => claim,
+        };
+        let result = call(args, run).await;
+        let retry_worthy = matches!(&result, Err(e) if e.status.is_server_error());
+        let answered = self.answered(tool, result, say)?;
+        self.finish_once(claim, &answered, retry_worthy).await;
+        Ok(answered)
+    }
+}
+
 #[tool_router]
 impl AgentTools {
-    pub fn new(app: App) -> Self {
+    pub fn new(app: App, metrics: RequestMetrics) -> Self {
         AgentTools {
             app,
+            metrics,
             tool_router: Self::tool_router(),
         }
     }
@@ -309,7 +506,7 @@ impl AgentTools {
             self.app.heartbeat_waiting(&actor, agent_id, wait, held_of(&parts)).await
         })
         .await;
-        answer(result, |beat: &HeartbeatReport| match &beat.reason {
+        self.answered("heartbeat", result, |beat: &HeartbeatReport| match &beat.reason {
             Some(reason) if beat.stop => format!("STOP: {reason}"),
             _ => format!(
                 "keep going: {} notification(s), {} assigned task(s), {} of today's budget left",
@@ -331,7 +528,7 @@ impl AgentTools {
             |input| async move { self.app.claim_task(&actor, project_id, input.task_id).await },
         )
         .await;
-        answer(result, |task: &Task| task_text("claimed", task))
+        self.answered("claim_task", result, |task: &Task| task_text("claimed", task))
     }
 
     #[tool(
@@ -349,7 +546,9 @@ impl AgentTools {
             self.app.transition_task(&actor, input.task_id, moved).await
         })
         .await;
-        answer(result, |outcome: &TransitionOutcome| task_text("started", &outcome.task))
+        self.answered("start_task", result, |outcome: &TransitionOutcome| {
+            task_text("started", &outcome.task)
+        })
     }
 
     #[tool(
@@ -358,11 +557,12 @@ impl AgentTools {
     )]
     async fn comment(&self, Extension(parts): Extension<Parts>, args: Args<CommentInput>) -> Result<CallToolResult, ErrorData> {
         let (actor, _, _) = agent_of(&parts)?;
-        let result = call(args, |input| async move {
-            self.app.comment_on_task(&actor, input.task_id, &input.body, None).await
+        let who = &actor;
+        let run = |input: CommentInput| async move { self.app.comment_on_task(who, input.task_id, &input.body, None).await };
+        self.once(&actor, "comment", args, run, |comment: &Comment| {
+            format!("commented on task {}", comment.task_id)
         })
-        .await;
-        answer(result, |comment: &Comment| format!("commented on task {}", comment.task_id))
+        .await
     }
 
     #[tool(
@@ -384,7 +584,9 @@ impl AgentTools {
             self.app.transition_task(&actor, input.task_id, moved).await
         })
         .await;
-        answer(result, |outcome: &TransitionOutcome| task_text("submitted", &outcome.task))
+        self.answered("submit_for_review", result, |outcome: &TransitionOutcome| {
+            task_text("submitted", &outcome.task)
+        })
     }
 
     #[tool(
@@ -393,7 +595,8 @@ impl AgentTools {
     )]
     async fn report_run(&self, Extension(parts): Extension<Parts>, args: Args<ReportRunInput>) -> Result<CallToolResult, ErrorData> {
         let (actor, agent_id, _) = agent_of(&parts)?;
-        let result = call(args, |input| async move {
+        let who = &actor;
+        let record = |input: ReportRunInput| async move {
             let run = RecordRun {
                 agent_id,
                 task_id: input.task_id,
@@ -403,16 +606,16 @@ impl AgentTools {
                 tokens: input.tokens,
                 error: input.error,
             };
-            self.app.record_run(&actor, run).await
-        })
-        .await;
-        answer(result, |outcome: &RunOutcome| {
+            self.app.record_run(who, run).await
+        };
+        self.once(&actor, "report_run", args, record, |outcome: &RunOutcome| {
             let mut text = format!("recorded a {} run costing {}", outcome.run.status, outcome.run.cost);
             if outcome.budget_exceeded {
                 text.push_str("; the daily budget is reached: you are paused, STOP");
             }
             text
         })
+        .await
     }
 
     #[tool(
@@ -425,23 +628,46 @@ impl AgentTools {
         args: Args<RequestApprovalInput>,
     ) -> Result<CallToolResult, ErrorData> {
         let (actor, agent_id, _) = agent_of(&parts)?;
-        let result = call(args, |input| async move {
-            let wait = wait_of(input.wait_seconds)?;
-            let request = RequestApproval {
-                agent_id,
-                task_id: input.task_id,
-                action_type: input.action_type,
-                action_summary: input.action_summary,
-                risk_level: input.risk_level,
-                justification: input.justification,
-                rollback_plan: input.rollback_plan,
-                estimated_cost: input.estimated_cost,
-                expires_in_minutes: None,
-            };
-            self.app.request_approval_waiting(&actor, request, wait, held_of(&parts)).await
-        })
-        .await;
-        answer(result, approval_text)
+        let wait = args.parsed.as_ref().ok().and_then(|input| input.wait_seconds);
+        // Filed once per key: a retry (say, after a timeout during the wait) waits for the
+        // decision on the request the first call filed.
+        let approval_id = match self.begin_once(&actor, "request_approval", &args).await? {
+            Once::Done(first) => match first_approval(&first) {
+                Some(id) => id,
+                None => return Ok(first),
+            },
+            Once::Run(claim) => {
+                let who = &actor;
+                let result = call(args, |input| async move {
+                    wait_of(input.wait_seconds)?;
+                    let request = RequestApproval {
+                        agent_id,
+                        task_id: input.task_id,
+                        action_type: input.action_type,
+                        action_summary: input.action_summary,
+                        risk_level: input.risk_level,
+                        justification: input.justification,
+                        rollback_plan: input.rollback_plan,
+                        estimated_cost: input.estimated_cost,
+                        expires_in_minutes: None,
+                    };
+                    self.app.request_approval(who, request).await
+                })
+                .await;
+                let retry = matches!(&result, Err(e) if e.status.is_server_error());
+                let id = result.as_ref().ok().map(|approval| approval.id);
+                let filed = answer(result, |approval: &Approval| format!("{} filed", approval.code()))?;
+                self.finish_once(claim, &filed, retry).await;
+                match id {
+                    Some(id) => id,
+                    None => return Ok(self.count("request_approval", filed)),
+                }
+            }
+        };
+        let result = async { self.app.await_approval(&actor, approval_id, wait_of(wait)?, held_of(&parts)).await }
+            .await
+            .map_err(ApiError::from);
+        self.answered("request_approval", result, approval_text)
     }
 
     #[tool(
@@ -455,7 +681,7 @@ impl AgentTools {
             self.app.await_approval(&actor, input.approval_id, wait, held_of(&parts)).await
         })
         .await;
-        answer(result, approval_text)
+        self.answered("get_approval", result, approval_text)
     }
 }
 

@@ -608,3 +608,218 @@ async fn a_shutdown_ends_the_waits_instead_of_waiting_for_them(pool: PgPool) {
     assert_eq!(waiting.await.unwrap()["stop"], false, "answered with what it had");
     drop(client);
 }
+
+/// An MCP `initialize` sent by hand, as a client sends it: these tests read its status and
+/// headers, which an MCP client hides.
+async fn initialize(api: &TestApi, token: &str) -> reqwest::Response {
+    let hello = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "by-hand", "version": "1" } } });
+    api.client
+        .post(format!("{}/mcp", api.url))
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .json(&hello)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A request inside session `session` (a tools/list), by hand.
+async fn in_session(api: &TestApi, token: &str, session: &str, method: reqwest::Method) -> reqwest::Response {
+    let list = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/list" });
+    let mut request = api
+        .client
+        .request(method.clone(), format!("{}/mcp", api.url))
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", "2025-06-18");
+    if method == reqwest::Method::POST {
+        request = request.json(&list);
+    }
+    request.send().await.unwrap()
+}
+
+/// A leaked token cannot open sessions without end: eight per agent, then 429 with Retry-After;
+/// closing one frees its place; another agent is not held back, and cannot use Ava's session.
+#[sqlx::test]
+async fn an_agent_holds_at_most_eight_mcp_sessions_each_its_own(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let ava = agent(&api, "Ava").await;
+    let bob = agent(&api, "Bob").await;
+    let mut clients = Vec::new();
+    for n in 0..7 {
+        clients.push(connect(&api, &ava.token).await.unwrap_or_else(|e| panic!("session {n}: {e}")));
+    }
+    let eighth = initialize(&api, &ava.token).await;
+    assert_eq!(eighth.status(), StatusCode::OK);
+    let session = eighth.headers()["mcp-session-id"].to_str().unwrap().to_string();
+
+    let ninth = initialize(&api, &ava.token).await;
+    assert_eq!(ninth.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(ninth.headers()["retry-after"], "30");
+    let body: Value = ninth.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("8 MCP sessions"), "{message}");
+    assert!(connect(&api, &ava.token).await.is_err(), "an MCP client is refused too");
+
+    // Bob's own sessions are his; Ava's session is not.
+    let bobs = connect(&api, &bob.token).await.expect("another agent is not held back");
+    let borrowed = in_session(&api, &bob.token, &session, reqwest::Method::POST).await;
+    assert_eq!(borrowed.status(), StatusCode::FORBIDDEN);
+    let body: Value = borrowed.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("another agent"), "{body}");
+
+    // Closing a session frees its place.
+    let closed = in_session(&api, &ava.token, &session, reqwest::Method::DELETE).await;
+    assert!(closed.status().is_success(), "{}", closed.status());
+    let again = initialize(&api, &ava.token).await;
+    assert_eq!(again.status(), StatusCode::OK, "a closed session's place is free");
+
+    bobs.cancel().await.unwrap();
+    for client in clients {
+        client.cancel().await.unwrap();
+    }
+    api.stop().await;
+}
+
+/// A leaked token's MCP session: when the CAO rotates the agent's token, the wait inside the
+/// session ends with a 401 refusal and the session itself is closed; the new token opens one.
+#[sqlx::test]
+async fn rotating_a_token_ends_its_mcp_sessions_and_their_waits(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let ava = agent(&api, "Ava").await;
+    let client = std::sync::Arc::new(connect(&api, &ava.token).await.unwrap());
+    let waiting = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let beat = CallToolRequestParams::new("heartbeat").with_arguments(json!({ "waitSeconds": 600 }).as_object().cloned().unwrap());
+            (client.call_tool(beat).await, started)
+        })
+    };
+    until_waiting(&api, 1).await;
+    let rotated = api
+        .call(
+            Method::POST,
+            &format!("/api/agents/{}/rotate-token", ava.id),
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    let fresh = rotated.body["token"].as_str().unwrap().to_string();
+
+    let (ended, started) = tokio::time::timeout(Duration::from_secs(30), waiting)
+        .await
+        .expect("the wait ended")
+        .unwrap();
+    assert!(started.elapsed() < PROMPTLY, "ended at the rotation, not at its timeout");
+    refused(&ended.expect("the wait answered before its session closed"), "unauthenticated");
+    common::eventually("the session is closed", Duration::from_secs(10), || async {
+        api.metrics().await.lines().any(|l| l == "mc_mcp_sessions 0").then_some(())
+    })
+    .await;
+    let after = client.call_tool(CallToolRequestParams::new("heartbeat")).await;
+    assert!(after.is_err(), "the closed session takes no more calls: {after:?}");
+
+    let renewed = connect(&api, &fresh).await.expect("the new token opens a session");
+    ok(&call(&renewed, "heartbeat", json!({})).await);
+    renewed.cancel().await.unwrap();
+    api.stop().await;
+}
+
+/// A retried `report_run` with its idempotency key charges once; the same key with other
+/// arguments is refused; a retried `request_approval` files no second card.
+#[sqlx::test]
+async fn a_retried_call_with_its_key_acts_once(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let ava = agent(&api, "Ava").await;
+    let client = connect(&api, &ava.token).await.unwrap();
+
+    let run = json!({ "cost": 1.25, "status": "succeeded", "model": "claude-sonnet-4-5", "idempotencyKey": "run-7f3a" });
+    let first = call(&client, "report_run", run.clone()).await;
+    let again = call(&client, "report_run", run).await;
+    assert_eq!(ok(&first)["run"]["id"], ok(&again)["run"]["id"]);
+    let runs = api.get(&format!("/api/runs?agentId={}", ava.id)).await;
+    assert_eq!(runs.body["items"].as_array().unwrap().len(), 1, "charged once: {}", runs.body);
+    let other = call(
+        &client,
+        "report_run",
+        json!({ "cost": 9.0, "status": "succeeded", "idempotencyKey": "run-7f3a" }),
+    )
+    .await;
+    refused(&other, "validation_failed");
+
+    let mut ask = red_request(0);
+    ask["idempotencyKey"] = json!("ask-deploy-1");
+    let asked = call(&client, "request_approval", ask.clone()).await;
+    ask["waitSeconds"] = json!(1);
+    let retried = call(&client, "request_approval", ask).await;
+    assert_eq!(ok(&asked)["id"], ok(&retried)["id"], "the retry is the first request");
+    assert_eq!(ok(&retried)["status"], "pending");
+    let pending = api.get("/api/approvals?status=pending").await;
+    let mine = pending.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["agentId"] == ava.id.as_str())
+        .count();
+    assert_eq!(mine, 1, "one card, not two");
+
+    client.cancel().await.unwrap();
+    api.stop().await;
+}
+
+/// MCP requests get what REST requests get: the configured body limit and the request metrics,
+/// and each tool call is counted by tool and outcome.
+#[sqlx::test]
+async fn mcp_has_the_body_limit_and_the_metrics_of_the_api(pool: PgPool) {
+    let api = common::http::spawn_app_with(pool.clone(), [("MC_HTTP__BODY_LIMIT_BYTES", "4096")]).await;
+    api.app.seed().await.unwrap();
+    let ava = agent(&api, "Ava").await;
+    let client = connect(&api, &ava.token).await.unwrap();
+    ok(&call(&client, "report_run", json!({ "cost": 0.5, "status": "succeeded" })).await);
+    refused(
+        &call(&client, "claim_task", json!({ "taskId": "not-a-uuid" })).await,
+        "validation_failed",
+    );
+
+    let huge = json!({ "jsonrpc": "2.0", "id": 9, "method": "tools/call",
+        "params": { "name": "comment", "arguments": { "taskId": uuid::Uuid::new_v4(), "body": "x".repeat(5000) } } });
+    let refused_body = api
+        .client
+        .post(format!("{}/mcp", api.url))
+        .bearer_auth(&ava.token)
+        .header("accept", "application/json, text/event-stream")
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused_body.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let metrics = api.metrics().await;
+    let line = |name: &str, labels: &[&str]| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name) && labels.iter().all(|label| l.contains(label)))
+            .map(str::to_string)
+    };
+    let counted = line("mc_mcp_tool_calls_total{", &["tool=\"report_run\"", "outcome=\"ok\""]).expect("report_run counted");
+    assert!(counted.ends_with(" 1"), "{counted}");
+    assert!(
+        line("mc_mcp_tool_calls_total{", &["tool=\"claim_task\"", "outcome=\"refused\""]).is_some(),
+        "{metrics}"
+    );
+    assert!(
+        line("mc_http_requests_total{", &["route=\"/mcp\"", "status=\"413\""]).is_some(),
+        "{metrics}"
+    );
+    assert!(
+        line("mc_http_requests_total{", &["route=\"/mcp\"", "status=\"200\""]).is_some(),
+        "{metrics}"
+    );
+
+    client.cancel().await.unwrap();
+    api.stop().await;
+}
