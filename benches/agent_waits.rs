@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{env_or, percentile, BenchDb};
 
-const ADMIN: &str = "bench-admin-token-0123456789";
+const ADMIN: &str = "bench-admin-token-0123456789-abcdefghij";
 /// Each waiter asks for this long; the pause must end every wait long before.
 const WAIT_SECS: u64 = 300;
 /// The server's connections, told apart from the benchmark's own in pg_stat_activity.

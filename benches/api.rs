@@ -125,7 +125,10 @@ async fn main() -> anyhow::Result<()> {
         [
             ("MC_HTTP__RATE_LIMIT_PER_MINUTE".to_string(), "0".to_string()),
             ("MC_JOBS__ENABLED".to_string(), "false".to_string()),
-            ("MC_HTTP__ADMIN_TOKEN".to_string(), "bench-admin-token-0123456789".to_string()),
+            (
+                "MC_HTTP__ADMIN_TOKEN".to_string(),
+                "bench-admin-token-0123456789-abcdefghij".to_string(),
+            ),
         ],
     )?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -2,7 +2,7 @@
 //! DATABASE_URL / TELEGRAM_BOT_TOKEN. A bad value fails at start naming the key.
 
 use crate::domain::budget::{Caps, RoleCaps, SpawnLimits};
-use crate::domain::credentials::{redacted, redacted_url};
+use crate::domain::credentials::{redacted, redacted_url, strong_admin_token, ADMIN_TOKEN_MIN_LEN};
 use crate::domain::loops::LoopThresholds;
 use crate::domain::policy::RiskMap;
 use crate::domain::{RiskLevel, TaskType, Usd};
@@ -40,6 +40,8 @@ pub struct DatabaseSettings {
 pub struct HttpSettings {
     pub addr: String,
     pub admin_token: String,
+    /// Most connections open at once; past it new ones wait in the accept queue.
+    pub max_connections: usize,
     pub body_limit_bytes: usize,
     pub rate_limit_per_minute: u32,
     pub auth_failures_per_minute: u32,
@@ -87,6 +89,7 @@ impl std::fmt::Debug for HttpSettings {
         f.debug_struct("HttpSettings")
             .field("addr", &self.addr)
             .field("admin_token", &redacted(&self.admin_token))
+            .field("max_connections", &self.max_connections)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("rate_limit_per_minute", &self.rate_limit_per_minute)
             .field("auth_failures_per_minute", &self.auth_failures_per_minute)
@@ -299,6 +302,9 @@ impl Settings {
         if self.limits.max_waits_per_agent == 0 {
             bail!("invalid configuration: limits.max_waits_per_agent must be at least 1");
         }
+        if self.http.max_connections == 0 {
+            bail!("invalid configuration: http.max_connections must be at least 1");
+        }
         if self.limits.max_mcp_sessions_per_agent == 0 {
             bail!("invalid configuration: limits.max_mcp_sessions_per_agent must be at least 1");
         }
@@ -333,8 +339,12 @@ impl Settings {
         if self.http.body_limit_bytes < 1024 {
             bail!("invalid configuration: http.body_limit_bytes must be at least 1024");
         }
-        if !self.http.admin_token.is_empty() && self.http.admin_token.len() < 16 {
-            bail!("invalid configuration: http.admin_token must be at least 16 characters (or empty for none)");
+        if !self.http.admin_token.is_empty() && !strong_admin_token(&self.http.admin_token) {
+            bail!(
+                "invalid configuration: http.admin_token must be at least {ADMIN_TOKEN_MIN_LEN} printable ASCII characters, \
+                 of at least 10 different ones, without spaces (e.g. `openssl rand -hex 24`), or empty for none: \
+                 only its hash is stored, and a short one could be guessed from a leaked database"
+            );
         }
         if !(1..=100).contains(&self.thresholds.budget_warning_percent) {
             bail!("invalid configuration: thresholds.budget_warning_percent must be between 1 and 100");
@@ -504,7 +514,7 @@ mod tests {
     fn debug_output_never_shows_a_secret() {
         let s = load(&[
             ("DATABASE_URL", "postgres://mc:db-password-123@db.internal:5432/mc"),
-            ("MC_HTTP__ADMIN_TOKEN", "admin-token-secret-value"),
+            ("MC_HTTP__ADMIN_TOKEN", "admin-token-secret-value-0123456789"),
             ("MC_TELEGRAM__TOKEN", "123456:telegram-secret"),
             ("MC_TELEGRAM__WEBHOOK_SECRET", "webhook-secret-value"),
         ])
@@ -512,7 +522,7 @@ mod tests {
         let shown = format!("{s:?}");
         for secret in [
             "db-password-123",
-            "admin-token-secret-value",
+            "admin-token-secret-value-0123456789",
             "telegram-secret",
             "webhook-secret-value",
         ] {

@@ -6,6 +6,7 @@ use crate::app::{wake, App, Clock, Rules, SystemClock};
 use crate::configuration::{Settings, TelegramMode};
 use crate::domain::roles::{Role, RoleState};
 use crate::embedded_db::{EmbeddedPostgres, Purpose};
+use crate::http::connections::Bounded;
 use crate::http::health::{Health, ServiceStatus};
 use crate::http::metrics::RequestMetrics;
 use crate::http::rate_limit::{AuthThrottle, TokenLimiter};
@@ -17,6 +18,7 @@ use crate::storage;
 use crate::telegram::outbox::{DispatchOptions, Dispatcher};
 use crate::telegram::{self, bot};
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use sqlx::PgPool;
 use std::future::Future;
 use std::sync::Arc;
@@ -92,13 +94,15 @@ impl Application {
     /// drains the outbox for a bounded time, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let settings = self.settings.clone();
+        let metrics = RequestMetrics::new();
+        let connections = metrics.connections();
         let state = HttpState {
             app: self.app.clone(),
             status: self.status.clone(),
             limiter: TokenLimiter::per_minute(settings.http.rate_limit_per_minute),
             auth_throttle: AuthThrottle::per_minute(settings.http.auth_failures_per_minute),
             trusted_proxies: Arc::new(settings.trusted_proxies()?),
-            metrics: RequestMetrics::new(),
+            metrics,
             body_limit: settings.http.body_limit_bytes,
             settings: settings.clone(),
         };
@@ -191,18 +195,23 @@ impl Application {
             None
         };
         let wakes = self.app.wakes.clone();
-        // With the peer's address in each request: failed authentication is throttled by it.
-        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: no new requests, updates or jobs");
-                let _ = stop.send(true);
-                // Waiting calls answer now with what they have; MCP streams close.
-                wakes.close();
-                mcp_streams.cancel();
-            })
-            .await
-            .context("serving HTTP");
+        let listener = Bounded::new(self.listener, settings.http.max_connections, connections);
+        // With the peer's address in each request: failed authentication is throttled by it
+        // (`tap_io` does nothing but give axum's ConnectInfo the listener's address type).
+        let served = axum::serve(
+            listener.tap_io(|_| {}),
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new requests, updates or jobs");
+            let _ = stop.send(true);
+            // Waiting calls answer now with what they have; MCP streams close.
+            wakes.close();
+            mcp_streams.cancel();
+        })
+        .await
+        .context("serving HTTP");
         if let Some(scheduler) = scheduler {
             if let Err(err) = scheduler.await {
                 tracing::error!(error = %err, "the job scheduler's shutdown panicked");

@@ -535,7 +535,7 @@ impl App {
             }
             return Ok(());
         }
-        if token.len() < 16 || !credentials::plausible_token(token) {
+        if !credentials::strong_admin_token(token) {
             return Err(AppError::validation("http.admin_token", Msg::new("err-admin-token")));
         }
         let hashed = hash(token);

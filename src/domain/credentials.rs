@@ -149,10 +149,32 @@ pub fn plausible_token(token: &str) -> bool {
     !token.is_empty() && token.len() <= 200 && token.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// Shortest `http.admin_token`, and fewest different characters in it.
+pub const ADMIN_TOKEN_MIN_LEN: usize = 32;
+const ADMIN_TOKEN_MIN_DISTINCT: usize = 10;
+
+/// Whether a chosen bootstrap token is too strong to guess offline from its stored SHA-256
+/// (a leaked database or backup): at least 32 characters, of at least 10 different ones —
+/// `openssl rand -hex 24` (48 characters) passes, `aaaa…` or `abab…` does not. Generated
+/// tokens are 256 random bits and need no such rule.
+pub fn strong_admin_token(token: &str) -> bool {
+    let distinct: std::collections::HashSet<u8> = token.bytes().collect();
+    plausible_token(token) && token.len() >= ADMIN_TOKEN_MIN_LEN && distinct.len() >= ADMIN_TOKEN_MIN_DISTINCT
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn an_admin_token_must_be_long_and_varied() {
+        assert!(strong_admin_token("3f9a1c0b7e2d4a6f8b1c3e5d7f9a0b2c4d6e8f0a1b3c5d7e"));
+        assert!(!strong_admin_token("test-admin-token-0123456789"), "27 characters");
+        assert!(!strong_admin_token(&"a".repeat(64)), "one character");
+        assert!(!strong_admin_token(&"ab12".repeat(16)), "four characters");
+        assert!(!strong_admin_token(&format!("{} x", "0123456789abcdef".repeat(2))), "a space");
+    }
 
     fn t(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0).unwrap()

@@ -33,6 +33,7 @@ pub struct RequestMetrics {
     auth_refused: IntCounterVec,
     mcp_tool_calls: IntCounterVec,
     mcp_sessions: IntGauge,
+    connections: IntGauge,
 }
 
 /// How an MCP tool call ended, for `mc_mcp_tool_calls_total`.
@@ -90,6 +91,9 @@ impl RequestMetrics {
         )
         .expect("valid metric");
         let mcp_sessions = IntGauge::new("mc_mcp_sessions", "MCP sessions open on this replica").expect("valid metric");
+        let connections =
+            IntGauge::new("mc_http_connections", "HTTP connections open (at most http.max_connections)").expect("valid metric");
+        registry.register(Box::new(connections.clone())).expect("unique metric");
         registry.register(Box::new(mcp_tool_calls.clone())).expect("unique metric");
         registry.register(Box::new(mcp_sessions.clone())).expect("unique metric");
         registry.register(Box::new(squad_reads.clone())).expect("unique metric");
@@ -105,6 +109,7 @@ impl RequestMetrics {
             auth_refused,
             mcp_tool_calls,
             mcp_sessions,
+            connections,
         }
     }
 
@@ -116,6 +121,11 @@ impl RequestMetrics {
             ToolOutcome::Failed => "failed",
         };
         self.mcp_tool_calls.with_label_values(&[tool, outcome]).inc();
+    }
+
+    /// The gauge of open connections, which the listener keeps.
+    pub fn connections(&self) -> IntGauge {
+        self.connections.clone()
     }
 
     /// The gauge of open MCP sessions, which the session registry keeps.

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod alerts;
 pub mod approvals;
 pub mod audit;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod health;

@@ -531,3 +531,62 @@ async fn behind_a_trusted_proxy_each_client_is_throttled_alone(pool: PgPool) {
         assert_eq!(status, expected, "request {i}");
     }
 }
+
+/// An HTTP/1.1 keep-alive connection that has been served once (so the server accepted it)
+/// and stays open.
+async fn held_connection(url: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(format!("GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("\r\n\r\n") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the server closed a kept-alive connection");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    stream
+}
+
+/// A client opening connections without end cannot take the server's file descriptors: past
+/// `http.max_connections` a new connection waits until one closes, then is served.
+#[sqlx::test]
+async fn connections_past_the_bound_wait_until_one_closes(pool: PgPool) {
+    let api = common::http::spawn_app_with(pool.clone(), [("MC_HTTP__MAX_CONNECTIONS", "3")]).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(held_connection(&api.url).await);
+    }
+    let waiting = {
+        let url = format!("{}/health", api.url);
+        tokio::spawn(async move { reqwest::Client::new().get(url).send().await.map(|r| r.status()) })
+    };
+    // Not served while three connections are open (a negative can only be checked for a while).
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "a fourth connection was served past the bound of three");
+    drop(held.pop());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), waiting)
+        .await
+        .expect("served once a connection closed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    drop(held);
+    let metrics = common::eventually("the metrics are served", std::time::Duration::from_secs(30), || async {
+        let text = api.metrics().await;
+        text.contains("mc_http_connections").then_some(text)
+    })
+    .await;
+    let open: i64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("mc_http_connections "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3).contains(&open), "{open} open connections counted");
+    api.stop().await;
+}

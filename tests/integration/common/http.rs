@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789-abcdefghij";
 
 pub struct TestApi {
     pub url: String,
