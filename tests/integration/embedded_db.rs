@@ -86,6 +86,47 @@ async fn connect(url: &str) -> sqlx::PgPool {
     mission_control::storage::connect(url, 2, Duration::from_secs(10)).await.unwrap()
 }
 
+/// The application's role is no superuser, and can still load a backup (restore sets
+/// `session_replication_role`).
+async fn assert_not_superuser(pool: &sqlx::PgPool) {
+    let superuser: bool = sqlx::query_scalar("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(!superuser, "the application logs in as a role that is not a superuser");
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+}
+
+/// The superuser's URL, from its password file (only this test and the start use it).
+fn superuser_url(dir: &Path, app_url: &str) -> String {
+    let password = std::fs::read_to_string(dir.join("postgres.password")).unwrap();
+    let port = app_url.rsplit(':').next().unwrap().split('/').next().unwrap();
+    format!("postgresql://postgres:{}@127.0.0.1:{port}/mission_control", password.trim())
+}
+
+/// Every login rule takes SCRAM-SHA-256; the password and login files are private.
+fn assert_secured(dir: &Path, data_dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let hba = std::fs::read_to_string(data_dir.join("pg_hba.conf")).unwrap();
+    let rules: Vec<&str> = hba
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert!(!rules.is_empty());
+    for rule in rules {
+        assert!(rule.contains("scram-sha-256"), "{rule}");
+    }
+    for file in ["postgres.password", "postgres.login", "postgres.lock"] {
+        let mode = std::fs::metadata(dir.join(file)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+    }
+}
+
 #[tokio::test]
 async fn keeps_data_across_restarts_recovers_from_a_crash_and_is_shared_with_commands() {
     let dir = scratch_dir();
@@ -95,14 +136,16 @@ async fn keeps_data_across_restarts_recovers_from_a_crash_and_is_shared_with_com
     let server = start(&data_dir, Purpose::Service).await;
     let url = server.url();
     assert!(
-        url.starts_with("postgresql://postgres:") && url.ends_with("/mission_control"),
-        "{url}"
+        url.starts_with("postgresql://mission_control:") && url.ends_with("/mission_control"),
+        "the application's own role: {url}"
     );
     assert!(!server.is_joined());
     let pool = connect(&url).await;
     sqlx::query("CREATE TABLE kept (id int)").execute(&pool).await.unwrap();
     sqlx::query("INSERT INTO kept VALUES (1)").execute(&pool).await.unwrap();
+    assert_not_superuser(&pool).await;
     pool.close().await;
+    assert_secured(&dir, &data_dir);
 
     // As root the server is not ours: it runs as an unprivileged user, who owns the data.
     let pid = postmaster_pid(&data_dir).expect("postmaster.pid while running");
@@ -162,6 +205,39 @@ async fn keeps_data_across_restarts_recovers_from_a_crash_and_is_shared_with_com
     // A restart reuses the data directory and its password.
     let server = start(&data_dir, Purpose::Service).await;
     assert_eq!(count_rows(&server.url()).await, 1);
+
+    // A data directory of an older version: the database and its tables are the superuser's,
+    // logins take cleartext passwords. The next start hands them over and takes SCRAM only.
+    let superuser = superuser_url(&dir, &server.url());
+    let admin = sqlx::PgPool::connect(&superuser).await.unwrap();
+    for sql in [
+        "ALTER DATABASE mission_control OWNER TO postgres",
+        "ALTER TABLE kept OWNER TO postgres",
+        "CREATE TABLE legacy (id serial PRIMARY KEY, note text)",
+        "CREATE TYPE legacy_mood AS ENUM ('calm', 'busy')",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await.unwrap();
+    }
+    admin.close().await;
+    let hba = data_dir.join("pg_hba.conf");
+    let old = std::fs::read_to_string(&hba).unwrap().replace("scram-sha-256", "password");
+    std::fs::write(&hba, old).unwrap();
+    server.stop().await.unwrap();
+    let server = start(&data_dir, Purpose::Service).await;
+    let pool = connect(&server.url()).await;
+    sqlx::query("INSERT INTO kept VALUES (2)").execute(&pool).await.unwrap();
+    sqlx::query("INSERT INTO legacy (note) VALUES ('mine now')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TYPE legacy_mood ADD VALUE 'tired'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM kept WHERE id = 2").execute(&pool).await.unwrap();
+    assert_not_superuser(&pool).await;
+    pool.close().await;
+    assert_secured(&dir, &data_dir);
 
     // A crash: the server dies without cleaning up, leaving a stale postmaster.pid.
     let pid = postmaster_pid(&data_dir).expect("postmaster.pid while running");

@@ -18,8 +18,12 @@
 //!   server on the same directory is refused. A lock file beside the data directory says who
 //!   owns it; the kernel releases it even when the owner is killed.
 
+mod files;
+mod secure;
+
 use anyhow::{bail, Context};
 use rand::distr::{Alphanumeric, SampleString};
+use secure::{Login, APP_ROLE};
 use sha2::Digest;
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -99,32 +103,29 @@ impl EmbeddedPostgres {
         let parent = data_dir.parent().expect("checked above").to_path_buf();
         let name = data_dir.file_name().expect("checked above").to_string_lossy().into_owned();
         // Only the parent: the data directory is made with the 0700 mode the server insists on.
-        fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+        // No other user may write it: our password and lock files live there.
+        files::private_parent(&parent)?;
         // Outside the data directory because initdb wants that one empty (or absent).
         let password_file = parent.join(format!("{name}.password"));
+        // Who the application logs in as ("<role> <password>"), written once the server is secured.
+        let login_file = parent.join(format!("{name}.login"));
         let lock_path = parent.join(format!("{name}.lock"));
 
         let lock = match acquire_lock(&lock_path, &data_dir, purpose).await? {
             Acquired::Owner(lock) => lock,
             Acquired::ServiceRunning { pid } => {
                 let port = wait_until_ready(&data_dir, pid).await?;
-                let password = read_password(&password_file)?.with_context(|| {
-                    format!(
-                        "the embedded PostgreSQL on {} is running (mission-control serve, pid {pid}) but its password file {} is missing",
-                        data_dir.display(),
-                        password_file.display()
-                    )
-                })?;
+                let (role, password) = wait_for_login(&login_file, &data_dir, pid).await?;
                 tracing::info!(pid, port, dir = %data_dir.display(), "using the embedded PostgreSQL of the running service");
                 return Ok(EmbeddedPostgres {
-                    url: url(&password, port, db),
+                    url: url(&role, &password, port, db),
                     data_dir,
                     owned: None,
                 });
             }
         };
 
-        let password = match read_password(&password_file)? {
+        let password = match files::read_private(&password_file)? {
             Some(password) => password,
             None if data_dir.join("PG_VERSION").exists() => bail!(
                 "the embedded PostgreSQL data directory {} exists but its password file {} is missing or empty; restore the \
@@ -135,10 +136,15 @@ impl EmbeddedPostgres {
             None => {
                 // Alphanumeric, so it goes into the URL unescaped.
                 let password = Alphanumeric.sample_string(&mut rand::rng(), 32);
-                write_private(&password_file, &password)
+                files::write_private(&password_file, &password)
                     .with_context(|| format!("writing the embedded PostgreSQL password {}", password_file.display()))?;
                 password
             }
+        };
+        // The application's own password, kept across restarts.
+        let app_password = match files::read_private(&login_file)?.as_deref().and_then(|l| l.split_once(' ')) {
+            Some((APP_ROLE, password)) => password.to_string(),
+            _ => Alphanumeric.sample_string(&mut rand::rng(), 32),
         };
         let cluster = Cluster {
             bin_dir,
@@ -166,15 +172,26 @@ impl EmbeddedPostgres {
                 .with_context(|| format!("stopping the PostgreSQL server (pid {pid}) left running on {}", data_dir.display()))?;
         }
         let port = cluster.start().await?;
-        tracing::info!(port, dir = %data_dir.display(), "embedded PostgreSQL is running");
+        // From here a failure stops the server again (OwnedServer's drop).
+        let owned = OwnedServer {
+            cluster,
+            running: true,
+            _lock: lock,
+        };
+        let login = secure::secure(port, SUPERUSER, &password, &app_password, db, &data_dir)
+            .await
+            .with_context(|| format!("securing the embedded PostgreSQL on {}", data_dir.display()))?;
+        let (role, role_password) = match login {
+            Login::AppRole => (APP_ROLE, app_password.as_str()),
+            Login::Superuser => (SUPERUSER, password.as_str()),
+        };
+        files::write_private(&login_file, &format!("{role} {role_password}"))
+            .with_context(|| format!("writing the embedded PostgreSQL login {}", login_file.display()))?;
+        tracing::info!(port, role, dir = %data_dir.display(), "embedded PostgreSQL is running");
         Ok(EmbeddedPostgres {
-            url: url(&password, port, db),
+            url: url(role, role_password, port, db),
             data_dir,
-            owned: Some(OwnedServer {
-                cluster,
-                running: true,
-                _lock: lock,
-            }),
+            owned: Some(owned),
         })
     }
 
@@ -207,8 +224,31 @@ impl EmbeddedPostgres {
     }
 }
 
-fn url(password: &str, port: u16, db: &str) -> String {
-    format!("postgresql://{SUPERUSER}:{password}@127.0.0.1:{port}/{db}")
+fn url(role: &str, password: &str, port: u16, db: &str) -> String {
+    format!("postgresql://{role}:{password}@127.0.0.1:{port}/{db}")
+}
+
+/// The running service's login for the application, once it has secured its server (a command
+/// that joins a `serve` still starting waits for it).
+async fn wait_for_login(login_file: &Path, data_dir: &Path, service_pid: u32) -> anyhow::Result<(String, String)> {
+    let deadline = std::time::Instant::now() + JOIN_TIMEOUT;
+    loop {
+        if let Some(login) = files::read_private(login_file)? {
+            if let Some((role, password)) = login.split_once(' ') {
+                return Ok((role.to_string(), password.to_string()));
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            bail!(
+                "mission-control serve (pid {service_pid}) runs the embedded PostgreSQL on {} but its login file {} did not \
+                 appear within {} s (run this command as the user that runs serve)",
+                data_dir.display(),
+                login_file.display(),
+                JOIN_TIMEOUT.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 struct OwnedServer {
@@ -449,7 +489,7 @@ impl Cluster {
         let scratch = std::env::temp_dir().join(format!("mc-initdb-{}", Alphanumeric.sample_string(&mut rand::rng(), 12)));
         create_private_dir(&scratch)?;
         let pwfile = scratch.join("pw");
-        write_private(&pwfile, password).with_context(|| format!("writing {}", pwfile.display()))?;
+        files::write_private(&pwfile, password)?;
         if let Some(user) = &self.run_as {
             for path in [&self.data_dir, &scratch, &pwfile] {
                 std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))
@@ -460,7 +500,7 @@ impl Cluster {
         initdb
             .arg("--pgdata")
             .arg(&self.data_dir)
-            .args(["--username", SUPERUSER, "--auth", "password", "--encoding", "UTF8"])
+            .args(["--username", SUPERUSER, "--auth", "scram-sha-256", "--encoding", "UTF8"])
             .arg("--pwfile")
             .arg(&pwfile);
         let outcome = run(initdb, "initdb").await;
@@ -573,13 +613,7 @@ enum Acquired {
 /// Takes the lock beside the data directory, whose content says who holds it
 /// ("<pid> serve|command"); or says whose server to join.
 async fn acquire_lock(lock_path: &Path, data_dir: &Path, purpose: Purpose) -> anyhow::Result<Acquired> {
-    let mut file = File::options()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(lock_path)
-        .with_context(|| format!("opening the lock file {}", lock_path.display()))?;
+    let mut file = files::open_lock(lock_path)?;
     let waited_since = std::time::Instant::now();
     let mut said_waiting = false;
     loop {
@@ -738,28 +772,6 @@ fn has_server_binaries(dir: &Path) -> bool {
 /// "15", "9.6", "16.2" → comparable numbers; anything else is not a version directory.
 fn parse_version(text: &str) -> Option<Vec<u32>> {
     text.split('.').map(|part| part.parse().ok()).collect()
-}
-
-/// The superuser password, made once and read back on every start, since the data directory
-/// only accepts the password it was initialized with. None when there is none yet.
-fn read_password(password_file: &Path) -> anyhow::Result<Option<String>> {
-    match fs::read_to_string(password_file) {
-        Ok(text) if !text.trim().is_empty() => Ok(Some(text.trim().to_string())),
-        Ok(_) => Ok(None),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(err).with_context(|| format!("reading the embedded PostgreSQL password {}", password_file.display())),
-    }
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    File::options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?
-        .write_all(text.as_bytes())
 }
 
 /// The pid of a live server on `data_dir`, judged from postmaster.pid. A stale file (the server
