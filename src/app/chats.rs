@@ -3,7 +3,7 @@
 
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
-use crate::domain::{Actor, Right};
+use crate::domain::{traffic, Actor, Right};
 use crate::i18n::Lang;
 use crate::i18n::Msg;
 use crate::model::notice::{Notice, Target};
@@ -256,6 +256,26 @@ impl App {
         w.audit(None, "telegram.refused", "chat", chat_id, json!({ "attempt": what, "reason": why }))
             .await?;
         w.commit().await
+    }
+
+    /// Someone who is not an operator tried `what` in a chat and was refused: counted for the
+    /// person, chat and hour (the hour's first attempt is audited, the rest only counted), and
+    /// true when they may be told so now (at most once every ten minutes per chat).
+    pub async fn stranger_refused(&self, actor: &Actor, chat_id: i64, user_id: i64, what: &str, why: &str) -> AppResult<bool> {
+        let mut w = Work::begin(self, actor).await?;
+        let now = w.now;
+        let hour = traffic::counting_hour(now);
+        let (attempts, answered) = storage::strangers::count(w.conn(), chat_id, user_id, hour, what, now).await?;
+        if attempts == 1 {
+            let data = json!({ "attempt": what, "reason": why, "userId": user_id, "countedPerHour": true });
+            w.audit(None, "telegram.refused", "chat", chat_id, data).await?;
+        }
+        let answer = traffic::stranger_may_be_answered(answered, now);
+        if answer {
+            storage::strangers::answered(w.conn(), chat_id, user_id, hour, now).await?;
+        }
+        w.commit().await?;
+        Ok(answer)
     }
 
     /// A short opaque token for an inline button; its meaning stays in the database.

@@ -3,10 +3,12 @@
 //! claimed in the transaction that acts — of two clicks at once, one acts and the other finds
 //! it used; an action refused or failed leaves it unclaimed, with nothing to give back — and
 //! the question's message is edited, in the same transaction, to say who answered it and when.
+//! Asked where the project's general notices land, the question's message becomes the notice of
+//! what it did (one message in the chat for the whole action, not a question and a notice).
 
 use super::agents::{change_status_in, StatusChange, StatusCommand};
 use super::squad::{pause_squad_in, SquadChange};
-use super::work::Work;
+use super::work::{Fold, Work};
 use super::{require, retry_conflicts, App, AppResult};
 use crate::domain::{Actor, Reason, Right};
 use crate::i18n::Said;
@@ -28,7 +30,13 @@ pub struct Closing {
     pub project_id: Option<Uuid>,
     pub chat_id: i64,
     pub message_id: i32,
+    /// The question and who answered it.
     pub text: String,
+    /// Who answered it, alone.
+    pub footer: String,
+    /// The question was asked where the project's general notices land: the notice of what it
+    /// did becomes the question's message, not a second message.
+    pub folds: bool,
 }
 
 /// Claims the button inside the use case and closes its question; false (nothing written)
@@ -38,12 +46,22 @@ async fn claim_in(w: &mut Work, once: &OneShot) -> AppResult<bool> {
     if !storage::chats::use_callback(w.conn(), &once.token, now).await? {
         return Ok(false);
     }
-    if let Some(closing) = &once.closing {
-        let edit = Notice::EditReply {
+    match &once.closing {
+        Some(closing) if closing.folds && closing.project_id.is_some() => w.fold_into(Fold {
+            project_id: closing.project_id.expect("checked"),
+            chat_id: closing.chat_id,
             message_id: closing.message_id,
-            text: closing.text.clone(),
-        };
-        w.post_to(closing.project_id, Target::Chat(closing.chat_id), &edit).await?;
+            footer: closing.footer.clone(),
+            otherwise: closing.text.clone(),
+        }),
+        Some(closing) => {
+            let edit = Notice::EditReply {
+                message_id: closing.message_id,
+                text: closing.text.clone(),
+            };
+            w.post_to(closing.project_id, Target::Chat(closing.chat_id), &edit).await?;
+        }
+        None => {}
     }
     Ok(true)
 }

@@ -10,7 +10,8 @@ use crate::model::notice::{Notice, Target};
 use crate::storage;
 use uuid::Uuid;
 
-/// Queues a `TaskThreadNeeded` for every open task of the project; returns how many.
+/// Queues a `TaskThreadNeeded` for every open task of the project, newest first (the rows go
+/// out in that order: the work people touched last gets its thread first); returns how many.
 pub(crate) async fn request_threads(w: &mut Work, project_id: Uuid) -> AppResult<usize> {
     let tasks = storage::threads::open_tasks(w.conn(), project_id).await?;
     for task in &tasks {

@@ -23,6 +23,22 @@ pub(crate) struct Work {
     /// This process's memory of valid tokens, told on commit when a token was created.
     live_tokens: std::sync::Arc<super::tokens::LiveTokens>,
     token_created: bool,
+    /// The message a person's action is answered in, which the action's status notice becomes.
+    fold: Option<Fold>,
+}
+
+/// A message in the chat where a project's general notices land, answering a person's action
+/// there: the first status notice the action posts to that project's general thread is shown
+/// by editing this message ([`Notice::EditInto`]) instead of as a second message; if the action
+/// posts none, the message becomes `otherwise`.
+#[derive(Debug, Clone)]
+pub struct Fold {
+    pub project_id: Uuid,
+    pub chat_id: i64,
+    pub message_id: i32,
+    /// Who answered and when, under the notice.
+    pub footer: String,
+    pub otherwise: String,
 }
 
 impl Work {
@@ -44,6 +60,7 @@ impl Work {
             update,
             live_tokens: app.live_tokens.clone(),
             token_created: false,
+            fold: None,
         })
     }
 
@@ -118,10 +135,24 @@ impl Work {
 
     /// Like `post`, for a message that may belong to no project (a reply in a private chat).
     pub async fn post_to(&mut self, project_id: Option<Uuid>, target: Target, notice: &Notice) -> AppResult<()> {
+        let folds = |f: &Fold| target == Target::General && project_id == Some(f.project_id) && notice.is_status_change();
+        if let Some(fold) = self.fold.take_if(|f| folds(f)) {
+            let edit = Notice::EditInto {
+                message_id: fold.message_id,
+                notice: Box::new(notice.clone()),
+                footer: fold.footer,
+            };
+            return Box::pin(self.post_to(project_id, Target::Chat(fold.chat_id), &edit)).await;
+        }
         let class = notice.class(target, matches!(self.actor, Actor::Operator { .. }));
         storage::outbox::insert(&mut self.tx, project_id, target, notice, class, self.now).await?;
         self.posted = true;
         Ok(())
+    }
+
+    /// Answers the person's action in `fold` (see [`Fold`]).
+    pub fn fold_into(&mut self, fold: Fold) {
+        self.fold = Some(fold);
     }
 
     /// A token was created: once this commits, this process's memory of valid tokens is read
@@ -136,6 +167,13 @@ impl Work {
     }
 
     pub async fn commit(mut self) -> AppResult<()> {
+        if let Some(fold) = self.fold.take() {
+            let edit = Notice::EditReply {
+                message_id: fold.message_id,
+                text: fold.otherwise,
+            };
+            self.post_to(Some(fold.project_id), Target::Chat(fold.chat_id), &edit).await?;
+        }
         if self.posted {
             // Delivered by Postgres only on commit: wakes the dispatcher without polling delay.
             storage::outbox::notify_dispatcher(&mut self.tx).await?;

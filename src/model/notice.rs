@@ -179,6 +179,14 @@ pub enum Notice {
         message_id: i32,
         text: String,
     },
+    /// The notice of an event a human just caused, shown by editing the message their action
+    /// is answered in (a confirmation's question) rather than by a second message in the same
+    /// chat; `footer` (already rendered) says who answered and when.
+    EditInto {
+        message_id: i32,
+        notice: Box<Notice>,
+        footer: String,
+    },
 }
 
 impl Notice {
@@ -191,7 +199,9 @@ impl Notice {
     /// then the mirroring of tasks into their threads.
     pub fn class(&self, target: Target, by_human: bool) -> TrafficClass {
         match self {
-            Notice::Reply { .. } | Notice::EditReply { .. } | Notice::ChatBound { .. } => TrafficClass::Human,
+            // An answer to a person who is no operator waits with the machines' edits.
+            Notice::Reply { .. } | Notice::EditReply { .. } if !by_human => TrafficClass::Routine,
+            Notice::Reply { .. } | Notice::EditReply { .. } | Notice::EditInto { .. } | Notice::ChatBound { .. } => TrafficClass::Human,
             Notice::ApprovalRequested { .. } => TrafficClass::Urgent,
             Notice::AlertRaised {
                 severity: AlertSeverity::Critical,
@@ -209,8 +219,22 @@ impl Notice {
             {
                 TrafficClass::Human
             }
+            // The backlog a binding asks for is the machines' to mirror at their pace.
+            Notice::TaskThreadNeeded { .. } => TrafficClass::Background,
+            // A human's own task (created, moved, commented on, canceled by them) is part of the
+            // answer to them: its topic is made, updated or closed before any backlog.
+            _ if matches!(target, Target::Task(_)) && by_human => TrafficClass::Human,
             _ if matches!(target, Target::Task(_)) => TrafficClass::Background,
             _ => TrafficClass::Routine,
         }
+    }
+
+    /// Whether this is the chat's notice of a change of state a person can cause from the chat
+    /// (the one a confirmation's question becomes, see [`Notice::EditInto`]).
+    pub fn is_status_change(&self) -> bool {
+        matches!(
+            self,
+            Notice::AgentStatusChanged { .. } | Notice::SquadPaused { .. } | Notice::SquadResumed { .. } | Notice::BudgetChanged { .. }
+        )
     }
 }

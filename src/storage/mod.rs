@@ -16,6 +16,7 @@ pub mod operators;
 pub mod outbox;
 pub mod projects;
 pub mod runs;
+pub mod strangers;
 pub mod summary;
 pub mod tasks;
 pub mod telegram_calls;

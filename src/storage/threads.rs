@@ -19,7 +19,7 @@ pub async fn open_tasks(conn: &mut PgConnection, project_id: Uuid) -> sqlx::Resu
     sqlx::query_as(
         "SELECT id, number, title FROM tasks
          WHERE project_id = $1 AND status NOT IN ('done', 'canceled')
-         ORDER BY number",
+         ORDER BY number DESC",
     )
     .bind(project_id)
     .fetch_all(conn)

@@ -107,13 +107,25 @@ async fn a_deny_asks_for_a_reason_and_stores_it(pool: PgPool) {
     // Someone else talking in between is not the reason.
     w.tg.user_message(FORUM, &olga(), "hm, are we sure?", Some(topic));
     w.tg.user_message(FORUM, &sofie(), "Not before the legal review", Some(topic));
-    w.bot_says("denied").await;
+    // The card, edited into the decision with its reason, is the answer: no second message.
+    w.tg.wait_until(
+        |s| {
+            s.message(FORUM, card.message_id)
+                .is_some_and(|m| m.buttons().is_empty() && m.text.as_deref().is_some_and(|t| t.contains("Not before the legal review")))
+        },
+        WAIT,
+    )
+    .await
+    .unwrap();
     let denied = w.approval(approval.id).await;
     assert_eq!(denied.status, ApprovalStatus::Denied);
     assert_eq!(denied.decision_note.as_deref(), Some("Not before the legal review"));
-    w.tg.wait_until(|s| s.message(FORUM, card.message_id).is_some_and(|m| m.buttons().is_empty()), WAIT)
-        .await
-        .unwrap();
+    w.settled().await;
+    assert!(
+        !texts(&w.tg, FORUM, Some(topic)).iter().any(|t| t.contains("denied (project")),
+        "{:#?}",
+        texts(&w.tg, FORUM, Some(topic))
+    );
     w.stop().await;
 }
 

@@ -53,22 +53,49 @@ async fn bad_arguments_get_usage_and_unknown_names_a_hint(pool: PgPool) {
 async fn outsiders_are_refused_politely_and_nothing_changes(pool: PgPool) {
     let w = World::new(pool.clone()).await;
     let before = state_of(&pool).await;
-    for command in ["/pause_squad", "/quarantine Scout", "/grant 1666 cao", "/status", "/bind openclaw"] {
-        let reply = w.ask(&eve(), command, "not an operator").await;
-        assert!(reply.text.unwrap().contains("/grant 1666 viewer"), "tells them their id");
+    let reply = w.ask(&eve(), "/pause_squad", "not an operator").await;
+    assert!(reply.text.unwrap().contains("/grant 1666 viewer"), "tells them their id");
+    // The rest within ten minutes are counted, not answered: a stranger cannot spend the
+    // group's 20 messages a minute.
+    for command in ["/quarantine Scout", "/grant 1666 cao", "/status", "/bind openclaw"] {
+        w.say(&eve(), command);
     }
+    let attempts = || async {
+        let n: Option<i64> = sqlx::query_scalar("SELECT sum(attempts)::bigint FROM telegram_strangers WHERE user_id = 1666")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        n.unwrap_or(0)
+    };
+    eventually("the five attempts are counted", WAIT, || async {
+        (attempts().await == 5).then_some(())
+    })
+    .await;
+    w.settled().await;
+    let told = texts(&w.tg, FORUM, None).iter().filter(|t| t.contains("not an operator")).count();
+    assert_eq!(told, 1, "answered once in ten minutes");
     assert_eq!(state_of(&pool).await, before);
+    // Audited once for the hour (the first attempt); the hour's count is kept beside it.
     let attempts: Vec<String> = refusals(&pool)
         .await
         .iter()
         .map(|r| r["attempt"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(attempts, ["/pause_squad", "/quarantine", "/grant", "/status", "/bind"]);
+    assert_eq!(attempts, ["/pause_squad"]);
+    let (count, last): (i32, String) = sqlx::query_as("SELECT attempts, last_attempt FROM telegram_strangers WHERE user_id = 1666")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!((count, last.as_str()), (5, "/bind"));
     let actors: Vec<String> = sqlx::query_scalar("SELECT actor_name FROM audit_events WHERE action = 'telegram.refused'")
         .fetch_all(&pool)
         .await
         .unwrap();
     assert!(actors.iter().all(|a| a.contains("1666")), "{actors:?}");
+    // Ten minutes on, they are told again.
+    w.s.clock.advance(chrono::Duration::minutes(10));
+    let later = w.say(&eve(), "/status");
+    w.answer_after(FORUM, later, "not an operator").await;
     // A revoked operator is an outsider again.
     w.ask(&sofie(), "/revoke 1003", "no longer has a role").await;
     w.ask(&vic(), "/status", "not an operator").await;

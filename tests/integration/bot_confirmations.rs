@@ -50,8 +50,24 @@ async fn pause_squad_asks_to_confirm_and_pauses_only_this_project(pool: PgPool) 
     assert!(w.s.app.project_by_id(w.s.project.id).await.unwrap().squad_paused);
     let rover = w.s.app.get_agent(&w.s.cao, rover.id).await.unwrap();
     assert_eq!(rover.status, AgentStatus::Active, "the other project is untouched");
-    // The core's notice says it in the chat (and the bot does not say it twice).
-    w.answer_after(FORUM, question.message_id, "Squad paused").await;
+    // The question becomes the core's notice of what it did: one message for the whole
+    // action, not a question and then a notice.
+    w.tg.wait_until(
+        |s| {
+            s.message(FORUM, question.message_id).is_some_and(|m| {
+                m.buttons().is_empty()
+                    && m.text
+                        .as_deref()
+                        .is_some_and(|t| t.contains("Squad paused") && t.contains("Confirmed by Olga"))
+            })
+        },
+        WAIT,
+    )
+    .await
+    .unwrap();
+    w.settled().await;
+    let after: Vec<String> = w.general_texts(FORUM).into_iter().filter(|t| t.contains("Squad paused")).collect();
+    assert_eq!(after.len(), 1, "no second message: {after:#?}");
 
     // The confirmation is one-shot.
     let data = question

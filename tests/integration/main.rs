@@ -20,6 +20,7 @@ mod buttons;
 mod containment;
 mod database_connect;
 mod embedded_db;
+mod incident;
 mod jobs;
 mod mcp;
 mod openapi;

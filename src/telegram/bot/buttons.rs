@@ -42,8 +42,15 @@ impl Toast {
 /// Handles a click on the button whose token is `token`.
 pub(crate) async fn click(req: &Req, token: &str) -> AppResult<Toast> {
     let Some(actor) = req.actor.clone() else {
+        // A toast costs the chat nothing: always shown; the attempt is counted, not audited each.
         req.app
-            .audit_refusal(&req.acting(), req.chat_id, &format!("button {token}"), "not an operator")
+            .stranger_refused(
+                &req.acting(),
+                req.chat_id,
+                req.user_id,
+                &format!("button {token}"),
+                "not an operator",
+            )
             .await?;
         return Ok(Toast::alert(req.t("bot-toast-not-operator")));
     };
@@ -188,11 +195,14 @@ fn one_shot(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> One
         };
         let at = crate::i18n::time(req.app.now());
         let outcome = req.ta(key, &[("by", crate::i18n::text(actor.name())), ("at", plain(&at))]);
+        let project_id = req.ctx.project.as_ref().map(|p| p.id);
         Closing {
-            project_id: req.ctx.project.as_ref().map(|p| p.id),
+            project_id,
             chat_id: req.chat_id,
             message_id: *message_id,
             text: format!("{}\n\n{outcome}", crate::i18n::html_escape(question)),
+            folds: project_id.is_some_and(|p| req.sees_general_of(p)),
+            footer: outcome,
         }
     });
     OneShot {

@@ -406,15 +406,20 @@ async fn deny(req: &Req, args: &str) -> CmdResult {
         .approval_by_code(actor(req), project.id, code)
         .await
         .map_err(|e| about_approval(req, &project, e))?;
-    decide_deny(req, approval.id, &project, reason).await
+    decide_deny(req, approval.id, &project, reason, false).await
 }
 
-async fn decide_deny(req: &Req, approval_id: Uuid, project: &crate::model::Project, reason: &str) -> CmdResult {
+/// Denies with `reason`; says so unless `card_tells` (the reason answers a Deny click on the
+/// card, and the card — edited into the decision — lives in this chat: one message is enough).
+async fn decide_deny(req: &Req, approval_id: Uuid, project: &crate::model::Project, reason: &str, card_tells: bool) -> CmdResult {
     let decided = req
         .app
         .decide_approval(actor(req), approval_id, crate::app::approvals::Verdict::Deny, Some(reason))
         .await
         .map_err(|e| about_approval(req, project, e))?;
+    if card_tells && req.is_ops_chat_of(project.id) {
+        return Ok(());
+    }
     req.say(req.ta(
         "bot-approval-denied",
         &[
@@ -435,7 +440,7 @@ pub(crate) async fn deny_with_reason(req: &Req, approval_id: Uuid, reason: &str)
     let denied = async {
         let approval = req.app.get_approval(actor(req), approval_id).await?;
         let project = req.app.project_by_id(approval.project_id).await?;
-        decide_deny(req, approval_id, &project, reason).await
+        decide_deny(req, approval_id, &project, reason, true).await
     };
     match denied.await {
         Ok(()) => Ok(()),

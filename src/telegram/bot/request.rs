@@ -109,6 +109,12 @@ impl Req {
         self.thread.is_none() && self.ctx.binding.as_ref().is_some_and(|b| b.project_id == project_id)
     }
 
+    /// Whether this is the chat bound to `project_id` (in any of its topics): the project's
+    /// cards (approvals, alerts) live here too.
+    pub fn is_ops_chat_of(&self, project_id: uuid::Uuid) -> bool {
+        self.ctx.binding.as_ref().is_some_and(|b| b.project_id == project_id)
+    }
+
     pub fn is_private(&self) -> bool {
         self.chat_id > 0
     }
@@ -148,14 +154,26 @@ impl Req {
     /// `shown` (in the chat's language); someone who is no operator at all is told only that,
     /// with their id.
     pub async fn refuse_saying(&self, attempt: &str, why: &Msg, shown: String) -> AppResult<()> {
+        if self.actor.is_none() {
+            return self.refuse_stranger(attempt, "bot-not-operator", &why.to_string()).await;
+        }
         self.app
             .audit_refusal(&self.acting(), self.chat_id, attempt, &why.to_string())
             .await?;
-        let text = match &self.actor {
-            None => self.ta("bot-not-operator", &[("id", render::plain(&self.user_id.to_string()))]),
-            Some(_) => shown,
-        };
-        self.say(text).await
+        self.say(shown).await
+    }
+
+    /// Someone who is no operator tried `attempt`: counted (not audited one row each), and told
+    /// so with their id (`key`) at most once every ten minutes in this chat.
+    pub async fn refuse_stranger(&self, attempt: &str, key: &str, why: &str) -> AppResult<()> {
+        let answer = self
+            .app
+            .stranger_refused(&self.acting(), self.chat_id, self.user_id, attempt, why)
+            .await?;
+        if !answer {
+            return Ok(());
+        }
+        self.say(self.ta(key, &[("id", render::plain(&self.user_id.to_string()))])).await
     }
 
     /// Answers a failed command: usage, a missing project, or the core's error in words.

@@ -50,17 +50,8 @@ pub(crate) async fn comment(app: App, state: &BotState, msg: &Message, user: &Us
     };
     let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), user).await?;
     let Some(actor) = req.actor.clone() else {
-        req.app
-            .audit_refusal(
-                &req.acting(),
-                req.chat_id,
-                "task comment",
-                &Msg::new("err-not-operator").to_string(),
-            )
-            .await?;
-        return req
-            .say(req.ta("bot-thread-not-operator", &[("id", plain(&req.user_id.to_string()))]))
-            .await;
+        let why = Msg::new("err-not-operator").to_string();
+        return req.refuse_stranger("task comment", "bot-thread-not-operator", &why).await;
     };
     match req.app.comment_on_task(&actor, task_id, body, Some((req.chat_id, msg.id.0))).await {
         Ok(_) => Ok(()),

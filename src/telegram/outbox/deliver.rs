@@ -236,6 +236,19 @@ impl Engine {
                 let id = self.send(dest, text, kb, Some(row), halt).await?;
                 self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
             }
+            Notice::EditInto {
+                message_id, notice: inner, ..
+            } => {
+                let text = render::notice(notice, lang).text;
+                if self.edit(dest.chat_id, *message_id, &text, None, halt).await? {
+                    self.delivered(&[row.id], dest, Some(*message_id), Via::Edit, None).await?;
+                } else {
+                    // The question is gone: the event is still told, as its own message.
+                    let text = render::notice(inner, lang).text;
+                    let id = self.send(dest, &text, None, Some(row), halt).await?;
+                    self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
+                }
+            }
             Notice::EditReply { message_id, text } => {
                 if self.edit(dest.chat_id, *message_id, text, None, halt).await? {
                     self.delivered(&[row.id], dest, Some(*message_id), Via::Edit, None).await?;

@@ -140,6 +140,9 @@ pub struct Limiter {
     groups: HashMap<i64, Vec<Slot>>,
     global: Vec<Slot>,
     holds: HashMap<i64, Instant>,
+    /// When each group was last answered a human (a call of the Human class started): for a
+    /// window after that, machines use less of it.
+    humans: HashMap<i64, Instant>,
 }
 
 impl Limiter {
@@ -151,6 +154,7 @@ impl Limiter {
             groups: HashMap::new(),
             global: Vec::new(),
             holds: HashMap::new(),
+            humans: HashMap::new(),
         }
     }
 
@@ -179,8 +183,16 @@ impl Limiter {
             Some(Some(done)) => at = at.max(done + self.limits.per_chat_interval),
             None => {}
         }
+        let humans_act = self
+            .humans
+            .get(&chat)
+            .is_some_and(|at| now.saturating_duration_since(*at) < span_group);
+        let allowance = match humans_act {
+            true => class.allowance_while_humans_act(self.limits.group_per_minute),
+            false => class.allowance(self.limits.group_per_minute),
+        };
         let group = match (chat < 0, self.groups.get(&chat)) {
-            (true, Some(window)) => free_at(window, class.allowance(self.limits.group_per_minute), span_group),
+            (true, Some(window)) => free_at(window, allowance, span_group),
             _ => Free::Now,
         };
         let global = free_at(&self.global, class.allowance(self.limits.global_per_second), span_global);
@@ -212,6 +224,9 @@ impl Limiter {
         self.last.insert(chat, slot);
         if chat < 0 {
             self.groups.entry(chat).or_default().push(slot);
+            if class == TrafficClass::Human {
+                self.humans.insert(chat, now);
+            }
         }
         self.global.push(slot);
         Ok(Ticket { id: ticket, chat })
@@ -391,6 +406,33 @@ mod tests {
         assert!(g.try_acquire(500, B, t0).is_err());
         assert!(g.try_acquire_global(H, t0).is_ok());
         assert!(g.try_acquire(501, TrafficClass::Urgent, t0).is_ok());
+    }
+
+    #[test]
+    fn machines_step_back_while_people_act_in_the_group() {
+        let mut l = Limiter::new(limits());
+        let t0 = Instant::now();
+        for i in 0..5 {
+            let t = l.try_acquire(-100, B, t0 + ms(i * 1000)).unwrap();
+            l.finish(t, t0 + ms(i * 1000));
+        }
+        // Mirroring alone would go on to 14; a human answered in the group stops it at 5, and
+        // the rest of the minute is the people's.
+        assert_eq!(l.ready(-100, B, t0 + ms(5_000)), Ready::Now);
+        call(&mut l, -100, t0 + ms(5_000));
+        assert_eq!(
+            l.ready(-100, B, t0 + ms(6_000)),
+            Ready::At(t0 + ms(61_000)),
+            "until two of its calls left the window"
+        );
+        for i in 0..14 {
+            call(&mut l, -100, t0 + ms(6_000 + i * 1000));
+        }
+        // Another group's mirroring is not held back.
+        assert_eq!(l.ready(-200, B, t0 + ms(6_000)), Ready::Now);
+        // A minute after the last answer, machines have their usual share again.
+        let later = t0 + ms(19_000 + 61_000);
+        assert_eq!(l.ready(-100, B, later), Ready::Now);
     }
 
     #[test]

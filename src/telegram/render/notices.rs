@@ -166,6 +166,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
         }
         Notice::ChatBound { project, forum, actor, .. } => Rendered::plain(bound(project, actor, *forum, lang)),
         Notice::Reply { text, .. } | Notice::EditReply { text, .. } => Rendered::plain(text.clone()),
+        Notice::EditInto { notice, footer, .. } => Rendered::plain(format!("{}\n\n{footer}", self::notice(notice, lang).text)),
         Notice::Standup {
             summary,
             completed_since_last,
