@@ -313,3 +313,4 @@ bot-token-state-revoked-at = revoked { $at }
 bot-token-state-rotated = replaced by a newer token
 bot-token-state-rotated-at = replaced by a newer token { $at }
 bot-token-revoked = 🔒 The { $kind } <b>{ $name }</b> is revoked: its next request is refused.
+bot-answered-privately = 📬 { $name }, I answered you in our private chat.

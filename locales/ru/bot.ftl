@@ -320,3 +320,4 @@ bot-token-state-revoked-at = отозван { $at }
 bot-token-state-rotated = заменён новым токеном
 bot-token-state-rotated-at = заменён новым токеном { $at }
 bot-token-revoked = 🔒 Отозван { $kind } <b>{ $name }</b>: его следующий запрос будет отклонён.
+bot-answered-privately = 📬 { $name }, ответил вам в личном чате.

@@ -278,6 +278,51 @@ impl App {
         Ok(answer)
     }
 
+    /// `user_id` wrote to the bot in a private chat: answers for them alone may go there.
+    /// Bookkeeping, not a change anyone acts on: no audit.
+    pub async fn private_chat_seen(&self, user_id: i64) -> AppResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::strangers::private_chat_seen(&mut conn, user_id, self.now()).await?)
+    }
+
+    /// An answer that concerns only `user_id`, who asked in group `chat_id`: sent to their
+    /// private chat when they have one, with `pointer` in the group (in `thread`) at most once a
+    /// minute, so the group's window is not spent on it. False, with nothing sent, when they
+    /// have no private chat with the bot (answer in the group).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn answer_privately(
+        &self,
+        actor: &Actor,
+        project_id: Option<Uuid>,
+        chat_id: i64,
+        thread_id: Option<i32>,
+        user_id: i64,
+        text: String,
+        pointer: String,
+    ) -> AppResult<bool> {
+        let mut w = Work::begin(self, actor).await?;
+        if !storage::strangers::has_private_chat(w.conn(), user_id).await? {
+            return Ok(false);
+        }
+        let answer = Notice::Reply {
+            thread_id: None,
+            text,
+            keyboard: None,
+        };
+        w.post_to(project_id, Target::Chat(user_id), &answer).await?;
+        let now = w.now;
+        if storage::strangers::point_if_due(w.conn(), chat_id, user_id, now, now - traffic::POINTER_EVERY).await? {
+            let pointer = Notice::Reply {
+                thread_id,
+                text: pointer,
+                keyboard: None,
+            };
+            w.post_to(project_id, Target::Chat(chat_id), &pointer).await?;
+        }
+        w.commit().await?;
+        Ok(true)
+    }
+
     /// A short opaque token for an inline button; its meaning stays in the database.
     pub async fn create_callback(
         &self,

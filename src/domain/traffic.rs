@@ -20,6 +20,10 @@ pub fn stranger_may_be_answered(last: Option<DateTime<Utc>>, now: DateTime<Utc>)
     last.is_none_or(|at| now - at >= STRANGER_ANSWER_EVERY)
 }
 
+/// An operator whose answers for them alone go to their private chat is pointed there in the
+/// group at most this often.
+pub const POINTER_EVERY: Duration = Duration::minutes(1);
+
 /// The hour a stranger's attempt at `now` is counted in.
 pub fn counting_hour(now: DateTime<Utc>) -> DateTime<Utc> {
     now.duration_trunc(Duration::hours(1)).unwrap_or(now)

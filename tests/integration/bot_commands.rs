@@ -363,8 +363,12 @@ async fn a_cao_lists_and_revokes_api_tokens_from_the_chat(pool: PgPool) {
     w.ask(&sofie(), "/revoke_token ops-script", "is revoked").await;
     let err = w.s.app.authenticate(&secret).await.unwrap_err();
     assert!(err.to_string().contains("revoked"), "{err}");
-    w.ask(&sofie(), "/revoke_token ops-script", "not found").await;
-    w.ask(&sofie(), "/revoke_token", "Usage: /revoke_token").await;
+    // What concerns only Sofie goes to her private chat (she has one), with a pointer here.
+    w.ask(&sofie(), "/revoke_token ops-script", "answered you in our private chat")
+        .await;
+    w.says(SOFIE, None, "not found").await;
+    w.say(&sofie(), "/revoke_token");
+    w.says(SOFIE, None, "Usage: /revoke_token").await;
     w.ask(&sofie(), "/lang ru", "по-русски").await;
     let lang = w.tg.user_message(SOFIE, &sofie(), "/lang ru", None);
     w.answer_after(SOFIE, lang, "по-русски").await;

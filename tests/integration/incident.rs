@@ -317,3 +317,38 @@ async fn strangers_cannot_jam_the_channel(pool: PgPool) {
     assert!(audited <= 10, "{audited} audit rows: counted per stranger and hour, not one each");
     w.stop().await;
 }
+
+/// What concerns only the asker — a usage line, "no such agent" — goes to their private chat
+/// when they have one, with one pointer in the group a minute; someone without one is
+/// answered in the group.
+#[sqlx::test]
+async fn answers_for_the_asker_alone_go_to_their_private_chat(pool: PgPool) {
+    let w = World::new(pool.clone()).await;
+    // Olga has started the bot privately; Vic has not.
+    let sent = w.tg.user_message(OLGA, &olga(), "/start", None);
+    w.answer_after(OLGA, sent, "Olga").await;
+    let before = w.tg.bot_messages_in(FORUM, None).len();
+    for mistyped in ["/assign", "/move", "/agent Nobody"] {
+        w.say(&olga(), mistyped);
+    }
+    common::eventually("three answers in private", WAIT, || async {
+        let private = w.tg.bot_messages_in(OLGA, None);
+        (private
+            .iter()
+            .filter(|m| text(m).contains("e.g.") || text(m).contains("Nobody"))
+            .count()
+            == 3)
+            .then_some(())
+    })
+    .await;
+    w.settled().await;
+    let in_group: Vec<String> = w.tg.bot_messages_in(FORUM, None)[before..]
+        .iter()
+        .map(|m| text(m).to_string())
+        .collect();
+    assert_eq!(in_group.len(), 1, "one pointer, not three answers: {in_group:#?}");
+    assert!(in_group[0].contains("answered you in our private chat"), "{in_group:#?}");
+    // Vic has no private chat: answered here.
+    w.ask(&vic(), "/assign", "e.g.").await;
+    w.stop().await;
+}

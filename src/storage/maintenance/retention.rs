@@ -43,6 +43,7 @@ const CLEANUP: &[(&str, &str, &str)] = &[
     ("processed Telegram updates", "processed_updates", "processed_at < $1"),
     ("API idempotency records", "idempotency_keys", "created_at < $1"),
     ("inline button records", "callback_actions", "created_at < $1"),
+    ("strangers' hourly attempt counts", "telegram_strangers", "hour < $1"),
 ];
 
 /// `cleanup --older-than`: deletes (or with `dry_run` counts) rows older than `cutoff`, in one

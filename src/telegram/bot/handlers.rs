@@ -41,6 +41,11 @@ pub(crate) async fn message(me: Me, msg: Message, update: Update, state: BotStat
     if typed.is_none() && msg.chat.is_channel() {
         return Ok(());
     }
+    if msg.chat.is_private() {
+        // They have a private chat with the bot: answers for them alone may go there.
+        let user_id = i64::try_from(user.id.0).unwrap_or(i64::MAX);
+        state.app.private_chat_seen(user_id).await?;
+    }
     let app = state.app.for_update(update.id.0 as i64);
     if app.update_processed(update.id.0 as i64).await? {
         tracing::debug!(update = update.id.0, "telegram: update already handled");

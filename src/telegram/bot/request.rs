@@ -144,6 +144,34 @@ impl Req {
             .await
     }
 
+    /// Answers something that concerns only the sender (a usage line, "already decided", "no
+    /// such agent"): in a group, in their private chat with the bot when they have one (with a
+    /// pointer here at most once a minute), so the group's 20 messages a minute go to what the
+    /// others need to see; else here.
+    pub async fn say_to_asker(&self, html: String) -> AppResult<()> {
+        if self.is_private() || self.actor.is_none() {
+            return self.say(html).await;
+        }
+        let pointer = self.ta("bot-answered-privately", &[("name", crate::i18n::text(&self.user_name))]);
+        let project_id = self.ctx.project.as_ref().map(|p| p.id);
+        let sent = self
+            .app
+            .answer_privately(
+                &self.acting(),
+                project_id,
+                self.chat_id,
+                self.thread,
+                self.user_id,
+                html.clone(),
+                pointer,
+            )
+            .await?;
+        if sent {
+            return Ok(());
+        }
+        self.say(html).await
+    }
+
     /// Audits a refused attempt (nothing else changes) and says so politely.
     pub async fn refuse(&self, attempt: &str, why: &Msg) -> AppResult<()> {
         let shown = self.ta("bot-error-forbidden", &[("reason", crate::i18n::text(&why.render(self.lang)))]);
@@ -179,16 +207,18 @@ impl Req {
     /// Answers a failed command: usage, a missing project, or the core's error in words.
     pub async fn report(&self, command: Command, err: CmdError) -> AppResult<()> {
         match err {
-            CmdError::Usage => self.say(render::usage(self.lang, command.usage_id())).await,
-            CmdError::NoProject => self.say(self.t("bot-no-project")).await,
+            CmdError::Usage => self.say_to_asker(render::usage(self.lang, command.usage_id())).await,
+            CmdError::NoProject => self.say_to_asker(self.t("bot-no-project")).await,
             CmdError::Say(text) => self.say(text).await,
             CmdError::App(err) if err.is_duplicate_update() => Ok(()),
             CmdError::App(AppError::Forbidden(why)) => self.refuse(&format!("/{command}"), &why).await,
             CmdError::App(err) => {
                 if let AppError::Internal(e) = &err {
                     tracing::error!(error = format!("{e:#}"), command = command.as_str(), "telegram: command failed");
+                    return self.say(render::error(self.lang, &err)).await;
                 }
-                self.say(render::error(self.lang, &err)).await
+                // Not found, already decided, invalid: the asker's own business.
+                self.say_to_asker(render::error(self.lang, &err)).await
             }
         }
     }
