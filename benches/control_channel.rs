@@ -11,13 +11,20 @@
 //! The loads, one after the other: *mirroring* (the forum just bound with `/bind`: a topic and a
 //! card for every open task, 28 by default), *alert storm* (alerts raised through the core,
 //! 300 by default, all at once), *runaway agent* (one agent's 150 runs and 75 comments on its
-//! task within a minute), *quiet* (nothing else queued) for comparison, and *failover* (every
+//! task within a minute), *quiet* (nothing else queued) for comparison, *failover* (every
 //! database connection cut three times while five RED cards go out: from the last cut to the
-//! last card and to a command's answer, and cards sent twice).
+//! last card and to a command's answer, and cards sent twice), *incident* (in a forum of its own
+//! bound a moment before, 20 task topics to mirror: an operator's twelve actions, each as soon
+//! as the previous one is answered — approve, deny with a reason, pause the squad and confirm,
+//! resume, quarantine and confirm, release, four mistyped commands — each answer's latency and
+//! the group calls spent on them) and *strangers* (100 commands from 5 people who are not
+//! operators within 20 s, while the CAO's `/status` is probed every 4 s: its latency and the
+//! messages the strangers cost).
 //!
 //!     cargo bench --bench control_channel
 //!     BENCH_ROUNDS=10 BENCH_GAP=12 BENCH_TASKS=28 BENCH_ALERTS=300 cargo bench --bench control_channel
 //!     BENCH_LOADS=failover BENCH_FAILOVER_ROUNDS=3 BENCH_TASKS=0 cargo bench --bench control_channel
+//!     BENCH_LOADS=incident,strangers BENCH_INCIDENT_ROUNDS=3 BENCH_TASKS=0 cargo bench --bench control_channel
 //!
 //! A round every 30 s by default (`BENCH_GAP`): three calls to the group, within the 6 of
 //! Telegram's 20 a minute the machine's traffic leaves free; 6 rounds per load (`BENCH_ROUNDS`).
@@ -29,13 +36,15 @@ mod support;
 
 use anyhow::{bail, Context};
 use fake_telegram::{Call, ChatKind, FakeBotApi, FakeConfig, FakeUser};
+use mission_control::app::agents::RegisterAgent;
 use mission_control::app::alerts::RaiseAlert;
 use mission_control::app::approvals::RequestApproval;
+use mission_control::app::projects::CreateProject;
 use mission_control::app::runs::RecordRun;
 use mission_control::app::tasks::{CreateTask, TransitionTask};
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::configuration::{TelegramMode, TelegramSettings};
-use mission_control::domain::{Actor, AlertSeverity, RunStatus, TaskStatus, TaskType, Usd};
+use mission_control::domain::{Actor, AgentRole, AlertSeverity, RunStatus, TaskStatus, TaskType, Usd};
 use mission_control::model::Agent;
 use mission_control::telegram::outbox::{DispatchOptions, Dispatcher};
 use mission_control::telegram::{bot, make_bot};
@@ -124,6 +133,28 @@ struct Failover {
     duplicates: usize,
 }
 
+/// The incident load's figures.
+#[derive(Default)]
+struct Incident {
+    rounds: usize,
+    /// A typed command to its answer (or to the question edited into its result).
+    typed: Series,
+    /// A click to its toast.
+    clicked: Series,
+    /// Group calls spent on the twelve actions, per round.
+    group_calls: Vec<usize>,
+}
+
+/// The strangers load's figures.
+#[derive(Default)]
+struct Strangers {
+    /// The CAO's `/status` to its answer while strangers type.
+    status: Series,
+    /// Messages the bot sent the group for the strangers.
+    answered: usize,
+    commands: usize,
+}
+
 struct Bench {
     app: App,
     tg: FakeBotApi,
@@ -142,6 +173,45 @@ async fn first_call(tg: &FakeBotApi, method: &str, since: Instant, pick: impl Fn
         }
         if Instant::now() >= deadline {
             return None;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The first send or edit to `chat` at or after `since` whose text contains `needle`.
+async fn answered_in(tg: &FakeBotApi, chat: i64, since: Instant, needle: &str) -> Option<Instant> {
+    let deadline = Instant::now() + PROBE_TIMEOUT;
+    loop {
+        let found = tg
+            .calls()
+            .into_iter()
+            .filter(|c| c.ok() && c.at >= since && matches!(c.method.as_str(), "sendMessage" | "editMessageText"))
+            .filter(|c| c.param("chat_id") == Some(&json!(chat)))
+            .find(|c| c.param("text").and_then(|t| t.as_str()).is_some_and(|t| t.contains(needle)));
+        if let Some(call) = found {
+            return Some(call.at);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The newest bot message in `chat`/`thread` containing `needle`, waiting for it.
+async fn bot_message(tg: &FakeBotApi, chat: i64, thread: Option<i32>, needle: &str) -> anyhow::Result<fake_telegram::StoredMessage> {
+    let deadline = Instant::now() + PROBE_TIMEOUT;
+    loop {
+        let found = tg
+            .bot_messages_in(chat, thread)
+            .into_iter()
+            .rev()
+            .find(|m| m.text.as_deref().is_some_and(|t| t.contains(needle)));
+        if let Some(m) = found {
+            return Ok(m);
+        }
+        if Instant::now() >= deadline {
+            bail!("no bot message with {needle:?} in {chat}/{thread:?}");
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -314,6 +384,222 @@ impl Bench {
         Ok(f)
     }
 
+    /// A click on `button` under `message` in `chat`, to its toast.
+    async fn click(&self, chat: i64, message: &fake_telegram::StoredMessage, button: &str, series: &mut Series) -> anyhow::Result<()> {
+        let data = message
+            .buttons()
+            .into_iter()
+            .find(|b| b.text.contains(button))
+            .and_then(|b| b.callback_data)
+            .with_context(|| format!("a {button} button"))?;
+        let clicked = Instant::now();
+        let id = self.tg.click(chat, &self.sofie, message.message_id, &data);
+        let toast = first_call(&self.tg, "answerCallbackQuery", clicked, |c| {
+            c.param("callback_query_id") == Some(&json!(id))
+        })
+        .await;
+        series.add(clicked, toast);
+        Ok(())
+    }
+
+    /// `text` typed in `chat` (General or `thread`), to the answer containing `needle`.
+    async fn typed(&self, chat: i64, thread: Option<i32>, text: &str, needle: &str, series: &mut Series) {
+        let asked = Instant::now();
+        self.tg.user_message(chat, &self.sofie, text, thread);
+        series.add(asked, answered_in(&self.tg, chat, asked, needle).await);
+    }
+
+    /// Incident: per round, a project of its own with `tasks` open tasks and two agents, its
+    /// forum bound by `/bind` a moment before; then the twelve actions, each as soon as the
+    /// previous one is answered.
+    async fn incident(&self, rounds: usize, tasks: usize, cao: &Actor) -> anyhow::Result<Incident> {
+        let mut f = Incident {
+            rounds,
+            ..Default::default()
+        };
+        for round in 0..rounds {
+            let slug = format!("incident-{round}");
+            let project = self
+                .app
+                .create_project(
+                    cao,
+                    CreateProject {
+                        slug: slug.clone(),
+                        name: format!("Incident {round}"),
+                        description: String::new(),
+                    },
+                )
+                .await?;
+            let mut agents = Vec::new();
+            for name in ["Nova", "Rigel"] {
+                let registered = self
+                    .app
+                    .register_agent(
+                        cao,
+                        project.id,
+                        RegisterAgent {
+                            name: name.into(),
+                            role: AgentRole::Specialist,
+                            allowed_task_types: vec![TaskType::Ops],
+                            parent_agent_id: None,
+                            daily_cap: None,
+                            issue_token: false,
+                        },
+                    )
+                    .await?;
+                agents.push(registered.agent);
+            }
+            for i in 0..tasks {
+                self.app
+                    .create_task(
+                        cao,
+                        project.id,
+                        CreateTask {
+                            title: format!("Incident backlog {i:02}"),
+                            description: String::new(),
+                            task_type: TaskType::Ops,
+                            priority: None,
+                            assignee_ids: Vec::new(),
+                            reviewer_id: None,
+                            budget_allocated: None,
+                        },
+                    )
+                    .await?;
+            }
+            // Nothing is bound yet: those notices are skipped.
+            self.drained(Duration::from_secs(60)).await?;
+            let chat = -1_000_900 - round as i64;
+            self.tg
+                .add_chat(chat, ChatKind::Supergroup { forum: true }, &format!("Incident {round}"));
+            let bound_at = Instant::now();
+            self.tg.user_message(chat, &self.sofie, &format!("/bind {slug}"), None);
+            let topic = loop {
+                if let Some(b) = self.app.binding_for_project(project.id).await? {
+                    if let Some(topic) = b.approvals_topic_id {
+                        break topic;
+                    }
+                }
+                if bound_at.elapsed() > Duration::from_secs(60) {
+                    bail!("the incident forum was not bound within a minute");
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            let mut cards = Vec::new();
+            for (i, what) in ["refund every order of the last hour", "email every customer an apology"]
+                .iter()
+                .enumerate()
+            {
+                let summary = format!("incident {round}.{i}: {what}");
+                self.app
+                    .request_approval(
+                        &as_agent(&agents[0]),
+                        RequestApproval {
+                            agent_id: agents[0].id,
+                            action_type: "email.send".into(),
+                            action_summary: summary.clone(),
+                            justification: "benchmark incident".into(),
+                            expires_in_minutes: Some(600),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                cards.push(summary);
+            }
+            let card1 = bot_message(&self.tg, chat, Some(topic), &cards[0]).await?;
+            let card2 = bot_message(&self.tg, chat, Some(topic), &cards[1]).await?;
+
+            let start = Instant::now();
+            let (typed, clicked) = (&mut f.typed, &mut f.clicked);
+            self.click(chat, &card1, "Approve", clicked).await?;
+            self.click(chat, &card2, "Deny", clicked).await?;
+            let asked = Instant::now();
+            typed.add(asked, answered_in(&self.tg, chat, asked, "why deny").await);
+            let reason = Instant::now();
+            self.tg
+                .user_message(chat, &self.sofie, "Refunds need finance's sign-off", Some(topic));
+            typed.add(reason, answered_in(&self.tg, chat, reason, "finance").await);
+            self.typed(chat, None, "/pause_squad", "Pause the whole squad", typed).await;
+            let question = bot_message(&self.tg, chat, None, "Pause the whole squad").await?;
+            self.click(chat, &question, "Pause the squad", clicked).await?;
+            self.typed(chat, None, "/resume_squad", "Squad resumed", typed).await;
+            self.typed(chat, None, "/quarantine Nova runaway refunds", "Quarantine Nova?", typed)
+                .await;
+            let question = bot_message(&self.tg, chat, None, "Quarantine Nova?").await?;
+            self.click(chat, &question, "Quarantine Nova", clicked).await?;
+            self.typed(chat, None, "/release Nova", "Nova", typed).await;
+            for mistyped in ["/assign", "/approve", "/move", "/budget"] {
+                self.typed(chat, None, mistyped, "e.g.", typed).await;
+            }
+            // Let the last answers land, then count what the people's actions cost the group.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let task_topics: Vec<i32> = sqlx::query_scalar(
+                "SELECT th.topic_id FROM task_threads th JOIN tasks t ON t.id = th.task_id
+                  WHERE t.project_id = $1 AND th.topic_id IS NOT NULL",
+            )
+            .bind(project.id)
+            .fetch_all(&self.pool)
+            .await?;
+            let spent = self
+                .tg
+                .calls()
+                .into_iter()
+                .filter(|c| c.ok() && c.at >= start && c.param("chat_id") == Some(&json!(chat)))
+                .filter(|c| c.method != "createForumTopic")
+                .filter(|c| {
+                    let thread = c.param("message_thread_id").and_then(|t| t.as_i64()).or_else(|| {
+                        let id = c.param("message_id")?.as_i64()?;
+                        self.tg.message(chat, id as i32)?.thread_id.map(i64::from)
+                    });
+                    !thread.is_some_and(|t| task_topics.contains(&(t as i32)))
+                })
+                .count();
+            f.group_calls.push(spent);
+            self.drained(Duration::from_secs(900)).await?;
+        }
+        println!(
+            "incident: typed {:?} ms, clicks {:?} ms, group calls {:?}",
+            f.typed.ms, f.clicked.ms, f.group_calls
+        );
+        Ok(f)
+    }
+
+    /// Strangers: 100 commands from 5 people who are not operators within 20 s in the bound
+    /// forum, the CAO's `/status` every 4 s meanwhile.
+    async fn strangers(&self) -> anyhow::Result<Strangers> {
+        let mut f = Strangers::default();
+        let people: Vec<FakeUser> = (0..5).map(|i| FakeUser::new(3001 + i, &format!("Stranger {i}"))).collect();
+        let typed = ["/status", "/pause_squad", "/approve A1", "/agents", "/quarantine Scout"];
+        let start = Instant::now();
+        for n in 0..100 {
+            self.tg.user_message(FORUM, &people[n % 5], typed[n / 5 % 5], None);
+            f.commands += 1;
+            if n % 20 == 10 {
+                let asked = Instant::now();
+                self.tg.user_message(FORUM, &self.sofie, "/status", None);
+                f.status.add(asked, answered_in(&self.tg, FORUM, asked, "— status").await);
+            }
+            let next = Duration::from_millis(200 * (n as u64 + 1));
+            tokio::time::sleep(next.saturating_sub(start.elapsed())).await;
+        }
+        self.drained(Duration::from_secs(120)).await?;
+        f.answered = self
+            .tg
+            .calls_to("sendMessage")
+            .into_iter()
+            .filter(|c| c.ok() && c.at >= start && c.param("chat_id") == Some(&json!(FORUM)))
+            .filter(|c| {
+                c.param("text")
+                    .and_then(|t| t.as_str())
+                    .is_some_and(|t| t.contains("not an operator"))
+            })
+            .count();
+        println!(
+            "strangers: CAO /status {:?} ms, {} messages for the strangers",
+            f.status.ms, f.answered
+        );
+        Ok(f)
+    }
+
     /// Scribe asks to send an email (RED: it waits for a person).
     async fn ask_red(&self, summary: &str) -> mission_control::app::AppResult<()> {
         self.app
@@ -349,8 +635,12 @@ impl Bench {
 async fn main() -> anyhow::Result<()> {
     let rounds: usize = env_or("BENCH_ROUNDS", 6);
     let failover_rounds: usize = env_or("BENCH_FAILOVER_ROUNDS", 3);
+    let incident_rounds: usize = env_or("BENCH_INCIDENT_ROUNDS", 3);
     // Which loads to run (the forum is bound in any case): all by default.
-    let only: String = env_or("BENCH_LOADS", "mirroring,storm,runaway,quiet,failover".to_string());
+    let only: String = env_or(
+        "BENCH_LOADS",
+        "mirroring,storm,runaway,quiet,failover,incident,strangers".to_string(),
+    );
     let runs = |load: &str| only.split(',').any(|l| l.trim() == load);
     let open_tasks: i64 = env_or("BENCH_TASKS", 28);
     let alerts: usize = env_or("BENCH_ALERTS", 300);
@@ -569,6 +859,14 @@ async fn main() -> anyhow::Result<()> {
         true => Some(bench.failover(failover_rounds).await?),
         false => None,
     };
+    let mut incident = match runs("incident") {
+        true => Some(bench.incident(incident_rounds, 20, &operator).await?),
+        false => None,
+    };
+    let mut strangers = match runs("strangers") {
+        true => Some(bench.strangers().await?),
+        false => None,
+    };
 
     println!();
     println!(
@@ -598,6 +896,24 @@ async fn main() -> anyhow::Result<()> {
             f.command.cell(),
             f.duplicates
         );
+    }
+    if let Some(i) = incident.as_mut() {
+        println!();
+        println!("| incident (12 actions, 20 topics to mirror) | rounds | typed → answered p50 / p99 ms | click → toast p50 / p99 ms | group calls for the 12 actions |");
+        println!("|---|---:|---:|---:|---:|");
+        println!(
+            "| approve, deny + reason, pause + confirm, resume, quarantine + confirm, release, 4 mistyped | {} | {} | {} | {:?} |",
+            i.rounds,
+            i.typed.cell(),
+            i.clicked.cell(),
+            i.group_calls
+        );
+    }
+    if let Some(st) = strangers.as_mut() {
+        println!();
+        println!("| strangers | commands | CAO /status meanwhile p50 / p99 ms | messages for the strangers |");
+        println!("|---|---:|---:|---:|");
+        println!("| 5 people, 20 s | {} | {} | {} |", st.commands, st.status.cell(), st.answered);
     }
     println!();
     println!(

@@ -18,6 +18,7 @@ pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod leadership;
+mod live_tokens;
 pub mod operators;
 pub mod projects;
 pub mod queries;
@@ -125,7 +126,7 @@ pub struct App {
     /// Open waits per agent (`app::waits`), bounded by `rules.max_waits_per_agent`.
     waiting: Arc<std::sync::Mutex<std::collections::HashMap<Uuid, usize>>>,
     /// The tokens that work, as last read (`App::token_is_live`).
-    live_tokens: Arc<tokens::LiveTokens>,
+    live_tokens: Arc<live_tokens::LiveTokens>,
     /// The Telegram update being handled, if any: the first transaction that commits through
     /// this handle records it as processed, so a redelivered update acts once.
     update: Option<Arc<UpdateClaim>>,

@@ -168,20 +168,6 @@ pub struct Credential {
 /// turns up from a throttled address.
 const LIVE_TOKENS_REREAD: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The hashes of the tokens that work, as last read (a token created since, here or on
-/// another replica, is found by the next read, at most a second later).
-#[derive(Debug, Default)]
-pub struct LiveTokens {
-    state: std::sync::Mutex<(HashSet<Vec<u8>>, Option<std::time::Instant>)>,
-}
-
-impl LiveTokens {
-    /// A token was created here: the next one not held is looked up at once.
-    pub(crate) fn forget(&self) {
-        self.state.lock().expect("live tokens").1 = None;
-    }
-}
-
 /// Why each of these tokens no longer authenticates at `now` (an unknown id: gone).
 pub(crate) async fn refused_tokens(conn: &mut sqlx::PgConnection, ids: &[Uuid], now: DateTime<Utc>) -> AppResult<HashMap<Uuid, Msg>> {
     if ids.is_empty() {

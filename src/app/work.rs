@@ -21,7 +21,7 @@ pub(crate) struct Work {
     woken: Vec<Uuid>,
     update: Option<std::sync::Arc<super::UpdateClaim>>,
     /// This process's memory of valid tokens, told on commit when a token was created.
-    live_tokens: std::sync::Arc<super::tokens::LiveTokens>,
+    live_tokens: std::sync::Arc<super::live_tokens::LiveTokens>,
     token_created: bool,
     /// The message a person's action is answered in, which the action's status notice becomes.
     fold: Option<Fold>,

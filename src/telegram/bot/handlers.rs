@@ -2,7 +2,7 @@
 //! is written in a task's thread), edited messages, and button clicks.
 
 use super::command::{self, Named};
-use super::request::Req;
+use super::request::{thread_of, Req};
 use super::{buttons, commands, threads, BotState};
 use crate::app::AppError;
 use crate::domain::task_state::MoveInput;
@@ -14,10 +14,6 @@ use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Me, Message, Upda
 
 /// A deny reason must follow the Deny click within this time.
 const INPUT_TTL: chrono::Duration = chrono::Duration::minutes(15);
-
-pub(crate) fn thread_of(msg: &Message) -> Option<i32> {
-    msg.thread_id.filter(|_| msg.is_topic_message).map(|t| t.0 .0)
-}
 
 /// Nothing to do for a redelivered update; errors of that kind are the dedupe working.
 fn duplicate(err: &AppError) -> bool {

@@ -55,6 +55,11 @@ pub(crate) struct Req {
     pub replied_to: Option<i32>,
 }
 
+/// The forum topic a message was written in, if any.
+pub(crate) fn thread_of(msg: &teloxide::types::Message) -> Option<i32> {
+    msg.thread_id.filter(|_| msg.is_topic_message).map(|t| t.0 .0)
+}
+
 pub(crate) fn chat_info(chat: &Chat) -> ChatInfo {
     let is_forum = matches!(&chat.kind, ChatKind::Public(p) if matches!(&p.kind, PublicChatKind::Supergroup(s) if s.is_forum));
     ChatInfo {

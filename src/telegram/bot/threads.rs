@@ -10,8 +10,7 @@
 //!   cancel, a work plan to start, a deliverable for review), assign it (choosing an agent).
 
 use super::command::Command;
-use super::handlers::thread_of;
-use super::request::{chat_info, Button, CmdError, Req};
+use super::request::{chat_info, thread_of, Button, CmdError, Req};
 use super::BotState;
 use crate::app::cards::CardMove;
 use crate::app::chats::AskedIn;
