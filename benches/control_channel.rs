@@ -631,6 +631,16 @@ impl Bench {
     }
 }
 
+/// A one-row Markdown table: its header, the separator (the first column left-aligned, the
+/// figures right-aligned) and the row.
+fn table(header: &str, row: &str) {
+    let columns = header.matches('|').count() - 1;
+    println!();
+    println!("{header}");
+    println!("|---|{}", "---:|".repeat(columns - 1));
+    println!("{row}");
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let rounds: usize = env_or("BENCH_ROUNDS", 6);
@@ -886,34 +896,34 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     if let Some(f) = failover.as_mut() {
-        println!();
-        println!("| failover | rounds | cuts → last of 5 cards p50 / p99 ms | cuts → command answered | cards sent twice |");
-        println!("|---|---:|---:|---:|---:|");
-        println!(
+        let row = format!(
             "| 3 cuts, 0.9 s each | {} | {} | {} | {} |",
             f.rounds,
             f.card.cell(),
             f.command.cell(),
             f.duplicates
         );
+        table(
+            "| failover | rounds | cuts → last of 5 cards p50 / p99 ms | cuts → command answered | cards sent twice |",
+            &row,
+        );
     }
     if let Some(i) = incident.as_mut() {
-        println!();
-        println!("| incident (12 actions, 20 topics to mirror) | rounds | typed → answered p50 / p99 ms | click → toast p50 / p99 ms | group calls for the 12 actions |");
-        println!("|---|---:|---:|---:|---:|");
-        println!(
+        let row = format!(
             "| approve, deny + reason, pause + confirm, resume, quarantine + confirm, release, 4 mistyped | {} | {} | {} | {:?} |",
             i.rounds,
             i.typed.cell(),
             i.clicked.cell(),
             i.group_calls
         );
+        table("| incident (12 actions, 20 topics to mirror) | rounds | typed → answered p50 / p99 ms | click → toast p50 / p99 ms | group calls for the 12 actions |", &row);
     }
     if let Some(st) = strangers.as_mut() {
-        println!();
-        println!("| strangers | commands | CAO /status meanwhile p50 / p99 ms | messages for the strangers |");
-        println!("|---|---:|---:|---:|");
-        println!("| 5 people, 20 s | {} | {} | {} |", st.commands, st.status.cell(), st.answered);
+        let row = format!("| 5 people, 20 s | {} | {} | {} |", st.commands, st.status.cell(), st.answered);
+        table(
+            "| strangers | commands | CAO /status meanwhile p50 / p99 ms | messages for the strangers |",
+            &row,
+        );
     }
     println!();
     println!(
