@@ -522,7 +522,8 @@ impl Bench {
             let question = bot_message(&self.tg, chat, None, "Pause the whole squad").await?;
             self.click(chat, &question, "Pause the squad", clicked).await?;
             self.typed(chat, None, "/resume_squad", "Squad resumed", typed).await;
-            self.typed(chat, None, "/quarantine Nova runaway refunds", "Quarantine Nova?", typed)
+            // The calls carry HTML: the name is bold in the question.
+            self.typed(chat, None, "/quarantine Nova runaway refunds", "Quarantine <b>Nova</b>?", typed)
                 .await;
             let question = bot_message(&self.tg, chat, None, "Quarantine Nova?").await?;
             self.click(chat, &question, "Quarantine Nova", clicked).await?;
