@@ -318,7 +318,7 @@ async fn strangers_cannot_jam_the_channel(pool: PgPool) {
     w.stop().await;
 }
 
-/// What concerns only the asker — a usage line, "no such agent" — goes to their private chat
+/// What concerns only the asker — a usage line, "no such agent", an empty list — goes to their private chat
 /// when they have one, with one pointer in the group a minute; someone without one is
 /// answered in the group.
 #[sqlx::test]
@@ -328,17 +328,16 @@ async fn answers_for_the_asker_alone_go_to_their_private_chat(pool: PgPool) {
     let sent = w.tg.user_message(OLGA, &olga(), "/start", None);
     w.answer_after(OLGA, sent, "Olga").await;
     let before = w.tg.bot_messages_in(FORUM, None).len();
-    for mistyped in ["/assign", "/move", "/agent Nobody"] {
+    for mistyped in ["/assign", "/move", "/agent Nobody", "/approvals"] {
         w.say(&olga(), mistyped);
     }
-    common::eventually("three answers in private", WAIT, || async {
+    common::eventually("four answers in private", WAIT, || async {
         let private = w.tg.bot_messages_in(OLGA, None);
-        (private
-            .iter()
-            .filter(|m| text(m).contains("e.g.") || text(m).contains("Nobody"))
-            .count()
-            == 3)
-            .then_some(())
+        let answers = private.iter().filter(|m| {
+            let t = text(m);
+            t.contains("e.g.") || t.contains("Nobody") || t.contains("Nothing here")
+        });
+        (answers.count() == 4).then_some(())
     })
     .await;
     w.settled().await;
@@ -346,7 +345,7 @@ async fn answers_for_the_asker_alone_go_to_their_private_chat(pool: PgPool) {
         .iter()
         .map(|m| text(m).to_string())
         .collect();
-    assert_eq!(in_group.len(), 1, "one pointer, not three answers: {in_group:#?}");
+    assert_eq!(in_group.len(), 1, "one pointer, not four answers: {in_group:#?}");
     assert!(in_group[0].contains("answered you in our private chat"), "{in_group:#?}");
     // Vic has no private chat: answered here.
     w.ask(&vic(), "/assign", "e.g.").await;

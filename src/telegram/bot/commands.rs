@@ -799,6 +799,11 @@ pub(crate) async fn show_page(req: &Req, list: ListKind, page: u32, filter: Opti
             },
         ));
     }
+    // "Nothing to show" concerns only the asker: their private chat when they have one.
+    if total == 0 && req.clicked.is_none() {
+        req.say_to_asker(html).await?;
+        return Ok(());
+    }
     rows.push(nav);
     req.say_with(html, rows).await?;
     Ok(())
