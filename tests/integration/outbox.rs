@@ -261,7 +261,11 @@ async fn a_crash_mid_burst_loses_nothing(pool: PgPool) {
     w.wait_messages(GROUP, 4, Duration::from_secs(10)).await;
     // The next send is slow: the crash comes while it is in flight.
     w.tg.delay_next("sendMessage", Duration::from_secs(2), 1);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The slow send has arrived (its fault is used): the crash comes while it is in flight.
+    eventually("the slow send is in flight", Duration::from_secs(10), || async {
+        (w.tg.faults_left("sendMessage") == 0).then_some(())
+    })
+    .await;
     first.abort();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let in_flight = count(&w.pool, "SELECT count(*) FROM outbox WHERE status = 'sending'").await;
@@ -288,7 +292,14 @@ async fn notify_wakes_the_dispatcher_without_a_timer(pool: PgPool) {
     });
     w.wait_messages(GROUP, 1, Duration::from_secs(5)).await;
     // Let the per-chat interval pass, so only the notification can wake it.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let last =
+        w.tg.calls()
+            .iter()
+            .filter(|c| c.params["chat_id"].as_i64() == Some(GROUP))
+            .map(|c| c.at)
+            .max()
+            .unwrap();
+    tokio::time::sleep_until((last + Duration::from_millis(1100)).into()).await;
     let started = Instant::now();
     w.s.task("Wake up", TaskType::Ops).await;
     w.wait_messages(GROUP, 2, Duration::from_secs(5)).await;

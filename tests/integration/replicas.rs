@@ -122,6 +122,36 @@ async fn undelivered(pool: &PgPool) -> i64 {
     .await
 }
 
+/// Waits until everything the replicas queued is delivered: what Telegram shows then is all
+/// there will be (a duplicate would be a row of its own).
+async fn drained(pool: &PgPool) {
+    common::eventually("the outbox is delivered", Duration::from_secs(60), || async {
+        (undelivered(pool).await == 0).then_some(())
+    })
+    .await;
+}
+
+/// Rows of `kind` the replicas queued.
+async fn queued(pool: &PgPool, kind: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = $1")
+        .bind(kind)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// When the last call to `chat` ended, and so the earliest a second later its window is free.
+fn after_the_last_call_to(tg: &FakeBotApi, chat: i64) -> tokio::time::Instant {
+    let last = tg
+        .calls()
+        .iter()
+        .filter(|c| c.param("chat_id").and_then(Value::as_i64) == Some(chat))
+        .map(|c| c.at)
+        .max()
+        .unwrap_or_else(Instant::now);
+    (last + Duration::from_millis(1100)).into()
+}
+
 /// Sends `/whoami` and waits for one more bot message in the admin's chat.
 async fn ask_whoami(tg: &FakeBotApi, within: Duration) -> Result<(), anyhow::Error> {
     let before = tg.bot_messages_in(ADMIN, None).len();
@@ -163,8 +193,9 @@ async fn two_polling_replicas_elect_one_poller_and_the_standby_takes_over_after_
 
     // A command gets exactly one reply.
     ask_whoami(&tg, Duration::from_secs(30)).await.expect("a reply");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    drained(&pool).await;
     assert_eq!(tg.bot_messages_in(ADMIN, None).len(), 1, "one reply, from one replica");
+    assert_eq!(queued(&pool, "reply").await, 1, "queued once");
 
     // A manual standup (asked of the standby's API) posts one chart.
     let ran = reqwest::Client::new()
@@ -181,8 +212,9 @@ async fn two_polling_replicas_elect_one_poller_and_the_standby_takes_over_after_
         assert!(Instant::now() < deadline, "the standup chart is posted");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    drained(&pool).await;
     assert_eq!(all_charts(&tg), 1, "one chart");
+    assert_eq!(queued(&pool, "standup").await, 1, "posted once");
     let settled = conflicts(&tg);
     assert_eq!(settled, 0, "one poller: no 409 at all while both run");
 
@@ -223,6 +255,8 @@ async fn two_polling_replicas_elect_one_poller_and_the_standby_takes_over_after_
     let at_takeover = conflicts(&tg);
     assert!(at_takeover <= 2, "{at_takeover} 409s at the hand-over");
     ask_whoami(&tg, Duration::from_secs(30)).await.expect("a reply");
+    // A window in which a second poller would collide (nothing to wait for: a 409 would come at
+    // once, and the long poll runs 25 s).
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(conflicts(&tg), at_takeover, "no 409 once the new poller runs");
     assert!(tg.violations().is_empty(), "{:?}", tg.violations());
@@ -243,7 +277,7 @@ async fn two_webhook_replicas_behind_one_address_act_once_per_update(pool: PgPoo
     let second_url = second.url.clone();
     let h = health_until(&second_url, Duration::from_secs(20), |h| role(h, "poller") == "standby").await;
     assert_eq!(h["status"], "ok");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The standby has lost the election (its health says so): only a leader registers.
     assert_eq!(tg.calls_to("setWebhook").len(), 1, "the webhook is registered once, by the leader");
 
     // One address, two replicas: the "load balancer" alternates, and Telegram's retries land
@@ -291,7 +325,7 @@ async fn two_webhook_replicas_behind_one_address_act_once_per_update(pool: PgPoo
     tg.wait_until(|s| s.bot_messages_in(ADMIN, None).len() >= UPDATES, Duration::from_secs(60))
         .await
         .expect("every update is answered");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    drained(&pool).await;
     assert_eq!(tg.bot_messages_in(ADMIN, None).len(), UPDATES, "one answer per update");
 
     // The leader stops: the other registers the webhook.
@@ -467,7 +501,7 @@ async fn the_active_dispatcher_counts_other_replicas_direct_calls_at_once(pool: 
     tg.wait_until(|st| !st.bot_messages_in(GROUP, None).is_empty(), Duration::from_secs(10))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep_until(after_the_last_call_to(&tg, GROUP)).await;
 
     // Another replica answers GLOBAL clicks: Telegram's window for the bot is full for a second.
     let http = reqwest::Client::new();
