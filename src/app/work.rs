@@ -25,6 +25,8 @@ pub(crate) struct Work {
     token_created: bool,
     /// The message a person's action is answered in, which the action's status notice becomes.
     fold: Option<Fold>,
+    /// This handles a Telegram update: a person acting from the chat.
+    from_chat: bool,
 }
 
 /// A message in the chat where a project's general notices land, answering a person's action
@@ -45,6 +47,7 @@ impl Work {
     pub async fn begin(app: &App, actor: &Actor) -> AppResult<Self> {
         let mut tx = app.pool.begin().await?;
         let now = app.clock.now();
+        let from_chat = app.update.is_some();
         let update = app.update.clone().filter(|u| !u.claimed.load(Ordering::Acquire));
         if let Some(update) = &update {
             if !storage::updates::claim(&mut tx, update.id, now).await? {
@@ -61,6 +64,7 @@ impl Work {
             live_tokens: app.live_tokens.clone(),
             token_created: false,
             fold: None,
+            from_chat,
         })
     }
 
@@ -144,7 +148,10 @@ impl Work {
             };
             return Box::pin(self.post_to(project_id, Target::Chat(fold.chat_id), &edit)).await;
         }
-        let class = notice.class(target, matches!(self.actor, Actor::Operator { .. }));
+        // A person's own task goes first when they act from the chat (an operator's script
+        // creating tasks through the API is not waiting for an answer).
+        let by_human = matches!(self.actor, Actor::Operator { .. }) && (self.from_chat || !matches!(target, Target::Task(_)));
+        let class = notice.class(target, by_human);
         storage::outbox::insert(&mut self.tx, project_id, target, notice, class, self.now).await?;
         self.posted = true;
         Ok(())

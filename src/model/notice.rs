@@ -201,8 +201,10 @@ impl Notice {
         match self {
             // An answer to a person who is no operator waits with the machines' edits.
             Notice::Reply { .. } | Notice::EditReply { .. } if !by_human => TrafficClass::Routine,
-            Notice::Reply { .. } | Notice::EditReply { .. } | Notice::EditInto { .. } | Notice::ChatBound { .. } => TrafficClass::Human,
-            Notice::ApprovalRequested { .. } => TrafficClass::Urgent,
+            Notice::Reply { .. } | Notice::EditReply { .. } | Notice::EditInto { .. } => TrafficClass::Human,
+            // Binding a chat answers the binder, but is no sign that people are at work there
+            // (machines step back only for those): urgent, ahead of everything but answers.
+            Notice::ApprovalRequested { .. } | Notice::ChatBound { .. } => TrafficClass::Urgent,
             Notice::AlertRaised {
                 severity: AlertSeverity::Critical,
                 repeat: false,
