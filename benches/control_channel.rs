@@ -75,6 +75,34 @@ const ALERT_TYPES: &[&str] = &[
 /// How long one probe may take before it counts as lost.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// `/bind <slug>` typed by the CAO in `chat`; the Approvals topic once the binding has it.
+async fn bind(app: &App, tg: &FakeBotApi, cao: &FakeUser, chat: i64, slug: &str, project_id: uuid::Uuid) -> anyhow::Result<i32> {
+    let bound_at = Instant::now();
+    tg.user_message(chat, cao, &format!("/bind {slug}"), None);
+    loop {
+        if let Some(topic) = app.binding_for_project(project_id).await?.and_then(|b| b.approvals_topic_id) {
+            return Ok(topic);
+        }
+        if bound_at.elapsed() > Duration::from_secs(60) {
+            bail!("{chat} was not bound to {slug} within a minute");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An unassigned ops task titled `title`, for a backlog.
+fn ops_task(title: String) -> CreateTask {
+    CreateTask {
+        title,
+        description: String::new(),
+        task_type: TaskType::Ops,
+        priority: None,
+        assignee_ids: Vec::new(),
+        reviewer_id: None,
+        budget_allocated: None,
+    }
+}
+
 fn as_agent(agent: &Agent) -> Actor {
     Actor::Agent {
         id: agent.id,
@@ -451,19 +479,7 @@ impl Bench {
             }
             for i in 0..tasks {
                 self.app
-                    .create_task(
-                        cao,
-                        project.id,
-                        CreateTask {
-                            title: format!("Incident backlog {i:02}"),
-                            description: String::new(),
-                            task_type: TaskType::Ops,
-                            priority: None,
-                            assignee_ids: Vec::new(),
-                            reviewer_id: None,
-                            budget_allocated: None,
-                        },
-                    )
+                    .create_task(cao, project.id, ops_task(format!("Incident backlog {i:02}")))
                     .await?;
             }
             // Nothing is bound yet: those notices are skipped.
@@ -471,19 +487,7 @@ impl Bench {
             let chat = -1_000_900 - round as i64;
             self.tg
                 .add_chat(chat, ChatKind::Supergroup { forum: true }, &format!("Incident {round}"));
-            let bound_at = Instant::now();
-            self.tg.user_message(chat, &self.sofie, &format!("/bind {slug}"), None);
-            let topic = loop {
-                if let Some(b) = self.app.binding_for_project(project.id).await? {
-                    if let Some(topic) = b.approvals_topic_id {
-                        break topic;
-                    }
-                }
-                if bound_at.elapsed() > Duration::from_secs(60) {
-                    bail!("the incident forum was not bound within a minute");
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            };
+            let topic = bind(&self.app, &self.tg, &self.sofie, chat, &slug, project.id).await?;
             let mut cards = Vec::new();
             for (i, what) in ["refund every order of the last hour", "email every customer an apology"]
                 .iter()
@@ -671,20 +675,8 @@ async fn main() -> anyhow::Result<()> {
         .fetch_one(&pool)
         .await?;
     for i in open..open_tasks - 1 {
-        app.create_task(
-            &operator,
-            project.id,
-            CreateTask {
-                title: format!("Backlog item {i:02}"),
-                description: String::new(),
-                task_type: TaskType::Ops,
-                priority: None,
-                assignee_ids: Vec::new(),
-                reviewer_id: None,
-                budget_allocated: None,
-            },
-        )
-        .await?;
+        app.create_task(&operator, project.id, ops_task(format!("Backlog item {i:02}")))
+            .await?;
     }
     let runaway = app
         .create_task(
@@ -763,19 +755,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Mirroring: the forum is bound now; every open task gets a topic and a card.
     let bound_at = Instant::now();
-    bench.tg.user_message(FORUM, &bench.sofie, "/bind openclaw", None);
-    let binding = loop {
-        if let Some(b) = app.binding_for_project(project.id).await? {
-            if let Some(topic) = b.approvals_topic_id {
-                break topic;
-            }
-        }
-        if bound_at.elapsed() > Duration::from_secs(60) {
-            bail!("the forum was not bound within a minute");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    bench.approvals_topic = binding;
+    bench.approvals_topic = bind(&app, &bench.tg, &bench.sofie, FORUM, "openclaw", project.id).await?;
     if runs("mirroring") {
         loads.push(bench.measure("mirroring", rounds, async { Ok(()) }).await?);
     }

@@ -282,7 +282,7 @@ impl App {
     /// Bookkeeping, not a change anyone acts on: no audit.
     pub async fn private_chat_seen(&self, user_id: i64) -> AppResult<()> {
         let mut conn = self.pool.acquire().await?;
-        Ok(storage::strangers::private_chat_seen(&mut conn, user_id, self.now()).await?)
+        Ok(storage::private_chats::private_chat_seen(&mut conn, user_id, self.now()).await?)
     }
 
     /// An answer that concerns only `user_id`, who asked in group `chat_id`: sent to their
@@ -301,7 +301,7 @@ impl App {
         pointer: String,
     ) -> AppResult<bool> {
         let mut w = Work::begin(self, actor).await?;
-        if !storage::strangers::has_private_chat(w.conn(), user_id).await? {
+        if !storage::private_chats::has_private_chat(w.conn(), user_id).await? {
             return Ok(false);
         }
         let answer = Notice::Reply {
@@ -311,7 +311,7 @@ impl App {
         };
         w.post_to(project_id, Target::Chat(user_id), &answer).await?;
         let now = w.now;
-        if storage::strangers::point_if_due(w.conn(), chat_id, user_id, now, now - traffic::POINTER_EVERY).await? {
+        if storage::private_chats::point_if_due(w.conn(), chat_id, user_id, now, now - traffic::POINTER_EVERY).await? {
             let pointer = Notice::Reply {
                 thread_id,
                 text: pointer,

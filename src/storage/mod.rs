@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod operators;
 pub mod outbox;
+pub mod private_chats;
 pub mod projects;
 pub mod runs;
 pub mod strangers;

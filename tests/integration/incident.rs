@@ -36,17 +36,9 @@ async fn world_with_backlog(pool: PgPool, backlog: usize) -> World {
     w
 }
 
-/// Waits until every answer the bot queued is delivered (the mirroring may go on).
-async fn answers_delivered(w: &World) {
-    common::eventually("the answers are delivered", WAIT, || async {
-        let open = count(
-            &w.pool,
-            "SELECT count(*) FROM outbox WHERE class = 1 AND status IN ('pending', 'sending')",
-        )
-        .await;
-        (open == 0).then_some(())
-    })
-    .await;
+/// Waits until `open` (a count of undelivered outbox rows) is zero; the mirroring may go on.
+async fn delivered(w: &World, open: &'static str) {
+    common::eventually(open, WAIT, || async { (count(&w.pool, open).await == 0).then_some(()) }).await;
 }
 
 /// `/bind` by the CAO; waits for the bound message (its system topics are made by then).
@@ -293,15 +285,15 @@ async fn strangers_cannot_jam_the_channel(pool: PgPool) {
         (n == Some(100)).then_some(())
     })
     .await;
-    answers_delivered(&w).await;
-    common::eventually("the strangers' answers are delivered", WAIT, || async {
-        let open = count(
-            &w.pool,
-            "SELECT count(*) FROM outbox WHERE kind = 'reply' AND status IN ('pending', 'sending')",
-        )
-        .await;
-        (open == 0).then_some(())
-    })
+    delivered(
+        &w,
+        "SELECT count(*) FROM outbox WHERE class = 1 AND status IN ('pending', 'sending')",
+    )
+    .await;
+    delivered(
+        &w,
+        "SELECT count(*) FROM outbox WHERE kind = 'reply' AND status IN ('pending', 'sending')",
+    )
     .await;
     let for_strangers =
         w.tg.bot_messages_in(FORUM, None)
