@@ -16,7 +16,7 @@ FROM rust:1.95-bookworm AS chef
 RUN cargo install cargo-chef --locked --version 0.1.77
 WORKDIR /build
 
-# 1. The recipe: every manifest of the workspace (the service and crates/fake-telegram)
+# 1. The recipe: every manifest of the workspace (the service and its crates under crates/)
 #    and Cargo.lock, with the sources left out. It changes only when dependencies or
 #    targets do, so the next stage's slow layer is reused across code changes.
 FROM chef AS planner
@@ -35,10 +35,10 @@ ENV SQLX_OFFLINE=true
 COPY --from=planner /build/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json --bin mission-control
 
-# 3. The service itself. config/default.toml and locales/ are compiled in and
-#    migrations/ is embedded by sqlx::migrate!(), so they are needed here, not only at run
-#    time. The workspace's manifests must all be present for cargo to load it, but only
-#    the `mission-control` binary is built.
+# 3. The service itself. config/default.toml and crates/domain/locales/ are compiled in
+#    and migrations/ is embedded by sqlx::migrate!(), so they are needed here, not only at
+#    run time. The workspace's manifests (the root and every crate under crates/) must all be
+#    present for cargo to load it, but only the `mission-control` binary is built.
 COPY . .
 RUN cargo build --release --locked --bin mission-control
 
@@ -60,14 +60,13 @@ RUN groupadd --gid 10001 mc \
  && useradd --uid 10001 --gid 10001 --no-log-init --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin mc
 
-# The app looks for config/default.toml (and later locales/) relative to its working
-# directory. These stay root-owned: the app reads them, it never writes them.
+# The app looks for config/default.toml relative to its working directory (its messages are
+# compiled in). It stays root-owned: the app reads it, it never writes it.
 WORKDIR /app
 # Backups are written here; compose mounts a named volume on it. Creating it owned by mc
 # makes a fresh named volume inherit that ownership (otherwise it would be root's).
 RUN mkdir -p /app/backups && chown mc:mc /app/backups
 COPY --from=builder /build/config/ ./config/
-COPY --from=builder /build/locales/ ./locales/
 COPY --from=builder /build/target/release/mission-control /usr/local/bin/mission-control
 
 # Listen on all interfaces inside the container (the default config file already does;

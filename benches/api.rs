@@ -132,7 +132,12 @@ async fn main() -> anyhow::Result<()> {
         ],
     )?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let application = Application::build(&settings, pool.clone(), listener, Arc::new(SystemClock)).await?;
+    let core = App::new(
+        pool.clone(),
+        Arc::new(SystemClock),
+        mission_control::app::Rules::from_settings(&settings)?,
+    );
+    let application = Application::build(&settings, core, listener).await?;
     let url = format!("http://{}", application.local_addr()?);
     let app: App = application.app.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

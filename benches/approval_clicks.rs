@@ -18,7 +18,7 @@ use fake_telegram::{ChatKind, FakeBotApi, FakeConfig, FakeUser};
 use mission_control::app::approvals::RequestApproval;
 use mission_control::app::{App, Rules, SystemClock};
 use mission_control::configuration::{TelegramMode, TelegramSettings};
-use mission_control::domain::{Actor, ApprovalStatus};
+use mission_control::domain::Actor;
 use mission_control::telegram::actions::ButtonAction;
 use mission_control::telegram::{bot, make_bot};
 use std::collections::HashMap;
@@ -162,7 +162,8 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
         let (chat, message) = holders[i % chats];
-        let token = app.button(&ButtonAction::Approve { approval_id: approval.id }, Some(chat)).await?;
+        let token =
+            mission_control::telegram::actions::store(&app, &ButtonAction::Approve { approval_id: approval.id }, Some(chat)).await?;
         buttons.push(Button { chat, message, token });
     }
 
@@ -185,8 +186,7 @@ async fn main() -> anyhow::Result<()> {
     let burst = run_phase(&tg, "approve, burst", rest, false, chats).await?;
     let again = run_phase(&tg, "already decided, burst", rest, false, chats).await?;
 
-    let approved: i64 = sqlx::query_scalar("SELECT count(*) FROM approvals WHERE status = $1")
-        .bind(ApprovalStatus::Approved)
+    let approved: i64 = sqlx::query_scalar("SELECT count(*) FROM approvals WHERE status = 'approved'")
         .fetch_one(&pool)
         .await?;
 

@@ -1,30 +1,29 @@
 //! Mission Control: the control plane for a squad of AI agents, operated from Telegram.
 //!
-//! - `domain`: pure rules (state machine, policy, budgets, loops, rights), no I/O.
-//! - `model`: the rows and notices the core and storage share (below both).
-//! - `app`: the use cases, one transaction each: change + audit + notifications + outbox.
-//! - `storage`: all the SQL: what the use cases run, and whole-database maintenance
-//!   (`storage::maintenance`: backup, restore, verify-db, retention).
-//! - `http`, `mcp` (the agents' MCP server), `telegram` (bot and outbox dispatcher), `jobs`
-//!   (scheduler), `runner`: adapters and clients over `app`.
-//! - `charts`, `i18n`: rendering.
-//! - `configuration`, `telemetry`, `startup`: wiring.
+//! This package is the binary: configuration wiring, startup (`startup`), logging
+//! (`telemetry`) and the CLI (`main.rs`). The layers are crates of their own, so the
+//! dependency graph is the architecture (README "Architecture"):
 //!
-//! The fake Bot API that tests and benchmarks run the bot against is not part of this crate: it
-//! is the workspace's `fake-telegram` crate (`crates/fake-telegram`), a dev-dependency only.
+//! - `mc-domain` (`domain`, `i18n`): pure rules and value types, the messages people read.
+//! - `mc-config` (`configuration`): the settings; each part reads its own section.
+//! - `mc-core` (`app`, `model`, `storage`): the use cases, one transaction each, and all the SQL.
+//! - adapters over the core, none depending on another: `mc-telegram` (`telegram`, `charts`),
+//!   `mc-agent-api` (`http`, `mcp`), `mc-jobs` (`jobs`).
+//! - `mc-embedded-db` (`embedded_db`) and `mc-runner` (`runner`): the zero-setup database and
+//!   the reference agent.
+//!
+//! The re-exports below keep one path per layer for the binary, the tests and the benchmarks.
+//! The fake Bot API they run the bot against is the `fake-telegram` crate, a dev-dependency.
 
-pub mod app;
-pub mod charts;
-pub mod configuration;
-pub mod domain;
-pub mod embedded_db;
-pub mod http;
-pub mod i18n;
-pub mod jobs;
-pub mod mcp;
-pub mod model;
-pub mod runner;
 pub mod startup;
-pub mod storage;
-pub mod telegram;
 pub mod telemetry;
+
+pub use mc_agent_api::{http, mcp};
+pub use mc_config as configuration;
+pub use mc_core::{app, model, storage};
+pub use mc_domain as domain;
+pub use mc_domain::i18n;
+pub use mc_embedded_db as embedded_db;
+pub use mc_jobs as jobs;
+pub use mc_runner as runner;
+pub use mc_telegram::{self as telegram, charts};

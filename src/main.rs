@@ -1,18 +1,17 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use mission_control::app::database::check_backup;
 use mission_control::app::tokens::{CreateToken, TokenQuery, TokenRef};
-use mission_control::app::{App, PageRequest, Rules, SystemClock};
+use mission_control::app::{App, PageRequest, Rules};
 use mission_control::configuration::Settings;
 use mission_control::domain::policy::PolicyDecision;
 use mission_control::domain::{Actor, AgentRole, OperatorRole, TaskType};
 use mission_control::embedded_db::{EmbeddedPostgres, Purpose};
 use mission_control::model::ApiToken;
 use mission_control::runner::{self, CycleOutcome, Runner, RunnerConfig, Shutdown};
-use mission_control::storage::maintenance as ops;
-use mission_control::{startup, storage, telemetry};
+use mission_control::{startup, telemetry};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Mission Control: run a squad of AI agents from Telegram.
 #[derive(Debug, Parser)]
@@ -157,7 +156,7 @@ enum AuditCommand {
 }
 
 fn parse_age(input: &str) -> Result<chrono::Duration, String> {
-    mission_control::storage::maintenance::retention::parse_age(input).map_err(|e| e.to_string())
+    mission_control::app::database::parse_age(input).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -356,7 +355,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { out } => {
             let (app, embedded) = connect_app(&settings).await?;
-            let report = ops::backup::backup(&app.pool, &out, std::io::stderr().is_terminal()).await?;
+            let report = app.backup(&out, std::io::stderr().is_terminal()).await?;
             for table in &report.manifest.tables {
                 eprintln!("  {:<32} {:>9} rows", table.name, table.rows);
             }
@@ -373,9 +372,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { backup, force } => {
             // The whole file is checked before the database is connected to or migrated: a
             // damaged file leaves it exactly as it was.
-            let checked = ops::backup::check_backup(&backup).await?;
+            let checked = check_backup(&backup).await?;
             let (app, embedded) = connect_app_unmigrated(&settings).await?;
-            let report = ops::backup::restore_checked(&app.pool, checked, force).await?;
+            let report = app.restore(checked, force).await?;
             eprintln!(
                 "restored {} tables, {} rows from {} ({}) in {:.2}s",
                 report.manifest.tables.len(),
@@ -392,9 +391,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::VerifyDb => {
             let (app, embedded) = connect_app(&settings).await?;
-            let mut conn = app.pool.acquire().await?;
-            let problems = ops::verify::verify(&mut conn).await?;
-            drop(conn);
+            let problems = app.verify().await?;
             finish(app, embedded).await?;
             if problems.is_empty() {
                 println!("verify-db: no problems found");
@@ -408,7 +405,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cleanup { older_than, dry_run } => {
             let (app, embedded) = connect_app(&settings).await?;
             let cutoff = chrono::Utc::now() - older_than;
-            let counts = ops::retention::cleanup(&app.pool, cutoff, dry_run).await?;
+            let counts = app.cleanup(cutoff, dry_run).await?;
             let verb = if dry_run { "would delete" } else { "deleted" };
             for count in counts {
                 println!("{verb} {:>8} {}", count.rows, count.what);
@@ -418,7 +415,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Archive { older_than, dry_run } => {
             let (app, embedded) = connect_app(&settings).await?;
             let cutoff = chrono::Utc::now() - older_than;
-            let counts = ops::retention::archive(&app.pool, cutoff, dry_run).await?;
+            let counts = app.archive(cutoff, dry_run).await?;
             let verb = if dry_run { "would archive" } else { "archived" };
             for count in counts {
                 println!("{verb} {:>8} {}", count.rows, count.what);
@@ -428,14 +425,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs {
             command: JobsCommand::Run { job },
         } => {
-            let job = mission_control::app::jobs::Job::parse(&job)?;
+            let job = mission_control::app::jobs::parse_job(&job)?;
             let (app, embedded) = connect_app(&settings).await?;
             let run = app
                 .run_job(
                     &Actor::system("cli"),
                     job,
                     chrono::Utc::now(),
-                    &mission_control::jobs::instance_name(),
+                    &mission_control::app::jobs::instance_name(),
                     settings.jobs.outbox_retention_days,
                 )
                 .await?;
@@ -579,19 +576,18 @@ fn runner_token(given: Option<String>, settings: &Settings) -> anyhow::Result<St
 /// Connects and migrates, so every command works on a fresh database.
 async fn connect_app(settings: &Settings) -> anyhow::Result<(App, Option<EmbeddedPostgres>)> {
     let (app, embedded) = connect_app_unmigrated(settings).await?;
-    storage::migrate(&app.pool).await?;
+    app.migrate().await?;
     Ok((app, embedded))
 }
 
 /// Connects without migrating (restore migrates only once the backup is known to be good).
 async fn connect_app_unmigrated(settings: &Settings) -> anyhow::Result<(App, Option<EmbeddedPostgres>)> {
     let (url, embedded) = startup::database_url(settings, Purpose::Command).await?;
-    let pool = startup::connect(settings, &url).await?;
-    Ok((App::new(pool, Arc::new(SystemClock), Rules::from_settings(settings)?), embedded))
+    Ok((startup::connect(settings, &url).await?, embedded))
 }
 
 async fn finish(app: App, embedded: Option<EmbeddedPostgres>) -> anyhow::Result<()> {
-    app.pool.close().await;
+    app.close().await;
     if let Some(embedded) = embedded {
         embedded.stop().await?;
     }

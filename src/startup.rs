@@ -1,25 +1,23 @@
 //! Builds the running service from settings: database, core, HTTP server. The server takes a
 //! listener and a shutdown future, so tests run it in-process on port 0.
 
-use crate::app::leadership::{Election, ElectionTiming, RoleHandle, Roles, StopSignal, POLLER_LOCK};
-use crate::app::{wake, App, Clock, Rules, SystemClock};
-use crate::configuration::{Settings, TelegramMode};
-use crate::domain::roles::{Role, RoleState};
-use crate::embedded_db::{EmbeddedPostgres, Purpose};
-use crate::http::connections::Bounded;
-use crate::http::health::{Health, ServiceStatus};
-use crate::http::metrics::RequestMetrics;
-use crate::http::rate_limit::{AuthThrottle, TokenLimiter};
-use crate::http::{self, HttpState};
-use crate::i18n::Lang;
-use crate::jobs::Scheduler;
-use crate::mcp;
-use crate::storage;
-use crate::telegram::outbox::{DispatchOptions, Dispatcher};
-use crate::telegram::{self, bot};
 use anyhow::Context;
 use axum::serve::ListenerExt;
-use sqlx::PgPool;
+use mc_agent_api::http::connections::Bounded;
+use mc_agent_api::http::health::{Health, ServiceStatus};
+use mc_agent_api::http::metrics::RequestMetrics;
+use mc_agent_api::http::rate_limit::{AuthThrottle, TokenLimiter};
+use mc_agent_api::http::{self, HttpState};
+use mc_agent_api::mcp;
+use mc_config::{Settings, TelegramMode};
+use mc_core::app::leadership::{ElectionTiming, RoleHandle, Roles, StopSignal, POLLER_LOCK};
+use mc_core::app::{App, Rules, SystemClock};
+use mc_domain::i18n::Lang;
+use mc_domain::roles::{Role, RoleState};
+use mc_embedded_db::{EmbeddedPostgres, Purpose};
+use mc_jobs::Scheduler;
+use mc_telegram::bot;
+use mc_telegram::outbox::{DispatchOptions, Dispatcher};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,11 +39,14 @@ pub async fn database_url(settings: &Settings, purpose: Purpose) -> anyhow::Resu
     Ok((embedded.url(), Some(embedded)))
 }
 
-pub async fn connect(settings: &Settings, url: &str) -> anyhow::Result<PgPool> {
-    storage::connect(
+/// The core on the database at `url` (created when missing, not migrated), on the system clock.
+pub async fn connect(settings: &Settings, url: &str) -> anyhow::Result<App> {
+    App::connect(
         url,
         settings.database.max_connections,
         Duration::from_secs(settings.database.acquire_timeout_secs),
+        Arc::new(SystemClock),
+        Rules::from_settings(settings)?,
     )
     .await
 }
@@ -58,10 +59,9 @@ pub struct Application {
 }
 
 impl Application {
-    /// Builds the service on an existing pool (migrated by the caller) and a bound listener.
-    pub async fn build(settings: &Settings, pool: PgPool, listener: TcpListener, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let rules = Rules::from_settings(settings)?;
-        let app = App::new(pool, clock, rules);
+    /// Builds the service on the core (its database migrated by the caller) and a bound
+    /// listener.
+    pub async fn build(settings: &Settings, app: App, listener: TcpListener) -> anyhow::Result<Self> {
         app.ensure_admins(&settings.telegram.admins)
             .await
             .context("registering the configured Telegram admins")?;
@@ -118,17 +118,17 @@ impl Application {
         let mut router = http::router(state.clone()).merge(mcp::router(state, mcp_streams.clone()));
         let mut background = Vec::new();
         // Wake-ups of waiting agents (long-poll heartbeats, MCP waits), from every replica's commits.
-        let (pool, wakes, until) = (self.app.pool.clone(), self.app.wakes.clone(), stopped());
+        let (app, until) = (self.app.clone(), stopped());
         background.push((
             "agent wake-ups",
             tokio::spawn(async move {
-                wake::listen(pool, wakes, until).await;
+                app.listen_for_wakes(until).await;
                 Ok(())
             }),
         ));
         if settings.telegram_enabled() {
             let telegram = settings.telegram.clone();
-            let bot = telegram::make_bot(&telegram)?;
+            let bot = mc_telegram::make_bot(&telegram)?;
             match tokio::time::timeout(Duration::from_secs(10), bot.get_me()).await {
                 Ok(Ok(me)) => {
                     tracing::info!(bot = %me.username(), "connected to the Telegram Bot API");
@@ -147,7 +147,7 @@ impl Application {
             // One poller per database: the replica holding the poller lock polls (or, in
             // webhook mode, registers the webhook); the others stand by.
             let poller = self.status.roles.handle(Role::Poller);
-            let election = Election::new(&self.app.pool, POLLER_LOCK, poller.clone(), ElectionTiming::default());
+            let election = self.app.election(POLLER_LOCK, poller.clone(), ElectionTiming::default());
             let (app, status) = (self.app.clone(), self.status.clone());
             match telegram.mode {
                 TelegramMode::Polling => {
@@ -248,13 +248,13 @@ fn watched(
 /// `mission-control serve`.
 pub async fn serve(settings: Settings, seed: bool) -> anyhow::Result<()> {
     let (url, embedded) = database_url(&settings, Purpose::Service).await?;
-    let pool = connect(&settings, &url).await?;
-    storage::migrate(&pool).await?;
+    let app = connect(&settings, &url).await?;
+    app.migrate().await?;
     let addr = settings.http_addr()?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding the HTTP address {addr} (http.addr)"))?;
-    let application = Application::build(&settings, pool.clone(), listener, Arc::new(SystemClock)).await?;
+    let application = Application::build(&settings, app.clone(), listener).await?;
     if seed {
         let report = application.app.seed().await.context("seeding the sample workspace")?;
         tracing::info!(?report, "seeded");
@@ -269,7 +269,7 @@ pub async fn serve(settings: Settings, seed: bool) -> anyhow::Result<()> {
     }
     application.run(shutdown_signal()).await?;
     tracing::info!("shutting down");
-    pool.close().await;
+    app.close().await;
     if let Some(embedded) = embedded {
         embedded.stop().await?;
     }

@@ -1,6 +1,7 @@
 use crate::common;
 
 use common::*;
+use mc_core::pg::Pg;
 use mission_control::app::agents::{AgentReset, RegisterAgent, StatusCommand};
 use mission_control::app::AppError;
 use mission_control::domain::*;
@@ -176,7 +177,7 @@ async fn pausing_the_squad_pauses_only_this_project_and_resume_spares_other_caus
 
     let paused = s.app.pause_squad(&s.operator, s.project.id, Some("incident")).await.unwrap();
     assert_eq!(paused.agents.len(), 6, "{:?}", paused.agents);
-    let statuses: Vec<(String, AgentStatus)> = sqlx::query_as("SELECT name, status FROM agents WHERE project_id = $1 ORDER BY name")
+    let statuses: Vec<(String, Pg<AgentStatus>)> = sqlx::query_as("SELECT name, status FROM agents WHERE project_id = $1 ORDER BY name")
         .bind(s.project.id)
         .fetch_all(&pool)
         .await
@@ -184,7 +185,7 @@ async fn pausing_the_squad_pauses_only_this_project_and_resume_spares_other_caus
     assert!(
         statuses
             .iter()
-            .all(|(name, status)| *status != AgentStatus::Active || name.is_empty()),
+            .all(|(name, status)| *status != Pg(AgentStatus::Active) || name.is_empty()),
         "{statuses:?}"
     );
     assert_eq!(

@@ -1,6 +1,7 @@
 use crate::common;
 
 use common::*;
+use mc_core::pg::Pg;
 use mission_control::app::approvals::{RequestApproval, Verdict};
 use mission_control::app::AppError;
 use mission_control::domain::*;
@@ -349,7 +350,7 @@ async fn approving_a_held_task_lets_it_continue_where_it_was(pool: PgPool) {
         .unwrap();
     let task = s.reload(&task).await;
     assert_eq!(task.status, TaskStatus::InProgress);
-    let back: (TaskStatus, TaskStatus, ActorKind, String, String) = sqlx::query_as(
+    let back: (Pg<TaskStatus>, Pg<TaskStatus>, Pg<ActorKind>, String, String) = sqlx::query_as(
         "SELECT from_status, to_status, actor_kind, actor_name, reason FROM task_transitions WHERE task_id = $1 ORDER BY id DESC LIMIT 1",
     )
     .bind(task.id)
@@ -360,9 +361,9 @@ async fn approving_a_held_task_lets_it_continue_where_it_was(pool: PgPool) {
     assert_eq!(
         back,
         (
-            TaskStatus::NeedsApproval,
-            TaskStatus::InProgress,
-            ActorKind::System,
+            Pg(TaskStatus::NeedsApproval),
+            Pg(TaskStatus::InProgress),
+            Pg(ActorKind::System),
             format!("approval {code}"),
             format!("approval {code} approved: back to in progress")
         )

@@ -180,17 +180,16 @@ async fn concurrent_clicks_on_a_confirmation_act_once(pool: PgPool) {
         under.push(w.answer_after(*chat, sent, "Telegram id").await.message_id);
     }
     // A confirmation whose button works in any chat.
-    let token =
-        w.s.app
-            .button(
-                &mission_control::telegram::actions::ButtonAction::ConfirmQuarantine {
-                    agent_id: w.s.pixel.id,
-                    reason: Some("twice?".into()),
-                },
-                None,
-            )
-            .await
-            .unwrap();
+    let token = mission_control::telegram::actions::store(
+        &w.s.app,
+        &mission_control::telegram::actions::ButtonAction::ConfirmQuarantine {
+            agent_id: w.s.pixel.id,
+            reason: Some("twice?".into()),
+        },
+        None,
+    )
+    .await
+    .unwrap();
     let clicks: Vec<String> = chats
         .iter()
         .zip(&under)

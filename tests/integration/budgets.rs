@@ -1,6 +1,7 @@
 use crate::common;
 
 use common::*;
+use mc_core::pg::Pg;
 use mission_control::app::agents::StatusCommand;
 use mission_control::app::runs::RecordRun;
 use mission_control::app::tasks::TransitionTask;
@@ -46,13 +47,13 @@ async fn reaching_the_daily_cap_pauses_the_agent_holds_the_task_and_alerts(pool:
     let task = s.reload(&task).await;
     assert_eq!(task.status, TaskStatus::NeedsApproval);
     assert_eq!(task.actual_cost, Usd::from_cents(200));
-    let hold: (ActorKind, String) =
+    let hold: (Pg<ActorKind>, String) =
         sqlx::query_as("SELECT actor_kind, actor_name FROM task_transitions WHERE task_id = $1 AND to_status = 'needs_approval'")
             .bind(task.id)
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert_eq!(hold, (ActorKind::System, "budget".into()), "the hold is the system's act");
+    assert_eq!(hold, (Pg(ActorKind::System), "budget".into()), "the hold is the system's act");
     let alerts = s.open_alerts(Some("budget_exceeded")).await;
     assert_eq!(alerts.total, 1);
     assert_eq!(alerts.items[0].severity, AlertSeverity::Critical);

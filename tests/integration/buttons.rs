@@ -42,7 +42,9 @@ impl Clicks {
 
     /// `user` clicks a button doing `action`; the toast that answered.
     async fn click(&self, user: &FakeUser, action: ButtonAction) -> String {
-        let token = self.s.app.button(&action, Some(GROUP)).await.unwrap();
+        let token = mission_control::telegram::actions::store(&self.s.app, &action, Some(GROUP))
+            .await
+            .unwrap();
         self.click_token(user, &token).await
     }
 
@@ -66,13 +68,13 @@ impl Clicks {
         )
         .bind(after)
         .bind(&ids)
-        .fetch_one(&self.s.app.pool)
+        .fetch_one(&self.pool)
         .await
         .unwrap()
     }
 
     async fn last_audit_id(&self) -> i64 {
-        crate::common::count(&self.s.app.pool, "SELECT coalesce(max(id), 0) FROM audit_events").await
+        crate::common::count(&self.pool, "SELECT coalesce(max(id), 0) FROM audit_events").await
     }
 
     async fn stop(self) {
@@ -143,15 +145,13 @@ async fn a_loop_alerts_buttons_move_the_task_and_resolve_the_alert_together(pool
 async fn a_confirmation_is_claimed_acted_on_and_closed_in_one_transaction(pool: PgPool) {
     let w = Clicks::start(pool).await;
     let project_id = w.s.project.id;
-    let token =
-        w.s.app
-            .button(&ButtonAction::ConfirmPauseSquad { project_id }, Some(GROUP))
-            .await
-            .unwrap();
+    let token = mission_control::telegram::actions::store(&w.s.app, &ButtonAction::ConfirmPauseSquad { project_id }, Some(GROUP))
+        .await
+        .unwrap();
     let used = || async {
         sqlx::query_scalar::<_, bool>("SELECT used_at IS NOT NULL FROM callback_actions WHERE token = $1")
             .bind(&token)
-            .fetch_one(&w.s.app.pool)
+            .fetch_one(&w.pool)
             .await
             .unwrap()
     };
@@ -173,7 +173,7 @@ async fn a_confirmation_is_claimed_acted_on_and_closed_in_one_transaction(pool: 
          ) written",
     )
     .bind(&token)
-    .fetch_one(&w.s.app.pool)
+    .fetch_one(&w.pool)
     .await
     .unwrap();
     assert_eq!((rows, transactions), (4, 1));

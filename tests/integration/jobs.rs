@@ -261,11 +261,11 @@ struct Chat {
 }
 
 impl Chat {
-    async fn bound(s: &Squad) -> Chat {
+    async fn bound(s: &Squad, pool: &PgPool) -> Chat {
         let tg = bound_fake(s, GROUP, ChatKind::Group).await;
         let dispatcher = Dispatcher::new(s.app.clone(), bot(&tg), DispatchOptions::default());
         let chat = Chat { tg, dispatcher };
-        chat.deliver(&s.app.pool).await;
+        chat.deliver(pool).await;
         chat
     }
 
@@ -330,7 +330,7 @@ async fn reminder(pool: &PgPool, approval: uuid::Uuid) -> Option<(bool, bool)> {
 #[sqlx::test]
 async fn an_approval_expires_exactly_once_after_one_reminder(pool: PgPool) {
     let s = squad(pool.clone()).await;
-    let chat = Chat::bound(&s).await;
+    let chat = Chat::bound(&s, &pool).await;
     let window = Rules::default().approval_escalate_before_minutes as i64;
     assert!(window >= 15, "the reminder window covers the 15-minute expiry job");
     let approval = request(&s, "Survey 20 churned users", 60).await;
@@ -686,11 +686,9 @@ async fn runs_left_running_are_closed_as_abandoned_and_cleaned_up(pool: PgPool) 
 
     // Cleanup removes runs still running since before its cutoff, and finished ones.
     let cleanup = |cutoff| {
-        let pool = pool.clone();
+        let app = s.app.clone();
         async move {
-            let done = mission_control::storage::maintenance::retention::cleanup(&pool, cutoff, false)
-                .await
-                .unwrap();
+            let done = app.cleanup(cutoff, false).await.unwrap();
             let rows = |what: &str| done.iter().find(|c| c.what == what).unwrap().rows;
             (rows("abandoned job runs"), rows("finished job runs"))
         }

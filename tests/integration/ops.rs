@@ -7,7 +7,7 @@ use common::{as_agent, squad, Squad};
 use mission_control::app::approvals::Verdict;
 use mission_control::app::runs::RecordRun;
 use mission_control::domain::*;
-use mission_control::storage::maintenance::{backup, retention, verify};
+use mission_control::storage::maintenance::{backup, verify};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -103,7 +103,8 @@ async fn a_backup_restores_into_a_fresh_database_equal_and_clean(pool: PgPool) {
     let s = squad(pool.clone()).await;
     activity(&s).await;
     // Archive the canceled task (the manual clock is months behind the real one).
-    let moved = retention::archive(&pool, chrono::Utc::now() - chrono::Duration::days(90), false)
+    let moved = common::core(&pool)
+        .archive(chrono::Utc::now() - chrono::Duration::days(90), false)
         .await
         .unwrap();
     assert_eq!(moved.iter().find(|c| c.what == "tasks").unwrap().rows, 1);
@@ -232,7 +233,7 @@ async fn verify_db_finds_each_kind_of_planted_corruption(pool: PgPool) {
     activity(&s).await;
     // The canceled task, with its history, into the archive.
     let later = chrono::Utc::now().max(s.app.now()) + chrono::Duration::days(1);
-    retention::archive(&pool, later, false).await.unwrap();
+    common::core(&pool).archive(later, false).await.unwrap();
     assert_eq!(common::count(&pool, "SELECT count(*) FROM archive.tasks").await, 1);
     let mut conn = pool.acquire().await.unwrap();
     assert_eq!(verify::verify(&mut conn).await.unwrap(), vec![], "a sound database has no problems");
@@ -294,19 +295,19 @@ async fn cleanup_and_archive_say_what_they_would_do_then_do_it(pool: PgPool) {
     let cutoff = chrono::Utc::now() - chrono::Duration::days(30);
 
     let before = common::fingerprint(&pool).await;
-    let would = retention::cleanup(&pool, cutoff, true).await.unwrap();
+    let would = common::core(&pool).cleanup(cutoff, true).await.unwrap();
     assert_eq!(
         would.iter().find(|c| c.what == "delivered outbox messages").unwrap().rows,
         outbox as u64
     );
-    let would_archive = retention::archive(&pool, cutoff, true).await.unwrap();
+    let would_archive = common::core(&pool).archive(cutoff, true).await.unwrap();
     assert_eq!(would_archive.iter().find(|c| c.what == "tasks").unwrap().rows, 1);
     assert_eq!(common::fingerprint(&pool).await, before, "a dry run changes nothing");
 
-    let done = retention::cleanup(&pool, cutoff, false).await.unwrap();
+    let done = common::core(&pool).cleanup(cutoff, false).await.unwrap();
     assert_eq!(done, would);
     assert_eq!(common::count(&pool, "SELECT count(*) FROM outbox").await, 0);
-    let archived = retention::archive(&pool, cutoff, false).await.unwrap();
+    let archived = common::core(&pool).archive(cutoff, false).await.unwrap();
     assert_eq!(archived, would_archive);
     assert_eq!(common::count(&pool, "SELECT count(*) FROM archive.tasks").await, 1);
     assert_eq!(
@@ -316,7 +317,7 @@ async fn cleanup_and_archive_say_what_they_would_do_then_do_it(pool: PgPool) {
     let mut conn = pool.acquire().await.unwrap();
     assert_eq!(verify::verify(&mut conn).await.unwrap(), vec![], "archived history still verifies");
     // Nothing left to do the second time.
-    let again = retention::archive(&pool, cutoff, false).await.unwrap();
+    let again = common::core(&pool).archive(cutoff, false).await.unwrap();
     assert!(again.iter().all(|c| c.rows == 0));
 }
 

@@ -8,7 +8,7 @@ use crate::common;
 use common::http::spawn_app;
 use common::{squad, Squad};
 use mission_control::domain::*;
-use mission_control::storage::maintenance::{retention, verify};
+use mission_control::storage::maintenance::verify;
 use reqwest::StatusCode;
 use sqlx::{Connection, PgPool};
 use uuid::Uuid;
@@ -285,7 +285,7 @@ async fn removing_a_task_clears_only_the_task_side_of_composite_links(pool: PgPo
         .await
         .unwrap();
     let later = chrono::Utc::now().max(s.app.now()) + chrono::Duration::days(1);
-    let moved = retention::archive(&pool, later, false).await.unwrap();
+    let moved = common::core(&pool).archive(later, false).await.unwrap();
     assert_eq!(moved.iter().find(|c| c.what == "tasks").unwrap().rows, 1);
     let scout = s.agent(s.scout.id).await;
     assert_eq!(scout.current_task_id, None);

@@ -646,7 +646,12 @@ async fn a_weak_or_non_ascii_admin_token_is_refused_at_start_without_a_panic(poo
             Err(err) => format!("{err:#}"),
             Ok(settings) => {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let built = Application::build(&settings, pool.clone(), listener, Arc::new(mission_control::app::SystemClock)).await;
+                let app = mission_control::app::App::new(
+                    pool.clone(),
+                    Arc::new(mission_control::app::SystemClock),
+                    mission_control::app::Rules::from_settings(&settings).unwrap(),
+                );
+                let built = Application::build(&settings, app, listener).await;
                 format!("{:#}", built.err().expect("refused"))
             }
         };

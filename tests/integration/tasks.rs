@@ -1,6 +1,7 @@
 use crate::common;
 
 use common::*;
+use mc_core::pg::Pg;
 use mission_control::app::tasks::{CreateTask, TransitionTask};
 use mission_control::app::AppError;
 use mission_control::domain::TaskStatus::*;
@@ -227,12 +228,13 @@ async fn twenty_concurrent_transitions_leave_a_consistent_history(pool: PgPool) 
             Err(other) => panic!("unexpected error: {other}"),
         }
     }
-    let history: Vec<(TaskStatus, TaskStatus)> =
+    let history: Vec<(Pg<TaskStatus>, Pg<TaskStatus>)> =
         sqlx::query_as("SELECT from_status, to_status FROM task_transitions WHERE task_id = $1 ORDER BY id")
             .bind(task.id)
             .fetch_all(&pool)
             .await
             .unwrap();
+    let history: Vec<(TaskStatus, TaskStatus)> = history.into_iter().map(|(from, to)| (from.0, to.0)).collect();
     // One transition (inbox → assigned) came from assigning; the rest from the race.
     assert_eq!(history.len(), 1 + succeeded);
     for pair in history.windows(2) {

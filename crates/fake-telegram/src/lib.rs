@@ -32,6 +32,7 @@ mod markup;
 mod messages;
 mod methods;
 mod render;
+mod request;
 mod schema;
 mod server;
 mod state;

@@ -1,7 +1,7 @@
 //! Sending, editing and deleting messages.
 
-use super::methods::{parse_text, ApiError, FilePart, Req};
 use super::render;
+use super::request::{parse_text, ApiError, FilePart, Req};
 use super::state::{now_unix, Chat, FileInfo, Sender, State, StoredMessage};
 use serde_json::{json, Value};
 

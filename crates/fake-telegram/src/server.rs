@@ -2,7 +2,8 @@
 //! checked against the official list, injected faults, the flood limits and injected failures, then run.
 
 use super::faults::{ConnHandle, Fault};
-use super::methods::{self, ApiError, FilePart, Req};
+use super::methods;
+use super::request::{self, ApiError, FilePart, Req};
 use super::schema;
 use super::state::{Call, Encoding, State, Upload};
 use super::updates::{self, Poll};
@@ -260,11 +261,11 @@ async fn process_now(shared: &Arc<Shared>, method: &str, req: &Req<'_>, mut call
             call.injected = true;
             return finish(call, Err(injected(status)));
         }
-        if let Err(e) = methods::precheck(&st, req) {
+        if let Err(e) = request::precheck(&st, req) {
             return finish(call, Err(e));
         }
         if st.cfg.enforce_limits {
-            if let Some(chat) = methods::limited_chat(&st, req) {
+            if let Some(chat) = request::limited_chat(&st, req) {
                 let cfg = st.cfg.clone();
                 if let Err(limited) = st.limiter.admit(&cfg, chat, Instant::now()) {
                     st.rate_limited += 1;

@@ -1,7 +1,7 @@
 //! Forum topics. A topic's `message_thread_id` is the id of its `forum_topic_created` service message.
 
-use super::methods::{ApiError, Req};
 use super::render;
+use super::request::{ApiError, Req};
 use super::state::{now_unix, Sender, State, StoredMessage, Topic};
 use serde_json::{json, Value};
 

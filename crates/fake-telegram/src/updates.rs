@@ -1,8 +1,8 @@
 //! The update queue: `getUpdates` (offset, limit, allowed_updates) and the test-side injectors.
 
 use super::markup;
-use super::methods::{ApiError, Req};
 use super::render;
+use super::request::{ApiError, Req};
 use super::state::{now_unix, ChatKind, FakeUser, Queued, Sender, State, StoredMessage};
 use super::topics;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! The real HTTP server on port 0 over a test's own database, and a small client for it.
 
 use chrono::{TimeZone, Utc};
-use mission_control::app::{App, ManualClock, SystemClock};
+use mission_control::app::{App, ManualClock, Rules, SystemClock};
 use mission_control::configuration::Settings;
 use mission_control::domain::{Actor, OperatorRole};
 use mission_control::startup::Application;
@@ -44,9 +44,8 @@ pub async fn spawn_app_with<const N: usize>(pool: PgPool, env: [(&str, &str); N]
     let settings = Settings::load_from(None, vars).expect("settings");
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 1, 10, 0, 0).unwrap());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let application = Application::build(&settings, pool, listener, Arc::new(clock.clone()))
-        .await
-        .expect("build the app");
+    let app = App::new(pool, Arc::new(clock.clone()), Rules::from_settings(&settings).expect("rules"));
+    let application = Application::build(&settings, app, listener).await.expect("build the app");
     let url = format!("http://{}", application.local_addr().unwrap());
     let app = application.app.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -137,9 +136,8 @@ pub struct Served {
 impl Served {
     pub async fn start(settings: &Settings, pool: &PgPool) -> Served {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let application = Application::build(settings, pool.clone(), listener, Arc::new(SystemClock))
-            .await
-            .unwrap();
+        let app = App::new(pool.clone(), Arc::new(SystemClock), Rules::from_settings(settings).expect("rules"));
+        let application = Application::build(settings, app, listener).await.unwrap();
         let url = format!("http://{}", application.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(application.run(async move {
@@ -153,4 +151,42 @@ impl Served {
         self.stop.send(()).unwrap();
         self.handle.await.unwrap().unwrap();
     }
+}
+
+// ---- helpers of the API tests ----
+
+/// How many rows `table` holds.
+pub async fn rows_in(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// A JSON error answer with `status` and error `code`, and a message.
+pub fn assert_error(reply: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.body["error"]["code"], code, "{}", reply.body);
+    assert!(!reply.body["error"]["message"].as_str().unwrap().is_empty());
+}
+
+/// The API on the sample workspace (`seed`).
+pub async fn seeded(pool: &PgPool) -> TestApi {
+    let api = spawn_app(pool.clone()).await;
+    api.app.seed().await.unwrap();
+    api
+}
+
+/// The seeded agent Scout's id.
+pub async fn scout_id(api: &TestApi) -> String {
+    let list = api.get("/api/agents?limit=200").await;
+    list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Scout")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

@@ -35,6 +35,15 @@ pub struct Squad {
     pub pixel: Agent,
 }
 
+/// The core on `pool` as the CLI builds it: the system clock, the default rules.
+pub fn core(pool: &PgPool) -> App {
+    App::new(
+        pool.clone(),
+        std::sync::Arc::new(mission_control::app::SystemClock),
+        Rules::default(),
+    )
+}
+
 pub fn app_with(pool: PgPool, rules: Rules) -> (App, ManualClock) {
     context::watch(&pool);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap());

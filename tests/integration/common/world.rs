@@ -406,7 +406,11 @@ impl World {
     }
 
     pub async fn action(&self, token: &str) -> ButtonAction {
-        self.s.app.button_action(token).await.unwrap().expect("the token is known").0
+        mission_control::telegram::actions::clicked(&self.s.app, token)
+            .await
+            .unwrap()
+            .expect("the token is known")
+            .0
     }
 
     /// What the buttons under `m` do.

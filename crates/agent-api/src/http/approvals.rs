@@ -1,0 +1,154 @@
+//! `/api/approvals`: agents ask, the CAO decides.
+
+use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
+use super::extract::{comma_list, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::{input_schemas, HttpState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use mc_core::app::approvals::{RequestApproval, Verdict};
+use mc_core::app::PageRequest;
+use mc_core::model::{Approval, Page};
+use mc_domain::{Actor, ApprovalStatus, RiskLevel, Usd};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ApprovalListParams {
+    /// Comma-separated statuses, e.g. `pending`.
+    #[param(value_type = Option<Vec<ApprovalStatus>>, style = Form, explode = false, min_items = 1)]
+    status: Option<String>,
+    #[param(schema_with = input_schemas::limit)]
+    limit: Option<i64>,
+    #[param(schema_with = input_schemas::offset)]
+    offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/approvals", operation_id = "listApprovals", tag = "approvals", params(ApprovalListParams),
+    responses((status = 200, body = Page<Approval>), NotFound, Unprocessable))]
+pub async fn list(
+    scope: Scoped,
+    State(ctx): State<HttpState>,
+    ApiQuery(p): ApiQuery<ApprovalListParams>,
+) -> ApiResult<Json<Page<Approval>>> {
+    let statuses = comma_list("status", &p.status, ApprovalStatus::parse)?;
+    let page = PageRequest::new(p.limit, p.offset)?;
+    Ok(Json(ctx.app.list_approvals(&scope.actor, scope.project.id, statuses, page).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApprovalRequestBody {
+    /// The agent that asks. Required with an operator token; an agent's token implies its
+    /// own id.
+    #[schema(required = true, value_type = Uuid)]
+    agent_id: Option<Uuid>,
+    task_id: Option<Uuid>,
+    #[schema(schema_with = input_schemas::action_type)]
+    action_type: String,
+    #[schema(schema_with = input_schemas::action_summary)]
+    action_summary: String,
+    /// Policy may raise it, never lower it.
+    risk_level: Option<RiskLevel>,
+    #[schema(schema_with = input_schemas::justification)]
+    justification: String,
+    #[schema(schema_with = input_schemas::rollback_plan)]
+    rollback_plan: Option<String>,
+    #[schema(schema_with = input_schemas::optional_dollars)]
+    estimated_cost: Option<Usd>,
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(schema_with = input_schemas::expires_in_minutes)]
+    expires_in_minutes: Option<u32>,
+}
+
+/// Policy decides at once: `approved` when allowed, `pending` for the CAO, `denied` otherwise.
+#[utoipa::path(post, path = "/api/approvals", operation_id = "requestApproval", tag = "approvals", request_body = ApprovalRequestBody,
+    responses((status = 201, body = Approval), NotFound, Unprocessable))]
+pub async fn request(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    JsonBody(body): JsonBody<ApprovalRequestBody>,
+) -> ApiResult<(StatusCode, Json<Approval>)> {
+    let agent_id = match (&actor, body.agent_id) {
+        (_, Some(id)) => id,
+        (Actor::Agent { id, .. }, None) => *id,
+        _ => return Err(ApiError::validation("agentId is required with an operator token")),
+    };
+    let approval = ctx
+        .app
+        .request_approval(
+            &actor,
+            RequestApproval {
+                agent_id,
+                task_id: body.task_id,
+                action_type: body.action_type,
+                action_summary: body.action_summary,
+                risk_level: body.risk_level,
+                justification: body.justification,
+                rollback_plan: body.rollback_plan,
+                estimated_cost: body.estimated_cost,
+                expires_in_minutes: body.expires_in_minutes,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(approval)))
+}
+
+/// An approval and its decision (an agent reads only its own).
+#[utoipa::path(get, path = "/api/approvals/{id}", operation_id = "getApproval", tag = "approvals", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Approval), NotFound))]
+pub async fn get(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Approval>> {
+    Ok(Json(ctx.app.get_approval(&actor, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApproveBody {
+    /// Informational, as in the runbook; the decider recorded is the token's operator.
+    approver: Option<String>,
+    /// A note kept with the decision.
+    #[schema(schema_with = input_schemas::optional_reason)]
+    decision: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/approvals/{id}/approve", operation_id = "approveApproval", tag = "approvals", params(("id" = Uuid, Path)), request_body = Option<ApproveBody>,
+    responses((status = 200, body = Approval), NotFound, Conflict, Unprocessable))]
+pub async fn approve(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<ApproveBody>,
+) -> ApiResult<Json<Approval>> {
+    let _ = body.approver;
+    Ok(Json(
+        ctx.app
+            .decide_approval(&actor, id, Verdict::Approve, body.decision.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DenyBody {
+    approver: Option<String>,
+    /// Required: the agent is told why.
+    #[schema(required = true, schema_with = input_schemas::required_reason)]
+    reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/approvals/{id}/deny", operation_id = "denyApproval", tag = "approvals", params(("id" = Uuid, Path)), request_body = DenyBody,
+    responses((status = 200, body = Approval), NotFound, Conflict, Unprocessable))]
+pub async fn deny(
+    Caller(actor): Caller,
+    State(ctx): State<HttpState>,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<DenyBody>,
+) -> ApiResult<Json<Approval>> {
+    let _ = body.approver;
+    Ok(Json(
+        ctx.app.decide_approval(&actor, id, Verdict::Deny, body.reason.as_deref()).await?,
+    ))
+}

@@ -1,0 +1,364 @@
+//! What the core reads and returns: rows as the database holds them, serialized as the API
+//! shows them (camelCase, money in dollars, enums in snake_case), and the notices the core
+//! queues for the chat. Below both the core (`app`) and `storage`, which share these types, so
+//! neither imports the other's.
+
+pub mod notice;
+pub mod summary;
+
+use crate::pg::Pg;
+use chrono::{DateTime, NaiveDate, Utc};
+use mc_domain::i18n::{Lang, Msg};
+use mc_domain::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub squad_paused: bool,
+    #[schema(value_type = String, example = "09:00:00")]
+    pub standup_time: chrono::NaiveTime,
+    pub standup_timezone: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, sqlx::FromRow, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Budgets {
+    #[sqlx(rename = "daily_cap_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub daily_cap: Usd,
+    #[sqlx(rename = "per_run_cap_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub per_run_cap: Usd,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub name: String,
+    #[sqlx(try_from = "Pg<AgentRole>")]
+    pub role: AgentRole,
+    pub parent_agent_id: Option<Uuid>,
+    pub depth: i32,
+    #[sqlx(try_from = "Pg<Vec<TaskType>>")]
+    pub allowed_task_types: Vec<TaskType>,
+    #[sqlx(try_from = "Pg<AgentStatus>")]
+    pub status: AgentStatus,
+    pub status_cause: Option<String>,
+    pub status_reason: Option<String>,
+    /// `status_reason` as a message, when the system gave it; the API shows the English text.
+    #[serde(skip)]
+    #[sqlx(json(nullable))]
+    pub status_reason_said: Option<Msg>,
+    pub last_heartbeat: Option<DateTime<Utc>>,
+    pub stale_since: Option<DateTime<Utc>>,
+    pub error_streak: i32,
+    pub current_task_id: Option<Uuid>,
+    #[sqlx(flatten)]
+    pub budgets: Budgets,
+    #[sqlx(rename = "today_spend_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub today_spend: Usd,
+    #[sqlx(rename = "total_spend_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub total_spend: Usd,
+    pub spend_day: NaiveDate,
+    #[serde(skip)]
+    pub budget_warned_day: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Agent {
+    /// An empty allow-list means the agent takes any type.
+    pub fn takes(&self, task_type: TaskType) -> bool {
+        self.allowed_task_types.is_empty() || self.allowed_task_types.contains(&task_type)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub number: i32,
+    pub title: String,
+    pub description: String,
+    #[sqlx(rename = "type")]
+    #[serde(rename = "type")]
+    #[sqlx(try_from = "Pg<TaskType>")]
+    pub task_type: TaskType,
+    pub priority: i16,
+    #[sqlx(try_from = "Pg<TaskStatus>")]
+    pub status: TaskStatus,
+    pub assignee_ids: Vec<Uuid>,
+    pub reviewer_id: Option<Uuid>,
+    pub work_plan: Vec<String>,
+    pub deliverable: Option<String>,
+    pub review_cycles: i32,
+    #[sqlx(rename = "budget_allocated_micros")]
+    #[sqlx(try_from = "Pg<Option<Usd>>")]
+    pub budget_allocated: Option<Usd>,
+    #[sqlx(rename = "actual_cost_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub actual_cost: Usd,
+    pub blocked_reason: Option<String>,
+    #[serde(skip)]
+    #[sqlx(json(nullable))]
+    pub blocked_reason_said: Option<Msg>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The task's thread in its project's Telegram chat; null until the bot has made one.
+    #[sqlx(json(nullable))]
+    pub thread: Option<ThreadRef>,
+}
+
+/// Where a task's updates go in Telegram: its forum topic, or in a plain group the root
+/// message (the task's card) they reply to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadRef {
+    pub chat_id: i64,
+    /// The forum topic (message thread) of the task, in a forum.
+    pub topic_id: Option<i32>,
+    /// The message the task's updates reply to, in a plain group.
+    pub root_message_id: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Transition {
+    pub id: i64,
+    pub task_id: Uuid,
+    #[sqlx(try_from = "Pg<TaskStatus>")]
+    pub from_status: TaskStatus,
+    #[sqlx(try_from = "Pg<TaskStatus>")]
+    pub to_status: TaskStatus,
+    #[sqlx(try_from = "Pg<ActorKind>")]
+    pub actor_kind: ActorKind,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    pub reason: String,
+    pub idempotency_key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Comment {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    #[sqlx(try_from = "Pg<ActorKind>")]
+    pub author_kind: ActorKind,
+    pub author_id: Option<Uuid>,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Document {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub number: i32,
+    pub agent_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub action_type: String,
+    pub action_summary: String,
+    #[serde(rename = "riskLevel")]
+    #[sqlx(try_from = "Pg<RiskLevel>")]
+    pub risk: RiskLevel,
+    pub justification: String,
+    pub rollback_plan: Option<String>,
+    #[sqlx(rename = "estimated_cost_micros")]
+    #[sqlx(try_from = "Pg<Option<Usd>>")]
+    pub estimated_cost: Option<Usd>,
+    #[sqlx(try_from = "Pg<ApprovalStatus>")]
+    pub status: ApprovalStatus,
+    #[sqlx(try_from = "Pg<Option<ActorKind>>")]
+    pub decided_by_kind: Option<ActorKind>,
+    pub decided_by_id: Option<Uuid>,
+    pub decided_by_name: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Approval {
+    /// The short code operators type: `/approve A7`.
+    pub fn code(&self) -> String {
+        format!("A{}", self.number)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Run {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub agent_id: Uuid,
+    pub task_id: Option<Uuid>,
+    #[sqlx(rename = "cost_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub cost: Usd,
+    #[sqlx(try_from = "Pg<RunStatus>")]
+    pub status: RunStatus,
+    pub model: Option<String>,
+    pub tokens: Option<i64>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    #[sqlx(rename = "type")]
+    #[serde(rename = "type")]
+    pub alert_type: String,
+    #[sqlx(try_from = "Pg<AlertSeverity>")]
+    pub severity: AlertSeverity,
+    pub subject: String,
+    pub message: String,
+    pub details: serde_json::Value,
+    pub occurrences: i32,
+    pub resolved: bool,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    pub kind: String,
+    pub task_id: Option<Uuid>,
+    pub body: String,
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    pub id: i64,
+    pub project_id: Option<Uuid>,
+    pub occurred_at: DateTime<Utc>,
+    #[sqlx(try_from = "Pg<ActorKind>")]
+    pub actor_kind: ActorKind,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    pub action: String,
+    pub entity_kind: String,
+    pub entity_id: String,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Operator {
+    pub id: Uuid,
+    pub name: String,
+    #[sqlx(try_from = "Pg<OperatorRole>")]
+    pub role: OperatorRole,
+    pub telegram_user_id: Option<i64>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An API token as listed: who holds it and where it stands; never the token itself (only its
+/// first characters, for a generated token, to tell it apart).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: mc_domain::credentials::TokenKind,
+    /// The operator's role, for an operator token.
+    pub role: Option<OperatorRole>,
+    pub operator_id: Option<Uuid>,
+    /// The agent, for an agent token.
+    pub agent_id: Option<Uuid>,
+    pub agent_project: Option<String>,
+    /// e.g. `mco_AbCd`; empty for the bootstrap token (`http.admin_token`), of which nothing is kept.
+    pub prefix: String,
+    pub state: mc_domain::credentials::TokenState,
+    pub created_at: DateTime<Utc>,
+    /// Updated at most once a minute.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A token just made: shown once, with what it is.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedToken {
+    /// The secret: store it now, it is not kept and cannot be shown again.
+    pub token: String,
+    #[serde(flatten)]
+    pub info: ApiToken,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token", &mc_domain::credentials::redacted(&self.token))
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+/// A page of a list, with the total count for the filter.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// A reason in `lang`: the system's message when there is one, else the text as stored.
+pub(crate) fn reason_in(text: Option<&str>, said: Option<&Msg>, lang: Lang) -> Option<String> {
+    said.map(|m| m.render(lang)).or_else(|| text.map(str::to_string))
+}
+
+impl Agent {
+    pub fn status_reason_in(&self, lang: Lang) -> Option<String> {
+        reason_in(self.status_reason.as_deref(), self.status_reason_said.as_ref(), lang)
+    }
+}
+
+impl Task {
+    pub fn blocked_reason_in(&self, lang: Lang) -> Option<String> {
+        reason_in(self.blocked_reason.as_deref(), self.blocked_reason_said.as_ref(), lang)
+    }
+}

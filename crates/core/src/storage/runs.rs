@@ -1,0 +1,135 @@
+use crate::model::Run;
+use crate::pg::Pg;
+use chrono::{DateTime, NaiveDate, Utc};
+use mc_domain::{RunStatus, Usd};
+use serde::Serialize;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+pub struct NewRun<'a> {
+    pub project_id: Uuid,
+    pub agent_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub cost: Usd,
+    pub status: RunStatus,
+    pub model: Option<&'a str>,
+    pub tokens: Option<i64>,
+    pub error: Option<&'a str>,
+}
+
+pub async fn insert(conn: &mut PgConnection, r: &NewRun<'_>, now: DateTime<Utc>) -> sqlx::Result<Run> {
+    sqlx::query_as(
+        "INSERT INTO runs (id, project_id, agent_id, task_id, cost_micros, status, model, tokens, error, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
+    )
+    .bind(Uuid::new_v4())
+    .bind(r.project_id)
+    .bind(r.agent_id)
+    .bind(r.task_id)
+    .bind(Pg(r.cost))
+    .bind(Pg(r.status))
+    .bind(r.model)
+    .bind(r.tokens)
+    .bind(r.error)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+pub struct RunFilter {
+    pub project_id: Uuid,
+    pub agent_id: Option<Uuid>,
+    pub task_id: Option<Uuid>,
+    pub by_cost: bool,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(conn: &mut PgConnection, f: &RunFilter) -> sqlx::Result<(Vec<Run>, i64)> {
+    fn filters(q: &mut QueryBuilder<Postgres>, f: &RunFilter) {
+        q.push(" WHERE project_id = ").push_bind(f.project_id);
+        if let Some(agent) = f.agent_id {
+            q.push(" AND agent_id = ").push_bind(agent);
+        }
+        if let Some(task) = f.task_id {
+            q.push(" AND task_id = ").push_bind(task);
+        }
+    }
+    let mut count: QueryBuilder<Postgres> = QueryBuilder::new("SELECT count(*) FROM runs");
+    filters(&mut count, f);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new("SELECT * FROM runs");
+    filters(&mut q, f);
+    let column = if f.by_cost { "cost_micros" } else { "created_at" };
+    let direction = if f.descending { " DESC" } else { " ASC" };
+    q.push(" ORDER BY ")
+        .push(column)
+        .push(direction)
+        .push(", id LIMIT ")
+        .push_bind(f.limit);
+    q.push(" OFFSET ").push_bind(f.offset);
+    let items = q.build_query_as().fetch_all(conn).await?;
+    Ok((items, total))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DailySpend {
+    pub day: NaiveDate,
+    #[sqlx(rename = "cost_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub cost: Usd,
+    pub runs: i64,
+    pub failed_runs: i64,
+}
+
+/// Spend per UTC day for the project, or for one agent, over [from, to].
+pub async fn daily_spend(
+    conn: &mut PgConnection,
+    project_id: Uuid,
+    agent_id: Option<Uuid>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<DailySpend>> {
+    sqlx::query_as(
+        "SELECT (created_at AT TIME ZONE 'UTC')::date AS day, COALESCE(sum(cost_micros), 0)::bigint AS cost_micros,
+                count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS failed_runs
+         FROM runs
+         WHERE project_id = $1 AND ($2::uuid IS NULL OR agent_id = $2)
+           AND (created_at AT TIME ZONE 'UTC')::date BETWEEN $3 AND $4
+         GROUP BY 1 ORDER BY 1",
+    )
+    .bind(project_id)
+    .bind(agent_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentSpend {
+    pub agent_id: Uuid,
+    pub name: String,
+    #[sqlx(rename = "cost_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub cost: Usd,
+    pub runs: i64,
+}
+
+/// Spend per agent on one UTC day.
+pub async fn spend_by_agent(conn: &mut PgConnection, project_id: Uuid, day: NaiveDate) -> sqlx::Result<Vec<AgentSpend>> {
+    sqlx::query_as(
+        "SELECT a.id AS agent_id, a.name, COALESCE(sum(r.cost_micros), 0)::bigint AS cost_micros, count(r.id) AS runs
+         FROM agents a
+         LEFT JOIN runs r ON r.agent_id = a.id AND (r.created_at AT TIME ZONE 'UTC')::date = $2
+         WHERE a.project_id = $1
+         GROUP BY a.id, a.name ORDER BY 3 DESC, a.name",
+    )
+    .bind(project_id)
+    .bind(day)
+    .fetch_all(conn)
+    .await
+}

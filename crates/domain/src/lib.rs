@@ -1,0 +1,28 @@
+//! The domain: pure rules, no I/O. Everything here is unit-tested in place.
+
+pub mod actor;
+pub mod alerts;
+pub mod approval_code;
+pub mod budget;
+pub mod credentials;
+pub mod i18n;
+pub mod loops;
+pub mod money;
+pub mod policy;
+pub mod roles;
+pub mod schedule;
+pub mod standup;
+pub mod task_state;
+pub mod traffic;
+pub mod types;
+pub mod values;
+pub mod waits;
+
+pub use actor::{Actor, Right};
+pub use alerts::{AlertDetails, AlertKind};
+pub use money::Usd;
+pub use task_state::TransitionRefusal;
+pub use traffic::TrafficClass;
+pub use types::*;
+pub use values::*;
+pub use waits::WaitSeconds;
