@@ -404,7 +404,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Cleanup { older_than, dry_run } => {
             let (app, embedded) = connect_app(&settings).await?;
-            let cutoff = chrono::Utc::now() - older_than;
+            let cutoff = app.now() - older_than;
             let counts = app.cleanup(cutoff, dry_run).await?;
             let verb = if dry_run { "would delete" } else { "deleted" };
             for count in counts {
@@ -414,7 +414,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Archive { older_than, dry_run } => {
             let (app, embedded) = connect_app(&settings).await?;
-            let cutoff = chrono::Utc::now() - older_than;
+            let cutoff = app.now() - older_than;
             let counts = app.archive(cutoff, dry_run).await?;
             let verb = if dry_run { "would archive" } else { "archived" };
             for count in counts {
@@ -431,7 +431,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .run_job(
                     &Actor::system("cli"),
                     job,
-                    chrono::Utc::now(),
+                    app.now(),
                     &mission_control::app::jobs::instance_name(),
                     settings.jobs.outbox_retention_days,
                 )

@@ -6,13 +6,32 @@ use common::http::{assert_error, rows_in, scout_id, seeded, ADMIN_TOKEN};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::PgPool;
+
 #[sqlx::test]
 async fn bad_input_gets_specific_errors(pool: PgPool) {
     let api = seeded(&pool).await;
     let tasks_before = rows_in(&pool, "tasks").await;
+    let (runs_before, approvals_before) = (rows_in(&pool, "runs").await, rows_in(&pool, "approvals").await);
     // (method, path, body, status, error code, a word the message must contain)
     type Case = (Method, &'static str, Option<&'static str>, StatusCode, &'static str, &'static str);
     let cases: Vec<Case> = vec![
+        // An agent's token implies its agentId; an operator acting for an agent must name it.
+        (
+            Method::POST,
+            "/api/runs",
+            Some(r#"{"cost":0.1,"status":"succeeded"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "agentId",
+        ),
+        (
+            Method::POST,
+            "/api/approvals",
+            Some(r#"{"actionType":"email.send","actionSummary":"Send it","justification":"Asked for"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "agentId",
+        ),
         (
             Method::POST,
             "/api/tasks",
@@ -152,6 +171,10 @@ async fn bad_input_gets_specific_errors(pool: PgPool) {
         );
     }
     assert_eq!(rows_in(&pool, "tasks").await, tasks_before);
+    assert_eq!(
+        (rows_in(&pool, "runs").await, rows_in(&pool, "approvals").await),
+        (runs_before, approvals_before)
+    );
 
     // A wrong type inside a nested field names the whole path, and changes nothing.
     let scout = scout_id(&api).await;

@@ -1,6 +1,8 @@
 //! Who acts, and what each kind of actor may do.
 
+use super::i18n::Msg;
 use super::types::{ActorKind, OperatorRole};
+use super::values::Invalid;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -45,6 +47,18 @@ impl Actor {
         match self {
             Actor::Agent { id, .. } => Some(*id),
             _ => None,
+        }
+    }
+
+    /// The agent an operation of the agents' protocol is for (a run, an approval request):
+    /// the one named, else the acting agent itself — an agent's token implies its `agentId`; an
+    /// operator acting for an agent must name it. Whether the actor may act for the agent named
+    /// is the use case's check (an agent only as itself).
+    pub fn agent_meant(&self, named: Option<Uuid>) -> Result<Uuid, Invalid> {
+        match (named, self) {
+            (Some(id), _) => Ok(id),
+            (None, Actor::Agent { id, .. }) => Ok(*id),
+            (None, _) => Err(Invalid::new("agentId", Msg::new("err-agent-id-required"))),
         }
     }
 }

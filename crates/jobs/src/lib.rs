@@ -4,7 +4,6 @@
 //! scheduler role; none is elected). The jobs themselves are use cases in `app::jobs`.
 
 use anyhow::Context;
-use chrono::Utc;
 use mc_config::JobSettings;
 use mc_core::app::jobs::{instance_name, Job};
 use mc_core::app::leadership::RoleHandle;
@@ -71,7 +70,7 @@ impl Scheduler {
                         role.beat(every);
                     }
                     let Ok(_guard) = running.try_read() else { return };
-                    let scheduled_for = occurrence(&cron, Utc::now());
+                    let scheduled_for = occurrence(&cron, app.now());
                     match app
                         .run_job(&Actor::system(job.name()), job, scheduled_for, &instance, retention_days)
                         .await

@@ -1,6 +1,6 @@
 //! `/api/approvals`: agents ask, the CAO decides.
 
-use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
+use super::error::{ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{comma_list, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
 use super::{input_schemas, HttpState};
 use axum::extract::State;
@@ -9,7 +9,7 @@ use axum::Json;
 use mc_core::app::approvals::{RequestApproval, Verdict};
 use mc_core::app::PageRequest;
 use mc_core::model::{Approval, Page};
-use mc_domain::{Actor, ApprovalStatus, RiskLevel, Usd};
+use mc_domain::{ApprovalStatus, RiskLevel, Usd};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -72,11 +72,7 @@ pub async fn request(
     State(ctx): State<HttpState>,
     JsonBody(body): JsonBody<ApprovalRequestBody>,
 ) -> ApiResult<(StatusCode, Json<Approval>)> {
-    let agent_id = match (&actor, body.agent_id) {
-        (_, Some(id)) => id,
-        (Actor::Agent { id, .. }, None) => *id,
-        _ => return Err(ApiError::validation("agentId is required with an operator token")),
-    };
+    let agent_id = actor.agent_meant(body.agent_id).map_err(mc_core::app::AppError::from)?;
     let approval = ctx
         .app
         .request_approval(

@@ -71,6 +71,25 @@ pub fn token_name() -> ObjectBuilder {
     text(mc_domain::ProjectName::MAX_CHARS)
 }
 
+/// `?kind=` of the token list.
+pub fn token_kind() -> ObjectBuilder {
+    enum_strings(["operator", "agent"], "`operator` or `agent`; both when absent.")
+}
+
+/// A token's lifetime as `credentials::parse_lifetime` reads it: a whole number and a unit
+/// (`m`/`min`/`minutes`, `h`/`hours`, `d`/`days`, `w`/`weeks`, any case), a minute to ten
+/// years. The pattern states the shape (spaces as Rust's `trim` takes them); the unit words and
+/// the range are checked by the server (422).
+pub fn token_lifetime() -> ObjectBuilder {
+    or_null(
+        string(
+            r"^[\s\u0085]*([0-9]+[\s\u0085]*[A-Za-z]+[\s\u0085]*)?$".to_string(),
+            "e.g. `30d`, `12h`, `90m`, `2w` (m/min/minutes, h/hours, d/days, w/weeks), a minute to ten years; without it (or blank) the token does not expire.",
+        ),
+        Type::String,
+    )
+}
+
 /// `?limit=` of the audit export: 1 to `EXPORT_MAX_ROWS` events per answer.
 pub fn export_limit() -> ObjectBuilder {
     ObjectBuilder::new()

@@ -20,7 +20,7 @@ pub async fn run(Caller(actor): Caller, State(ctx): State<HttpState>, ApiPath(jo
         .run_job(
             &actor,
             job,
-            chrono::Utc::now(),
+            ctx.app.now(),
             &instance_name(),
             ctx.settings.jobs.outbox_retention_days,
         )

@@ -1,7 +1,7 @@
 //! `/api/runs` and `/api/costs`: what agents spent, and reporting a run.
 
 use super::agents::descending;
-use super::error::{ApiError, ApiResult, NotFound, Unprocessable};
+use super::error::{ApiResult, NotFound, Unprocessable};
 use super::extract::{invalid_param, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
 use super::{input_schemas, HttpState};
 use axum::extract::State;
@@ -12,7 +12,7 @@ use mc_core::app::queries::{AgentCosts, DailyCosts, RunQuery};
 use mc_core::app::runs::{RecordRun, RunOutcome};
 use mc_core::app::PageRequest;
 use mc_core::model::{Page, Run};
-use mc_domain::{Actor, RunStatus, Usd};
+use mc_domain::{RunStatus, Usd};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -85,11 +85,7 @@ pub async fn record(
     State(ctx): State<HttpState>,
     JsonBody(body): JsonBody<RunBody>,
 ) -> ApiResult<(StatusCode, Json<RunOutcome>)> {
-    let agent_id = match (&actor, body.agent_id) {
-        (_, Some(id)) => id,
-        (Actor::Agent { id, .. }, None) => *id,
-        _ => return Err(ApiError::validation("agentId is required with an operator token")),
-    };
+    let agent_id = actor.agent_meant(body.agent_id).map_err(mc_core::app::AppError::from)?;
     let outcome = ctx
         .app
         .record_run(

@@ -22,6 +22,7 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct TokenListParams {
     /// `operator` or `agent`; both when absent.
+    #[param(schema_with = super::input_schemas::token_kind)]
     kind: Option<String>,
     /// `true`: also the agent tokens a newer token retired (one per re-registration).
     include_rotated: Option<bool>,
@@ -41,11 +42,12 @@ pub async fn list(
     State(ctx): State<HttpState>,
     ApiQuery(p): ApiQuery<TokenListParams>,
 ) -> ApiResult<Json<Page<ApiToken>>> {
-    let kind = match p.kind.as_deref().map(str::trim).unwrap_or("") {
-        "" => None,
-        "operator" => Some(TokenKind::Operator),
-        "agent" => Some(TokenKind::Agent),
-        other => {
+    // Exactly the document's words (what it says is what is taken).
+    let kind = match p.kind.as_deref() {
+        None => None,
+        Some("operator") => Some(TokenKind::Operator),
+        Some("agent") => Some(TokenKind::Agent),
+        Some(other) => {
             return Err(invalid_param(
                 "kind",
                 format!("unknown kind '{other}' (expected one of: operator, agent)"),
@@ -68,6 +70,7 @@ pub struct CreateTokenBody {
     name: String,
     role: OperatorRole,
     /// e.g. `30d`, `12h`, `90m`, `2w`; without it the token does not expire.
+    #[schema(schema_with = super::input_schemas::token_lifetime)]
     expires_in: Option<String>,
 }
 

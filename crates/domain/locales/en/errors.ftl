@@ -79,6 +79,7 @@ err-tasks-need-role = moving and assigning tasks needs the { $needed } role
 err-only-role-decides = only the { $needed } decides approvals
 err-agent-own-project-only = agent { $agent } acts only in its own project
 err-agent-only-itself = agent { $agent } can act only as itself
+err-agent-id-required = agentId is required with an operator token
 err-agent-may-not-act = agent { $agent } is { $status } and may not act
 err-agent-cannot-decide = agent { $agent } cannot decide approvals, its own or another's
 err-own-approvals-only = an agent reads only its own approvals

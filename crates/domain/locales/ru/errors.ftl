@@ -85,6 +85,7 @@ err-tasks-need-role = чтобы двигать и назначать задач
 err-only-role-decides = по запросам решает только { $needed }
 err-agent-own-project-only = агент { $agent } действует только в своём проекте
 err-agent-only-itself = агент { $agent } может действовать только от своего имени
+err-agent-id-required = с токеном оператора нужно указать agentId
 err-agent-may-not-act = агент { $agent } { $status } и не может действовать
 err-agent-cannot-decide = агент { $agent } не может решать по запросам — ни по своим, ни по чужим
 err-own-approvals-only = агент видит только свои запросы
