@@ -6,8 +6,8 @@ use super::extract::{ApiPath, Caller};
 use super::HttpState;
 use axum::extract::State;
 use axum::Json;
+use mc_core::app::jobs::JobRun;
 use mc_core::app::jobs::{instance_name, parse_job, Job};
-use mc_core::storage::jobs::JobRun;
 
 #[utoipa::path(post, path = "/api/jobs/{job}/run", operation_id = "runJob", tag = "operations",
     params(("job" = Job, Path)),

@@ -377,6 +377,7 @@ impl App {
     }
 }
 
+pub use crate::storage::jobs::JobRun;
 pub use mc_domain::schedule::Job;
 
 /// The job a person named, or a not-found error listing the jobs there are.

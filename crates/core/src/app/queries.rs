@@ -3,7 +3,8 @@
 use super::{require_read, App, AppError, AppResult, PageRequest};
 use crate::model::*;
 use crate::storage;
-use crate::storage::agents::{AgentFilter, AgentSort};
+use crate::storage::agents::AgentFilter;
+pub use crate::storage::agents::AgentSort;
 use crate::storage::alerts::AlertFilter;
 use crate::storage::approvals::ApprovalFilter;
 use crate::storage::runs::{AgentSpend, DailySpend, RunFilter};
