@@ -1,6 +1,6 @@
 //! Task threads, the core's side. Every task is mirrored into its own thread of the project's
 //! chat (a forum topic, or in a plain group replies to its card); the outbox dispatcher creates
-//! and keeps them (`crate::telegram::outbox`). The core only asks: binding a forum asks for a
+//! and keeps them (`mc_telegram::outbox`). The core only asks: binding a forum asks for a
 //! thread for every open task, as outbox rows, so that the dispatcher paces them like any
 //! other call. And it answers which task a message of the chat belongs to.
 

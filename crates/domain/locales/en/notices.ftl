@@ -1,4 +1,4 @@
-# What the outbox dispatcher posts to a project's chat (src/telegram/render).
+# What the outbox dispatcher posts to a project's chat (crates/telegram/src/render).
 # Arguments are HTML-escaped by the renderer; markup here is Telegram's HTML parse mode.
 
 ## Approvals
