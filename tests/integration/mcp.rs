@@ -141,6 +141,15 @@ async fn lists_the_eight_tools_to_an_agent_and_nothing_without_its_token(pool: P
         "{:?}",
         request.input_schema
     );
+    // One declaration of each operation: the MCP schema carries the bounds of the OpenAPI one.
+    let report = tools.iter().find(|t| t.name == "report_run").unwrap();
+    let properties = report.input_schema["properties"].as_object().unwrap();
+    assert_eq!(properties["model"]["maxLength"], 100, "{properties:?}");
+    assert!(properties.contains_key("agentId") && properties.contains_key("idempotencyKey"));
+    assert_eq!(properties["cost"]["minimum"].as_f64(), Some(0.0), "{properties:?}");
+    let claim = tools.iter().find(|t| t.name == "claim_task").unwrap();
+    let properties = claim.input_schema["properties"].as_object().unwrap();
+    assert!(!properties.contains_key("waitSeconds") && !properties.contains_key("idempotencyKey"));
     assert!(tools.iter().all(|t| t.description.as_deref().is_some_and(|d| d.len() > 40)));
     client.cancel().await.unwrap();
 
@@ -206,6 +215,19 @@ async fn each_tool_acts_through_the_use_case_and_refuses_as_the_api_does(pool: P
     let malformed = call(&client, "claim_task", json!({ "taskId": "not-a-uuid" })).await;
     let error = refused(&malformed, "validation_failed");
     assert!(error["message"].as_str().unwrap().contains("taskId"), "{error}");
+    // An option of the encoding only where the tool takes it: claim_task neither waits nor
+    // takes a key.
+    for option in [json!({ "waitSeconds": 5 }), json!({ "idempotencyKey": "k-1" })] {
+        let name = option.as_object().unwrap().keys().next().unwrap().clone();
+        let mut args = option.clone();
+        args["taskId"] = json!(task);
+        let unknown = call(&client, "claim_task", args).await;
+        let error = refused(&unknown, "validation_failed");
+        assert!(error["message"].as_str().unwrap().contains(&name), "{error}");
+    }
+    let bad_key = call(&client, "comment", json!({ "taskId": task, "body": "x", "idempotencyKey": 7 })).await;
+    let error = refused(&bad_key, "validation_failed");
+    assert!(error["message"].as_str().unwrap().contains("idempotencyKey"), "{error}");
 
     // start_task
     let short = call(&client, "start_task", json!({ "taskId": task, "workPlan": ["just do it"] })).await;
@@ -232,6 +254,29 @@ async fn each_tool_acts_through_the_use_case_and_refuses_as_the_api_does(pool: P
     let run = ok(&run);
     assert_eq!(run["run"]["cost"], 0.25);
     assert_eq!(run["budgetExceeded"], false);
+    // The operation is the REST one (`protocol::ReportRun`): its bounds, and an agentId that
+    // can only be the agent's own.
+    let long_model = call(
+        &client,
+        "report_run",
+        json!({ "cost": 0.01, "status": "succeeded", "model": "m".repeat(101) }),
+    )
+    .await;
+    refused(&long_model, "validation_failed");
+    let as_another = call(
+        &client,
+        "report_run",
+        json!({ "agentId": uuid::Uuid::new_v4(), "cost": 0.01, "status": "succeeded" }),
+    )
+    .await;
+    refused(&as_another, "forbidden");
+    let as_itself = call(
+        &client,
+        "report_run",
+        json!({ "agentId": ava.id, "cost": 0.01, "status": "failed" }),
+    )
+    .await;
+    assert_eq!(ok(&as_itself)["run"]["agentId"], ava.id);
 
     // submit_for_review
     let submitted = call(
@@ -260,6 +305,19 @@ async fn each_tool_acts_through_the_use_case_and_refuses_as_the_api_does(pool: P
     let green = ok(&green);
     assert_eq!(green["status"], "approved");
     assert_eq!(green["stop"], false);
+    let expiring = call(
+        &client,
+        "request_approval",
+        json!({ "actionType": "email.send", "actionSummary": "Mail the guide", "justification": "Asked for",
+                "expiresInMinutes": 5 }),
+    )
+    .await;
+    let expiring = ok(&expiring);
+    let (created, expires) = (
+        chrono::DateTime::parse_from_rfc3339(expiring["createdAt"].as_str().unwrap()).unwrap(),
+        chrono::DateTime::parse_from_rfc3339(expiring["expiresAt"].as_str().unwrap()).unwrap(),
+    );
+    assert_eq!((expires - created).num_minutes(), 5, "{expiring}");
     let bad = call(
         &client,
         "request_approval",

@@ -1,15 +1,16 @@
 //! `/api/approvals`: agents ask, the CAO decides.
 
 use super::error::{ApiResult, Conflict, NotFound, Unprocessable};
-use super::extract::{comma_list, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::extract::{comma_list, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
 use super::{input_schemas, HttpState};
+use crate::protocol::RequestApproval;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use mc_core::app::approvals::{RequestApproval, Verdict};
+use mc_core::app::approvals::Verdict;
 use mc_core::app::PageRequest;
 use mc_core::model::{Approval, Page};
-use mc_domain::{ApprovalStatus, RiskLevel, Usd};
+use mc_domain::ApprovalStatus;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -39,57 +40,15 @@ pub async fn list(
     Ok(Json(ctx.app.list_approvals(&scope.actor, scope.project.id, statuses, page).await?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ApprovalRequestBody {
-    /// The agent that asks. Required with an operator token; an agent's token implies its
-    /// own id.
-    #[schema(required = true, value_type = Uuid)]
-    agent_id: Option<Uuid>,
-    task_id: Option<Uuid>,
-    #[schema(schema_with = input_schemas::action_type)]
-    action_type: String,
-    #[schema(schema_with = input_schemas::action_summary)]
-    action_summary: String,
-    /// Policy may raise it, never lower it.
-    risk_level: Option<RiskLevel>,
-    #[schema(schema_with = input_schemas::justification)]
-    justification: String,
-    #[schema(schema_with = input_schemas::rollback_plan)]
-    rollback_plan: Option<String>,
-    #[schema(schema_with = input_schemas::optional_dollars)]
-    estimated_cost: Option<Usd>,
-    #[serde(default, deserialize_with = "whole_number")]
-    #[schema(schema_with = input_schemas::expires_in_minutes)]
-    expires_in_minutes: Option<u32>,
-}
-
 /// Policy decides at once: `approved` when allowed, `pending` for the CAO, `denied` otherwise.
-#[utoipa::path(post, path = "/api/approvals", operation_id = "requestApproval", tag = "approvals", request_body = ApprovalRequestBody,
+#[utoipa::path(post, path = "/api/approvals", operation_id = "requestApproval", tag = "approvals", request_body = RequestApproval,
     responses((status = 201, body = Approval), NotFound, Unprocessable))]
 pub async fn request(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
-    JsonBody(body): JsonBody<ApprovalRequestBody>,
+    JsonBody(body): JsonBody<RequestApproval>,
 ) -> ApiResult<(StatusCode, Json<Approval>)> {
-    let agent_id = actor.agent_meant(body.agent_id).map_err(mc_core::app::AppError::from)?;
-    let approval = ctx
-        .app
-        .request_approval(
-            &actor,
-            RequestApproval {
-                agent_id,
-                task_id: body.task_id,
-                action_type: body.action_type,
-                action_summary: body.action_summary,
-                risk_level: body.risk_level,
-                justification: body.justification,
-                rollback_plan: body.rollback_plan,
-                estimated_cost: body.estimated_cost,
-                expires_in_minutes: body.expires_in_minutes,
-            },
-        )
-        .await?;
+    let approval = ctx.app.request_approval(&actor, body.by(&actor)?).await?;
     Ok((StatusCode::CREATED, Json(approval)))
 }
 

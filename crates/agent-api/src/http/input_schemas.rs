@@ -130,6 +130,17 @@ pub fn model_name() -> ObjectBuilder {
     or_null(optional_text(mc_domain::ModelName::MAX_CHARS), Type::String)
 }
 
+/// Tokens a run used: a whole number, not negative.
+pub fn token_count() -> ObjectBuilder {
+    or_null(
+        ObjectBuilder::new()
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(0))
+            .description(Some("Tokens used.")),
+        Type::Integer,
+    )
+}
+
 pub fn run_error() -> ObjectBuilder {
     or_null(optional_text(mc_domain::RunError::MAX_CHARS), Type::String)
 }

@@ -2,19 +2,20 @@
 
 use super::agents::descending;
 use super::error::{ApiResult, NotFound, Unprocessable};
-use super::extract::{invalid_param, whole_number, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
+use super::extract::{invalid_param, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
 use super::{input_schemas, HttpState};
+use crate::protocol::ReportRun;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
 use mc_core::app::queries::{AgentCosts, DailyCosts, RunQuery};
-use mc_core::app::runs::{RecordRun, RunOutcome};
+use mc_core::app::runs::RunOutcome;
 use mc_core::app::PageRequest;
 use mc_core::model::{Page, Run};
-use mc_domain::{RunStatus, Usd};
+
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -56,51 +57,15 @@ pub async fn list(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQ
     Ok(Json(ctx.app.list_runs(&scope.actor, scope.project.id, query).await?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RunBody {
-    /// The agent that ran. Required with an operator token; an agent's token implies its own
-    /// id.
-    #[schema(required = true, value_type = Uuid)]
-    agent_id: Option<Uuid>,
-    task_id: Option<Uuid>,
-    /// Dollars.
-    #[schema(schema_with = input_schemas::dollars)]
-    cost: Usd,
-    status: RunStatus,
-    #[schema(schema_with = input_schemas::model_name)]
-    model: Option<String>,
-    #[serde(default, deserialize_with = "whole_number")]
-    #[schema(minimum = 0)]
-    tokens: Option<i64>,
-    #[schema(schema_with = input_schemas::run_error)]
-    error: Option<String>,
-}
-
 /// Records a run and its cost; the budget caps are enforced here.
-#[utoipa::path(post, path = "/api/runs", operation_id = "recordRun", tag = "costs", request_body = RunBody,
+#[utoipa::path(post, path = "/api/runs", operation_id = "recordRun", tag = "costs", request_body = ReportRun,
     responses((status = 201, body = RunOutcome), NotFound, Unprocessable))]
 pub async fn record(
     Caller(actor): Caller,
     State(ctx): State<HttpState>,
-    JsonBody(body): JsonBody<RunBody>,
+    JsonBody(body): JsonBody<ReportRun>,
 ) -> ApiResult<(StatusCode, Json<RunOutcome>)> {
-    let agent_id = actor.agent_meant(body.agent_id).map_err(mc_core::app::AppError::from)?;
-    let outcome = ctx
-        .app
-        .record_run(
-            &actor,
-            RecordRun {
-                agent_id,
-                task_id: body.task_id,
-                cost: body.cost,
-                status: body.status,
-                model: body.model,
-                tokens: body.tokens,
-                error: body.error,
-            },
-        )
-        .await?;
+    let outcome = ctx.app.record_run(&actor, body.by(&actor)?).await?;
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 

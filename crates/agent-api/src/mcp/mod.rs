@@ -21,6 +21,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{parse_json, Caller, Held};
 use crate::http::metrics::{self, RequestMetrics, ToolOutcome};
 use crate::http::HttpState;
+use crate::protocol::{ReportRun, RequestApproval};
 use axum::body::{to_bytes, Body};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -29,9 +30,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use mc_core::app::agents::HeartbeatReport;
-use mc_core::app::approvals::RequestApproval;
 use mc_core::app::idempotency::{Claim, Start};
-use mc_core::app::runs::{RecordRun, RunOutcome};
+use mc_core::app::runs::RunOutcome;
 use mc_core::app::tasks::{TransitionOutcome, TransitionTask};
 use mc_core::app::tokens::Credential;
 use mc_core::app::waits::ApprovalAnswer;
@@ -39,7 +39,7 @@ use mc_core::app::{App, AppError, AppResult};
 use mc_core::model::{Approval, Comment, Task};
 use mc_domain::i18n::Msg;
 use mc_domain::waits::MAX_WAIT_SECS;
-use mc_domain::{Actor, RiskLevel, RunStatus, TaskStatus, Usd, WaitSeconds};
+use mc_domain::{Actor, TaskStatus, WaitSeconds};
 use rmcp::handler::server::common::{schema_for_input, FromContextPart};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{Extension, ToolCallContext};
@@ -170,13 +170,27 @@ const SESSION_RETRY_AFTER_SECS: u64 = 30;
 
 // ---- What the tools take ------------------------------------------------------------------------
 
+/// A tool's input: the operation's own arguments (for the operations REST has too, the very
+/// type it takes: `crate::protocol`), plus the options of this encoding the tool takes —
+/// `idempotencyKey` and `waitSeconds`, which REST carries as a header and as `?wait=`.
+pub trait ToolInput: DeserializeOwned + JsonSchema + 'static {
+    /// Takes `idempotencyKey`: a retry with the same key and arguments answers the first
+    /// call's result again instead of acting twice.
+    const KEY: bool = false;
+    /// Takes `waitSeconds` (0–600), described so.
+    const WAIT: Option<&'static str> = None;
+}
+
+const KEY_DESCRIPTION: &str = "Any unique string (e.g. a UUID): a retry of this call with the same key and arguments answers the first call's result again instead of acting twice.";
+
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct HeartbeatInput {
-    /// Seconds (0–600) to wait for news before answering: a notification (a pause, a resume,
-    /// an assignment, a comment, a decision) or `stop` changing ends the wait at once.
-    #[schemars(range(max = 600))]
-    pub wait_seconds: Option<u64>,
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatInput {}
+
+impl ToolInput for HeartbeatInput {
+    const WAIT: Option<&'static str> = Some(
+        "Seconds (0–600) to wait for news before answering: a notification (a pause, a resume, an assignment, a comment, a decision) or `stop` changing ends the wait at once.",
+    );
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -186,6 +200,8 @@ pub struct ClaimTaskInput {
     pub task_id: Option<Uuid>,
 }
 
+impl ToolInput for ClaimTaskInput {}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartTaskInput {
@@ -194,14 +210,17 @@ pub struct StartTaskInput {
     pub work_plan: Vec<String>,
 }
 
+impl ToolInput for StartTaskInput {}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CommentInput {
     pub task_id: Uuid,
     pub body: String,
-    /// Any unique string (e.g. a UUID): a retry of this call with the same key and arguments
-    /// answers the first call's result again instead of acting twice.
-    pub idempotency_key: Option<String>,
+}
+
+impl ToolInput for CommentInput {
+    const KEY: bool = true;
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -212,86 +231,99 @@ pub struct SubmitForReviewInput {
     pub deliverable: String,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ReportRunInput {
-    /// The task the run worked on, if any.
-    pub task_id: Option<Uuid>,
-    /// What the run cost, in US dollars.
-    pub cost: Usd,
-    pub status: RunStatus,
-    /// The model used, e.g. `claude-sonnet-4-5`.
-    pub model: Option<String>,
-    /// Tokens used.
-    pub tokens: Option<i64>,
-    /// What went wrong, for a failed run.
-    pub error: Option<String>,
-    /// Any unique string (e.g. a UUID): a retry of this call with the same key and arguments
-    /// answers the first call's result again instead of acting twice.
-    pub idempotency_key: Option<String>,
+impl ToolInput for SubmitForReviewInput {}
+
+impl ToolInput for ReportRun {
+    const KEY: bool = true;
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RequestApprovalInput {
-    /// The tool or action, e.g. `email.send`, `deploy.production`.
-    pub action_type: String,
-    /// The agent's own estimate; policy may raise it, never lower it.
-    pub risk_level: Option<RiskLevel>,
-    /// One line: what exactly will be done.
-    pub action_summary: String,
-    pub justification: String,
-    pub rollback_plan: Option<String>,
-    /// US dollars.
-    pub estimated_cost: Option<Usd>,
-    pub task_id: Option<Uuid>,
-    /// Seconds (0–600) to wait for a person's decision; the call returns the moment it is
-    /// taken (or when the agent is told to stop), else `pending` after that long.
-    #[schemars(range(max = 600))]
-    pub wait_seconds: Option<u64>,
-    /// Any unique string (e.g. a UUID): a retry of this call with the same key and arguments
-    /// files no second request: it waits for the first one's decision.
-    pub idempotency_key: Option<String>,
+impl ToolInput for RequestApproval {
+    /// Filed once per key: a retry (say, after a timeout during the wait) waits for the
+    /// decision on the request the first call filed.
+    const KEY: bool = true;
+    const WAIT: Option<&'static str> = Some(
+        "Seconds (0–600) to wait for a person's decision; the call returns the moment it is taken (or when the agent is told to stop), else `pending` after that long.",
+    );
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetApprovalInput {
     pub approval_id: Uuid,
-    /// Seconds (0–600) to wait while it is still pending; returns the moment it is decided.
-    #[schemars(range(max = 600))]
-    pub wait_seconds: Option<u64>,
+}
+
+impl ToolInput for GetApprovalInput {
+    const WAIT: Option<&'static str> = Some("Seconds (0–600) to wait while it is still pending; returns the moment it is decided.");
+}
+
+/// This encoding's options of a call, as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CallOptions {
+    idempotency_key: Option<String>,
+    wait_seconds: Option<u64>,
 }
 
 /// A tool's arguments, parsed as the REST API parses a body: a malformed argument is a tool
 /// error with the API's `validation_failed` message rather than a protocol error the model
 /// never sees. Also what a retry must repeat to be the same call: the arguments but the
-/// idempotency key and how long to wait.
+/// options.
 pub struct Args<T> {
     parsed: Result<T, ApiError>,
     key: Option<String>,
+    wait: Option<u64>,
     fingerprint: Vec<u8>,
 }
 
-impl<S, T: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Args<T> {
+impl<S, T: ToolInput> FromContextPart<ToolCallContext<'_, S>> for Args<T> {
     fn from_context_part(context: &mut ToolCallContext<S>) -> Result<Self, ErrorData> {
         let mut arguments = context.arguments.take().unwrap_or_default();
         let internal = |e: serde_json::Error| ErrorData::internal_error(e.to_string(), None);
-        let bytes = serde_json::to_vec(&serde_json::Value::Object(arguments.clone())).map_err(internal)?;
-        let key = arguments.remove("idempotencyKey").and_then(|k| k.as_str().map(str::to_string));
-        arguments.remove("waitSeconds");
+        // Only the options the tool takes are taken out; any other stays, and is refused as
+        // an unknown field.
+        let mut options = JsonObject::new();
+        for (name, taken) in [("idempotencyKey", T::KEY), ("waitSeconds", T::WAIT.is_some())] {
+            if let Some(value) = taken.then(|| arguments.remove(name)).flatten() {
+                options.insert(name.to_string(), value);
+            }
+        }
         let fingerprint = serde_json::to_vec(&serde_json::Value::Object(arguments)).map_err(internal)?;
+        let options_sent = serde_json::to_vec(&serde_json::Value::Object(options)).map_err(internal)?;
+        let (parsed, options) = match parse_json::<CallOptions>(&options_sent) {
+            Ok(options) => (parse_json(&fingerprint), options),
+            Err(refused) => (Err(refused), CallOptions::default()),
+        };
         Ok(Args {
-            parsed: parse_json(&bytes),
-            key,
+            parsed,
+            key: options.idempotency_key,
+            wait: options.wait_seconds,
             fingerprint,
         })
     }
 }
 
-/// The JSON schema of a tool's input type.
-fn input<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    schema_for_input::<T>().unwrap_or_else(|e| panic!("the input schema of {}: {e}", std::any::type_name::<T>()))
+/// The JSON schema of a tool's input: the operation's own, with the options the tool takes.
+fn input<T: ToolInput>() -> Arc<JsonObject> {
+    let own = schema_for_input::<T>().unwrap_or_else(|e| panic!("the input schema of {}: {e}", std::any::type_name::<T>()));
+    let mut schema = (*own).clone();
+    let properties = schema
+        .entry("properties")
+        .or_insert_with(|| serde_json::Value::Object(JsonObject::new()))
+        .as_object_mut()
+        .expect("properties are an object");
+    if T::KEY {
+        properties.insert(
+            "idempotencyKey".into(),
+            json!({ "type": ["string", "null"], "description": KEY_DESCRIPTION }),
+        );
+    }
+    if let Some(description) = T::WAIT {
+        properties.insert(
+            "waitSeconds".into(),
+            json!({ "type": ["integer", "null"], "format": "uint64", "minimum": 0, "maximum": MAX_WAIT_SECS, "description": description }),
+        );
+    }
+    Arc::new(schema)
 }
 
 // ---- The tools ---------------------------------------------------------------------------------
@@ -501,8 +533,9 @@ impl AgentTools {
     )]
     async fn heartbeat(&self, Extension(parts): Extension<Parts>, args: Args<HeartbeatInput>) -> Result<CallToolResult, ErrorData> {
         let (actor, agent_id, _) = agent_of(&parts)?;
-        let result = call(args, |input| async move {
-            let wait = wait_of(input.wait_seconds)?;
+        let wait = args.wait;
+        let result = call(args, |_: HeartbeatInput| async move {
+            let wait = wait_of(wait)?;
             self.app.heartbeat_waiting(&actor, agent_id, wait, held_of(&parts)).await
         })
         .await;
@@ -591,23 +624,12 @@ impl AgentTools {
 
     #[tool(
         description = "Report a model run and its cost (after every run, also a failed one). Budgets are enforced here: reaching your daily cap pauses you and holds your task for approval (budgetExceeded, taskHeld).",
-        input_schema = input::<ReportRunInput>()
+        input_schema = input::<ReportRun>()
     )]
-    async fn report_run(&self, Extension(parts): Extension<Parts>, args: Args<ReportRunInput>) -> Result<CallToolResult, ErrorData> {
-        let (actor, agent_id, _) = agent_of(&parts)?;
+    async fn report_run(&self, Extension(parts): Extension<Parts>, args: Args<ReportRun>) -> Result<CallToolResult, ErrorData> {
+        let (actor, _, _) = agent_of(&parts)?;
         let who = &actor;
-        let record = |input: ReportRunInput| async move {
-            let run = RecordRun {
-                agent_id,
-                task_id: input.task_id,
-                cost: input.cost,
-                status: input.status,
-                model: input.model,
-                tokens: input.tokens,
-                error: input.error,
-            };
-            self.app.record_run(who, run).await
-        };
+        let record = |input: ReportRun| async move { self.app.record_run(who, input.by(who)?).await };
         self.once(&actor, "report_run", args, record, |outcome: &RunOutcome| {
             let mut text = format!("recorded a {} run costing {}", outcome.run.status, outcome.run.cost);
             if outcome.budget_exceeded {
@@ -620,15 +642,11 @@ impl AgentTools {
 
     #[tool(
         description = "Ask before a consequential action (sending email, spending money, deploying, deleting data...). Policy classifies the risk: green is approved at once, red waits for the human in charge (CAO), who decides from Telegram. With waitSeconds (up to 600) the call returns the moment the decision is taken; else poll get_approval. Act only on status `approved`.",
-        input_schema = input::<RequestApprovalInput>()
+        input_schema = input::<RequestApproval>()
     )]
-    async fn request_approval(
-        &self,
-        Extension(parts): Extension<Parts>,
-        args: Args<RequestApprovalInput>,
-    ) -> Result<CallToolResult, ErrorData> {
-        let (actor, agent_id, _) = agent_of(&parts)?;
-        let wait = args.parsed.as_ref().ok().and_then(|input| input.wait_seconds);
+    async fn request_approval(&self, Extension(parts): Extension<Parts>, args: Args<RequestApproval>) -> Result<CallToolResult, ErrorData> {
+        let (actor, _, _) = agent_of(&parts)?;
+        let wait = args.wait;
         // Filed once per key: a retry (say, after a timeout during the wait) waits for the
         // decision on the request the first call filed.
         let approval_id = match self.begin_once(&actor, "request_approval", &args).await? {
@@ -638,20 +656,9 @@ impl AgentTools {
             },
             Once::Run(claim) => {
                 let who = &actor;
-                let result = call(args, |input| async move {
-                    wait_of(input.wait_seconds)?;
-                    let request = RequestApproval {
-                        agent_id,
-                        task_id: input.task_id,
-                        action_type: input.action_type,
-                        action_summary: input.action_summary,
-                        risk_level: input.risk_level,
-                        justification: input.justification,
-                        rollback_plan: input.rollback_plan,
-                        estimated_cost: input.estimated_cost,
-                        expires_in_minutes: None,
-                    };
-                    self.app.request_approval(who, request).await
+                let result = call(args, |input: RequestApproval| async move {
+                    wait_of(wait)?;
+                    self.app.request_approval(who, input.by(who)?).await
                 })
                 .await;
                 let retry = matches!(&result, Err(e) if e.status.is_server_error());
@@ -676,8 +683,9 @@ impl AgentTools {
     )]
     async fn get_approval(&self, Extension(parts): Extension<Parts>, args: Args<GetApprovalInput>) -> Result<CallToolResult, ErrorData> {
         let (actor, _, _) = agent_of(&parts)?;
-        let result = call(args, |input| async move {
-            let wait = wait_of(input.wait_seconds)?;
+        let wait = args.wait;
+        let result = call(args, |input: GetApprovalInput| async move {
+            let wait = wait_of(wait)?;
             self.app.await_approval(&actor, input.approval_id, wait, held_of(&parts)).await
         })
         .await;
