@@ -147,6 +147,14 @@ async fn lists_the_eight_tools_to_an_agent_and_nothing_without_its_token(pool: P
     assert_eq!(properties["model"]["maxLength"], 100, "{properties:?}");
     assert!(properties.contains_key("agentId") && properties.contains_key("idempotencyKey"));
     assert_eq!(properties["cost"]["minimum"].as_f64(), Some(0.0), "{properties:?}");
+    let bounds = |tool: &str, field: &str, bound: &str| {
+        let tool = tools.iter().find(|t| t.name == tool).unwrap();
+        tool.input_schema["properties"][field][bound].clone()
+    };
+    assert_eq!(bounds("comment", "body", "maxLength"), 10_000);
+    assert_eq!(bounds("start_task", "workPlan", "minItems"), 3);
+    assert_eq!(bounds("start_task", "workPlan", "maxItems"), 6);
+    assert_eq!(bounds("submit_for_review", "deliverable", "type"), "string");
     let claim = tools.iter().find(|t| t.name == "claim_task").unwrap();
     let properties = claim.input_schema["properties"].as_object().unwrap();
     assert!(!properties.contains_key("waitSeconds") && !properties.contains_key("idempotencyKey"));

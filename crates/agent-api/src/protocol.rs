@@ -122,21 +122,21 @@ impl RequestApproval {
     }
 }
 
-/// The MCP side of the bounds in `http::input_schemas`: the same JSON Schema, handed to schemars.
-mod mcp_schema {
+/// The MCP side of the bounds in `http::input_schemas`: the same JSON Schema, handed to schemars
+/// (also for the inputs of the tools that only MCP has, where REST spells the same field).
+pub(crate) mod mcp_schema {
     use crate::http::input_schemas;
     use schemars::{Schema, SchemaGenerator};
-    use utoipa::openapi::schema::ObjectBuilder;
 
-    fn same(builder: ObjectBuilder) -> Schema {
-        let value = serde_json::to_value(builder.build()).expect("a schema serializes");
+    fn same(built: impl serde::Serialize) -> Schema {
+        let value = serde_json::to_value(built).expect("a schema serializes");
         Schema::try_from(value).expect("a schema is a JSON object")
     }
 
     macro_rules! same_as_rest {
         ($($name:ident),+ $(,)?) => {$(
             pub fn $name(_: &mut SchemaGenerator) -> Schema {
-                same(input_schemas::$name())
+                same(input_schemas::$name().build())
             }
         )+};
     }
@@ -152,6 +152,9 @@ mod mcp_schema {
         justification,
         rollback_plan,
         expires_in_minutes,
+        comment_body,
+        work_plan_bullets,
+        deliverable_text,
     );
 }
 

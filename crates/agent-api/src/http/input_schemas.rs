@@ -145,22 +145,31 @@ pub fn run_error() -> ObjectBuilder {
     or_null(optional_text(mc_domain::RunError::MAX_CHARS), Type::String)
 }
 
-pub fn deliverable() -> ObjectBuilder {
-    or_null(text(Deliverable::MAX_CHARS), Type::String)
+/// What an agent hands in for review.
+pub fn deliverable_text() -> ObjectBuilder {
+    text(Deliverable::MAX_CHARS)
 }
 
-pub fn work_plan() -> ArrayBuilder {
+pub fn deliverable() -> ObjectBuilder {
+    or_null(deliverable_text(), Type::String)
+}
+
+/// A work plan: 3–6 bullets.
+pub fn work_plan_bullets() -> ArrayBuilder {
     let bullet = string(
         patterns::work_plan_bullet(),
         "A bullet: leading `-`, `*`, `•` and spaces are dropped; the rest is text (not blank).",
     )
     .max_length(Some(WorkPlan::MAX_BULLET_CHARS));
     ArrayBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
         .items(bullet)
         .min_items(Some(WorkPlan::MIN_BULLETS))
         .max_items(Some(WorkPlan::MAX_BULLETS))
         .description(Some("3–6 bullets, required to start work (→ in_progress)."))
+}
+
+pub fn work_plan() -> ArrayBuilder {
+    work_plan_bullets().schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
 }
 
 /// Agents on a task (repeats count once).

@@ -207,6 +207,7 @@ impl ToolInput for ClaimTaskInput {}
 pub struct StartTaskInput {
     pub task_id: Uuid,
     /// 3 to 6 bullets: how the agent will do the task.
+    #[schemars(schema_with = "crate::protocol::mcp_schema::work_plan_bullets")]
     pub work_plan: Vec<String>,
 }
 
@@ -216,6 +217,7 @@ impl ToolInput for StartTaskInput {}
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CommentInput {
     pub task_id: Uuid,
+    #[schemars(schema_with = "crate::protocol::mcp_schema::comment_body")]
     pub body: String,
 }
 
@@ -228,6 +230,7 @@ impl ToolInput for CommentInput {
 pub struct SubmitForReviewInput {
     pub task_id: Uuid,
     /// What the agent hands in (the work itself, or where it is).
+    #[schemars(schema_with = "crate::protocol::mcp_schema::deliverable_text")]
     pub deliverable: String,
 }
 
