@@ -319,6 +319,14 @@ async fn cleanup_and_archive_say_what_they_would_do_then_do_it(pool: PgPool) {
     // Nothing left to do the second time.
     let again = common::core(&pool).archive(cutoff, false).await.unwrap();
     assert!(again.iter().all(|c| c.rows == 0));
+    // Each run that changed data is audited as the system acting for `cli` (dry runs are not).
+    let audited = common::count(
+        &pool,
+        "SELECT count(*) FROM audit_events WHERE actor_kind = 'system' AND actor_name = 'cli'
+           AND action IN ('maintenance.cleanup', 'maintenance.archive')",
+    )
+    .await;
+    assert_eq!(audited, 3, "one cleanup and two archives");
 }
 
 #[sqlx::test]

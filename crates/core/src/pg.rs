@@ -94,8 +94,7 @@ impl<'r, T: PgEnum> Decode<'r, Postgres> for Pg<Vec<T>> {
 
 impl<T: PgEnum> Encode<'_, Postgres> for Pg<Vec<T>> {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        let words: Vec<Pg<T>> = self.0.iter().copied().map(Pg).collect();
-        <Vec<Pg<T>> as Encode<Postgres>>::encode_by_ref(&words, buf)
+        Pg(self.0.as_slice()).encode_by_ref(buf)
     }
 }
 

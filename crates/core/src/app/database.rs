@@ -2,14 +2,15 @@
 //! through a pool of their own. Connecting (the database created when missing), migrating,
 //! closing, the health probe, the listeners and elections that need connections of their own,
 //! and the whole-database operations of the runbook — backup, restore, verify, cleanup,
-//! archive — as use cases: each audited where it changes data.
+//! archive — as use cases: cleanup and archive are one transaction (`Work`) with their audit
+//! event, as the system acting for `cli`.
 
 use super::leadership::{Election, ElectionTiming, RoleHandle};
-use super::{wake, App, AppResult, Clock, Rules};
+use super::work::Work;
+use super::{wake, App, Clock, Rules};
 use crate::storage;
-use crate::storage::audit::NewEvent;
 use chrono::{DateTime, Utc};
-use mc_domain::ActorKind;
+use mc_domain::Actor;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
@@ -80,56 +81,30 @@ impl App {
     /// `mission-control cleanup --older-than`: deletes (with `dry_run`, counts) what has served
     /// its purpose, older than `cutoff`, in one transaction with its audit event.
     pub async fn cleanup(&self, cutoff: DateTime<Utc>, dry_run: bool) -> anyhow::Result<Vec<Count>> {
-        let mut tx = self.pool.begin().await?;
-        let counts = storage::maintenance::retention::cleanup(&mut tx, cutoff, dry_run).await?;
+        let mut w = Work::begin(self, &Actor::system("cli")).await?;
+        let counts = storage::maintenance::retention::cleanup(w.conn(), cutoff, dry_run).await?;
         if !dry_run {
             let data = serde_json::json!({ "olderThan": cutoff, "deleted": tally(&counts) });
-            audit_maintenance(&mut tx, self.now(), "maintenance.cleanup", "retention", &data).await?;
+            w.audit(None, "maintenance.cleanup", "database", "retention", data).await?;
         }
-        tx.commit().await?;
+        w.commit().await?;
         Ok(counts)
     }
 
     /// `mission-control archive --older-than`: moves finished tasks with their history into
     /// `archive.*` (with `dry_run`, counts), in one transaction with its audit event.
     pub async fn archive(&self, cutoff: DateTime<Utc>, dry_run: bool) -> anyhow::Result<Vec<Count>> {
-        let mut tx = self.pool.begin().await?;
-        let counts = storage::maintenance::retention::archive(&mut tx, cutoff, dry_run).await?;
+        let mut w = Work::begin(self, &Actor::system("cli")).await?;
+        let counts = storage::maintenance::retention::archive(w.conn(), cutoff, dry_run).await?;
         if !dry_run {
             let data = serde_json::json!({ "olderThan": cutoff, "moved": tally(&counts) });
-            audit_maintenance(&mut tx, self.now(), "maintenance.archive", "archive", &data).await?;
+            w.audit(None, "maintenance.archive", "database", "archive", data).await?;
         }
-        tx.commit().await?;
+        w.commit().await?;
         Ok(counts)
     }
 }
 
 fn tally(counts: &[Count]) -> std::collections::BTreeMap<&'static str, u64> {
     counts.iter().map(|c| (c.what, c.rows)).collect()
-}
-
-/// The CLI's maintenance acts are the system's, by `cli`, on the database as a whole.
-async fn audit_maintenance(
-    conn: &mut sqlx::PgConnection,
-    at: DateTime<Utc>,
-    action: &'static str,
-    entity_id: &'static str,
-    data: &serde_json::Value,
-) -> AppResult<()> {
-    storage::audit::insert(
-        conn,
-        &NewEvent {
-            project_id: None,
-            occurred_at: at,
-            actor_kind: ActorKind::System,
-            actor_id: None,
-            actor_name: "cli",
-            action,
-            entity_kind: "database",
-            entity_id,
-            data,
-        },
-    )
-    .await?;
-    Ok(())
 }
