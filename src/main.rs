@@ -5,12 +5,15 @@ use mission_control::app::tokens::{CreateToken, TokenQuery, TokenRef};
 use mission_control::app::{App, PageRequest, Rules};
 use mission_control::configuration::Settings;
 use mission_control::domain::policy::PolicyDecision;
+use mission_control::domain::tools::ToolCall;
 use mission_control::domain::{Actor, AgentRole, OperatorRole, TaskType};
 use mission_control::embedded_db::{EmbeddedPostgres, Purpose};
 use mission_control::model::ApiToken;
 use mission_control::runner::{self, CycleOutcome, Runner, RunnerConfig, Shutdown};
 use mission_control::{startup, telemetry};
 use std::io::IsTerminal;
+
+mod hook;
 use std::path::PathBuf;
 
 /// Mission Control: run a squad of AI agents from Telegram.
@@ -95,6 +98,17 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// The command hook for Claude Code and Codex: reads the hook input on stdin, asks
+    /// Mission Control (with the agent's token from MC_AGENT_TOKEN), prints the decision.
+    /// Fails closed: exits 2 with the reason on stderr when no decision can be had.
+    Hook {
+        /// Whose hook input stdin holds.
+        #[arg(value_enum)]
+        agent: hook::HookAgent,
+        /// The service's base URL (default: $MC_URL, else http://127.0.0.1:3000).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Exit 0 when the service answers its health URL with 200 (for container checks).
     Healthcheck {
         /// The URL to GET, http or https; one without a path means its /health. Defaults to
@@ -117,11 +131,24 @@ enum PolicyCommand {
     /// The level policy gives an action type, the rule that decided it, and what that means
     /// for an agent of each role (or of --role).
     Check {
-        /// e.g. email.send, file.read, wire.transfer
-        action_type: String,
+        /// e.g. email.send, file.read, wire.transfer (or --tool for a tool call)
+        #[arg(required_unless_present = "tool", conflicts_with = "tool")]
+        action_type: Option<String>,
         /// intern, specialist or lead
         #[arg(long, value_parser = parse_agent_role)]
         role: Option<AgentRole>,
+        /// A tool call of Claude Code or Codex instead: the tool's name, e.g. Bash, Edit, WebFetch.
+        #[arg(long)]
+        tool: Option<String>,
+        /// The tool's input as JSON, e.g. '{"command":"git push origin main"}'.
+        #[arg(long, requires = "tool", default_value = "{}")]
+        input: String,
+        /// The directory the call runs in (edits and redirections outside it are RED).
+        #[arg(long, requires = "tool", default_value = "")]
+        cwd: String,
+        /// The project (slug) whose configured rules apply.
+        #[arg(long, requires = "tool", default_value = "openclaw")]
+        project: String,
     },
 }
 
@@ -249,6 +276,11 @@ fn parse_role(input: &str) -> Result<OperatorRole, String> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // The hook needs no configuration and writes nothing but its answer to stdout: whatever
+    // fails, it exits 2 (blocked), never 1 (which the agents would take as "go ahead").
+    if let Command::Hook { agent, url } = cli.command {
+        return std::process::ExitCode::from(hook::run(agent, url).await);
+    }
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
@@ -330,10 +362,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             finish(app, embedded).await
         }
         Command::Healthcheck { url } => healthcheck(&settings, url).await,
+        // Run by `main` before the configuration is read; the same here, should it come by.
+        Command::Hook { agent, url } => std::process::exit(hook::run(agent, url).await.into()),
         Command::Policy {
-            command: PolicyCommand::Check { action_type, role },
+            command:
+                PolicyCommand::Check {
+                    action_type: None,
+                    role,
+                    tool: Some(tool),
+                    input,
+                    cwd,
+                    project,
+                },
         } => {
             let rules = Rules::from_settings(&settings)?;
+            let input: serde_json::Value = serde_json::from_str(&input).context("--input must be the tool's input as JSON")?;
+            anyhow::ensure!(input.is_object(), "--input must be a JSON object, e.g. '{{\"command\":\"ls\"}}'");
+            let role = role.unwrap_or(AgentRole::Specialist);
+            let call = ToolCall {
+                tool: tool.trim(),
+                input: &input,
+                cwd: &cwd,
+            };
+            let verdict = rules.bridge.policy(&project, role).classify(&call);
+            println!("{tool}: {} (for a {role} of {project})", verdict.risk.as_str().to_uppercase());
+            println!("  decided by {}", verdict.decider);
+            for part in &verdict.parts {
+                println!("  {:<6} {}  ({})", part.risk.as_str().to_uppercase(), part.text, part.decider);
+            }
+            Ok(())
+        }
+        Command::Policy {
+            command: PolicyCommand::Check { action_type, role, .. },
+        } => {
+            let rules = Rules::from_settings(&settings)?;
+            let action_type = action_type.unwrap_or_default();
             let action = action_type.trim().to_ascii_lowercase();
             if !mission_control::domain::policy::plausible_action_type(&action) {
                 anyhow::bail!("'{action_type}' is not an action type (1-64 letters, digits and . _ : -)");

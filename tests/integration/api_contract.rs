@@ -145,6 +145,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/tokens"),
     ("POST", "/api/tokens"),
     ("DELETE", "/api/tokens/{id}"),
+    ("POST", "/api/hooks/claude-code"),
+    ("POST", "/api/hooks/codex"),
+    ("GET", "/api/grants"),
+    ("POST", "/api/grants"),
+    ("DELETE", "/api/grants/{id}"),
 ];
 
 /// The runbook's API calls as (method, path), from the project's own fixture: one

@@ -18,6 +18,7 @@ mod bot_approvals;
 mod bot_commands;
 mod bot_confirmations;
 mod bot_updates;
+mod bridge;
 mod budgets;
 mod buttons;
 mod containment;

@@ -58,7 +58,7 @@ async fn connect(api: &TestApi, token: &str) -> Result<Client, rmcp::service::Cl
         .await
 }
 
-async fn call(client: &Client, tool: &'static str, args: Value) -> CallToolResult {
+async fn call<H: rmcp::Service<RoleClient>>(client: &RunningService<RoleClient, H>, tool: &'static str, args: Value) -> CallToolResult {
     let args = args.as_object().cloned().unwrap_or_default();
     client
         .call_tool(CallToolRequestParams::new(tool).with_arguments(args))
@@ -100,7 +100,7 @@ async fn until_waiting(api: &TestApi, n: usize) {
 }
 
 #[sqlx::test]
-async fn lists_the_eight_tools_to_an_agent_and_nothing_without_its_token(pool: PgPool) {
+async fn lists_the_nine_tools_to_an_agent_and_nothing_without_its_token(pool: PgPool) {
     let api = seeded(&pool).await;
     let ava = agent(&api, "Ava").await;
 
@@ -111,6 +111,7 @@ async fn lists_the_eight_tools_to_an_agent_and_nothing_without_its_token(pool: P
     assert_eq!(
         names,
         [
+            "approval_prompt",
             "claim_task",
             "comment",
             "get_approval",
@@ -887,5 +888,114 @@ async fn mcp_has_the_body_limit_and_the_metrics_of_the_api(pool: PgPool) {
     );
 
     client.cancel().await.unwrap();
+    api.stop().await;
+}
+
+/// A client that keeps the progress notifications it hears.
+#[derive(Clone, Default)]
+struct Listening {
+    progress: std::sync::Arc<std::sync::Mutex<Vec<rmcp::model::ProgressNotificationParam>>>,
+}
+
+impl rmcp::ClientHandler for Listening {
+    async fn on_progress(&self, params: rmcp::model::ProgressNotificationParam, _: rmcp::service::NotificationContext<RoleClient>) {
+        self.progress.lock().unwrap().push(params);
+    }
+}
+
+/// `approval_prompt`'s answer: the permission result in its one text content.
+fn permission(result: &CallToolResult) -> Value {
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    assert_eq!(result.content.len(), 1, "{result:?}");
+    let text = &result.content[0].as_text().expect("text").text;
+    let decision: Value = serde_json::from_str(text).expect("the text is JSON");
+    match decision["behavior"].as_str() {
+        Some("allow") => assert!(decision["updatedInput"].is_object(), "{decision}"),
+        Some("deny") => assert!(decision["message"].is_string(), "{decision}"),
+        other => panic!("behavior {other:?}: {decision}"),
+    }
+    decision
+}
+
+#[sqlx::test]
+async fn approval_prompt_decides_like_the_hooks_and_waits_for_the_human_with_progress(pool: PgPool) {
+    let api = seeded(&pool).await;
+    let ava = agent(&api, "Ava").await;
+    let listening = Listening::default();
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", api.url)).auth_header(ava.token.clone());
+    let client = std::sync::Arc::new(
+        listening
+            .clone()
+            .serve(StreamableHttpClientTransport::from_config(config))
+            .await
+            .unwrap(),
+    );
+
+    // GREEN: allowed at once, the input echoed as updatedInput.
+    let read = json!({ "tool_name": "Read", "input": { "file_path": "/home/dev/shop/README.md" }, "tool_use_id": "toolu_01" });
+    let decision = permission(&call(&client, "approval_prompt", read).await);
+    assert_eq!(
+        decision,
+        json!({ "behavior": "allow", "updatedInput": { "file_path": "/home/dev/shop/README.md" } })
+    );
+
+    // RED: waits for the CAO, telling the client it is alive; allowed once approved.
+    let push = json!({ "tool_name": "Bash", "input": { "command": "git push origin main" }, "tool_use_id": "toolu_02" });
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move {
+            let mut meta = rmcp::model::RequestMetaObject::default();
+            meta.set_progress_token(rmcp::model::ProgressToken(rmcp::model::NumberOrString::Number(7)));
+            let mut params = CallToolRequestParams::new("approval_prompt").with_arguments(push.as_object().cloned().unwrap());
+            params.meta = Some(meta);
+            client.call_tool(params).await.unwrap()
+        }
+    });
+    let id = pending_approval(&api, &ava).await;
+    until_waiting(&api, 1).await;
+    let heard = Instant::now();
+    while listening.progress.lock().unwrap().is_empty() {
+        assert!(heard.elapsed() < Duration::from_secs(15), "no progress notification while waiting");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        listening.progress.lock().unwrap()[0]
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("waiting for a human")),
+        "the progress says what the call waits for"
+    );
+    let decided = Instant::now();
+    let approve = api.post(&format!("/api/approvals/{id}/approve"), "{}").await;
+    assert_eq!(approve.status, StatusCode::OK, "{}", approve.body);
+    let decision = permission(&waiting.await.unwrap());
+    assert!(decided.elapsed() < PROMPTLY);
+    assert_eq!(
+        decision,
+        json!({ "behavior": "allow", "updatedInput": { "command": "git push origin main" } })
+    );
+
+    // Denied with the CAO's words; a malformed call is a deny too (never an allow).
+    let rm = json!({ "tool_name": "Bash", "input": { "command": "rm -rf build" } });
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { call(&client, "approval_prompt", rm).await }
+    });
+    let id = pending_approval(&api, &ava).await;
+    until_waiting(&api, 1).await;
+    let deny = api
+        .post(&format!("/api/approvals/{id}/deny"), r#"{"reason":"use cargo clean instead"}"#)
+        .await;
+    assert_eq!(deny.status, StatusCode::OK, "{}", deny.body);
+    let decision = permission(&waiting.await.unwrap());
+    assert_eq!(decision["behavior"], "deny");
+    assert!(
+        decision["message"].as_str().unwrap().contains("use cargo clean instead"),
+        "{decision}"
+    );
+    let decision = permission(&call(&client, "approval_prompt", json!({ "tool_name": "Bash", "input": "rm -rf /" })).await);
+    assert_eq!(decision["behavior"], "deny");
+
+    std::sync::Arc::into_inner(client).unwrap().cancel().await.unwrap();
     api.stop().await;
 }

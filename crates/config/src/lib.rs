@@ -7,7 +7,9 @@ use mc_domain::credentials::{redacted, redacted_url, strong_admin_token, ADMIN_T
 use mc_domain::loops::LoopThresholds;
 use mc_domain::policy::RiskMap;
 use mc_domain::schedule::{longest_gap, parse_cron, Job};
-use mc_domain::{RiskLevel, TaskType, Usd};
+use mc_domain::tools::{ToolRule, ToolRules};
+use mc_domain::waits::MAX_WAIT_SECS;
+use mc_domain::{AgentRole, RiskLevel, TaskType, Usd};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -28,6 +30,7 @@ pub struct Settings {
     pub budgets: BudgetSettings,
     pub limits: LimitSettings,
     pub policy: PolicySettings,
+    pub bridge: BridgeSettings,
 }
 
 #[derive(Clone, Deserialize)]
@@ -215,6 +218,40 @@ pub struct PolicySettings {
     pub risk_overrides: HashMap<String, String>,
 }
 
+/// The permission layer for Claude Code and Codex (`/api/hooks/*`, MCP `approval_prompt`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeSettings {
+    /// Longest a hook call waits for a human before it denies with "still waiting"; under the
+    /// 600 s hook timeout Claude Code and Codex give a command hook.
+    pub max_wait_secs: u64,
+    /// Rules (Claude Code syntax) consulted before the shipped ones, for every agent.
+    pub green: Vec<String>,
+    pub yellow: Vec<String>,
+    pub red: Vec<String>,
+    /// Per role (`intern`, `specialist`, `lead`), consulted before the rules above.
+    pub roles: HashMap<String, ToolRuleLists>,
+    /// Per project slug, consulted first.
+    pub projects: HashMap<String, ToolRuleLists>,
+}
+
+/// The rules of one layer of the tool-call policy, as configured.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ToolRuleLists {
+    pub green: Vec<String>,
+    pub yellow: Vec<String>,
+    pub red: Vec<String>,
+}
+
+/// The policy layers for tool calls: (project slug or none, role) → the layers consulted
+/// before the shipped rules.
+pub struct ToolPolicyLayers {
+    pub projects: HashMap<String, ToolRules>,
+    pub roles: HashMap<AgentRole, ToolRules>,
+    pub global: ToolRules,
+}
+
 /// Telegram user ids given as a TOML list, one number, or a comma-separated string (the
 /// environment's form: "111,222", "111" or "").
 fn user_ids<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
@@ -298,6 +335,9 @@ impl Settings {
                 .with_list_parse_key("policy.green")
                 .with_list_parse_key("policy.yellow")
                 .with_list_parse_key("policy.done_requires_approval")
+                .with_list_parse_key("bridge.green")
+                .with_list_parse_key("bridge.yellow")
+                .with_list_parse_key("bridge.red")
                 .try_parsing(true)
                 .source(Some(mc_vars)),
         );
@@ -399,6 +439,13 @@ impl Settings {
         parse_level(&self.log.level).map_err(|e| anyhow::anyhow!("invalid configuration: log.level {e}"))?;
         self.role_caps()?;
         self.risk_map()?;
+        self.tool_policy_layers()?;
+        if !(1..=MAX_WAIT_SECS).contains(&self.bridge.max_wait_secs) {
+            bail!(
+                "invalid configuration: bridge.max_wait_secs must be 1–{MAX_WAIT_SECS} (got {})",
+                self.bridge.max_wait_secs
+            );
+        }
         self.trusted_proxies()?;
         for task_type in &self.policy.done_requires_approval {
             TaskType::parse(task_type).map_err(|e| anyhow::anyhow!("invalid configuration: policy.done_requires_approval: {e}"))?;
@@ -454,6 +501,45 @@ impl Settings {
     }
 
     /// What policy knows about action types: the GREEN and YELLOW lists and the overrides.
+    /// `bridge`'s rules, parsed: every rule must be valid Claude Code syntax.
+    pub fn tool_policy_layers(&self) -> anyhow::Result<ToolPolicyLayers> {
+        fn rules(key: &str, lists: &ToolRuleLists) -> anyhow::Result<ToolRules> {
+            let parse = |level: &str, list: &[String]| -> anyhow::Result<Vec<ToolRule>> {
+                list.iter()
+                    .map(|text| ToolRule::parse(text).map_err(|e| anyhow::anyhow!("invalid configuration: {key}.{level}: '{text}': {e}")))
+                    .collect()
+            };
+            Ok(ToolRules {
+                green: parse("green", &lists.green)?,
+                yellow: parse("yellow", &lists.yellow)?,
+                red: parse("red", &lists.red)?,
+            })
+        }
+        let b = &self.bridge;
+        let global = rules(
+            "bridge",
+            &ToolRuleLists {
+                green: b.green.clone(),
+                yellow: b.yellow.clone(),
+                red: b.red.clone(),
+            },
+        )?;
+        let roles = b
+            .roles
+            .iter()
+            .map(|(role, lists)| {
+                let parsed = AgentRole::parse(role).map_err(|e| anyhow::anyhow!("invalid configuration: bridge.roles.{role}: {e}"))?;
+                Ok((parsed, rules(&format!("bridge.roles.{role}"), lists)?))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let projects = b
+            .projects
+            .iter()
+            .map(|(slug, lists)| Ok((slug.clone(), rules(&format!("bridge.projects.{slug}"), lists)?)))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(ToolPolicyLayers { projects, roles, global })
+    }
+
     pub fn risk_map(&self) -> anyhow::Result<RiskMap> {
         let overrides = self
             .policy

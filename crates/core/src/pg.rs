@@ -168,6 +168,9 @@ pg_enums!(
     OperatorRole = "operator_role",
     ActorKind = "actor_kind",
     TokenRetirement = "token_retirement",
+    ToolClient = "tool_client",
+    ToolDecision = "tool_decision",
+    GrantScope = "grant_scope",
 );
 
 impl Type<Postgres> for Pg<Usd> {

@@ -70,6 +70,20 @@ domain_enum!(
     /// token of the same agent retired it), or replaced (another `http.admin_token`).
     TokenRetirement, "token_retirement" { Revoked, Rotated, Replaced }
 );
+domain_enum!(
+    /// Whose permission layer asked about a tool call: Claude Code's hooks, Codex's hooks, or
+    /// Claude Code's `--permission-prompt-tool` over MCP.
+    ToolClient, "tool_client" { ClaudeCode, Codex, Mcp }
+);
+domain_enum!(
+    /// What a tool call was told.
+    ToolDecision, "tool_decision" { Allowed, Denied }
+);
+
+domain_enum!(
+    /// Whom a standing grant covers: one agent, every agent of a role, or the whole project.
+    GrantScope, "grant_scope" { Agent, Role, Project }
+);
 
 impl TaskStatus {
     pub fn is_terminal(self) -> bool {

@@ -18,6 +18,20 @@ pub enum ButtonAction {
     Deny {
         approval_id: Uuid,
     },
+    /// A RED tool call's card: approve it and grant the agent its command prefix for an hour
+    /// or for the agent's task.
+    ApproveFor {
+        approval_id: Uuid,
+        span: GrantButton,
+    },
+    /// A RED tool call's card: deny without instructions (❌; ✍️ is `Deny`, which asks for them).
+    DenyNow {
+        approval_id: Uuid,
+    },
+    /// `/grants`: revoke one.
+    RevokeGrant {
+        grant_id: Uuid,
+    },
     /// Any alert.
     ResolveAlert {
         alert_id: Uuid,
@@ -88,6 +102,23 @@ pub enum ButtonAction {
     },
 }
 
+/// How long a grant made from a tool call's card lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantButton {
+    Hour,
+    Task,
+}
+
+impl From<GrantButton> for mc_domain::grants::GrantSpan {
+    fn from(button: GrantButton) -> Self {
+        match button {
+            GrantButton::Hour => mc_domain::grants::GrantSpan::HOUR,
+            GrantButton::Task => mc_domain::grants::GrantSpan::Task,
+        }
+    }
+}
+
 /// The long lists the bot shows a page at a time (`/agents`, `/tasks`, `/approvals`,
 /// `/alerts`), as their page buttons name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,6 +175,9 @@ impl ButtonAction {
         match self {
             ButtonAction::Approve { .. } => "approve",
             ButtonAction::Deny { .. } => "deny",
+            ButtonAction::ApproveFor { .. } => "approve_for",
+            ButtonAction::DenyNow { .. } => "deny_now",
+            ButtonAction::RevokeGrant { .. } => "revoke_grant",
             ButtonAction::ResolveAlert { .. } => "resolve_alert",
             ButtonAction::RaiseCap { .. } => "raise_cap",
             ButtonAction::KeepPaused { .. } => "keep_paused",

@@ -8,7 +8,9 @@ pub mod audit;
 pub mod connections;
 pub mod error;
 pub mod extract;
+pub mod grants;
 pub mod health;
+pub mod hooks;
 pub mod idempotency;
 pub mod input_schemas;
 pub mod jobs;
@@ -80,6 +82,10 @@ fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::get))
         .routes(routes!(alerts::resolve))
         .routes(routes!(audit::export))
+        .routes(routes!(hooks::claude_code))
+        .routes(routes!(hooks::codex))
+        .routes(routes!(grants::list, grants::create))
+        .routes(routes!(grants::revoke))
         .routes(routes!(jobs::run))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))

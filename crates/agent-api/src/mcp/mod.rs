@@ -30,6 +30,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use mc_core::app::agents::HeartbeatReport;
+use mc_core::app::bridge::{ToolAnswer, ToolCallRequest};
 use mc_core::app::idempotency::{Claim, Start};
 use mc_core::app::runs::RunOutcome;
 use mc_core::app::tasks::{TransitionOutcome, TransitionTask};
@@ -39,15 +40,17 @@ use mc_core::app::{App, AppError, AppResult};
 use mc_core::model::{Approval, Comment, Task};
 use mc_domain::i18n::Msg;
 use mc_domain::waits::MAX_WAIT_SECS;
-use mc_domain::{Actor, TaskStatus, WaitSeconds};
+use mc_domain::{Actor, TaskStatus, ToolClient, ToolDecision, WaitSeconds};
 use rmcp::handler::server::common::{schema_for_input, FromContextPart};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{Extension, ToolCallContext};
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, JsonObject, ServerCapabilities, ServerConfig};
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, JsonObject, ProgressNotificationParam, ServerCapabilities, ServerConfig};
+use rmcp::service::RequestContext;
 use rmcp::transport::common::http_header::HEADER_SESSION_ID;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::session::SessionId;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::RoleServer;
 use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -257,6 +260,38 @@ pub struct GetApprovalInput {
 
 impl ToolInput for GetApprovalInput {
     const WAIT: Option<&'static str> = Some("Seconds (0–600) to wait while it is still pending; returns the moment it is decided.");
+}
+
+/// Claude Code's `--permission-prompt-tool` input: the tool it wants to use and its input.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ApprovalPromptInput {
+    /// The tool Claude Code wants to use, e.g. `Bash`, `Edit`, `mcp__github__create_issue`.
+    pub tool_name: String,
+    /// The tool's input, as Claude Code would run it.
+    #[schemars(with = "JsonObject")]
+    pub input: serde_json::Value,
+    /// Claude Code's id of this tool use.
+    pub tool_use_id: Option<String>,
+}
+
+impl ToolInput for ApprovalPromptInput {}
+
+/// How often a waiting `approval_prompt` tells a client that asked for progress it is alive.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// The permission prompt's answer, as Claude Code reads it: one text content holding
+/// `{"behavior":"allow","updatedInput":{…}}` (the input echoed when unchanged) or
+/// `{"behavior":"deny","message":"…"}`. A refusal (bad input, a stopped token) is a deny:
+/// nothing but an allow lets the tool run.
+fn permission_answer(outcome: Result<ToolAnswer, ApiError>, input: &serde_json::Value) -> CallToolResult {
+    let decision = match outcome {
+        Ok(o) if o.decision == ToolDecision::Allowed => {
+            json!({ "behavior": "allow", "updatedInput": o.updated_input.unwrap_or_else(|| input.clone()) })
+        }
+        Ok(o) => json!({ "behavior": "deny", "message": o.reason }),
+        Err(e) => json!({ "behavior": "deny", "message": format!("Mission Control could not decide ({}): {}", e.code, e.message) }),
+    };
+    CallToolResult::success(vec![ContentBlock::text(decision.to_string())])
 }
 
 /// This encoding's options of a call, as sent.
@@ -693,6 +728,65 @@ impl AgentTools {
         })
         .await;
         self.answered("get_approval", result, approval_text)
+    }
+
+    #[tool(
+        description = "Claude Code's permission prompt (`claude -p --permission-prompt-tool mcp__<server>__approval_prompt`): Mission Control's policy decides the tool call; a RED one waits for a human's decision from Telegram. Answers Claude Code's permission result as JSON text.",
+        input_schema = input::<ApprovalPromptInput>()
+    )]
+    async fn approval_prompt(
+        &self,
+        Extension(parts): Extension<Parts>,
+        context: RequestContext<RoleServer>,
+        args: Args<ApprovalPromptInput>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let (actor, _, _) = agent_of(&parts)?;
+        let input = match args.parsed {
+            Ok(input) => input,
+            Err(refused) => {
+                self.metrics.count_tool_call("approval_prompt", ToolOutcome::Refused);
+                return Ok(permission_answer(Err(refused), &serde_json::Value::Null));
+            }
+        };
+        let request = ToolCallRequest {
+            client: ToolClient::Mcp,
+            session_id: parts
+                .headers
+                .get(HEADER_SESSION_ID)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            cwd: None,
+            tool_name: input.tool_name.clone(),
+            input: input.input.clone(),
+        };
+        let deciding = self.app.govern_tool_call(&actor, request, held_of(&parts));
+        tokio::pin!(deciding);
+        let progress = context.meta.get_progress_token();
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+        let mut ticks = 0u32;
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut deciding => break outcome,
+                _ = tick.tick() => {
+                    if let Some(token) = &progress {
+                        ticks += 1;
+                        let note = ProgressNotificationParam::new(token.clone(), f64::from(ticks))
+                            .with_message("waiting for a human's decision in Telegram");
+                        if let Err(e) = context.peer.notify_progress(note).await {
+                            tracing::debug!(error = %e, "mcp: a progress notification was not sent");
+                        }
+                    }
+                }
+            }
+        };
+        let outcome = outcome.map_err(ApiError::from);
+        let counted = match &outcome {
+            Ok(_) => ToolOutcome::Ok,
+            Err(e) if e.status.is_server_error() => ToolOutcome::Failed,
+            Err(_) => ToolOutcome::Refused,
+        };
+        self.metrics.count_tool_call("approval_prompt", counted);
+        Ok(permission_answer(outcome, &input.input))
     }
 }
 

@@ -58,7 +58,7 @@ struct CheckedRequest<'a> {
 
 /// A request still waiting for a decision; a decided one says who decided it and when (the
 /// first decision wins).
-fn still_open(approval: &Approval) -> AppResult<()> {
+pub(super) fn still_open(approval: &Approval) -> AppResult<()> {
     if approval.status.is_open() {
         return Ok(());
     }
@@ -164,6 +164,7 @@ impl App {
                 rollback_plan: rollback,
                 estimated_cost: input.estimated_cost,
                 expires_at: now + Duration::minutes(minutes as i64),
+                tool: None,
             },
             now,
         )
@@ -210,6 +211,7 @@ impl App {
                     rollback_plan: pending.rollback_plan.clone(),
                     estimated_cost: pending.estimated_cost,
                     expires_at: pending.expires_at,
+                    tool: None,
                 };
                 w.post(agent.project_id, Target::Approvals, &notice).await?;
                 pending
@@ -310,7 +312,13 @@ impl App {
     /// Audit, the agent's notification and the chat update that follow any decision.
     /// `task` says what the decision did to the request's task, if anything.
     /// `note` is the decision's note as the chat shows it (the stored one is its English text).
-    async fn after_decision(&self, w: &mut Work, decided: &Approval, task: Option<serde_json::Value>, note: Option<Said>) -> AppResult<()> {
+    pub(super) async fn after_decision(
+        &self,
+        w: &mut Work,
+        decided: &Approval,
+        task: Option<serde_json::Value>,
+        note: Option<Said>,
+    ) -> AppResult<()> {
         let by = decided.decided_by_name.clone().unwrap_or_default();
         w.audit(
             Some(decided.project_id),

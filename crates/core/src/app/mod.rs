@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod approvals;
 pub mod audit;
 mod bot_calls;
+pub mod bridge;
 pub mod cards;
 pub mod chats;
 pub mod clock;
@@ -16,6 +17,7 @@ pub mod confirmations;
 pub mod database;
 pub mod delivery;
 pub mod error;
+pub mod grants;
 mod guards;
 pub mod idempotency;
 pub mod jobs;
@@ -67,6 +69,7 @@ pub struct Rules {
     pub auto_approve: Vec<String>,
     pub done_requires_approval: Vec<TaskType>,
     pub risk_map: RiskMap,
+    pub bridge: bridge::BridgeRules,
 }
 
 impl Default for Rules {
@@ -85,6 +88,7 @@ impl Default for Rules {
             auto_approve: Vec::new(),
             done_requires_approval: Vec::new(),
             risk_map: RiskMap::default(),
+            bridge: bridge::BridgeRules::default(),
         }
     }
 }
@@ -111,6 +115,11 @@ impl Rules {
                 .map(|t| TaskType::parse(t).map_err(anyhow::Error::msg))
                 .collect::<anyhow::Result<_>>()?,
             risk_map: s.risk_map()?,
+            bridge: bridge::BridgeRules::new(
+                mc_domain::WaitSeconds::new("bridge.max_wait_secs", s.bridge.max_wait_secs)
+                    .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
+                s.tool_policy_layers()?,
+            ),
         })
     }
 }

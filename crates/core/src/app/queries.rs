@@ -60,6 +60,8 @@ pub enum TimelineEntry {
     Run(Run),
     Approval(Approval),
     Document(Document),
+    /// A tool call of the assignee's Claude Code or Codex while on the task (not the GREEN ones).
+    ToolCall(crate::model::ToolCall),
 }
 
 impl TimelineEntry {
@@ -70,6 +72,7 @@ impl TimelineEntry {
             TimelineEntry::Run(r) => r.created_at,
             TimelineEntry::Approval(a) => a.created_at,
             TimelineEntry::Document(d) => d.created_at,
+            TimelineEntry::ToolCall(c) => c.created_at,
         }
     }
 }
@@ -234,6 +237,13 @@ impl App {
         )
         .await?;
         entries.extend(runs.into_iter().map(TimelineEntry::Run));
+        entries.extend(
+            storage::tool_calls::for_task(&mut conn, task_id)
+                .await?
+                .into_iter()
+                .filter(|call| own.is_none_or(|agent| call.agent_id == agent))
+                .map(TimelineEntry::ToolCall),
+        );
         entries.sort_by_key(|e| e.at());
         Ok(Timeline { task, entries })
     }

@@ -237,7 +237,7 @@ impl App {
 
     /// Ends at the decision (by a person, a button, a command, the API or expiry: each wakes
     /// the requesting agent), when that agent is told to stop, or after `wait`.
-    async fn wait_for_decision(
+    pub(super) async fn wait_for_decision(
         &self,
         actor: &Actor,
         approval: Approval,

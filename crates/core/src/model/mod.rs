@@ -208,12 +208,103 @@ pub struct Approval {
     pub expires_at: DateTime<Utc>,
     pub escalated_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// For a tool call of Claude Code or Codex waiting for a human: the tool, its input, the
+    /// directory it runs in and the policy rule that made it RED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_input: Option<serde_json::Value>,
+    #[serde(skip)]
+    pub tool_input_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_cwd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_rule: Option<String>,
+    #[sqlx(try_from = "Pg<Option<ToolClient>>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_client: Option<ToolClient>,
+    /// The arguments as a person changed them before approving.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_input: Option<serde_json::Value>,
+    /// When a tool call was given this decision (a decision is used once).
+    #[serde(skip)]
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 impl Approval {
     /// The short code operators type: `/approve A7`.
     pub fn code(&self) -> String {
         format!("A{}", self.number)
+    }
+}
+
+/// One decision on a tool call of Claude Code or Codex (`app::bridge`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolCall {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub agent_id: Uuid,
+    pub task_id: Option<Uuid>,
+    #[sqlx(try_from = "Pg<ToolClient>")]
+    pub client: ToolClient,
+    pub session_id: Option<String>,
+    pub cwd: Option<String>,
+    pub tool_name: String,
+    /// SHA-256 of the input as sent (the input itself is not kept).
+    pub input_hash: String,
+    /// The call as a person reads it, secret-looking values masked.
+    pub summary: String,
+    #[sqlx(try_from = "Pg<RiskLevel>")]
+    pub risk: RiskLevel,
+    /// What decided the risk: a rule and its layer, or why it is RED regardless.
+    pub rule: String,
+    #[sqlx(try_from = "Pg<ToolDecision>")]
+    pub decision: ToolDecision,
+    /// `policy`, a person's name, or the reason nobody could decide.
+    pub decided_by: String,
+    pub reason: Option<String>,
+    pub approval_id: Option<Uuid>,
+    pub grant_id: Option<Uuid>,
+    pub latency_ms: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A standing grant: tool calls its rule covers are allowed without a human until it expires
+/// or is revoked (`app::grants`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolGrant {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub number: i32,
+    #[sqlx(try_from = "Pg<GrantScope>")]
+    pub scope: GrantScope,
+    pub agent_id: Option<Uuid>,
+    #[sqlx(try_from = "Pg<Option<AgentRole>>")]
+    pub role: Option<AgentRole>,
+    /// In Claude Code's rule syntax, e.g. `Bash(git push:*)`.
+    pub rule: String,
+    /// While the agent works on this task.
+    pub task_id: Option<Uuid>,
+    pub expires_at: DateTime<Utc>,
+    pub approval_id: Option<Uuid>,
+    pub created_by_name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by_name: Option<String>,
+    pub uses: i32,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl ToolGrant {
+    /// The short code operators type: `/revoke G3`.
+    pub fn code(&self) -> String {
+        format!("G{}", self.number)
+    }
+
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
     }
 }
 

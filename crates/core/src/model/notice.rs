@@ -98,6 +98,9 @@ pub enum Notice {
         rollback_plan: Option<String>,
         estimated_cost: Option<Usd>,
         expires_at: DateTime<Utc>,
+        /// For a tool call of Claude Code or Codex: the call as the CAO reads it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool: Option<Box<ToolCard>>,
     },
     ApprovalDecided {
         approval_id: Uuid,
@@ -239,4 +242,22 @@ impl Notice {
             Notice::AgentStatusChanged { .. } | Notice::SquadPaused { .. } | Notice::SquadResumed { .. } | Notice::BudgetChanged { .. }
         )
     }
+}
+
+/// A RED tool call on its approval card: which program asked, the tool, the command or the
+/// arguments (secret-looking values masked), where it runs, the agent's task and the rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCard {
+    pub client: ToolClient,
+    pub tool: String,
+    pub text: String,
+    pub cwd: Option<String>,
+    pub rule: String,
+    pub task: Option<String>,
+    /// What ⏱ 1 h and 📌 this task would grant (none: only a one-off approval is possible).
+    #[serde(default)]
+    pub grant: Option<String>,
+    /// The agent works on a task (📌 is offered).
+    #[serde(default)]
+    pub has_task: bool,
 }

@@ -1,7 +1,7 @@
 use crate::model::Approval;
 use crate::pg::Pg;
 use chrono::{DateTime, Utc};
-use mc_domain::{Actor, ApprovalStatus, RiskLevel, Usd};
+use mc_domain::{Actor, ApprovalStatus, RiskLevel, ToolClient, Usd};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -17,13 +17,26 @@ pub struct NewApproval<'a> {
     pub rollback_plan: Option<&'a str>,
     pub estimated_cost: Option<Usd>,
     pub expires_at: DateTime<Utc>,
+    /// A tool call's approval: what the call was.
+    pub tool: Option<ToolCallCard<'a>>,
+}
+
+/// What a RED tool call's approval keeps of the call.
+pub struct ToolCallCard<'a> {
+    pub name: &'a str,
+    pub input: &'a serde_json::Value,
+    pub input_hash: &'a str,
+    pub cwd: Option<&'a str>,
+    pub rule: &'a str,
+    pub client: ToolClient,
 }
 
 pub async fn insert_pending(conn: &mut PgConnection, a: &NewApproval<'_>, now: DateTime<Utc>) -> sqlx::Result<Approval> {
     sqlx::query_as(
         "INSERT INTO approvals (id, project_id, number, agent_id, task_id, action_type, action_summary, risk,
-                               justification, rollback_plan, estimated_cost_micros, status, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13) RETURNING *",
+                               justification, rollback_plan, estimated_cost_micros, status, expires_at, created_at,
+                               tool_name, tool_input, tool_input_hash, tool_cwd, tool_rule, tool_client)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13, $14, $15, $16, $17, $18, $19) RETURNING *",
     )
     .bind(Uuid::new_v4())
     .bind(a.project_id)
@@ -38,8 +51,38 @@ pub async fn insert_pending(conn: &mut PgConnection, a: &NewApproval<'_>, now: D
     .bind(Pg(a.estimated_cost))
     .bind(a.expires_at)
     .bind(now)
+    .bind(a.tool.as_ref().map(|t| t.name))
+    .bind(a.tool.as_ref().map(|t| t.input))
+    .bind(a.tool.as_ref().map(|t| t.input_hash))
+    .bind(a.tool.as_ref().and_then(|t| t.cwd))
+    .bind(a.tool.as_ref().map(|t| t.rule))
+    .bind(Pg(a.tool.as_ref().map(|t| t.client)))
     .fetch_one(conn)
     .await
+}
+
+/// The agent's approval for the same tool call (by its input's hash) whose decision no call
+/// was given yet, locked: an open one a repeated call attaches to, or a decision made after
+/// the call that asked had given up waiting.
+pub async fn lock_unanswered_tool_call(conn: &mut PgConnection, agent_id: Uuid, input_hash: &str) -> sqlx::Result<Option<Approval>> {
+    sqlx::query_as(
+        "SELECT * FROM approvals WHERE agent_id = $1 AND tool_input_hash = $2 AND answered_at IS NULL
+         ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
+    )
+    .bind(agent_id)
+    .bind(input_hash)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records that a tool call was given this approval's decision.
+pub async fn mark_answered(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE approvals SET answered_at = $2 WHERE id = $1 AND answered_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Approval>> {
@@ -150,4 +193,14 @@ pub async fn for_task(conn: &mut PgConnection, task_id: Uuid) -> sqlx::Result<Ve
         .bind(task_id)
         .fetch_all(conn)
         .await
+}
+
+/// Keeps the arguments a person changed before approving.
+pub async fn set_updated_input(conn: &mut PgConnection, id: Uuid, input: &serde_json::Value) -> sqlx::Result<()> {
+    sqlx::query("UPDATE approvals SET updated_input = $2 WHERE id = $1")
+        .bind(id)
+        .bind(input)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

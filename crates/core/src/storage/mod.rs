@@ -24,6 +24,8 @@ pub mod telegram_calls;
 pub mod telegram_messages;
 pub mod threads;
 pub mod tokens;
+pub mod tool_calls;
+pub mod tool_grants;
 pub mod updates;
 pub mod wake;
 

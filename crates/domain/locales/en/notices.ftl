@@ -171,3 +171,13 @@ notice-standup-chart-more = …and { $count ->
    *[other] { $count } more agents
 }: { $spent } of { $cap } today
 notice-standup-caption = 📊 { $project } — standup { $date }
+notice-tool-call = { $client } wants to use <b>{ $tool }</b>:
+notice-tool-cwd = 📁 in <code>{ $cwd }</code>
+notice-tool-task = 📋 for { $task }
+notice-tool-rule = 🔴 Red by { $rule }
+notice-tool-grant = ⏱/📌 would allow <code>{ $rule }</code> without asking
+notice-button-once = ✅ Once
+notice-button-hour = ⏱ 1 h
+notice-button-this-task = 📌 This task
+notice-button-deny-now = ❌ Deny
+notice-button-deny-instructions = ✍️ Deny with instructions

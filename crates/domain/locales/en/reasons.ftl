@@ -34,3 +34,21 @@ why-agent-not-active = the agent is { $status }
 why-green-allowed = green actions are allowed
 why-yellow-allowed = yellow actions are allowed for a { $role }
 why-automation-approves = policy automation approves '{ $action }'
+
+## Tool calls (the permission layer for coding agents)
+why-tool-rule = rule { $rule } of the { $layer } layer
+why-tool-unknown = no rule knows { $tool }: red until one is listed
+why-tool-unparseable = the call could not be analysed: { $error }
+why-tool-outside-cwd = writes outside the working directory: { $path }
+why-tool-secret = the call holds something that looks like a secret
+why-tool-bare-shell = runs a shell, inline code or another user's commands: { $program }
+err-tool-rule-empty = a rule must name a tool (e.g. Bash(git status:*))
+err-tool-rule-parentheses = unbalanced parentheses in '{ $rule }'
+err-tool-rule-tool-name = '{ $tool }' is not a tool name (letters, digits, '_', '-', '.', and '*' only at the end)
+err-tool-rule-star = '{ $tool }': '*' may only end a tool name
+err-tool-rule-empty-spec = { $tool }() needs something between the parentheses, or no parentheses
+err-tool-rule-no-spec = { $tool } takes no specifier in parentheses
+err-tool-rule-domain = '{ $spec }' is not a domain specifier (expected domain:example.com)
+err-tool-rule-glob = not a valid path pattern: { $error }
+err-tool-rule-shell = '{ $spec }' is not a shell command: { $error }
+err-tool-rule-compound = '{ $spec }' is more than one command: a Bash rule names one simple command (each part of '&&', '|', ';' and '$(…)' is matched on its own)

@@ -188,3 +188,13 @@ notice-standup-chart-more = …и ещё { $count ->
    *[many] { $count } агентов
 }: { $spent } из { $cap } за сегодня
 notice-standup-caption = 📊 { $project } — стендап { $date }
+notice-tool-call = { $client } хочет использовать <b>{ $tool }</b>:
+notice-tool-cwd = 📁 в <code>{ $cwd }</code>
+notice-tool-task = 📋 для { $task }
+notice-tool-rule = 🔴 Красный по правилу { $rule }
+notice-tool-grant = ⏱/📌 разрешат <code>{ $rule }</code> без вопросов
+notice-button-once = ✅ Один раз
+notice-button-hour = ⏱ 1 ч
+notice-button-this-task = 📌 Эта задача
+notice-button-deny-now = ❌ Отклонить
+notice-button-deny-instructions = ✍️ Отклонить с указаниями

@@ -38,3 +38,21 @@ why-agent-not-active = агент { $status }
 why-green-allowed = зелёные действия разрешены
 why-yellow-allowed = жёлтые действия разрешены для роли { $role }
 why-automation-approves = автоматизация политики одобряет «{ $action }»
+
+## Вызовы инструментов (слой разрешений для агентов-программистов)
+why-tool-rule = правило { $rule } слоя «{ $layer }»
+why-tool-unknown = ни одно правило не знает { $tool }: красный, пока его не внесут в список
+why-tool-unparseable = вызов не удалось разобрать: { $error }
+why-tool-outside-cwd = запись за пределами рабочего каталога: { $path }
+why-tool-secret = в вызове есть что-то похожее на секрет
+why-tool-bare-shell = запускает оболочку, код из строки или команды от имени другого пользователя: { $program }
+err-tool-rule-empty = правило должно называть инструмент (например, Bash(git status:*))
+err-tool-rule-parentheses = несбалансированные скобки в «{ $rule }»
+err-tool-rule-tool-name = «{ $tool }» — не имя инструмента (буквы, цифры, «_», «-», «.» и «*» только в конце)
+err-tool-rule-star = «{ $tool }»: «*» может стоять только в конце имени инструмента
+err-tool-rule-empty-spec = в { $tool }() нужно что-то указать в скобках — или убрать скобки
+err-tool-rule-no-spec = для { $tool } нельзя ничего указывать в скобках
+err-tool-rule-domain = «{ $spec }» — не указание домена (ожидается domain:example.com)
+err-tool-rule-glob = недопустимый шаблон пути: { $error }
+err-tool-rule-shell = «{ $spec }» — не команда оболочки: { $error }
+err-tool-rule-compound = «{ $spec }» — больше одной команды: правило Bash называет одну простую команду (каждая часть «&&», «|», «;» и «$(…)» сопоставляется отдельно)

@@ -14,6 +14,7 @@ use mc_core::app::alert_actions::{AgentAction, TaskAction};
 use mc_core::app::approvals::Verdict;
 use mc_core::app::chats::AskedIn;
 use mc_core::app::confirmations::{Closing, OneShot};
+use mc_core::app::grants::ToolApproval;
 use mc_core::app::{AppError, AppResult};
 use mc_domain::*;
 use uuid::Uuid;
@@ -95,6 +96,47 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> Ap
             Ok(toast) => Ok(toast),
             Err(err) => approval_toast(req, actor, *approval_id, err).await,
         },
+        ButtonAction::ApproveFor { approval_id, span } => {
+            match app
+                .approve_tool_call(actor, *approval_id, ToolApproval::Grant((*span).into()))
+                .await
+            {
+                Ok((decided, grant)) => {
+                    let project = app.project_by_id(decided.project_id).await?;
+                    let mut toast = req.ta(
+                        "bot-toast-approved",
+                        &[("code", plain(&decided.code())), ("project", plain(&project.name))],
+                    );
+                    if let Some(grant) = grant {
+                        toast.push_str(" · ");
+                        toast.push_str(&req.ta(
+                            "bot-toast-granted",
+                            &[
+                                ("code", plain(&grant.code())),
+                                ("rule", plain(&grant.rule)),
+                                ("until", plain(&mc_domain::i18n::time(grant.expires_at))),
+                            ],
+                        ));
+                    }
+                    Ok(Toast::new(toast))
+                }
+                Err(err) => approval_toast(req, actor, *approval_id, err).await,
+            }
+        }
+        ButtonAction::DenyNow { approval_id } => {
+            let why = mc_core::app::grants::DENIED_WITHOUT_INSTRUCTIONS;
+            match app.decide_approval(actor, *approval_id, Verdict::Deny, Some(why)).await {
+                Ok(decided) => Ok(Toast::new(req.ta("bot-toast-denied", &[("code", plain(&decided.code()))]))),
+                Err(err) => approval_toast(req, actor, *approval_id, err).await,
+            }
+        }
+        ButtonAction::RevokeGrant { grant_id } => {
+            let revoked = app.revoke_grant(actor, *grant_id).await?;
+            Ok(Toast::new(req.ta(
+                "bot-toast-grant-revoked",
+                &[("code", plain(&revoked.code())), ("rule", plain(&revoked.rule))],
+            )))
+        }
         ButtonAction::ResolveAlert { alert_id } => {
             app.resolve_alert(actor, *alert_id).await?;
             Ok(Toast::new(req.t("bot-toast-alert-resolved")))

@@ -55,6 +55,7 @@ commands! {
     Approvals => "approvals",
     Approve => "approve",
     Deny => "deny",
+    Edit => "edit",
     Alerts => "alerts",
     Pause => "pause",
     Resume => "resume",
@@ -69,6 +70,7 @@ commands! {
     Bind => "bind",
     Grant => "grant",
     Revoke => "revoke",
+    Grants => "grants",
     Tokens => "tokens",
     RevokeToken => "revoke_token",
     Lang => "lang",
@@ -165,7 +167,11 @@ mod tests {
             assert_eq!(command.description_id(), format!("bot-cmd-{name}"));
             assert_eq!(command.usage_id(), format!("bot-usage-{name}"));
         }
-        assert_eq!(COMMANDS.len(), 34, "the spec's list, and /tokens and /revoke_token");
+        assert_eq!(
+            COMMANDS.len(),
+            36,
+            "the spec's list, /tokens and /revoke_token, and the permission layer's /edit and /grants"
+        );
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! answer. Rights are the core's to check; the few checks here only spare a viewer a
 //! confirmation button they could not use.
 
+use super::codes::{about_approval, actor, code_project};
 use super::command::{first_word, Command};
 use super::request::{Button, CmdError, CmdResult, Req};
 use crate::actions::{ButtonAction, ListKind, TaskFilter};
 use crate::render::{self, plain, PAGE_SIZE};
-use mc_core::app::queries::{AgentQuery, CodeTypedAt};
+use mc_core::app::queries::AgentQuery;
 use mc_core::app::tasks::{CreateTask, TransitionTask};
 use mc_core::app::tokens::{TokenQuery, TokenRef};
 use mc_core::app::{AppResult, PageRequest};
@@ -58,6 +59,7 @@ async fn dispatch(req: &Req, command: Command, args: &str) -> CmdResult {
         Command::Approvals => show_page(req, ListKind::Approvals, 0, None).await,
         Command::Approve => approve(req, args).await,
         Command::Deny => deny(req, args).await,
+        Command::Edit => super::grants::edit(req, args).await,
         Command::Alerts => show_page(req, ListKind::Alerts, 0, None).await,
         Command::Pause => agent_status(req, args, StatusCommand::Pause).await,
         Command::Resume => agent_status(req, args, StatusCommand::Resume).await,
@@ -69,14 +71,11 @@ async fn dispatch(req: &Req, command: Command, args: &str) -> CmdResult {
         Command::Policy => policy(req, args).await,
         Command::Grant => grant(req, args).await,
         Command::Revoke => revoke(req, args).await,
+        Command::Grants => super::grants::list(req).await,
         Command::Tokens => tokens(req).await,
         Command::RevokeToken => revoke_token(req, args).await,
         Command::Lang => lang(req, args).await,
     }
-}
-
-fn actor(req: &Req) -> &Actor {
-    req.actor.as_ref().expect("commands run for operators only")
 }
 
 /// A refusal decided here (before the core), audited like the core's.
@@ -198,14 +197,10 @@ async fn agent(req: &Req, args: &str) -> CmdResult {
         Some(id) => Some(req.app.get_task(actor(req), id).await?),
         None => None,
     };
-    req.say(render::agent(
-        req.lang,
-        &agent,
-        current.as_ref(),
-        req.app.now(),
-        req.app.rules.stale_after,
-    ))
-    .await?;
+    let activity = req.app.tool_activity(actor(req), agent.id).await?;
+    let mut card = render::agent(req.lang, &agent, current.as_ref(), req.app.now(), req.app.rules.stale_after);
+    card.push_str(&render::tool_activity(req.lang, &activity));
+    req.say(card).await?;
     Ok(())
 }
 
@@ -337,38 +332,6 @@ async fn move_task(req: &Req, args: &str) -> CmdResult {
     ))
     .await?;
     Ok(())
-}
-
-/// The project a code typed here means (`domain::approval_code`): the card's it replies to, or
-/// the ops chat's inside its topics; in an ops chat switched to another project, neither.
-async fn code_project(req: &Req) -> Result<mc_core::model::Project, CmdError> {
-    let current = req.project()?.id;
-    let at = CodeTypedAt {
-        chat_id: req.chat_id,
-        replied_to: req.replied_to,
-        in_topic: req.thread.is_some(),
-        bound: req.ctx.binding.as_ref().map(|b| b.project_id),
-        current: Some(current),
-    };
-    Ok(req.app.project_for_approval_code(&at).await?)
-}
-
-/// A failure about an approval of `project`, said naming the project (refusals stay refusals:
-/// audited and answered as such).
-fn about_approval(req: &Req, project: &mc_core::model::Project, err: mc_core::app::AppError) -> CmdError {
-    use mc_core::app::AppError;
-    match err {
-        AppError::NotFound { .. }
-        | AppError::AlreadyDecided { .. }
-        | AppError::Validation { .. }
-        | AppError::Conflict {
-            code: "approval_expired", ..
-        } => CmdError::Say(req.ta(
-            "bot-approval-about",
-            &[("project", text(&project.name)), ("message", plain(&render::error(req.lang, &err)))],
-        )),
-        other => CmdError::App(other),
-    }
 }
 
 async fn approve(req: &Req, args: &str) -> CmdResult {
@@ -590,6 +553,22 @@ async fn policy(req: &Req, args: &str) -> CmdResult {
         req.say(render::policy(req.lang, &policy)).await?;
         return Ok(());
     }
+    // A tool of Claude Code or Codex (`Bash`, `Edit`, `mcp__github__…`): the rest is the
+    // command, or the JSON input.
+    if action.starts_with(|c: char| c.is_ascii_uppercase()) || action.starts_with("mcp__") {
+        let project = req.project()?;
+        let input = if rest.trim_start().starts_with('{') {
+            serde_json::from_str::<serde_json::Value>(rest)
+                .ok()
+                .filter(serde_json::Value::is_object)
+                .ok_or(CmdError::Usage)?
+        } else {
+            serde_json::json!({ "command": rest })
+        };
+        let verdict = req.app.tool_policy_check(&project.slug, AgentRole::Specialist, action, &input, "");
+        req.say(render::tool_check(req.lang, action, &verdict)).await?;
+        return Ok(());
+    }
     let (role, _) = first_word(rest);
     let role = match role {
         "" => None,
@@ -600,8 +579,13 @@ async fn policy(req: &Req, args: &str) -> CmdResult {
     Ok(())
 }
 
+/// `/grant <user id> <role>` (an operator's role) or `/grant <agent|role|project> <rule> <span>`
+/// (a standing grant for tool calls).
 async fn grant(req: &Req, args: &str) -> CmdResult {
     let (user, rest) = first_word(args);
+    if !user.is_empty() && user.parse::<i64>().is_err() {
+        return super::grants::grant(req, args).await;
+    }
     let (role, _) = first_word(rest);
     let user_id: i64 = user.parse().ok().filter(|id| *id > 0).ok_or(CmdError::Usage)?;
     if role.is_empty() {
@@ -621,8 +605,12 @@ async fn grant(req: &Req, args: &str) -> CmdResult {
     Ok(())
 }
 
+/// `/revoke <user id>` (an operator's role) or `/revoke G3` (a standing grant).
 async fn revoke(req: &Req, args: &str) -> CmdResult {
     let (user, _) = first_word(args);
+    if super::grants::is_grant_code(user) {
+        return super::grants::revoke(req, user).await;
+    }
     let user_id: i64 = user.parse().ok().filter(|id| *id > 0).ok_or(CmdError::Usage)?;
     let op = req.app.revoke_role(actor(req), user_id).await?;
     req.say(req.ta("bot-revoked", &[("user", plain(&user_id.to_string())), ("name", text(&op.name))]))

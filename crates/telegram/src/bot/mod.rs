@@ -14,8 +14,10 @@
 //!   (`threads`), and the card's buttons move and assign the task.
 
 mod buttons;
+mod codes;
 mod command;
 mod commands;
+mod grants;
 mod handlers;
 pub mod listener;
 mod request;

@@ -4,10 +4,10 @@
 use super::text::with_tail;
 use super::words::{risk as risk_word, risk_mark};
 use super::{button, Rendered};
-use crate::actions::ButtonAction;
-use mc_core::model::notice::Notice;
-use mc_domain::i18n::{num, text, time, Lang};
-use mc_domain::ApprovalStatus;
+use crate::actions::{ButtonAction, GrantButton};
+use mc_core::model::notice::{Notice, ToolCard};
+use mc_domain::i18n::{html_escape, num, text, time, Lang};
+use mc_domain::{ApprovalStatus, ToolClient};
 
 /// An approval request: who asks for what, how risky and why, until when; Approve and Deny.
 pub(super) fn approval_request(n: &Notice, lang: Lang) -> Rendered {
@@ -24,10 +24,14 @@ pub(super) fn approval_request(n: &Notice, lang: Lang) -> Rendered {
         rollback_plan,
         estimated_cost,
         expires_at,
+        tool,
     } = n
     else {
         return Rendered::default();
     };
+    if let Some(card) = tool {
+        return tool_call(n, card, lang);
+    }
     let mut title = lang.ta("notice-approval-title", &[("code", text(code)), ("agent", text(agent))]);
     if let Some(number) = task_number {
         title.push_str(" · ");
@@ -77,6 +81,74 @@ pub(super) fn approval_request(n: &Notice, lang: Lang) -> Rendered {
     }
 }
 
+/// A RED tool call of Claude Code or Codex: who wants to run what, where, for which task,
+/// and the rule that made it RED; the command as code. Approve and Deny.
+fn tool_call(n: &Notice, card: &ToolCard, lang: Lang) -> Rendered {
+    let Notice::ApprovalRequested {
+        approval_id,
+        code,
+        agent,
+        expires_at,
+        ..
+    } = n
+    else {
+        return Rendered::default();
+    };
+    let client = match card.client {
+        ToolClient::ClaudeCode => "Claude Code",
+        ToolClient::Codex => "Codex",
+        ToolClient::Mcp => "Claude Code (MCP)",
+    };
+    let mut lines = vec![
+        lang.ta("notice-approval-title", &[("code", text(code)), ("agent", text(agent))]),
+        lang.ta("notice-tool-call", &[("client", text(client)), ("tool", text(&card.tool))]),
+        format!("<pre>{}</pre>", html_escape(&card.text)),
+    ];
+    if let Some(cwd) = card.cwd.as_deref().filter(|c| !c.is_empty()) {
+        lines.push(lang.ta("notice-tool-cwd", &[("cwd", text(cwd))]));
+    }
+    if let Some(task) = &card.task {
+        lines.push(lang.ta("notice-tool-task", &[("task", text(task))]));
+    }
+    lines.push(lang.ta("notice-tool-rule", &[("rule", text(&card.rule))]));
+    if let Some(grant) = &card.grant {
+        lines.push(lang.ta("notice-tool-grant", &[("rule", text(grant))]));
+    }
+    lines.push(lang.ta("notice-approval-expires", &[("at", text(&time(*expires_at)))]));
+    let approval_id = *approval_id;
+    let mut approve = vec![button(lang, "notice-button-once", ButtonAction::Approve { approval_id })];
+    if card.grant.is_some() {
+        approve.push(button(
+            lang,
+            "notice-button-hour",
+            ButtonAction::ApproveFor {
+                approval_id,
+                span: GrantButton::Hour,
+            },
+        ));
+        if card.has_task {
+            approve.push(button(
+                lang,
+                "notice-button-this-task",
+                ButtonAction::ApproveFor {
+                    approval_id,
+                    span: GrantButton::Task,
+                },
+            ));
+        }
+    }
+    Rendered {
+        text: lines.join("\n"),
+        buttons: vec![
+            approve,
+            vec![
+                button(lang, "notice-button-deny-now", ButtonAction::DenyNow { approval_id }),
+                button(lang, "notice-button-deny-instructions", ButtonAction::Deny { approval_id }),
+            ],
+        ],
+    }
+}
+
 /// The decision line of an `ApprovalDecided`.
 pub(super) fn decision(n: &Notice, lang: Lang) -> String {
     let Notice::ApprovalDecided {
@@ -122,6 +194,57 @@ mod tests {
     use super::super::notice;
     use super::*;
     use uuid::Uuid;
+
+    #[test]
+    fn a_tool_call_card_shows_the_command_as_code_where_and_why() {
+        let mut n = request();
+        if let Notice::ApprovalRequested { tool, .. } = &mut n {
+            *tool = Some(Box::new(ToolCard {
+                client: ToolClient::ClaudeCode,
+                tool: "Bash".into(),
+                text: "git push origin main && echo '<done>'".into(),
+                cwd: Some("/home/dev/shop".into()),
+                rule: "no rule names it".into(),
+                task: Some("#12 Launch <page>".into()),
+                grant: Some("Bash(git push:*)".into()),
+                has_task: true,
+            }));
+        }
+        for lang in [Lang::En, Lang::Ru] {
+            let r = notice(&n, lang);
+            for part in [
+                "A7",
+                "Scout",
+                "Claude Code",
+                "<b>Bash</b>",
+                "<pre>git push origin main &amp;&amp; echo '&lt;done&gt;'</pre>",
+                "/home/dev/shop",
+                "#12 Launch &lt;page&gt;",
+                "no rule names it",
+            ] {
+                assert!(r.text.contains(part), "{part} missing in {}", r.text);
+            }
+            let actions: Vec<ButtonAction> = r.buttons.concat().into_iter().map(|b| b.action).collect();
+            let id = Uuid::nil();
+            assert_eq!(
+                actions,
+                [
+                    ButtonAction::Approve { approval_id: id },
+                    ButtonAction::ApproveFor {
+                        approval_id: id,
+                        span: GrantButton::Hour
+                    },
+                    ButtonAction::ApproveFor {
+                        approval_id: id,
+                        span: GrantButton::Task
+                    },
+                    ButtonAction::DenyNow { approval_id: id },
+                    ButtonAction::Deny { approval_id: id },
+                ]
+            );
+            assert!(r.text.contains("Bash(git push:*)"), "{}", r.text);
+        }
+    }
 
     #[test]
     fn approval_requests_show_everything_escaped_with_two_buttons() {

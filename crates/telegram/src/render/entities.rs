@@ -4,6 +4,7 @@
 use super::words::{agent_status, approval_status, names_of, role_of, task_status};
 use super::{clip, clipped, count, money, plain};
 use chrono::{DateTime, Utc};
+use mc_core::app::bridge::ToolActivity;
 use mc_core::app::chats::ChatContext;
 use mc_core::app::queries::{Timeline, TimelineEntry};
 use mc_core::app::squad::SquadChange;
@@ -79,6 +80,42 @@ pub fn agent(lang: Lang, a: &Agent, current: Option<&Task>, now: DateTime<Utc>, 
         out.push_str(&lang.ta(
             "bot-agent-current",
             &[("number", plain(&task.number.to_string())), ("title", clipped(&task.title, 80))],
+        ));
+    }
+    out
+}
+
+/// Under an agent's card: its Claude Code / Codex sessions, tool calls today, the last RED one.
+pub fn tool_activity(lang: Lang, a: &ToolActivity) -> String {
+    if a.sessions.is_empty() && a.calls_today == 0 && a.last_red.is_none() {
+        return String::new();
+    }
+    let mut out = String::from("\n");
+    out.push_str(&lang.ta("bot-agent-tool-calls", &[("n", count(a.calls_today as f64))]));
+    for s in &a.sessions {
+        out.push('\n');
+        out.push_str(&lang.ta(
+            "bot-agent-session",
+            &[
+                ("client", plain(s.client.as_str())),
+                ("id", text(&clip(&s.session_id, 12))),
+                ("cwd", text(s.cwd.as_deref().unwrap_or("—"))),
+                ("calls", count(s.calls as f64)),
+                ("at", plain(&time(s.last_at))),
+            ],
+        ));
+    }
+    if let Some(red) = &a.last_red {
+        out.push('\n');
+        out.push_str(&lang.ta(
+            "bot-agent-last-red",
+            &[
+                ("tool", text(&red.tool_name)),
+                ("summary", clipped(&red.summary, 120)),
+                ("decision", plain(red.decision.as_str())),
+                ("by", text(&red.decided_by)),
+                ("at", plain(&time(red.created_at))),
+            ],
         ));
     }
     out
@@ -175,6 +212,16 @@ fn timeline_line(lang: Lang, entry: &TimelineEntry) -> Option<String> {
                 ("at", plain(&time(r.created_at))),
                 ("cost", money(r.cost)),
                 ("status", plain(r.status.as_str())),
+            ],
+        ),
+        TimelineEntry::ToolCall(c) => lang.ta(
+            "bot-timeline-tool-call",
+            &[
+                ("at", plain(&time(c.created_at))),
+                ("risk", plain(super::words::risk_mark(c.risk))),
+                ("tool", text(&c.tool_name)),
+                ("summary", clipped(&c.summary.replace('\n', " "), 100)),
+                ("decision", plain(c.decision.as_str())),
             ],
         ),
         TimelineEntry::Document(_) => return None,

@@ -37,11 +37,11 @@ pub mod words;
 pub use alerts::{alert, alert_body, alert_buttons, alert_resolved, alert_title};
 pub use approvals::approval_decided;
 pub use digest::{digest, digestible};
-pub use entities::{agent, squad_change, task, whoami};
+pub use entities::{agent, squad_change, task, tool_activity, whoami};
 pub use errors::{error, error_toast, refusal, usage};
 pub use lists::{agents_page, alerts_page, approvals_page, projects, tasks_page, tokens, PAGE_SIZE};
 pub use notices::{activity, bound, notice, system_topic_name};
-pub use policy::{policy, policy_check};
+pub use policy::{policy, policy_check, tool_check};
 pub use summaries::{burnrate, standup, standup_caption, standup_message, status};
 pub use words::{
     agent_status, approval_status, names_of, risk, risk_mark, role, role_of, severity, severity_mark, status_mark, task_status,
@@ -185,6 +185,7 @@ mod fixtures {
             rollback_plan: Some("Revert the tag".into()),
             estimated_cost: Some(Usd::from_cents(250)),
             expires_at: at(),
+            tool: None,
         }
     }
 

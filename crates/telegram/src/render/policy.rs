@@ -6,6 +6,7 @@ use super::{clip, count, plain};
 use mc_core::model::summary::PolicySummary;
 use mc_domain::i18n::{html_escape, text, Lang};
 use mc_domain::policy::PolicyCheck;
+use mc_domain::tools::ToolVerdict;
 use mc_domain::RiskLevel;
 
 pub fn policy(lang: Lang, p: &PolicySummary) -> String {
@@ -60,6 +61,29 @@ pub fn policy(lang: Lang, p: &PolicySummary) -> String {
             ("warning", count(p.budget_warning_percent)),
         ],
     ));
+    out
+}
+
+/// `/policy Bash <command>`: the tool call's level, what decided it, and each part of a
+/// compound command with its own.
+pub fn tool_check(lang: Lang, tool: &str, v: &ToolVerdict) -> String {
+    let mut out = lang.ta(
+        "bot-policy-tool-check",
+        &[("tool", text(tool)), ("risk", plain(&risk(lang, v.risk)))],
+    );
+    out.push('\n');
+    out.push_str(&lang.ta("bot-policy-because", &[("reason", text(&v.decider.msg().render(lang)))]));
+    for part in v.parts.iter().take(12) {
+        out.push('\n');
+        out.push_str(&lang.ta(
+            "bot-policy-tool-part",
+            &[
+                ("risk", plain(&risk(lang, part.risk))),
+                ("part", text(&clip(&part.text, 200))),
+                ("reason", text(&part.decider.msg().render(lang))),
+            ],
+        ));
+    }
     out
 }
 

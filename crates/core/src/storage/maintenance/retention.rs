@@ -42,6 +42,13 @@ const CLEANUP: &[(&str, &str, &str)] = &[
     ("API idempotency records", "idempotency_keys", "created_at < $1"),
     ("inline button records", "callback_actions", "created_at < $1"),
     ("strangers' hourly attempt counts", "telegram_strangers", "hour < $1"),
+    // Each decision is also an audit event, which stays.
+    ("tool-call decisions", "tool_calls", "created_at < $1"),
+    (
+        "expired or revoked tool grants",
+        "tool_grants",
+        "coalesce(revoked_at, expires_at) < $1",
+    ),
 ];
 
 /// `cleanup --older-than`: deletes (or with `dry_run` counts) rows older than `cutoff`, in the
