@@ -46,6 +46,8 @@ CREATE TABLE tool_grants (
     created_at      timestamptz NOT NULL,
     revoked_at      timestamptz,
     revoked_by_name text,
+    -- When the expiry job recorded that its time was up.
+    lapsed_at       timestamptz,
     uses            integer NOT NULL DEFAULT 0 CHECK (uses >= 0),
     last_used_at    timestamptz,
     UNIQUE (project_id, number),

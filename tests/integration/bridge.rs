@@ -299,6 +299,14 @@ async fn a_red_call_that_outwaits_the_human_attaches_to_its_card_and_a_decision_
     let (behavior, message) = codex(&hook(&api, "codex", &token, &fixture("codex", "permission_request.bash_push")).await);
     assert_eq!(behavior, "deny");
     assert!(message.unwrap().contains("still waiting for a human"));
+    // A model that `cd`s out of its project takes no "inside the working directory" with it:
+    // an edit in /etc is RED, though /etc is where the call says it stands.
+    let mut edit = fixture("claude-code", "pre_tool_use.edit");
+    edit["cwd"] = json!("/etc");
+    edit["tool_input"]["file_path"] = json!("/etc/hosts");
+    let (decision, reason, _) = pre_tool_use(&hook(&api, "claude-code", &token, &edit).await);
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("still waiting for a human"), "RED, not allowed: {reason}");
     // Network access is RED by default.
     let (behavior, _) = codex(&hook(&api, "codex", &token, &fixture("codex", "permission_request.network")).await);
     assert_eq!(behavior, "deny");
@@ -790,4 +798,45 @@ async fn grants_over_the_api_and_what_the_bot_shows_of_tool_calls(pool: PgPool) 
     assert!(card.contains("Tool calls today: 2") && card.contains("claude_code"), "{card}");
     assert!(card.contains("/home/dev/shop"), "{card}");
     w.stop().await;
+}
+
+#[sqlx::test]
+async fn a_grant_stops_covering_when_its_time_is_up_and_the_expiry_job_records_it_once(pool: PgPool) {
+    use mission_control::app::jobs::Job;
+    let api = spawn_app_with(pool.clone(), [("MC_BRIDGE__MAX_WAIT_SECS", "1")]).await;
+    api.app.seed().await.unwrap();
+    let token = agent_token(&api, "Scout").await;
+    let made = reply(
+        api.client
+            .post(format!("{}/api/grants", api.url))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&json!({"scope": "project", "rule": "Bash(git push:*)", "for": "1h"})),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let push = fixture("claude-code", "pre_tool_use.bash_push");
+    assert_eq!(pre_tool_use(&hook(&api, "claude-code", &token, &push).await).0, "allow");
+
+    // An hour later the grant covers nothing, job or no job.
+    api.clock.advance(chrono::Duration::minutes(61));
+    let (decision, reason, _) = pre_tool_use(&hook(&api, "claude-code", &token, &push).await);
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("still waiting for a human"), "{reason}");
+    let scheduler = mission_control::domain::Actor::system("grant_expiry");
+    let run = || async {
+        let ran = api
+            .app
+            .run_job(&scheduler, Job::GrantExpiry, api.app.now(), "test", 30)
+            .await
+            .unwrap();
+        ran.expect("claimed").detail.unwrap_or_default()
+    };
+    assert_eq!(run().await, "1 grants expired: G1");
+    api.clock.advance(chrono::Duration::minutes(5));
+    assert_eq!(run().await, "0 grants expired", "recorded once");
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM audit_events WHERE action = 'grant.expired'").await,
+        1
+    );
+    api.stop().await;
 }

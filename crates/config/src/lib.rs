@@ -147,6 +147,7 @@ pub struct JobSettings {
     pub budget_reset: String,
     pub outbox_retention: String,
     pub outbox_retention_days: u32,
+    pub grant_expiry: String,
 }
 
 impl JobSettings {
@@ -160,6 +161,7 @@ impl JobSettings {
             Job::BudgetWatch => &self.budget_watch,
             Job::BudgetReset => &self.budget_reset,
             Job::OutboxRetention => &self.outbox_retention,
+            Job::GrantExpiry => &self.grant_expiry,
         }
     }
 }

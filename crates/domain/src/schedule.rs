@@ -20,6 +20,7 @@ pub enum Job {
     BudgetWatch,
     BudgetReset,
     OutboxRetention,
+    GrantExpiry,
 }
 
 impl Job {

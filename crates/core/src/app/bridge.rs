@@ -25,7 +25,7 @@ use crate::storage::tool_calls::NewToolCall;
 use mc_config::ToolPolicyLayers;
 use mc_domain::grants::grantable;
 use mc_domain::i18n::{Msg, Said};
-use mc_domain::tools::{call_text, mask_secrets, ToolCall, ToolPolicy, ToolRule, ToolRules, ToolVerdict};
+use mc_domain::tools::{call_text, judged_cwd, mask_secrets, ToolCall, ToolPolicy, ToolRule, ToolRules, ToolVerdict};
 use mc_domain::{Actor, AgentRole, ApprovalStatus, RiskLevel, ToolClient, ToolDecision, WaitSeconds};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -213,6 +213,8 @@ fn cut(text: &str, max: usize) -> String {
 /// One call being decided: what is known before the decision.
 struct Deciding<'a> {
     req: &'a ToolCallRequest,
+    /// The call as policy judged it (in the working directory it was judged in).
+    call: ToolCall<'a>,
     agent: &'a Agent,
     verdict: &'a ToolVerdict,
     hash: &'a str,
@@ -231,13 +233,13 @@ impl App {
             return Err(AppError::forbidden(Msg::new("err-tool-call-agent-only")));
         };
         req.validate()?;
-        let (agent, project) = self.agent_and_project(*agent_id).await?;
+        let (agent, project, root) = self.agent_project_and_root(*agent_id, req.session_id.as_deref()).await?;
         let policy = self.rules.bridge.policy(&project.slug, agent.role);
         let cwd = req.cwd.clone().unwrap_or_default();
         let call = ToolCall {
             tool: req.tool_name.trim(),
             input: &req.input,
-            cwd: &cwd,
+            cwd: judged_cwd(root.as_deref(), &cwd),
         };
         let verdict = policy.classify(&call);
         let hash = input_hash(call.tool, &req.input);
@@ -245,6 +247,7 @@ impl App {
         let rule = verdict.decider.to_string();
         let d = Deciding {
             req: &req,
+            call,
             agent: &agent,
             verdict: &verdict,
             hash: &hash,
@@ -329,7 +332,9 @@ impl App {
         }
     }
 
-    async fn agent_and_project(&self, agent_id: Uuid) -> AppResult<(Agent, Project)> {
+    /// The agent, its project, and the directory its session started in (calls are judged
+    /// inside that, wherever the model `cd`s: `judged_cwd`).
+    async fn agent_project_and_root(&self, agent_id: Uuid, session: Option<&str>) -> AppResult<(Agent, Project, Option<String>)> {
         let mut conn = self.pool.acquire().await?;
         let agent = storage::agents::by_id(&mut conn, agent_id)
             .await?
@@ -337,7 +342,11 @@ impl App {
         let project = storage::projects::by_id(&mut conn, agent.project_id)
             .await?
             .ok_or_else(|| AppError::not_found("project", agent.project_id))?;
-        Ok((agent, project))
+        let root = match session {
+            Some(session) => storage::tool_calls::session_root(&mut conn, agent.id, session).await?,
+            None => None,
+        };
+        Ok((agent, project, root))
     }
 
     /// The approval this RED call waits for: the agent's unanswered one for the same call
@@ -419,13 +428,9 @@ impl App {
                 cwd: d.req.cwd.clone(),
                 rule: d.rule.to_string(),
                 task: task.as_ref().map(|t| format!("#{} {}", t.number, t.title)),
-                grant: ToolPolicy::suggest_grant(&ToolCall {
-                    tool: d.req.tool_name.trim(),
-                    input: &d.req.input,
-                    cwd: d.req.cwd.as_deref().unwrap_or_default(),
-                })
-                .filter(|rule| grantable(rule).is_ok())
-                .map(|rule| rule.to_string()),
+                grant: ToolPolicy::suggest_grant(&d.call)
+                    .filter(|rule| grantable(rule).is_ok())
+                    .map(|rule| rule.to_string()),
                 has_task: task.is_some(),
             })),
         };

@@ -203,6 +203,26 @@ impl App {
             .ok_or_else(|| AppError::not_found("grant", format!("G{number}")))
     }
 
+    /// Records the grants whose time is up as expired, each with its audit event, in one
+    /// transaction (the expiry job). Covering had already stopped at `expires_at`.
+    pub async fn expire_grants(&self) -> AppResult<Vec<ToolGrant>> {
+        let mut w = Work::begin(self, &Actor::system("grant_expiry")).await?;
+        let now = w.now;
+        let lapsed = storage::tool_grants::mark_lapsed(w.conn(), now).await?;
+        for grant in &lapsed {
+            w.audit(
+                Some(grant.project_id),
+                "grant.expired",
+                "tool_grant",
+                grant.id,
+                json!({ "code": grant.code(), "rule": grant.rule, "uses": grant.uses, "expiresAt": grant.expires_at }),
+            )
+            .await?;
+        }
+        w.commit().await?;
+        Ok(lapsed)
+    }
+
     /// Revokes a grant: the next call it would have covered asks again. CAO only.
     pub async fn revoke_grant(&self, actor: &Actor, grant_id: Uuid) -> AppResult<ToolGrant> {
         require(actor, Right::DecideApprovals)?;

@@ -365,6 +365,19 @@ impl App {
         ))
     }
 
+    /// Records the standing grants whose time is up as expired.
+    pub async fn job_grant_expiry(&self) -> AppResult<JobOutcome> {
+        let lapsed = self.expire_grants().await?;
+        let codes: Vec<String> = lapsed.iter().map(|g| g.code()).collect();
+        Ok(JobOutcome::new(
+            lapsed.len() as u64,
+            match codes.is_empty() {
+                true => "0 grants expired".to_string(),
+                false => format!("{} grants expired: {}", codes.len(), codes.join(", ")),
+            },
+        ))
+    }
+
     /// Deletes delivered outbox rows older than `days`.
     pub async fn job_outbox_retention(&self, days: u32) -> AppResult<JobOutcome> {
         let before = self.now() - chrono::Duration::days(days as i64);
@@ -426,6 +439,7 @@ impl App {
             Job::BudgetWatch => self.job_budget_watch().await,
             Job::BudgetReset => self.job_budget_reset().await,
             Job::OutboxRetention => self.job_outbox_retention(outbox_retention_days).await,
+            Job::GrantExpiry => self.job_grant_expiry().await,
         };
         let run = match &outcome {
             Ok(outcome) => self.finish_job_run(run_id, true, &outcome.detail).await?,

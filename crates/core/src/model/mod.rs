@@ -293,6 +293,8 @@ pub struct ToolGrant {
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_by_name: Option<String>,
+    /// When the expiry job recorded that its time was up.
+    pub lapsed_at: Option<DateTime<Utc>>,
     pub uses: i32,
     pub last_used_at: Option<DateTime<Utc>>,
 }

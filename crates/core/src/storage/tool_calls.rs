@@ -104,3 +104,15 @@ pub async fn last_red(conn: &mut PgConnection, agent_id: Uuid) -> sqlx::Result<O
         .fetch_optional(conn)
         .await
 }
+
+/// The directory the agent's session started in: the `cwd` of its first recorded call.
+pub async fn session_root(conn: &mut PgConnection, agent_id: Uuid, session_id: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT cwd FROM tool_calls WHERE agent_id = $1 AND session_id = $2 AND cwd IS NOT NULL
+         ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(agent_id)
+    .bind(session_id)
+    .fetch_optional(conn)
+    .await
+}

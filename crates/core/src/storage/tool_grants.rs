@@ -129,10 +129,16 @@ pub async fn list(
     .await
 }
 
-/// Live grants whose time has passed: what the expiry job tells the chat about.
-pub async fn lapsed_ids(conn: &mut PgConnection, now: DateTime<Utc>) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM tool_grants WHERE revoked_at IS NULL AND expires_at <= $1 ORDER BY expires_at")
-        .bind(now)
-        .fetch_all(conn)
-        .await
+/// Grants whose time has passed, not revoked, not yet recorded as expired: each is marked
+/// (returned once, whoever runs the job at the same time).
+pub async fn mark_lapsed(conn: &mut PgConnection, now: DateTime<Utc>) -> sqlx::Result<Vec<ToolGrant>> {
+    sqlx::query_as(
+        "UPDATE tool_grants SET lapsed_at = $1
+         WHERE id IN (SELECT id FROM tool_grants WHERE revoked_at IS NULL AND lapsed_at IS NULL AND expires_at <= $1
+                      ORDER BY expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
+         RETURNING *",
+    )
+    .bind(now)
+    .fetch_all(conn)
+    .await
 }

@@ -31,6 +31,7 @@ mod shell;
 mod tests;
 
 pub use crate::types::RiskLevel;
+pub use paths::judged_cwd;
 pub use rules::{ToolRule, ToolRules};
 pub use secrets::mask_secrets;
 

@@ -71,7 +71,43 @@ pub(crate) fn working_dir(cwd: &str) -> Option<String> {
         return None;
     }
     let cwd = normalize(cwd);
-    (cwd != "/").then_some(cwd)
+    let system = SYSTEM_DIRS.iter().any(|dir| cwd == *dir || cwd.starts_with(&format!("{dir}/")));
+    (cwd != "/" && !system && !HOMES.contains(&cwd.as_str())).then_some(cwd)
+}
+
+/// The machine's own directories: no project lives there, so "inside the working directory"
+/// means nothing when an agent stands in one (`cd /etc` then an edit is not "inside").
+const SYSTEM_DIRS: &[&str] = &[
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/proc",
+    "/root/.ssh",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
+];
+
+/// Whole home directories: a project is a directory under one, never all of it.
+const HOMES: &[&str] = &["/home", "/root", "/Users"];
+
+/// The working directory a call is judged in: its own `cwd` when that lies inside `root`, the
+/// directory the agent's session started in (Claude Code's and Codex's project directory); else
+/// none, so every edit and every redirection is outside. A model that `cd`s to `/etc` or to
+/// another project does not take "inside the working directory" with it.
+pub fn judged_cwd<'a>(root: Option<&str>, cwd: &'a str) -> &'a str {
+    let Some(root) = root else { return cwd };
+    match (working_dir(root), working_dir(cwd)) {
+        (Some(root), Some(here)) if relative(&here, &root).is_some() => cwd,
+        _ => "",
+    }
 }
 
 /// An absolute path with `.`, `..` and repeated `/` resolved as text; `..` above `/` stays at `/`.
@@ -150,5 +186,25 @@ mod tests {
         assert_eq!(relative("/work/p", "/work/p"), Some(""));
         assert_eq!(relative("/work/p/a/b", "/work/p"), Some("a/b"));
         assert_eq!(relative("/work/pp", "/work/p"), None);
+    }
+}
+
+#[cfg(test)]
+mod judged {
+    use super::*;
+
+    #[test]
+    fn a_call_is_judged_in_its_session_s_project_or_nowhere() {
+        assert_eq!(judged_cwd(None, "/home/dev/shop"), "/home/dev/shop");
+        assert_eq!(judged_cwd(Some("/home/dev/shop"), "/home/dev/shop/src"), "/home/dev/shop/src");
+        assert_eq!(judged_cwd(Some("/home/dev/shop"), "/home/dev/shop"), "/home/dev/shop");
+        assert_eq!(judged_cwd(Some("/home/dev/shop"), "/etc"), "");
+        assert_eq!(judged_cwd(Some("/home/dev/shop"), "/home/dev/other"), "");
+        assert_eq!(judged_cwd(Some("/home/dev/shop"), "/home/dev/shop/../other"), "");
+        assert_eq!(judged_cwd(Some("/etc"), "/etc"), "", "a session that starts in /etc has no project");
+        for system in ["/", "/etc", "/usr/local/bin", "/home", "/root", "/var/lib"] {
+            assert_eq!(working_dir(system), None, "{system}");
+        }
+        assert_eq!(working_dir("/root/project").as_deref(), Some("/root/project"));
     }
 }
