@@ -189,6 +189,18 @@ async fn recorded_hook_inputs_get_answers_in_each_agents_format(pool: PgPool) {
     assert_eq!(decision, "allow", "{reason}");
     assert!(reason.contains("yellow"), "{reason}");
 
+    // A Write carries the whole file: far past the API's body limit, within the hooks'.
+    let mut write = fixture("claude-code", "pre_tool_use.edit");
+    write["tool_name"] = json!("Write");
+    write["tool_input"] = json!({ "file_path": "/home/dev/shop/data/fixtures.json", "content": "x".repeat(300_000) });
+    let (decision, reason, _) = pre_tool_use(&hook(&api, "claude-code", &token, &write).await);
+    assert_eq!(decision, "allow", "{reason}");
+    write["tool_input"]["content"] = json!("x".repeat(9 * 1024 * 1024));
+    assert_eq!(
+        hook(&api, "claude-code", &token, &write).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+
     // Codex: a read-only command is allowed; its network approval is RED (it waits: not here).
     assert_eq!(
         codex(&hook(&api, "codex", &token, &fixture("codex", "permission_request.bash_ls")).await).0,
@@ -208,7 +220,8 @@ async fn recorded_hook_inputs_get_answers_in_each_agents_format(pool: PgPool) {
             ("Bash", "green", "codex"),
             ("Edit", "yellow", "claude_code"),
             ("Read", "green", "claude_code"),
-            ("Read", "green", "claude_code")
+            ("Read", "green", "claude_code"),
+            ("Write", "yellow", "claude_code")
         ],
         "{rows:?}"
     );
@@ -219,7 +232,7 @@ async fn recorded_hook_inputs_get_answers_in_each_agents_format(pool: PgPool) {
         .fetch_all(&pool)
         .await
         .unwrap();
-    assert_eq!(audited.len(), 4);
+    assert_eq!(audited.len(), 5);
     for event in &audited {
         for field in ["tool", "inputHash", "rule", "decidedBy", "latencyMs"] {
             assert!(!event[field].is_null(), "{field} missing in {event}");

@@ -227,6 +227,8 @@ pub struct BridgeSettings {
     /// Longest a hook call waits for a human before it denies with "still waiting"; under the
     /// 600 s hook timeout Claude Code and Codex give a command hook.
     pub max_wait_secs: u64,
+    /// Largest hook input taken (a Claude Code `Write` carries the whole file).
+    pub body_limit_bytes: usize,
     /// Rules (Claude Code syntax) consulted before the shipped ones, for every agent.
     pub green: Vec<String>,
     pub yellow: Vec<String>,

@@ -27,7 +27,7 @@ use axum::{middleware, Router};
 use mc_core::app::App;
 use std::sync::Arc;
 use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 /// What the handlers share.
@@ -44,8 +44,10 @@ pub struct HttpState {
     pub settings: Arc<mc_config::Settings>,
 }
 
-/// The documented routes, and the document.
-fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
+/// The documented routes, and the document. The hooks take bodies up to `hook_body_limit`
+/// (a Claude Code `Write` carries the whole file), the rest `http.body_limit_bytes`.
+fn api(hook_body_limit: usize) -> (Router<HttpState>, utoipa::openapi::OpenApi) {
+    let hook = |routes: UtoipaMethodRouter<HttpState>| routes.layer(DefaultBodyLimit::max(hook_body_limit));
     let (routes, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(metrics::metrics))
@@ -82,8 +84,8 @@ fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::get))
         .routes(routes!(alerts::resolve))
         .routes(routes!(audit::export))
-        .routes(routes!(hooks::claude_code))
-        .routes(routes!(hooks::codex))
+        .routes(hook(routes!(hooks::claude_code)))
+        .routes(hook(routes!(hooks::codex)))
         .routes(routes!(grants::list, grants::create))
         .routes(routes!(grants::revoke))
         .routes(routes!(jobs::run))
@@ -98,7 +100,7 @@ fn api() -> (Router<HttpState>, utoipa::openapi::OpenApi) {
 pub use openapi::openapi;
 
 pub fn router(state: HttpState) -> Router {
-    let (routes, _doc) = api();
+    let (routes, _doc) = api(state.settings.bridge.body_limit_bytes);
     routes
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)

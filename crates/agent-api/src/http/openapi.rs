@@ -96,7 +96,7 @@ fn apply_conventions(method: HttpMethod, operation: &mut Operation) {
 
 /// The OpenAPI document of this server.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    super::api().1
+    super::api(0).1
 }
 
 /// This document. Open, like `/health`: it is the schema, not data.

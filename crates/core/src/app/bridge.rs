@@ -203,9 +203,13 @@ fn action_type(tool: &str) -> String {
     action
 }
 
+/// At most `max` characters: longer text keeps `max - 1` and ends with "…".
 fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
+        Some(_) => {
+            let (at, _) = text.char_indices().nth(max - 1).expect("longer than max");
+            format!("{}…", &text[..at])
+        }
         None => text.to_string(),
     }
 }
@@ -650,6 +654,13 @@ mod tests {
             input_hash("Bash", &json!({ "command": "ls -a", "description": "list" }))
         );
         assert_eq!(input_hash("Bash", &a).len(), 64);
+    }
+
+    #[test]
+    fn cut_text_fits_its_column() {
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcd", 3), "ab…");
+        assert_eq!(cut(&"é".repeat(5000), 2000).chars().count(), 2000);
     }
 
     #[test]
