@@ -69,6 +69,8 @@ async fn main() -> anyhow::Result<()> {
         None,
         [
             ("MC_HTTP__RATE_LIMIT_PER_MINUTE".to_string(), "0".to_string()),
+            // One agent per session, beside the seeded squad.
+            ("MC_LIMITS__MAX_ACTIVE_AGENTS".to_string(), (sessions + 10).to_string()),
             ("MC_JOBS__ENABLED".to_string(), "false".to_string()),
             (
                 "MC_HTTP__ADMIN_TOKEN".to_string(),

@@ -18,7 +18,7 @@ use super::tokens::Credential;
 use super::work::Work;
 use super::{App, AppError, AppResult};
 use crate::model::notice::{Notice, Target, ToolCard};
-use crate::model::{Agent, Approval, Project, ToolGrant};
+use crate::model::{Agent, Approval, ToolGrant};
 use crate::storage;
 use crate::storage::approvals::{NewApproval, ToolCallCard};
 use crate::storage::tool_calls::NewToolCall;
@@ -30,7 +30,8 @@ use mc_domain::{Actor, AgentRole, ApprovalStatus, RiskLevel, ToolClient, ToolDec
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 /// The bridge's rules: how long a call waits for a human, and the policy for each project
@@ -237,8 +238,8 @@ impl App {
             return Err(AppError::forbidden(Msg::new("err-tool-call-agent-only")));
         };
         req.validate()?;
-        let (agent, project, root) = self.agent_project_and_root(*agent_id, req.session_id.as_deref()).await?;
-        let policy = self.rules.bridge.policy(&project.slug, agent.role);
+        let (agent, slug, root) = self.call_context(*agent_id, req.session_id.as_deref()).await?;
+        let policy = self.rules.bridge.policy(&slug, agent.role);
         let cwd = req.cwd.clone().unwrap_or_default();
         let call = ToolCall {
             tool: req.tool_name.trim(),
@@ -288,7 +289,7 @@ impl App {
                 )
                 .await;
         }
-        let approval = super::retry_conflicts(|| self.open_tool_approval(actor, &d, &project)).await?;
+        let approval = super::retry_conflicts(|| self.open_tool_approval(actor, &d)).await?;
         let approval = match approval.status.is_open() {
             true => {
                 let answer = self.wait_for_decision(actor, approval, self.rules.bridge.max_wait, held).await?;
@@ -336,26 +337,18 @@ impl App {
         }
     }
 
-    /// The agent, its project, and the directory its session started in (calls are judged
-    /// inside that, wherever the model `cd`s: `judged_cwd`).
-    async fn agent_project_and_root(&self, agent_id: Uuid, session: Option<&str>) -> AppResult<(Agent, Project, Option<String>)> {
+    /// The agent, its project's slug, and the directory its session started in (calls are
+    /// judged inside that, wherever the model `cd`s: `judged_cwd`), in one read.
+    async fn call_context(&self, agent_id: Uuid, session: Option<&str>) -> AppResult<(Agent, String, Option<String>)> {
         let mut conn = self.pool.acquire().await?;
-        let agent = storage::agents::by_id(&mut conn, agent_id)
+        storage::tool_calls::context(&mut conn, agent_id, session)
             .await?
-            .ok_or_else(|| AppError::not_found("agent", agent_id))?;
-        let project = storage::projects::by_id(&mut conn, agent.project_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("project", agent.project_id))?;
-        let root = match session {
-            Some(session) => storage::tool_calls::session_root(&mut conn, agent.id, session).await?,
-            None => None,
-        };
-        Ok((agent, project, root))
+            .ok_or_else(|| AppError::not_found("agent", agent_id))
     }
 
     /// The approval this RED call waits for: the agent's unanswered one for the same call
     /// (open, or decided after an earlier identical call gave up), or a new one with its card.
-    async fn open_tool_approval(&self, actor: &Actor, d: &Deciding<'_>, project: &Project) -> AppResult<Approval> {
+    async fn open_tool_approval(&self, actor: &Actor, d: &Deciding<'_>) -> AppResult<Approval> {
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
         let agent = lock_project_then_agent(&mut w, d.agent.id).await?;
@@ -438,7 +431,7 @@ impl App {
                 has_task: task.is_some(),
             })),
         };
-        w.post(project.id, Target::Approvals, &notice).await?;
+        w.post(agent.project_id, Target::Approvals, &notice).await?;
         w.commit().await?;
         Ok(pending)
     }
@@ -486,53 +479,44 @@ impl App {
         approval: Option<&Approval>,
         grant: Option<&ToolGrant>,
     ) -> AppResult<ToolAnswer> {
-        let mut w = Work::begin(self, actor).await?;
-        let now = w.now;
         let latency_ms = i32::try_from(d.started.elapsed().as_millis()).unwrap_or(i32::MAX);
-        let reason_kept = cut(reason, 4000);
-        let id = storage::tool_calls::insert(
-            w.conn(),
-            &NewToolCall {
-                project_id: d.agent.project_id,
-                agent_id: d.agent.id,
-                task_id: d.agent.current_task_id,
-                client: d.req.client,
-                session_id: d.req.session_id.as_deref(),
-                cwd: d.req.cwd.as_deref(),
-                tool_name: d.req.tool_name.trim(),
-                input_hash: d.hash,
-                summary: d.summary,
-                risk: d.verdict.risk,
-                rule: d.rule,
-                decision,
-                decided_by,
-                reason: Some(&reason_kept),
-                approval_id: approval.map(|a| a.id),
-                grant_id: grant.map(|g| g.id),
-                latency_ms,
-            },
-            now,
-        )
-        .await?;
-        if let Some(approval) = approval.filter(|a| !a.status.is_open()) {
-            storage::approvals::mark_answered(w.conn(), approval.id, now).await?;
+        let row = NewToolCall {
+            id: Uuid::new_v4(),
+            project_id: d.agent.project_id,
+            agent_id: d.agent.id,
+            task_id: d.agent.current_task_id,
+            client: d.req.client,
+            session_id: d.req.session_id.clone(),
+            cwd: d.req.cwd.clone(),
+            tool_name: d.req.tool_name.trim().to_string(),
+            input_hash: d.hash.to_string(),
+            summary: d.summary.to_string(),
+            risk: d.verdict.risk,
+            rule: d.rule.to_string(),
+            decision,
+            decided_by: decided_by.to_string(),
+            reason: Some(cut(reason, 4000)),
+            approval_id: approval.map(|a| a.id),
+            grant_id: grant.map(|g| g.id),
+            latency_ms,
+        };
+        let audit = json!({
+            "tool": row.tool_name, "inputHash": row.input_hash, "risk": row.risk, "rule": row.rule,
+            "decision": decision, "decidedBy": decided_by, "latencyMs": latency_ms, "client": row.client,
+            "sessionId": row.session_id, "approval": approval.map(Approval::code), "grant": grant.map(ToolGrant::code),
+        });
+        let recorded = Recorded {
+            actor: actor.clone(),
+            row,
+            audit,
+            answered: approval.filter(|a| !a.status.is_open()).map(|a| a.id),
+        };
+        match approval {
+            // A human's decision is rare: recorded on its own.
+            Some(_) => self.write_decisions(std::slice::from_ref(&recorded)).await?,
+            // Policy's and grants' decisions are many: recorded in batches.
+            None => self.record_batched(recorded).await?,
         }
-        if let Some(grant) = grant {
-            storage::tool_grants::record_use(w.conn(), grant.id, now).await?;
-        }
-        w.audit(
-            Some(d.agent.project_id),
-            &format!("tool_call.{decision}"),
-            "tool_call",
-            id,
-            json!({
-                "tool": d.req.tool_name.trim(), "inputHash": d.hash, "risk": d.verdict.risk, "rule": d.rule,
-                "decision": decision, "decidedBy": decided_by, "latencyMs": latency_ms, "client": d.req.client,
-                "sessionId": d.req.session_id, "approval": approval.map(Approval::code), "grant": grant.map(ToolGrant::code),
-            }),
-        )
-        .await?;
-        w.commit().await?;
         Ok(ToolAnswer {
             decision,
             reason: reason.to_string(),
@@ -544,6 +528,104 @@ impl App {
             approval: approval.map(Approval::code),
         })
     }
+
+    /// Records a decision in the next batch, and returns once it is committed (a call is never
+    /// answered with a decision that is not recorded). A batch that fails as a whole (a
+    /// database blip) answers `None`, and the decision is written alone, with its own error.
+    async fn record_batched(&self, recorded: Recorded) -> AppResult<()> {
+        let (tx, rx) = oneshot::channel();
+        let start = {
+            let mut log = self.decisions.state.lock().expect("decision log");
+            log.queued.push((recorded.clone(), tx));
+            !std::mem::replace(&mut log.writing, true)
+        };
+        if start {
+            tokio::spawn(self.clone().write_batches());
+        }
+        match rx.await {
+            Ok(true) => Ok(()),
+            _ => self.write_decisions(std::slice::from_ref(&recorded)).await,
+        }
+    }
+
+    /// Writes the queued decisions batch by batch until none is left.
+    async fn write_batches(self) {
+        loop {
+            let batch: Vec<(Recorded, oneshot::Sender<bool>)> = {
+                let mut log = self.decisions.state.lock().expect("decision log");
+                if log.queued.is_empty() {
+                    log.writing = false;
+                    return;
+                }
+                let n = log.queued.len().min(DECISION_BATCH);
+                log.queued.drain(..n).collect()
+            };
+            let rows: Vec<Recorded> = batch.iter().map(|(r, _)| r.clone()).collect();
+            let written = self.write_decisions(&rows).await;
+            if let Err(e) = &written {
+                tracing::warn!(error = %e, decisions = rows.len(), "a batch of tool-call decisions failed; each is written alone");
+            }
+            for (_, tx) in batch {
+                let _ = tx.send(written.is_ok());
+            }
+        }
+    }
+
+    /// Writes decisions in one transaction: each call's row, its audit event (as the agent that
+    /// asked), the approval whose decision it was given, the grant's use.
+    async fn write_decisions(&self, decisions: &[Recorded]) -> AppResult<()> {
+        let Some(first) = decisions.first() else { return Ok(()) };
+        let mut w = Work::begin(self, &first.actor).await?;
+        let now = w.now;
+        for r in decisions {
+            w.switch_actor(r.actor.clone());
+            storage::tool_calls::insert(w.conn(), &r.row, now).await?;
+            if let Some(approval) = r.answered {
+                storage::approvals::mark_answered(w.conn(), approval, now).await?;
+            }
+            if let Some(grant) = r.row.grant_id {
+                storage::tool_grants::record_use(w.conn(), grant, now).await?;
+            }
+            w.audit(
+                Some(r.row.project_id),
+                &format!("tool_call.{}", r.row.decision),
+                "tool_call",
+                r.row.id,
+                r.audit.clone(),
+            )
+            .await?;
+        }
+        w.commit().await?;
+        Ok(())
+    }
+}
+
+/// Most decisions written in one transaction.
+const DECISION_BATCH: usize = 500;
+
+/// One decision waiting to be written.
+#[derive(Debug, Clone)]
+struct Recorded {
+    actor: Actor,
+    row: NewToolCall,
+    audit: Value,
+    /// The approval whose decision the call was given (used once).
+    answered: Option<Uuid>,
+}
+
+/// Decisions of policy and grants waiting for their batch: while one batch is written, the
+/// decisions made meanwhile gather, and the next transaction writes them all — a commit per
+/// batch rather than per call, so fifty sessions' reads cost the database a few commits.
+#[derive(Debug, Default)]
+pub struct DecisionLog {
+    state: Mutex<LogState>,
+}
+
+#[derive(Debug, Default)]
+struct LogState {
+    queued: Vec<(Recorded, oneshot::Sender<bool>)>,
+    /// A task is writing batches; it stops when it finds the queue empty.
+    writing: bool,
 }
 
 fn allowed_reason(d: &Deciding<'_>) -> String {

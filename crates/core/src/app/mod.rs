@@ -136,6 +136,8 @@ pub struct App {
     pub wakes: Arc<wake::Wakes>,
     /// Heartbeats of woken waiters, read in batches (`app::waits`).
     beats: Arc<waits::HeartbeatQueue>,
+    /// Tool-call decisions waiting for their batch (`app::bridge`).
+    decisions: Arc<bridge::DecisionLog>,
     /// Open waits per agent (`app::waits`), bounded by `rules.max_waits_per_agent`.
     waiting: Arc<std::sync::Mutex<std::collections::HashMap<Uuid, usize>>>,
     /// The tokens that work, as last read (`App::token_is_live`).
@@ -159,6 +161,7 @@ impl App {
             rules: Arc::new(rules),
             wakes: Arc::new(wake::Wakes::default()),
             beats: Arc::default(),
+            decisions: Arc::default(),
             waiting: Arc::default(),
             live_tokens: Arc::default(),
             update: None,

@@ -1,59 +1,63 @@
 //! Decisions on Claude Code's and Codex's tool calls (`app::bridge`).
 
-use crate::model::ToolCall;
+use crate::model::{Agent, ToolCall};
 use crate::pg::Pg;
 use chrono::{DateTime, Utc};
 use mc_domain::{RiskLevel, ToolClient, ToolDecision};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub struct NewToolCall<'a> {
+/// A decision to record, owned: decisions wait in a queue for their batch (`app::bridge`).
+#[derive(Debug, Clone)]
+pub struct NewToolCall {
+    pub id: Uuid,
     pub project_id: Uuid,
     pub agent_id: Uuid,
     pub task_id: Option<Uuid>,
     pub client: ToolClient,
-    pub session_id: Option<&'a str>,
-    pub cwd: Option<&'a str>,
-    pub tool_name: &'a str,
-    pub input_hash: &'a str,
-    pub summary: &'a str,
+    pub session_id: Option<String>,
+    pub cwd: Option<String>,
+    pub tool_name: String,
+    pub input_hash: String,
+    pub summary: String,
     pub risk: RiskLevel,
-    pub rule: &'a str,
+    pub rule: String,
     pub decision: ToolDecision,
-    pub decided_by: &'a str,
-    pub reason: Option<&'a str>,
+    pub decided_by: String,
+    pub reason: Option<String>,
     pub approval_id: Option<Uuid>,
     pub grant_id: Option<Uuid>,
     pub latency_ms: i32,
 }
 
-pub async fn insert(conn: &mut PgConnection, c: &NewToolCall<'_>, now: DateTime<Utc>) -> sqlx::Result<Uuid> {
-    sqlx::query_scalar(
+pub async fn insert(conn: &mut PgConnection, c: &NewToolCall, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query(
         "INSERT INTO tool_calls (id, project_id, agent_id, task_id, client, session_id, cwd, tool_name, input_hash, summary,
                                  risk, rule, decision, decided_by, reason, approval_id, grant_id, latency_ms, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
-    .bind(Uuid::new_v4())
+    .bind(c.id)
     .bind(c.project_id)
     .bind(c.agent_id)
     .bind(c.task_id)
     .bind(Pg(c.client))
-    .bind(c.session_id)
-    .bind(c.cwd)
-    .bind(c.tool_name)
-    .bind(c.input_hash)
-    .bind(c.summary)
+    .bind(&c.session_id)
+    .bind(&c.cwd)
+    .bind(&c.tool_name)
+    .bind(&c.input_hash)
+    .bind(&c.summary)
     .bind(Pg(c.risk))
-    .bind(c.rule)
+    .bind(&c.rule)
     .bind(Pg(c.decision))
-    .bind(c.decided_by)
-    .bind(c.reason)
+    .bind(&c.decided_by)
+    .bind(&c.reason)
     .bind(c.approval_id)
     .bind(c.grant_id)
     .bind(c.latency_ms)
     .bind(now)
-    .fetch_one(conn)
-    .await
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The task's tool calls that were not GREEN (GREEN ones are many and say little), oldest first.
@@ -105,14 +109,30 @@ pub async fn last_red(conn: &mut PgConnection, agent_id: Uuid) -> sqlx::Result<O
         .await
 }
 
-/// The directory the agent's session started in: the `cwd` of its first recorded call.
-pub async fn session_root(conn: &mut PgConnection, agent_id: Uuid, session_id: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "SELECT cwd FROM tool_calls WHERE agent_id = $1 AND session_id = $2 AND cwd IS NOT NULL
-         ORDER BY created_at, id LIMIT 1",
+/// What deciding a call needs, in one read: the agent, its project's slug, and the directory
+/// its session started in (the `cwd` of the session's first recorded call).
+pub async fn context(
+    conn: &mut PgConnection,
+    agent_id: Uuid,
+    session: Option<&str>,
+) -> sqlx::Result<Option<(Agent, String, Option<String>)>> {
+    use sqlx::{FromRow, Row};
+    let row = sqlx::query(
+        "SELECT a.*, p.slug AS project_slug,
+                (SELECT t.cwd FROM tool_calls t
+                 WHERE t.agent_id = a.id AND t.session_id = $2 AND t.cwd IS NOT NULL
+                 ORDER BY t.created_at, t.id LIMIT 1) AS session_root
+         FROM agents a JOIN projects p ON p.id = a.project_id
+         WHERE a.id = $1",
     )
     .bind(agent_id)
-    .bind(session_id)
+    .bind(session)
     .fetch_optional(conn)
-    .await
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some((
+        Agent::from_row(&row)?,
+        row.try_get("project_slug")?,
+        row.try_get("session_root")?,
+    )))
 }
