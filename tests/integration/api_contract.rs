@@ -150,6 +150,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/grants"),
     ("POST", "/api/grants"),
     ("DELETE", "/api/grants/{id}"),
+    ("GET", "/api/questions"),
+    ("POST", "/api/questions"),
+    ("GET", "/api/questions/{id}"),
+    ("POST", "/api/questions/{id}/answer"),
+    ("POST", "/api/questions/{id}/cancel"),
 ];
 
 /// The runbook's API calls as (method, path), from the project's own fixture: one

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::http::{reply, spawn_app, spawn_app_with, Reply, TestApi, ADMIN_TOKEN};
+use common::http::{agent_token, reply, spawn_app, spawn_app_with, Reply, TestApi, ADMIN_TOKEN};
 use common::telegram::*;
 use common::world::World;
 use common::{count, eventually};
@@ -37,19 +37,6 @@ async fn hook(api: &TestApi, agent: &str, token: &str, input: &Value) -> Reply {
         .bearer_auth(token)
         .json(input);
     reply(request).await
-}
-
-/// A working token for the seeded agent `name`.
-async fn agent_token(api: &TestApi, name: &str) -> String {
-    let reg = reply(
-        api.client
-            .post(format!("{}/api/agents/register", api.url))
-            .bearer_auth(ADMIN_TOKEN)
-            .json(&json!({"name": name, "role": "specialist"})),
-    )
-    .await;
-    assert_eq!(reg.status, StatusCode::OK, "{}", reg.body);
-    reg.body["token"].as_str().expect("the CAO gets the agent's token").to_string()
 }
 
 fn keys(v: &Value) -> BTreeSet<&str> {

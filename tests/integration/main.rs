@@ -30,6 +30,7 @@ mod mcp;
 mod openapi;
 mod ops;
 mod outbox;
+mod questions;
 mod replicas;
 mod schema;
 mod security;

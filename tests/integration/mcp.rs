@@ -20,7 +20,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
-type Client = RunningService<RoleClient, ClientConfig>;
+pub(crate) type Client = RunningService<RoleClient, ClientConfig>;
 
 /// Woken, not timed out: well under the 30 s the tests wait for.
 const PROMPTLY: Duration = Duration::from_secs(5);
@@ -51,14 +51,18 @@ async fn agent(api: &TestApi, name: &str) -> Agent {
     }
 }
 
-async fn connect(api: &TestApi, token: &str) -> Result<Client, rmcp::service::ClientInitializeError> {
+pub(crate) async fn connect(api: &TestApi, token: &str) -> Result<Client, rmcp::service::ClientInitializeError> {
     let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", api.url)).auth_header(token);
     ClientConfig::default()
         .serve(StreamableHttpClientTransport::from_config(config))
         .await
 }
 
-async fn call<H: rmcp::Service<RoleClient>>(client: &RunningService<RoleClient, H>, tool: &'static str, args: Value) -> CallToolResult {
+pub(crate) async fn call<H: rmcp::Service<RoleClient>>(
+    client: &RunningService<RoleClient, H>,
+    tool: &'static str,
+    args: Value,
+) -> CallToolResult {
     let args = args.as_object().cloned().unwrap_or_default();
     client
         .call_tool(CallToolRequestParams::new(tool).with_arguments(args))
@@ -67,7 +71,7 @@ async fn call<H: rmcp::Service<RoleClient>>(client: &RunningService<RoleClient, 
 }
 
 /// The structured content of a successful call.
-fn ok(result: &CallToolResult) -> &Value {
+pub(crate) fn ok(result: &CallToolResult) -> &Value {
     assert_ne!(result.is_error, Some(true), "{result:?}");
     let text = result.content[0].as_text().expect("a short text first");
     assert!(!text.text.is_empty());
@@ -100,7 +104,7 @@ async fn until_waiting(api: &TestApi, n: usize) {
 }
 
 #[sqlx::test]
-async fn lists_the_nine_tools_to_an_agent_and_nothing_without_its_token(pool: PgPool) {
+async fn lists_the_eleven_tools_to_an_agent_and_nothing_without_its_token(pool: PgPool) {
     let api = seeded(&pool).await;
     let ava = agent(&api, "Ava").await;
 
@@ -112,8 +116,10 @@ async fn lists_the_nine_tools_to_an_agent_and_nothing_without_its_token(pool: Pg
         names,
         [
             "approval_prompt",
+            "ask_human",
             "claim_task",
             "comment",
+            "get_answer",
             "get_approval",
             "heartbeat",
             "report_run",

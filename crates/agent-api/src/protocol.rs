@@ -10,7 +10,7 @@
 
 use crate::http::extract::whole_number;
 use crate::http::input_schemas;
-use mc_core::app::{approvals, runs, AppResult};
+use mc_core::app::{approvals, questions, runs, AppResult};
 use mc_domain::{Actor, RiskLevel, RunStatus, Usd};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -122,6 +122,40 @@ impl RequestApproval {
     }
 }
 
+/// A question for the humans: `POST /api/questions`, the MCP tool `ask_human`. Always the
+/// asking agent's own (its token says which).
+#[derive(Debug, Deserialize, ToSchema, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AskQuestion {
+    /// The question, up to 1,000 characters.
+    #[schema(schema_with = input_schemas::question_text)]
+    #[schemars(schema_with = "mcp_schema::question_text")]
+    pub question: String,
+    /// 2–8 options to choose from (each up to 64 characters); without them a person answers
+    /// in words.
+    #[serde(default)]
+    #[schema(schema_with = input_schemas::question_options)]
+    #[schemars(schema_with = "mcp_schema::question_options")]
+    pub options: Option<Vec<String>>,
+    /// Several options may be chosen (needs options).
+    #[serde(default)]
+    pub multi_select: Option<bool>,
+    /// The task the question is about: it is asked in the task's topic (else General).
+    #[serde(default)]
+    pub task_id: Option<Uuid>,
+}
+
+impl From<AskQuestion> for questions::AskQuestion {
+    fn from(q: AskQuestion) -> Self {
+        questions::AskQuestion {
+            question: q.question,
+            options: q.options,
+            multi_select: q.multi_select.unwrap_or(false),
+            task_id: q.task_id,
+        }
+    }
+}
+
 /// The MCP side of the bounds in `http::input_schemas`: the same JSON Schema, handed to schemars
 /// (also for the inputs of the tools that only MCP has, where REST spells the same field).
 pub(crate) mod mcp_schema {
@@ -155,6 +189,8 @@ pub(crate) mod mcp_schema {
         comment_body,
         work_plan_bullets,
         deliverable_text,
+        question_text,
+        question_options,
     );
 }
 

@@ -31,6 +31,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub policy: PolicySettings,
     pub bridge: BridgeSettings,
+    pub questions: QuestionSettings,
 }
 
 #[derive(Clone, Deserialize)]
@@ -148,6 +149,7 @@ pub struct JobSettings {
     pub outbox_retention: String,
     pub outbox_retention_days: u32,
     pub grant_expiry: String,
+    pub question_expiry: String,
 }
 
 impl JobSettings {
@@ -162,6 +164,7 @@ impl JobSettings {
             Job::BudgetReset => &self.budget_reset,
             Job::OutboxRetention => &self.outbox_retention,
             Job::GrantExpiry => &self.grant_expiry,
+            Job::QuestionExpiry => &self.question_expiry,
         }
     }
 }
@@ -238,6 +241,18 @@ pub struct BridgeSettings {
     /// Per project slug, consulted first.
     pub projects: HashMap<String, ToolRuleLists>,
 }
+
+/// Questions agents ask humans (`/api/questions`, MCP `ask_human`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionSettings {
+    /// An unanswered question expires this long after it was asked (the agent and the chat
+    /// are told).
+    pub expire_after_secs: u64,
+}
+
+/// The longest a question may stay open: a week.
+pub const MAX_QUESTION_EXPIRY_SECS: u64 = 7 * 24 * 3600;
 
 /// The rules of one layer of the tool-call policy, as configured.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -448,6 +463,12 @@ impl Settings {
             bail!(
                 "invalid configuration: bridge.max_wait_secs must be 1–{MAX_WAIT_SECS} (got {})",
                 self.bridge.max_wait_secs
+            );
+        }
+        if !(60..=MAX_QUESTION_EXPIRY_SECS).contains(&self.questions.expire_after_secs) {
+            bail!(
+                "invalid configuration: questions.expire_after_secs must be 60–{MAX_QUESTION_EXPIRY_SECS} (got {})",
+                self.questions.expire_after_secs
             );
         }
         self.trusted_proxies()?;

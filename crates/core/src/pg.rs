@@ -171,6 +171,7 @@ pg_enums!(
     ToolClient = "tool_client",
     ToolDecision = "tool_decision",
     GrantScope = "grant_scope",
+    QuestionStatus = "question_status",
 );
 
 impl Type<Postgres> for Pg<Usd> {

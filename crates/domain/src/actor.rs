@@ -75,6 +75,8 @@ pub enum Right {
     SwitchProject,
     ManageTasks,
     Comment,
+    /// Answering the questions agents ask: operators do, viewers only read them.
+    AnswerQuestions,
     ControlAgents,
     PauseSquad,
     ResolveAlerts,
@@ -95,7 +97,9 @@ pub fn least_role_for(right: Right) -> OperatorRole {
     use Right::*;
     match right {
         Read => OperatorRole::Viewer,
-        SwitchProject | ManageTasks | Comment | ControlAgents | PauseSquad | ResolveAlerts | RegisterAgents => OperatorRole::Operator,
+        SwitchProject | ManageTasks | Comment | AnswerQuestions | ControlAgents | PauseSquad | ResolveAlerts | RegisterAgents => {
+            OperatorRole::Operator
+        }
         // Sofie's authority: decisions, money, un-quarantining, resets, projects, people.
         DecideApprovals | SetBudgets | ReleaseAgents | ResetAgents | ManageProjects | ManageOperators | ManageTokens | RunJobs => {
             OperatorRole::Cao

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod loops;
 pub mod money;
 pub mod policy;
+pub mod questions;
 pub mod roles;
 pub mod schedule;
 pub mod standup;

@@ -21,6 +21,7 @@ pub enum Job {
     BudgetReset,
     OutboxRetention,
     GrantExpiry,
+    QuestionExpiry,
 }
 
 impl Job {

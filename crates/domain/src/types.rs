@@ -81,6 +81,12 @@ domain_enum!(
 );
 
 domain_enum!(
+    /// Where a question an agent asked stands: waiting for a human, answered, expired
+    /// unanswered, or withdrawn by the agent.
+    QuestionStatus, "question_status" { Pending, Answered, Expired, Canceled }
+);
+
+domain_enum!(
     /// Whom a standing grant covers: one agent, every agent of a role, or the whole project.
     GrantScope, "grant_scope" { Agent, Role, Project }
 );
@@ -95,6 +101,13 @@ impl ApprovalStatus {
     /// Still waiting for a decision.
     pub fn is_open(self) -> bool {
         matches!(self, Self::Pending | Self::Escalated)
+    }
+}
+
+impl QuestionStatus {
+    /// Still waiting for an answer.
+    pub fn is_open(self) -> bool {
+        self == Self::Pending
     }
 }
 

@@ -28,6 +28,11 @@ pub enum ButtonAction {
     DenyNow {
         approval_id: Uuid,
     },
+    /// A question an agent asked: answer it with its option number `option` (0-based).
+    AnswerQuestion {
+        question_id: Uuid,
+        option: u8,
+    },
     /// `/grants`: revoke one.
     RevokeGrant {
         grant_id: Uuid,
@@ -177,6 +182,7 @@ impl ButtonAction {
             ButtonAction::Deny { .. } => "deny",
             ButtonAction::ApproveFor { .. } => "approve_for",
             ButtonAction::DenyNow { .. } => "deny_now",
+            ButtonAction::AnswerQuestion { .. } => "answer_question",
             ButtonAction::RevokeGrant { .. } => "revoke_grant",
             ButtonAction::ResolveAlert { .. } => "resolve_alert",
             ButtonAction::RaiseCap { .. } => "raise_cap",

@@ -177,6 +177,19 @@ pub async fn seeded(pool: &PgPool) -> TestApi {
     api
 }
 
+/// A working token for the seeded agent `name` (the CAO registers it again and gets one).
+pub async fn agent_token(api: &TestApi, name: &str) -> String {
+    let reg = reply(
+        api.client
+            .post(format!("{}/api/agents/register", api.url))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&serde_json::json!({"name": name, "role": "specialist"})),
+    )
+    .await;
+    assert_eq!(reg.status, StatusCode::OK, "{}", reg.body);
+    reg.body["token"].as_str().expect("the CAO gets the agent's token").to_string()
+}
+
 /// The seeded agent Scout's id.
 pub async fn scout_id(api: &TestApi) -> String {
     let list = api.get("/api/agents?limit=200").await;

@@ -2,7 +2,7 @@
 
 use super::error::{ApiError, ApiResult, Conflict, ErrorBody, NotFound, Unprocessable};
 use super::extract::{
-    comma_list, double_option, invalid_param, query_enum, whole_number, ApiPath, ApiQuery, Caller, Held, JsonBody, Scoped,
+    comma_list, double_option, invalid_param, query_enum, wait_param, whole_number, ApiPath, ApiQuery, Caller, Held, JsonBody, Scoped,
 };
 use super::idempotency::SecretInBody;
 use super::{input_schemas, HttpState};
@@ -15,8 +15,7 @@ use mc_core::app::queries::AgentSort;
 use mc_core::app::tokens::RotatedToken;
 use mc_core::app::PageRequest;
 use mc_core::model::{Agent, Page};
-use mc_domain::waits::MAX_WAIT_SECS;
-use mc_domain::{AgentRole, AgentStatus, TaskType, Usd, WaitSeconds};
+use mc_domain::{AgentRole, AgentStatus, TaskType, Usd};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -225,16 +224,7 @@ pub async fn heartbeat(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(p): ApiQuery<HeartbeatParams>,
 ) -> ApiResult<Json<HeartbeatReport>> {
-    let seconds = match p.wait.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
-        None => None,
-        Some(raw) => Some(raw.parse::<u64>().map_err(|_| {
-            invalid_param(
-                "wait",
-                format!("'{raw}' is not a whole number of seconds from 0 to {MAX_WAIT_SECS}"),
-            )
-        })?),
-    };
-    let wait = WaitSeconds::new("wait", seconds.unwrap_or(0)).map_err(|e| invalid_param("wait", e.message))?;
+    let wait = wait_param(&p.wait)?;
     Ok(Json(ctx.app.heartbeat_waiting(&actor, id, wait, Some(held)).await?))
 }
 

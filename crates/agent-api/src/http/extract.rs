@@ -8,7 +8,9 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use mc_core::app::tokens::Credential;
 use mc_core::model::Project;
+use mc_domain::waits::MAX_WAIT_SECS;
 use mc_domain::Actor;
+use mc_domain::WaitSeconds;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -245,6 +247,20 @@ pub fn invalid_param(param: &str, message: impl std::fmt::Display) -> ApiError {
     let mut err = ApiError::validation(format!("invalid query parameter `{param}`: {message}"));
     err.details = Some(serde_json::json!({ "field": param }));
     err
+}
+
+/// `?wait=N`: seconds (0–600) a long-poll waits; none or blank is 0.
+pub fn wait_param(raw: &Option<String>) -> Result<WaitSeconds, ApiError> {
+    let seconds = match raw.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        None => None,
+        Some(raw) => Some(raw.parse::<u64>().map_err(|_| {
+            invalid_param(
+                "wait",
+                format!("'{raw}' is not a whole number of seconds from 0 to {MAX_WAIT_SECS}"),
+            )
+        })?),
+    };
+    WaitSeconds::new("wait", seconds.unwrap_or(0)).map_err(|e| invalid_param("wait", e.message))
 }
 
 /// One enum value in a query string, e.g. `?role=intern`, spelled as in JSON bodies and the

@@ -168,6 +168,41 @@ pub fn work_plan_bullets() -> ArrayBuilder {
         .description(Some("3–6 bullets, required to start work (→ in_progress)."))
 }
 
+/// A question an agent asks (`domain::questions`).
+pub fn question_text() -> ObjectBuilder {
+    text(mc_domain::questions::MAX_QUESTION_CHARS)
+}
+
+/// A question's options: 2–8 distinct labels (each a button), or none for a free-text answer.
+pub fn question_options() -> ArrayBuilder {
+    use mc_domain::questions::{MAX_OPTIONS, MAX_OPTION_CHARS, MIN_OPTIONS};
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(text(MAX_OPTION_CHARS))
+        .min_items(Some(MIN_OPTIONS))
+        .max_items(Some(MAX_OPTIONS))
+        .description(Some(
+            "2–8 distinct options (each 1–64 characters, a button in Telegram); leave out for a free-text answer.",
+        ))
+}
+
+/// An answer's text: free words, or besides the chosen options.
+pub fn answer_text() -> ObjectBuilder {
+    or_null(optional_text(mc_domain::questions::MAX_ANSWER_CHARS), Type::String)
+}
+
+/// The options an answer chooses: the question's own; one unless it is multi-select.
+pub fn answer_options() -> ArrayBuilder {
+    use mc_domain::questions::{MAX_OPTIONS, MAX_OPTION_CHARS};
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(string(patterns::optional_text(), "One of the question's options.").max_length(Some(MAX_OPTION_CHARS)))
+        .max_items(Some(MAX_OPTIONS))
+        .description(Some(
+            "The chosen options, as the question spells them (case does not matter): exactly one unless the question is multiSelect.",
+        ))
+}
+
 pub fn work_plan() -> ArrayBuilder {
     work_plan_bullets().schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
 }

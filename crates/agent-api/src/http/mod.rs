@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod projects;
+pub mod questions;
 pub mod rate_limit;
 pub mod runs;
 pub mod tasks;
@@ -77,6 +78,10 @@ fn api(hook_body_limit: usize) -> (Router<HttpState>, utoipa::openapi::OpenApi) 
         .routes(routes!(approvals::get))
         .routes(routes!(approvals::approve))
         .routes(routes!(approvals::deny))
+        .routes(routes!(questions::list, questions::ask))
+        .routes(routes!(questions::get))
+        .routes(routes!(questions::answer))
+        .routes(routes!(questions::cancel))
         .routes(routes!(runs::list, runs::record))
         .routes(routes!(runs::agent_costs))
         .routes(routes!(runs::daily))

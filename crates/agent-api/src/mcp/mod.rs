@@ -21,7 +21,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{parse_json, Caller, Held};
 use crate::http::metrics::{self, RequestMetrics, ToolOutcome};
 use crate::http::HttpState;
-use crate::protocol::{ReportRun, RequestApproval};
+use crate::protocol::{AskQuestion, ReportRun, RequestApproval};
 use axum::body::{to_bytes, Body};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -32,6 +32,7 @@ use axum::Router;
 use mc_core::app::agents::HeartbeatReport;
 use mc_core::app::bridge::{ToolAnswer, ToolCallRequest};
 use mc_core::app::idempotency::{Claim, Start};
+use mc_core::app::questions::QuestionAnswer;
 use mc_core::app::runs::RunOutcome;
 use mc_core::app::tasks::{TransitionOutcome, TransitionTask};
 use mc_core::app::tokens::Credential;
@@ -262,6 +263,23 @@ impl ToolInput for GetApprovalInput {
     const WAIT: Option<&'static str> = Some("Seconds (0–600) to wait while it is still pending; returns the moment it is decided.");
 }
 
+impl ToolInput for AskQuestion {
+    const WAIT: Option<&'static str> = Some(
+        "Seconds (0–600) to wait for a person's answer; the call returns the moment it is given (or the question expires, or the agent is told to stop), else `pending` after that long: then call get_answer.",
+    );
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GetAnswerInput {
+    pub question_id: Uuid,
+}
+
+impl ToolInput for GetAnswerInput {
+    const WAIT: Option<&'static str> =
+        Some("Seconds (0–600) to wait while the question is open; returns the moment it is answered, expires or is canceled.");
+}
+
 /// Claude Code's `--permission-prompt-tool` input: the tool it wants to use and its input.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ApprovalPromptInput {
@@ -440,6 +458,19 @@ fn approval_text(answer: &ApprovalAnswer) -> String {
     }
     if let Some(note) = &a.decision_note {
         text.push_str(&format!(": {note}"));
+    }
+    if let Some(reason) = &answer.reason {
+        text.push_str(&format!(". STOP: {reason}"));
+    }
+    text
+}
+
+fn question_text(answer: &QuestionAnswer) -> String {
+    let mut text = format!("{} is {}", answer.code, answer.status);
+    if let Some(given) = &answer.answer {
+        let mut said: Vec<String> = given.options.iter().map(|o| o.join(", ")).collect();
+        said.extend(given.text.clone());
+        text.push_str(&format!(": {} (answered by {})", said.join(" — "), given.by));
     }
     if let Some(reason) = &answer.reason {
         text.push_str(&format!(". STOP: {reason}"));
@@ -728,6 +759,36 @@ impl AgentTools {
         })
         .await;
         self.answered("get_approval", result, approval_text)
+    }
+
+    #[tool(
+        description = "Ask the humans a question and (with waitSeconds, up to 600) wait for the answer: free text, or 2–8 options (each a button in Telegram; multiSelect lets several be chosen). It is asked in the task's topic (taskId) or the chat's General. Returns {questionId, status, answer?: {text, options, by, at}}; `pending` after the wait: call get_answer. Unanswered questions expire (status `expired`).",
+        input_schema = input::<AskQuestion>()
+    )]
+    async fn ask_human(&self, Extension(parts): Extension<Parts>, args: Args<AskQuestion>) -> Result<CallToolResult, ErrorData> {
+        let (actor, _, _) = agent_of(&parts)?;
+        let wait = args.wait;
+        let result = call(args, |input: AskQuestion| async move {
+            let wait = wait_of(wait)?;
+            self.app.ask_question_waiting(&actor, input.into(), wait, held_of(&parts)).await
+        })
+        .await;
+        self.answered("ask_human", result, question_text)
+    }
+
+    #[tool(
+        description = "Read one of your questions and its answer; with waitSeconds (up to 600) wait while it is open, returning the moment it is answered, expires or is canceled.",
+        input_schema = input::<GetAnswerInput>()
+    )]
+    async fn get_answer(&self, Extension(parts): Extension<Parts>, args: Args<GetAnswerInput>) -> Result<CallToolResult, ErrorData> {
+        let (actor, _, _) = agent_of(&parts)?;
+        let wait = args.wait;
+        let result = call(args, |input: GetAnswerInput| async move {
+            let wait = wait_of(wait)?;
+            self.app.await_answer(&actor, input.question_id, wait, held_of(&parts)).await
+        })
+        .await;
+        self.answered("get_answer", result, question_text)
     }
 
     #[tool(

@@ -376,15 +376,7 @@ impl App {
             let mut conn = self.pool.acquire().await?;
             storage::approvals::expired_ids(&mut conn, self.now()).await?
         };
-        let mut expired = Vec::with_capacity(due.len());
-        for id in due {
-            match self.expire_approval(id).await {
-                Ok(Some(approval)) => expired.push(approval),
-                Ok(None) => {}
-                Err(err) => tracing::error!(approval = %id, error = %err, "expiring an approval failed; the others go on"),
-            }
-        }
-        Ok(expired)
+        Ok(super::each_alone(due, "expiring an approval", |id| self.expire_approval(id)).await)
     }
 
     /// Expires one approval if it is still open and past its expiry (a decision may have come

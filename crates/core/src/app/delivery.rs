@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 pub use crate::storage::chats::{Binding, Chat};
 pub use crate::storage::outbox::Queued;
-pub use crate::storage::telegram_messages::{SentMessage, TaskThread, ALERT, APPROVAL, TASK_ACTIVITY, TASK_ALERT, TASK_APPROVAL};
+pub use crate::storage::telegram_messages::{SentMessage, TaskThread, ALERT, APPROVAL, QUESTION, TASK_ACTIVITY, TASK_ALERT, TASK_APPROVAL};
 
 /// What became of a row that was not delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -378,6 +378,19 @@ impl App {
         ))
     }
 
+    /// Expires the questions nobody answered in time.
+    pub async fn job_question_expiry(&self) -> AppResult<JobOutcome> {
+        let expired = self.expire_questions().await?;
+        let codes: Vec<String> = expired.iter().map(|q| q.code()).collect();
+        Ok(JobOutcome::new(
+            expired.len() as u64,
+            match codes.is_empty() {
+                true => "0 questions expired".to_string(),
+                false => format!("{} questions expired: {}", codes.len(), codes.join(", ")),
+            },
+        ))
+    }
+
     /// Deletes delivered outbox rows older than `days`.
     pub async fn job_outbox_retention(&self, days: u32) -> AppResult<JobOutcome> {
         let before = self.now() - chrono::Duration::days(days as i64);
@@ -440,6 +453,7 @@ impl App {
             Job::BudgetReset => self.job_budget_reset().await,
             Job::OutboxRetention => self.job_outbox_retention(outbox_retention_days).await,
             Job::GrantExpiry => self.job_grant_expiry().await,
+            Job::QuestionExpiry => self.job_question_expiry().await,
         };
         let run = match &outcome {
             Ok(outcome) => self.finish_job_run(run_id, true, &outcome.detail).await?,

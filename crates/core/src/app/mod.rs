@@ -26,6 +26,7 @@ mod live_tokens;
 pub mod operators;
 pub mod projects;
 pub mod queries;
+pub mod questions;
 pub mod runs;
 pub mod seed;
 pub mod squad;
@@ -70,6 +71,8 @@ pub struct Rules {
     pub done_requires_approval: Vec<TaskType>,
     pub risk_map: RiskMap,
     pub bridge: bridge::BridgeRules,
+    /// How long a question waits for an answer before it expires.
+    pub question_expiry: chrono::Duration,
 }
 
 impl Default for Rules {
@@ -89,6 +92,7 @@ impl Default for Rules {
             done_requires_approval: Vec::new(),
             risk_map: RiskMap::default(),
             bridge: bridge::BridgeRules::default(),
+            question_expiry: chrono::Duration::hours(1),
         }
     }
 }
@@ -120,6 +124,7 @@ impl Rules {
                     .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?,
                 s.tool_policy_layers()?,
             ),
+            question_expiry: chrono::Duration::seconds(s.questions.expire_after_secs as i64),
         })
     }
 }
@@ -227,6 +232,7 @@ fn describe(right: Right) -> &'static str {
         Right::SwitchProject => "err-right-switch-project",
         Right::ManageTasks => "err-right-manage-tasks",
         Right::Comment => "err-right-comment",
+        Right::AnswerQuestions => "err-right-answer-questions",
         Right::ControlAgents => "err-right-control-agents",
         Right::PauseSquad => "err-right-pause-squad",
         Right::ResolveAlerts => "err-right-resolve-alerts",
@@ -277,6 +283,25 @@ impl PageRequest {
 /// Runs a use case again (up to four times) when PostgreSQL aborted it for a deadlock or a
 /// serialization failure: both mean "try again", never a 500. Each attempt is its own
 /// transaction, so a retried one writes its change, audit and outbox rows once.
+/// Runs `one` for each of `ids`, each in its own transaction (an expiry job's rows): one that
+/// fails — a bad row, a lock timeout — is logged and left for the next run, and does not keep
+/// the others from going. Returns what those that acted gave.
+pub(crate) async fn each_alone<T, F, Fut>(ids: Vec<Uuid>, what: &str, mut one: F) -> Vec<T>
+where
+    F: FnMut(Uuid) -> Fut,
+    Fut: std::future::Future<Output = AppResult<Option<T>>>,
+{
+    let mut done = Vec::with_capacity(ids.len());
+    for id in ids {
+        match one(id).await {
+            Ok(Some(value)) => done.push(value),
+            Ok(None) => {}
+            Err(err) => tracing::error!(%id, error = %err, "{what} failed; the others go on"),
+        }
+    }
+    done
+}
+
 pub(crate) async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> AppResult<T>
 where
     F: FnMut() -> Fut,

@@ -62,6 +62,8 @@ pub enum TimelineEntry {
     Document(Document),
     /// A tool call of the assignee's Claude Code or Codex while on the task (not the GREEN ones).
     ToolCall(crate::model::ToolCall),
+    /// A question an agent asked about the task, and its answer once given.
+    Question(crate::model::Question),
 }
 
 impl TimelineEntry {
@@ -73,6 +75,7 @@ impl TimelineEntry {
             TimelineEntry::Approval(a) => a.created_at,
             TimelineEntry::Document(d) => d.created_at,
             TimelineEntry::ToolCall(c) => c.created_at,
+            TimelineEntry::Question(q) => q.created_at,
         }
     }
 }
@@ -243,6 +246,13 @@ impl App {
                 .into_iter()
                 .filter(|call| own.is_none_or(|agent| call.agent_id == agent))
                 .map(TimelineEntry::ToolCall),
+        );
+        entries.extend(
+            storage::questions::for_task(&mut conn, task_id)
+                .await?
+                .into_iter()
+                .filter(|question| own.is_none_or(|agent| question.agent_id == agent))
+                .map(TimelineEntry::Question),
         );
         entries.sort_by_key(|e| e.at());
         Ok(Timeline { task, entries })

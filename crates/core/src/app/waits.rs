@@ -1,4 +1,5 @@
-//! Calls that wait for news: the long-poll heartbeat, and waiting for an approval's decision.
+//! Calls that wait for news: the long-poll heartbeat, and waiting for an approval's decision or
+//! a question's answer.
 //!
 //! They add no rule and write nothing of their own (but for handing back what a caller that
 //! went away was not told): each reads through the ordinary use case
@@ -244,23 +245,51 @@ impl App {
         wait: WaitSeconds,
         held: Option<Credential>,
     ) -> AppResult<ApprovalAnswer> {
-        let (deadline, expires) = self.wait_deadline(wait, held.as_ref());
         let (id, agent_id) = (approval.id, approval.agent_id);
-        let _slot = match wait.is_zero() || !approval.status.is_open() {
+        let watched = Watched { agent_id, wait, held };
+        let (approval, reason) = self
+            .wait_while_open(actor, watched, approval, |a| a.status.is_open(), || self.get_approval(actor, id))
+            .await?;
+        Ok(ApprovalAnswer {
+            approval,
+            stop: reason.is_some(),
+            reason,
+        })
+    }
+
+    /// Waits on what an agent is waiting for — an approval's decision, a question's answer —
+    /// while `open` says it is still open: re-reads it with `read` after each wake-up of the
+    /// agent, and ends when it closes, when the agent is told to stop meanwhile, or after the
+    /// wait. Returns it as last read, and why the agent must stop (if it must).
+    pub(super) async fn wait_while_open<T, F, Fut>(
+        &self,
+        actor: &Actor,
+        watched: Watched,
+        first: T,
+        open: impl Fn(&T) -> bool,
+        read: F,
+    ) -> AppResult<(T, Option<String>)>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = AppResult<T>>,
+    {
+        let Watched { agent_id, wait, held } = watched;
+        let (deadline, expires) = self.wait_deadline(wait, held.as_ref());
+        let _slot = match wait.is_zero() || !open(&first) {
             true => None,
             false => Some(self.wait_slot(actor, agent_id)?),
         };
-        let mut woken = (!wait.is_zero() && approval.status.is_open()).then(|| self.wakes.subscribe(agent_id));
+        let mut woken = (!wait.is_zero() && open(&first)).then(|| self.wakes.subscribe(agent_id));
         // Read again once subscribed: nothing committed from here on goes unheard.
-        let mut approval = match woken {
-            Some(_) => Box::pin(self.get_approval(actor, id)).await?,
-            None => approval,
+        let mut current = match woken {
+            Some(_) => Box::pin(read()).await?,
+            None => first,
         };
         let mut reason = stop_reason(&Box::pin(self.get_agent(actor, agent_id)).await?);
         let stopped_at_start = reason.is_some();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            if woken.is_some() && approval.status.is_open() {
+            if woken.is_some() && open(&current) {
                 if left.is_zero() && expires {
                     return Err(expired());
                 }
@@ -271,19 +300,23 @@ impl App {
             let stopped_meanwhile = reason.is_some() && !stopped_at_start;
             let Some(sub) = woken
                 .as_mut()
-                .filter(|_| approval.status.is_open() && !stopped_meanwhile && !left.is_zero() && !self.wakes.is_closed())
+                .filter(|_| open(&current) && !stopped_meanwhile && !left.is_zero() && !self.wakes.is_closed())
             else {
-                return Ok(ApprovalAnswer {
-                    approval,
-                    stop: reason.is_some(),
-                    reason,
-                });
+                return Ok((current, reason));
             };
             sub.woken_within(self.wakes.slice(left)).await;
-            approval = Box::pin(self.get_approval(actor, id)).await?;
+            current = Box::pin(read()).await?;
             reason = stop_reason(&Box::pin(self.get_agent(actor, agent_id)).await?);
         }
     }
+}
+
+/// Whose wake-ups a wait listens to, for how long, and the token it was made with (which
+/// bounds it).
+pub(super) struct Watched {
+    pub agent_id: Uuid,
+    pub wait: WaitSeconds,
+    pub held: Option<Credential>,
 }
 
 /// A wait's end at its token's expiry.

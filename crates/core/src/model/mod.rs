@@ -238,6 +238,50 @@ impl Approval {
     }
 }
 
+/// A question an agent asked the humans (`app::questions`): free text, or options to choose
+/// from; the first operator's answer closes it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Question {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub number: i32,
+    pub agent_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub question: String,
+    pub options: Option<Vec<String>>,
+    pub multi_select: bool,
+    #[sqlx(try_from = "Pg<QuestionStatus>")]
+    pub status: QuestionStatus,
+    pub answer_text: Option<String>,
+    pub answer_options: Option<Vec<String>>,
+    #[sqlx(try_from = "Pg<Option<ActorKind>>")]
+    pub answered_by_kind: Option<ActorKind>,
+    pub answered_by_id: Option<Uuid>,
+    pub answered_by_name: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Question {
+    /// The short code people read and type: `Q3`.
+    pub fn code(&self) -> String {
+        format!("Q{}", self.number)
+    }
+
+    /// The answer as one line: the chosen options, then the text.
+    pub fn answer_line(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .answer_options
+            .iter()
+            .map(|o| o.join(", "))
+            .chain(self.answer_text.clone())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" — "))
+    }
+}
+
 /// One decision on a tool call of Claude Code or Codex (`app::bridge`).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

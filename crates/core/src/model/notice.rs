@@ -110,6 +110,30 @@ pub enum Notice {
         note: Option<Said>,
         decided_at: DateTime<Utc>,
     },
+    /// An agent asks the humans: its task's topic (General without a task) shows the question
+    /// with a button per option, or asks for a reply.
+    QuestionAsked {
+        question_id: Uuid,
+        code: String,
+        agent: String,
+        task_number: Option<i32>,
+        question: String,
+        options: Option<Vec<String>>,
+        multi_select: bool,
+        expires_at: DateTime<Utc>,
+    },
+    /// A question answered, expired or canceled: its message is edited to say so (and who
+    /// answered, and what).
+    QuestionClosed {
+        question_id: Uuid,
+        code: String,
+        agent: String,
+        question: String,
+        status: QuestionStatus,
+        by: String,
+        answer: Option<String>,
+        at: DateTime<Utc>,
+    },
     AlertRaised {
         alert_id: Uuid,
         alert_type: String,
@@ -207,7 +231,7 @@ impl Notice {
             Notice::Reply { .. } | Notice::EditReply { .. } | Notice::EditInto { .. } => TrafficClass::Human,
             // Binding a chat answers the binder, but is no sign that people are at work there
             // (machines step back only for those): urgent, ahead of everything but answers.
-            Notice::ApprovalRequested { .. } | Notice::ChatBound { .. } => TrafficClass::Urgent,
+            Notice::ApprovalRequested { .. } | Notice::QuestionAsked { .. } | Notice::ChatBound { .. } => TrafficClass::Urgent,
             Notice::AlertRaised {
                 severity: AlertSeverity::Critical,
                 repeat: false,
@@ -215,6 +239,7 @@ impl Notice {
             } => TrafficClass::Urgent,
             // What a human just did (a click, a command) shows at once.
             Notice::ApprovalDecided { .. }
+            | Notice::QuestionClosed { .. }
             | Notice::AlertResolved { .. }
             | Notice::AgentStatusChanged { .. }
             | Notice::BudgetChanged { .. }

@@ -16,6 +16,7 @@ pub mod operators;
 pub mod outbox;
 pub mod private_chats;
 pub mod projects;
+pub mod questions;
 pub mod runs;
 pub mod strangers;
 pub mod summary;

@@ -235,7 +235,7 @@ pub async fn finish_undelivered(conn: &mut PgConnection, id: i64, status: &str, 
 pub async fn latest_payload(conn: &mut PgConnection, kind: &str, entity_id: Uuid) -> sqlx::Result<Option<serde_json::Value>> {
     sqlx::query_scalar(
         "SELECT payload FROM outbox
-         WHERE kind = $1 AND coalesce(payload->>'approval_id', payload->>'alert_id') = $2
+         WHERE kind = $1 AND coalesce(payload->>'approval_id', payload->>'alert_id', payload->>'question_id') = $2
          ORDER BY id DESC LIMIT 1",
     )
     .bind(kind)

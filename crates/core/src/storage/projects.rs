@@ -84,6 +84,16 @@ pub async fn next_task_number(conn: &mut PgConnection, id: Uuid) -> sqlx::Result
         .await
 }
 
+/// Takes the next question number of the project (`Q3`).
+pub async fn next_question_number(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
+        "UPDATE projects SET next_question_number = next_question_number + 1 WHERE id = $1 RETURNING next_question_number - 1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn next_approval_number(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<i32> {
     sqlx::query_scalar(
         "UPDATE projects SET next_approval_number = next_approval_number + 1 WHERE id = $1 RETURNING next_approval_number - 1",

@@ -13,6 +13,8 @@ pub const TASK_APPROVAL: &str = "task_approval";
 pub const TASK_ALERT: &str = "task_alert";
 /// A task's activity message: a burst of its runs and comments folded into one edited message.
 pub const TASK_ACTIVITY: &str = "task_activity";
+/// A question an agent asked (in its task's topic, or General).
+pub const QUESTION: &str = "question";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SentMessage {
@@ -68,6 +70,23 @@ pub async fn known(conn: &mut PgConnection, entity_kind: &str, entity_ids: &[Uui
         .bind(chat_id)
         .fetch_all(conn)
         .await
+}
+
+/// The messages of `entity_ids` in `chat_id`: (entity, message, topic), for links to them.
+pub async fn messages_of(
+    conn: &mut PgConnection,
+    entity_kind: &str,
+    entity_ids: &[Uuid],
+    chat_id: i64,
+) -> sqlx::Result<Vec<(Uuid, i32, Option<i32>)>> {
+    sqlx::query_as(
+        "SELECT entity_id, message_id, topic_id FROM telegram_messages WHERE entity_kind = $1 AND entity_id = ANY($2) AND chat_id = $3",
+    )
+    .bind(entity_kind)
+    .bind(entity_ids)
+    .bind(chat_id)
+    .fetch_all(conn)
+    .await
 }
 
 /// The message is gone (deleted by a human): the next change posts a fresh one.

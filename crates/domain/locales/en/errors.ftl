@@ -63,6 +63,7 @@ err-right-read = read
 err-right-switch-project = switch a chat's project
 err-right-manage-tasks = manage tasks
 err-right-comment = comment
+err-right-answer-questions = answer agents' questions
 err-right-control-agents = pause, resume or quarantine agents
 err-right-pause-squad = pause or resume the squad
 err-right-resolve-alerts = resolve alerts
@@ -166,3 +167,18 @@ err-grant-no-task = { $agent } works on no task: grant it for a time instead
 err-grant-revoked = { $code } was already revoked by { $by }
 err-grant-target = name an agent, a role (intern, specialist, lead) or 'project'
 err-edit-json = the changed arguments must be a JSON object like the tool's input ({ $error })
+
+## Questions
+err-question-multi-without-options = multiSelect needs options to choose from
+err-question-option-count = a question offers { $min } to { $max } options (got { $got })
+err-question-option-twice = the option '{ $option }' is given twice
+err-answer-no-options = this question has no options: answer it with text
+err-answer-unknown-option = '{ $option }' is not one of the question's options ({ $options })
+err-answer-one-option = choose exactly one option (this question takes one)
+err-answer-empty = give an answer: text or one of the options
+err-question-answered = question { $code } was already answered by { $by } at { $at }: { $answer }
+err-question-closed = question { $code } is { $status } ({ $at }): nothing to answer any more
+err-own-questions-only = an agent reads only its own questions
+err-only-asker-cancels = only the agent that asked { $code } may cancel it
+err-agent-cannot-answer = agent { $agent } cannot answer questions: operators do
+err-only-agents-ask = only agents ask questions: people answer them

@@ -181,3 +181,15 @@ notice-button-hour = ⏱ 1 h
 notice-button-this-task = 📌 This task
 notice-button-deny-now = ❌ Deny
 notice-button-deny-instructions = ✍️ Deny with instructions
+
+## Questions agents ask
+notice-question-title = ❓ <b>{ $agent }</b> asks · { $code }
+notice-question-task = task #{ $number }
+notice-question-reply = ↩️ Reply to this message to answer.
+notice-question-multi = Options: { $options }
+    ↩️ Several may be chosen: reply to this message with them, separated by commas (or with your own words).
+notice-question-expires = ⏳ Open until { $at }
+notice-question-answered = ✅ Answered by { $by } · { $at }: <b>{ $answer }</b>
+notice-question-expired = ⌛ Expired unanswered · { $at }
+notice-question-canceled = 🚫 Withdrawn by { $by } · { $at }
+notice-question-short = ❓ Question <b>{ $code }</b> of { $agent }: { $question }

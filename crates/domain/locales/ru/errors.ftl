@@ -69,6 +69,7 @@ err-right-read = читать
 err-right-switch-project = переключать проект чата
 err-right-manage-tasks = управлять задачами
 err-right-comment = комментировать
+err-right-answer-questions = отвечать на вопросы агентов
 err-right-control-agents = ставить агентов на паузу, возобновлять и помещать в карантин
 err-right-pause-squad = ставить команду на паузу и возобновлять
 err-right-resolve-alerts = закрывать тревоги
@@ -180,3 +181,18 @@ err-grant-no-task = { $agent } не работает над задачей: ра
 err-grant-revoked = { $code } уже отозвано: { $by }
 err-grant-target = укажите агента, роль (intern, specialist, lead) или «project»
 err-edit-json = изменённые аргументы должны быть объектом JSON, как вход инструмента ({ $error })
+
+## Вопросы
+err-question-multi-without-options = multiSelect требует вариантов ответа
+err-question-option-count = у вопроса от { $min } до { $max } вариантов ответа (сейчас { $got })
+err-question-option-twice = вариант «{ $option }» указан дважды
+err-answer-no-options = у этого вопроса нет вариантов: ответьте текстом
+err-answer-unknown-option = «{ $option }» — не вариант ответа этого вопроса ({ $options })
+err-answer-one-option = выберите ровно один вариант (этот вопрос принимает один)
+err-answer-empty = дайте ответ: текст или один из вариантов
+err-question-answered = на вопрос { $code } уже ответил(а) { $by } в { $at }: { $answer }
+err-question-closed = вопрос { $code } { $status } ({ $at }): отвечать уже не на что
+err-own-questions-only = агент видит только свои вопросы
+err-only-asker-cancels = отменить { $code } может только агент, который его задал
+err-agent-cannot-answer = агент { $agent } не может отвечать на вопросы: отвечают операторы
+err-only-agents-ask = вопросы задают только агенты: люди на них отвечают

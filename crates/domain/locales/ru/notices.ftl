@@ -198,3 +198,15 @@ notice-button-hour = ⏱ 1 ч
 notice-button-this-task = 📌 Эта задача
 notice-button-deny-now = ❌ Отклонить
 notice-button-deny-instructions = ✍️ Отклонить с указаниями
+
+## Вопросы агентов
+notice-question-title = ❓ <b>{ $agent }</b> спрашивает · { $code }
+notice-question-task = задача #{ $number }
+notice-question-reply = ↩️ Ответьте на это сообщение, чтобы дать ответ.
+notice-question-multi = Варианты: { $options }
+    ↩️ Можно выбрать несколько: ответьте на это сообщение, перечислив их через запятую (или своими словами).
+notice-question-expires = ⏳ Ждёт ответа до { $at }
+notice-question-answered = ✅ Ответил(а) { $by } · { $at }: <b>{ $answer }</b>
+notice-question-expired = ⌛ Истёк без ответа · { $at }
+notice-question-canceled = 🚫 Агент { $by } снял вопрос · { $at }
+notice-question-short = ❓ Вопрос <b>{ $code }</b> от { $agent }: { $question }

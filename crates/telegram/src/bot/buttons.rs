@@ -15,6 +15,7 @@ use mc_core::app::approvals::Verdict;
 use mc_core::app::chats::AskedIn;
 use mc_core::app::confirmations::{Closing, OneShot};
 use mc_core::app::grants::ToolApproval;
+use mc_core::app::questions::Answer;
 use mc_core::app::{AppError, AppResult};
 use mc_domain::*;
 use uuid::Uuid;
@@ -92,6 +93,22 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> Ap
             }
             Err(err) => approval_toast(req, actor, *approval_id, err).await,
         },
+        ButtonAction::AnswerQuestion { question_id, option } => {
+            let question = app.get_question(actor, *question_id).await?;
+            let chosen = question.options.as_ref().and_then(|o| o.get(*option as usize)).cloned();
+            let answer = Answer {
+                text: None,
+                options: Some(chosen.into_iter().collect()),
+            };
+            let answered = app.answer_question(actor, *question_id, answer).await?;
+            Ok(Toast::new(req.ta(
+                "bot-toast-answered",
+                &[
+                    ("code", plain(&answered.code())),
+                    ("answer", plain(&answered.answer_line().unwrap_or_default())),
+                ],
+            )))
+        }
         ButtonAction::Deny { approval_id } => match ask_deny_reason(req, actor, *approval_id).await {
             Ok(toast) => Ok(toast),
             Err(err) => approval_toast(req, actor, *approval_id, err).await,

@@ -71,6 +71,7 @@ commands! {
     Grant => "grant",
     Revoke => "revoke",
     Grants => "grants",
+    Questions => "questions",
     Tokens => "tokens",
     RevokeToken => "revoke_token",
     Lang => "lang",
@@ -169,8 +170,8 @@ mod tests {
         }
         assert_eq!(
             COMMANDS.len(),
-            36,
-            "the spec's list, /tokens and /revoke_token, and the permission layer's /edit and /grants"
+            37,
+            "the spec's list, /tokens and /revoke_token, the permission layer's /edit and /grants, and /questions"
         );
     }
 

@@ -72,6 +72,7 @@ async fn dispatch(req: &Req, command: Command, args: &str) -> CmdResult {
         Command::Grant => grant(req, args).await,
         Command::Revoke => revoke(req, args).await,
         Command::Grants => super::grants::list(req).await,
+        Command::Questions => super::questions::list(req).await,
         Command::Tokens => tokens(req).await,
         Command::RevokeToken => revoke_token(req, args).await,
         Command::Lang => lang(req, args).await,

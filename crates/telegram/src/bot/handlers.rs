@@ -91,6 +91,16 @@ async fn answer(app: mc_core::app::App, state: &BotState, msg: &Message, user: &
         .await?
         .filter(|p| app.now() - p.created_at <= INPUT_TTL);
     let Some(pending) = pending else {
+        // A reply to a question's message (not the topic's root, which every topic message
+        // "replies" to) answers the question.
+        let replied = msg.reply_to_message().map(|r| r.id.0).filter(|id| Some(*id) != thread_of(msg));
+        if let Some(replied) = replied {
+            let reader = mc_domain::Actor::system("telegram");
+            if let Some(question) = app.question_of_message(&reader, msg.chat.id.0, replied).await? {
+                let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), user).await?;
+                return super::questions::answer_by_reply(&req, question.id, text).await;
+            }
+        }
         return threads::comment(app, state, msg, user, text).await;
     };
     let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), user).await?;

@@ -20,6 +20,7 @@ mod commands;
 mod grants;
 mod handlers;
 pub mod listener;
+mod questions;
 mod request;
 mod threads;
 mod webhook;

@@ -9,7 +9,7 @@ use super::plan::{Unit, UnitKind};
 use super::{Engine, Halt};
 use crate::render::text::{split, MESSAGE_LIMIT};
 use crate::render::{self, ButtonSpec};
-use mc_core::app::delivery::{Queued, SystemTopic, Undelivered, Via, ALERT, APPROVAL};
+use mc_core::app::delivery::{Queued, SystemTopic, Undelivered, Via, ALERT, APPROVAL, QUESTION};
 use mc_core::model::notice::Notice;
 use mc_domain::TrafficClass;
 use std::future::Future;
@@ -21,6 +21,14 @@ use teloxide::RequestError;
 use uuid::Uuid;
 
 mod threads;
+
+/// The question a message shows, to remember (its answer edits it, a reply to it answers it).
+fn question_shown(notice: &Notice) -> Option<(&'static str, Uuid)> {
+    match notice {
+        Notice::QuestionAsked { question_id, .. } => Some((QUESTION, *question_id)),
+        _ => None,
+    }
+}
 
 /// How long a worker keeps trying to record what Telegram accepted (see [`Engine::record`]).
 const RECORD_PATIENCE: Duration = Duration::from_secs(120);
@@ -184,6 +192,10 @@ impl Engine {
                 let request = self.latest(approval_id, "approval_requested").await?;
                 let text = render::approval_decided(request.as_ref(), notice, lang);
                 self.edit_or_post(row, dest, APPROVAL, *approval_id, &text, None, halt).await?;
+            }
+            Notice::QuestionAsked { .. } | Notice::QuestionClosed { .. } => {
+                let (id, via) = self.question_message(row, notice, dest, halt).await?;
+                self.delivered(&[row.id], dest, Some(id), via, question_shown(notice)).await?;
             }
             Notice::AlertRaised { alert_id, .. } => {
                 let r = render::alert(notice, lang);
@@ -369,6 +381,30 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// A question's message: asked, it is posted with a button per option; closed, its
+    /// message is edited to say how, without the buttons (posted anew when it is gone).
+    pub(super) async fn question_message(
+        &self,
+        row: &Queued,
+        notice: &Notice,
+        dest: &mut Destination,
+        halt: &Halt,
+    ) -> Result<(i32, Via), Stop> {
+        if let Notice::QuestionClosed { question_id, .. } = notice {
+            let asked = self.latest(question_id, "question_asked").await?;
+            let text = render::question_closed(asked.as_ref(), notice, dest.lang);
+            if let Some(m) = self.delivery.message_of(QUESTION, *question_id, dest.chat_id).await? {
+                if self.edit(dest.chat_id, m.message_id, &text, None, halt).await? {
+                    return Ok((m.message_id, Via::Edit));
+                }
+            }
+            return Ok((self.send(dest, &text, None, Some(row), halt).await?, Via::Message));
+        }
+        let r = render::notice(notice, dest.lang);
+        let kb = self.keyboard(&r.buttons, dest.chat_id).await?;
+        Ok((self.send(dest, &r.text, kb, Some(row), halt).await?, Via::Message))
     }
 
     async fn latest(&self, entity: &Uuid, kind: &str) -> Result<Option<Notice>, Stop> {

@@ -224,6 +224,20 @@ fn timeline_line(lang: Lang, entry: &TimelineEntry) -> Option<String> {
                 ("decision", plain(c.decision.as_str())),
             ],
         ),
+        TimelineEntry::Question(q) => lang.ta(
+            match q.answer_line() {
+                Some(_) => "bot-timeline-question-answered",
+                None => "bot-timeline-question",
+            },
+            &[
+                ("at", plain(&time(q.created_at))),
+                ("code", plain(&q.code())),
+                ("by", text(&q.answered_by_name.clone().unwrap_or_default())),
+                ("question", clipped(&q.question.replace('\n', " "), 100)),
+                ("status", plain(&lang.t(&format!("question-status-{}", q.status)))),
+                ("answer", clipped(&q.answer_line().unwrap_or_default(), 100)),
+            ],
+        ),
         TimelineEntry::Document(_) => return None,
     })
 }

@@ -17,6 +17,7 @@
 //! - [`policy`]: the risk policy;
 //! - [`notices`]: the core's notices as messages, and what is posted when a chat is bound;
 //! - [`approvals`]: an approval request with its buttons, and the same once decided;
+//! - [`questions`]: an agent's question with a button per option, and the same once answered;
 //! - [`alerts`]: an alert with its buttons, its title and text from its typed details;
 //! - [`digest`]: a burst of alerts as one message;
 //! - [`card`]: a task's card and topic name in a forum.
@@ -30,6 +31,7 @@ pub mod errors;
 pub mod lists;
 pub mod notices;
 pub mod policy;
+pub mod questions;
 pub mod summaries;
 pub mod text;
 pub mod words;
@@ -42,6 +44,7 @@ pub use errors::{error, error_toast, refusal, usage};
 pub use lists::{agents_page, alerts_page, approvals_page, projects, tasks_page, tokens, PAGE_SIZE};
 pub use notices::{activity, bound, notice, system_topic_name};
 pub use policy::{policy, policy_check, tool_check};
+pub use questions::question_closed;
 pub use summaries::{burnrate, standup, standup_caption, standup_message, status};
 pub use words::{
     agent_status, approval_status, names_of, risk, risk_mark, role, role_of, severity, severity_mark, status_mark, task_status,
@@ -141,8 +144,13 @@ impl Rendered {
 
 /// A button labelled with the message `key`.
 fn button(lang: Lang, key: &str, action: ButtonAction) -> ButtonSpec {
+    button_labelled(&lang.t(key), action)
+}
+
+/// A button whose label is given (an agent's option), not a message of the locales.
+fn button_labelled(label: &str, action: ButtonAction) -> ButtonSpec {
     ButtonSpec {
-        label: lang.t(key),
+        label: label.to_string(),
         action,
     }
 }

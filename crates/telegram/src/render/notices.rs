@@ -4,6 +4,7 @@
 
 use super::alerts::{alert, alert_resolved};
 use super::approvals::{approval_request, decision};
+use super::questions::{question_asked, question_closed_alone};
 use super::summaries::standup_message;
 use super::words::{agent_status, task_status};
 use super::Rendered;
@@ -21,6 +22,8 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
             lang.ta("notice-approval-short", &[("code", text(code))]),
             decision(n, lang)
         )),
+        Notice::QuestionAsked { .. } => question_asked(n, lang),
+        Notice::QuestionClosed { .. } => question_closed_alone(n, lang),
         Notice::AlertRaised { .. } => alert(n, lang),
         Notice::AlertResolved { .. } => Rendered::plain(alert_resolved(None, n, lang)),
         Notice::TaskCreated {

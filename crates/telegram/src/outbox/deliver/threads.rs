@@ -92,6 +92,11 @@ impl Engine {
             Notice::TaskCreated { .. } => thread.card_message_id,
             Notice::TaskThreadNeeded { .. } if created => thread.card_message_id,
             Notice::TaskThreadNeeded { .. } => return self.skip(row, "the task already has its thread").await,
+            Notice::QuestionAsked { .. } | Notice::QuestionClosed { .. } => {
+                self.open_thread(&task, dest, halt).await?;
+                let (id, _) = self.question_message(row, notice, dest, halt).await?;
+                Some(id)
+            }
             _ => {
                 self.open_thread(&task, dest, halt).await?;
                 let mut text = render::notice(notice, dest.lang).text;
@@ -107,7 +112,8 @@ impl Engine {
         if !self.later_rows(task_id, row.id).await? {
             self.sync_thread(task_id, dest, halt).await?;
         }
-        self.delivered(&[row.id], dest, message_id, Via::Message, None).await?;
+        self.delivered(&[row.id], dest, message_id, Via::Message, super::question_shown(notice))
+            .await?;
         Ok(1)
     }
 
@@ -332,6 +338,12 @@ impl Engine {
     async fn plain_task_message(&self, row: &Queued, notice: &Notice, dest: &mut Destination, halt: &Halt) -> Result<usize, Stop> {
         dest.thread = Thread::General;
         dest.origin = Origin::Given;
+        if let Notice::QuestionAsked { .. } | Notice::QuestionClosed { .. } = notice {
+            let (id, via) = self.question_message(row, notice, dest, halt).await?;
+            self.delivered(&[row.id], dest, Some(id), via, super::question_shown(notice))
+                .await?;
+            return Ok(1);
+        }
         let text = render::notice(notice, dest.lang).text;
         let id = self.send_once(row, dest, &text, halt).await?;
         self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
