@@ -4,7 +4,7 @@
 //! interpreter given code (`Bash(bash:*)`, `Bash(python -c:*)`) — those would grant everything.
 
 use crate::i18n::Msg;
-use crate::tools::ToolRule;
+use crate::tools::{ungrantable, ToolRule, Ungrantable};
 use crate::values::Invalid;
 use chrono::{DateTime, Duration, Utc};
 
@@ -45,43 +45,19 @@ impl GrantSpan {
     }
 }
 
-/// Tools that run whatever they are given: granted only with a command prefix.
-const RUNS_ANYTHING: &[&str] = &["Bash"];
-
-/// Programs that run whatever command they are handed: a grant of them is a grant of
-/// everything.
-const SHELLS: &[&str] = &[
-    "bash", "sh", "zsh", "dash", "ksh", "fish", "eval", "exec", "source", ".", "sudo", "su", "doas", "env", "xargs", "nohup", "timeout",
-    "nice", "time", "command", "builtin",
-];
-
-/// Interpreters: granted with a script or module (`python -m pytest`), never with inline code
-/// (`-c`, `-e`, stdin) or alone.
-const INTERPRETERS: &[&str] = &["python", "python3", "node", "perl", "ruby", "php"];
-
-/// Whether `rule` may be granted: not a whole tool that runs anything, not a shell.
+/// Whether `rule` may be granted: not a whole tool that runs anything, not a shell or an
+/// interpreter handed code (the tool-call policy's own judgement: `tools::ungrantable`).
 pub fn grantable(rule: &ToolRule) -> Result<(), Invalid> {
-    let text = rule.as_str();
-    let spec = text
-        .strip_prefix(rule.tool())
-        .and_then(|rest| rest.strip_prefix('('))
-        .and_then(|rest| rest.strip_suffix(')'));
-    if RUNS_ANYTHING.contains(&rule.tool()) {
-        let Some(spec) = spec.map(str::trim).filter(|s| !s.is_empty() && *s != "*" && *s != ":*") else {
-            return Err(Invalid::new("rule", Msg::new("err-grant-whole-shell").with("rule", text)));
-        };
-        let mut words = spec.split([' ', ':']).filter(|w| !w.is_empty());
-        let first = words.next().unwrap_or_default();
-        let program = first.rsplit('/').next().unwrap_or(first);
-        let inline_code = INTERPRETERS.contains(&program) && words.next().is_none_or(|arg| matches!(arg, "-c" | "-e" | "-" | "*" | "-E"));
-        if SHELLS.contains(&program) || inline_code || program.contains('*') {
-            return Err(Invalid::new(
-                "rule",
-                Msg::new("err-grant-shell").with("rule", text).with("program", program),
-            ));
-        }
+    match ungrantable(rule) {
+        None => Ok(()),
+        Some(Ungrantable::WholeShell) => Err(Invalid::new("rule", Msg::new("err-grant-whole-shell").with("rule", rule.as_str()))),
+        Some(Ungrantable::Shell { program }) => Err(Invalid::new(
+            "rule",
+            Msg::new("err-grant-shell")
+                .with("rule", rule.as_str())
+                .with("program", program.as_str()),
+        )),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -131,5 +107,13 @@ mod tests {
                 assert!(grantable(&parsed).is_err(), "{never}");
             }
         }
+        // Nor does such a grant, made anyway, cover anything run through it.
+        let input = serde_json::json!({ "command": "env rm -rf /home/dev/shop" });
+        let call = crate::tools::ToolCall {
+            tool: "Bash",
+            input: &input,
+            cwd: "/home/dev/shop",
+        };
+        assert_eq!(crate::tools::ToolPolicy::shipped().granted(&call, &[rule("Bash(env:*)")]), None);
     }
 }

@@ -25,7 +25,7 @@ use crate::storage::tool_calls::NewToolCall;
 use mc_config::ToolPolicyLayers;
 use mc_domain::grants::grantable;
 use mc_domain::i18n::{Msg, Said};
-use mc_domain::tools::{call_text, judged_cwd, mask_secrets, ToolCall, ToolPolicy, ToolRule, ToolRules, ToolVerdict};
+use mc_domain::tools::{call_text, check_hook_call, judged_cwd, mask_secrets, ToolCall, ToolPolicy, ToolRule, ToolRules, ToolVerdict};
 use mc_domain::{Actor, AgentRole, ApprovalStatus, RiskLevel, ToolClient, ToolDecision, WaitSeconds};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -115,35 +115,8 @@ pub struct ToolAnswer {
     pub approval: Option<String>,
 }
 
-/// Longest tool name, session id and working directory taken.
-const MAX_TOOL_NAME: usize = 200;
-const MAX_SESSION_ID: usize = 256;
-const MAX_CWD: usize = 4096;
 /// Longest summary kept of a call (the card's code block).
 const MAX_SUMMARY: usize = 2000;
-
-impl ToolCallRequest {
-    fn validate(&self) -> AppResult<()> {
-        let name = self.tool_name.trim();
-        if name.is_empty() || name.chars().count() > MAX_TOOL_NAME || name.chars().any(char::is_control) {
-            return Err(AppError::validation("tool_name", Msg::new("err-tool-name")));
-        }
-        if !self.input.is_object() {
-            return Err(AppError::validation("tool_input", Msg::new("err-tool-input-object")));
-        }
-        if let Some(session) = &self.session_id {
-            if session.is_empty() || session.chars().count() > MAX_SESSION_ID || session.chars().any(char::is_control) {
-                return Err(AppError::validation("session_id", Msg::new("err-session-id")));
-            }
-        }
-        if let Some(cwd) = &self.cwd {
-            if cwd.chars().count() > MAX_CWD || cwd.chars().any(char::is_control) {
-                return Err(AppError::validation("cwd", Msg::new("err-cwd")));
-            }
-        }
-        Ok(())
-    }
-}
 
 /// The input's identity: SHA-256 of the tool name and the input with every object's keys in
 /// order, so the same call hashes the same however its JSON was written.
@@ -237,7 +210,7 @@ impl App {
         let Actor::Agent { id: agent_id, .. } = actor else {
             return Err(AppError::forbidden(Msg::new("err-tool-call-agent-only")));
         };
-        req.validate()?;
+        check_hook_call(&req.tool_name, &req.input, req.session_id.as_deref(), req.cwd.as_deref())?;
         let (agent, slug, root) = self.call_context(*agent_id, req.session_id.as_deref()).await?;
         let policy = self.rules.bridge.policy(&slug, agent.role);
         let cwd = req.cwd.clone().unwrap_or_default();

@@ -96,7 +96,16 @@ impl App {
                     ),
                     GrantSpan::For(_) => None,
                 };
-                let made = grant_in(&mut w, &agent, GrantScope::Agent, None, &rule, *span, task_id, Some(approval.id)).await?;
+                let granting = Granting {
+                    project_id: agent.project_id,
+                    agent: Some(&agent),
+                    role: None,
+                    rule: &rule,
+                    span: *span,
+                    task_id,
+                    approval_id: Some(approval.id),
+                };
+                let made = grant_in(&mut w, granting).await?;
                 note = Some(format!(
                     "approved with grant {} ({}) until {}",
                     made.code(),
@@ -143,16 +152,16 @@ impl App {
         storage::projects::lock(w.conn(), input.project_id)
             .await?
             .ok_or_else(|| AppError::not_found("project", input.project_id))?;
-        let (scope, agent, role) = match &input.target {
+        let (agent, role) = match &input.target {
             GrantTarget::Agent(id) => {
                 let agent = storage::agents::by_id(w.conn(), *id)
                     .await?
                     .filter(|a| a.project_id == input.project_id)
                     .ok_or_else(|| AppError::unknown_in("agentId", "agent", *id))?;
-                (GrantScope::Agent, Some(agent), None)
+                (Some(agent), None)
             }
-            GrantTarget::Role(role) => (GrantScope::Role, None, Some(*role)),
-            GrantTarget::Project => (GrantScope::Project, None, None),
+            GrantTarget::Role(role) => (None, Some(*role)),
+            GrantTarget::Project => (None, None),
         };
         let task_id = match (input.span, &agent) {
             (GrantSpan::Task, Some(agent)) => Some(
@@ -163,26 +172,19 @@ impl App {
             (GrantSpan::Task, None) => return Err(AppError::validation("for", Msg::new("err-grant-target"))),
             _ => None,
         };
-        let number = storage::tool_grants::next_number(w.conn(), input.project_id).await?;
-        let (now, by) = (w.now, w.actor.clone());
-        let grant = storage::tool_grants::insert(
-            w.conn(),
-            &NewGrant {
+        let grant = grant_in(
+            &mut w,
+            Granting {
                 project_id: input.project_id,
-                number,
-                scope,
-                agent_id: agent.as_ref().map(|a| a.id),
+                agent: agent.as_ref(),
                 role,
-                rule: rule.as_str(),
+                rule: &rule,
+                span: input.span,
                 task_id,
-                expires_at: input.span.expires_at(now),
                 approval_id: None,
             },
-            &by,
-            now,
         )
         .await?;
-        audit_grant(&mut w, &grant, agent.as_ref().map(|a| a.name.as_str())).await?;
         w.commit().await?;
         Ok(grant)
     }
@@ -255,51 +257,53 @@ impl App {
     }
 }
 
-/// Makes a grant inside the caller's transaction, audited.
-#[allow(clippy::too_many_arguments)]
-async fn grant_in(
-    w: &mut Work,
-    agent: &Agent,
-    scope: GrantScope,
+/// A grant to make: to `agent`, to every agent of `role`, or (neither) to the project.
+struct Granting<'a> {
+    project_id: Uuid,
+    agent: Option<&'a Agent>,
     role: Option<AgentRole>,
-    rule: &ToolRule,
+    rule: &'a ToolRule,
     span: GrantSpan,
     task_id: Option<Uuid>,
     approval_id: Option<Uuid>,
-) -> AppResult<ToolGrant> {
-    let number = storage::tool_grants::next_number(w.conn(), agent.project_id).await?;
+}
+
+/// Makes a grant inside the caller's transaction, audited.
+async fn grant_in(w: &mut Work, g: Granting<'_>) -> AppResult<ToolGrant> {
+    let scope = match (g.agent, g.role) {
+        (Some(_), _) => GrantScope::Agent,
+        (None, Some(_)) => GrantScope::Role,
+        (None, None) => GrantScope::Project,
+    };
+    let number = storage::tool_grants::next_number(w.conn(), g.project_id).await?;
     let (now, by) = (w.now, w.actor.clone());
     let grant = storage::tool_grants::insert(
         w.conn(),
         &NewGrant {
-            project_id: agent.project_id,
+            project_id: g.project_id,
             number,
             scope,
-            agent_id: (scope == GrantScope::Agent).then_some(agent.id),
-            role,
-            rule: rule.as_str(),
-            task_id,
-            expires_at: span.expires_at(now),
-            approval_id,
+            agent_id: g.agent.map(|a| a.id),
+            role: g.role.filter(|_| g.agent.is_none()),
+            rule: g.rule.as_str(),
+            task_id: g.task_id,
+            expires_at: g.span.expires_at(now),
+            approval_id: g.approval_id,
         },
         &by,
         now,
     )
     .await?;
-    audit_grant(w, &grant, Some(&agent.name)).await?;
-    Ok(grant)
-}
-
-async fn audit_grant(w: &mut Work, grant: &ToolGrant, agent: Option<&str>) -> AppResult<()> {
     w.audit(
         Some(grant.project_id),
         "grant.created",
         "tool_grant",
         grant.id,
-        json!({ "code": grant.code(), "scope": grant.scope, "agent": agent, "role": grant.role, "rule": grant.rule,
-                "taskId": grant.task_id, "expiresAt": grant.expires_at, "approvalId": grant.approval_id }),
+        json!({ "code": grant.code(), "scope": grant.scope, "agent": g.agent.map(|a| a.name.as_str()), "role": grant.role,
+                "rule": grant.rule, "taskId": grant.task_id, "expiresAt": grant.expires_at, "approvalId": grant.approval_id }),
     )
-    .await
+    .await?;
+    Ok(grant)
 }
 
 /// The changed arguments: a JSON object as given, or for a shell tool (`Bash`, Codex's

@@ -58,6 +58,33 @@ pub struct ToolCall<'a> {
     pub cwd: &'a str,
 }
 
+/// Longest tool name, session id and working directory a hook may send.
+const MAX_TOOL_NAME: usize = 200;
+const MAX_SESSION_ID: usize = 256;
+const MAX_CWD: usize = 4096;
+
+/// Whether a hook's call is one to decide at all: a tool's name (1–200 characters), an input
+/// that is a JSON object, a session id (1–256) and a working directory (at most 4096), none
+/// with control characters. Anything else is refused before policy sees it.
+pub fn check_hook_call(tool: &str, input: &Value, session: Option<&str>, cwd: Option<&str>) -> Result<(), crate::values::Invalid> {
+    use crate::values::Invalid;
+    let fits = |text: &str, max: usize| text.chars().count() <= max && !text.chars().any(char::is_control);
+    let name = tool.trim();
+    if name.is_empty() || !fits(name, MAX_TOOL_NAME) {
+        return Err(Invalid::new("tool_name", Msg::new("err-tool-name")));
+    }
+    if !input.is_object() {
+        return Err(Invalid::new("tool_input", Msg::new("err-tool-input-object")));
+    }
+    if session.is_some_and(|s| s.is_empty() || !fits(s, MAX_SESSION_ID)) {
+        return Err(Invalid::new("session_id", Msg::new("err-session-id")));
+    }
+    if cwd.is_some_and(|c| !fits(c, MAX_CWD)) {
+        return Err(Invalid::new("cwd", Msg::new("err-cwd")));
+    }
+    Ok(())
+}
+
 /// What policy says of a call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolVerdict {
@@ -583,10 +610,33 @@ fn secret_outside_parts(command: &str, parts: &[Part]) -> bool {
 /// Whether a grant may cover shell commands: `Bash(…)` with words, and those words are not a
 /// shell or an interpreter given code.
 fn shell_grant_usable(grant: &ToolRule) -> bool {
-    grant.tool() == "Bash"
-        && grant
-            .bash_words()
-            .is_some_and(|words| !words.is_empty() && programs::bare_shell(&words).is_none())
+    grant.tool() == "Bash" && ungrantable(grant).is_none()
+}
+
+/// Why a grant of `rule` would allow anything at all, if it would: all of a tool that runs
+/// whatever it is given (`Bash`, `Bash(*)`), or a shell or an interpreter handed code
+/// (`Bash(bash:*)`, `Bash(python -c:*)`). Such a grant covers nothing ([`ToolPolicy::granted`]),
+/// and is refused when it is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ungrantable {
+    WholeShell,
+    Shell { program: String },
+}
+
+pub fn ungrantable(rule: &ToolRule) -> Option<Ungrantable> {
+    if rule.tool() != "Bash" {
+        return None;
+    }
+    let Some(words) = rule.bash_words().filter(|words| !words.is_empty()) else {
+        return Some(Ungrantable::WholeShell);
+    };
+    if let Some(program) = programs::bare_shell(&words) {
+        return Some(Ungrantable::Shell { program });
+    }
+    // A wrapper's prefix would cover any program run through it.
+    programs::is_wrapper(&words[0]).then(|| Ungrantable::Shell {
+        program: programs::basename(&words[0]).to_string(),
+    })
 }
 
 /// What a grant for a command with `words` allows: see [`ToolPolicy::suggest`].

@@ -255,6 +255,27 @@ fn inline_code(name: &str, args: &[String]) -> Option<String> {
     Some(name.to_string())
 }
 
+/// Programs that run another program named after them (`env X=1 cmd`, `timeout 60 cmd`,
+/// `xargs cmd`): a rule naming only the wrapper would cover whatever follows it.
+pub(crate) fn is_wrapper(program: &str) -> bool {
+    matches!(
+        basename(program),
+        "nohup"
+            | "time"
+            | "nice"
+            | "timeout"
+            | "env"
+            | "command"
+            | "builtin"
+            | "xargs"
+            | "stdbuf"
+            | "setsid"
+            | "chrt"
+            | "ionice"
+            | "taskset"
+    )
+}
+
 /// Commands that `words` stand for when a wrapper only changes how they run (`timeout 60 cargo
 /// test` is `cargo test`), so rules can match what runs. Wrappers whose options we do not
 /// know are left as they are (and then a rule must name them).

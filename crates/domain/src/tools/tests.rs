@@ -788,3 +788,16 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_hook_call_is_checked_before_policy_sees_it() {
+    let object = serde_json::json!({ "command": "ls" });
+    assert!(check_hook_call("Bash", &object, Some("s1"), Some("/home/dev/shop")).is_ok());
+    assert!(check_hook_call("Bash", &object, None, None).is_ok());
+    let field = |r: Result<(), crate::values::Invalid>| r.unwrap_err().field;
+    assert_eq!(field(check_hook_call(" ", &object, None, None)), "tool_name");
+    assert_eq!(field(check_hook_call(&"x".repeat(201), &object, None, None)), "tool_name");
+    assert_eq!(field(check_hook_call("Bash", &serde_json::json!("ls"), None, None)), "tool_input");
+    assert_eq!(field(check_hook_call("Bash", &object, Some(""), None)), "session_id");
+    assert_eq!(field(check_hook_call("Bash", &object, None, Some("/a\u{0}b"))), "cwd");
+}

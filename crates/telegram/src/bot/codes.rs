@@ -14,7 +14,7 @@ pub(super) fn actor(req: &Req) -> &Actor {
 
 /// The project a code typed here means (`domain::approval_code`): the card's it replies to, or
 /// the ops chat's inside its topics; in an ops chat switched to another project, neither.
-pub(super) async fn code_project(req: &Req) -> Result<mc_core::model::Project, CmdError> {
+async fn code_project(req: &Req) -> Result<mc_core::model::Project, CmdError> {
     let current = req.project()?.id;
     let at = CodeTypedAt {
         chat_id: req.chat_id,
@@ -24,6 +24,18 @@ pub(super) async fn code_project(req: &Req) -> Result<mc_core::model::Project, C
         current: Some(current),
     };
     Ok(req.app.project_for_approval_code(&at).await?)
+}
+
+/// The approval a typed code (`A7`) means, with its project (see [`code_project`]); not found
+/// or the like is said naming the project.
+pub(super) async fn approval_of_code(req: &Req, code: &str) -> Result<(mc_core::model::Project, mc_core::model::Approval), CmdError> {
+    let project = code_project(req).await?;
+    let approval = req
+        .app
+        .approval_by_code(actor(req), project.id, code)
+        .await
+        .map_err(|e| about_approval(req, &project, e))?;
+    Ok((project, approval))
 }
 
 /// A failure about an approval of `project`, said naming the project (refusals stay refusals:

@@ -2,7 +2,7 @@
 //! answer. Rights are the core's to check; the few checks here only spare a viewer a
 //! confirmation button they could not use.
 
-use super::codes::{about_approval, actor, code_project};
+use super::codes::{about_approval, actor, approval_of_code};
 use super::command::{first_word, Command};
 use super::request::{Button, CmdError, CmdResult, Req};
 use crate::actions::{ButtonAction, ListKind, TaskFilter};
@@ -340,12 +340,7 @@ async fn approve(req: &Req, args: &str) -> CmdResult {
     if code.is_empty() {
         return Err(CmdError::Usage);
     }
-    let project = code_project(req).await?;
-    let approval = req
-        .app
-        .approval_by_code(actor(req), project.id, code)
-        .await
-        .map_err(|e| about_approval(req, &project, e))?;
+    let (project, approval) = approval_of_code(req, code).await?;
     let decided = req
         .app
         .decide_approval(actor(req), approval.id, mc_core::app::approvals::Verdict::Approve, None)
@@ -364,12 +359,7 @@ async fn deny(req: &Req, args: &str) -> CmdResult {
     if code.is_empty() || reason.is_empty() {
         return Err(CmdError::Usage);
     }
-    let project = code_project(req).await?;
-    let approval = req
-        .app
-        .approval_by_code(actor(req), project.id, code)
-        .await
-        .map_err(|e| about_approval(req, &project, e))?;
+    let (project, approval) = approval_of_code(req, code).await?;
     decide_deny(req, approval.id, &project, reason, false).await
 }
 

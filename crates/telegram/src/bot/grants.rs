@@ -3,7 +3,7 @@
 //! `/grant <agent|role|project> <rule> <1h|8h|task|7d>` and `/revoke G3` make and end one.
 //! (`/grant <user id> <role>` and `/revoke <user id>` stay the operators' commands.)
 
-use super::codes::{about_approval, actor, code_project};
+use super::codes::{about_approval, actor, approval_of_code};
 use super::command::first_word;
 use super::request::{Button, CmdError, CmdResult, Req};
 use crate::actions::ButtonAction;
@@ -22,12 +22,7 @@ pub(super) async fn edit(req: &Req, args: &str) -> CmdResult {
     if code.is_empty() || changed.is_empty() {
         return Err(CmdError::Usage);
     }
-    let project = code_project(req).await?;
-    let approval = req
-        .app
-        .approval_by_code(actor(req), project.id, code)
-        .await
-        .map_err(|e| about_approval(req, &project, e))?;
+    let (project, approval) = approval_of_code(req, code).await?;
     let (decided, _) = req
         .app
         .approve_tool_call(actor(req), approval.id, ToolApproval::Edited(changed.to_string()))
