@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// A recorded hook input from `fixtures/hooks/<agent>/<name>.json`.
-fn fixture(agent: &str, name: &str) -> Value {
+pub(crate) fn fixture(agent: &str, name: &str) -> Value {
     let path = format!(
         "{}/tests/integration/fixtures/hooks/{agent}/{name}.json",
         env!("CARGO_MANIFEST_DIR")
@@ -30,7 +30,7 @@ fn with_command(mut input: Value, command: &str) -> Value {
     input
 }
 
-async fn hook(api: &TestApi, agent: &str, token: &str, input: &Value) -> Reply {
+pub(crate) async fn hook(api: &TestApi, agent: &str, token: &str, input: &Value) -> Reply {
     let request = api
         .client
         .post(format!("{}/api/hooks/{agent}", api.url))
@@ -54,7 +54,7 @@ fn only(v: &Value, allowed: &[&str]) {
 
 /// Claude Code's `PreToolUse` output (`SyncHookJSONOutput` with a
 /// `PreToolUseHookSpecificOutput`): the decision and its reason.
-fn pre_tool_use(answer: &Reply) -> (String, String, Option<Value>) {
+pub(crate) fn pre_tool_use(answer: &Reply) -> (String, String, Option<Value>) {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let v = &answer.body;
     only(
@@ -484,7 +484,7 @@ async fn the_command_hook_answers_for_the_service_and_blocks_when_it_cannot(pool
 }
 
 /// A hook call of the World's `Scout` waiting in the background: its answer and when it came.
-fn waiting_call(api: &TestApi, agent: &'static str, token: &str, input: &Value) -> tokio::task::JoinHandle<(Reply, Instant)> {
+pub(crate) fn waiting_call(api: &TestApi, agent: &'static str, token: &str, input: &Value) -> tokio::task::JoinHandle<(Reply, Instant)> {
     let (client, url, token, input) = (api.client.clone(), api.url.clone(), token.to_string(), input.clone());
     tokio::spawn(async move {
         let r = reply(client.post(format!("{url}/api/hooks/{agent}")).bearer_auth(token).json(&input)).await;
@@ -619,6 +619,21 @@ async fn the_cao_s_words_and_edits_reach_the_agent_in_its_own_format(pool: PgPoo
     let (decision, reason, _) = pre_tool_use(&answer);
     assert_eq!(decision, "deny");
     assert!(reason.contains("Push to the release branch, not main"), "{reason}");
+    // The same words reach the agent as changes requested (an agent that no longer waits for
+    // the call reads them in its next heartbeat).
+    let beat = reply(
+        api.client
+            .post(format!("{}/api/agents/{}/heartbeat", api.url, w.s.scout.id))
+            .bearer_auth(&token),
+    )
+    .await;
+    let told = beat.body["notifications"].as_array().cloned().unwrap_or_default();
+    assert!(
+        told.iter()
+            .any(|n| n["kind"] == "changes_requested" && n["payload"]["text"] == "Push to the release branch, not main"),
+        "{}",
+        beat.body
+    );
 
     // /edit: approved with the change; Claude Code gets updatedInput.
     let after = last_in(&w, topics.approvals);

@@ -4,10 +4,11 @@
 //! of the click, a later click is refused with a toast naming the first answer, an unanswered
 //! question expires on both sides, and bad input changes nothing.
 
+use crate::bridge::{fixture, hook, pre_tool_use, waiting_call};
 use crate::common;
 use crate::mcp::{call, connect, ok};
 
-use common::http::{agent_token, assert_error, reply, Reply, TestApi};
+use common::http::{agent_token, assert_error, reply, Reply, TestApi, ADMIN_TOKEN};
 use common::telegram::*;
 use common::world::World;
 use common::{count, eventually};
@@ -313,4 +314,218 @@ async fn bad_questions_and_answers_are_clear_422s_that_change_nothing(pool: PgPo
     assert_eq!(canceled.status, StatusCode::OK, "{}", canceled.body);
     assert_eq!(canceled.body["status"], "canceled");
     api.stop().await;
+}
+
+/// The notifications the agent's next heartbeat carries.
+async fn notifications(api: &TestApi, token: &str, agent_id: &str) -> Vec<Value> {
+    let beat = as_token(api, Method::POST, &format!("/api/agents/{agent_id}/heartbeat"), token, None).await;
+    assert_eq!(beat.status, StatusCode::OK, "{}", beat.body);
+    beat.body["notifications"].as_array().cloned().unwrap_or_default()
+}
+
+/// Waits until message `id` has a button labelled `label`.
+async fn has_button(w: &World, id: i32, label: &str) {
+    eventually(&format!("message {id} has a button {label:?}"), WAIT, || async {
+        let m = w.tg.message(FORUM, id).unwrap();
+        m.buttons().iter().any(|b| b.text == label).then_some(())
+    })
+    .await;
+}
+
+#[sqlx::test]
+async fn claude_code_s_ask_user_question_is_asked_in_the_chat_and_answered_in_its_input(pool: PgPool) {
+    let (w, token) = forum_with_scout(&pool).await;
+    let api = w.api();
+    let input = fixture("claude-code", "pre_tool_use.ask_user_question");
+    let waiting = waiting_call(api, "claude-code", &token, &input);
+
+    // One message per question: the single-choice one answered by a click…
+    let library = message_with(&w, None, "Which library should we use for date formatting?").await;
+    let text = library.text.clone().unwrap();
+    assert!(text.contains("Library: ") && text.contains("chrono — The usual choice"), "{text}");
+    let labels: Vec<String> = library.buttons().into_iter().map(|b| b.text).collect();
+    assert_eq!(labels, ["chrono", "time"]);
+    w.toast(&w.tg.click_button(FORUM, &sofie(), library.message_id, "time").unwrap())
+        .await;
+
+    // …the multi-select one ticked option by option (each click one edit), then Done.
+    let features = message_with(&w, None, "Which checkout features should ship").await;
+    let labels: Vec<String> = features.buttons().into_iter().map(|b| b.text).collect();
+    assert_eq!(labels, ["⬜ Gift cards", "⬜ Saved carts", "⬜ Express pay", "✔️ Done"]);
+    let early = w
+        .toast(&w.tg.click_button(FORUM, &sofie(), features.message_id, "✔️ Done").unwrap())
+        .await;
+    assert!(early.contains("tick at least one"), "{early}");
+    let ticked = w
+        .toast(&w.tg.click_button(FORUM, &sofie(), features.message_id, "⬜ Gift cards").unwrap())
+        .await;
+    assert!(ticked.contains("Gift cards"), "{ticked}");
+    has_button(&w, features.message_id, "☑️ Gift cards").await;
+    w.toast(&w.tg.click_button(FORUM, &olga(), features.message_id, "⬜ Express pay").unwrap())
+        .await;
+    has_button(&w, features.message_id, "☑️ Express pay").await;
+    assert!(w
+        .tg
+        .message(FORUM, features.message_id)
+        .unwrap()
+        .text
+        .unwrap()
+        .contains("Ticked so far: Gift cards, Express pay"));
+    // A viewer ticks nothing.
+    let refused = w
+        .toast(&w.tg.click_button(FORUM, &vic(), features.message_id, "⬜ Saved carts").unwrap())
+        .await;
+    assert!(refused.contains("operator") || refused.contains("role"), "{refused}");
+    assert!(!waiting.is_finished(), "the call waits for both answers");
+    w.toast(&w.tg.click_button(FORUM, &sofie(), features.message_id, "✔️ Done").unwrap())
+        .await;
+
+    // Claude Code gets its input back with the answers keyed by question text.
+    let (answer, _) = tokio::time::timeout(WAIT, waiting).await.expect("the hook answers").unwrap();
+    let (decision, reason, updated) = pre_tool_use(&answer);
+    assert_eq!(decision, "allow", "{reason}");
+    assert!(reason.contains("answered by tg:1001"), "{reason}");
+    let updated = updated.expect("the answered input");
+    assert_eq!(updated["questions"], input["tool_input"]["questions"], "the questions are kept");
+    assert_eq!(
+        updated["answers"],
+        json!({
+            "Which library should we use for date formatting?": "time",
+            "Which checkout features should ship in this release?": "Gift cards, Express pay"
+        })
+    );
+    edited_to(&w, features.message_id, "Answered by tg:1001").await;
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM questions WHERE tool_used_at IS NOT NULL").await,
+        2
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM tool_calls WHERE tool_name = 'AskUserQuestion' AND decision = 'allowed'"
+        )
+        .await,
+        1
+    );
+    w.stop().await;
+}
+
+#[sqlx::test]
+async fn an_ask_user_question_that_outwaits_the_humans_finds_its_questions_again_and_gets_their_answers_once(pool: PgPool) {
+    let api = common::http::spawn_app_with(pool.clone(), [("MC_BRIDGE__MAX_WAIT_SECS", "1")]).await;
+    api.app.seed().await.unwrap();
+    let token = agent_token(&api, "Scout").await;
+    let input = fixture("claude-code", "pre_tool_use.ask_user_question");
+
+    let (decision, reason, _) = pre_tool_use(&hook(&api, "claude-code", &token, &input).await);
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("still waiting for a human (questions Q1, Q2)"), "{reason}");
+    let (_, again, _) = pre_tool_use(&hook(&api, "claude-code", &token, &input).await);
+    assert!(again.contains("(questions Q1, Q2)"), "the same questions: {again}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM questions").await, 2);
+
+    // Answered meanwhile through the API (one with words beside its choice).
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM questions ORDER BY number")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let first = answer_as(&api, ADMIN_TOKEN, &ids[0].to_string(), json!({ "options": ["chrono"] })).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let second = answer_as(
+        &api,
+        ADMIN_TOKEN,
+        &ids[1].to_string(),
+        json!({ "options": ["Saved carts"], "text": "only for signed-in customers" }),
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+
+    // The next identical call gets the answers at once; the one after asks anew.
+    let (decision, reason, updated) = pre_tool_use(&hook(&api, "claude-code", &token, &input).await);
+    assert_eq!(decision, "allow", "{reason}");
+    let updated = updated.unwrap();
+    assert_eq!(updated["answers"]["Which library should we use for date formatting?"], "chrono");
+    assert_eq!(
+        updated["answers"]["Which checkout features should ship in this release?"],
+        "Saved carts"
+    );
+    assert_eq!(
+        updated["annotations"],
+        json!({ "Which checkout features should ship in this release?": { "notes": "only for signed-in customers" } })
+    );
+    let (decision, reason, _) = pre_tool_use(&hook(&api, "claude-code", &token, &input).await);
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("(questions Q3, Q4)"), "{reason}");
+
+    // A malformed call is denied, saying what is wrong, and asks nothing.
+    let mut bad = input.clone();
+    bad["tool_input"] = json!({ "questions": [] });
+    let (decision, reason, _) = pre_tool_use(&hook(&api, "claude-code", &token, &bad).await);
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("AskUserQuestion"), "{reason}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM questions").await, 4);
+    api.stop().await;
+}
+
+#[sqlx::test]
+async fn request_changes_sends_a_reviewed_task_back_with_the_words_for_its_agent(pool: PgPool) {
+    let (w, token) = forum_with_scout(&pool).await;
+    let api = w.api();
+    let scout = w.s.scout.clone();
+    let scout_id = scout.id.to_string();
+    let task = w.s.started_task("Write the launch post", TaskType::Content, &scout).await;
+    let to_review = || async {
+        let input = mission_control::app::tasks::TransitionTask {
+            to: Some(mission_control::domain::TaskStatus::Review),
+            deliverable: Some("https://docs.example/launch".into()),
+            ..Default::default()
+        };
+        w.s.app.transition_task(&common::as_agent(&scout), task.id, input).await.unwrap();
+    };
+    let topic = w.wait_thread(task.id).await.topic_id;
+    notifications(api, &token, &scout_id).await;
+
+    // Not in review yet: refused, nothing moves.
+    let number = task.number;
+    w.tg.user_message(FORUM, &sofie(), &format!("/changes {number} Shorter intro"), None);
+    w.says(FORUM, None, "changes are requested on a task in review").await;
+
+    // /changes: back to in progress, the words in the agent's next heartbeat.
+    to_review().await;
+    w.tg.user_message(FORUM, &sofie(), &format!("/changes {number} The intro is too long"), None);
+    eventually("the task is back in progress", WAIT, || async {
+        (w.task(task.id).await.status == mission_control::domain::TaskStatus::InProgress).then_some(())
+    })
+    .await;
+    let told = notifications(api, &token, &scout_id).await;
+    let changes = told.iter().find(|n| n["kind"] == "changes_requested").expect("changes_requested");
+    assert_eq!(changes["payload"]["text"], "The intro is too long", "{changes}");
+    assert!(changes["body"].as_str().unwrap().contains("The intro is too long"), "{changes}");
+
+    // ✍️ on the card of a task in review: the clicker's next message there is the request.
+    to_review().await;
+    let card = w.wait_thread(task.id).await.card_message_id.expect("the task's card");
+    has_button(&w, card, "✍️ Request changes").await;
+    let toast = w
+        .toast(&w.tg.click_button(FORUM, &sofie(), card, "✍️ Request changes").unwrap())
+        .await;
+    assert!(toast.contains(&format!("#{number}")), "{toast}");
+    w.says(FORUM, topic, "what should change").await;
+    w.tg.user_message(FORUM, &sofie(), "Use the new logo in the header", topic);
+    eventually("the task is back in progress again", WAIT, || async {
+        let t = w.task(task.id).await;
+        (t.status == mission_control::domain::TaskStatus::InProgress && t.review_cycles == 2).then_some(())
+    })
+    .await;
+    let told = notifications(api, &token, &scout_id).await;
+    assert!(
+        told.iter()
+            .any(|n| n["kind"] == "changes_requested" && n["payload"]["text"] == "Use the new logo in the header"),
+        "{told:?}"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM audit_events WHERE action = 'task.changes_requested'").await,
+        2
+    );
+    w.stop().await;
 }

@@ -15,6 +15,7 @@ pub mod roles;
 pub mod schedule;
 pub mod standup;
 pub mod task_state;
+pub mod tool_questions;
 pub mod tools;
 pub mod traffic;
 pub mod types;

@@ -129,6 +129,29 @@ pub fn reply_choice(options: Option<&[String]>, multi_select: bool, reply: &str)
     reply.split(',').map(find).collect::<Option<Vec<String>>>()
 }
 
+/// A multi-select question's picks after one click on its option `index`: added when it was not
+/// picked, taken away when it was, kept in the question's order. Only a multi-select question
+/// is answered this way (one click answers a single-choice question).
+pub fn toggle_pick(options: Option<&[String]>, multi_select: bool, picked: &[String], index: usize) -> Result<Vec<String>, Invalid> {
+    let Some(offered) = options.filter(|_| multi_select) else {
+        return Err(Invalid::new("options", Msg::new("err-question-not-multi")));
+    };
+    let Some(clicked) = offered.get(index) else {
+        return Err(Invalid::new(
+            "options",
+            Msg::new("err-answer-unknown-option")
+                .with("option", (index + 1).to_string())
+                .with("options", offered.join(", ")),
+        ));
+    };
+    let now_picked = !picked.contains(clicked);
+    Ok(offered
+        .iter()
+        .filter(|o| if *o == clicked { now_picked } else { picked.contains(o) })
+        .cloned()
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +209,19 @@ mod tests {
         let text = parse_answer(None, false, Some(" ship it "), None).unwrap();
         assert_eq!(text.text.as_deref(), Some("ship it"));
         assert_eq!(field(parse_answer(None, false, Some(&"x".repeat(4001)), None)), "text");
+    }
+
+    #[test]
+    fn a_click_toggles_one_option_of_a_multi_select_question() {
+        let offered = opts(&["Red", "Blue", "Green"]);
+        let picked = toggle_pick(Some(&offered), true, &[], 2).unwrap();
+        assert_eq!(picked, opts(&["Green"]));
+        let picked = toggle_pick(Some(&offered), true, &picked, 0).unwrap();
+        assert_eq!(picked, opts(&["Red", "Green"]), "in the question's order");
+        assert_eq!(toggle_pick(Some(&offered), true, &picked, 2).unwrap(), opts(&["Red"]));
+        assert_eq!(toggle_pick(Some(&offered), true, &picked, 3).unwrap_err().field, "options");
+        assert_eq!(toggle_pick(Some(&offered), false, &[], 0).unwrap_err().field, "options");
+        assert_eq!(toggle_pick(None, false, &[], 0).unwrap_err().field, "options");
     }
 
     #[test]

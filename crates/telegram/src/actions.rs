@@ -33,6 +33,20 @@ pub enum ButtonAction {
         question_id: Uuid,
         option: u8,
     },
+    /// A multi-select question: tick or untick its option `option` (0-based).
+    PickQuestionOption {
+        question_id: Uuid,
+        option: u8,
+    },
+    /// A multi-select question: answer with the options ticked.
+    SubmitQuestion {
+        question_id: Uuid,
+    },
+    /// A task in review: ask the clicker what should change, then send it back to in progress
+    /// with their words for its agents.
+    RequestChanges {
+        task_id: Uuid,
+    },
     /// `/grants`: revoke one.
     RevokeGrant {
         grant_id: Uuid,
@@ -183,6 +197,9 @@ impl ButtonAction {
             ButtonAction::ApproveFor { .. } => "approve_for",
             ButtonAction::DenyNow { .. } => "deny_now",
             ButtonAction::AnswerQuestion { .. } => "answer_question",
+            ButtonAction::PickQuestionOption { .. } => "pick_question_option",
+            ButtonAction::SubmitQuestion { .. } => "submit_question",
+            ButtonAction::RequestChanges { .. } => "request_changes",
             ButtonAction::RevokeGrant { .. } => "revoke_grant",
             ButtonAction::ResolveAlert { .. } => "resolve_alert",
             ButtonAction::RaiseCap { .. } => "raise_cap",

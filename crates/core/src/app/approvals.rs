@@ -352,6 +352,23 @@ impl App {
             json!({ "approvalId": decided.id, "status": decided.status, "note": decided.decision_note }),
         )
         .await?;
+        // A tool call denied with instructions: the instructions reach the agent as changes
+        // requested, for the agent that is no longer waiting for the call's answer (its next
+        // heartbeat reads them; a waiting call is also told them in its answer).
+        let instructions = match (&note, decided.status) {
+            (Some(Said::Typed(text)), ApprovalStatus::Denied) if text != super::grants::DENIED_WITHOUT_INSTRUCTIONS => Some(text),
+            _ => None,
+        };
+        if let (Some(tool), Some(text)) = (&decided.tool_name, instructions) {
+            w.notify(
+                decided.agent_id,
+                super::reviews::CHANGES_REQUESTED,
+                decided.task_id,
+                format!("{by} denied {} ({tool}) and asks instead: {text}", decided.code()),
+                json!({ "approvalId": decided.id, "code": decided.code(), "tool": tool, "text": text, "by": by }),
+            )
+            .await?;
+        }
         w.post(
             decided.project_id,
             Target::Approvals,

@@ -27,6 +27,7 @@ pub mod operators;
 pub mod projects;
 pub mod queries;
 pub mod questions;
+pub mod reviews;
 pub mod runs;
 pub mod seed;
 pub mod squad;

@@ -16,12 +16,12 @@ use super::waits::Watched;
 use super::work::Work;
 use super::{require, require_read, App, AppError, AppResult};
 use crate::model::notice::{Notice, Target};
-use crate::model::Question;
+use crate::model::{Agent, Question, Task};
 use crate::storage;
 use crate::storage::questions::{Closing, NewQuestion};
 use chrono::{DateTime, Utc};
 use mc_domain::i18n::Msg;
-use mc_domain::questions::{parse_answer, reply_choice, Asked};
+use mc_domain::questions::{parse_answer, reply_choice, toggle_pick, Asked};
 use mc_domain::{Actor, QuestionStatus, Right, WaitSeconds};
 use serde::Serialize;
 use serde_json::json;
@@ -139,7 +139,6 @@ impl App {
 
     async fn ask_question_once(&self, actor: &Actor, asked: &Asked, task_id: Option<Uuid>) -> AppResult<Question> {
         let mut w = Work::begin(self, actor).await?;
-        let now = w.now;
         let agent = require_active_agent(&mut w).await?.expect("an agent asks");
         let task = match task_id {
             Some(id) => {
@@ -153,6 +152,24 @@ impl App {
             }
             None => None,
         };
+        let question = self.insert_question(&mut w, &agent, asked, task.as_ref(), None).await?;
+        w.commit().await?;
+        Ok(question)
+    }
+
+    /// Puts one question to the humans inside `w`: its row, audit event and the chat's message
+    /// (in `task`'s topic, General without one). `tool_call` ties it to a tool call's input and
+    /// place in it (Claude Code's `AskUserQuestion`).
+    pub(super) async fn insert_question(
+        &self,
+        w: &mut Work,
+        agent: &Agent,
+        asked: &Asked,
+        task: Option<&Task>,
+        tool_call: Option<(&str, i16)>,
+    ) -> AppResult<Question> {
+        let now = w.now;
+        let task_id = task.map(|t| t.id);
         let number = storage::projects::next_question_number(w.conn(), agent.project_id).await?;
         let question = storage::questions::insert(
             w.conn(),
@@ -165,6 +182,7 @@ impl App {
                 options: asked.options.as_deref(),
                 multi_select: asked.multi_select,
                 expires_at: now + self.rules.question_expiry,
+                tool_call,
             },
             now,
         )
@@ -174,21 +192,21 @@ impl App {
             "question.asked",
             "question",
             question.id,
-            json!({ "code": question.code(), "taskId": task_id, "options": question.options, "multiSelect": question.multi_select }),
+            json!({ "code": question.code(), "taskId": task_id, "options": question.options, "multiSelect": question.multi_select,
+                    "tool": tool_call.map(|_| mc_domain::tool_questions::ASK_USER_QUESTION) }),
         )
         .await?;
         let notice = Notice::QuestionAsked {
             question_id: question.id,
             code: question.code(),
             agent: agent.name.clone(),
-            task_number: task.as_ref().map(|t| t.number),
+            task_number: task.map(|t| t.number),
             question: question.question.clone(),
             options: question.options.clone(),
             multi_select: question.multi_select,
             expires_at: question.expires_at,
         };
         w.post(agent.project_id, target_of(&question), &notice).await?;
-        w.commit().await?;
         Ok(question)
     }
 
@@ -203,6 +221,12 @@ impl App {
             return Err(AppError::forbidden(Msg::new("err-own-questions-only")));
         }
         Ok(question)
+    }
+
+    /// The questions `ids`, in that order (as their asker reads them: a tool call's wait).
+    pub(super) async fn questions_by_ids(&self, ids: &[Uuid]) -> AppResult<Vec<Question>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::questions::by_ids(&mut conn, ids).await?)
     }
 
     /// The question a message in a Telegram chat shows, if it shows one (a reply to it answers
@@ -275,29 +299,78 @@ impl App {
     /// A person answers: operators only (viewers read); the first answer wins, a later one is
     /// told whose it was. Options must be the question's own; a single-choice question takes one.
     pub async fn answer_question(&self, actor: &Actor, id: Uuid, answer: Answer) -> AppResult<Question> {
+        let (w, question) = self.lock_to_answer(actor, id).await?;
+        self.close_answered(w, question, answer).await
+    }
+
+    /// A person ticks or unticks option `option` (0-based) of a multi-select question; the
+    /// question's message shows what is ticked so far (one edit), and Done answers with it.
+    /// Operators only, while the question is open.
+    pub async fn toggle_question_option(&self, actor: &Actor, id: Uuid, option: usize) -> AppResult<Question> {
+        let (mut w, question) = self.lock_to_answer(actor, id).await?;
+        let picked = toggle_pick(question.options.as_deref(), question.multi_select, &question.picked, option)?;
+        let question = storage::questions::set_picked(w.conn(), id, &picked).await?;
+        w.audit(
+            Some(question.project_id),
+            "question.picked",
+            "question",
+            question.id,
+            json!({ "code": question.code(), "picked": question.picked }),
+        )
+        .await?;
+        let notice = Notice::QuestionPicked {
+            question_id: question.id,
+            picked: question.picked.clone(),
+        };
+        w.post(question.project_id, target_of(&question), &notice).await?;
+        w.commit().await?;
+        Ok(question)
+    }
+
+    /// Done on a multi-select question: answers it with the options ticked so far (at least one).
+    pub async fn submit_question_picks(&self, actor: &Actor, id: Uuid) -> AppResult<Question> {
+        let (w, question) = self.lock_to_answer(actor, id).await?;
+        if question.picked.is_empty() {
+            return Err(AppError::validation("options", Msg::new("err-answer-pick-first")));
+        }
+        let answer = Answer {
+            text: None,
+            options: Some(question.picked.clone()),
+        };
+        self.close_answered(w, question, answer).await
+    }
+
+    /// The question locked for a person's answer: operators only, and only while it is open.
+    async fn lock_to_answer(&self, actor: &Actor, id: Uuid) -> AppResult<(Work, Question)> {
         if let Actor::Agent { name, .. } = actor {
             return Err(AppError::forbidden(Msg::new("err-agent-cannot-answer").with("agent", name)));
         }
         require(actor, Right::AnswerQuestions)?;
         let mut w = Work::begin(self, actor).await?;
-        let now = w.now;
         let question = storage::questions::lock(w.conn(), id)
             .await?
             .ok_or_else(|| AppError::not_found("question", id))?;
-        still_pending(&question, now)?;
+        still_pending(&question, w.now)?;
+        Ok((w, question))
+    }
+
+    /// Closes the locked, open `question` with a person's `answer` (checked against it).
+    async fn close_answered(&self, mut w: Work, question: Question, answer: Answer) -> AppResult<Question> {
         let given = parse_answer(
             question.options.as_deref(),
             question.multi_select,
             answer.text.as_deref(),
             answer.options.as_deref(),
         )?;
+        let actor = w.actor.clone();
         let closing = Closing {
             status: QuestionStatus::Answered,
-            by: actor,
+            by: &actor,
             text: given.text.as_deref(),
             options: given.options.as_deref(),
         };
-        let answered = storage::questions::close(w.conn(), id, &closing, now).await?;
+        let now = w.now;
+        let answered = storage::questions::close(w.conn(), question.id, &closing, now).await?;
         self.after_close(&mut w, &answered).await?;
         w.commit().await?;
         Ok(answered)

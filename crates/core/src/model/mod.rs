@@ -262,6 +262,16 @@ pub struct Question {
     pub answered_at: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// A multi-select question's options ticked so far in the chat (Done answers with them).
+    pub picked: Vec<String>,
+    /// A question of Claude Code's `AskUserQuestion`: the call's input hash and the question's
+    /// place in it, and when its answer went back to the call.
+    #[serde(skip)]
+    pub tool_input_hash: Option<String>,
+    #[serde(skip)]
+    pub tool_question_index: Option<i16>,
+    #[serde(skip)]
+    pub tool_used_at: Option<DateTime<Utc>>,
 }
 
 impl Question {

@@ -122,6 +122,12 @@ pub enum Notice {
         multi_select: bool,
         expires_at: DateTime<Utc>,
     },
+    /// What a multi-select question's chat has ticked so far: its message is edited to show it
+    /// (its buttons ticked).
+    QuestionPicked {
+        question_id: Uuid,
+        picked: Vec<String>,
+    },
     /// A question answered, expired or canceled: its message is edited to say so (and who
     /// answered, and what).
     QuestionClosed {
@@ -240,6 +246,7 @@ impl Notice {
             // What a human just did (a click, a command) shows at once.
             Notice::ApprovalDecided { .. }
             | Notice::QuestionClosed { .. }
+            | Notice::QuestionPicked { .. }
             | Notice::AlertResolved { .. }
             | Notice::AgentStatusChanged { .. }
             | Notice::BudgetChanged { .. }

@@ -17,12 +17,16 @@ pub struct NewQuestion<'a> {
     pub options: Option<&'a [String]>,
     pub multi_select: bool,
     pub expires_at: DateTime<Utc>,
+    /// A question of a tool call (Claude Code's `AskUserQuestion`): the call's input hash and
+    /// the question's place in the call.
+    pub tool_call: Option<(&'a str, i16)>,
 }
 
 pub async fn insert(conn: &mut PgConnection, q: &NewQuestion<'_>, now: DateTime<Utc>) -> sqlx::Result<Question> {
     sqlx::query_as(
-        "INSERT INTO questions (id, project_id, number, agent_id, task_id, question, options, multi_select, status, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10) RETURNING *",
+        "INSERT INTO questions (id, project_id, number, agent_id, task_id, question, options, multi_select, status, expires_at, created_at,
+                                tool_input_hash, tool_question_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12) RETURNING *",
     )
     .bind(Uuid::new_v4())
     .bind(q.project_id)
@@ -34,6 +38,8 @@ pub async fn insert(conn: &mut PgConnection, q: &NewQuestion<'_>, now: DateTime<
     .bind(q.multi_select)
     .bind(q.expires_at)
     .bind(now)
+    .bind(q.tool_call.map(|(hash, _)| hash))
+    .bind(q.tool_call.map(|(_, index)| index))
     .fetch_one(conn)
     .await
 }
@@ -127,4 +133,47 @@ pub async fn of_message(conn: &mut PgConnection, chat_id: i64, message_id: i32) 
     .bind(QUESTION)
     .fetch_optional(conn)
     .await
+}
+
+/// Records what a multi-select question's chat has ticked so far.
+pub async fn set_picked(conn: &mut PgConnection, id: Uuid, picked: &[String]) -> sqlx::Result<Question> {
+    sqlx::query_as("UPDATE questions SET picked = $2 WHERE id = $1 RETURNING *")
+        .bind(id)
+        .bind(picked)
+        .fetch_one(conn)
+        .await
+}
+
+/// The questions a tool call of `agent_id` asked whose answers have not gone back to it, in
+/// their order in the call, locked.
+pub async fn lock_unused_of_call(conn: &mut PgConnection, agent_id: Uuid, input_hash: &str) -> sqlx::Result<Vec<Question>> {
+    sqlx::query_as(
+        "SELECT * FROM questions WHERE agent_id = $1 AND tool_input_hash = $2 AND tool_used_at IS NULL
+         ORDER BY tool_question_index, created_at FOR UPDATE",
+    )
+    .bind(agent_id)
+    .bind(input_hash)
+    .fetch_all(conn)
+    .await
+}
+
+/// The questions `ids`, in the order given.
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<Question>> {
+    sqlx::query_as("SELECT q.* FROM unnest($1::uuid[]) WITH ORDINALITY AS i(id, n) JOIN questions q ON q.id = i.id ORDER BY i.n")
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+}
+
+/// Marks the tool call's questions `ids` as given back to it; how many were still unused (a
+/// second call given the same answers at the same time finds none).
+pub async fn mark_used(conn: &mut PgConnection, ids: &[Uuid], now: DateTime<Utc>) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("UPDATE questions SET tool_used_at = $2 WHERE id = ANY($1) AND tool_used_at IS NULL")
+            .bind(ids)
+            .bind(now)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }

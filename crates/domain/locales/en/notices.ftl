@@ -186,8 +186,11 @@ notice-button-deny-instructions = ✍️ Deny with instructions
 notice-question-title = ❓ <b>{ $agent }</b> asks · { $code }
 notice-question-task = task #{ $number }
 notice-question-reply = ↩️ Reply to this message to answer.
-notice-question-multi = Options: { $options }
-    ↩️ Several may be chosen: reply to this message with them, separated by commas (or with your own words).
+notice-question-multi = ☑️ Several may be chosen: tick them, then ✔️ Done (or reply to this message with them, separated by commas, or with your own words).
+notice-question-picked = Ticked so far: { $picked }
+notice-button-question-done = ✔️ Done
+notice-changes-requested = ✍️ { $by } requested changes on #{ $number }: { $text }
+notice-button-request-changes = ✍️ Request changes
 notice-question-expires = ⏳ Open until { $at }
 notice-question-answered = ✅ Answered by { $by } · { $at }: <b>{ $answer }</b>
 notice-question-expired = ⌛ Expired unanswered · { $at }

@@ -203,8 +203,11 @@ notice-button-deny-instructions = ✍️ Отклонить с указания�
 notice-question-title = ❓ <b>{ $agent }</b> спрашивает · { $code }
 notice-question-task = задача #{ $number }
 notice-question-reply = ↩️ Ответьте на это сообщение, чтобы дать ответ.
-notice-question-multi = Варианты: { $options }
-    ↩️ Можно выбрать несколько: ответьте на это сообщение, перечислив их через запятую (или своими словами).
+notice-question-multi = ☑️ Можно выбрать несколько: отметьте их и нажмите ✔️ Готово (или ответьте на это сообщение вариантами через запятую либо своими словами).
+notice-question-picked = Отмечено: { $picked }
+notice-button-question-done = ✔️ Готово
+notice-changes-requested = ✍️ { $by } просит доработать #{ $number }: { $text }
+notice-button-request-changes = ✍️ Запросить доработку
 notice-question-expires = ⏳ Ждёт ответа до { $at }
 notice-question-answered = ✅ Ответил(а) { $by } · { $at }: <b>{ $answer }</b>
 notice-question-expired = ⌛ Истёк без ответа · { $at }

@@ -12,7 +12,6 @@ use crate::actions::ButtonAction;
 use crate::render::{self, plain};
 use mc_core::app::alert_actions::{AgentAction, TaskAction};
 use mc_core::app::approvals::Verdict;
-use mc_core::app::chats::AskedIn;
 use mc_core::app::confirmations::{Closing, OneShot};
 use mc_core::app::grants::ToolApproval;
 use mc_core::app::questions::Answer;
@@ -109,6 +108,28 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> Ap
                 ],
             )))
         }
+        ButtonAction::PickQuestionOption { question_id, option } => {
+            let question = app.toggle_question_option(actor, *question_id, usize::from(*option)).await?;
+            let code = plain(&question.code());
+            Ok(Toast::new(match question.picked.is_empty() {
+                true => req.ta("bot-toast-nothing-picked", &[("code", code)]),
+                false => req.ta(
+                    "bot-toast-picked",
+                    &[("code", code), ("picked", plain(&question.picked.join(", ")))],
+                ),
+            }))
+        }
+        ButtonAction::SubmitQuestion { question_id } => {
+            let answered = app.submit_question_picks(actor, *question_id).await?;
+            Ok(Toast::new(req.ta(
+                "bot-toast-answered",
+                &[
+                    ("code", plain(&answered.code())),
+                    ("answer", plain(&answered.answer_line().unwrap_or_default())),
+                ],
+            )))
+        }
+        ButtonAction::RequestChanges { task_id } => ask_changes(req, actor, *task_id).await,
         ButtonAction::Deny { approval_id } => match ask_deny_reason(req, actor, *approval_id).await {
             Ok(toast) => Ok(toast),
             Err(err) => approval_toast(req, actor, *approval_id, err).await,
@@ -300,12 +321,7 @@ async fn approval_toast(req: &Req, actor: &Actor, approval_id: Uuid, err: AppErr
 
 /// Deny needs a reason: the core records that this user owes one here, and the bot asks for it.
 async fn ask_deny_reason(req: &Req, actor: &Actor, approval_id: Uuid) -> AppResult<Toast> {
-    let asked = AskedIn {
-        chat_id: req.chat_id,
-        user_id: req.user_id,
-        thread_id: req.thread,
-    };
-    let approval = req.app.ask_deny_reason(actor, approval_id, asked).await?;
+    let approval = req.app.ask_deny_reason(actor, approval_id, req.asked_in()).await?;
     let project = req.app.project_by_id(approval.project_id).await?;
     req.say(req.ta(
         "bot-deny-ask",
@@ -320,6 +336,18 @@ async fn ask_deny_reason(req: &Req, actor: &Actor, approval_id: Uuid) -> AppResu
         "bot-toast-deny-ask",
         &[("code", plain(&approval.code())), ("project", plain(&project.name))],
     )))
+}
+
+/// ✍️ Request changes on a task in review: the clicker's next message here is what to change.
+async fn ask_changes(req: &Req, actor: &Actor, task_id: Uuid) -> AppResult<Toast> {
+    let task = req.app.ask_changes(actor, task_id, req.asked_in()).await?;
+    let number = plain(&task.number.to_string());
+    req.say(req.ta(
+        "bot-changes-ask",
+        &[("name", mc_domain::i18n::text(&req.user_name)), ("number", number.clone())],
+    ))
+    .await?;
+    Ok(Toast::new(req.ta("bot-toast-changes-ask", &[("number", number)])))
 }
 
 fn agent_toast(req: &Req, agent: &str, status: AgentStatus) -> Toast {

@@ -56,6 +56,7 @@ commands! {
     Approve => "approve",
     Deny => "deny",
     Edit => "edit",
+    Changes => "changes",
     Alerts => "alerts",
     Pause => "pause",
     Resume => "resume",
@@ -170,8 +171,8 @@ mod tests {
         }
         assert_eq!(
             COMMANDS.len(),
-            37,
-            "the spec's list, /tokens and /revoke_token, the permission layer's /edit and /grants, and /questions"
+            38,
+            "the spec's list, /tokens and /revoke_token, the permission layer's /edit and /grants, /questions and /changes"
         );
     }
 

@@ -8,7 +8,7 @@ use super::request::{Button, CmdError, CmdResult, Req};
 use crate::actions::{ButtonAction, ListKind, TaskFilter};
 use crate::render::{self, plain, PAGE_SIZE};
 use mc_core::app::queries::AgentQuery;
-use mc_core::app::tasks::{CreateTask, TransitionTask};
+use mc_core::app::tasks::{CreateTask, TransitionOutcome, TransitionTask};
 use mc_core::app::tokens::{TokenQuery, TokenRef};
 use mc_core::app::{AppResult, PageRequest};
 use mc_domain::actor::{least_role_for, role_has};
@@ -60,6 +60,7 @@ async fn dispatch(req: &Req, command: Command, args: &str) -> CmdResult {
         Command::Approve => approve(req, args).await,
         Command::Deny => deny(req, args).await,
         Command::Edit => super::grants::edit(req, args).await,
+        Command::Changes => super::reviews::changes(req, args).await,
         Command::Alerts => show_page(req, ListKind::Alerts, 0, None).await,
         Command::Pause => agent_status(req, args, StatusCommand::Pause).await,
         Command::Resume => agent_status(req, args, StatusCommand::Resume).await,
@@ -102,7 +103,7 @@ fn may(req: &Req, right: Right) -> bool {
     matches!(req.actor, Some(Actor::Operator { role, .. }) if role_has(role, right))
 }
 
-fn task_number(word: &str) -> Result<i32, CmdError> {
+pub(super) fn task_number(word: &str) -> Result<i32, CmdError> {
     word.trim_start_matches('#')
         .parse::<i32>()
         .ok()
@@ -323,10 +324,15 @@ async fn move_task(req: &Req, args: &str) -> CmdResult {
             },
         )
         .await?;
+    say_moved(req, &outcome).await
+}
+
+/// "#12 moved from review to in progress".
+pub(super) async fn say_moved(req: &Req, outcome: &TransitionOutcome) -> CmdResult {
     req.say(req.ta(
         "bot-task-moved",
         &[
-            ("number", plain(&task.number.to_string())),
+            ("number", plain(&outcome.task.number.to_string())),
             ("from", plain(&render::task_status(req.lang, outcome.transition.from_status))),
             ("to", plain(&render::task_status(req.lang, outcome.transition.to_status))),
         ],

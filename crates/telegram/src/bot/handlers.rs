@@ -106,6 +106,7 @@ async fn answer(app: mc_core::app::App, state: &BotState, msg: &Message, user: &
     let req = Req::new(app, state.default_lang, &msg.chat, thread_of(msg), user).await?;
     match (pending.kind.as_str(), pending.entity_id) {
         (mc_core::app::approvals::DENY_REASON, Some(approval_id)) => commands::deny_with_reason(&req, approval_id, text).await,
+        (mc_core::app::reviews::CHANGES_REQUESTED, Some(task_id)) => super::reviews::changes_by_reply(&req, task_id, text).await,
         (kind, Some(task_id)) => match MoveInput::parse(kind) {
             Some(input) => threads::move_with_input(&req, input, task_id, text).await,
             None => Ok(()),

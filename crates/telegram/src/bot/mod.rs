@@ -22,6 +22,7 @@ mod handlers;
 pub mod listener;
 mod questions;
 mod request;
+mod reviews;
 mod threads;
 mod webhook;
 

@@ -70,6 +70,15 @@ pub(crate) fn chat_info(chat: &Chat) -> ChatInfo {
 }
 
 impl Req {
+    /// Where a question the bot asks this person is to be answered: this chat, topic and user.
+    pub fn asked_in(&self) -> mc_core::app::chats::AskedIn {
+        mc_core::app::chats::AskedIn {
+            chat_id: self.chat_id,
+            user_id: self.user_id,
+            thread_id: self.thread,
+        }
+    }
+
     pub async fn new(app: App, default_lang: Lang, chat: &Chat, thread: Option<i32>, user: &User) -> AppResult<Req> {
         let ctx = app.chat_context(&chat_info(chat), default_lang).await?;
         let user_id = i64::try_from(user.id.0).unwrap_or(i64::MAX);

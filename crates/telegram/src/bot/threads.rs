@@ -15,7 +15,6 @@ use super::BotState;
 use crate::actions::ButtonAction;
 use crate::render::{self, plain};
 use mc_core::app::cards::CardMove;
-use mc_core::app::chats::AskedIn;
 use mc_core::app::tasks::TransitionTask;
 use mc_core::app::{App, AppError, AppResult};
 use mc_domain::i18n::text;
@@ -80,12 +79,7 @@ pub(crate) async fn edited(app: App, msg: &Message, user: &User, body: &str) -> 
 
 /// A card's move button: moves the task, or first asks for what the move needs.
 pub(crate) async fn move_button(req: &Req, actor: &Actor, task_id: Uuid, to: TaskStatus) -> AppResult<String> {
-    let asked = AskedIn {
-        chat_id: req.chat_id,
-        user_id: req.user_id,
-        thread_id: req.thread,
-    };
-    match req.app.move_from_card(actor, task_id, to, asked).await? {
+    match req.app.move_from_card(actor, task_id, to, req.asked_in()).await? {
         CardMove::Asked { input, task } => {
             let number = plain(&task.number.to_string());
             req.say(req.ta(

@@ -25,7 +25,7 @@ mod threads;
 /// The question a message shows, to remember (its answer edits it, a reply to it answers it).
 fn question_shown(notice: &Notice) -> Option<(&'static str, Uuid)> {
     match notice {
-        Notice::QuestionAsked { question_id, .. } => Some((QUESTION, *question_id)),
+        Notice::QuestionAsked { question_id, .. } | Notice::QuestionPicked { question_id, .. } => Some((QUESTION, *question_id)),
         _ => None,
     }
 }
@@ -193,7 +193,7 @@ impl Engine {
                 let text = render::approval_decided(request.as_ref(), notice, lang);
                 self.edit_or_post(row, dest, APPROVAL, *approval_id, &text, None, halt).await?;
             }
-            Notice::QuestionAsked { .. } | Notice::QuestionClosed { .. } => {
+            Notice::QuestionAsked { .. } | Notice::QuestionClosed { .. } | Notice::QuestionPicked { .. } => {
                 let (id, via) = self.question_message(row, notice, dest, halt).await?;
                 self.delivered(&[row.id], dest, Some(id), via, question_shown(notice)).await?;
             }
@@ -401,6 +401,21 @@ impl Engine {
                 }
             }
             return Ok((self.send(dest, &text, None, Some(row), halt).await?, Via::Message));
+        }
+        if let Notice::QuestionPicked { question_id, picked } = notice {
+            // The question's message, its buttons ticked as the clicks left them; posted again
+            // (to be answered there) if it is gone.
+            let Some(asked) = self.latest(question_id, "question_asked").await? else {
+                return Err(Stop::Failed(Failure::Permanent("the question's message is unknown".into())));
+            };
+            let r = render::question_picked(&asked, picked, dest.lang);
+            let kb = self.keyboard(&r.buttons, dest.chat_id).await?;
+            if let Some(m) = self.delivery.message_of(QUESTION, *question_id, dest.chat_id).await? {
+                if self.edit(dest.chat_id, m.message_id, &r.text, kb.clone(), halt).await? {
+                    return Ok((m.message_id, Via::Edit));
+                }
+            }
+            return Ok((self.send(dest, &r.text, kb, Some(row), halt).await?, Via::Message));
         }
         let r = render::notice(notice, dest.lang);
         let kb = self.keyboard(&r.buttons, dest.chat_id).await?;

@@ -99,9 +99,16 @@ fn buttons(task: &Task, lang: Lang) -> Vec<Vec<ButtonSpec>> {
         .copied()
         // Cancel has its own button; assigning goes through Assign while nobody is assigned.
         .filter(|to| *to != TaskStatus::Canceled && !(*to == TaskStatus::Assigned && task.assignee_ids.is_empty()))
-        .map(|to| ButtonSpec {
-            label: lang.ta("notice-button-move", &[("status", text(&task_status(lang, to)))]),
-            action: ButtonAction::MoveTask { task_id: task.id, to },
+        .map(|to| match (task.status, to) {
+            // Back from review is a request for changes, with the reviewer's words for the agent.
+            (TaskStatus::Review, TaskStatus::InProgress) => ButtonSpec {
+                label: lang.t("notice-button-request-changes"),
+                action: ButtonAction::RequestChanges { task_id: task.id },
+            },
+            _ => ButtonSpec {
+                label: lang.ta("notice-button-move", &[("status", text(&task_status(lang, to)))]),
+                action: ButtonAction::MoveTask { task_id: task.id, to },
+            },
         })
         .collect();
     let mut rows: Vec<Vec<ButtonSpec>> = moves.chunks(3).map(<[ButtonSpec]>::to_vec).collect();
@@ -247,6 +254,18 @@ mod tests {
             "{}",
             ru.text
         );
+        // Back from review is a request for changes (the reviewer's words go to the agent).
+        let review: Vec<ButtonAction> = card(&task(TaskStatus::Review), &agents(), Lang::En)
+            .buttons
+            .concat()
+            .into_iter()
+            .map(|b| b.action)
+            .collect();
+        assert!(review.contains(&ButtonAction::RequestChanges { task_id: id }), "{review:?}");
+        assert!(!review.contains(&ButtonAction::MoveTask {
+            task_id: id,
+            to: TaskStatus::InProgress
+        }));
         // Nothing to press on a finished task.
         assert!(card(&task(TaskStatus::Done), &agents(), Lang::En).buttons.is_empty());
         // Nobody assigned: no move to assigned, Assign instead.

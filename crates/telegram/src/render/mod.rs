@@ -44,7 +44,7 @@ pub use errors::{error, error_toast, refusal, usage};
 pub use lists::{agents_page, alerts_page, approvals_page, projects, tasks_page, tokens, PAGE_SIZE};
 pub use notices::{activity, bound, notice, system_topic_name};
 pub use policy::{policy, policy_check, tool_check};
-pub use questions::question_closed;
+pub use questions::{question_closed, question_picked};
 pub use summaries::{burnrate, standup, standup_caption, standup_message, status};
 pub use words::{
     agent_status, approval_status, names_of, risk, risk_mark, role, role_of, severity, severity_mark, status_mark, task_status,

@@ -24,6 +24,8 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
         )),
         Notice::QuestionAsked { .. } => question_asked(n, lang),
         Notice::QuestionClosed { .. } => question_closed_alone(n, lang),
+        // Shown only by editing the question's message (the dispatcher renders it with the question).
+        Notice::QuestionPicked { .. } => Rendered::default(),
         Notice::AlertRaised { .. } => alert(n, lang),
         Notice::AlertResolved { .. } => Rendered::plain(alert_resolved(None, n, lang)),
         Notice::TaskCreated {

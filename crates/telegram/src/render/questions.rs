@@ -5,15 +5,22 @@
 
 use super::plain;
 use super::text::with_tail;
-use super::{button_labelled, Rendered};
+use super::{button_labelled, ButtonSpec, Rendered};
 use crate::actions::ButtonAction;
 use mc_core::model::notice::Notice;
 use mc_core::model::Question;
 use mc_domain::i18n::{html_escape, num, text, time, Lang};
 use mc_domain::QuestionStatus;
+use uuid::Uuid;
 
 /// A question: who asks, about which task, the question, and how to answer it.
 pub(super) fn question_asked(n: &Notice, lang: Lang) -> Rendered {
+    question_picked(n, &[], lang)
+}
+
+/// A question with `picked` of its options ticked (a multi-select question's message as the
+/// chat's clicks left it).
+pub fn question_picked(n: &Notice, picked: &[String], lang: Lang) -> Rendered {
     let Notice::QuestionAsked {
         question_id,
         code,
@@ -32,24 +39,15 @@ pub(super) fn question_asked(n: &Notice, lang: Lang) -> Rendered {
         title = format!("{title} · {}", lang.ta("notice-question-task", &[("number", num(*number))]));
     }
     let mut lines = vec![title, text_of(question)];
-    let mut buttons = Vec::new();
+    let buttons = question_buttons(*question_id, options.as_deref(), *multi_select, picked, lang);
     match options {
-        Some(options) if !multi_select => {
-            buttons = options
-                .iter()
-                .enumerate()
-                .map(|(i, label)| {
-                    vec![button_labelled(
-                        label,
-                        ButtonAction::AnswerQuestion {
-                            question_id: *question_id,
-                            option: i as u8,
-                        },
-                    )]
-                })
-                .collect();
+        Some(_) if *multi_select => {
+            lines.push(lang.t("notice-question-multi"));
+            if !picked.is_empty() {
+                lines.push(lang.ta("notice-question-picked", &[("picked", text(&picked.join(", ")))]));
+            }
         }
-        Some(options) => lines.push(lang.ta("notice-question-multi", &[("options", text(&options.join(" · ")))])),
+        Some(_) => {}
         None => lines.push(lang.t("notice-question-reply")),
     }
     lines.push(lang.ta("notice-question-expires", &[("at", text(&time(*expires_at)))]));
@@ -57,6 +55,39 @@ pub(super) fn question_asked(n: &Notice, lang: Lang) -> Rendered {
         text: lines.join("\n"),
         buttons,
     }
+}
+
+/// A button per option: a single-choice question is answered by one click; a multi-select
+/// one's options are ticked (☑️) and unticked one click at a time, then ✔️ Done answers.
+fn question_buttons(
+    question_id: Uuid,
+    options: Option<&[String]>,
+    multi_select: bool,
+    picked: &[String],
+    lang: Lang,
+) -> Vec<Vec<ButtonSpec>> {
+    let Some(options) = options else { return Vec::new() };
+    let mut rows: Vec<Vec<ButtonSpec>> = options
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let option = i as u8;
+            vec![match multi_select {
+                false => button_labelled(label, ButtonAction::AnswerQuestion { question_id, option }),
+                true => {
+                    let mark = if picked.contains(label) { "☑️" } else { "⬜" };
+                    button_labelled(&format!("{mark} {label}"), ButtonAction::PickQuestionOption { question_id, option })
+                }
+            }]
+        })
+        .collect();
+    if multi_select {
+        rows.push(vec![ButtonSpec {
+            label: lang.t("notice-button-question-done"),
+            action: ButtonAction::SubmitQuestion { question_id },
+        }]);
+    }
+    rows
 }
 
 fn text_of(question: &str) -> String {
@@ -184,11 +215,13 @@ mod tests {
         assert!(free.buttons.is_empty());
         assert!(free.text.contains("Ответьте на это сообщение"), "{}", free.text);
         let multi = question_asked(&asked(Some(vec!["A".into(), "B".into()]), true), Lang::En);
-        assert!(
-            multi.buttons.is_empty() && multi.text.contains("Several may be chosen"),
-            "{}",
-            multi.text
-        );
+        let labels: Vec<&str> = multi.buttons.iter().flatten().map(|b| b.label.as_str()).collect();
+        assert_eq!(labels, ["⬜ A", "⬜ B", "✔️ Done"]);
+        assert!(multi.text.contains("Several may be chosen"), "{}", multi.text);
+        let ticked = question_picked(&asked(Some(vec!["A".into(), "B".into()]), true), &["B".into()], Lang::En);
+        let labels: Vec<&str> = ticked.buttons.iter().flatten().map(|b| b.label.as_str()).collect();
+        assert_eq!(labels, ["⬜ A", "☑️ B", "✔️ Done"]);
+        assert!(ticked.text.contains("Ticked so far: B"), "{}", ticked.text);
     }
 
     #[test]

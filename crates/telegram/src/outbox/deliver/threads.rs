@@ -92,7 +92,7 @@ impl Engine {
             Notice::TaskCreated { .. } => thread.card_message_id,
             Notice::TaskThreadNeeded { .. } if created => thread.card_message_id,
             Notice::TaskThreadNeeded { .. } => return self.skip(row, "the task already has its thread").await,
-            Notice::QuestionAsked { .. } | Notice::QuestionClosed { .. } => {
+            Notice::QuestionAsked { .. } | Notice::QuestionClosed { .. } | Notice::QuestionPicked { .. } => {
                 self.open_thread(&task, dest, halt).await?;
                 let (id, _) = self.question_message(row, notice, dest, halt).await?;
                 Some(id)
@@ -338,7 +338,7 @@ impl Engine {
     async fn plain_task_message(&self, row: &Queued, notice: &Notice, dest: &mut Destination, halt: &Halt) -> Result<usize, Stop> {
         dest.thread = Thread::General;
         dest.origin = Origin::Given;
-        if let Notice::QuestionAsked { .. } | Notice::QuestionClosed { .. } = notice {
+        if let Notice::QuestionAsked { .. } | Notice::QuestionClosed { .. } | Notice::QuestionPicked { .. } = notice {
             let (id, via) = self.question_message(row, notice, dest, halt).await?;
             self.delivered(&[row.id], dest, Some(id), via, super::question_shown(notice))
                 .await?;

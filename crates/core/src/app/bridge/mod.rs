@@ -12,6 +12,8 @@
 //!
 //! Every decision is one row of `tool_calls` and one audit event, in one transaction.
 
+mod questions;
+
 use super::agents::stop_reason;
 use super::guards::lock_project_then_agent;
 use super::tokens::Credential;
@@ -25,6 +27,7 @@ use crate::storage::tool_calls::NewToolCall;
 use mc_config::ToolPolicyLayers;
 use mc_domain::grants::grantable;
 use mc_domain::i18n::{Msg, Said};
+use mc_domain::tool_questions::ASK_USER_QUESTION;
 use mc_domain::tools::{call_text, check_hook_call, judged_cwd, mask_secrets, ToolCall, ToolPolicy, ToolRule, ToolRules, ToolVerdict};
 use mc_domain::{Actor, AgentRole, ApprovalStatus, RiskLevel, ToolClient, ToolDecision, WaitSeconds};
 use serde_json::{json, Value};
@@ -233,6 +236,16 @@ impl App {
             rule: &rule,
             started,
         };
+        // Claude Code's questions to its user go to the humans in the chat, whatever the rules
+        // say of the tool: nobody sits at an agent's terminal to answer them.
+        if d.call.tool == ASK_USER_QUESTION && matches!(req.client, ToolClient::ClaudeCode | ToolClient::Mcp) {
+            if let Some(why) = stop_reason(&agent) {
+                return self
+                    .record(actor, &d, ToolDecision::Denied, "kill switch", &stopped(&why), None)
+                    .await;
+            }
+            return self.ask_tool_questions(actor, &d, held).await;
+        }
         if verdict.risk == RiskLevel::Green {
             return self
                 .record(actor, &d, ToolDecision::Allowed, "policy", &allowed_reason(&d), None)
@@ -452,54 +465,14 @@ impl App {
         approval: Option<&Approval>,
         grant: Option<&ToolGrant>,
     ) -> AppResult<ToolAnswer> {
-        let latency_ms = i32::try_from(d.started.elapsed().as_millis()).unwrap_or(i32::MAX);
-        let row = NewToolCall {
-            id: Uuid::new_v4(),
-            project_id: d.agent.project_id,
-            agent_id: d.agent.id,
-            task_id: d.agent.current_task_id,
-            client: d.req.client,
-            session_id: d.req.session_id.clone(),
-            cwd: d.req.cwd.clone(),
-            tool_name: d.req.tool_name.trim().to_string(),
-            input_hash: d.hash.to_string(),
-            summary: d.summary.to_string(),
-            risk: d.verdict.risk,
-            rule: d.rule.to_string(),
-            decision,
-            decided_by: decided_by.to_string(),
-            reason: Some(cut(reason, 4000)),
-            approval_id: approval.map(|a| a.id),
-            grant_id: grant.map(|g| g.id),
-            latency_ms,
-        };
-        let audit = json!({
-            "tool": row.tool_name, "inputHash": row.input_hash, "risk": row.risk, "rule": row.rule,
-            "decision": decision, "decidedBy": decided_by, "latencyMs": latency_ms, "client": row.client,
-            "sessionId": row.session_id, "approval": approval.map(Approval::code), "grant": grant.map(ToolGrant::code),
-        });
-        let recorded = Recorded {
-            actor: actor.clone(),
-            row,
-            audit,
-            answered: approval.filter(|a| !a.status.is_open()).map(|a| a.id),
-        };
+        let (recorded, answer) = recorded(actor, d, decision, decided_by, reason, approval, grant);
         match approval {
             // A human's decision is rare: recorded on its own.
             Some(_) => self.write_decisions(std::slice::from_ref(&recorded)).await?,
             // Policy's and grants' decisions are many: recorded in batches.
             None => self.record_batched(recorded).await?,
         }
-        Ok(ToolAnswer {
-            decision,
-            reason: reason.to_string(),
-            updated_input: approval
-                .filter(|a| decision == ToolDecision::Allowed && a.status == ApprovalStatus::Approved)
-                .and_then(|a| a.updated_input.clone()),
-            risk: d.verdict.risk,
-            rule: d.rule.to_string(),
-            approval: approval.map(Approval::code),
-        })
+        Ok(answer)
     }
 
     /// Records a decision in the next batch, and returns once it is committed (a call is never
@@ -559,6 +532,9 @@ impl App {
             if let Some(grant) = r.row.grant_id {
                 storage::tool_grants::record_use(w.conn(), grant, now).await?;
             }
+            if !r.used_questions.is_empty() {
+                storage::questions::mark_used(w.conn(), &r.used_questions, now).await?;
+            }
             w.audit(
                 Some(r.row.project_id),
                 &format!("tool_call.{}", r.row.decision),
@@ -573,6 +549,63 @@ impl App {
     }
 }
 
+/// A decision as it is written (the call's row and audit event) and as it is answered.
+#[allow(clippy::too_many_arguments)]
+fn recorded(
+    actor: &Actor,
+    d: &Deciding<'_>,
+    decision: ToolDecision,
+    decided_by: &str,
+    reason: &str,
+    approval: Option<&Approval>,
+    grant: Option<&ToolGrant>,
+) -> (Recorded, ToolAnswer) {
+    let latency_ms = i32::try_from(d.started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let row = NewToolCall {
+        id: Uuid::new_v4(),
+        project_id: d.agent.project_id,
+        agent_id: d.agent.id,
+        task_id: d.agent.current_task_id,
+        client: d.req.client,
+        session_id: d.req.session_id.clone(),
+        cwd: d.req.cwd.clone(),
+        tool_name: d.req.tool_name.trim().to_string(),
+        input_hash: d.hash.to_string(),
+        summary: d.summary.to_string(),
+        risk: d.verdict.risk,
+        rule: d.rule.to_string(),
+        decision,
+        decided_by: decided_by.to_string(),
+        reason: Some(cut(reason, 4000)),
+        approval_id: approval.map(|a| a.id),
+        grant_id: grant.map(|g| g.id),
+        latency_ms,
+    };
+    let audit = json!({
+        "tool": row.tool_name, "inputHash": row.input_hash, "risk": row.risk, "rule": row.rule,
+        "decision": decision, "decidedBy": decided_by, "latencyMs": latency_ms, "client": row.client,
+        "sessionId": row.session_id, "approval": approval.map(Approval::code), "grant": grant.map(ToolGrant::code),
+    });
+    let recorded = Recorded {
+        actor: actor.clone(),
+        row,
+        audit,
+        answered: approval.filter(|a| !a.status.is_open()).map(|a| a.id),
+        used_questions: Vec::new(),
+    };
+    let answer = ToolAnswer {
+        decision,
+        reason: reason.to_string(),
+        updated_input: approval
+            .filter(|a| decision == ToolDecision::Allowed && a.status == ApprovalStatus::Approved)
+            .and_then(|a| a.updated_input.clone()),
+        risk: d.verdict.risk,
+        rule: d.rule.to_string(),
+        approval: approval.map(Approval::code),
+    };
+    (recorded, answer)
+}
+
 /// Most decisions written in one transaction.
 const DECISION_BATCH: usize = 500;
 
@@ -584,6 +617,8 @@ struct Recorded {
     audit: Value,
     /// The approval whose decision the call was given (used once).
     answered: Option<Uuid>,
+    /// The questions whose answers the call was given (`AskUserQuestion`; used once).
+    used_questions: Vec<Uuid>,
 }
 
 /// Decisions of policy and grants waiting for their batch: while one batch is written, the
