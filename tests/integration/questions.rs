@@ -529,3 +529,49 @@ async fn request_changes_sends_a_reviewed_task_back_with_the_words_for_its_agent
     );
     w.stop().await;
 }
+
+/// The Python with the official MCP SDK: `MC_TEST_PYTHON` (scripts/test makes one in
+/// target/test-python), else `python3`.
+fn python() -> String {
+    std::env::var("MC_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+#[sqlx::test]
+async fn an_agent_written_with_the_official_python_sdk_asks_and_gets_the_click(pool: PgPool) {
+    let python = python();
+    let sdk = std::process::Command::new(&python).args(["-c", "import mcp"]).output();
+    assert!(
+        sdk.as_ref().is_ok_and(|o| o.status.success()),
+        "{python} with the official MCP Python SDK is needed (scripts/test installs it: pip install mcp): {sdk:?}"
+    );
+    let (w, token) = forum_with_scout(&pool).await;
+    let api = w.api();
+    let task = w.assigned_task("Pick the launch colour", TaskType::Content, &w.s.scout).await;
+    let topic = w.wait_thread(task.id).await.topic_id;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/python/ask_human.py");
+    let agent = tokio::process::Command::new(&python)
+        .args([script, &format!("{}/mcp", api.url), &token, &task.id.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the Python agent starts");
+
+    let card = message_with(&w, topic, "Which colour for the launch?").await;
+    let labels: Vec<String> = card.buttons().into_iter().map(|b| b.text).collect();
+    assert_eq!(labels, ["Red", "Blue", "Green"]);
+    w.toast(&w.tg.click_button(FORUM, &sofie(), card.message_id, "Green").unwrap())
+        .await;
+
+    let out = tokio::time::timeout(WAIT, agent.wait_with_output())
+        .await
+        .expect("the Python agent gets its answer")
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the Python agent failed: {stderr}");
+    let answer: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(answer["status"], "answered", "{answer}");
+    assert_eq!(answer["answer"]["options"], json!(["Green"]), "{answer}");
+    assert_eq!(answer["answer"]["by"], "tg:1001", "{answer}");
+    w.stop().await;
+}
