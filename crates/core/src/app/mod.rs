@@ -6,6 +6,7 @@
 pub mod agents;
 pub mod alert_actions;
 pub mod alerts;
+pub mod app_sessions;
 pub mod approvals;
 pub mod audit;
 mod bot_calls;
@@ -17,6 +18,7 @@ pub mod confirmations;
 pub mod database;
 pub mod delivery;
 pub mod error;
+pub mod feed;
 pub mod grants;
 mod guards;
 pub mod idempotency;

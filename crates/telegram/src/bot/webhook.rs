@@ -140,6 +140,7 @@ mod tests {
             webhook_secret: String::new(),
             admins: vec![],
             default_lang: "en".into(),
+            mini_app_name: String::new(),
         };
         assert_eq!(webhook_path(&settings), "/hooks/tg");
         settings.webhook_url = "https://mc.example.com".into();
