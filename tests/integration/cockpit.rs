@@ -601,7 +601,63 @@ async fn in_chromium_the_cao_sees_today_moves_cards_approves_and_watches_the_fee
             "[...document.querySelectorAll('#feed li')].some(li => li.dataset.action === 'task.created' && li.textContent.includes('Announced on the feed'))",
         )
         .await;
+
+    // Standup, Costs and Policy show what the API answers.
+    browser.click("#tabs [data-view=standup]").await;
+    browser
+        .until(
+            "the standup with its chart",
+            "document.querySelectorAll('.chart-row').length > 0 && document.body.textContent.includes('Standup ·')",
+        )
+        .await;
+    browser.click("#tabs [data-view=costs]").await;
+    browser
+        .until(
+            "costs by agent",
+            "document.querySelector('.costs-by-agent') && document.querySelector('.costs-by-agent').textContent.includes('Scribe')",
+        )
+        .await;
+    browser.click("#tabs [data-view=policy]").await;
+    browser
+        .until(
+            "the tool rules in force",
+            "document.querySelectorAll('.policy-layer').length > 0 && document.body.textContent.includes('Bash')",
+        )
+        .await;
     browser.close().await;
+}
+
+#[sqlx::test]
+async fn approving_with_a_grant_or_changed_arguments_is_for_tool_calls_only(pool: PgPool) {
+    let Cockpit { api, _tg } = cockpit(&pool).await;
+    let agent_token = crate::common::http::agent_token(&api, "Scout").await;
+    let asked = api
+        .call(
+            reqwest::Method::POST,
+            "/api/approvals",
+            Some(&agent_token),
+            Some(r#"{"actionType":"deploy.production","riskLevel":"red","actionSummary":"Deploy","justification":"Signed off"}"#),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
+    let id = asked.body["id"].as_str().unwrap();
+    let path = format!("/api/approvals/{id}/approve");
+    for body in [
+        r#"{"grant":"1h","editedInput":"ls"}"#,
+        r#"{"grant":"forever"}"#,
+        r#"{"grant":"1h","decision":"ok"}"#,
+        r#"{"grant":"1h"}"#,
+        r#"{"editedInput":"{}"}"#,
+    ] {
+        let answer = api.post(&path, body).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", answer.body);
+    }
+    let still: String = sqlx::query_scalar("SELECT status::text FROM approvals WHERE id = $1::uuid")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(still, "pending", "a refused decision changes nothing");
 }
 
 #[sqlx::test]

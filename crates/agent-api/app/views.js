@@ -58,8 +58,19 @@ function approvalItem(ctx, approval, agents) {
   if (approval.status !== 'pending' && approval.status !== 'escalated') {
     item.append(h('div', { className: 'muted' }, `${approval.status} by ${approval.decidedByName || '?'}`));
   } else if (ctx.can('decide')) {
+    const approve = (body) => act(ctx, () => ctx.api.post(`/api/approvals/${approval.id}/approve`, body));
+    // A tool call's approval can also grant its command prefix (1 h, or while on this task),
+    // or approve changed arguments.
+    const toolCall = approval.toolName
+      ? [
+        h('button', { className: 'secondary grant-hour', onclick: () => approve({ grant: '1h' }) }, 'Allow 1 h'),
+        h('button', { className: 'secondary grant-task', onclick: () => approve({ grant: 'task' }) }, 'Allow for this task'),
+        h('button', { className: 'secondary edit', onclick: () => editArguments(item, approval, approve) }, 'Edit…'),
+      ]
+      : [];
     item.append(h('div', { className: 'actions' },
-      h('button', { className: 'approve', onclick: () => act(ctx, () => ctx.api.post(`/api/approvals/${approval.id}/approve`, {})) }, `Approve ${code}`),
+      h('button', { className: 'approve', onclick: () => approve({}) }, `Approve ${code}`),
+      toolCall,
       reason,
       h('button', {
         className: 'danger deny',
@@ -71,6 +82,19 @@ function approvalItem(ctx, approval, agents) {
     ));
   }
   return item;
+}
+
+// Approving a tool call with changed arguments: its input as JSON (a shell command as itself).
+function editArguments(item, approval, approve) {
+  if (item.querySelector('form.edit-input')) return;
+  const input = approval.toolInput || {};
+  const shell = typeof input.command === 'string' && Object.keys(input).length <= 2;
+  const field = h('textarea', { rows: 4, 'aria-label': 'Arguments', value: shell ? input.command : JSON.stringify(input, null, 2) });
+  item.append(h('form', {
+    className: 'inline edit-input',
+    onsubmit: (event) => { event.preventDefault(); approve({ editedInput: field.value }); },
+  }, field, h('button', { type: 'submit' }, 'Approve edited')));
+  field.focus();
 }
 
 async function agentNames(ctx) {
@@ -279,19 +303,69 @@ function feed(ctx, el) {
   return source;
 }
 
-// Costs: today's spend by agent, and each agent's total against its daily cap.
+// Costs: by agent today and this month so far, by model this month, against the caps.
 async function costs(ctx, el) {
-  const [daily, { list }] = await Promise.all([ctx.api.get('/api/costs/daily'), agentNames(ctx)]);
+  const [daily, month, { list }] = await Promise.all([
+    ctx.api.get('/api/costs/daily'), ctx.api.get('/api/costs/month'), agentNames(ctx),
+  ]);
+  const row = (...cells) => h('tr', {}, cells.map((c) => h('td', {}, String(c))));
   put(el,
-    h('h2', {}, `Today ${money(daily.total)} of ${money(daily.dailyCapsTotal)} (daily caps)`),
-    h('table', {},
-      h('thead', {}, h('tr', {}, h('th', {}, 'Agent'), h('th', {}, 'Runs today'), h('th', {}, 'Today'), h('th', {}, 'Total'))),
+    h('h2', {}, `Today ${money(daily.total)} of ${money(daily.dailyCapsTotal)} (daily caps) · month to date ${money(month.total)}`),
+    h('table', { className: 'costs-by-agent' },
+      h('thead', {}, h('tr', {}, ['Agent', 'Today', 'Cap', 'Month to date', 'Runs (month)'].map((t) => h('th', {}, t)))),
       h('tbody', {}, list.map((a) => {
-        const spend = daily.byAgent.find((s) => s.agentId === a.id);
-        return h('tr', {}, h('td', {}, a.name), h('td', {}, String(spend ? spend.runs : 0)), h('td', {}, money(a.todaySpend)), h('td', {}, money(a.totalSpend)));
+        const m = month.byAgent.find((s) => s.agentId === a.id);
+        return row(a.name, money(a.todaySpend), money(a.budgets.dailyCap), money(m ? m.cost : 0), m ? m.runs : 0);
       })),
     ),
+    h('h2', {}, 'By model, month to date'),
+    month.byModel.length
+      ? h('table', { className: 'costs-by-model' },
+        h('thead', {}, h('tr', {}, ['Model', 'Cost', 'Runs'].map((t) => h('th', {}, t)))),
+        h('tbody', {}, month.byModel.map((m) => row(m.model || '(not reported)', money(m.cost), m.runs))))
+      : h('p', { className: 'muted' }, 'No runs this month.'),
   );
 }
 
-export const views = { today, board, approvals, agents, feed, costs };
+// Standup: where the project stands (what the daily standup posts), with its spend chart.
+async function standup(ctx, el) {
+  const s = await ctx.api.get('/api/summary');
+  const max = Math.max(...s.spend.map((l) => Number(l.dailyCap)), ...s.spend.map((l) => Number(l.todaySpend)), 0.01);
+  const lines = (tasks) => (tasks.length ? tasks.map((t) => h('div', { className: 'item' }, `#${t.number} ${t.title}${t.blockedReason ? ' — ' + t.blockedReason : ''}`)) : h('p', { className: 'muted' }, 'None.'));
+  put(el,
+    h('h2', {}, `Standup · ${new Date(s.at).toLocaleString()}`),
+    h('table', {}, h('tbody', {}, s.tasksByStatus.map(([status, n]) => h('tr', {}, h('td', {}, LABEL[status] || status), h('td', {}, String(n)))))),
+    h('h2', {}, 'Done in the last day'), lines(s.completed),
+    h('h2', {}, 'Blocked'), lines(s.blocked),
+    h('h2', {}, 'Next'), lines(s.next),
+    h('h2', {}, `Spend today ${money(s.spendToday)} of ${money(s.capsToday)} · burn ${money(s.burnRate)}/h`),
+    h('div', { className: 'chart', role: 'img', 'aria-label': 'Spend today by agent against the daily cap' },
+      s.spend.map((l) => h('div', { className: 'chart-row' },
+        h('span', { className: 'chart-label' }, l.name),
+        h('div', { className: 'bar' }, h('span', { style: `width:${(100 * Number(l.todaySpend)) / max}%` })),
+        h('span', { className: 'muted' }, `${money(l.todaySpend)} / ${money(l.dailyCap)}`)))),
+  );
+}
+
+// Policy: the rules in force — the risk policy of actions and the tool-call rules of a role.
+async function policy(ctx, el, role = 'specialist') {
+  const p = await ctx.api.get(`/api/policy?role=${role}`);
+  const roles = h('select', { 'aria-label': 'Agent role', onchange: () => { el.replaceChildren(); policy(ctx, el, roles.value); } },
+    ['intern', 'specialist', 'lead'].map((r) => new Option(r, r, r === p.role, r === p.role)));
+  const rules = (name, list) => (list.length ? h('div', {}, h('span', { className: 'badge' }, name), ' ', list.join(', ')) : null);
+  put(el,
+    h('h2', {}, 'Actions'),
+    h('div', { className: 'item' },
+      h('div', {}, `Auto-approved: ${p.risk.autoApprove.join(', ') || 'none'}`),
+      h('div', {}, `Done needs approval for: ${p.risk.doneRequiresApproval.join(', ') || 'none'}`),
+      h('div', {}, `Approvals expire after ${p.risk.approvalExpiryMinutes} min; alert after ${p.risk.errorStreakAlert} errors, quarantine after ${p.risk.errorStreakQuarantine}; stale after ${p.risk.staleAfterMinutes} min; budget warning at ${p.risk.budgetWarningPercent}%`),
+      p.risk.overrides.map(([action, risk]) => h('div', {}, `${action} → ${risk}`)),
+    ),
+    h('table', {}, h('tbody', {}, p.risk.tools.map(([tool, risk]) => h('tr', {}, h('td', {}, tool), h('td', { className: `risk-${risk}` }, risk))))),
+    h('h2', {}, 'Tool calls for a ', roles),
+    p.toolRules.map((layer) => h('div', { className: 'item policy-layer' }, h('strong', {}, layer.name),
+      rules('green', layer.green), rules('yellow', layer.yellow), rules('red', layer.red))),
+  );
+}
+
+export const views = { today, board, approvals, agents, feed, standup, costs, policy };

@@ -18,6 +18,7 @@ pub mod input_schemas;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
+pub mod overview;
 pub mod projects;
 pub mod questions;
 pub mod rate_limit;
@@ -87,6 +88,9 @@ fn api(hook_body_limit: usize) -> (Router<HttpState>, utoipa::openapi::OpenApi) 
         .routes(routes!(runs::list, runs::record))
         .routes(routes!(runs::agent_costs))
         .routes(routes!(runs::daily))
+        .routes(routes!(overview::month_costs))
+        .routes(routes!(overview::summary))
+        .routes(routes!(overview::policy))
         .routes(routes!(alerts::list))
         .routes(routes!(alerts::get))
         .routes(routes!(alerts::resolve))
