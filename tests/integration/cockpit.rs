@@ -5,7 +5,7 @@
 
 use crate::common::eventually;
 use crate::common::http::{reply, spawn_app_with, TestApi, ADMIN_TOKEN};
-use crate::common::telegram::{fast_fake, EVE, OLGA, SOFIE, TOKEN, VIC};
+use crate::common::telegram::{fast_fake, EVE, GROUP, OLGA, SOFIE, TOKEN, VIC};
 use fake_telegram::FakeBotApi;
 use mission_control::app::Clock;
 use mission_control::domain::webapp::sign;
@@ -678,5 +678,112 @@ async fn in_chromium_forged_or_outsider_init_data_gets_no_session(pool: PgPool) 
         assert!(said.as_str().unwrap().starts_with("Cannot sign in"), "{said}");
     }
     assert_eq!(sessions(&pool).await, 0);
+    browser.close().await;
+}
+
+#[sqlx::test]
+async fn operators_get_the_menu_button_and_cards_link_to_the_cockpit(pool: PgPool) {
+    let tg = FakeBotApi::start_with(TOKEN, fast_fake()).await.expect("fake Telegram");
+    tg.add_chat(GROUP, fake_telegram::ChatKind::Supergroup { forum: false }, "OpenClaw plain");
+    // Sofie and Eve have opened the bot (Telegram refuses a private chat it has never seen).
+    tg.add_user(&crate::common::telegram::sofie());
+    tg.add_user(&crate::common::telegram::eve());
+    tg.add_chat(SOFIE, fake_telegram::ChatKind::Private, "Sofie");
+    tg.add_chat(EVE, fake_telegram::ChatKind::Private, "Eve");
+    let url = tg.url();
+    let admins = SOFIE.to_string();
+    let api = spawn_app_with(
+        pool.clone(),
+        [
+            ("MC_TELEGRAM__TOKEN", TOKEN),
+            ("MC_TELEGRAM__API_URL", url.as_str()),
+            ("MC_TELEGRAM__ADMINS", admins.as_str()),
+            ("MC_TELEGRAM__MINI_APP_NAME", "cockpit"),
+            ("MC_APP__PUBLIC_URL", "https://mc.example.org/"),
+        ],
+    )
+    .await;
+    api.app.seed().await.unwrap();
+
+    // The operator's private chat gets the web-app menu button; nobody else's.
+    let button = eventually("Sofie's menu button", WAIT, || async { tg.menu_button(Some(SOFIE)) }).await;
+    assert_eq!(
+        button,
+        json!({ "type": "web_app", "text": "Cockpit", "web_app": { "url": "https://mc.example.org/app" } })
+    );
+    assert_eq!(tg.menu_button(Some(EVE)), None);
+
+    // Cards in a group carry the t.me link (web-app buttons are refused in groups).
+    let cao = api.app.operator_for_telegram(SOFIE).await.unwrap().unwrap();
+    let chat = mission_control::app::chats::ChatInfo {
+        chat_id: GROUP,
+        title: Some("OpenClaw plain".into()),
+        is_forum: false,
+    };
+    api.app.bind_chat(&cao, &chat, "openclaw").await.unwrap();
+    let (_, number) = new_task(&api, "Linked from its card", &[]).await;
+    let agent_token = crate::common::http::agent_token(&api, "Scout").await;
+    let asked = api
+        .call(
+            reqwest::Method::POST,
+            "/api/approvals",
+            Some(&agent_token),
+            Some(
+                r#"{"actionType":"deploy.production","riskLevel":"red","actionSummary":"Deploy from a card","justification":"Signed off"}"#,
+            ),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
+    let code = format!("A{}", asked.body["number"]);
+    let bot = fast_fake().bot_username;
+    for (what, start) in [
+        ("task card", format!("task_{number}")),
+        ("approval card", format!("approval_{code}")),
+    ] {
+        let link = format!("https://t.me/{bot}/cockpit?startapp={start}");
+        eventually(&format!("the {what} links to the cockpit"), WAIT, || async {
+            tg.messages_in(GROUP, None).into_iter().find(|m| {
+                m.reply_markup.as_ref().is_some_and(|markup| {
+                    markup["inline_keyboard"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+                        .any(|b| b["url"] == link.as_str() && b["text"] == "Open in cockpit" && b.get("web_app").is_none())
+                })
+            })
+        })
+        .await;
+    }
+    assert!(tg.violations().is_empty(), "{:?}", tg.violations());
+    assert!(tg.unknown_params().is_empty(), "{:?}", tg.unknown_params());
+}
+
+#[sqlx::test]
+async fn in_chromium_a_cockpit_link_opens_its_view(pool: PgPool) {
+    let Cockpit { api, _tg } = cockpit(&pool).await;
+    let (_, number) = new_task(&api, "Opened from a link", &[]).await;
+    let browser = Browser::start().await;
+    let start = format!("task_{number}");
+    browser
+        .open(
+            &api,
+            &init_data(&api, SOFIE, "Sofie", chrono::Duration::minutes(1), TOKEN, Some(&start)),
+        )
+        .await;
+    browser
+        .until(
+            "the task opens",
+            "document.querySelector('#view h2') && document.querySelector('#view h2').textContent.includes('Opened from a link')",
+        )
+        .await;
+    assert_eq!(browser.until("on the board", "document.body.dataset.view").await, "board");
+    // Telegram's BackButton (or Escape) goes back to the board.
+    browser
+        .client
+        .execute("window.Telegram.WebApp.BackButton.handler()", vec![])
+        .await
+        .unwrap();
+    browser.until("the board again", "document.querySelector('.board')").await;
     browser.close().await;
 }

@@ -22,6 +22,13 @@ impl App {
             }))
     }
 
+    /// The Telegram users who are operators now: the bot gives their private chats the
+    /// cockpit's menu button.
+    pub async fn telegram_operator_ids(&self) -> AppResult<Vec<i64>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::operators::telegram_user_ids(&mut conn).await?)
+    }
+
     /// Makes the configured admins CAO (idempotent; run at start). One whose role a CAO revoked
     /// stays revoked: returned (and logged) instead of granted again.
     pub async fn ensure_admins(&self, user_ids: &[i64]) -> AppResult<Vec<i64>> {
