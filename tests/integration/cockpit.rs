@@ -263,6 +263,14 @@ async fn the_live_feed_streams_what_the_api_does_and_resumes_after_the_last_even
     // No token, an agent's or a bad Last-Event-ID: refused.
     let anonymous = api.client.get(format!("{}/api/app/events", api.url)).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let agent_token = crate::common::http::agent_token(&api, "Scout").await;
+    let agent = api
+        .client
+        .get(format!("{}/api/app/events?access_token={agent_token}", api.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(agent.status(), StatusCode::FORBIDDEN);
     let bad = api
         .client
         .get(format!("{}/api/app/events", api.url))
@@ -601,6 +609,33 @@ async fn in_chromium_the_cao_sees_today_moves_cards_approves_and_watches_the_fee
             "[...document.querySelectorAll('#feed li')].some(li => li.dataset.action === 'task.created' && li.textContent.includes('Announced on the feed'))",
         )
         .await;
+
+    // Agents: spend against the cap; pausing one acts in the database, audited as Sofie.
+    browser.click("#tabs [data-view=agents]").await;
+    let scribe_item = format!(".item[data-agent-id=\"{scribe}\"]");
+    browser
+        .until(
+            "Scribe with this month's spend",
+            &format!("document.querySelector('{scribe_item}') && document.querySelector('{scribe_item}').textContent.includes('month')"),
+        )
+        .await;
+    browser.click(&format!("{scribe_item} button.secondary")).await;
+    eventually("Scribe paused", WAIT, || async {
+        let status: String = sqlx::query_scalar("SELECT status::text FROM agents WHERE id = $1::uuid")
+            .bind(&scribe)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        (status == "paused").then_some(())
+    })
+    .await;
+    let (actor,): (String,) =
+        sqlx::query_as("SELECT actor_name FROM audit_events WHERE action = 'agent.pause' AND entity_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(&scribe)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(actor, "tg:1001");
 
     // Standup, Costs and Policy show what the API answers.
     browser.click("#tabs [data-view=standup]").await;

@@ -257,7 +257,7 @@ async function approvals(ctx, el) {
 }
 
 // One agent: status, spend against its cap, last heartbeat; what the viewer may do to it.
-function agentItem(ctx, agent) {
+function agentItem(ctx, agent, monthSpend) {
   const cap = Number(agent.budgets.dailyCap) || 0;
   const share = cap ? Math.min(100, (100 * Number(agent.todaySpend)) / cap) : 0;
   const command = (name) => h('button', {
@@ -273,15 +273,16 @@ function agentItem(ctx, agent) {
   return h('div', { className: 'item', dataset: { agentId: agent.id } },
     h('strong', {}, agent.name), ' ', h('span', { className: 'badge' }, agent.role), ' ', h('span', { className: 'badge status' }, agent.status),
     agent.statusReason ? h('div', { className: 'muted' }, agent.statusReason) : null,
-    h('div', {}, `Today ${money(agent.todaySpend)} of ${money(cap)} · total ${money(agent.totalSpend)} · heartbeat ${when(agent.lastHeartbeat)}`),
+    h('div', {}, `Today ${money(agent.todaySpend)} of ${money(cap)}${monthSpend === undefined ? '' : ' · month ' + money(monthSpend)} · total ${money(agent.totalSpend)} · heartbeat ${when(agent.lastHeartbeat)}`),
     h('div', { className: 'bar' }, h('span', { style: `width:${share}%` })),
     actions.length ? h('div', { className: 'actions' }, actions) : null,
   );
 }
 
 async function agents(ctx, el) {
-  const { list } = await agentNames(ctx);
-  put(el, h('h2', {}, `Agents (${list.length})`), list.map((a) => agentItem(ctx, a)));
+  const [{ list }, month] = await Promise.all([agentNames(ctx), ctx.api.get('/api/costs/month')]);
+  const monthly = new Map(month.byAgent.map((s) => [s.agentId, s.cost]));
+  put(el, h('h2', {}, `Agents (${list.length})`), list.map((a) => agentItem(ctx, a, monthly.get(a.id))));
 }
 
 // The live feed: the squad's events as they happen (SSE). Answers the EventSource, which the

@@ -48,8 +48,8 @@ pub(crate) fn run(st: &mut State, req: &Req) -> Result<Value, ApiError> {
             let button = req.get("menu_button").cloned().unwrap_or_else(|| json!({ "type": "default" }));
             if button.get("type").and_then(Value::as_str) == Some("web_app") {
                 let url = button.pointer("/web_app/url").and_then(Value::as_str).unwrap_or_default();
-                // Telegram takes only https Web Apps (a test's http://127.0.0.1 included here).
-                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                // Telegram opens only https Web Apps.
+                if !url.starts_with("https://") {
                     return Err(ApiError::bad("BUTTON_URL_INVALID"));
                 }
             }

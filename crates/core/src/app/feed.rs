@@ -58,7 +58,7 @@ impl App {
     /// newest event (a fresh feed shows what happens from now on). Operators only.
     pub async fn open_feed(&self, actor: &Actor, last_event_id: Option<i64>) -> AppResult<FeedCursor> {
         if matches!(actor, Actor::Agent { .. }) {
-            return Err(AppError::forbidden(Msg::new("err-agents-cannot-export")));
+            return Err(AppError::forbidden(Msg::new("err-agents-cannot-watch-feed")));
         }
         super::require(actor, Right::Read)?;
         let start = match last_event_id {

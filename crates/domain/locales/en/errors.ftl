@@ -187,3 +187,4 @@ err-webapp-signature = the Mini App's initData is not signed by Telegram for thi
 err-webapp-stale = the Mini App's initData was signed at { $at }, too long ago: reopen the app
 err-webapp-not-operator = this Telegram user is not an operator of Mission Control
 err-webapp-disabled = the cockpit needs the bot: telegram.token is not set
+err-agents-cannot-watch-feed = agents cannot watch the live feed

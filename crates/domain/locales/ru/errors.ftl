@@ -201,3 +201,4 @@ err-webapp-signature = initData мини-приложения не подпис�
 err-webapp-stale = initData мини-приложения подписаны { $at }, слишком давно: откройте приложение заново
 err-webapp-not-operator = этот пользователь Telegram не оператор Mission Control
 err-webapp-disabled = кокпиту нужен бот: telegram.token не задан
+err-agents-cannot-watch-feed = агенты не могут смотреть ленту событий
