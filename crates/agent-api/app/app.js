@@ -112,8 +112,9 @@ async function start() {
   }
   document.body.dataset.signin = 'ok';
   document.getElementById('who').textContent = `${session.operator.name} · ${session.operator.role}`;
-  // Renewed while the app is open (the session lasts 15 minutes).
-  setInterval(() => api.renew().catch((e) => toast(`Session: ${e.message}`)), 10 * 60 * 1000);
+  // Renewed while the app is open (the session lasts 15 minutes); once it has ended (the phone
+  // slept), signed in again with the same initData while Telegram's signature is fresh enough.
+  setInterval(() => api.renew().catch(() => api.signIn(initData).catch((e) => toast(`Session: ${e.message}`))), 10 * 60 * 1000);
 
   const projects = await api.get('/api/projects');
   const select = document.getElementById('project');
