@@ -748,8 +748,20 @@ async fn operators_get_the_menu_button_and_cards_link_to_the_cockpit(pool: PgPoo
     );
     assert_eq!(tg.menu_button(Some(EVE)), None);
 
-    // Cards in a group carry the t.me link (web-app buttons are refused in groups).
+    // Granted a role in the chat: the button comes (through the outbox); revoked: it goes.
+    tg.add_user(&crate::common::telegram::olga());
+    tg.add_chat(OLGA, fake_telegram::ChatKind::Private, "Olga");
     let cao = api.app.operator_for_telegram(SOFIE).await.unwrap().unwrap();
+    api.app.grant_role(&cao, OLGA, "Olga", OperatorRole::Operator).await.unwrap();
+    let granted = eventually("Olga's menu button", WAIT, || async { tg.menu_button(Some(OLGA)) }).await;
+    assert_eq!(granted["type"], "web_app", "{granted}");
+    api.app.revoke_role(&cao, OLGA).await.unwrap();
+    eventually("Olga's menu button back to the default", WAIT, || async {
+        (tg.menu_button(Some(OLGA)) == Some(json!({ "type": "default" }))).then_some(())
+    })
+    .await;
+
+    // Cards in a group carry the t.me link (web-app buttons are refused in groups).
     let chat = mission_control::app::chats::ChatInfo {
         chat_id: GROUP,
         title: Some("OpenClaw plain".into()),

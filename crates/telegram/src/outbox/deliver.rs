@@ -238,6 +238,22 @@ impl Engine {
                 let id = self.send(dest, &text, None, None, halt).await?;
                 self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
             }
+            Notice::MenuButton { url } => {
+                let button = match url.as_deref().map(url::Url::parse) {
+                    Some(Ok(url)) => teloxide::types::MenuButton::WebApp {
+                        text: "Cockpit".into(),
+                        web_app: teloxide::types::WebAppInfo { url },
+                    },
+                    Some(Err(e)) => return Err(Stop::Failed(Failure::Permanent(format!("the cockpit's URL: {e}")))),
+                    None => teloxide::types::MenuButton::Default,
+                };
+                let chat = dest.chat_id;
+                self.call(chat, halt, || {
+                    self.bot.set_chat_menu_button().chat_id(ChatId(chat)).menu_button(button).send()
+                })
+                .await?;
+                self.delivered(&[row.id], dest, None, Via::Message, None).await?;
+            }
             Notice::Reply { text, keyboard, .. } => {
                 let kb = keyboard.as_ref().and_then(given_keyboard);
                 let id = self.send(dest, text, kb, Some(row), halt).await?;
