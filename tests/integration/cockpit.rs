@@ -25,11 +25,20 @@ struct Cockpit {
 }
 
 async fn cockpit(pool: &PgPool) -> Cockpit {
+    cockpit_with(pool, "540").await
+}
+
+/// [`cockpit`] with `bridge.max_wait_secs` (how long a RED tool call waits for a human).
+async fn cockpit_with(pool: &PgPool, bridge_wait: &str) -> Cockpit {
     let tg = FakeBotApi::start_with(TOKEN, fast_fake()).await.expect("fake Telegram");
     let url = tg.url();
     let api = spawn_app_with(
         pool.clone(),
-        [("MC_TELEGRAM__TOKEN", TOKEN), ("MC_TELEGRAM__API_URL", url.as_str())],
+        [
+            ("MC_TELEGRAM__TOKEN", TOKEN),
+            ("MC_TELEGRAM__API_URL", url.as_str()),
+            ("MC_BRIDGE__MAX_WAIT_SECS", bridge_wait),
+        ],
     )
     .await;
     api.app.seed().await.unwrap();
@@ -833,4 +842,90 @@ async fn in_chromium_a_cockpit_link_opens_its_view(pool: PgPool) {
         .unwrap();
     browser.until("the board again", "document.querySelector('.board')").await;
     browser.close().await;
+}
+
+#[sqlx::test]
+async fn in_chromium_a_tool_call_is_allowed_for_an_hour_or_approved_with_edited_arguments(pool: PgPool) {
+    let Cockpit { api, _tg } = cockpit_with(&pool, "1").await;
+    let token = crate::common::http::agent_token(&api, "Scout").await;
+    let path = format!(
+        "{}/tests/integration/fixtures/hooks/claude-code/pre_tool_use.bash_push.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let push: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let hook = |input: Value| {
+        let (client, url, token) = (api.client.clone(), api.url.clone(), token.clone());
+        async move { reply(client.post(format!("{url}/api/hooks/claude-code")).bearer_auth(token).json(&input)).await }
+    };
+    // Nobody decides within the (one-second) wait: the call is denied, its approval stays open.
+    let first = hook(push.clone()).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let approval: String = sqlx::query_scalar("SELECT id::text FROM approvals WHERE tool_name = 'Bash' AND status = 'pending'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+
+    let browser = Browser::start().await;
+    browser
+        .open(&api, &init_data(&api, SOFIE, "Sofie", chrono::Duration::minutes(1), TOKEN, None))
+        .await;
+    browser.click("#tabs [data-view=approvals]").await;
+    browser.click(&format!("[data-approval-id=\"{approval}\"] button.grant-hour")).await;
+    let rule: String = eventually("the hour's grant", WAIT, || async {
+        sqlx::query_scalar::<_, String>("SELECT rule FROM tool_grants WHERE revoked_at IS NULL")
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+    })
+    .await;
+    assert!(rule.starts_with("Bash(git push"), "{rule}");
+    let status: String = sqlx::query_scalar("SELECT status::text FROM approvals WHERE id = $1::uuid")
+        .bind(&approval)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "approved");
+
+    // Another call, approved with changed arguments through the edit box.
+    let other = with_command(push.clone(), "rm -rf dist");
+    let second = hook(other).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    let approval: String = eventually("the second approval", WAIT, || async {
+        sqlx::query_scalar::<_, String>("SELECT id::text FROM approvals WHERE tool_name = 'Bash' AND status = 'pending'")
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+    })
+    .await;
+    browser.click("#tabs [data-view=today]").await;
+    browser.click("#tabs [data-view=approvals]").await;
+    let card = format!("[data-approval-id=\"{approval}\"]");
+    browser.click(&format!("{card} button.edit")).await;
+    browser
+        .client
+        .execute(
+            &format!("const f = document.querySelector('{card} form.edit-input textarea'); f.value = 'rm -rf dist/cache'; return true;"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.click(&format!("{card} form.edit-input button")).await;
+    let note = eventually("approved with the edit", WAIT, || async {
+        let (status, note): (String, Option<String>) =
+            sqlx::query_as("SELECT status::text, decision_note FROM approvals WHERE id = $1::uuid")
+                .bind(&approval)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        (status == "approved").then_some(note)
+    })
+    .await
+    .unwrap_or_default();
+    assert!(note.contains("changed arguments") && note.contains("rm -rf dist/cache"), "{note}");
+    browser.close().await;
+}
+
+fn with_command(mut input: Value, command: &str) -> Value {
+    input["tool_input"]["command"] = json!(command);
+    input
 }
