@@ -9,11 +9,13 @@
 //! describes JSON answers only.
 
 use super::error::{ApiError, ApiResult, BadRequest, Conflict, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable};
-use super::extract::{requested_project, JsonBody};
+use super::extract::{requested_project, Caller, Held, JsonBody};
 use super::HttpState;
+use axum::extract::FromRequestParts;
 use axum::extract::State;
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use futures_util::stream::{self, Stream};
@@ -53,14 +55,15 @@ pub async fn open(State(ctx): State<HttpState>, JsonBody(body): JsonBody<OpenSes
 /// Another 15 minutes for the session whose token is the bearer (while it is still live).
 #[utoipa::path(post, path = "/api/app/session/renew", operation_id = "renewAppSession", tag = "cockpit",
     responses((status = 200, body = RenewedSession)))]
-pub async fn renew(State(ctx): State<HttpState>, headers: HeaderMap) -> ApiResult<Json<RenewedSession>> {
+pub async fn renew(_caller: Caller, State(ctx): State<HttpState>, headers: HeaderMap) -> ApiResult<Json<RenewedSession>> {
+    // `Caller` authenticated it (throttled and rate limited like every API call).
     let token = bearer(&headers).ok_or_else(|| ApiError::unauthenticated("send the session's token: Authorization: Bearer <token>"))?;
     Ok(Json(ctx.app.renew_app_session(token).await?))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
-        .get(axum::http::header::AUTHORIZATION)?
+        .get(AUTHORIZATION)?
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")
@@ -84,12 +87,21 @@ const FEED_RECHECK_EVERY: u32 = 20;
 /// `GET /api/app/events`: the squad's events (the audit log) as they are written, as SSE
 /// (`event: audit`, `id:` the event's id, `data:` the event as JSON); the project of `X-Project`
 /// or `?project=`, or every project's with `?project=*`. Ends when the session stops working.
-pub async fn events(State(ctx): State<HttpState>, parts: Parts) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let token = bearer(&parts.headers)
-        .map(str::to_string)
-        .or_else(|| query_param(&parts, "access_token"))
-        .ok_or_else(|| ApiError::unauthenticated("send the session's token: ?access_token=<token> or Authorization: Bearer <token>"))?;
-    let (actor, credential) = ctx.app.authenticate_credential(&token).await?;
+pub async fn events(
+    State(ctx): State<HttpState>,
+    mut parts: Parts,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    // The token of `?access_token=` is authenticated as the header's would be (the same
+    // throttle of failures and rate limit).
+    if !parts.headers.contains_key(AUTHORIZATION) {
+        let token = query_param(&parts, "access_token")
+            .ok_or_else(|| ApiError::unauthenticated("send the session's token: ?access_token=<token> or Authorization: Bearer <token>"))?;
+        let header = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| ApiError::unauthenticated("the access_token parameter is not a token"))?;
+        parts.headers.insert(AUTHORIZATION, header);
+    }
+    let Caller(actor) = Caller::from_request_parts(&mut parts, &ctx).await?;
+    let Held(credential) = Held::from_request_parts(&mut parts, &ctx).await?;
     let project_id = match requested_project(&parts)?.as_deref() {
         Some("*") => None,
         Some(slug) => Some(ctx.app.project_by_slug(slug).await?.id),
