@@ -134,6 +134,7 @@ async fn main() -> anyhow::Result<()> {
         webhook_secret: String::new(),
         admins: vec![CAO],
         default_lang: "en".into(),
+        mini_app_name: String::new(),
     };
     let telegram = make_bot(&settings)?;
 

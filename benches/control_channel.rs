@@ -719,6 +719,7 @@ async fn main() -> anyhow::Result<()> {
         webhook_secret: String::new(),
         admins: vec![CAO],
         default_lang: "en".into(),
+        mini_app_name: String::new(),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

@@ -212,6 +212,7 @@ async fn main() -> anyhow::Result<()> {
         webhook_secret: String::new(),
         admins: vec![CAO],
         default_lang: "en".into(),
+        mini_app_name: String::new(),
     };
     let dispatcher =
         tokio::spawn(Dispatcher::new(app.clone(), make_bot(&telegram)?, DispatchOptions::default()).run(until_stopped(stopped.clone())));

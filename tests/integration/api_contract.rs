@@ -155,6 +155,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/questions/{id}"),
     ("POST", "/api/questions/{id}/answer"),
     ("POST", "/api/questions/{id}/cancel"),
+    ("POST", "/api/app/session"),
+    ("GET", "/api/costs/month"),
+    ("GET", "/api/summary"),
+    ("GET", "/api/policy"),
+    ("POST", "/api/app/session/renew"),
 ];
 
 /// The runbook's API calls as (method, path), from the project's own fixture: one

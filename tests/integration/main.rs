@@ -21,6 +21,7 @@ mod bot_updates;
 mod bridge;
 mod budgets;
 mod buttons;
+mod cockpit;
 mod containment;
 mod database_connect;
 mod embedded_db;

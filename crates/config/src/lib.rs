@@ -32,6 +32,7 @@ pub struct Settings {
     pub policy: PolicySettings,
     pub bridge: BridgeSettings,
     pub questions: QuestionSettings,
+    pub app: AppSettings,
 }
 
 #[derive(Clone, Deserialize)]
@@ -78,6 +79,9 @@ pub struct TelegramSettings {
     #[serde(deserialize_with = "user_ids")]
     pub admins: Vec<i64>,
     pub default_lang: String,
+    /// The Mini App's short name as registered with @BotFather (`/newapp`): cards then link to
+    /// `https://t.me/<bot>/<mini_app_name>?startapp=…`. Empty: no cockpit links on cards.
+    pub mini_app_name: String,
 }
 
 // Settings end up in logs and panics: their secrets never do.
@@ -117,6 +121,7 @@ impl std::fmt::Debug for TelegramSettings {
             .field("webhook_secret", &redacted(&self.webhook_secret))
             .field("admins", &self.admins)
             .field("default_lang", &self.default_lang)
+            .field("mini_app_name", &self.mini_app_name)
             .finish()
     }
 }
@@ -250,6 +255,20 @@ pub struct QuestionSettings {
     /// are told).
     pub expire_after_secs: u64,
 }
+
+/// The cockpit: the Telegram Mini App served at `/app`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    /// The service's public https URL (as Telegram's clients reach it); the menu button of
+    /// operators' private chats opens `<public_url>/app`. Empty: no menu button.
+    pub public_url: String,
+    /// `initData` signed longer ago than this opens no session.
+    pub max_auth_age_secs: u64,
+}
+
+/// The longest `app.max_auth_age_secs`: a day.
+pub const MAX_AUTH_AGE_SECS: u64 = 24 * 3600;
 
 /// The longest a question may stay open: a week.
 pub const MAX_QUESTION_EXPIRY_SECS: u64 = 7 * 24 * 3600;
@@ -470,6 +489,19 @@ impl Settings {
                 "invalid configuration: questions.expire_after_secs must be 60–{MAX_QUESTION_EXPIRY_SECS} (got {})",
                 self.questions.expire_after_secs
             );
+        }
+        if !(60..=MAX_AUTH_AGE_SECS).contains(&self.app.max_auth_age_secs) {
+            bail!(
+                "invalid configuration: app.max_auth_age_secs must be 60–{MAX_AUTH_AGE_SECS} (got {})",
+                self.app.max_auth_age_secs
+            );
+        }
+        let public_url = self.app.public_url.trim();
+        if !(public_url.is_empty() || public_url.starts_with("https://") || public_url.starts_with("http://")) {
+            bail!("invalid configuration: app.public_url must be an http(s) URL (Telegram opens only https:// Mini Apps)");
+        }
+        if !self.telegram.mini_app_name.is_empty() && !self.telegram.mini_app_name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            bail!("invalid configuration: telegram.mini_app_name must be the app's short name (letters, digits, _)");
         }
         self.trusted_proxies()?;
         for task_type in &self.policy.done_requires_approval {

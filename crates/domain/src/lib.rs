@@ -21,6 +21,7 @@ pub mod traffic;
 pub mod types;
 pub mod values;
 pub mod waits;
+pub mod webapp;
 
 pub use actor::{Actor, Right};
 pub use alerts::{AlertDetails, AlertKind};

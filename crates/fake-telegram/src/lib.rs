@@ -227,6 +227,11 @@ impl FakeBotApi {
     }
 
     /// Commands set for the default scope and a language (`""` for none).
+    /// The menu button `setChatMenuButton` set for `chat` (None: the default), if any.
+    pub fn menu_button(&self, chat: Option<i64>) -> Option<Value> {
+        self.with_state(|s| s.menu_buttons.get(&chat).cloned())
+    }
+
     pub fn my_commands(&self, language_code: &str) -> Option<Value> {
         self.with_state(|s| s.my_commands(language_code))
     }

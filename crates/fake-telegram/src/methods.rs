@@ -44,6 +44,23 @@ pub(crate) fn run(st: &mut State, req: &Req) -> Result<Value, ApiError> {
             st.commands.remove(&commands_key(req));
             Ok(json!(true))
         }
+        "setChatMenuButton" => {
+            let button = req.get("menu_button").cloned().unwrap_or_else(|| json!({ "type": "default" }));
+            if button.get("type").and_then(Value::as_str) == Some("web_app") {
+                let url = button.pointer("/web_app/url").and_then(Value::as_str).unwrap_or_default();
+                // Telegram opens only https Web Apps.
+                if !url.starts_with("https://") {
+                    return Err(ApiError::bad("BUTTON_URL_INVALID"));
+                }
+            }
+            let chat = req.get("chat_id").and_then(Value::as_i64);
+            st.menu_buttons.insert(chat, button);
+            Ok(json!(true))
+        }
+        "getChatMenuButton" => {
+            let chat = req.get("chat_id").and_then(Value::as_i64);
+            Ok(st.menu_buttons.get(&chat).cloned().unwrap_or_else(|| json!({ "type": "commands" })))
+        }
         "setWebhook" => {
             st.webhook = req.str("url").filter(|u| !u.is_empty()).map(str::to_owned);
             if req.flag("drop_pending_updates") {

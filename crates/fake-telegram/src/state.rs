@@ -273,6 +273,8 @@ pub struct State {
     pub(crate) callbacks: BTreeMap<String, bool>,
     pub(crate) next_callback: u64,
     pub(crate) commands: BTreeMap<(String, String), Value>,
+    /// `setChatMenuButton`'s buttons by chat (None: the default for private chats).
+    pub(crate) menu_buttons: BTreeMap<Option<i64>, Value>,
     pub(crate) webhook: Option<String>,
     pub(crate) failures: HashMap<String, VecDeque<u16>>,
     pub(crate) faults: HashMap<String, VecDeque<super::faults::Fault>>,
@@ -318,6 +320,7 @@ impl State {
             callbacks: BTreeMap::new(),
             next_callback: 1,
             commands: BTreeMap::new(),
+            menu_buttons: BTreeMap::new(),
             webhook: None,
             failures: HashMap::new(),
             faults: HashMap::new(),

@@ -53,6 +53,7 @@ pub fn settings(tg: &FakeBotApi) -> TelegramSettings {
         webhook_secret: String::new(),
         admins: vec![SOFIE],
         default_lang: "en".into(),
+        mini_app_name: String::new(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `/api/approvals`: agents ask, the CAO decides.
 
-use super::error::{ApiResult, Conflict, NotFound, Unprocessable};
+use super::error::{ApiError, ApiResult, Conflict, NotFound, Unprocessable};
 use super::extract::{comma_list, ApiPath, ApiQuery, Caller, JsonBody, Scoped};
 use super::{input_schemas, HttpState};
 use crate::protocol::RequestApproval;
@@ -8,8 +8,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use mc_core::app::approvals::Verdict;
+use mc_core::app::grants::ToolApproval;
 use mc_core::app::PageRequest;
 use mc_core::model::{Approval, Page};
+use mc_domain::grants::GrantSpan;
 use mc_domain::ApprovalStatus;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -67,6 +69,12 @@ pub struct ApproveBody {
     /// A note kept with the decision.
     #[schema(schema_with = input_schemas::optional_reason)]
     decision: Option<String>,
+    /// A tool call's approval only: also grant the agent the call's command prefix for this long
+    /// (`1h`, `8h`, `90m`, up to `7d`) or while it works on its current task (`task`).
+    grant: Option<String>,
+    /// A tool call's approval only: approve it with these arguments instead (a JSON object, or
+    /// for a shell tool the new command line).
+    edited_input: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/approvals/{id}/approve", operation_id = "approveApproval", tag = "approvals", params(("id" = Uuid, Path)), request_body = Option<ApproveBody>,
@@ -78,11 +86,29 @@ pub async fn approve(
     JsonBody(body): JsonBody<ApproveBody>,
 ) -> ApiResult<Json<Approval>> {
     let _ = body.approver;
-    Ok(Json(
-        ctx.app
-            .decide_approval(&actor, id, Verdict::Approve, body.decision.as_deref())
-            .await?,
-    ))
+    let how = match (body.grant, body.edited_input) {
+        (Some(_), Some(_)) => return Err(ApiError::validation("send `grant` or `editedInput`, not both")),
+        (Some(span), None) => {
+            Some(ToolApproval::Grant(GrantSpan::parse(&span).map_err(|e| {
+                ApiError::validation(format!("invalid field `grant`: {}", e.message))
+            })?))
+        }
+        (None, Some(input)) => Some(ToolApproval::Edited(input)),
+        (None, None) => None,
+    };
+    if how.is_some() && body.decision.is_some() {
+        return Err(ApiError::validation(
+            "a note (`decision`) is not kept with `grant` or `editedInput`: send it without them",
+        ));
+    }
+    match how {
+        Some(how) => Ok(Json(ctx.app.approve_tool_call(&actor, id, how).await?.0)),
+        None => Ok(Json(
+            ctx.app
+                .decide_approval(&actor, id, Verdict::Approve, body.decision.as_deref())
+                .await?,
+        )),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

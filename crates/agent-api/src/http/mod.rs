@@ -4,7 +4,9 @@
 pub mod agents;
 pub mod alerts;
 pub mod approvals;
+pub mod assets;
 pub mod audit;
+pub mod cockpit;
 pub mod connections;
 pub mod error;
 pub mod extract;
@@ -16,6 +18,7 @@ pub mod input_schemas;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
+pub mod overview;
 pub mod projects;
 pub mod questions;
 pub mod rate_limit;
@@ -85,6 +88,9 @@ fn api(hook_body_limit: usize) -> (Router<HttpState>, utoipa::openapi::OpenApi) 
         .routes(routes!(runs::list, runs::record))
         .routes(routes!(runs::agent_costs))
         .routes(routes!(runs::daily))
+        .routes(routes!(overview::month_costs))
+        .routes(routes!(overview::summary))
+        .routes(routes!(overview::policy))
         .routes(routes!(alerts::list))
         .routes(routes!(alerts::get))
         .routes(routes!(alerts::resolve))
@@ -96,6 +102,8 @@ fn api(hook_body_limit: usize) -> (Router<HttpState>, utoipa::openapi::OpenApi) 
         .routes(routes!(jobs::run))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(cockpit::open))
+        .routes(routes!(cockpit::renew))
         .split_for_parts();
     openapi::ApiConventions.modify(&mut doc);
     input_schemas::CrossFieldRules.modify(&mut doc);
@@ -106,6 +114,11 @@ pub use openapi::openapi;
 
 pub fn router(state: HttpState) -> Router {
     let (routes, _doc) = api(state.settings.bridge.body_limit_bytes);
+    // The cockpit's page and its live feed (SSE), outside the OpenAPI document (not JSON).
+    let routes = routes
+        .route("/app", axum::routing::get(assets::index))
+        .route("/app/{file}", axum::routing::get(assets::file))
+        .route("/api/app/events", axum::routing::get(cockpit::events));
     routes
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::wrong_method)

@@ -6,6 +6,7 @@
 pub mod agents;
 pub mod alert_actions;
 pub mod alerts;
+pub mod app_sessions;
 pub mod approvals;
 pub mod audit;
 mod bot_calls;
@@ -17,6 +18,7 @@ pub mod confirmations;
 pub mod database;
 pub mod delivery;
 pub mod error;
+pub mod feed;
 pub mod grants;
 mod guards;
 pub mod idempotency;
@@ -74,6 +76,35 @@ pub struct Rules {
     pub bridge: bridge::BridgeRules,
     /// How long a question waits for an answer before it expires.
     pub question_expiry: chrono::Duration,
+    /// Where the cockpit (the Telegram Mini App) is reached from the chats.
+    pub cockpit: CockpitLinks,
+}
+
+/// The cockpit's addresses, from `app.public_url` and `telegram.mini_app_name`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CockpitLinks {
+    /// `<app.public_url>/app`: what the menu button of operators' private chats opens.
+    pub url: Option<String>,
+    /// The Mini App's short name at @BotFather: cards link to `t.me/<bot>/<name>?startapp=…`.
+    pub mini_app_name: Option<String>,
+}
+
+impl CockpitLinks {
+    pub fn from_settings(s: &Settings) -> Self {
+        let public = s.app.public_url.trim().trim_end_matches('/');
+        let name = s.telegram.mini_app_name.trim();
+        CockpitLinks {
+            url: (!public.is_empty()).then(|| format!("{public}/app")),
+            mini_app_name: (!name.is_empty()).then(|| name.to_string()),
+        }
+    }
+
+    /// The `t.me` link that opens the cockpit at `start` (`task_12`, `approval_A3`), when the
+    /// Mini App is registered.
+    pub fn link(&self, bot_username: &str, start: &str) -> Option<String> {
+        let name = self.mini_app_name.as_deref()?;
+        (!bot_username.is_empty()).then(|| format!("https://t.me/{bot_username}/{name}?startapp={start}"))
+    }
 }
 
 impl Default for Rules {
@@ -94,6 +125,7 @@ impl Default for Rules {
             risk_map: RiskMap::default(),
             bridge: bridge::BridgeRules::default(),
             question_expiry: chrono::Duration::hours(1),
+            cockpit: CockpitLinks::default(),
         }
     }
 }
@@ -126,6 +158,7 @@ impl Rules {
                 s.tool_policy_layers()?,
             ),
             question_expiry: chrono::Duration::seconds(s.questions.expire_after_secs as i64),
+            cockpit: CockpitLinks::from_settings(s),
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use super::work::Work;
 use super::{require, App, AppError, AppResult};
+use crate::model::notice::{Notice, Target};
 use crate::model::Operator;
 use crate::storage;
 use mc_domain::i18n::Msg;
@@ -20,6 +21,13 @@ impl App {
                 name: op.name,
                 role: op.role,
             }))
+    }
+
+    /// The Telegram users who are operators now: the bot gives their private chats the
+    /// cockpit's menu button.
+    pub async fn telegram_operator_ids(&self) -> AppResult<Vec<i64>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(storage::operators::telegram_user_ids(&mut conn).await?)
     }
 
     /// Makes the configured admins CAO (idempotent; run at start). One whose role a CAO revoked
@@ -85,6 +93,11 @@ impl App {
             json!({ "telegramUserId": user_id, "role": role }),
         )
         .await?;
+        // Their private chat opens the cockpit from its menu button.
+        if let Some(url) = self.rules.cockpit.url.clone() {
+            w.post_to(None, Target::Chat(user_id), &Notice::MenuButton { url: Some(url) })
+                .await?;
+        }
         w.commit().await?;
         Ok(op)
     }
@@ -105,6 +118,9 @@ impl App {
         let op = storage::operators::revoke(w.conn(), op.id, now).await?;
         w.audit(None, "operator.revoked", "operator", op.id, json!({ "telegramUserId": user_id }))
             .await?;
+        if self.rules.cockpit.url.is_some() {
+            w.post_to(None, Target::Chat(user_id), &Notice::MenuButton { url: None }).await?;
+        }
         w.commit().await?;
         Ok(op)
     }

@@ -135,6 +135,24 @@ impl App {
         Ok(check(&self.rules.risk_map, &self.rules.auto_approve, action_type, role))
     }
 
+    /// The tool-call rules in force for an agent of `role` in project `slug`, layer by layer in
+    /// the order they are consulted (project, role, configuration, shipped; any operator).
+    pub fn tool_rules_in_force(&self, actor: &Actor, slug: &str, role: AgentRole) -> AppResult<Vec<ToolRuleLayer>> {
+        require(actor, Right::Read)?;
+        let policy = self.rules.bridge.policy(slug, role);
+        let list = |rules: &[mc_domain::tools::ToolRule]| rules.iter().map(ToString::to_string).collect();
+        Ok(policy
+            .layers()
+            .iter()
+            .map(|(name, rules)| ToolRuleLayer {
+                name: name.clone(),
+                green: list(&rules.green),
+                yellow: list(&rules.yellow),
+                red: list(&rules.red),
+            })
+            .collect())
+    }
+
     /// The risk policy as configured (any operator).
     pub async fn policy_summary(&self, actor: &Actor) -> AppResult<PolicySummary> {
         require(actor, Right::Read)?;
@@ -160,6 +178,16 @@ impl App {
             budget_warning_percent: rules.budget_warning_percent,
         })
     }
+}
+
+/// One layer of the tool-call policy, as the cockpit's Policy view shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolRuleLayer {
+    pub name: String,
+    pub green: Vec<String>,
+    pub yellow: Vec<String>,
+    pub red: Vec<String>,
 }
 
 fn approval_line(a: &Approval, names: &HashMap<Uuid, &str>) -> ApprovalLine {

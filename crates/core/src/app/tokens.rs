@@ -28,7 +28,7 @@ const SHOWN_PREFIX: usize = 8;
 /// The name of the token `http.admin_token` makes.
 pub const BOOTSTRAP_NAME: &str = "bootstrap admin (http.admin_token)";
 
-fn hash(token: &str) -> Vec<u8> {
+pub(crate) fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -175,6 +175,20 @@ pub(crate) async fn refused_tokens(conn: &mut sqlx::PgConnection, ids: &[Uuid], 
     }
     let rows = storage::tokens::by_ids(conn, ids).await?;
     let mut refused: HashMap<Uuid, Msg> = ids.iter().map(|id| (*id, Msg::new("err-token-unknown"))).collect();
+    // Not an API token: perhaps a cockpit session.
+    let others: Vec<Uuid> = ids.iter().filter(|id| !rows.iter().any(|r| r.id == **id)).copied().collect();
+    if !others.is_empty() {
+        for session in storage::app_sessions::by_ids(conn, &others).await? {
+            match session_check(&session, now) {
+                Ok(()) => {
+                    refused.remove(&session.id);
+                }
+                Err(message) => {
+                    refused.insert(session.id, message);
+                }
+            }
+        }
+    }
     for row in rows {
         match credentials::check(&facts(&row), now) {
             Ok(()) => {
@@ -186,6 +200,17 @@ pub(crate) async fn refused_tokens(conn: &mut sqlx::PgConnection, ids: &[Uuid], 
         }
     }
     Ok(refused)
+}
+
+/// Why a cockpit session no longer works at `now`, if it does not.
+fn session_check(row: &storage::app_sessions::SessionRow, now: DateTime<Utc>) -> Result<(), Msg> {
+    if let Some(at) = row.operator_revoked_at {
+        return Err(Msg::new("err-token-revoked").with("at", mc_domain::i18n::time(at)));
+    }
+    if row.expires_at <= now {
+        return Err(Msg::new("err-token-expired").with("at", mc_domain::i18n::time(row.expires_at)));
+    }
+    Ok(())
 }
 
 /// Creates a token for an agent inside the caller's transaction and retires the agent's older
@@ -414,6 +439,9 @@ impl App {
             return Err(unknown());
         }
         let mut conn = self.pool.acquire().await?;
+        if token.starts_with(super::app_sessions::SESSION_PREFIX) {
+            return self.authenticate_session(&mut conn, token).await;
+        }
         let row = storage::tokens::by_hash(&mut conn, &hash(token)).await?.ok_or_else(unknown)?;
         let now = self.now();
         credentials::check(&facts(&row), now).map_err(|refusal| AppError::Unauthenticated(refusal.message()))?;
@@ -445,6 +473,26 @@ impl App {
         ))
     }
 
+    /// A cockpit session's operator (`app_sessions`): live until it expires or its operator
+    /// is revoked; the role is the operator's as of now.
+    async fn authenticate_session(&self, conn: &mut sqlx::PgConnection, token: &str) -> AppResult<(Actor, Credential)> {
+        let row = storage::app_sessions::by_hash(conn, &hash(token))
+            .await?
+            .ok_or_else(|| AppError::Unauthenticated(Msg::new("err-token-unknown")))?;
+        session_check(&row, self.now()).map_err(AppError::Unauthenticated)?;
+        Ok((
+            Actor::Operator {
+                id: row.operator_id,
+                name: row.operator_name,
+                role: row.operator_role,
+            },
+            Credential {
+                token_id: row.id,
+                expires_at: Some(row.expires_at),
+            },
+        ))
+    }
+
     /// Whether `token` works, from memory: read again at most once a second (at once after a
     /// token was created in this process), so a flood of guesses from a throttled address costs
     /// the database at most one query a second while a valid token still passes. A token
@@ -464,7 +512,9 @@ impl App {
         }
         let read = async {
             let mut conn = self.pool.acquire().await?;
-            storage::tokens::live_hashes(&mut conn, self.now()).await
+            let mut hashes = storage::tokens::live_hashes(&mut conn, self.now()).await?;
+            hashes.extend(storage::app_sessions::live_hashes(&mut conn, self.now()).await?);
+            Ok::<_, sqlx::Error>(hashes)
         };
         match read.await {
             Ok(hashes) => {

@@ -199,6 +199,11 @@ pub enum Notice {
         /// Tasks completed since the previous standup (the summary lists the latest of them).
         completed_since_last: i64,
     },
+    /// The menu button of an operator's private chat (a `Target::Chat` of their user id): the
+    /// cockpit's web app at `url`, or Telegram's default when None (their role was revoked).
+    MenuButton {
+        url: Option<String>,
+    },
     /// A message the bot adapter already rendered (a command's answer), sent as it is.
     Reply {
         thread_id: Option<i32>,

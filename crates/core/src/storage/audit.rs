@@ -134,3 +134,20 @@ pub async fn chunk(
     .fetch_all(conn)
     .await
 }
+
+/// The events with ids after `after`, in id order, at most `max` (every project's: the
+/// cockpit's live feed finds holes in the ids in them, then keeps a project's).
+pub async fn after_id(conn: &mut PgConnection, after: i64, max: i64) -> sqlx::Result<Vec<AuditEvent>> {
+    sqlx::query_as("SELECT * FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2")
+        .bind(after)
+        .bind(max)
+        .fetch_all(conn)
+        .await
+}
+
+/// The id of the newest event (0 when there is none).
+pub async fn last_id(conn: &mut PgConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM audit_events")
+        .fetch_one(conn)
+        .await
+}

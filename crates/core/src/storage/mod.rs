@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod agents;
 pub mod alerts;
+pub mod app_sessions;
 pub mod approvals;
 pub mod audit;
 pub mod chats;

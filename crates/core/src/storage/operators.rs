@@ -69,3 +69,12 @@ pub async fn revoke(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> sq
         .fetch_one(conn)
         .await
 }
+
+/// The Telegram users who are operators now (not revoked).
+pub async fn telegram_user_ids(conn: &mut PgConnection) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT telegram_user_id FROM operators WHERE telegram_user_id IS NOT NULL AND revoked_at IS NULL ORDER BY telegram_user_id",
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -133,3 +133,55 @@ pub async fn spend_by_agent(conn: &mut PgConnection, project_id: Uuid, day: Naiv
     .fetch_all(conn)
     .await
 }
+
+/// Spend per agent from UTC day `from` through `to` (inclusive).
+pub async fn spend_by_agent_between(
+    conn: &mut PgConnection,
+    project_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<AgentSpend>> {
+    sqlx::query_as(
+        "SELECT a.id AS agent_id, a.name, COALESCE(sum(r.cost_micros), 0)::bigint AS cost_micros, count(r.id) AS runs
+         FROM agents a
+         LEFT JOIN runs r ON r.agent_id = a.id AND (r.created_at AT TIME ZONE 'UTC')::date BETWEEN $2 AND $3
+         WHERE a.project_id = $1
+         GROUP BY a.id, a.name ORDER BY 3 DESC, a.name",
+    )
+    .bind(project_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}
+
+/// Spend per model (as the runs reported it; none when they did not).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSpend {
+    pub model: Option<String>,
+    #[sqlx(rename = "cost_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub cost: Usd,
+    pub runs: i64,
+}
+
+/// Spend per model of a project's runs from UTC day `from` through `to` (inclusive).
+pub async fn spend_by_model_between(
+    conn: &mut PgConnection,
+    project_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<ModelSpend>> {
+    sqlx::query_as(
+        "SELECT r.model, COALESCE(sum(r.cost_micros), 0)::bigint AS cost_micros, count(r.id) AS runs
+         FROM runs r
+         WHERE r.project_id = $1 AND (r.created_at AT TIME ZONE 'UTC')::date BETWEEN $2 AND $3
+         GROUP BY r.model ORDER BY 2 DESC, r.model NULLS LAST",
+    )
+    .bind(project_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}

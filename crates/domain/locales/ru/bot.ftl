@@ -358,3 +358,4 @@ bot-policy-tool-part = · { $risk } <code>{ $part }</code> — { $reason }
 bot-timeline-tool-call = { $at }: { $risk } { $tool } <code>{ $summary }</code> — { $decision }
 bot-timeline-question = { $at }: ❓ { $code } { $question } — { $status }
 bot-timeline-question-answered = { $at }: ❓ { $code } { $question } — { $status }: { $answer } ({ $by })
+bot-open-in-cockpit = Открыть в кокпите

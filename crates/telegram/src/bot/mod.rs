@@ -159,6 +159,7 @@ async fn run_polling_reporting(
 ) -> anyhow::Result<()> {
     let state = BotState::new(app, &settings);
     register_commands(&state.app, &bot, state.default_lang).await;
+    set_menu_buttons(&state.app, &bot).await;
     // Polling and a webhook exclude each other: drop a webhook left by webhook mode.
     match bot.get_webhook_info().await {
         Ok(info) if info.url.is_some() => {
@@ -272,6 +273,38 @@ where
         tracing::warn!(error = %e, "telegram: recording a Bot API call");
     }
     out
+}
+
+/// Gives every operator's private chat the menu button that opens the cockpit
+/// (`setChatMenuButton` with a web app: `app.public_url` + `/app`), when `app.public_url` is
+/// set. Web-app buttons work only in private chats (groups get the cards' `t.me` links). Paced
+/// under the global limit; a chat Telegram refuses (the user never opened the bot) is logged.
+pub async fn set_menu_buttons(app: &App, bot: &Bot) {
+    let Some(url) = app.rules.cockpit.url.as_deref() else { return };
+    let url = match url::Url::parse(url) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::warn!(error = %e, url, "telegram: the cockpit's URL is not a URL; no menu button");
+            return;
+        }
+    };
+    let users = match app.telegram_operator_ids().await {
+        Ok(users) => users,
+        Err(e) => {
+            tracing::warn!(error = %e, "telegram: cannot read the operators; no menu buttons set");
+            return;
+        }
+    };
+    for user in users {
+        let button = teloxide::types::MenuButton::WebApp {
+            text: "Cockpit".into(),
+            web_app: teloxide::types::WebAppInfo { url: url.clone() },
+        };
+        let set = || bot.set_chat_menu_button().chat_id(ChatId(user)).menu_button(button).send();
+        if let Err(e) = paced_call(app, bot, set).await {
+            tracing::warn!(error = %e, user, "telegram: setChatMenuButton failed");
+        }
+    }
 }
 
 /// Registers the command descriptions: the default language without a language code, and

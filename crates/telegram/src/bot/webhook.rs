@@ -68,6 +68,7 @@ pub async fn start_webhook(app: App, bot: Bot, settings: TelegramSettings) -> an
 /// paced and counted in the bot's call log like the dispatcher's.
 pub async fn register_webhook(app: &App, bot: &Bot, settings: &TelegramSettings) -> anyhow::Result<()> {
     register_commands(app, bot, Lang::parse(&settings.default_lang).unwrap_or_default()).await;
+    super::set_menu_buttons(app, bot).await;
     let url =
         url::Url::parse(&settings.webhook_url).with_context(|| format!("telegram.webhook_url '{}' is not a URL", settings.webhook_url))?;
     let set = || {
@@ -140,6 +141,7 @@ mod tests {
             webhook_secret: String::new(),
             admins: vec![],
             default_lang: "en".into(),
+            mini_app_name: String::new(),
         };
         assert_eq!(webhook_path(&settings), "/hooks/tg");
         settings.webhook_url = "https://mc.example.com".into();

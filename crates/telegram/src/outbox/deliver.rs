@@ -181,9 +181,10 @@ impl Engine {
         }
         let lang = dest.lang;
         match notice {
-            Notice::ApprovalRequested { approval_id, .. } => {
+            Notice::ApprovalRequested { approval_id, code, .. } => {
                 let r = render::notice(notice, lang);
-                let kb = self.keyboard(&r.buttons, dest.chat_id).await?;
+                let link = self.cockpit_link(&format!("approval_{code}"), lang).await;
+                let kb = self.keyboard_linked(&r.buttons, dest.chat_id, link).await?;
                 let id = self.send(dest, &r.text, kb, Some(row), halt).await?;
                 self.delivered(&[row.id], dest, Some(id), Via::Message, Some((APPROVAL, *approval_id)))
                     .await?;
@@ -236,6 +237,22 @@ impl Engine {
                 }
                 let id = self.send(dest, &text, None, None, halt).await?;
                 self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
+            }
+            Notice::MenuButton { url } => {
+                let button = match url.as_deref().map(url::Url::parse) {
+                    Some(Ok(url)) => teloxide::types::MenuButton::WebApp {
+                        text: "Cockpit".into(),
+                        web_app: teloxide::types::WebAppInfo { url },
+                    },
+                    Some(Err(e)) => return Err(Stop::Failed(Failure::Permanent(format!("the cockpit's URL: {e}")))),
+                    None => teloxide::types::MenuButton::Default,
+                };
+                let chat = dest.chat_id;
+                self.call(chat, halt, || {
+                    self.bot.set_chat_menu_button().chat_id(ChatId(chat)).menu_button(button).send()
+                })
+                .await?;
+                self.delivered(&[row.id], dest, None, Via::Message, None).await?;
             }
             Notice::Reply { text, keyboard, .. } => {
                 let kb = keyboard.as_ref().and_then(given_keyboard);
@@ -429,7 +446,39 @@ impl Engine {
 
     /// Buttons with their callback tokens stored (each button carries only its token).
     async fn keyboard(&self, rows: &[Vec<ButtonSpec>], chat: i64) -> Result<Option<InlineKeyboardMarkup>, Stop> {
-        if rows.iter().all(Vec::is_empty) {
+        self.keyboard_linked(rows, chat, None).await
+    }
+
+    /// The "Open in cockpit" link of a card (`start`: `task_12`, `approval_A3`): a `t.me` link
+    /// to the Mini App, which works in groups too (web-app buttons only in private chats).
+    /// None when `telegram.mini_app_name` is not set.
+    pub(super) async fn cockpit_link(&self, start: &str, lang: mc_domain::i18n::Lang) -> Option<(String, url::Url)> {
+        self.app.rules.cockpit.mini_app_name.as_ref()?;
+        let username = self
+            .username
+            .get_or_init(|| async {
+                match crate::outbox::limiter::paced(&self.bot, || self.bot.get_me().send()).await {
+                    Ok(me) => me.username.clone(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "telegram: getMe failed; cards carry no cockpit link");
+                        None
+                    }
+                }
+            })
+            .await
+            .as_deref()?;
+        let link = self.app.rules.cockpit.link(username, start)?;
+        Some((lang.t("bot-open-in-cockpit"), url::Url::parse(&link).ok()?))
+    }
+
+    /// [`Self::keyboard`] with a last row holding the cockpit link, when there is one.
+    pub(super) async fn keyboard_linked(
+        &self,
+        rows: &[Vec<ButtonSpec>],
+        chat: i64,
+        link: Option<(String, url::Url)>,
+    ) -> Result<Option<InlineKeyboardMarkup>, Stop> {
+        if rows.iter().all(Vec::is_empty) && link.is_none() {
             return Ok(None);
         }
         let mut out = Vec::new();
@@ -440,6 +489,10 @@ impl Engine {
                 buttons.push(InlineKeyboardButton::callback(b.label.clone(), token));
             }
             out.push(buttons);
+        }
+        if let Some((label, url)) = link {
+            out.retain(|row| !row.is_empty());
+            out.push(vec![InlineKeyboardButton::url(label, url)]);
         }
         Ok(Some(InlineKeyboardMarkup::new(out)))
     }

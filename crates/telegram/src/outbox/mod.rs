@@ -169,6 +169,9 @@ struct Engine {
     /// The task cards as last shown: task → (message id, what it showed), so that an edit that
     /// would change nothing is not made (forgotten on restart: then one edit too many).
     cards: Mutex<HashMap<uuid::Uuid, (i32, u64)>>,
+    /// The bot's username (`getMe`, asked once), for the cards' cockpit links; None when the
+    /// Mini App is not configured or Telegram did not say.
+    username: tokio::sync::OnceCell<Option<String>>,
 }
 
 impl Engine {
@@ -216,6 +219,7 @@ impl Dispatcher {
                 kick: Notify::new(),
                 listening: AtomicBool::new(false),
                 cards: Mutex::new(HashMap::new()),
+                username: tokio::sync::OnceCell::new(),
             }),
             role: RoleHandle::detached(Role::Dispatcher),
         }

@@ -171,6 +171,8 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
         }
         Notice::ChatBound { project, forum, actor, .. } => Rendered::plain(bound(project, actor, *forum, lang)),
         Notice::Reply { text, .. } | Notice::EditReply { text, .. } => Rendered::plain(text.clone()),
+        // Not a message (the dispatcher sets the chat's menu button); named if ever listed.
+        Notice::MenuButton { .. } => Rendered::plain(lang.t("bot-open-in-cockpit")),
         Notice::EditInto { notice, footer, .. } => Rendered::plain(format!("{}\n\n{footer}", self::notice(notice, lang).text)),
         Notice::Standup {
             summary,

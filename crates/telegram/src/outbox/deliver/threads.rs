@@ -429,7 +429,8 @@ impl Engine {
         let agents = self.agent_names(task.project_id).await?;
         let r = card::card(task, &agents, dest.lang);
         let hash = card_hash(&r);
-        let kb = self.keyboard(&r.buttons, dest.chat_id).await?;
+        let link = self.cockpit_link(&format!("task_{}", task.number), dest.lang).await;
+        let kb = self.keyboard_linked(&r.buttons, dest.chat_id, link).await?;
         for _ in 0..RECOVERIES {
             match self.send_plain(dest.chat_id, dest.thread, &r.text, kb.clone(), halt).await {
                 Ok(id) => {
@@ -584,7 +585,8 @@ impl Engine {
         if !fresh {
             let edited = match shown {
                 Some(id) => {
-                    let kb = self.keyboard(&r.buttons, dest.chat_id).await?;
+                    let link = self.cockpit_link(&format!("task_{}", task.number), dest.lang).await;
+                    let kb = self.keyboard_linked(&r.buttons, dest.chat_id, link).await?;
                     self.edit(dest.chat_id, id, &r.text, kb, halt).await?
                 }
                 None => false,
