@@ -841,6 +841,41 @@ async fn in_chromium_a_cockpit_link_opens_its_view(pool: PgPool) {
         .await
         .unwrap();
     browser.until("the board again", "document.querySelector('.board')").await;
+
+    // An approval card's link opens Approvals at that approval.
+    let agent_token = crate::common::http::agent_token(&api, "Scout").await;
+    let asked = api
+        .call(
+            reqwest::Method::POST,
+            "/api/approvals",
+            Some(&agent_token),
+            Some(
+                r#"{"actionType":"deploy.production","riskLevel":"red","actionSummary":"Deploy from a link","justification":"Signed off"}"#,
+            ),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
+    let code = format!("A{}", asked.body["number"]);
+    browser
+        .open(
+            &api,
+            &init_data(
+                &api,
+                SOFIE,
+                "Sofie",
+                chrono::Duration::minutes(1),
+                TOKEN,
+                Some(&format!("approval_{code}")),
+            ),
+        )
+        .await;
+    let focused = browser
+        .until(
+            "the approval in focus",
+            "document.body.dataset.view === 'approvals' && document.activeElement.dataset.approvalCode",
+        )
+        .await;
+    assert_eq!(focused, json!(code));
     browser.close().await;
 }
 

@@ -138,7 +138,7 @@ async function start() {
   } else if (start.startsWith('approval_')) {
     await show('approvals');
     const card = document.querySelector(`[data-approval-code="${CSS.escape(start.slice(9))}"]`);
-    card && card.scrollIntoView() && card.focus();
+    if (card) { card.scrollIntoView(); card.focus(); }
   } else {
     await show('today');
   }
