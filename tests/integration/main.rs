@@ -22,6 +22,7 @@ mod bridge;
 mod budgets;
 mod buttons;
 mod containment;
+mod costs;
 mod database_connect;
 mod embedded_db;
 mod incident;

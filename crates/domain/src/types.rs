@@ -59,6 +59,11 @@ domain_enum!(ApprovalStatus, "approval_status" {
     Pending, Approved, Denied, Expired, Canceled, Escalated
 });
 domain_enum!(RunStatus, "run_status" { Succeeded, Failed });
+domain_enum!(
+    /// Where a run's cost came from: reported by the agent, priced from the price table by its
+    /// model and tokens, or neither (an unknown model and no cost: shown as unpriced, never $0).
+    CostSource, "cost_source" { Reported, Priced, Unpriced }
+);
 domain_enum!(AlertSeverity, "alert_severity" { Info, Warning, Critical });
 domain_enum!(
     /// Ordered by authority: Viewer < Operator < Cao.

@@ -274,10 +274,6 @@ fn dollars_builder() -> ObjectBuilder {
         .description(Some("US dollars"))
 }
 
-pub fn dollars() -> ObjectBuilder {
-    dollars_builder()
-}
-
 pub fn optional_dollars() -> ObjectBuilder {
     or_null(dollars_builder(), Type::Number)
 }
@@ -387,6 +383,7 @@ impl utoipa::Modify for CrossFieldRules {
                 any_given(&[("dailyCap", Type::Number), ("perRunCap", Type::Number)]),
             ),
             ("AgentPatch", agent_patch()),
+            ("ReportRun", report_run()),
         ];
         for (name, rule) in rules {
             let fields = components
@@ -410,6 +407,21 @@ fn any_given(fields: &[(&str, Type)]) -> Schema {
         any = any.item(ObjectBuilder::new().required(*field).property(*field, not_null(kind.clone())));
     }
     any.into()
+}
+
+/// A run gives its cost, or its model and token counts to price it by.
+fn report_run() -> Schema {
+    let model = ObjectBuilder::new().required("model").property("model", not_null(Type::String));
+    let tokens = any_given(&[
+        ("inputTokens", Type::Integer),
+        ("outputTokens", Type::Integer),
+        ("cacheReadTokens", Type::Integer),
+        ("cacheWriteTokens", Type::Integer),
+    ]);
+    AnyOfBuilder::new()
+        .item(ObjectBuilder::new().required("cost").property("cost", not_null(Type::Number)))
+        .item(AllOfBuilder::new().item(model).item(tokens))
+        .into()
 }
 
 /// Either new budgets, or the reset fields (not both), and something to change: a reset field

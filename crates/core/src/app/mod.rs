@@ -73,6 +73,8 @@ pub struct Rules {
     pub bridge: bridge::BridgeRules,
     /// How long a question waits for an answer before it expires.
     pub question_expiry: chrono::Duration,
+    /// What tokens cost by model: the shipped table or the operators' (`costs.price_file`).
+    pub prices: Arc<mc_domain::costs::PriceTable>,
 }
 
 impl Default for Rules {
@@ -93,6 +95,7 @@ impl Default for Rules {
             risk_map: RiskMap::default(),
             bridge: bridge::BridgeRules::default(),
             question_expiry: chrono::Duration::hours(1),
+            prices: Arc::new(mc_domain::costs::PriceTable::shipped()),
         }
     }
 }
@@ -125,6 +128,7 @@ impl Rules {
                 s.tool_policy_layers()?,
             ),
             question_expiry: chrono::Duration::seconds(s.questions.expire_after_secs as i64),
+            prices: Arc::new(s.price_table()?),
         })
     }
 }

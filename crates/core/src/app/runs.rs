@@ -10,6 +10,7 @@ use crate::storage;
 use crate::storage::runs::NewRun;
 use mc_domain::alerts::PerRunCapExceeded;
 use mc_domain::budget::evaluate_run;
+use mc_domain::costs::{self, ReportedTokens};
 use mc_domain::i18n::Msg;
 use mc_domain::task_state::allowed_targets;
 use mc_domain::*;
@@ -21,10 +22,11 @@ use uuid::Uuid;
 pub struct RecordRun {
     pub agent_id: Uuid,
     pub task_id: Option<Uuid>,
-    pub cost: Usd,
+    /// What the agent says the run cost; without it the cost is priced from the price table.
+    pub cost: Option<Usd>,
     pub status: RunStatus,
     pub model: Option<String>,
-    pub tokens: Option<i64>,
+    pub tokens: ReportedTokens,
     pub error: Option<String>,
 }
 
@@ -41,9 +43,13 @@ pub struct RunOutcome {
 }
 
 impl App {
-    /// Records a run and its cost. Cost is a fact: it is recorded even for a paused agent. The
-    /// caps are enforced here: over the per-run cap raises an alert; reaching the daily cap
-    /// pauses the agent, holds its task in needs_approval and raises budget_exceeded.
+    /// Records a run and its cost. Cost is a fact: it is recorded even for a paused agent. A run
+    /// without a cost is priced from the price table by its model and tokens; a reported cost
+    /// is kept with the table's price beside it (a difference over 5 % flagged); a model the
+    /// table does not know, with no cost, is recorded as unpriced (its cost unknown, adding
+    /// nothing to spend). The caps are enforced here: over the per-run cap raises an alert;
+    /// reaching the daily cap pauses the agent, holds its task in needs_approval and raises
+    /// budget_exceeded.
     pub async fn record_run(&self, actor: &Actor, input: RecordRun) -> AppResult<RunOutcome> {
         require_self(actor, input.agent_id)?;
         if !matches!(actor, Actor::Agent { .. }) {
@@ -51,9 +57,15 @@ impl App {
         }
         let model = input.model.as_deref().map(ModelName::parse_optional).transpose()?.flatten();
         let model = model.as_ref().map(ModelName::as_str);
-        if input.tokens.is_some_and(|t| t < 0) {
-            return Err(AppError::validation("tokens", Msg::new("err-not-negative")));
-        }
+        let tokens = input.tokens.check()?;
+        let settled = match (input.cost, model, tokens.usage) {
+            (None, None, _) | (None, _, None) => return Err(AppError::validation("cost", Msg::new("err-run-cost-missing"))),
+            (reported, model, usage) => {
+                let priced = model.zip(usage).and_then(|(m, u)| self.rules.prices.price(m, &u));
+                costs::settle(reported, priced)
+            }
+        };
+        let cost = settled.spend();
         let error = input.error.as_deref().map(RunError::parse_optional).transpose()?.flatten();
         let mut w = Work::begin(self, actor).await?;
         let now = w.now;
@@ -100,25 +112,31 @@ impl App {
                 project_id: agent.project_id,
                 agent_id: agent.id,
                 task_id: input.task_id,
-                cost: input.cost,
+                cost: settled,
                 status: input.status,
                 model,
-                tokens: input.tokens,
+                tokens,
                 error: error.as_ref().map(RunError::as_str),
             },
             now,
         )
         .await?;
-        let mut updated = storage::agents::add_spend(w.conn(), agent.id, input.cost, input.status == RunStatus::Failed, now).await?;
+        let mut updated = storage::agents::add_spend(w.conn(), agent.id, cost, input.status == RunStatus::Failed, now).await?;
         if let Some(task) = &task {
-            storage::tasks::add_cost(w.conn(), task.id, input.cost).await?;
+            storage::tasks::add_cost(w.conn(), task.id, cost).await?;
         }
         w.audit(
             Some(agent.project_id),
             "run.recorded",
             "run",
             run.id,
-            json!({ "agentId": agent.id, "taskId": input.task_id, "cost": input.cost, "status": input.status, "model": model }),
+            json!({
+                "agentId": agent.id, "taskId": input.task_id, "cost": settled.cost, "costSource": settled.source,
+                "pricedCost": settled.priced, "costMismatch": settled.mismatch, "status": input.status, "model": model,
+                "tokens": tokens.total, "inputTokens": tokens.usage.map(|u| u.input), "outputTokens": tokens.usage.map(|u| u.output),
+                "cacheReadTokens": tokens.usage.map(|u| u.cache_read), "cacheWriteTokens": tokens.usage.map(|u| u.cache_write),
+                "reasoningTokens": tokens.usage.map(|u| u.reasoning),
+            }),
         )
         .await?;
         if let Some(task) = &task {
@@ -129,7 +147,8 @@ impl App {
                     task_id: task.id,
                     number: task.number,
                     agent: agent.name.clone(),
-                    cost: input.cost,
+                    cost: settled.cost,
+                    mismatch_with: settled.priced.filter(|_| settled.mismatch),
                     status: input.status,
                     today_spend: updated.today_spend,
                     daily_cap: updated.budgets.daily_cap,
@@ -142,7 +161,7 @@ impl App {
             daily: before.budgets.daily_cap,
             per_run: before.budgets.per_run_cap,
         };
-        let spend = evaluate_run(before.today_spend, input.cost, caps, self.rules.budget_warning_percent);
+        let spend = evaluate_run(before.today_spend, cost, caps, self.rules.budget_warning_percent);
         let subject = format!("agent:{}", agent.id);
         let mut alerts = Vec::new();
         if spend.over_per_run_cap {
@@ -151,13 +170,13 @@ impl App {
                 agent.project_id,
                 AlertSeverity::Warning,
                 &subject,
-                &format!("{} spent {} in one run (per-run cap {})", agent.name, input.cost, caps.per_run),
+                &format!("{} spent {} in one run (per-run cap {})", agent.name, cost, caps.per_run),
                 PerRunCapExceeded {
                     agent_id: agent.id,
                     agent: agent.name.clone(),
                     run_id: run.id,
                     task_id: input.task_id,
-                    cost: input.cost,
+                    cost,
                     per_run_cap: caps.per_run,
                 },
             )

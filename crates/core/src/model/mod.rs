@@ -361,13 +361,30 @@ pub struct Run {
     pub project_id: Uuid,
     pub agent_id: Uuid,
     pub task_id: Option<Uuid>,
+    /// What the run cost: reported, or priced from the price table; none when unpriced (a
+    /// model the table does not know and no reported cost) — unknown, never $0.
     #[sqlx(rename = "cost_micros")]
-    #[sqlx(try_from = "Pg<Usd>")]
-    pub cost: Usd,
+    #[sqlx(try_from = "Pg<Option<Usd>>")]
+    pub cost: Option<Usd>,
+    #[sqlx(try_from = "Pg<CostSource>")]
+    pub cost_source: CostSource,
+    /// The price table's price of the run's tokens, when it could be computed.
+    #[sqlx(rename = "priced_micros")]
+    #[sqlx(try_from = "Pg<Option<Usd>>")]
+    pub priced_cost: Option<Usd>,
+    /// The reported cost differs from the table's price by more than 5 %.
+    pub cost_mismatch: bool,
     #[sqlx(try_from = "Pg<RunStatus>")]
     pub status: RunStatus,
     pub model: Option<String>,
+    /// Every token of the run (the sum of the counts by kind when they were given).
     pub tokens: Option<i64>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cache_read_tokens: Option<i64>,
+    pub cache_write_tokens: Option<i64>,
+    /// How many of the output tokens were reasoning (thinking).
+    pub reasoning_tokens: Option<i64>,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
 }

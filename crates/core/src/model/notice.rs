@@ -80,7 +80,10 @@ pub enum Notice {
         task_id: Uuid,
         number: i32,
         agent: String,
-        cost: Usd,
+        /// None when unpriced.
+        cost: Option<Usd>,
+        /// The price table's price when a reported cost differs from it by more than 5 %.
+        mismatch_with: Option<Usd>,
         status: RunStatus,
         today_spend: Usd,
         daily_cap: Usd,

@@ -1,6 +1,7 @@
 use crate::model::Run;
 use crate::pg::Pg;
 use chrono::{DateTime, NaiveDate, Utc};
+use mc_domain::costs::{RunTokens, SettledCost};
 use mc_domain::{RunStatus, Usd};
 use serde::Serialize;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -10,28 +11,39 @@ pub struct NewRun<'a> {
     pub project_id: Uuid,
     pub agent_id: Uuid,
     pub task_id: Option<Uuid>,
-    pub cost: Usd,
+    pub cost: SettledCost,
     pub status: RunStatus,
     pub model: Option<&'a str>,
-    pub tokens: Option<i64>,
+    pub tokens: RunTokens,
     pub error: Option<&'a str>,
 }
 
 pub async fn insert(conn: &mut PgConnection, r: &NewRun<'_>, now: DateTime<Utc>) -> sqlx::Result<Run> {
+    let usage = r.tokens.usage;
     sqlx::query_as(
-        "INSERT INTO runs (id, project_id, agent_id, task_id, cost_micros, status, model, tokens, error, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
+        "INSERT INTO runs (id, project_id, agent_id, task_id, cost_micros, status, model, tokens, error, created_at,
+                           input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+                           priced_micros, cost_source, cost_mismatch)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING *",
     )
     .bind(Uuid::new_v4())
     .bind(r.project_id)
     .bind(r.agent_id)
     .bind(r.task_id)
-    .bind(Pg(r.cost))
+    .bind(r.cost.cost.map(Usd::micros))
     .bind(Pg(r.status))
     .bind(r.model)
-    .bind(r.tokens)
+    .bind(r.tokens.total)
     .bind(r.error)
     .bind(now)
+    .bind(usage.map(|u| u.input))
+    .bind(usage.map(|u| u.output))
+    .bind(usage.map(|u| u.cache_read))
+    .bind(usage.map(|u| u.cache_write))
+    .bind(usage.map(|u| u.reasoning))
+    .bind(r.cost.priced.map(Usd::micros))
+    .bind(Pg(r.cost.source))
+    .bind(r.cost.mismatch)
     .fetch_one(conn)
     .await
 }
@@ -62,7 +74,8 @@ pub async fn list(conn: &mut PgConnection, f: &RunFilter) -> sqlx::Result<(Vec<R
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new("SELECT * FROM runs");
     filters(&mut q, f);
     let column = if f.by_cost { "cost_micros" } else { "created_at" };
-    let direction = if f.descending { " DESC" } else { " ASC" };
+    // An unpriced run's cost is unknown: it sorts after every known cost either way.
+    let direction = if f.descending { " DESC NULLS LAST" } else { " ASC NULLS LAST" };
     q.push(" ORDER BY ")
         .push(column)
         .push(direction)

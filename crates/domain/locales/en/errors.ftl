@@ -19,6 +19,9 @@ err-db-encoding = holds a character the database cannot store (such as NUL)
 ## Input
 err-required = is required
 err-not-negative = must not be negative
+err-tokens-not-sum = is { $tokens } but the counts by kind add up to { $sum }
+err-run-cost-missing = is required unless the run names its model and its token counts by kind (inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens): a priced model's tokens give its cost, an unknown model's run is recorded as unpriced
+err-reasoning-over-output = is { $reasoning }, more than the { $output } output tokens it is part of
 err-at-most-chars = must be at most { $max } characters
 err-chars-between = must be { $min }-{ $max } characters
 err-between = must be between { $min } and { $max }

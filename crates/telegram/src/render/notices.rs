@@ -98,6 +98,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
             number,
             agent,
             cost,
+            mismatch_with,
             status,
             today_spend,
             daily_cap,
@@ -110,7 +111,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
             &[
                 ("number", num(*number)),
                 ("agent", text(agent)),
-                ("cost", text(&cost.to_string())),
+                ("cost", text(&super::run_cost(lang, *cost, *mismatch_with))),
                 ("today", text(&today_spend.to_string())),
                 ("cap", text(&daily_cap.to_string())),
             ],
