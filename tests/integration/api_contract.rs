@@ -106,6 +106,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/projects"),
     ("POST", "/api/projects"),
     ("PATCH", "/api/projects/{slug}"),
+    ("GET", "/api/projects/{slug}/budget"),
     ("POST", "/api/emergency/pause-squad"),
     ("POST", "/api/emergency/resume-squad"),
     ("GET", "/api/agents"),

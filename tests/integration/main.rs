@@ -31,6 +31,7 @@ mod mcp;
 mod openapi;
 mod ops;
 mod outbox;
+mod period_budgets;
 mod questions;
 mod replicas;
 mod schema;

@@ -64,6 +64,14 @@ domain_enum!(
     /// model and tokens, or neither (an unknown model and no cost: shown as unpriced, never $0).
     CostSource, "cost_source" { Reported, Priced, Unpriced }
 );
+domain_enum!(
+    /// A budget's span: the UTC day, or the calendar month in UTC.
+    BudgetPeriod, "budget_period" { Day, Month }
+);
+domain_enum!(
+    /// Whose budget: one agent's, or the whole project's (every agent of it).
+    BudgetScope, "budget_scope" { Agent, Project }
+);
 domain_enum!(AlertSeverity, "alert_severity" { Info, Warning, Critical });
 domain_enum!(
     /// Ordered by authority: Viewer < Operator < Cao.

@@ -372,16 +372,19 @@ impl utoipa::Modify for CrossFieldRules {
             return;
         };
         let rules = [
-            // "give standupTime, standupTimezone or both"
+            // "give standupTime, standupTimezone or both; or budgets"
             (
                 "ProjectPatch",
-                any_given(&[("standupTime", Type::String), ("standupTimezone", Type::String)]),
+                any_given(&[
+                    ("standupTime", Type::String),
+                    ("standupTimezone", Type::String),
+                    ("budgets", Type::Object),
+                ]),
             ),
-            // "budgets needs dailyCap or perRunCap"
-            (
-                "BudgetsPatch",
-                any_given(&[("dailyCap", Type::Number), ("perRunCap", Type::Number)]),
-            ),
+            // "budgets needs dailyCap, perRunCap or monthlyCap" (a null monthlyCap removes it)
+            ("BudgetsPatch", budgets_patch()),
+            // "a project's budgets needs dailyCap or monthlyCap" (null removes one)
+            ("ProjectBudgetsPatch", any_present(&["dailyCap", "monthlyCap"])),
             ("AgentPatch", agent_patch()),
             ("ReportRun", report_run()),
         ];
@@ -405,6 +408,23 @@ fn any_given(fields: &[(&str, Type)]) -> Schema {
     let mut any = AnyOfBuilder::new();
     for (field, kind) in fields {
         any = any.item(ObjectBuilder::new().required(*field).property(*field, not_null(kind.clone())));
+    }
+    any.into()
+}
+
+fn budgets_patch() -> Schema {
+    let monthly = ObjectBuilder::new().required("monthlyCap");
+    AnyOfBuilder::new()
+        .item(any_given(&[("dailyCap", Type::Number), ("perRunCap", Type::Number)]))
+        .item(monthly)
+        .into()
+}
+
+/// At least one of `fields` is there (null included).
+fn any_present(fields: &[&str]) -> Schema {
+    let mut any = AnyOfBuilder::new();
+    for field in fields {
+        any = any.item(ObjectBuilder::new().required(*field));
     }
     any.into()
 }

@@ -10,6 +10,7 @@ pub mod approvals;
 pub mod audit;
 mod bot_calls;
 pub mod bridge;
+pub mod budgets;
 pub mod cards;
 pub mod chats;
 pub mod clock;

@@ -1,5 +1,6 @@
 use super::agents::pause_for_budget;
 use super::alerts::{raise_budget_exceeded, raise_budget_warning, raise_service_in};
+use super::budgets;
 use super::guards::{lock_agent, require_self};
 use super::tasks::{lock_task, TransitionSpec};
 use super::work::Work;
@@ -35,7 +36,8 @@ pub struct RecordRun {
 pub struct RunOutcome {
     pub run: Run,
     pub agent: Agent,
-    /// The agent reached its daily cap with this run and was paused.
+    /// The agent reached a cap with this run (its daily or monthly one, or its project's) and
+    /// was paused.
     pub budget_exceeded: bool,
     /// The task was moved to needs_approval because of the budget.
     pub task_held: bool,
@@ -95,6 +97,8 @@ impl App {
             (None, Some(id)) => storage::tasks::lock(w.conn(), id).await?,
             _ => None,
         };
+        // The project's budget before the agent (see `app::budgets`: its row, then its agents).
+        let project_budget = storage::project_budgets::lock(w.conn(), peek.project_id, now.date_naive()).await?;
         let agent = lock_agent(&mut w, input.agent_id).await?;
         if task.is_none() && agent.current_task_id != current.as_ref().map(|t| t.id) {
             // The current task changed between the read and the lock (a transition committed in
@@ -214,6 +218,17 @@ impl App {
             let alert = raise_budget_warning(&mut w, &agent, spend.today_spend, caps.daily, input.task_id).await?;
             alerts.push(alert);
         }
+        // The agent's month and its project's day and month.
+        let periods = budgets::after_run(
+            &mut w,
+            self.rules.budget_warning_percent,
+            &before,
+            &mut updated,
+            cost,
+            project_budget.as_ref(),
+        )
+        .await?;
+        alerts.extend(periods.alerts);
         if let Some(quarantined) = self.check_error_streak(&mut w, &updated).await? {
             updated = quarantined;
         }
@@ -221,7 +236,7 @@ impl App {
         Ok(RunOutcome {
             run,
             agent: updated,
-            budget_exceeded: spend.reached_daily_cap,
+            budget_exceeded: spend.reached_daily_cap || periods.agent_paused,
             task_held,
             alerts,
         })

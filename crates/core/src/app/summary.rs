@@ -273,6 +273,10 @@ mod tests {
             total_spend: Usd::from_cents(spent_cents),
             spend_day: now.date_naive(),
             budget_warned_day: None,
+            monthly_cap: None,
+            month_spend: Usd::from_cents(spent_cents),
+            spend_month: mc_domain::budget::month_of(now.date_naive()),
+            budget_warned_month: None,
             created_at: now,
             updated_at: now,
         }

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod operators;
 pub mod outbox;
 pub mod private_chats;
+pub mod project_budgets;
 pub mod projects;
 pub mod questions;
 pub mod runs;

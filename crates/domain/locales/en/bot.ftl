@@ -279,6 +279,11 @@ bot-toast-deny-ask = Send the reason for denying { $code } ({ $project }) as you
 bot-toast-alert-resolved = Alert resolved
 bot-toast-cap-raised = { $agent }: daily cap raised to { $cap }
 bot-toast-kept-paused = { $agent } stays paused
+bot-toast-budget-raised = Budget raised by { $amount }; { $count ->
+    [0] no agent was waiting on it
+   *[other] resumed { $agents }
+}
+bot-toast-budget-kept-paused = Kept paused
 bot-toast-agent-status = { $agent } is { $status }
 bot-toast-task-status = #{ $number } is { $status }
 bot-toast-squad-paused = ⏸ Squad paused

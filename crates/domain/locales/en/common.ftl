@@ -46,3 +46,4 @@ severity-critical = critical
 # reported but more than 5 % away from the price table's.
 cost-unpriced = unpriced
 cost-mismatch = { $cost } (⚠️ the price table says { $priced })
+word-nobody = nobody

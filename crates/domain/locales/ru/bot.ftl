@@ -286,6 +286,11 @@ bot-toast-deny-ask = Отправьте причину отказа по { $code
 bot-toast-alert-resolved = Тревога закрыта
 bot-toast-cap-raised = { $agent }: дневной лимит поднят до { $cap }
 bot-toast-kept-paused = { $agent } остаётся на паузе
+bot-toast-budget-raised = Бюджет увеличен на { $amount }; { $count ->
+    [0] никто его не ждал
+   *[other] продолжают: { $agents }
+}
+bot-toast-budget-kept-paused = Остаются на паузе
 bot-toast-agent-status = { $agent }: { $status }
 bot-toast-task-status = #{ $number }: { $status }
 bot-toast-squad-paused = ⏸ Команда на паузе

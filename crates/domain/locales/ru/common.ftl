@@ -48,3 +48,4 @@ severity-critical = критично
 # reported but more than 5 % away from the price table's.
 cost-unpriced = без цены
 cost-mismatch = { $cost } (⚠️ по прайсу { $priced })
+word-nobody = никто

@@ -730,7 +730,7 @@ pub(crate) async fn show_page(req: &Req, list: ListKind, page: u32, filter: Opti
             let mut resolves: Vec<Button> = Vec::new();
             for (i, alert) in alerts.items.iter().enumerate() {
                 let n = plain(&(first + i as i64 + 1).to_string());
-                let actions = render::alert_buttons(alert.id, &alert.alert_type, &alert.subject, req.lang);
+                let actions = render::alert_buttons(alert.id, &alert.alert_type, &alert.subject, &alert.details, req.lang);
                 let labelled = |b: render::ButtonSpec| -> Button {
                     let label = match b.action {
                         ButtonAction::ResolveAlert { .. } => req.ta("bot-button-resolve-n", &[("n", n.clone())]),
