@@ -138,6 +138,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/runs"),
     ("GET", "/api/costs/agent/{id}"),
     ("GET", "/api/costs/daily"),
+    ("GET", "/api/costs/summary"),
     ("GET", "/api/alerts"),
     ("GET", "/api/alerts/{id}"),
     ("POST", "/api/alerts/{id}/resolve"),

@@ -254,3 +254,135 @@ async fn the_operators_price_file_replaces_the_shipped_table(pool: PgPool) {
     assert!(zero.contains("costs.price_file") && zero.contains("above zero"), "{zero}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs of two agents on three models (one unpriced), reported by REST.
+async fn month_of_runs(api: &TestApi) {
+    let scout = agent_token(api, "Scout").await;
+    let pixel = agent_token(api, "Pixel").await;
+    let runs = [
+        (
+            &scout,
+            json!({ "status": "succeeded", "model": "claude-sonnet-4-5", "inputTokens": 100_000, "outputTokens": 10_000 }),
+        ),
+        (
+            &scout,
+            json!({ "status": "succeeded", "model": "gpt-4o", "cost": 0.2, "tokens": 1_000 }),
+        ),
+        (
+            &pixel,
+            json!({ "status": "succeeded", "model": "claude-sonnet-4-5", "inputTokens": 10_000, "outputTokens": 1_000 }),
+        ),
+        (
+            &pixel,
+            json!({ "status": "failed", "model": "my-local-llama", "inputTokens": 10, "outputTokens": 5 }),
+        ),
+    ];
+    for (token, body) in runs {
+        let r = report(api, token, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+}
+
+#[sqlx::test]
+async fn the_cost_summary_matches_the_runs(pool: PgPool) {
+    let api = seeded(&pool).await;
+    // Mid-month, so that yesterday is in the same month.
+    api.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 2, 15, 10, 0, 0).unwrap());
+    month_of_runs(&api).await;
+    // Yesterday's run counts for the month, not the day.
+    sqlx::query("UPDATE runs SET created_at = created_at - interval '1 day' WHERE model = 'gpt-4o'")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let by_agent = api.get("/api/costs/summary?period=month&by=agent").await;
+    assert_eq!(by_agent.status, StatusCode::OK, "{}", by_agent.body);
+    // From the runs themselves: per agent, the month's (from the 1st, UTC) sum and counts.
+    let expected: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT a.name, COALESCE(sum(r.cost_micros), 0)::bigint, count(*), count(*) FILTER (WHERE r.cost_micros IS NULL)
+         FROM runs r JOIN agents a ON a.id = r.agent_id
+         WHERE r.created_at >= date_trunc('month', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+         GROUP BY a.name ORDER BY 2 DESC",
+    )
+    .bind(api.app.now())
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let lines = by_agent.body["lines"].as_array().unwrap();
+    let got: Vec<(String, i64, i64, i64)> = lines
+        .iter()
+        .map(|l| {
+            let micros = (l["cost"].as_f64().unwrap() * 1e6).round() as i64;
+            (
+                l["name"].as_str().unwrap().to_string(),
+                micros,
+                l["runs"].as_i64().unwrap(),
+                l["unpricedRuns"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    // Scout: $0.45 priced + $0.20 reported; Pixel: $0.045 and an unpriced run.
+    assert_eq!(by_agent.body["total"], 0.695);
+    assert_eq!(
+        (by_agent.body["runs"].as_i64(), by_agent.body["unpricedRuns"].as_i64()),
+        (Some(4), Some(1))
+    );
+
+    let by_model = api.get("/api/costs/summary?period=month&by=model").await;
+    let models: Vec<(&str, f64, i64)> = by_model.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["key"].as_str().unwrap(), l["cost"].as_f64().unwrap(), l["runs"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        models,
+        [("claude-sonnet-4-5", 0.495, 2), ("gpt-4o", 0.2, 1), ("my-local-llama", 0.0, 1)]
+    );
+    let llama = &by_model.body["lines"][2];
+    assert_eq!(llama["unpricedRuns"], 1, "unpriced, not $0: counted apart");
+
+    let today = api.get("/api/costs/summary?period=day&by=model").await;
+    assert_eq!(today.body["total"], 0.495, "yesterday's run is not today's");
+    let projects = api.get("/api/costs/summary?period=month&by=project").await;
+    assert_eq!(projects.body["lines"][0]["name"], "OpenClaw");
+    assert_eq!(projects.body["lines"][0]["cost"], 0.695);
+
+    for (query, param) in [("period=year", "period"), ("by=team", "by")] {
+        let bad = api.get(&format!("/api/costs/summary?{query}")).await;
+        assert_error(&bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(bad.body["error"]["details"]["field"], param);
+    }
+}
+
+#[sqlx::test]
+async fn costs_month_answers_in_the_chat_with_text_and_chart(pool: PgPool) {
+    use common::telegram::{olga, FORUM};
+    let w = common::world::World::build(pool).http().start().await;
+    w.bind_forum().await;
+    month_of_runs(w.api()).await;
+    let sent = w.say(&olga(), "/costs month");
+    let answer = w.answer_after(FORUM, sent, "By model").await;
+    let text = answer.text.clone().unwrap_or_default();
+    for needle in [
+        "costs this month",
+        "By agent",
+        "Scout — $0.65 (2 runs)",
+        "claude-sonnet-4-5 — $0.50 (2 runs)",
+        "my-local-llama — unpriced (1 run, 1 unpriced)",
+    ] {
+        assert!(text.contains(needle), "{needle:?} in {text}");
+    }
+    let photo =
+        w.tg.bot_messages_in(FORUM, None)
+            .into_iter()
+            .filter(|m| m.message_id > sent)
+            .find_map(|m| m.photo)
+            .expect("a chart with the answer");
+    assert_eq!(&photo.bytes[..8], b"\x89PNG\r\n\x1a\n", "a valid PNG");
+    let usage = w.ask(&olga(), "/costs year", "/costs [today|month]").await;
+    assert!(usage.photo.is_none());
+    w.stop().await;
+}

@@ -72,6 +72,10 @@ domain_enum!(
     /// Whose budget: one agent's, or the whole project's (every agent of it).
     BudgetScope, "budget_scope" { Agent, Project }
 );
+domain_enum!(
+    /// How a cost summary groups the runs: by agent, by model, or by project.
+    CostGrouping, "cost_grouping" { Agent, Model, Project }
+);
 domain_enum!(AlertSeverity, "alert_severity" { Info, Warning, Critical });
 domain_enum!(
     /// Ordered by authority: Viewer < Operator < Cao.

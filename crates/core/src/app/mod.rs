@@ -15,6 +15,7 @@ pub mod cards;
 pub mod chats;
 pub mod clock;
 pub mod confirmations;
+pub mod costs;
 pub mod database;
 pub mod delivery;
 pub mod error;

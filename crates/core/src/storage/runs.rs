@@ -146,3 +146,50 @@ pub async fn spend_by_agent(conn: &mut PgConnection, project_id: Uuid, day: Naiv
     .fetch_all(conn)
     .await
 }
+
+/// One line of a cost summary: an agent, a model or a project, and its runs over the period.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CostLine {
+    /// The agent's or the project's id, or the model's name (empty: runs that named none).
+    pub key: String,
+    /// What to call it: the agent's or project's name, or the model.
+    pub name: String,
+    /// What the priced and reported runs cost (unpriced runs add nothing).
+    #[sqlx(rename = "cost_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub cost: Usd,
+    pub runs: i64,
+    /// Runs of a model the price table does not know, reported without a cost.
+    pub unpriced_runs: i64,
+    pub tokens: i64,
+}
+
+/// The runs of `projects` created in [from, to), grouped `by` agent, model or project, the
+/// costliest first.
+pub async fn cost_summary(
+    conn: &mut PgConnection,
+    projects: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    by: mc_domain::CostGrouping,
+) -> sqlx::Result<Vec<CostLine>> {
+    use mc_domain::CostGrouping;
+    let (key, name, join, group) = match by {
+        CostGrouping::Agent => ("a.id::text", "a.name", "JOIN agents a ON a.id = r.agent_id", "a.id, a.name"),
+        CostGrouping::Model => ("COALESCE(r.model, '')", "COALESCE(r.model, '')", "", "COALESCE(r.model, '')"),
+        CostGrouping::Project => ("p.id::text", "p.name", "JOIN projects p ON p.id = r.project_id", "p.id, p.name"),
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {key} AS key, {name} AS name, COALESCE(sum(r.cost_micros), 0)::bigint AS cost_micros, count(*) AS runs,
+                count(*) FILTER (WHERE r.cost_micros IS NULL) AS unpriced_runs, COALESCE(sum(r.tokens), 0)::bigint AS tokens
+         FROM runs r {join}
+         WHERE r.project_id = ANY($1) AND r.created_at >= $2 AND r.created_at < $3
+         GROUP BY {group} ORDER BY 3 DESC, 2"
+    )))
+    .bind(projects)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}

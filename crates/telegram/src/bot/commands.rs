@@ -48,6 +48,7 @@ async fn dispatch(req: &Req, command: Command, args: &str) -> CmdResult {
         Command::Projects => projects(req).await,
         Command::Switch => switch(req, args).await,
         Command::Status | Command::Standup | Command::Burnrate => summary(req, command).await,
+        Command::Costs => costs(req, args).await,
         Command::Agents => show_page(req, ListKind::Agents, 0, None).await,
         Command::Agent => agent(req, args).await,
         Command::Tasks => tasks(req, args).await,
@@ -184,6 +185,21 @@ async fn summary(req: &Req, which: Command) -> CmdResult {
         _ => render::status(req.lang, &summary),
     };
     req.say(html).await?;
+    Ok(())
+}
+
+/// `/costs [today|month]`: by agent and by model, with a chart.
+async fn costs(req: &Req, args: &str) -> CmdResult {
+    let period = match first_word(args).0.to_lowercase().as_str() {
+        "" | "today" | "day" => BudgetPeriod::Day,
+        "month" => BudgetPeriod::Month,
+        _ => return Err(CmdError::Usage),
+    };
+    let project = req.project()?;
+    let by_agent = req.app.cost_summary(actor(req), project.id, period, CostGrouping::Agent).await?;
+    let by_model = req.app.cost_summary(actor(req), project.id, period, CostGrouping::Model).await?;
+    let (html, chart) = render::costs::costs(req.lang, &project.name, &by_agent, &by_model);
+    req.say_with_chart(html, chart).await?;
     Ok(())
 }
 

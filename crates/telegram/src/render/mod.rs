@@ -25,6 +25,7 @@
 pub mod alerts;
 pub mod approvals;
 pub mod card;
+pub mod costs;
 pub mod digest;
 pub mod entities;
 pub mod errors;

@@ -169,7 +169,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
             Rendered::plain(t)
         }
         Notice::ChatBound { project, forum, actor, .. } => Rendered::plain(bound(project, actor, *forum, lang)),
-        Notice::Reply { text, .. } | Notice::EditReply { text, .. } => Rendered::plain(text.clone()),
+        Notice::Reply { text, .. } | Notice::ReplyWithChart { text, .. } | Notice::EditReply { text, .. } => Rendered::plain(text.clone()),
         Notice::EditInto { notice, footer, .. } => Rendered::plain(format!("{}\n\n{footer}", self::notice(notice, lang).text)),
         Notice::Standup {
             summary,
