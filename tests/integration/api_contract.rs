@@ -139,6 +139,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/costs/agent/{id}"),
     ("GET", "/api/costs/daily"),
     ("GET", "/api/costs/summary"),
+    ("POST", "/v1/metrics"),
     ("GET", "/api/alerts"),
     ("GET", "/api/alerts/{id}"),
     ("POST", "/api/alerts/{id}/resolve"),

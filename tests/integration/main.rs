@@ -30,6 +30,7 @@ mod jobs;
 mod mcp;
 mod openapi;
 mod ops;
+mod otlp;
 mod outbox;
 mod period_budgets;
 mod questions;

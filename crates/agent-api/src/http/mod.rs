@@ -16,6 +16,7 @@ pub mod input_schemas;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
+pub mod otlp;
 pub mod projects;
 pub mod questions;
 pub mod rate_limit;
@@ -57,6 +58,7 @@ fn api(hook_body_limit: usize) -> (Router<HttpState>, utoipa::openapi::OpenApi) 
         .routes(routes!(projects::patch))
         .routes(routes!(projects::budget))
         .routes(routes!(runs::summary))
+        .routes(routes!(otlp::export))
         .routes(routes!(projects::pause_squad))
         .routes(routes!(projects::resume_squad))
         .routes(routes!(agents::list))

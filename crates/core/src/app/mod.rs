@@ -37,6 +37,7 @@ pub mod summary;
 pub mod tasks;
 pub mod threads;
 pub mod tokens;
+pub mod usage;
 pub mod waits;
 pub mod wake;
 mod work;

@@ -57,6 +57,16 @@ impl App {
         if !matches!(actor, Actor::Agent { .. }) {
             require(actor, Right::ControlAgents)?;
         }
+        let mut w = Work::begin(self, actor).await?;
+        let outcome = self.record_run_in(&mut w, input).await?;
+        w.commit().await?;
+        Ok(outcome)
+    }
+
+    /// [`App::record_run`] inside the caller's transaction (the OTLP ingest records its runs
+    /// with the rest of an export); the caller has checked the actor.
+    pub(crate) async fn record_run_in(&self, w: &mut Work, input: RecordRun) -> AppResult<RunOutcome> {
+        let actor = &w.actor.clone();
         let model = input.model.as_deref().map(ModelName::parse_optional).transpose()?.flatten();
         let model = model.as_ref().map(ModelName::as_str);
         let tokens = input.tokens.check()?;
@@ -69,7 +79,6 @@ impl App {
         };
         let cost = settled.spend();
         let error = input.error.as_deref().map(RunError::parse_optional).transpose()?.flatten();
-        let mut w = Work::begin(self, actor).await?;
         let now = w.now;
         // Lock order, as everywhere: the task before the agent (a transition locks its task and
         // then writes its assignees' rows). The task a budget hold would take is the run's, or
@@ -80,7 +89,7 @@ impl App {
         require_project(actor, peek.project_id)?;
         let task = match input.task_id {
             Some(id) => {
-                let task = lock_task(&mut w, id).await.map_err(|e| e.in_field("taskId"))?;
+                let task = lock_task(w, id).await.map_err(|e| e.in_field("taskId"))?;
                 if task.project_id != peek.project_id {
                     return Err(AppError::validation("taskId", Msg::new("err-task-other-project")));
                 }
@@ -99,7 +108,7 @@ impl App {
         };
         // The project's budget before the agent (see `app::budgets`: its row, then its agents).
         let project_budget = storage::project_budgets::lock(w.conn(), peek.project_id, now.date_naive()).await?;
-        let agent = lock_agent(&mut w, input.agent_id).await?;
+        let agent = lock_agent(w, input.agent_id).await?;
         if task.is_none() && agent.current_task_id != current.as_ref().map(|t| t.id) {
             // The current task changed between the read and the lock (a transition committed in
             // between): take the new one, the only lock here out of the usual order.
@@ -170,7 +179,7 @@ impl App {
         let mut alerts = Vec::new();
         if spend.over_per_run_cap {
             let alert = raise_service_in(
-                &mut w,
+                w,
                 agent.project_id,
                 AlertSeverity::Warning,
                 &subject,
@@ -190,7 +199,7 @@ impl App {
         let mut task_held = false;
         if spend.reached_daily_cap {
             if updated.status == AgentStatus::Active {
-                (updated, _) = pause_for_budget(&mut w, &agent, spend.today_spend, caps.daily).await?;
+                (updated, _) = pause_for_budget(w, &agent, spend.today_spend, caps.daily).await?;
             }
             let held = task.as_ref().or(current.as_ref());
             let held_task_id = held.map(|t| t.id);
@@ -206,21 +215,21 @@ impl App {
                     };
                     // The hold is the system's act, whoever reported the run.
                     let reporter = w.switch_actor(system);
-                    self.apply_transition(&mut w, held, spec).await?;
+                    self.apply_transition(w, held, spec).await?;
                     w.switch_actor(reporter);
                     task_held = true;
                 }
             }
-            let alert = raise_budget_exceeded(&mut w, &agent, spend.today_spend, caps.daily, held_task_id).await?;
+            let alert = raise_budget_exceeded(w, &agent, spend.today_spend, caps.daily, held_task_id).await?;
             alerts.push(alert);
         } else if spend.crossed_warning && before.budget_warned_day != Some(now.date_naive()) {
             storage::agents::mark_budget_warned(w.conn(), agent.id, now.date_naive()).await?;
-            let alert = raise_budget_warning(&mut w, &agent, spend.today_spend, caps.daily, input.task_id).await?;
+            let alert = raise_budget_warning(w, &agent, spend.today_spend, caps.daily, input.task_id).await?;
             alerts.push(alert);
         }
         // The agent's month and its project's day and month.
         let periods = budgets::after_run(
-            &mut w,
+            w,
             self.rules.budget_warning_percent,
             &before,
             &mut updated,
@@ -229,10 +238,9 @@ impl App {
         )
         .await?;
         alerts.extend(periods.alerts);
-        if let Some(quarantined) = self.check_error_streak(&mut w, &updated).await? {
+        if let Some(quarantined) = self.check_error_streak(w, &updated).await? {
             updated = quarantined;
         }
-        w.commit().await?;
         Ok(RunOutcome {
             run,
             agent: updated,

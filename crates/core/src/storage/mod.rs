@@ -29,6 +29,7 @@ pub mod tokens;
 pub mod tool_calls;
 pub mod tool_grants;
 pub mod updates;
+pub mod usage_series;
 pub mod wake;
 
 use sqlx::postgres::PgPoolOptions;

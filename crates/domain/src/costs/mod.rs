@@ -12,6 +12,8 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+pub mod telemetry;
+
 /// The table shipped with the binary.
 const SHIPPED_TEXT: &str = include_str!("prices.toml");
 
