@@ -92,9 +92,9 @@ impl App {
                 UsageKind::CacheWriteTokens => usage.cache_write += added,
             }
         }
-        for (series, mark) in changed {
-            storage::usage_series::save(w.conn(), agent_id, series, mark).await?;
-        }
+        let mut changed: Vec<(&str, SeriesMark)> = changed.into_iter().collect();
+        changed.sort_by(|a, b| a.0.cmp(b.0));
+        storage::usage_series::save(w.conn(), agent_id, &changed).await?;
         let mut runs = Vec::new();
         for (model, usage) in by_model {
             let tokens = |n: f64| (n > 0.0).then(|| n.round() as i64);

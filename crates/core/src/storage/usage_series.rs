@@ -31,17 +31,26 @@ pub async fn lock(conn: &mut PgConnection, agent_id: Uuid, series: &[String]) ->
         .collect())
 }
 
-/// Keeps a series' new mark.
-pub async fn save(conn: &mut PgConnection, agent_id: Uuid, series: &str, mark: SeriesMark) -> sqlx::Result<()> {
+/// Keeps the series' new marks, in one statement.
+pub async fn save(conn: &mut PgConnection, agent_id: Uuid, marks: &[(&str, SeriesMark)]) -> sqlx::Result<()> {
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let clamp = |ns: u64| i64::try_from(ns).unwrap_or(i64::MAX);
+    let keys: Vec<&str> = marks.iter().map(|(k, _)| *k).collect();
+    let starts: Vec<i64> = marks.iter().map(|(_, m)| clamp(m.start_ns)).collect();
+    let times: Vec<i64> = marks.iter().map(|(_, m)| clamp(m.time_ns)).collect();
+    let values: Vec<f64> = marks.iter().map(|(_, m)| m.value).collect();
     sqlx::query(
-        "INSERT INTO usage_series (agent_id, series, start_ns, time_ns, value) VALUES ($1, md5($2), $3, $4, $5)
-         ON CONFLICT (agent_id, series) DO UPDATE SET start_ns = $3, time_ns = $4, value = $5",
+        "INSERT INTO usage_series (agent_id, series, start_ns, time_ns, value)
+         SELECT $1, md5(k), s, t, v FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::float8[]) AS x(k, s, t, v)
+         ON CONFLICT (agent_id, series) DO UPDATE SET start_ns = excluded.start_ns, time_ns = excluded.time_ns, value = excluded.value",
     )
     .bind(agent_id)
-    .bind(series)
-    .bind(i64::try_from(mark.start_ns).unwrap_or(i64::MAX))
-    .bind(i64::try_from(mark.time_ns).unwrap_or(i64::MAX))
-    .bind(mark.value)
+    .bind(&keys)
+    .bind(&starts)
+    .bind(&times)
+    .bind(&values)
     .execute(conn)
     .await?;
     Ok(())
