@@ -13,7 +13,7 @@ mod support;
 use mission_control::app::agents::RegisterAgent;
 use mission_control::app::{App, SystemClock};
 use mission_control::configuration::Settings;
-use mission_control::domain::{Actor, AgentRole, BudgetPeriod, CostGrouping, TaskType, Usd};
+use mission_control::domain::{Actor, AgentRole, BudgetPeriod, TaskType, Usd};
 use mission_control::i18n::Lang;
 use mission_control::startup::Application;
 use mission_control::telegram::render;
@@ -226,8 +226,7 @@ async fn main() -> anyhow::Result<()> {
     let mut timings = Vec::new();
     for _ in 0..10 {
         let t = Instant::now();
-        let by_agent = app.cost_summary(&cao, project.id, BudgetPeriod::Month, CostGrouping::Agent).await?;
-        let by_model = app.cost_summary(&cao, project.id, BudgetPeriod::Month, CostGrouping::Model).await?;
+        let (by_agent, by_model) = app.cost_summaries(&cao, project.id, BudgetPeriod::Month).await?;
         let (text, chart) = render::costs::costs(Lang::En, &project.name, &by_agent, &by_model);
         let png = mission_control::charts::bars_png(&chart)?;
         timings.push(t.elapsed().as_secs_f64() * 1000.0);

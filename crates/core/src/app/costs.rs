@@ -44,6 +44,15 @@ pub fn period_bounds(period: BudgetPeriod, now: DateTime<Utc>) -> (DateTime<Utc>
 }
 
 impl App {
+    /// The period's costs by agent and by model (`/costs`), the two read at once on two
+    /// connections: over a month of a busy project each is a scan of its runs.
+    pub async fn cost_summaries(&self, actor: &Actor, project_id: Uuid, period: BudgetPeriod) -> AppResult<(CostSummary, CostSummary)> {
+        futures_util::try_join!(
+            self.cost_summary(actor, project_id, period, CostGrouping::Agent),
+            self.cost_summary(actor, project_id, period, CostGrouping::Model),
+        )
+    }
+
     /// The costs of the current UTC day or calendar month: of `project_id`, grouped by agent or
     /// model; or, `by` project, of every project the actor may see (an agent: its own).
     pub async fn cost_summary(&self, actor: &Actor, project_id: Uuid, period: BudgetPeriod, by: CostGrouping) -> AppResult<CostSummary> {

@@ -196,8 +196,7 @@ async fn costs(req: &Req, args: &str) -> CmdResult {
         _ => return Err(CmdError::Usage),
     };
     let project = req.project()?;
-    let by_agent = req.app.cost_summary(actor(req), project.id, period, CostGrouping::Agent).await?;
-    let by_model = req.app.cost_summary(actor(req), project.id, period, CostGrouping::Model).await?;
+    let (by_agent, by_model) = req.app.cost_summaries(actor(req), project.id, period).await?;
     let (html, chart) = render::costs::costs(req.lang, &project.name, &by_agent, &by_model);
     req.say_with_chart(html, chart).await?;
     Ok(())
