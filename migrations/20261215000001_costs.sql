@@ -22,8 +22,9 @@ ALTER TABLE runs
     ADD CONSTRAINT runs_cost_known_unless_unpriced CHECK ((cost_micros IS NULL) = (cost_source = 'unpriced')),
     ADD CONSTRAINT runs_mismatch_needs_both CHECK (NOT cost_mismatch OR (cost_source = 'reported' AND priced_micros IS NOT NULL));
 
--- Costs by model over a period (`/costs`, `GET /api/costs/summary?by=model`).
-CREATE INDEX runs_project_model_time_idx ON runs (project_id, created_at, model);
+-- A period's costs by agent or by model (`/costs`, `GET /api/costs/summary`, the standup's
+-- month): read from the index alone.
+CREATE INDEX runs_project_time_costs_idx ON runs (project_id, created_at) INCLUDE (agent_id, model, cost_micros, tokens);
 
 -- Archived runs keep the same columns (archive copies them by name).
 ALTER TABLE archive.runs
