@@ -816,10 +816,13 @@ async fn main() -> anyhow::Result<()> {
                         RecordRun {
                             agent_id: scout.id,
                             task_id: Some(runaway.id),
-                            cost: Usd::ZERO,
+                            cost: Some(Usd::ZERO),
                             status: RunStatus::Succeeded,
                             model: None,
-                            tokens: Some(1200),
+                            tokens: mission_control::domain::costs::ReportedTokens {
+                                total: Some(1200),
+                                ..Default::default()
+                            },
                             error: None,
                         },
                     )

@@ -13,10 +13,13 @@ fn run(agent: &mission_control::model::Agent, task: Option<uuid::Uuid>, cents: i
     RecordRun {
         agent_id: agent.id,
         task_id: task,
-        cost: Usd::from_cents(cents),
+        cost: Some(Usd::from_cents(cents)),
         status,
         model: Some("gpt-x".into()),
-        tokens: Some(1200),
+        tokens: mission_control::domain::costs::ReportedTokens {
+            total: Some(1200),
+            ..Default::default()
+        },
         error: None,
     }
 }
@@ -201,7 +204,10 @@ async fn runs_are_reported_only_for_oneself(pool: PgPool) {
         .record_run(
             &s.operator,
             RecordRun {
-                tokens: Some(-1),
+                tokens: mission_control::domain::costs::ReportedTokens {
+                    total: Some(-1),
+                    ..Default::default()
+                },
                 ..run(&s.scout, None, 1, RunStatus::Succeeded)
             },
         )

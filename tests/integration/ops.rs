@@ -80,7 +80,10 @@ async fn activity(s: &Squad) {
                 &scout,
                 RecordRun {
                     model: Some("small".into()),
-                    tokens: Some(900),
+                    tokens: mission_control::domain::costs::ReportedTokens {
+                        total: Some(900),
+                        ..Default::default()
+                    },
                     ..common::run(s.scout.id, Some(task.id), Usd::from_dollars(cost).unwrap())
                 },
             )

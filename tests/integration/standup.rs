@@ -62,7 +62,7 @@ async fn a_day_of_work(s: &Squad) {
         .request_approval(&scout, request(&s.scout, "email.send", "Email the churned users"))
         .await
         .unwrap();
-    // Everyone but Atlas heartbeats (Atlas is stale); Pixel is paused, Nova quarantined.
+    // Everyone but Atlas heartbeats (Atlas never started: not stale); Pixel is paused, Nova quarantined.
     for name in ["Sofie", "Scout", "Scribe", "Nova", "Pixel", "Forge", "Echo"] {
         let agent = s.app.agent_by_name(&Actor::system("test"), s.project.id, name).await.unwrap();
         s.app.heartbeat(&as_agent(&agent), agent.id).await.unwrap();
@@ -118,8 +118,9 @@ async fn the_standup_numbers_match_the_data(pool: PgPool) {
     assert_eq!(summary["agents"]["active"], 6, "8 seeded, one paused, one quarantined");
     assert_eq!(summary["agents"]["paused"], 1);
     assert_eq!(summary["agents"]["quarantined"], 1);
-    assert_eq!(summary["agents"]["stale"], 1);
-    assert_eq!(summary["staleAgents"], serde_json::json!(["Atlas"]));
+    assert_eq!(summary["agents"]["stale"], 0, "never a heartbeat is not started, not stale");
+    assert_eq!(summary["agents"]["notStarted"], 1);
+    assert_eq!(summary["notStartedAgents"], serde_json::json!(["Atlas"]));
     // Scout's $1.20 run was within the last hour: that is the squad's burn rate.
     assert_eq!(scout_spend["lastHour"], 1.2);
     assert_eq!(summary["burnRate"], 1.2);
@@ -345,20 +346,20 @@ async fn a_big_squad_standup_shows_the_top_spenders_with_their_rate_and_counts_t
         .collect();
     let en = render::standup(Lang::En, &summary);
     let shown: Vec<&str> = en.lines().filter(|l| l.starts_with("Worker")).collect();
-    assert_eq!(shown.len(), 10, "{en}");
+    assert_eq!(shown.len(), 12, "as many as the chart draws: {en}");
     assert!(
-        shown[0].starts_with("Worker0000") && shown[9].starts_with("Worker0009"),
+        shown[0].starts_with("Worker0000") && shown[11].starts_with("Worker0011"),
         "highest spend first"
     );
     assert!(shown[0].contains("$2.50/h"), "each with its burn rate: {}", shown[0]);
-    assert!(en.contains("…and 990 more agents"), "{en}");
+    assert!(en.contains("…and 988 more agents"), "the chart's count too: {en}");
     assert!(en.chars().count() < 4096, "one Telegram message: {} chars", en.chars().count());
     let ru = render::standup(Lang::Ru, &summary);
-    assert!(ru.contains("…и ещё 990 агентов"), "{ru}");
-    summary.spend.truncate(11);
+    assert!(ru.contains("…и ещё 988 агентов"), "{ru}");
+    summary.spend.truncate(13);
     assert!(render::standup(Lang::Ru, &summary).contains("…и ещё 1 агент\n"), "Russian plurals");
     assert!(render::standup(Lang::En, &summary).contains("…and 1 more agent"));
-    summary.spend.truncate(10);
+    summary.spend.truncate(12);
     assert!(
         !render::standup(Lang::En, &summary).contains("more agent"),
         "all shown: no remainder line"

@@ -11,6 +11,7 @@
 use crate::http::extract::whole_number;
 use crate::http::input_schemas;
 use mc_core::app::{approvals, questions, runs, AppResult};
+use mc_domain::costs::ReportedTokens;
 use mc_domain::{Actor, RiskLevel, RunStatus, Usd};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -29,21 +30,50 @@ pub struct ReportRun {
     /// The task the run worked on, if any.
     #[serde(default)]
     pub task_id: Option<Uuid>,
-    /// What the run cost, in US dollars.
-    #[schema(schema_with = input_schemas::dollars)]
-    #[schemars(schema_with = "mcp_schema::dollars")]
-    pub cost: Usd,
+    /// What the run cost, in US dollars. Optional when the run names its `model` and its token
+    /// counts: then the price table prices them (a model it does not know is recorded as
+    /// unpriced). Given with tokens of a priced model, both are kept and a difference over 5 %
+    /// is flagged.
+    #[serde(default)]
+    #[schema(schema_with = input_schemas::optional_dollars)]
+    #[schemars(schema_with = "mcp_schema::optional_dollars")]
+    pub cost: Option<Usd>,
     pub status: RunStatus,
     /// The model used, e.g. `claude-sonnet-4-5`.
     #[serde(default)]
     #[schema(schema_with = input_schemas::model_name)]
     #[schemars(schema_with = "mcp_schema::model_name")]
     pub model: Option<String>,
-    /// Tokens used.
+    /// Every token used; with counts by kind it must be their sum (and may be left out).
     #[serde(default, deserialize_with = "whole_number")]
     #[schema(schema_with = input_schemas::token_count)]
     #[schemars(schema_with = "mcp_schema::token_count")]
     pub tokens: Option<i64>,
+    /// Prompt tokens neither read from nor written to the cache.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(schema_with = input_schemas::token_count)]
+    #[schemars(schema_with = "mcp_schema::token_count")]
+    pub input_tokens: Option<i64>,
+    /// Generated tokens, reasoning (thinking) included.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(schema_with = input_schemas::token_count)]
+    #[schemars(schema_with = "mcp_schema::token_count")]
+    pub output_tokens: Option<i64>,
+    /// Prompt tokens read from the cache.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(schema_with = input_schemas::token_count)]
+    #[schemars(schema_with = "mcp_schema::token_count")]
+    pub cache_read_tokens: Option<i64>,
+    /// Prompt tokens written to the cache.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(schema_with = input_schemas::token_count)]
+    #[schemars(schema_with = "mcp_schema::token_count")]
+    pub cache_write_tokens: Option<i64>,
+    /// How many of the output tokens were reasoning (at most `outputTokens`).
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(schema_with = input_schemas::token_count)]
+    #[schemars(schema_with = "mcp_schema::token_count")]
+    pub reasoning_tokens: Option<i64>,
     /// What went wrong, for a failed run.
     #[serde(default)]
     #[schema(schema_with = input_schemas::run_error)]
@@ -60,7 +90,14 @@ impl ReportRun {
             cost: self.cost,
             status: self.status,
             model: self.model,
-            tokens: self.tokens,
+            tokens: ReportedTokens {
+                input: self.input_tokens,
+                output: self.output_tokens,
+                cache_read: self.cache_read_tokens,
+                cache_write: self.cache_write_tokens,
+                reasoning: self.reasoning_tokens,
+                total: self.tokens,
+            },
             error: self.error,
         })
     }
@@ -176,7 +213,6 @@ pub(crate) mod mcp_schema {
     }
 
     same_as_rest!(
-        dollars,
         optional_dollars,
         model_name,
         token_count,
@@ -207,9 +243,18 @@ mod tests {
             assert_eq!(mcp["properties"]["model"][bound], rest[bound], "{bound}: {mcp}");
         }
         assert_eq!(mcp["properties"]["cost"]["maximum"].as_f64(), Some(Usd::MAX_DOLLARS));
-        assert_eq!(mcp["properties"]["tokens"]["minimum"], serde_json::json!(0));
+        for tokens in [
+            "tokens",
+            "inputTokens",
+            "outputTokens",
+            "cacheReadTokens",
+            "cacheWriteTokens",
+            "reasoningTokens",
+        ] {
+            assert_eq!(mcp["properties"][tokens]["minimum"], serde_json::json!(0), "{tokens}");
+        }
         let required: Vec<&str> = mcp["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        assert_eq!(required, ["cost", "status"], "{mcp}");
+        assert_eq!(required, ["status"], "{mcp}");
         let approval = serde_json::to_value(schemars::schema_for!(RequestApproval)).unwrap();
         assert!(approval["properties"]["actionType"]["pattern"].is_string(), "{approval}");
         assert_eq!(approval["properties"]["expiresInMinutes"]["minimum"], serde_json::json!(1));
@@ -225,10 +270,15 @@ mod tests {
         let run = |agent_id: Option<Uuid>| ReportRun {
             agent_id,
             task_id: None,
-            cost: Usd::ZERO,
+            cost: Some(Usd::ZERO),
             status: RunStatus::Succeeded,
             model: None,
             tokens: None,
+            input_tokens: None,
+            output_tokens: None,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
+            reasoning_tokens: None,
             error: None,
         };
         assert_eq!(run(None).by(&agent).unwrap().agent_id, agent.id().unwrap());

@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context};
 use mc_domain::budget::{Caps, RoleCaps, SpawnLimits};
+use mc_domain::costs::PriceTable;
 use mc_domain::credentials::{redacted, redacted_url, strong_admin_token, ADMIN_TOKEN_MIN_LEN};
 use mc_domain::loops::LoopThresholds;
 use mc_domain::policy::RiskMap;
@@ -33,6 +34,7 @@ pub struct Settings {
     pub bridge: BridgeSettings,
     pub questions: QuestionSettings,
     pub app: AppSettings,
+    pub costs: CostSettings,
 }
 
 #[derive(Clone, Deserialize)]
@@ -270,6 +272,15 @@ pub struct AppSettings {
 /// The longest `app.max_auth_age_secs`: a day.
 pub const MAX_AUTH_AGE_SECS: u64 = 24 * 3600;
 
+/// What tokens cost (`mc_domain::costs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostSettings {
+    /// A price table replacing the one shipped with the binary (same format as
+    /// crates/domain/src/costs/prices.toml); empty for the shipped one.
+    pub price_file: String,
+}
+
 /// The longest a question may stay open: a week.
 pub const MAX_QUESTION_EXPIRY_SECS: u64 = 7 * 24 * 3600;
 
@@ -504,6 +515,7 @@ impl Settings {
             bail!("invalid configuration: telegram.mini_app_name must be the app's short name (letters, digits, _)");
         }
         self.trusted_proxies()?;
+        self.price_table()?;
         for task_type in &self.policy.done_requires_approval {
             TaskType::parse(task_type).map_err(|e| anyhow::anyhow!("invalid configuration: policy.done_requires_approval: {e}"))?;
         }
@@ -536,6 +548,18 @@ impl Settings {
                 per_run: usd("intern_per_run", b.intern_per_run)?,
             },
         })
+    }
+
+    /// The price table: `costs.price_file` when set (read and checked at start), else the one
+    /// shipped with the binary.
+    pub fn price_table(&self) -> anyhow::Result<PriceTable> {
+        let path = self.costs.price_file.trim();
+        if path.is_empty() {
+            return Ok(PriceTable::shipped());
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: costs.price_file: cannot read '{path}': {e}"))?;
+        PriceTable::parse(&text).map_err(|e| anyhow::anyhow!("invalid configuration: costs.price_file '{path}': {e}"))
     }
 
     /// `http.trusted_proxies`, each an address (a network of one) or a network.

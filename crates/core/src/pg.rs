@@ -172,6 +172,7 @@ pg_enums!(
     ToolDecision = "tool_decision",
     GrantScope = "grant_scope",
     QuestionStatus = "question_status",
+    CostSource = "cost_source",
 );
 
 impl Type<Postgres> for Pg<Usd> {

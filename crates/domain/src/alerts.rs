@@ -11,6 +11,7 @@
 //! times in RFC 3339), so the types must keep their field names.
 
 use super::loops::LoopFinding;
+use super::types::{BudgetPeriod, BudgetScope};
 use super::Usd;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -61,16 +62,52 @@ pub struct ApprovalExpiring {
     pub minutes: i64,
 }
 
+/// A budget reached: an agent at its daily cap (the first kind, whose stored shape is kept), or
+/// an agent or a whole project at a period's cap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BudgetExceeded {
+    Period(PeriodBudget),
+    Daily(DailyBudgetExceeded),
+}
+
 /// An agent at its daily cap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BudgetExceeded {
+pub struct DailyBudgetExceeded {
     pub agent_id: Uuid,
     pub agent: String,
     pub today_spend: Usd,
     pub daily_cap: Usd,
     pub task_id: Option<Uuid>,
 }
+
+/// An agent's monthly budget, or a project's daily or monthly budget, reached (the agents it
+/// paused named) or past its warning share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeriodBudget {
+    pub scope: BudgetScope,
+    /// The agent's or the project's id.
+    pub scope_id: Uuid,
+    pub name: String,
+    pub period: BudgetPeriod,
+    pub spent: Usd,
+    pub cap: Usd,
+    pub percent: u32,
+    /// The agents the budget paused (none for a warning).
+    pub paused: Vec<String>,
+}
+
+impl PeriodBudget {
+    /// Where its alert is raised and resolved: one open alert per budget.
+    pub fn subject(scope: BudgetScope, scope_id: Uuid, period: BudgetPeriod) -> String {
+        format!("budget:{scope}:{scope_id}:{period}")
+    }
+}
+
+/// An agent's monthly budget, or a project's daily or monthly budget, past its warning share.
+pub type PeriodBudgetWarning = PeriodBudget;
 
 /// An agent past the warning share of its daily cap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,6 +211,7 @@ service_alerts!(
     ErrorStreak,
     LoopDetected,
     PerRunCapExceeded,
+    PeriodBudgetWarning,
 );
 
 #[cfg(test)]
@@ -195,16 +233,33 @@ mod tests {
     #[test]
     fn details_keep_the_stored_shape() {
         let agent_id = Uuid::from_u128(1);
-        let details = AlertDetails::from(BudgetExceeded {
+        let details = AlertDetails::from(BudgetExceeded::Daily(DailyBudgetExceeded {
             agent_id,
             agent: "Scout".into(),
             today_spend: Usd::from_cents(216),
             daily_cap: Usd::from_cents(200),
             task_id: None,
-        });
+        }));
         let stored = json!({ "agentId": agent_id, "agent": "Scout", "todaySpend": 2.16, "dailyCap": 2.0, "taskId": null });
         assert_eq!(details.to_json(), stored);
         assert_eq!(AlertDetails::from_json(AlertKind::BudgetExceeded, &stored), Some(details));
+        // A project's month: the same kind, its own shape.
+        let project = AlertDetails::from(BudgetExceeded::Period(PeriodBudget {
+            scope: BudgetScope::Project,
+            scope_id: agent_id,
+            name: "Launch".into(),
+            period: BudgetPeriod::Month,
+            spent: Usd::from_cents(10_050),
+            cap: Usd::from_cents(10_000),
+            percent: 100,
+            paused: vec!["Scout".into(), "Pixel".into()],
+        }));
+        let json = project.to_json();
+        assert_eq!(
+            (&json["scope"], &json["period"], &json["spent"]),
+            (&json!("project"), &json!("month"), &json!(100.5))
+        );
+        assert_eq!(AlertDetails::from_json(AlertKind::BudgetExceeded, &json), Some(project));
         let stale = json!({ "agentId": agent_id, "agent": "Pixel", "lastHeartbeat": null, "minutesSilent": null });
         let Some(AlertDetails::AgentStale(read)) = AlertDetails::from_json(AlertKind::AgentStale, &stale) else {
             panic!("agent_stale details not read");

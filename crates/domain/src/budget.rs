@@ -2,8 +2,8 @@
 
 use super::actor::Actor;
 use super::money::Usd;
-use super::types::{AgentRole, AgentStatus, OperatorRole};
-use chrono::NaiveDate;
+use super::types::{AgentRole, AgentStatus, BudgetPeriod, BudgetScope, OperatorRole};
+use chrono::{Datelike, NaiveDate};
 
 /// Daily and per-run caps for one role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +260,92 @@ pub fn raised_cap(cap: Usd, per_run_cap: Usd, spent_today: Usd) -> Usd {
 /// `agents.status_cause` of an agent paused at its daily cap.
 pub const BUDGET_PAUSE: &str = "budget";
 
+/// Why an agent is paused for money (`agents.status_cause`): its own daily cap (the first
+/// kind, [`BUDGET_PAUSE`]) or monthly cap, or its project's daily or monthly cap. Each is
+/// lifted by the CAO, or by the system when its period turns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BudgetPause {
+    AgentDay,
+    AgentMonth,
+    ProjectDay,
+    ProjectMonth,
+}
+
+impl BudgetPause {
+    pub const ALL: [BudgetPause; 4] = [
+        BudgetPause::AgentDay,
+        BudgetPause::AgentMonth,
+        BudgetPause::ProjectDay,
+        BudgetPause::ProjectMonth,
+    ];
+
+    pub fn of(scope: BudgetScope, period: BudgetPeriod) -> BudgetPause {
+        match (scope, period) {
+            (BudgetScope::Agent, BudgetPeriod::Day) => BudgetPause::AgentDay,
+            (BudgetScope::Agent, BudgetPeriod::Month) => BudgetPause::AgentMonth,
+            (BudgetScope::Project, BudgetPeriod::Day) => BudgetPause::ProjectDay,
+            (BudgetScope::Project, BudgetPeriod::Month) => BudgetPause::ProjectMonth,
+        }
+    }
+
+    /// The stored cause.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetPause::AgentDay => BUDGET_PAUSE,
+            BudgetPause::AgentMonth => "budget_month",
+            BudgetPause::ProjectDay => "project_budget",
+            BudgetPause::ProjectMonth => "project_budget_month",
+        }
+    }
+
+    /// The budget pause a stored cause names, if it names one.
+    pub fn parse(cause: Option<&str>) -> Option<BudgetPause> {
+        Self::ALL.into_iter().find(|p| Some(p.as_str()) == cause)
+    }
+
+    pub fn period(self) -> BudgetPeriod {
+        match self {
+            BudgetPause::AgentDay | BudgetPause::ProjectDay => BudgetPeriod::Day,
+            BudgetPause::AgentMonth | BudgetPause::ProjectMonth => BudgetPeriod::Month,
+        }
+    }
+}
+
+/// The first day of `day`'s calendar month: what a monthly budget counts from.
+pub fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).expect("every month has a first day")
+}
+
+/// What a run's cost does to one cap of a period (an agent's month, a project's day or month).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapCheck {
+    pub spent: Usd,
+    /// The spend reached the cap with this run: pause.
+    pub reached: bool,
+    /// The spend crossed the warning percentage with this run (and not the cap).
+    pub crossed_warning: bool,
+}
+
+/// `cost` added to `before` under `cap` (as the daily cap is judged in [`evaluate_run`]).
+pub fn check_cap(before: Usd, cost: Usd, cap: Usd, warning_percent: u32) -> CapCheck {
+    let spent = before.saturating_add(cost);
+    let reached = spent >= cap && cost > Usd::ZERO;
+    let was_warned = before.percent_of(cap) >= warning_percent;
+    CapCheck {
+        spent,
+        reached,
+        crossed_warning: !reached && !was_warned && spent.percent_of(cap) >= warning_percent,
+    }
+}
+
+/// What a period budget's "Raise by $N and resume" offers: up by half (at least $1), and in any
+/// case to a dollar above what was spent, so that the paused agents really resume.
+pub fn period_raise(cap: Usd, spent: Usd) -> Usd {
+    let half = Usd::from_micros(cap.micros() / 2).max(Usd::from_cents(100));
+    let by_half = cap.saturating_add(half);
+    by_half.max(spent.saturating_add(Usd::from_cents(100))).saturating_sub(cap)
+}
+
 /// An agent about to be made active again (resumed, restarted, released, reset, back online).
 #[derive(Debug, Clone, Copy)]
 pub struct Reactivation<'a> {
@@ -268,6 +354,9 @@ pub struct Reactivation<'a> {
     /// Today's spend as it will be once the change is made (a reset may zero it).
     pub today_spend: Usd,
     pub daily_cap: Usd,
+    /// This calendar month's spend and the agent's monthly cap, if it has one.
+    pub month_spend: Usd,
+    pub monthly_cap: Option<Usd>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,10 +386,9 @@ impl ReactivationRefusal {
 /// reset, a heartbeat after being offline) asks this first. Pauses for other causes (by hand, the
 /// squad's) are the operators' to lift; a pause for the budget only the CAO's (or the system's).
 pub fn check_reactivation(actor: &Actor, agent: &str, facts: &Reactivation<'_>) -> Result<(), ReactivationRefusal> {
-    let budget_pause = facts.status == AgentStatus::Paused && facts.cause == Some(BUDGET_PAUSE);
-    if !budget_pause {
+    let Some(pause) = BudgetPause::parse(facts.cause).filter(|_| facts.status == AgentStatus::Paused) else {
         return Ok(());
-    }
+    };
     let may_lift = match actor {
         Actor::Operator { role, .. } => *role == OperatorRole::Cao,
         Actor::System { .. } => true,
@@ -309,11 +397,21 @@ pub fn check_reactivation(actor: &Actor, agent: &str, facts: &Reactivation<'_>) 
     if !may_lift {
         return Err(ReactivationRefusal::BudgetPauseNeedsCao { agent: agent.to_string() });
     }
-    if facts.today_spend >= facts.daily_cap {
+    // The agent's own exhausted cap stops it again at its next run; a project's cap is
+    // raised on the project ("Raise by $N and resume").
+    let exhausted = match pause {
+        BudgetPause::AgentDay => (facts.today_spend >= facts.daily_cap).then_some((facts.today_spend, facts.daily_cap)),
+        BudgetPause::AgentMonth => facts
+            .monthly_cap
+            .filter(|cap| facts.month_spend >= *cap)
+            .map(|cap| (facts.month_spend, cap)),
+        BudgetPause::ProjectDay | BudgetPause::ProjectMonth => None,
+    };
+    if let Some((spent, cap)) = exhausted {
         return Err(ReactivationRefusal::BudgetExhausted {
             agent: agent.to_string(),
-            spent: facts.today_spend,
-            cap: facts.daily_cap,
+            spent,
+            cap,
         });
     }
     Ok(())
@@ -402,6 +500,8 @@ mod tests {
             cause: Some(BUDGET_PAUSE),
             today_spend: Usd::from_cents(150),
             daily_cap: Usd::from_cents(200),
+            month_spend: Usd::from_cents(4000),
+            monthly_cap: Some(Usd::from_cents(4000)),
         };
         assert_eq!(
             check_reactivation(&op(OperatorRole::Operator), "Scout", &paused),
@@ -440,6 +540,60 @@ mod tests {
             ..at_cap
         };
         assert_eq!(check_reactivation(&op(OperatorRole::Operator), "Scout", &quarantined), Ok(()));
+        // A monthly pause is money too, and its own cap counts; a project's is raised on the project.
+        let monthly = Reactivation {
+            cause: Some("budget_month"),
+            ..paused
+        };
+        assert!(matches!(
+            check_reactivation(&op(OperatorRole::Operator), "Scout", &monthly),
+            Err(ReactivationRefusal::BudgetPauseNeedsCao { .. })
+        ));
+        assert!(matches!(
+            check_reactivation(&op(OperatorRole::Cao), "Scout", &monthly),
+            Err(ReactivationRefusal::BudgetExhausted { .. })
+        ));
+        let project = Reactivation {
+            cause: Some("project_budget_month"),
+            ..at_cap
+        };
+        assert!(check_reactivation(&op(OperatorRole::Operator), "Scout", &project).is_err());
+        assert_eq!(check_reactivation(&op(OperatorRole::Cao), "Scout", &project), Ok(()));
+    }
+
+    #[test]
+    fn period_caps_warn_once_and_stop_at_the_cap() {
+        let usd = Usd::from_cents;
+        assert_eq!(
+            check_cap(usd(7000), usd(1000), usd(10000), 80),
+            CapCheck {
+                spent: usd(8000),
+                reached: false,
+                crossed_warning: true
+            }
+        );
+        assert!(!check_cap(usd(8000), usd(100), usd(10000), 80).crossed_warning, "warned already");
+        let reached = check_cap(usd(9500), usd(500), usd(10000), 80);
+        assert!(reached.reached && !reached.crossed_warning);
+        assert!(
+            !check_cap(usd(10000), Usd::ZERO, usd(10000), 80).reached,
+            "a free run stops nothing"
+        );
+        assert_eq!(
+            month_of(NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()),
+            NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()
+        );
+        for (pause, cause) in [
+            (BudgetPause::AgentDay, "budget"),
+            (BudgetPause::ProjectMonth, "project_budget_month"),
+        ] {
+            assert_eq!(BudgetPause::parse(Some(cause)), Some(pause));
+        }
+        assert_eq!(BudgetPause::parse(Some("manual")), None);
+        // Up by half, at least $1, and past what was spent.
+        assert_eq!(period_raise(usd(10000), usd(10100)), usd(5000));
+        assert_eq!(period_raise(usd(100), usd(150)), usd(150));
+        assert_eq!(period_raise(usd(1000), usd(3000)), usd(2100));
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod actor;
 pub mod alerts;
 pub mod approval_code;
 pub mod budget;
+pub mod costs;
 pub mod credentials;
 pub mod grants;
 pub mod i18n;

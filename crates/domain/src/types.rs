@@ -59,6 +59,23 @@ domain_enum!(ApprovalStatus, "approval_status" {
     Pending, Approved, Denied, Expired, Canceled, Escalated
 });
 domain_enum!(RunStatus, "run_status" { Succeeded, Failed });
+domain_enum!(
+    /// Where a run's cost came from: reported by the agent, priced from the price table by its
+    /// model and tokens, or neither (an unknown model and no cost: shown as unpriced, never $0).
+    CostSource, "cost_source" { Reported, Priced, Unpriced }
+);
+domain_enum!(
+    /// A budget's span: the UTC day, or the calendar month in UTC.
+    BudgetPeriod, "budget_period" { Day, Month }
+);
+domain_enum!(
+    /// Whose budget: one agent's, or the whole project's (every agent of it).
+    BudgetScope, "budget_scope" { Agent, Project }
+);
+domain_enum!(
+    /// How a cost summary groups the runs: by agent, by model, or by project.
+    CostGrouping, "cost_grouping" { Agent, Model, Project }
+);
 domain_enum!(AlertSeverity, "alert_severity" { Info, Warning, Critical });
 domain_enum!(
     /// Ordered by authority: Viewer < Operator < Cao.

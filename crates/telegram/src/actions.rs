@@ -68,6 +68,15 @@ pub enum ButtonAction {
         alert_id: Option<Uuid>,
         agent_id: Uuid,
     },
+    /// budget_exceeded of a monthly or a project's budget: raise it by `by` (the amount the
+    /// button says) and resume the agents it paused; or keep them paused (resolve).
+    RaiseBudget {
+        alert_id: Uuid,
+        by: mc_domain::Usd,
+    },
+    KeepBudgetPaused {
+        alert_id: Uuid,
+    },
     /// loop_detected: unblock (→ assigned), reassign (→ inbox, unassigned), cancel.
     UnblockTask {
         alert_id: Option<Uuid>,
@@ -205,6 +214,8 @@ impl ButtonAction {
             ButtonAction::RaiseCap { .. } => "raise_cap",
             ButtonAction::KeepPaused { .. } => "keep_paused",
             ButtonAction::QuarantineAgent { .. } => "quarantine_agent",
+            ButtonAction::RaiseBudget { .. } => "raise_budget",
+            ButtonAction::KeepBudgetPaused { .. } => "keep_budget_paused",
             ButtonAction::UnblockTask { .. } => "unblock_task",
             ButtonAction::ReassignTask { .. } => "reassign_task",
             ButtonAction::CancelTask { .. } => "cancel_task",

@@ -3,6 +3,7 @@
 //! `assets/fonts/DejaVuSans-LICENSE.txt`) so the image looks the same on any host.
 
 use anyhow::Context;
+use mc_core::model::notice::BarChart;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::sync::Once;
@@ -83,6 +84,8 @@ pub fn standup_png(chart: &StandupChart) -> anyhow::Result<Vec<u8>> {
         spend
             .configure_mesh()
             .disable_x_mesh()
+            .light_line_style(GRID_LIGHT)
+            .bold_line_style(GRID)
             .x_labels(agents.len().max(1))
             .x_label_formatter(&|_| String::new())
             .y_label_formatter(&|y| format!("${y:.0}"))
@@ -141,6 +144,8 @@ pub fn standup_png(chart: &StandupChart) -> anyhow::Result<Vec<u8>> {
         tasks
             .configure_mesh()
             .disable_y_mesh()
+            .light_line_style(GRID_LIGHT)
+            .bold_line_style(GRID)
             .y_labels(chart.statuses.len().max(1))
             .y_label_formatter(&|y| match y {
                 SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
@@ -163,6 +168,73 @@ pub fn standup_png(chart: &StandupChart) -> anyhow::Result<Vec<u8>> {
     }
     encode_png(&rgb)
 }
+
+/// Draws a bar chart (`/costs`): a bar per entry, the biggest first (at most
+/// [`MAX_AGENT_BARS`]), dollars on the axis, names turned under the bars, the note beneath.
+pub fn bars_png(chart: &BarChart) -> anyhow::Result<Vec<u8>> {
+    register_font();
+    let mut bars = chart.bars.clone();
+    bars.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    bars.truncate(MAX_AGENT_BARS);
+    let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let base = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        base.fill(&WHITE).map_err(draw_error)?;
+        let root = base.titled(&chart.title, ("sans-serif", 26)).map_err(draw_error)?;
+        let area = match chart.note.as_deref().filter(|n| !n.trim().is_empty()) {
+            Some(note) => {
+                let (upper, under) = root.split_vertically(root.dim_in_pixel().1.saturating_sub(NOTE_HEIGHT));
+                under
+                    .draw_text(note, &("sans-serif", 14).into_font().color(&BLACK), (60, 4))
+                    .map_err(draw_error)?;
+                upper
+            }
+            None => root,
+        };
+        let top = bars.iter().map(|b| b.1).fold(0.01_f64, f64::max) * 1.15;
+        let mut plot = ChartBuilder::on(&area)
+            .caption(&chart.axis, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(110)
+            .y_label_area_size(70)
+            .build_cartesian_2d((0..bars.len().saturating_sub(1)).into_segmented(), 0.0..top)
+            .map_err(draw_error)?;
+        plot.configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(GRID_LIGHT)
+            .bold_line_style(GRID)
+            .x_labels(bars.len().max(1))
+            .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&|y| if top < 5.0 { format!("${y:.2}") } else { format!("${y:.0}") })
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(draw_error)?;
+        let turned = ("sans-serif", 13)
+            .into_font()
+            .transform(FontTransform::Rotate90)
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        for (i, (name, _)) in bars.iter().enumerate() {
+            let (x, y) = plot.backend_coord(&(SegmentValue::CenterOf(i), 0.0));
+            base.draw_text(&clip(name, LABEL_CHARS), &turned, (x, y + 8)).map_err(draw_error)?;
+        }
+        plot.draw_series(bars.iter().enumerate().map(|(i, (_, dollars))| {
+            let mut bar = Rectangle::new(
+                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *dollars)],
+                RGBColor(40, 120, 200).filled(),
+            );
+            bar.set_margin(0, 0, 10, 10);
+            bar
+        }))
+        .map_err(draw_error)?;
+        base.present().map_err(draw_error)?;
+    }
+    encode_png(&rgb)
+}
+
+/// Gridlines: light enough that the bars stand out.
+const GRID: RGBColor = RGBColor(215, 215, 215);
+const GRID_LIGHT: RGBColor = RGBColor(240, 240, 240);
 
 /// The characters of an agent's name that fit under its bar.
 const LABEL_CHARS: usize = 14;

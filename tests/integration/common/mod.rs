@@ -281,10 +281,10 @@ pub fn run(agent_id: Uuid, task_id: Option<Uuid>, cost: Usd) -> RecordRun {
     RecordRun {
         agent_id,
         task_id,
-        cost,
+        cost: Some(cost),
         status: RunStatus::Succeeded,
         model: None,
-        tokens: None,
+        tokens: Default::default(),
         error: None,
     }
 }
@@ -294,10 +294,10 @@ pub fn failed_run(agent_id: Uuid, task_id: Option<Uuid>) -> mission_control::app
     mission_control::app::runs::RecordRun {
         agent_id,
         task_id,
-        cost: mission_control::domain::Usd::ZERO,
+        cost: Some(mission_control::domain::Usd::ZERO),
         status: mission_control::domain::RunStatus::Failed,
         model: None,
-        tokens: None,
+        tokens: Default::default(),
         error: Some("timeout".into()),
     }
 }

@@ -150,6 +150,10 @@ pub struct BudgetsPatch {
     daily_cap: Option<Usd>,
     #[schema(schema_with = input_schemas::optional_dollars)]
     per_run_cap: Option<Usd>,
+    /// The most the agent may spend in a calendar month (UTC); null removes the cap.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = input_schemas::optional_dollars)]
+    monthly_cap: Option<Option<Usd>>,
 }
 
 /// Either new budgets, or the runbook's "reset agent state" fields (not both at once).
@@ -190,10 +194,12 @@ pub async fn patch(
             ))
         }
         (Some(budgets), false) => {
-            if budgets.daily_cap.is_none() && budgets.per_run_cap.is_none() {
-                return Err(ApiError::validation("budgets needs dailyCap or perRunCap"));
+            if budgets.daily_cap.is_none() && budgets.per_run_cap.is_none() && budgets.monthly_cap.is_none() {
+                return Err(ApiError::validation("budgets needs dailyCap, perRunCap or monthlyCap"));
             }
-            ctx.app.set_budget(&actor, id, budgets.daily_cap, budgets.per_run_cap).await?
+            ctx.app
+                .set_agent_caps(&actor, id, budgets.daily_cap, budgets.per_run_cap, budgets.monthly_cap)
+                .await?
         }
         (None, true) => ctx.app.reset_agent(&actor, id, reset).await?,
         (None, false) => return Err(ApiError::validation("nothing to change: send budgets or reset fields")),

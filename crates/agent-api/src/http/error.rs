@@ -81,6 +81,8 @@ documented_errors! {
     PayloadTooLarge = PAYLOAD_TOO_LARGE;
     /// Well-formed but invalid input; `details.field` names the field (code `validation_failed`).
     Unprocessable = UNPROCESSABLE_ENTITY;
+    /// A body in an encoding the operation does not read (code `unsupported_media_type`).
+    UnsupportedMediaType = UNSUPPORTED_MEDIA_TYPE;
     /// Over the token's requests per minute (code `rate_limited`); retry after `Retry-After`
     /// seconds.
     TooManyRequests = TOO_MANY_REQUESTS;

@@ -274,10 +274,6 @@ fn dollars_builder() -> ObjectBuilder {
         .description(Some("US dollars"))
 }
 
-pub fn dollars() -> ObjectBuilder {
-    dollars_builder()
-}
-
 pub fn optional_dollars() -> ObjectBuilder {
     or_null(dollars_builder(), Type::Number)
 }
@@ -376,17 +372,21 @@ impl utoipa::Modify for CrossFieldRules {
             return;
         };
         let rules = [
-            // "give standupTime, standupTimezone or both"
+            // "give standupTime, standupTimezone or both; or budgets"
             (
                 "ProjectPatch",
-                any_given(&[("standupTime", Type::String), ("standupTimezone", Type::String)]),
+                any_given(&[
+                    ("standupTime", Type::String),
+                    ("standupTimezone", Type::String),
+                    ("budgets", Type::Object),
+                ]),
             ),
-            // "budgets needs dailyCap or perRunCap"
-            (
-                "BudgetsPatch",
-                any_given(&[("dailyCap", Type::Number), ("perRunCap", Type::Number)]),
-            ),
+            // "budgets needs dailyCap, perRunCap or monthlyCap" (a null monthlyCap removes it)
+            ("BudgetsPatch", budgets_patch()),
+            // "a project's budgets needs dailyCap or monthlyCap" (null removes one)
+            ("ProjectBudgetsPatch", any_present(&["dailyCap", "monthlyCap"])),
             ("AgentPatch", agent_patch()),
+            ("ReportRun", report_run()),
         ];
         for (name, rule) in rules {
             let fields = components
@@ -410,6 +410,38 @@ fn any_given(fields: &[(&str, Type)]) -> Schema {
         any = any.item(ObjectBuilder::new().required(*field).property(*field, not_null(kind.clone())));
     }
     any.into()
+}
+
+fn budgets_patch() -> Schema {
+    let monthly = ObjectBuilder::new().required("monthlyCap");
+    AnyOfBuilder::new()
+        .item(any_given(&[("dailyCap", Type::Number), ("perRunCap", Type::Number)]))
+        .item(monthly)
+        .into()
+}
+
+/// At least one of `fields` is there (null included).
+fn any_present(fields: &[&str]) -> Schema {
+    let mut any = AnyOfBuilder::new();
+    for field in fields {
+        any = any.item(ObjectBuilder::new().required(*field));
+    }
+    any.into()
+}
+
+/// A run gives its cost, or its model and token counts to price it by.
+fn report_run() -> Schema {
+    let model = ObjectBuilder::new().required("model").property("model", not_null(Type::String));
+    let tokens = any_given(&[
+        ("inputTokens", Type::Integer),
+        ("outputTokens", Type::Integer),
+        ("cacheReadTokens", Type::Integer),
+        ("cacheWriteTokens", Type::Integer),
+    ]);
+    AnyOfBuilder::new()
+        .item(ObjectBuilder::new().required("cost").property("cost", not_null(Type::Number)))
+        .item(AllOfBuilder::new().item(model).item(tokens))
+        .into()
 }
 
 /// Either new budgets, or the reset fields (not both), and something to change: a reset field

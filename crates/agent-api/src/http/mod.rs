@@ -18,6 +18,7 @@ pub mod input_schemas;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
+pub mod otlp;
 pub mod overview;
 pub mod projects;
 pub mod questions;
@@ -58,6 +59,9 @@ fn api(hook_body_limit: usize) -> (Router<HttpState>, utoipa::openapi::OpenApi) 
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(projects::list, projects::create))
         .routes(routes!(projects::patch))
+        .routes(routes!(projects::budget))
+        .routes(routes!(runs::summary))
+        .routes(routes!(otlp::export))
         .routes(routes!(projects::pause_squad))
         .routes(routes!(projects::resume_squad))
         .routes(routes!(agents::list))

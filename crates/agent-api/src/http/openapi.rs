@@ -55,7 +55,8 @@ impl Modify for ApiConventions {
                 .insert(name.to_string(), RefOr::T(documented_error_response(*status, description)));
         }
         for (path, item) in openapi.paths.paths.iter_mut() {
-            if !path.starts_with("/api/") {
+            // `/v1/metrics` (OTLP, where exporters send it) is an authenticated operation too.
+            if !path.starts_with("/api/") && path != "/v1/metrics" {
                 continue;
             }
             let methods = [

@@ -9,10 +9,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
+use mc_core::app::costs::CostSummary;
 use mc_core::app::queries::{AgentCosts, DailyCosts, RunQuery};
 use mc_core::app::runs::RunOutcome;
 use mc_core::app::PageRequest;
 use mc_core::model::{Page, Run};
+use mc_domain::{BudgetPeriod, CostGrouping};
 
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -86,4 +88,30 @@ pub struct DailyParams {
     responses((status = 200, body = DailyCosts), NotFound))]
 pub async fn daily(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<DailyParams>) -> ApiResult<Json<DailyCosts>> {
     Ok(Json(ctx.app.daily_costs(&scope.actor, scope.project.id, p.date).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryParams {
+    /// `day` (the current UTC day) or `month` (the current calendar month, UTC); default `day`.
+    #[param(value_type = Option<String>)]
+    period: Option<String>,
+    /// `agent`, `model` or `project` (every project the caller may see); default `agent`.
+    #[param(value_type = Option<String>)]
+    by: Option<String>,
+}
+
+/// What was spent this day or month, by agent, model or project; unpriced runs counted apart.
+#[utoipa::path(get, path = "/api/costs/summary", operation_id = "getCostSummary", tag = "costs", params(SummaryParams),
+    responses((status = 200, body = CostSummary), NotFound, Unprocessable))]
+pub async fn summary(scope: Scoped, State(ctx): State<HttpState>, ApiQuery(p): ApiQuery<SummaryParams>) -> ApiResult<Json<CostSummary>> {
+    let period = match p.period.as_deref() {
+        None => BudgetPeriod::Day,
+        Some(text) => BudgetPeriod::parse(text).map_err(|e| invalid_param("period", e))?,
+    };
+    let by = match p.by.as_deref() {
+        None => CostGrouping::Agent,
+        Some(text) => CostGrouping::parse(text).map_err(|e| invalid_param("by", e))?,
+    };
+    Ok(Json(ctx.app.cost_summary(&scope.actor, scope.project.id, period, by).await?))
 }

@@ -700,7 +700,21 @@ impl AgentTools {
         let who = &actor;
         let record = |input: ReportRun| async move { self.app.record_run(who, input.by(who)?).await };
         self.once(&actor, "report_run", args, record, |outcome: &RunOutcome| {
-            let mut text = format!("recorded a {} run costing {}", outcome.run.status, outcome.run.cost);
+            let run = &outcome.run;
+            let mut text = match (run.cost, run.priced_cost) {
+                (None, _) => format!(
+                    "recorded a {} run, unpriced: the price table does not know the model {} (report its cost)",
+                    run.status,
+                    run.model.as_deref().unwrap_or_default()
+                ),
+                (Some(cost), Some(priced)) if run.cost_mismatch => {
+                    format!(
+                        "recorded a {} run costing {cost}; the price table says {priced} (more than 5 % apart)",
+                        run.status
+                    )
+                }
+                (Some(cost), _) => format!("recorded a {} run costing {cost}", run.status),
+            };
             if outcome.budget_exceeded {
                 text.push_str("; the daily budget is reached: you are paused, STOP");
             }

@@ -141,6 +141,10 @@ pub(crate) fn may_reactivate(actor: &Actor, agent: &Agent, today_spend: Usd) -> 
         cause: agent.status_cause.as_deref(),
         today_spend,
         daily_cap: agent.budgets.daily_cap,
+        // As last recorded: a month gone by is rolled over (and its pause lifted) by the
+        // budget_reset job.
+        month_spend: agent.month_spend,
+        monthly_cap: agent.monthly_cap,
     };
     check_reactivation(actor, &agent.name, &facts).map_err(|refusal| match refusal {
         mc_domain::budget::ReactivationRefusal::BudgetPauseNeedsCao { .. } => AppError::forbidden(refusal.message()),

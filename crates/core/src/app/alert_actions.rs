@@ -36,7 +36,7 @@ pub enum TaskAction {
 
 /// Resolves the alert a button came with inside the use case's transaction, after the action
 /// (whose refusal, if any, is the one to tell); one already resolved, or gone, is left as it is.
-async fn resolve_quietly(w: &mut Work, alert_id: Option<Uuid>) -> AppResult<()> {
+pub(crate) async fn resolve_quietly(w: &mut Work, alert_id: Option<Uuid>) -> AppResult<()> {
     let Some(alert_id) = alert_id else { return Ok(()) };
     // Never refused here in practice: whoever may take an alert's action may resolve it.
     require(&w.actor, Right::ResolveAlerts)?;

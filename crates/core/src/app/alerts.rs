@@ -4,7 +4,7 @@ use crate::model::notice::{Notice, Target};
 use crate::model::{Agent, Alert};
 use crate::storage;
 use crate::storage::alerts::NewAlert;
-use mc_domain::alerts::{BudgetExceeded, BudgetWarning};
+use mc_domain::alerts::{BudgetExceeded, BudgetWarning, DailyBudgetExceeded};
 use mc_domain::i18n::Msg;
 use mc_domain::{Actor, AlertDetails, AlertKind, AlertSeverity, Right, Usd};
 use serde_json::json;
@@ -24,13 +24,13 @@ pub(crate) async fn raise_budget_exceeded(
         AlertSeverity::Critical,
         &format!("agent:{}", agent.id),
         &format!("{} reached its daily budget: {today_spend} of {daily_cap}", agent.name),
-        BudgetExceeded {
+        BudgetExceeded::Daily(DailyBudgetExceeded {
             agent_id: agent.id,
             agent: agent.name.clone(),
             today_spend,
             daily_cap,
             task_id,
-        },
+        }),
     )
     .await
 }

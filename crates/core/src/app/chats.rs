@@ -240,6 +240,26 @@ impl App {
         w.commit().await
     }
 
+    /// A command's answer with a chart (`/costs`), through the outbox like [`App::reply`].
+    pub async fn reply_with_chart(
+        &self,
+        actor: &Actor,
+        project_id: Option<Uuid>,
+        chat_id: i64,
+        thread_id: Option<i32>,
+        text: String,
+        chart: crate::model::notice::BarChart,
+    ) -> AppResult<()> {
+        let mut w = Work::begin(self, actor).await?;
+        w.post_to(
+            project_id,
+            Target::Chat(chat_id),
+            &Notice::ReplyWithChart { thread_id, text, chart },
+        )
+        .await?;
+        w.commit().await
+    }
+
     /// A new text for a message the bot sent to a chat (a confirmation once answered: who did what
     /// and when), through the outbox; the message's buttons go.
     pub async fn edit_reply(&self, actor: &Actor, project_id: Option<Uuid>, chat_id: i64, message_id: i32, text: String) -> AppResult<()> {

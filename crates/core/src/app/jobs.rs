@@ -305,7 +305,8 @@ impl App {
     }
 
     /// A new UTC day: today's spend starts at zero, and agents the budget paused are resumed
-    /// (their budget alerts resolved).
+    /// (their budget alerts resolved); a new month does the same for monthly budgets, and a
+    /// project's budgets lift the pauses they made (`App::period_turn`).
     pub async fn job_budget_reset(&self) -> AppResult<JobOutcome> {
         let system = Actor::system("budget_reset");
         let today = self.now().date_naive();
@@ -359,6 +360,8 @@ impl App {
             }
             w.commit().await?;
         }
+        // A new day or month for the monthly and the projects' budgets.
+        resumed += self.period_turn().await?;
         Ok(JobOutcome::new(
             rolled + resumed,
             format!("{rolled} spend days reset, {resumed} agents resumed"),

@@ -11,10 +11,12 @@ pub mod approvals;
 pub mod audit;
 mod bot_calls;
 pub mod bridge;
+pub mod budgets;
 pub mod cards;
 pub mod chats;
 pub mod clock;
 pub mod confirmations;
+pub mod costs;
 pub mod database;
 pub mod delivery;
 pub mod error;
@@ -38,6 +40,7 @@ pub mod summary;
 pub mod tasks;
 pub mod threads;
 pub mod tokens;
+pub mod usage;
 pub mod waits;
 pub mod wake;
 mod work;
@@ -78,6 +81,8 @@ pub struct Rules {
     pub question_expiry: chrono::Duration,
     /// Where the cockpit (the Telegram Mini App) is reached from the chats.
     pub cockpit: CockpitLinks,
+    /// What tokens cost by model: the shipped table or the operators' (`costs.price_file`).
+    pub prices: Arc<mc_domain::costs::PriceTable>,
 }
 
 /// The cockpit's addresses, from `app.public_url` and `telegram.mini_app_name`.
@@ -126,6 +131,7 @@ impl Default for Rules {
             bridge: bridge::BridgeRules::default(),
             question_expiry: chrono::Duration::hours(1),
             cockpit: CockpitLinks::default(),
+            prices: Arc::new(mc_domain::costs::PriceTable::shipped()),
         }
     }
 }
@@ -159,6 +165,7 @@ impl Rules {
             ),
             question_expiry: chrono::Duration::seconds(s.questions.expire_after_secs as i64),
             cockpit: CockpitLinks::from_settings(s),
+            prices: Arc::new(s.price_table()?),
         })
     }
 }

@@ -70,8 +70,10 @@ impl App {
         )
         .await?;
         let open_alerts = storage::summary::open_alert_count(&mut conn, project_id).await?;
+        let (month_from, month_to) = super::costs::period_bounds(BudgetPeriod::Month, now);
+        let month = storage::runs::cost_summary(&mut conn, &[project_id], month_from, month_to, CostGrouping::Agent).await?;
 
-        let (tally, stale) = tally_agents(&agents, now, self.rules.stale_after);
+        let (tally, stale, not_started) = tally_agents(&agents, now, self.rules.stale_after);
         let spend = spend_lines(&agents, &last_hour, now);
         let names: HashMap<Uuid, &str> = agents.iter().map(|a| (a.id, a.name.as_str())).collect();
         Ok(ProjectSummary {
@@ -82,6 +84,7 @@ impl App {
             next,
             agents: tally,
             stale_agents: stale,
+            not_started_agents: not_started,
             spend_today: spend.iter().fold(Usd::ZERO, |sum, s| sum.saturating_add(s.today_spend)),
             caps_today: spend.iter().fold(Usd::ZERO, |sum, s| sum.saturating_add(s.daily_cap)),
             burn_rate: spend.iter().fold(Usd::ZERO, |sum, s| sum.saturating_add(s.last_hour)),
@@ -89,6 +92,13 @@ impl App {
             pending_approvals: approvals.iter().map(|a| approval_line(a, &names)).collect(),
             pending_approvals_total: pending_total,
             open_alerts,
+            month_spend: month.iter().fold(Usd::ZERO, |sum, l| sum.saturating_add(l.cost)),
+            top_spenders_month: month
+                .iter()
+                .filter(|l| l.cost > Usd::ZERO)
+                .take(crate::model::summary::TOP_SPENDERS)
+                .map(|l| (l.name.clone(), l.cost))
+                .collect(),
             project,
         })
     }
@@ -218,10 +228,12 @@ pub fn is_stale(agent: &Agent, now: DateTime<Utc>, stale_after: Duration) -> boo
     agent.status == AgentStatus::Active && agent.last_heartbeat.is_none_or(|beat| now - beat > stale_after)
 }
 
-/// Agents per status, and the names of the stale ones.
-pub fn tally_agents(agents: &[Agent], now: DateTime<Utc>, stale_after: Duration) -> (AgentTally, Vec<String>) {
+/// Agents per status, the names of the stale ones, and of those not started (active, never a
+/// heartbeat: an agent registered but not yet running is not "stale").
+pub fn tally_agents(agents: &[Agent], now: DateTime<Utc>, stale_after: Duration) -> (AgentTally, Vec<String>, Vec<String>) {
     let mut tally = AgentTally::default();
     let mut stale = Vec::new();
+    let mut not_started = Vec::new();
     for agent in agents {
         match agent.status {
             AgentStatus::Active => tally.active += 1,
@@ -230,12 +242,15 @@ pub fn tally_agents(agents: &[Agent], now: DateTime<Utc>, stale_after: Duration)
             AgentStatus::Offline => tally.offline += 1,
             AgentStatus::Drained => tally.drained += 1,
         }
-        if is_stale(agent, now, stale_after) {
+        if agent.status == AgentStatus::Active && agent.last_heartbeat.is_none() {
+            tally.not_started += 1;
+            not_started.push(agent.name.clone());
+        } else if is_stale(agent, now, stale_after) {
             tally.stale += 1;
             stale.push(agent.name.clone());
         }
     }
-    (tally, stale)
+    (tally, stale, not_started)
 }
 
 /// Hours until `remaining` dollars are spent at `per_hour`; none when nothing is burning.
@@ -301,6 +316,10 @@ mod tests {
             total_spend: Usd::from_cents(spent_cents),
             spend_day: now.date_naive(),
             budget_warned_day: None,
+            monthly_cap: None,
+            month_spend: Usd::from_cents(spent_cents),
+            spend_month: mc_domain::budget::month_of(now.date_naive()),
+            budget_warned_month: None,
             created_at: now,
             updated_at: now,
         }
@@ -319,7 +338,7 @@ mod tests {
             agent("Sofie", AgentStatus::Paused, Some(60), 0, 2500),
             agent("Bolt", AgentStatus::Quarantined, None, 0, 500),
         ];
-        let (tally, stale) = tally_agents(&agents, now(), Duration::minutes(5));
+        let (tally, stale, not_started) = tally_agents(&agents, now(), Duration::minutes(5));
         assert_eq!(
             tally,
             AgentTally {
@@ -328,10 +347,12 @@ mod tests {
                 quarantined: 1,
                 offline: 0,
                 drained: 0,
-                stale: 2
+                stale: 1,
+                not_started: 1,
             }
         );
-        assert_eq!(stale, vec!["Scribe", "Pixel"], "only active agents go stale");
+        assert_eq!(stale, vec!["Scribe"], "only active agents go stale, once they have started");
+        assert_eq!(not_started, vec!["Pixel"], "never a heartbeat: not started, not stale");
     }
 
     #[test]

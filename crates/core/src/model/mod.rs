@@ -38,6 +38,41 @@ pub struct Budgets {
     pub per_run_cap: Usd,
 }
 
+/// A project's caps over all its agents, and its spend under them (kept while it has a cap).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectBudget {
+    pub project_id: Uuid,
+    #[sqlx(rename = "daily_cap_micros")]
+    #[sqlx(try_from = "Pg<Option<Usd>>")]
+    pub daily_cap: Option<Usd>,
+    #[sqlx(rename = "monthly_cap_micros")]
+    #[sqlx(try_from = "Pg<Option<Usd>>")]
+    pub monthly_cap: Option<Usd>,
+    #[sqlx(rename = "today_spend_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub today_spend: Usd,
+    pub spend_day: NaiveDate,
+    #[sqlx(rename = "month_spend_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub month_spend: Usd,
+    pub spend_month: NaiveDate,
+    #[serde(skip)]
+    pub warned_day: Option<NaiveDate>,
+    #[serde(skip)]
+    pub warned_month: Option<NaiveDate>,
+}
+
+impl ProjectBudget {
+    /// The cap and the spend of `period`.
+    pub fn of(&self, period: BudgetPeriod) -> (Option<Usd>, Usd) {
+        match period {
+            BudgetPeriod::Day => (self.daily_cap, self.today_spend),
+            BudgetPeriod::Month => (self.monthly_cap, self.month_spend),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Agent {
@@ -73,6 +108,17 @@ pub struct Agent {
     pub spend_day: NaiveDate,
     #[serde(skip)]
     pub budget_warned_day: Option<NaiveDate>,
+    /// The most the agent may spend in a calendar month (UTC); none: no monthly cap.
+    #[sqlx(rename = "monthly_cap_micros")]
+    #[sqlx(try_from = "Pg<Option<Usd>>")]
+    pub monthly_cap: Option<Usd>,
+    /// What it spent in the month of `spend_month` (the first day of that month).
+    #[sqlx(rename = "month_spend_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub month_spend: Usd,
+    pub spend_month: NaiveDate,
+    #[serde(skip)]
+    pub budget_warned_month: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -371,13 +417,30 @@ pub struct Run {
     pub project_id: Uuid,
     pub agent_id: Uuid,
     pub task_id: Option<Uuid>,
+    /// What the run cost: reported, or priced from the price table; none when unpriced (a
+    /// model the table does not know and no reported cost) — unknown, never $0.
     #[sqlx(rename = "cost_micros")]
-    #[sqlx(try_from = "Pg<Usd>")]
-    pub cost: Usd,
+    #[sqlx(try_from = "Pg<Option<Usd>>")]
+    pub cost: Option<Usd>,
+    #[sqlx(try_from = "Pg<CostSource>")]
+    pub cost_source: CostSource,
+    /// The price table's price of the run's tokens, when it could be computed.
+    #[sqlx(rename = "priced_micros")]
+    #[sqlx(try_from = "Pg<Option<Usd>>")]
+    pub priced_cost: Option<Usd>,
+    /// The reported cost differs from the table's price by more than 5 %.
+    pub cost_mismatch: bool,
     #[sqlx(try_from = "Pg<RunStatus>")]
     pub status: RunStatus,
     pub model: Option<String>,
+    /// Every token of the run (the sum of the counts by kind when they were given).
     pub tokens: Option<i64>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cache_read_tokens: Option<i64>,
+    pub cache_write_tokens: Option<i64>,
+    /// How many of the output tokens were reasoning (thinking).
+    pub reasoning_tokens: Option<i64>,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
 }

@@ -80,7 +80,10 @@ pub enum Notice {
         task_id: Uuid,
         number: i32,
         agent: String,
-        cost: Usd,
+        /// None when unpriced.
+        cost: Option<Usd>,
+        /// The price table's price when a reported cost differs from it by more than 5 %.
+        mismatch_with: Option<Usd>,
         status: RunStatus,
         today_spend: Usd,
         daily_cap: Usd,
@@ -211,6 +214,13 @@ pub enum Notice {
         /// Telegram's `inline_keyboard` (rows of buttons), if any.
         keyboard: Option<serde_json::Value>,
     },
+    /// A command's answer with a bar chart (`/costs`): the picture first, then the text, both
+    /// already rendered in the chat's language.
+    ReplyWithChart {
+        thread_id: Option<i32>,
+        text: String,
+        chart: BarChart,
+    },
     /// A new text (already rendered) for a message the bot sent to the chat, e.g. a confirmation
     /// once answered; its buttons go.
     EditReply {
@@ -238,8 +248,10 @@ impl Notice {
     pub fn class(&self, target: Target, by_human: bool) -> TrafficClass {
         match self {
             // An answer to a person who is no operator waits with the machines' edits.
-            Notice::Reply { .. } | Notice::EditReply { .. } if !by_human => TrafficClass::Routine,
-            Notice::Reply { .. } | Notice::EditReply { .. } | Notice::EditInto { .. } => TrafficClass::Human,
+            Notice::Reply { .. } | Notice::ReplyWithChart { .. } | Notice::EditReply { .. } if !by_human => TrafficClass::Routine,
+            Notice::Reply { .. } | Notice::ReplyWithChart { .. } | Notice::EditReply { .. } | Notice::EditInto { .. } => {
+                TrafficClass::Human
+            }
             // Binding a chat answers the binder, but is no sign that people are at work there
             // (machines step back only for those): urgent, ahead of everything but answers.
             Notice::ApprovalRequested { .. } | Notice::QuestionAsked { .. } | Notice::ChatBound { .. } => TrafficClass::Urgent,
@@ -297,4 +309,14 @@ pub struct ToolCard {
     /// The agent works on a task (📌 is offered).
     #[serde(default)]
     pub has_task: bool,
+}
+
+/// A bar chart to draw, every label already in the chat's language: a bar per entry (dollars),
+/// the biggest first, and a note under them (e.g. on the entries left out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BarChart {
+    pub title: String,
+    pub axis: String,
+    pub bars: Vec<(String, f64)>,
+    pub note: Option<String>,
 }

@@ -20,7 +20,11 @@ pub struct AgentTally {
     pub quarantined: u32,
     pub offline: u32,
     pub drained: u32,
+    /// Active agents silent for longer than the stale threshold (after a first heartbeat).
     pub stale: u32,
+    /// Active agents that never sent a heartbeat: not started, rather than stale.
+    #[serde(default)]
+    pub not_started: u32,
 }
 
 /// One agent's money today.
@@ -67,6 +71,9 @@ pub struct ProjectSummary {
     pub next: Vec<TaskLine>,
     pub agents: AgentTally,
     pub stale_agents: Vec<String>,
+    /// Active agents that never sent a heartbeat.
+    #[serde(default)]
+    pub not_started_agents: Vec<String>,
     /// Per agent, highest spend first.
     pub spend: Vec<SpendLine>,
     pub spend_today: Usd,
@@ -76,7 +83,16 @@ pub struct ProjectSummary {
     pub pending_approvals: Vec<ApprovalLine>,
     pub pending_approvals_total: i64,
     pub open_alerts: i64,
+    /// This calendar month's spend (UTC), from its runs.
+    #[serde(default)]
+    pub month_spend: Usd,
+    /// The month's biggest spenders (at most [`TOP_SPENDERS`]), the biggest first.
+    #[serde(default)]
+    pub top_spenders_month: Vec<(String, Usd)>,
 }
+
+/// How many of the month's biggest spenders the standup names.
+pub const TOP_SPENDERS: usize = 3;
 
 /// The policy as configured: examples of the tool → risk map, and the rules around it.
 #[derive(Debug, Clone, Serialize)]

@@ -156,19 +156,26 @@ pub async fn set_budgets(conn: &mut PgConnection, id: Uuid, daily: Usd, per_run:
         .await
 }
 
-/// Starts a new spend day for the agent if the UTC day changed since its last spend.
+/// Starts a new spend day for the agent if the UTC day changed since its last spend, and a new
+/// spend month if the month did.
 pub async fn roll_over_spend(conn: &mut PgConnection, id: Uuid, today: NaiveDate) -> sqlx::Result<()> {
-    sqlx::query("UPDATE agents SET today_spend_micros = 0, spend_day = $2 WHERE id = $1 AND spend_day <> $2")
-        .bind(id)
-        .bind(today)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE agents SET today_spend_micros = 0, spend_day = $2,
+                month_spend_micros = CASE WHEN spend_month = $3 THEN month_spend_micros ELSE 0 END, spend_month = $3
+         WHERE id = $1 AND spend_day <> $2",
+    )
+    .bind(id)
+    .bind(today)
+    .bind(mc_domain::budget::month_of(today))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 pub async fn add_spend(conn: &mut PgConnection, id: Uuid, cost: Usd, failed: bool, now: DateTime<Utc>) -> sqlx::Result<Agent> {
     sqlx::query_as(
         "UPDATE agents SET today_spend_micros = today_spend_micros + $2, total_spend_micros = total_spend_micros + $2,
+                month_spend_micros = month_spend_micros + $2,
                 error_streak = CASE WHEN $3 THEN error_streak + 1 ELSE 0 END, updated_at = $4
          WHERE id = $1 RETURNING *",
     )
@@ -178,6 +185,42 @@ pub async fn add_spend(conn: &mut PgConnection, id: Uuid, cost: Usd, failed: boo
     .bind(now)
     .fetch_one(conn)
     .await
+}
+
+pub async fn mark_month_warned(conn: &mut PgConnection, id: Uuid, month: NaiveDate) -> sqlx::Result<()> {
+    sqlx::query("UPDATE agents SET budget_warned_month = $2 WHERE id = $1")
+        .bind(id)
+        .bind(month)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets (or clears) the agent's monthly cap.
+pub async fn set_monthly_cap(conn: &mut PgConnection, id: Uuid, cap: Option<Usd>, now: DateTime<Utc>) -> sqlx::Result<Agent> {
+    sqlx::query_as("UPDATE agents SET monthly_cap_micros = $2, updated_at = $3 WHERE id = $1 RETURNING *")
+        .bind(id)
+        .bind(cap.map(Usd::micros))
+        .bind(now)
+        .fetch_one(conn)
+        .await
+}
+
+/// The project's agents paused for `cause`, locked in id order (as every use case locks agents).
+pub async fn lock_paused_for(conn: &mut PgConnection, project_id: Uuid, cause: &str) -> sqlx::Result<Vec<Agent>> {
+    sqlx::query_as("SELECT * FROM agents WHERE project_id = $1 AND status = 'paused' AND status_cause = $2 ORDER BY id FOR UPDATE")
+        .bind(project_id)
+        .bind(cause)
+        .fetch_all(conn)
+        .await
+}
+
+/// The project's active agents, locked in id order.
+pub async fn lock_active_in(conn: &mut PgConnection, project_id: Uuid) -> sqlx::Result<Vec<Agent>> {
+    sqlx::query_as("SELECT * FROM agents WHERE project_id = $1 AND status = 'active' ORDER BY id FOR UPDATE")
+        .bind(project_id)
+        .fetch_all(conn)
+        .await
 }
 
 pub async fn mark_budget_warned(conn: &mut PgConnection, id: Uuid, day: NaiveDate) -> sqlx::Result<()> {
@@ -206,7 +249,9 @@ pub async fn record_heartbeats(conn: &mut PgConnection, ids: &[Uuid], now: DateT
         "WITH before AS (SELECT id, status FROM agents WHERE id = ANY($1) ORDER BY id FOR UPDATE)
          UPDATE agents a SET last_heartbeat = $2, stale_since = NULL,
                 today_spend_micros = CASE WHEN a.spend_day <> $3 THEN 0 ELSE a.today_spend_micros END,
-                spend_day = $3
+                spend_day = $3,
+                month_spend_micros = CASE WHEN a.spend_month <> date_trunc('month', $3::date)::date THEN 0 ELSE a.month_spend_micros END,
+                spend_month = date_trunc('month', $3::date)::date
          FROM before b WHERE a.id = b.id
          RETURNING a.*, b.status AS status_before",
     )

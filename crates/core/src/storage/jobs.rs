@@ -221,10 +221,20 @@ pub async fn active_over_cap(conn: &mut PgConnection, today: NaiveDate) -> sqlx:
     .await
 }
 
-/// Agents whose spend day is over, or who are still paused by yesterday's budget.
+/// The agents paused for `cause`, in id order.
+pub async fn paused_for(conn: &mut PgConnection, cause: &str) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM agents WHERE status = 'paused' AND status_cause = $1 ORDER BY id")
+        .bind(cause)
+        .fetch_all(conn)
+        .await
+}
+
+/// Agents whose spend day is over, or who are still paused by yesterday's budget or last
+/// month's.
 pub async fn to_roll_over(conn: &mut PgConnection, today: NaiveDate) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
         "SELECT id FROM agents WHERE spend_day < $1 OR (status = 'paused' AND status_cause = 'budget' AND today_spend_micros < daily_cap_micros)
+            OR (status = 'paused' AND status_cause = 'budget_month' AND month_spend_micros < COALESCE(monthly_cap_micros, 0))
          ORDER BY id",
     )
     .bind(today)

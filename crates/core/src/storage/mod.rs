@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod operators;
 pub mod outbox;
 pub mod private_chats;
+pub mod project_budgets;
 pub mod projects;
 pub mod questions;
 pub mod runs;
@@ -29,6 +30,7 @@ pub mod tokens;
 pub mod tool_calls;
 pub mod tool_grants;
 pub mod updates;
+pub mod usage_series;
 pub mod wake;
 
 use sqlx::postgres::PgPoolOptions;

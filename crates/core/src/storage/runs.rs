@@ -1,6 +1,7 @@
 use crate::model::Run;
 use crate::pg::Pg;
 use chrono::{DateTime, NaiveDate, Utc};
+use mc_domain::costs::{RunTokens, SettledCost};
 use mc_domain::{RunStatus, Usd};
 use serde::Serialize;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -10,28 +11,39 @@ pub struct NewRun<'a> {
     pub project_id: Uuid,
     pub agent_id: Uuid,
     pub task_id: Option<Uuid>,
-    pub cost: Usd,
+    pub cost: SettledCost,
     pub status: RunStatus,
     pub model: Option<&'a str>,
-    pub tokens: Option<i64>,
+    pub tokens: RunTokens,
     pub error: Option<&'a str>,
 }
 
 pub async fn insert(conn: &mut PgConnection, r: &NewRun<'_>, now: DateTime<Utc>) -> sqlx::Result<Run> {
+    let usage = r.tokens.usage;
     sqlx::query_as(
-        "INSERT INTO runs (id, project_id, agent_id, task_id, cost_micros, status, model, tokens, error, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
+        "INSERT INTO runs (id, project_id, agent_id, task_id, cost_micros, status, model, tokens, error, created_at,
+                           input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+                           priced_micros, cost_source, cost_mismatch)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING *",
     )
     .bind(Uuid::new_v4())
     .bind(r.project_id)
     .bind(r.agent_id)
     .bind(r.task_id)
-    .bind(Pg(r.cost))
+    .bind(r.cost.cost.map(Usd::micros))
     .bind(Pg(r.status))
     .bind(r.model)
-    .bind(r.tokens)
+    .bind(r.tokens.total)
     .bind(r.error)
     .bind(now)
+    .bind(usage.map(|u| u.input))
+    .bind(usage.map(|u| u.output))
+    .bind(usage.map(|u| u.cache_read))
+    .bind(usage.map(|u| u.cache_write))
+    .bind(usage.map(|u| u.reasoning))
+    .bind(r.cost.priced.map(Usd::micros))
+    .bind(Pg(r.cost.source))
+    .bind(r.cost.mismatch)
     .fetch_one(conn)
     .await
 }
@@ -62,7 +74,8 @@ pub async fn list(conn: &mut PgConnection, f: &RunFilter) -> sqlx::Result<(Vec<R
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new("SELECT * FROM runs");
     filters(&mut q, f);
     let column = if f.by_cost { "cost_micros" } else { "created_at" };
-    let direction = if f.descending { " DESC" } else { " ASC" };
+    // An unpriced run's cost is unknown: it sorts after every known cost either way.
+    let direction = if f.descending { " DESC NULLS LAST" } else { " ASC NULLS LAST" };
     q.push(" ORDER BY ")
         .push(column)
         .push(direction)
@@ -130,6 +143,53 @@ pub async fn spend_by_agent(conn: &mut PgConnection, project_id: Uuid, day: Naiv
     )
     .bind(project_id)
     .bind(day)
+    .fetch_all(conn)
+    .await
+}
+
+/// One line of a cost summary: an agent, a model or a project, and its runs over the period.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CostLine {
+    /// The agent's or the project's id, or the model's name (empty: runs that named none).
+    pub key: String,
+    /// What to call it: the agent's or project's name, or the model.
+    pub name: String,
+    /// What the priced and reported runs cost (unpriced runs add nothing).
+    #[sqlx(rename = "cost_micros")]
+    #[sqlx(try_from = "Pg<Usd>")]
+    pub cost: Usd,
+    pub runs: i64,
+    /// Runs of a model the price table does not know, reported without a cost.
+    pub unpriced_runs: i64,
+    pub tokens: i64,
+}
+
+/// The runs of `projects` created in [from, to), grouped `by` agent, model or project, the
+/// costliest first.
+pub async fn cost_summary(
+    conn: &mut PgConnection,
+    projects: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    by: mc_domain::CostGrouping,
+) -> sqlx::Result<Vec<CostLine>> {
+    use mc_domain::CostGrouping;
+    let (key, name, join, group) = match by {
+        CostGrouping::Agent => ("a.id::text", "a.name", "JOIN agents a ON a.id = r.agent_id", "a.id, a.name"),
+        CostGrouping::Model => ("COALESCE(r.model, '')", "COALESCE(r.model, '')", "", "COALESCE(r.model, '')"),
+        CostGrouping::Project => ("p.id::text", "p.name", "JOIN projects p ON p.id = r.project_id", "p.id, p.name"),
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {key} AS key, {name} AS name, COALESCE(sum(r.cost_micros), 0)::bigint AS cost_micros, count(*) AS runs,
+                count(*) FILTER (WHERE r.cost_micros IS NULL) AS unpriced_runs, COALESCE(sum(r.tokens), 0)::bigint AS tokens
+         FROM runs r {join}
+         WHERE r.project_id = ANY($1) AND r.created_at >= $2 AND r.created_at < $3
+         GROUP BY {group} ORDER BY 3 DESC, 2"
+    )))
+    .bind(projects)
+    .bind(from)
+    .bind(to)
     .fetch_all(conn)
     .await
 }

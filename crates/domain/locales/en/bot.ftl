@@ -23,6 +23,7 @@ bot-cmd-pause = Pause an agent
 bot-cmd-resume = Resume an agent
 bot-cmd-quarantine = Quarantine an agent
 bot-cmd-release = Release an agent from quarantine
+bot-cmd-costs = Costs today or this month, by agent and by model
 bot-cmd-budget = Set an agent's daily cap
 bot-cmd-pause_squad = Pause every agent of the project
 bot-cmd-resume_squad = Resume the squad
@@ -60,6 +61,7 @@ bot-usage-pause = /pause &lt;agent&gt; [reason]
 bot-usage-resume = /resume &lt;agent&gt;
 bot-usage-quarantine = /quarantine &lt;agent&gt; [reason]
 bot-usage-release = /release &lt;agent&gt;
+bot-usage-costs = /costs [today|month]
 bot-usage-budget = /budget &lt;agent&gt; &lt;daily cap&gt; — e.g. /budget Scout 3.50
 bot-usage-pause_squad = /pause_squad
 bot-usage-resume_squad = /resume_squad
@@ -234,8 +236,10 @@ bot-standup-completed = <b>✅ Completed (24 h)</b>
 bot-standup-blocked = <b>⛔ Blocked</b>
 bot-standup-blocked-line = #{ $number } { $title } — { $reason }
 bot-standup-agents = <b>🤖 Agents</b>
+bot-standup-not-started = Not started (no heartbeat yet): { $agents }
 bot-standup-stale = Stale: { $agents }
 bot-standup-spend = <b>💰 Spend today</b>
+bot-standup-month = Month to date: { $spent } · top spenders: { $top }
 bot-standup-spend-line = { $agent }: { $spent } / { $cap } ({ $percent }%) · { $rate }/h · { $status }
 bot-standup-spend-more = …and { $count } more { $count ->
     [one] agent
@@ -284,7 +288,36 @@ bot-toast-approval-about = { $project }: { $message }
 bot-toast-deny-ask = Send the reason for denying { $code } ({ $project }) as your next message here.
 bot-toast-alert-resolved = Alert resolved
 bot-toast-cap-raised = { $agent }: daily cap raised to { $cap }
+bot-costs-title-today = 💰 { $project }: costs today ({ $since }, UTC)
+bot-costs-title-month = 💰 { $project }: costs this month (since { $since }, UTC)
+bot-costs-total = Total { $total } · { $runs ->
+    [one] { $runs } run
+   *[other] { $runs } runs
+} · { $tokens } tokens{ $unpriced ->
+    [0] {""}
+    [one] {" "}· { $unpriced } run unpriced
+   *[other] {" "}· { $unpriced } runs unpriced
+}
+bot-costs-none = No runs yet.
+bot-costs-by-agent = By agent
+bot-costs-by-model = By model
+bot-costs-by-project = By project
+bot-costs-no-model = (no model named)
+bot-costs-line = • { $name } — { $cost } ({ $runs ->
+    [one] { $runs } run
+   *[other] { $runs } runs
+}{ $unpriced ->
+    [0] {""}
+   *[other] , { $unpriced } unpriced
+})
+bot-costs-more = …and { $count } more: { $cost }
+bot-costs-chart-axis = Spent by agent
 bot-toast-kept-paused = { $agent } stays paused
+bot-toast-budget-raised = Budget raised by { $amount }; { $count ->
+    [0] no agent was waiting on it
+   *[other] resumed { $agents }
+}
+bot-toast-budget-kept-paused = Kept paused
 bot-toast-agent-status = { $agent } is { $status }
 bot-toast-task-status = #{ $number } is { $status }
 bot-toast-squad-paused = ⏸ Squad paused

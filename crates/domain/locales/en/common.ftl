@@ -41,3 +41,9 @@ risk-red = red
 severity-info = info
 severity-warning = warning
 severity-critical = critical
+
+# A run's cost: unknown for a model the price table does not know (never shown as $0), or
+# reported but more than 5 % away from the price table's.
+cost-unpriced = unpriced
+cost-mismatch = { $cost } (⚠️ the price table says { $priced })
+word-nobody = nobody

@@ -19,6 +19,12 @@ err-db-encoding = holds a character the database cannot store (such as NUL)
 ## Input
 err-required = is required
 err-not-negative = must not be negative
+err-tokens-not-sum = is { $tokens } but the counts by kind add up to { $sum }
+err-not-a-period-budget-alert = is not the alert of a monthly or a project budget
+err-telemetry-agents-only = only an agent sends its telemetry, with its own token
+err-telemetry-cost = adds up to more than a million dollars in one export
+err-run-cost-missing = is required unless the run names its model and its token counts by kind (inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens): a priced model's tokens give its cost, an unknown model's run is recorded as unpriced
+err-reasoning-over-output = is { $reasoning }, more than the { $output } output tokens it is part of
 err-at-most-chars = must be at most { $max } characters
 err-chars-between = must be { $min }-{ $max } characters
 err-between = must be between { $min } and { $max }

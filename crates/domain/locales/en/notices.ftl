@@ -31,6 +31,7 @@ notice-alert-resolved = ✅ Resolved by { $by }
 notice-button-resolve = ✔️ Resolve
 notice-button-raise-cap = 💵 Raise cap
 notice-button-keep-paused = ⏸ Keep paused
+notice-button-raise-by = 💵 Raise by { $amount } and resume
 notice-button-quarantine = 🚫 Quarantine
 notice-button-unblock = ▶️ Unblock
 notice-button-reassign = 🔁 Reassign
@@ -43,6 +44,21 @@ alert-type-budget_exceeded = Budget exceeded
 alert-body-budget_exceeded = { $agent } reached its daily budget: { $spend } of { $cap }
 alert-type-budget_warning = Budget warning
 alert-body-budget_warning = { $agent } has spent { $percent }% of its daily budget ({ $spend } of { $cap })
+alert-body-budget_exceeded-period = { $scope ->
+    [project] Project { $name }
+   *[agent] { $name }
+} reached its { $period ->
+    [month] monthly
+   *[day] daily
+} budget: { $spend } of { $cap }; paused: { $paused }
+alert-type-period_budget_warning = Budget warning
+alert-body-period_budget_warning = { $scope ->
+    [project] Project { $name }
+   *[agent] { $name }
+} has spent { $percent }% of its { $period ->
+    [month] monthly
+   *[day] daily
+} budget ({ $spend } of { $cap })
 alert-type-per_run_cap_exceeded = Per-run cap exceeded
 alert-body-per_run_cap_exceeded = { $agent } spent { $cost } in one run (per-run cap { $cap })
 alert-type-approval_expiring = Approval expiring

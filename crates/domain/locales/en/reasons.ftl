@@ -16,6 +16,11 @@ why-canceled-from-loop-alert = canceled from a loop alert
 ## Agent status
 why-daily-budget-reached = daily budget reached ({ $spent } of { $cap })
 why-new-budget-day = a new budget day
+why-monthly-budget-reached = monthly budget reached ({ $spent } of { $cap })
+why-project-daily-budget-reached = the project's daily budget reached ({ $spent } of { $cap })
+why-project-monthly-budget-reached = the project's monthly budget reached ({ $spent } of { $cap })
+why-new-budget-month = a new budget month
+why-budget-raised = the budget was raised
 why-error-streak = error streak of { $streak }
 why-reset = reset
 why-squad-paused = squad paused

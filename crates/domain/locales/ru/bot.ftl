@@ -23,6 +23,7 @@ bot-cmd-pause = Приостановить агента
 bot-cmd-resume = Возобновить агента
 bot-cmd-quarantine = Поместить агента в карантин
 bot-cmd-release = Выпустить агента из карантина
+bot-cmd-costs = Расходы за сегодня или за месяц, по агентам и моделям
 bot-cmd-budget = Задать дневной лимит агента
 bot-cmd-pause_squad = Приостановить всех агентов проекта
 bot-cmd-resume_squad = Возобновить команду
@@ -60,6 +61,7 @@ bot-usage-pause = /pause &lt;агент&gt; [причина]
 bot-usage-resume = /resume &lt;агент&gt;
 bot-usage-quarantine = /quarantine &lt;агент&gt; [причина]
 bot-usage-release = /release &lt;агент&gt;
+bot-usage-costs = /costs [today|month] (сегодня или месяц)
 bot-usage-budget = /budget &lt;агент&gt; &lt;дневной лимит&gt; — например, /budget Scout 3.50
 bot-usage-pause_squad = /pause_squad
 bot-usage-resume_squad = /resume_squad
@@ -240,8 +242,10 @@ bot-standup-completed = <b>✅ Сделано (24 ч)</b>
 bot-standup-blocked = <b>⛔ Заблокировано</b>
 bot-standup-blocked-line = #{ $number } { $title } — { $reason }
 bot-standup-agents = <b>🤖 Агенты</b>
+bot-standup-not-started = Ещё не запущены (не было пульса): { $agents }
 bot-standup-stale = Молчат: { $agents }
 bot-standup-spend = <b>💰 Расходы сегодня</b>
+bot-standup-month = С начала месяца: { $spent } · больше всех: { $top }
 bot-standup-spend-line = { $agent }: { $spent } / { $cap } ({ $percent }%) · { $rate }/ч · { $status }
 bot-standup-spend-more = …и ещё { $count } { $count ->
     [one] агент
@@ -291,7 +295,29 @@ bot-toast-approval-about = { $project }: { $message }
 bot-toast-deny-ask = Отправьте причину отказа по { $code } ({ $project }) следующим сообщением здесь.
 bot-toast-alert-resolved = Тревога закрыта
 bot-toast-cap-raised = { $agent }: дневной лимит поднят до { $cap }
+bot-costs-title-today = 💰 { $project }: расходы за сегодня ({ $since }, UTC)
+bot-costs-title-month = 💰 { $project }: расходы за месяц (с { $since }, UTC)
+bot-costs-total = Всего { $total } · запусков: { $runs } · токенов: { $tokens }{ $unpriced ->
+    [0] {""}
+   *[other] {" "}· без цены: { $unpriced }
+}
+bot-costs-none = Запусков пока нет.
+bot-costs-by-agent = По агентам
+bot-costs-by-model = По моделям
+bot-costs-by-project = По проектам
+bot-costs-no-model = (модель не указана)
+bot-costs-line = • { $name } — { $cost } (запусков: { $runs }{ $unpriced ->
+    [0] {""}
+   *[other] , без цены: { $unpriced }
+})
+bot-costs-more = …и ещё { $count }: { $cost }
+bot-costs-chart-axis = Расходы по агентам
 bot-toast-kept-paused = { $agent } остаётся на паузе
+bot-toast-budget-raised = Бюджет увеличен на { $amount }; { $count ->
+    [0] никто его не ждал
+   *[other] продолжают: { $agents }
+}
+bot-toast-budget-kept-paused = Остаются на паузе
 bot-toast-agent-status = { $agent }: { $status }
 bot-toast-task-status = #{ $number }: { $status }
 bot-toast-squad-paused = ⏸ Команда на паузе

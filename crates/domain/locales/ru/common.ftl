@@ -43,3 +43,9 @@ risk-red = красный
 severity-info = инфо
 severity-warning = внимание
 severity-critical = критично
+
+# A run's cost: unknown for a model the price table does not know (never shown as $0), or
+# reported but more than 5 % away from the price table's.
+cost-unpriced = без цены
+cost-mismatch = { $cost } (⚠️ по прайсу { $priced })
+word-nobody = никто

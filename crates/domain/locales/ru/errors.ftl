@@ -22,6 +22,12 @@ err-db-encoding = содержит символ, который база дан�
 ## Ввод
 err-required = обязательно
 err-not-negative = не может быть отрицательным
+err-tokens-not-sum = равно { $tokens }, а сумма по видам токенов — { $sum }
+err-not-a-period-budget-alert = не оповещение о месячном бюджете или бюджете проекта
+err-telemetry-agents-only = телеметрию присылает только сам агент, со своим токеном
+err-telemetry-cost = в одной выгрузке больше миллиона долларов
+err-run-cost-missing = обязательна, если не указаны модель и токены по видам (inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens): по токенам модели из прайса стоимость считается сама, запуск неизвестной модели записывается как «без цены»
+err-reasoning-over-output = равно { $reasoning }, а это больше { $output } токенов вывода, в которые они входят
 err-at-most-chars = должно быть не длиннее { $max } { $max ->
     [one] символа
    *[other] символов

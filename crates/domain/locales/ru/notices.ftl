@@ -32,6 +32,7 @@ notice-alert-resolved = ✅ Закрыл(а) { $by }
 notice-button-resolve = ✔️ Закрыть
 notice-button-raise-cap = 💵 Поднять лимит
 notice-button-keep-paused = ⏸ Оставить на паузе
+notice-button-raise-by = 💵 Поднять на { $amount } и продолжить
 notice-button-quarantine = 🚫 Карантин
 notice-button-unblock = ▶️ Разблокировать
 notice-button-reassign = 🔁 Переназначить
@@ -44,6 +45,21 @@ alert-type-budget_exceeded = Бюджет исчерпан
 alert-body-budget_exceeded = { $agent } исчерпал(а) дневной бюджет: { $spend } из { $cap }
 alert-type-budget_warning = Бюджет на исходе
 alert-body-budget_warning = { $agent } потратил(а) { $percent }% дневного бюджета ({ $spend } из { $cap })
+alert-body-budget_exceeded-period = { $scope ->
+    [project] Проект { $name } исчерпал
+   *[agent] { $name } исчерпал(а)
+} { $period ->
+    [month] месячный
+   *[day] дневной
+} бюджет: { $spend } из { $cap }; на паузе: { $paused }
+alert-type-period_budget_warning = Бюджет на исходе
+alert-body-period_budget_warning = { $scope ->
+    [project] Проект { $name } потратил
+   *[agent] { $name } потратил(а)
+} { $percent }% { $period ->
+    [month] месячного
+   *[day] дневного
+} бюджета ({ $spend } из { $cap })
 alert-type-per_run_cap_exceeded = Превышен лимит запуска
 alert-body-per_run_cap_exceeded = { $agent } потратил(а) { $cost } за один запуск (лимит на запуск { $cap })
 alert-type-approval_expiring = Согласование истекает

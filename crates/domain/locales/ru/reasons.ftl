@@ -16,6 +16,11 @@ why-canceled-from-loop-alert = отменена из тревоги о цикл�
 ## Статус агентов
 why-daily-budget-reached = исчерпан дневной бюджет ({ $spent } из { $cap })
 why-new-budget-day = новый бюджетный день
+why-monthly-budget-reached = исчерпан месячный бюджет ({ $spent } из { $cap })
+why-project-daily-budget-reached = исчерпан дневной бюджет проекта ({ $spent } из { $cap })
+why-project-monthly-budget-reached = исчерпан месячный бюджет проекта ({ $spent } из { $cap })
+why-new-budget-month = новый бюджетный месяц
+why-budget-raised = бюджет увеличен
 why-error-streak = { $streak } { $streak ->
     [one] ошибка
     [few] ошибки

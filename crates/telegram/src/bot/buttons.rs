@@ -193,6 +193,22 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> Ap
             let agent = app.keep_paused(actor, *alert_id, *agent_id).await?;
             Ok(Toast::new(req.ta("bot-toast-kept-paused", &[("agent", plain(&agent.name))])))
         }
+        ButtonAction::RaiseBudget { alert_id, by } => {
+            let resumed = app.raise_budget_from_alert(actor, *alert_id, *by).await?;
+            let names: Vec<&str> = resumed.iter().map(|a| a.name.as_str()).collect();
+            Ok(Toast::new(req.ta(
+                "bot-toast-budget-raised",
+                &[
+                    ("amount", plain(&by.to_string())),
+                    ("count", mc_domain::i18n::num(names.len() as f64)),
+                    ("agents", plain(&names.join(", "))),
+                ],
+            )))
+        }
+        ButtonAction::KeepBudgetPaused { alert_id } => {
+            app.resolve_alert(actor, *alert_id).await?;
+            Ok(Toast::new(req.t("bot-toast-budget-kept-paused")))
+        }
         ButtonAction::QuarantineAgent { alert_id, agent_id } => {
             let change = app
                 .agent_status_from_alert(actor, *alert_id, *agent_id, AgentAction::Quarantine)

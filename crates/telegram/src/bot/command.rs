@@ -44,6 +44,7 @@ commands! {
     Status => "status",
     Standup => "standup",
     Burnrate => "burnrate",
+    Costs => "costs",
     Agents => "agents",
     Agent => "agent",
     Tasks => "tasks",
@@ -171,8 +172,8 @@ mod tests {
         }
         assert_eq!(
             COMMANDS.len(),
-            38,
-            "the spec's list, /tokens and /revoke_token, the permission layer's /edit and /grants, /questions and /changes"
+            39,
+            "the spec's list, /tokens and /revoke_token, the permission layer's /edit and /grants, /questions, /changes and /costs"
         );
     }
 

@@ -48,6 +48,7 @@ async fn dispatch(req: &Req, command: Command, args: &str) -> CmdResult {
         Command::Projects => projects(req).await,
         Command::Switch => switch(req, args).await,
         Command::Status | Command::Standup | Command::Burnrate => summary(req, command).await,
+        Command::Costs => costs(req, args).await,
         Command::Agents => show_page(req, ListKind::Agents, 0, None).await,
         Command::Agent => agent(req, args).await,
         Command::Tasks => tasks(req, args).await,
@@ -185,6 +186,20 @@ async fn summary(req: &Req, which: Command) -> CmdResult {
         _ => render::status(req.lang, &summary),
     };
     req.say(html).await?;
+    Ok(())
+}
+
+/// `/costs [today|month]`: by agent and by model, with a chart.
+async fn costs(req: &Req, args: &str) -> CmdResult {
+    let period = match first_word(args).0.to_lowercase().as_str() {
+        "" | "today" | "day" => BudgetPeriod::Day,
+        "month" => BudgetPeriod::Month,
+        _ => return Err(CmdError::Usage),
+    };
+    let project = req.project()?;
+    let (by_agent, by_model) = req.app.cost_summaries(actor(req), project.id, period).await?;
+    let (html, chart) = render::costs::costs(req.lang, &project.name, &by_agent, &by_model);
+    req.say_with_chart(html, chart).await?;
     Ok(())
 }
 
@@ -736,7 +751,7 @@ pub(crate) async fn show_page(req: &Req, list: ListKind, page: u32, filter: Opti
             let mut resolves: Vec<Button> = Vec::new();
             for (i, alert) in alerts.items.iter().enumerate() {
                 let n = plain(&(first + i as i64 + 1).to_string());
-                let actions = render::alert_buttons(alert.id, &alert.alert_type, &alert.subject, req.lang);
+                let actions = render::alert_buttons(alert.id, &alert.alert_type, &alert.subject, &alert.details, req.lang);
                 let labelled = |b: render::ButtonSpec| -> Button {
                     let label = match b.action {
                         ButtonAction::ResolveAlert { .. } => req.ta("bot-button-resolve-n", &[("n", n.clone())]),

@@ -158,6 +158,14 @@ impl Req {
             .await
     }
 
+    /// Answers with a chart (the picture, then the text), through the outbox.
+    pub async fn say_with_chart(&self, html: String, chart: mc_core::model::notice::BarChart) -> AppResult<()> {
+        let project_id = self.ctx.project.as_ref().map(|p| p.id);
+        self.app
+            .reply_with_chart(&self.acting(), project_id, self.chat_id, self.thread, html, chart)
+            .await
+    }
+
     /// Answers something that concerns only the sender (a usage line, "already decided", "no
     /// such agent"): in a group, in their private chat with the bot when they have one (with a
     /// pointer here at most once a minute), so the group's 20 messages a minute go to what the

@@ -254,6 +254,22 @@ impl Engine {
                 .await?;
                 self.delivered(&[row.id], dest, None, Via::Message, None).await?;
             }
+            Notice::ReplyWithChart { text, chart, .. } => {
+                let caption = chart.title.clone();
+                let chart = chart.clone();
+                let png = tokio::task::spawn_blocking(move || crate::charts::bars_png(&chart))
+                    .await
+                    .map_err(|e| Stop::Failed(Failure::Permanent(format!("drawing the chart: {e}"))))?
+                    .map_err(|e| Stop::Failed(Failure::Permanent(format!("{e:#}"))))?;
+                // As the standup: a retry after a crash between the two may repeat the picture,
+                // never lose the text.
+                if row.parts_sent == 0 {
+                    let photo = self.send_photo(dest, png, &caption, halt).await?;
+                    self.record("a sent photo", || self.delivery.part_sent(row.id, 1, photo)).await?;
+                }
+                let id = self.send(dest, text, None, Some(row), halt).await?;
+                self.delivered(&[row.id], dest, Some(id), Via::Message, None).await?;
+            }
             Notice::Reply { text, keyboard, .. } => {
                 let kb = keyboard.as_ref().and_then(given_keyboard);
                 let id = self.send(dest, text, kb, Some(row), halt).await?;

@@ -49,7 +49,7 @@ pub async fn resolve(delivery: &Delivery, row: &Queued, notice: Option<&Notice>,
         "chat" => {
             let Some(chat) = row.chat_id else { return Ok(None) };
             let thread = match notice {
-                Some(Notice::Reply { thread_id: Some(t), .. }) => Thread::Topic(*t),
+                Some(Notice::Reply { thread_id: Some(t), .. } | Notice::ReplyWithChart { thread_id: Some(t), .. }) => Thread::Topic(*t),
                 _ => Thread::General,
             };
             (chat, thread, Origin::Given)

@@ -9,6 +9,7 @@ use super::{button, money, ButtonSpec, Rendered};
 use crate::actions::ButtonAction;
 use fluent_templates::fluent_bundle::FluentValue;
 use mc_core::model::notice::Notice;
+use mc_domain::alerts::{BudgetExceeded, PeriodBudget};
 use mc_domain::i18n::{html_escape, num, text, Lang};
 use mc_domain::{AlertDetails, AlertKind, AlertSeverity};
 use uuid::Uuid;
@@ -18,15 +19,25 @@ fn subject_id(subject: &str, prefix: &str) -> Option<Uuid> {
     subject.strip_prefix(prefix).and_then(|s| Uuid::parse_str(s.trim()).ok())
 }
 
-/// The buttons for an alert's likely actions, by its kind (only Resolve for other types).
-pub fn alert_buttons(alert_id: Uuid, alert_type: &str, subject: &str, lang: Lang) -> Vec<Vec<ButtonSpec>> {
+/// The buttons for an alert's likely actions, by its kind (only Resolve for other types); a
+/// monthly or a project's budget offers to raise it by the amount its details make.
+pub fn alert_buttons(alert_id: Uuid, alert_type: &str, subject: &str, details: &serde_json::Value, lang: Lang) -> Vec<Vec<ButtonSpec>> {
     use ButtonAction as A;
     let b = |key: &str, action: ButtonAction| button(lang, key, action);
     let agent = subject_id(subject, "agent:");
     let task = subject_id(subject, "task:");
     let resolve = b("notice-button-resolve", A::ResolveAlert { alert_id });
     let alert = Some(alert_id);
-    match (AlertKind::parse(alert_type), agent, task) {
+    let kind = AlertKind::parse(alert_type);
+    if let Some(AlertDetails::BudgetExceeded(BudgetExceeded::Period(budget))) = kind.and_then(|k| AlertDetails::from_json(k, details)) {
+        let by = mc_core::app::budgets::raise_offered(&budget);
+        let raise = ButtonSpec {
+            label: lang.ta("notice-button-raise-by", &[("amount", money(by))]),
+            action: A::RaiseBudget { alert_id, by },
+        };
+        return vec![vec![raise, b("notice-button-keep-paused", A::KeepBudgetPaused { alert_id })]];
+    }
+    match (kind, agent, task) {
         (Some(AlertKind::BudgetExceeded), Some(agent_id), _) => vec![
             vec![
                 b("notice-button-raise-cap", A::RaiseCap { alert_id, agent_id }),
@@ -75,10 +86,31 @@ pub fn alert_body(alert_type: &str, details: &serde_json::Value, message: &str, 
         .unwrap_or_else(|| html_escape(message))
 }
 
+/// What a period budget's alert says: whose budget, which period, spent of cap, who paused.
+fn period_args(d: &PeriodBudget, lang: Lang) -> Vec<(&'static str, FluentValue<'static>)> {
+    vec![
+        ("scope", text(d.scope.as_str())),
+        ("name", text(&d.name)),
+        ("period", text(d.period.as_str())),
+        ("spend", money(d.spent)),
+        ("cap", money(d.cap)),
+        ("percent", num(d.percent)),
+        ("count", num(d.paused.len() as f64)),
+        (
+            "paused",
+            text(&if d.paused.is_empty() {
+                lang.t("word-nobody")
+            } else {
+                d.paused.join(", ")
+            }),
+        ),
+    ]
+}
+
 fn localized_body(details: &AlertDetails, lang: Lang) -> Option<String> {
     use AlertDetails as D;
     let (key, args): (&str, Vec<(&str, FluentValue<'static>)>) = match details {
-        D::BudgetExceeded(d) => (
+        D::BudgetExceeded(BudgetExceeded::Daily(d)) => (
             "alert-body-budget_exceeded",
             vec![
                 ("agent", text(&d.agent)),
@@ -86,6 +118,8 @@ fn localized_body(details: &AlertDetails, lang: Lang) -> Option<String> {
                 ("cap", money(d.daily_cap)),
             ],
         ),
+        D::BudgetExceeded(BudgetExceeded::Period(d)) => ("alert-body-budget_exceeded-period", period_args(d, lang)),
+        D::PeriodBudgetWarning(d) => ("alert-body-period_budget_warning", period_args(d, lang)),
         D::BudgetWarning(d) => (
             "alert-body-budget_warning",
             vec![
@@ -186,7 +220,7 @@ pub fn alert(n: &Notice, lang: Lang) -> Rendered {
     };
     Rendered {
         text: alert_text(alert_type, *severity, message, details, *occurrences, lang),
-        buttons: alert_buttons(*alert_id, alert_type, subject, lang),
+        buttons: alert_buttons(*alert_id, alert_type, subject, details, lang),
     }
 }
 
@@ -233,7 +267,7 @@ mod tests {
         let agent = Uuid::from_u128(7);
         let task = Uuid::from_u128(9);
         let names = |t: &str, s: String| -> Vec<&'static str> {
-            alert_buttons(Uuid::nil(), t, &s, Lang::En)
+            alert_buttons(Uuid::nil(), t, &s, &serde_json::Value::Null, Lang::En)
                 .concat()
                 .into_iter()
                 .map(|b| b.action.name())
@@ -308,12 +342,23 @@ mod tests {
         use mc_domain::loops::LoopFinding;
         let id = Uuid::from_u128(7);
         match kind {
-            AlertKind::BudgetExceeded => BudgetExceeded {
+            AlertKind::BudgetExceeded => BudgetExceeded::Daily(DailyBudgetExceeded {
                 agent_id: id,
                 agent: "Scout".into(),
                 today_spend: Usd::from_cents(216),
                 daily_cap: Usd::from_cents(200),
                 task_id: None,
+            })
+            .into(),
+            AlertKind::PeriodBudgetWarning => PeriodBudget {
+                scope: mc_domain::BudgetScope::Project,
+                scope_id: id,
+                name: "Launch".into(),
+                period: mc_domain::BudgetPeriod::Month,
+                spent: Usd::from_cents(8_000),
+                cap: Usd::from_cents(10_000),
+                percent: 80,
+                paused: Vec::new(),
             }
             .into(),
             AlertKind::BudgetWarning => BudgetWarning {

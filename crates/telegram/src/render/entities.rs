@@ -210,7 +210,10 @@ fn timeline_line(lang: Lang, entry: &TimelineEntry) -> Option<String> {
             "bot-timeline-run",
             &[
                 ("at", plain(&time(r.created_at))),
-                ("cost", money(r.cost)),
+                (
+                    "cost",
+                    plain(&super::run_cost(lang, r.cost, r.priced_cost.filter(|_| r.cost_mismatch))),
+                ),
                 ("status", plain(r.status.as_str())),
             ],
         ),

@@ -25,6 +25,7 @@
 pub mod alerts;
 pub mod approvals;
 pub mod card;
+pub mod costs;
 pub mod digest;
 pub mod entities;
 pub mod errors;
@@ -115,6 +116,19 @@ pub fn toast(value: &str) -> String {
 /// Dollars, as everywhere in the chat: `$2.16`.
 fn money(usd: Usd) -> FluentValue<'static> {
     plain(&usd.to_string())
+}
+
+/// A run's cost as shown: "unpriced" when unknown (never $0), and the price table's figure
+/// beside a reported cost that differs from it by more than 5 %.
+pub fn run_cost(lang: Lang, cost: Option<Usd>, mismatch_with: Option<Usd>) -> String {
+    match (cost, mismatch_with) {
+        (None, _) => lang.t("cost-unpriced"),
+        (Some(cost), None) => cost.to_string(),
+        (Some(cost), Some(priced)) => lang.ta(
+            "cost-mismatch",
+            &[("cost", plain(&cost.to_string())), ("priced", plain(&priced.to_string()))],
+        ),
+    }
 }
 
 /// A number that selects plural forms.

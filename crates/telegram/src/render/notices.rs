@@ -100,6 +100,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
             number,
             agent,
             cost,
+            mismatch_with,
             status,
             today_spend,
             daily_cap,
@@ -112,7 +113,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
             &[
                 ("number", num(*number)),
                 ("agent", text(agent)),
-                ("cost", text(&cost.to_string())),
+                ("cost", text(&super::run_cost(lang, *cost, *mismatch_with))),
                 ("today", text(&today_spend.to_string())),
                 ("cap", text(&daily_cap.to_string())),
             ],
@@ -170,7 +171,7 @@ pub fn notice(n: &Notice, lang: Lang) -> Rendered {
             Rendered::plain(t)
         }
         Notice::ChatBound { project, forum, actor, .. } => Rendered::plain(bound(project, actor, *forum, lang)),
-        Notice::Reply { text, .. } | Notice::EditReply { text, .. } => Rendered::plain(text.clone()),
+        Notice::Reply { text, .. } | Notice::ReplyWithChart { text, .. } | Notice::EditReply { text, .. } => Rendered::plain(text.clone()),
         // Not a message (the dispatcher sets the chat's menu button); named if ever listed.
         Notice::MenuButton { .. } => Rendered::plain(lang.t("bot-open-in-cockpit")),
         Notice::EditInto { notice, footer, .. } => Rendered::plain(format!("{}\n\n{footer}", self::notice(notice, lang).text)),

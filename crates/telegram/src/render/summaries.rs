@@ -119,9 +119,13 @@ pub fn standup(lang: Lang, s: &ProjectSummary) -> String {
     if !s.stale_agents.is_empty() {
         agents.push(lang.ta("bot-standup-stale", &[("agents", text(&s.stale_agents.join(", ")))]));
     }
+    if !s.not_started_agents.is_empty() {
+        agents.push(lang.ta("bot-standup-not-started", &[("agents", text(&s.not_started_agents.join(", ")))]));
+    }
     section(&mut out, "bot-standup-agents", agents);
-    // The biggest spenders only (a squad of a thousand would fill pages), each with its rate.
-    const SPEND_LINES: usize = 10;
+    // The biggest spenders only (a squad of a thousand would fill pages), each with its rate:
+    // as many as the chart draws, so that the text's "…and N more" is the chart's.
+    const SPEND_LINES: usize = MAX_AGENT_BARS;
     let mut spend: Vec<String> = s
         .spend
         .iter()
@@ -144,6 +148,7 @@ pub fn standup(lang: Lang, s: &ProjectSummary) -> String {
         spend.push(lang.ta("bot-standup-spend-more", &[("count", count((s.spend.len() - SPEND_LINES) as f64))]));
     }
     spend.push(spend_total(lang, s));
+    spend.push(month_line(lang, s));
     section(&mut out, "bot-standup-spend", spend);
     let mut approvals: Vec<String> = s.pending_approvals.iter().map(|a| approval_line(lang, a)).collect();
     if s.pending_approvals_total > s.pending_approvals.len() as i64 {
@@ -158,6 +163,17 @@ pub fn standup(lang: Lang, s: &ProjectSummary) -> String {
     section(&mut out, "bot-standup-approvals", approvals);
     section(&mut out, "bot-standup-next", s.next.iter().map(|t| task_line(lang, t)).collect());
     out
+}
+
+/// The month to date and its biggest spenders.
+fn month_line(lang: Lang, s: &ProjectSummary) -> String {
+    let top: Vec<String> = s
+        .top_spenders_month
+        .iter()
+        .map(|(name, cost)| format!("{} {cost}", mc_domain::i18n::html_escape(name)))
+        .collect();
+    let top = if top.is_empty() { lang.t("word-nobody") } else { top.join(", ") };
+    lang.ta("bot-standup-month", &[("spent", money(s.month_spend)), ("top", plain(&top))])
 }
 
 /// `/burnrate`: spend per agent against its cap, the last hour's rate and when the cap is hit.
@@ -195,8 +211,12 @@ pub fn burnrate(lang: Lang, s: &ProjectSummary) -> String {
 /// one) and its chart, both in the chat's language.
 pub fn standup_message(summary: &ProjectSummary, completed_since_last: i64, lang: Lang) -> (String, StandupChart) {
     let mut text = standup(lang, summary);
-    text.push_str("\n\n");
-    text.push_str(&lang.ta("notice-standup-completed-since", &[("count", num(completed_since_last as f64))]));
+    // With nothing completed in the last 24 hours the section says so; nothing since the last
+    // standup is then not said a second time.
+    if completed_since_last > 0 || !summary.completed.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&lang.ta("notice-standup-completed-since", &[("count", num(completed_since_last as f64))]));
+    }
     let chart = StandupChart {
         title: lang.ta(
             "notice-standup-chart-title",
@@ -285,6 +305,7 @@ mod tests {
             next: vec![],
             agents: AgentTally::default(),
             stale_agents: vec![],
+            not_started_agents: vec![],
             spend_today: spend.iter().map(|l| l.today_spend).fold(Usd::ZERO, Usd::saturating_add),
             caps_today: Usd::from_cents(2000 * 1000),
             spend,
@@ -292,9 +313,15 @@ mod tests {
             pending_approvals: vec![],
             pending_approvals_total: 0,
             open_alerts: 0,
+            month_spend: Usd::from_cents(12_345),
+            top_spenders_month: vec![("agent-0000".into(), Usd::from_cents(5_000))],
         };
         let (text, chart) = standup_message(&summary, 2, Lang::En);
         assert!(text.contains("agent-0000") && !text.contains("agent-0999"), "{text}");
+        // The text and the chart leave out the same agents.
+        assert!(text.contains("…and 988 more agents"), "{text}");
+        assert!(text.contains("agent-0011") && !text.contains("agent-0012:"), "{text}");
+        assert!(text.contains("Month to date: $123.45 · top spenders: agent-0000 $50.00"), "{text}");
         let drawn = crate::charts::agent_bars(&chart);
         assert_eq!(drawn.len(), MAX_AGENT_BARS);
         let names: Vec<&str> = drawn.iter().map(|a| a.0.as_str()).collect();
@@ -315,5 +342,15 @@ mod tests {
         let mut small = summary.clone();
         small.spend.truncate(MAX_AGENT_BARS);
         assert_eq!(standup_message(&small, 0, Lang::En).1.agents_note, None);
+
+        // Nothing completed is said once; agents never heard from are not started, not stale.
+        small.not_started_agents = vec!["Pixel".into()];
+        let (text, _) = standup_message(&small, 0, Lang::En);
+        assert!(!text.contains("Nothing was completed"), "{text}");
+        assert!(text.contains("Not started (no heartbeat yet): Pixel"), "{text}");
+        assert!(!text.contains("Stale:"), "{text}");
+        assert!(standup_message(&small, 1, Lang::En)
+            .0
+            .contains("1 task completed since the last standup"));
     }
 }
