@@ -159,7 +159,6 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/questions/{id}/answer"),
     ("POST", "/api/questions/{id}/cancel"),
     ("POST", "/api/app/session"),
-    ("GET", "/api/costs/month"),
     ("GET", "/api/summary"),
     ("GET", "/api/policy"),
     ("POST", "/api/app/session/renew"),

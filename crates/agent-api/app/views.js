@@ -280,9 +280,14 @@ function agentItem(ctx, agent, monthSpend) {
 }
 
 async function agents(ctx, el) {
-  const [{ list }, month] = await Promise.all([agentNames(ctx), ctx.api.get('/api/costs/month')]);
-  const monthly = new Map(month.byAgent.map((s) => [s.agentId, s.cost]));
-  put(el, h('h2', {}, `Agents (${list.length})`), list.map((a) => agentItem(ctx, a, monthly.get(a.id))));
+  const [{ list }, month] = await Promise.all([agentNames(ctx), summary(ctx, 'month', 'agent')]);
+  const monthly = new Map(month.lines.map((l) => [l.key, l.cost]));
+  put(el, h('h2', {}, `Agents (${list.length})`), list.map((a) => agentItem(ctx, a, monthly.get(a.id) ?? 0)));
+}
+
+// GET /api/costs/summary: the UTC day's or calendar month's spend by agent or model.
+function summary(ctx, period, by) {
+  return ctx.api.get(`/api/costs/summary?period=${period}&by=${by}`);
 }
 
 // The live feed: the squad's events as they happen (SSE). Answers the EventSource, which the
@@ -304,26 +309,35 @@ function feed(ctx, el) {
   return source;
 }
 
-// Costs: by agent today and this month so far, by model this month, against the caps.
+// Costs: by agent and by model, today and this month so far (runs of models without a price
+// are counted apart: never shown as $0), against the daily caps.
 async function costs(ctx, el) {
-  const [daily, month, { list }] = await Promise.all([
-    ctx.api.get('/api/costs/daily'), ctx.api.get('/api/costs/month'), agentNames(ctx),
+  const [daily, dayAgents, monthAgents, dayModels, monthModels, { list }] = await Promise.all([
+    ctx.api.get('/api/costs/daily'), summary(ctx, 'day', 'agent'), summary(ctx, 'month', 'agent'),
+    summary(ctx, 'day', 'model'), summary(ctx, 'month', 'model'), agentNames(ctx),
   ]);
   const row = (...cells) => h('tr', {}, cells.map((c) => h('td', {}, String(c))));
+  const line = (s, key) => s.lines.find((l) => l.key === key);
+  const spent = (l) => (l ? money(l.cost) + (l.unpricedRuns ? ` + ${l.unpricedRuns} unpriced` : '') : money(0));
+  const models = [...new Set(monthModels.lines.map((l) => l.key))];
   put(el,
-    h('h2', {}, `Today ${money(daily.total)} of ${money(daily.dailyCapsTotal)} (daily caps) · month to date ${money(month.total)}`),
+    h('h2', {}, `Today ${money(dayAgents.total)} of ${money(daily.dailyCapsTotal)} (daily caps) · month to date ${money(monthAgents.total)}`),
+    monthAgents.unpricedRuns ? h('p', { className: 'muted' }, `${monthAgents.unpricedRuns} runs this month were of models without a price (unpriced, not counted).`) : null,
     h('table', { className: 'costs-by-agent' },
       h('thead', {}, h('tr', {}, ['Agent', 'Today', 'Cap', 'Month to date', 'Runs (month)'].map((t) => h('th', {}, t)))),
       h('tbody', {}, list.map((a) => {
-        const m = month.byAgent.find((s) => s.agentId === a.id);
-        return row(a.name, money(a.todaySpend), money(a.budgets.dailyCap), money(m ? m.cost : 0), m ? m.runs : 0);
+        const m = line(monthAgents, a.id);
+        return row(a.name, spent(line(dayAgents, a.id)), money(a.budgets.dailyCap), spent(m), m ? m.runs : 0);
       })),
     ),
-    h('h2', {}, 'By model, month to date'),
-    month.byModel.length
+    h('h2', {}, 'By model'),
+    models.length
       ? h('table', { className: 'costs-by-model' },
-        h('thead', {}, h('tr', {}, ['Model', 'Cost', 'Runs'].map((t) => h('th', {}, t)))),
-        h('tbody', {}, month.byModel.map((m) => row(m.model || '(not reported)', money(m.cost), m.runs))))
+        h('thead', {}, h('tr', {}, ['Model', 'Today', 'Month to date', 'Runs (month)', 'Tokens (month)'].map((t) => h('th', {}, t)))),
+        h('tbody', {}, models.map((key) => {
+          const m = line(monthModels, key);
+          return row(key || '(not reported)', spent(line(dayModels, key)), spent(m), m.runs, m.tokens);
+        })))
       : h('p', { className: 'muted' }, 'No runs this month.'),
   );
 }

@@ -6,7 +6,6 @@ use super::extract::{query_enum, ApiQuery, Scoped};
 use super::HttpState;
 use axum::extract::State;
 use axum::Json;
-use mc_core::app::queries::MonthCosts;
 use mc_core::app::summary::ToolRuleLayer;
 use mc_core::model::summary::{PolicySummary, ProjectSummary};
 use mc_domain::AgentRole;
@@ -19,13 +18,6 @@ use utoipa::{IntoParams, ToSchema};
     responses((status = 200, body = Object, description = "The project's summary (the standup's content)"), NotFound))]
 pub async fn summary(scope: Scoped, State(ctx): State<HttpState>) -> ApiResult<Json<ProjectSummary>> {
     Ok(Json(ctx.app.project_summary(&scope.actor, scope.project.id).await?))
-}
-
-/// The month so far (UTC): spend by agent and by model.
-#[utoipa::path(get, path = "/api/costs/month", operation_id = "getMonthCosts", tag = "costs",
-    responses((status = 200, body = MonthCosts), NotFound))]
-pub async fn month_costs(scope: Scoped, State(ctx): State<HttpState>) -> ApiResult<Json<MonthCosts>> {
-    Ok(Json(ctx.app.month_costs(&scope.actor, scope.project.id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

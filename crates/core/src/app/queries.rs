@@ -7,9 +7,9 @@ use crate::storage::agents::AgentFilter;
 pub use crate::storage::agents::AgentSort;
 use crate::storage::alerts::AlertFilter;
 use crate::storage::approvals::ApprovalFilter;
-use crate::storage::runs::{AgentSpend, DailySpend, ModelSpend, RunFilter};
+use crate::storage::runs::{AgentSpend, DailySpend, RunFilter};
 use crate::storage::tasks::TaskFilter;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use mc_domain::i18n::Msg;
 use mc_domain::*;
 use serde::Serialize;
@@ -109,19 +109,6 @@ pub struct DailyCosts {
     pub total: Usd,
     pub daily_caps_total: Usd,
     pub by_agent: Vec<AgentSpend>,
-}
-
-/// The month so far (UTC), by agent and by model.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MonthCosts {
-    /// The month's first day.
-    pub from: NaiveDate,
-    /// Today, the last day counted.
-    pub to: NaiveDate,
-    pub total: Usd,
-    pub by_agent: Vec<AgentSpend>,
-    pub by_model: Vec<ModelSpend>,
 }
 
 impl App {
@@ -441,24 +428,6 @@ impl App {
             total,
             daily_caps_total,
             by_agent,
-        })
-    }
-
-    /// The project's spend this month so far (UTC), by agent and by model.
-    pub async fn month_costs(&self, actor: &Actor, project_id: Uuid) -> AppResult<MonthCosts> {
-        require_read(actor, project_id)?;
-        let to = self.now().date_naive();
-        let from = to.with_day(1).unwrap_or(to);
-        let mut conn = self.pool.acquire().await?;
-        let by_agent = storage::runs::spend_by_agent_between(&mut conn, project_id, from, to).await?;
-        let by_model = storage::runs::spend_by_model_between(&mut conn, project_id, from, to).await?;
-        let total = by_agent.iter().fold(Usd::ZERO, |sum, a| sum.saturating_add(a.cost));
-        Ok(MonthCosts {
-            from,
-            to,
-            total,
-            by_agent,
-            by_model,
         })
     }
 
