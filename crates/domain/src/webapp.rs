@@ -20,6 +20,9 @@ type HmacSha256 = Hmac<Sha256>;
 /// forged one).
 pub const MAX_INIT_DATA_LEN: usize = 8 * 1024;
 
+/// Every session token begins so; the API tells it from an API token by it.
+pub const SESSION_PREFIX: &str = "mcs_";
+
 /// How long a cockpit session lives before it must be renewed (renewed while the app is open).
 pub const SESSION_MINUTES: i64 = 15;
 

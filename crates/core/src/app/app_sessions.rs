@@ -12,15 +12,12 @@ use super::{App, AppError, AppResult};
 use crate::storage;
 use chrono::{DateTime, Duration, Utc};
 use mc_domain::i18n::Msg;
-use mc_domain::webapp::{self, SESSION_MINUTES};
+use mc_domain::webapp::{self, SESSION_MINUTES, SESSION_PREFIX};
 use mc_domain::{Actor, OperatorRole};
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
-
-/// Every session token begins so; the API tells it from an API token by it.
-pub const SESSION_PREFIX: &str = "mcs_";
 
 /// Ended sessions are deleted this long after they ended (as new ones open).
 const KEEP_ENDED_HOURS: i64 = 24;

@@ -37,6 +37,9 @@ pub enum Verdict {
 /// The kind of the pending input a Deny click leaves: the reason the clicker owes.
 pub const DENY_REASON: &str = "deny_reason";
 
+/// The deny note of ❌ on a tool call's card (✍️ asks for the words the agent reads instead).
+pub const DENIED_WITHOUT_INSTRUCTIONS: &str = "denied without instructions: do not retry this call; ask a human if it is needed";
+
 /// The longest `expiresInMinutes`: a week.
 pub const MAX_EXPIRES_IN_MINUTES: u32 = 7 * 24 * 60;
 
@@ -356,7 +359,7 @@ impl App {
         // requested, for the agent that is no longer waiting for the call's answer (its next
         // heartbeat reads them; a waiting call is also told them in its answer).
         let instructions = match (&note, decided.status) {
-            (Some(Said::Typed(text)), ApprovalStatus::Denied) if text != super::grants::DENIED_WITHOUT_INSTRUCTIONS => Some(text),
+            (Some(Said::Typed(text)), ApprovalStatus::Denied) if text != DENIED_WITHOUT_INSTRUCTIONS => Some(text),
             _ => None,
         };
         if let (Some(tool), Some(text)) = (&decided.tool_name, instructions) {

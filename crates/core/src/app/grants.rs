@@ -17,9 +17,6 @@ use mc_domain::{Actor, AgentRole, ApprovalStatus, GrantScope, Right, ToolClient}
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-/// The deny note of ❌ on a tool call's card (✍️ asks for the words the agent reads instead).
-pub const DENIED_WITHOUT_INSTRUCTIONS: &str = "denied without instructions: do not retry this call; ask a human if it is needed";
-
 /// How a person approves a RED tool call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToolApproval {

@@ -439,7 +439,7 @@ impl App {
             return Err(unknown());
         }
         let mut conn = self.pool.acquire().await?;
-        if token.starts_with(super::app_sessions::SESSION_PREFIX) {
+        if token.starts_with(mc_domain::webapp::SESSION_PREFIX) {
             return self.authenticate_session(&mut conn, token).await;
         }
         let row = storage::tokens::by_hash(&mut conn, &hash(token)).await?.ok_or_else(unknown)?;

@@ -162,7 +162,7 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> Ap
             }
         }
         ButtonAction::DenyNow { approval_id } => {
-            let why = mc_core::app::grants::DENIED_WITHOUT_INSTRUCTIONS;
+            let why = mc_core::app::approvals::DENIED_WITHOUT_INSTRUCTIONS;
             match app.decide_approval(actor, *approval_id, Verdict::Deny, Some(why)).await {
                 Ok(decided) => Ok(Toast::new(req.ta("bot-toast-denied", &[("code", plain(&decided.code()))]))),
                 Err(err) => approval_toast(req, actor, *approval_id, err).await,

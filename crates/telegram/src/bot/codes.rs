@@ -1,15 +1,40 @@
 //! Approval codes typed in a chat (`/approve A7`, `/deny A7 …`, `/edit A7 …`): which project's
-//! approval a code means, and how a failure about it is said; and the operator a command runs
-//! as. Shared by the commands and the permission layer's commands.
+//! approval a code means, and how a failure about it is said; task numbers (`/move 12 …`,
+//! `/changes 12 …`) and how a move is said; and the operator a command runs as. Shared by the
+//! commands, the permission layer's commands and the review commands.
 
-use super::request::{CmdError, Req};
+use super::request::{CmdError, CmdResult, Req};
 use crate::render::{self, plain};
 use mc_core::app::queries::CodeTypedAt;
+use mc_core::app::tasks::TransitionOutcome;
 use mc_domain::i18n::text;
 use mc_domain::Actor;
 
 pub(super) fn actor(req: &Req) -> &Actor {
     req.actor.as_ref().expect("commands run for operators only")
+}
+
+/// A task's number as typed: `12` or `#12`.
+pub(super) fn task_number(word: &str) -> Result<i32, CmdError> {
+    word.trim_start_matches('#')
+        .parse::<i32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(CmdError::Usage)
+}
+
+/// "#12 moved from review to in progress".
+pub(super) async fn say_moved(req: &Req, outcome: &TransitionOutcome) -> CmdResult {
+    req.say(req.ta(
+        "bot-task-moved",
+        &[
+            ("number", plain(&outcome.task.number.to_string())),
+            ("from", plain(&render::task_status(req.lang, outcome.transition.from_status))),
+            ("to", plain(&render::task_status(req.lang, outcome.transition.to_status))),
+        ],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// The project a code typed here means (`domain::approval_code`): the card's it replies to, or

@@ -2,13 +2,13 @@
 //! answer. Rights are the core's to check; the few checks here only spare a viewer a
 //! confirmation button they could not use.
 
-use super::codes::{about_approval, actor, approval_of_code};
+use super::codes::{about_approval, actor, approval_of_code, say_moved, task_number};
 use super::command::{first_word, Command};
 use super::request::{Button, CmdError, CmdResult, Req};
 use crate::actions::{ButtonAction, ListKind, TaskFilter};
 use crate::render::{self, plain, PAGE_SIZE};
 use mc_core::app::queries::AgentQuery;
-use mc_core::app::tasks::{CreateTask, TransitionOutcome, TransitionTask};
+use mc_core::app::tasks::{CreateTask, TransitionTask};
 use mc_core::app::tokens::{TokenQuery, TokenRef};
 use mc_core::app::{AppResult, PageRequest};
 use mc_domain::actor::{least_role_for, role_has};
@@ -102,14 +102,6 @@ async fn refuse_right(req: &Req, command: Command, right: Right) -> CmdResult {
 
 fn may(req: &Req, right: Right) -> bool {
     matches!(req.actor, Some(Actor::Operator { role, .. }) if role_has(role, right))
-}
-
-pub(super) fn task_number(word: &str) -> Result<i32, CmdError> {
-    word.trim_start_matches('#')
-        .parse::<i32>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or(CmdError::Usage)
 }
 
 fn bad_value(req: &Req, value: &str, choices: &[&str]) -> CmdError {
@@ -340,20 +332,6 @@ async fn move_task(req: &Req, args: &str) -> CmdResult {
         )
         .await?;
     say_moved(req, &outcome).await
-}
-
-/// "#12 moved from review to in progress".
-pub(super) async fn say_moved(req: &Req, outcome: &TransitionOutcome) -> CmdResult {
-    req.say(req.ta(
-        "bot-task-moved",
-        &[
-            ("number", plain(&outcome.task.number.to_string())),
-            ("from", plain(&render::task_status(req.lang, outcome.transition.from_status))),
-            ("to", plain(&render::task_status(req.lang, outcome.transition.to_status))),
-        ],
-    ))
-    .await?;
-    Ok(())
 }
 
 async fn approve(req: &Req, args: &str) -> CmdResult {

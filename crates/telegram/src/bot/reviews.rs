@@ -3,9 +3,8 @@
 //! `request_changes` moves the task and tells its agents; the task's thread shows the move, so
 //! in the project's own chat nothing else is said.
 
-use super::codes::actor;
+use super::codes::{actor, say_moved, task_number};
 use super::command::{first_word, Command};
-use super::commands::{say_moved, task_number};
 use super::request::{CmdError, CmdResult, Req};
 use mc_core::app::AppResult;
 use mc_domain::i18n::Msg;
