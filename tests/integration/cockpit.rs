@@ -461,6 +461,17 @@ async fn task_status(pool: &PgPool, id: &str) -> String {
         .unwrap()
 }
 
+/// Scout asks for a RED deploy with `summary` (pending); its code.
+async fn red_request(api: &TestApi, summary: &str) -> String {
+    let agent_token = crate::common::http::agent_token(api, "Scout").await;
+    let body = json!({ "actionType": "deploy.production", "riskLevel": "red", "actionSummary": summary, "justification": "Signed off" });
+    let asked = api
+        .call(reqwest::Method::POST, "/api/approvals", Some(&agent_token), Some(&body.to_string()))
+        .await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
+    format!("A{}", asked.body["number"])
+}
+
 async fn new_task(api: &TestApi, title: &str, assignees: &[&str]) -> (String, i64) {
     let created = api
         .post(
@@ -778,19 +789,7 @@ async fn operators_get_the_menu_button_and_cards_link_to_the_cockpit(pool: PgPoo
     };
     api.app.bind_chat(&cao, &chat, "openclaw").await.unwrap();
     let (_, number) = new_task(&api, "Linked from its card", &[]).await;
-    let agent_token = crate::common::http::agent_token(&api, "Scout").await;
-    let asked = api
-        .call(
-            reqwest::Method::POST,
-            "/api/approvals",
-            Some(&agent_token),
-            Some(
-                r#"{"actionType":"deploy.production","riskLevel":"red","actionSummary":"Deploy from a card","justification":"Signed off"}"#,
-            ),
-        )
-        .await;
-    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
-    let code = format!("A{}", asked.body["number"]);
+    let code = red_request(&api, "Deploy from a card").await;
     let bot = fast_fake().bot_username;
     for (what, start) in [
         ("task card", format!("task_{number}")),
@@ -843,19 +842,7 @@ async fn in_chromium_a_cockpit_link_opens_its_view(pool: PgPool) {
     browser.until("the board again", "document.querySelector('.board')").await;
 
     // An approval card's link opens Approvals at that approval.
-    let agent_token = crate::common::http::agent_token(&api, "Scout").await;
-    let asked = api
-        .call(
-            reqwest::Method::POST,
-            "/api/approvals",
-            Some(&agent_token),
-            Some(
-                r#"{"actionType":"deploy.production","riskLevel":"red","actionSummary":"Deploy from a link","justification":"Signed off"}"#,
-            ),
-        )
-        .await;
-    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.body);
-    let code = format!("A{}", asked.body["number"]);
+    let code = red_request(&api, "Deploy from a link").await;
     browser
         .open(
             &api,

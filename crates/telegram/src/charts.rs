@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use mc_core::model::notice::BarChart;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::sync::Once;
@@ -43,10 +44,29 @@ pub const MAX_AGENT_BARS: usize = 12;
 
 /// The agents drawn, in order: the biggest spenders (ties by name), at most [`MAX_AGENT_BARS`].
 pub fn agent_bars(chart: &StandupChart) -> Vec<(String, f64, f64)> {
-    let mut agents = chart.agents.clone();
-    agents.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    agents.truncate(MAX_AGENT_BARS);
-    agents
+    biggest(chart.agents.clone(), |a| (&a.0, a.1))
+}
+
+/// The [`MAX_AGENT_BARS`] biggest of `bars` by the value `key` gives, ties by name.
+fn biggest<T>(mut bars: Vec<T>, key: impl Fn(&T) -> (&String, f64)) -> Vec<T> {
+    bars.sort_by(|a, b| {
+        let ((a_name, a_value), (b_name, b_value)) = (key(a), key(b));
+        b_value.total_cmp(&a_value).then_with(|| a_name.cmp(b_name))
+    });
+    bars.truncate(MAX_AGENT_BARS);
+    bars
+}
+
+/// `area` with `note` written in a strip under it (when there is one); the part above it.
+fn with_note<'a>(area: DrawingArea<BitMapBackend<'a>, Shift>, note: Option<&str>) -> anyhow::Result<DrawingArea<BitMapBackend<'a>, Shift>> {
+    let Some(note) = note.filter(|n| !n.trim().is_empty()) else {
+        return Ok(area);
+    };
+    let (upper, under) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(NOTE_HEIGHT));
+    under
+        .draw_text(note, &("sans-serif", 14).into_font().color(&BLACK), (60, 4))
+        .map_err(draw_error)?;
+    Ok(upper)
 }
 
 /// Draws the chart: a bar per agent of [`agent_bars`], with the note on the others under them.
@@ -58,16 +78,7 @@ pub fn standup_png(chart: &StandupChart) -> anyhow::Result<Vec<u8>> {
         base.fill(&WHITE).map_err(draw_error)?;
         let root = base.titled(&chart.title, ("sans-serif", 26)).map_err(draw_error)?;
         let (left, right) = root.split_horizontally(WIDTH * 3 / 5);
-        let left = match chart.agents_note.as_deref().filter(|n| !n.trim().is_empty()) {
-            Some(note) => {
-                let (bars, under) = left.split_vertically(left.dim_in_pixel().1.saturating_sub(NOTE_HEIGHT));
-                under
-                    .draw_text(note, &("sans-serif", 14).into_font().color(&BLACK), (60, 4))
-                    .map_err(draw_error)?;
-                bars
-            }
-            None => left,
-        };
+        let left = with_note(left, chart.agents_note.as_deref())?;
 
         let agents = agent_bars(chart);
         let top = agents.iter().map(|a| a.1.max(a.2)).fold(1.0_f64, f64::max) * 1.1;
@@ -173,24 +184,13 @@ pub fn standup_png(chart: &StandupChart) -> anyhow::Result<Vec<u8>> {
 /// [`MAX_AGENT_BARS`]), dollars on the axis, names turned under the bars, the note beneath.
 pub fn bars_png(chart: &BarChart) -> anyhow::Result<Vec<u8>> {
     register_font();
-    let mut bars = chart.bars.clone();
-    bars.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    bars.truncate(MAX_AGENT_BARS);
+    let bars = biggest(chart.bars.clone(), |b| (&b.0, b.1));
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
         let base = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
         base.fill(&WHITE).map_err(draw_error)?;
         let root = base.titled(&chart.title, ("sans-serif", 26)).map_err(draw_error)?;
-        let area = match chart.note.as_deref().filter(|n| !n.trim().is_empty()) {
-            Some(note) => {
-                let (upper, under) = root.split_vertically(root.dim_in_pixel().1.saturating_sub(NOTE_HEIGHT));
-                under
-                    .draw_text(note, &("sans-serif", 14).into_font().color(&BLACK), (60, 4))
-                    .map_err(draw_error)?;
-                upper
-            }
-            None => root,
-        };
+        let area = with_note(root, chart.note.as_deref())?;
         let top = bars.iter().map(|b| b.1).fold(0.01_f64, f64::max) * 1.15;
         let mut plot = ChartBuilder::on(&area)
             .caption(&chart.axis, ("sans-serif", 18))
