@@ -20,16 +20,17 @@ async fn budget_alerts_carry_their_actions(pool: PgPool) {
     }
     assert_eq!(w.s.agent(w.s.scout.id).await.status, AgentStatus::Paused);
     let topic = binding.alerts;
-    let has_raise = |m: &StoredMessage| m.buttons().iter().any(|b| b.text.contains("Raise cap"));
+    // Half again of its $2 cap clears the $2.16 spent and a run: the button says by how much.
+    let has_raise = |m: &StoredMessage| m.buttons().iter().any(|b| b.text == "💵 Raise by $1.00 and resume");
     w.tg.wait_until(|s| s.bot_messages_in(FORUM, Some(topic)).iter().any(has_raise), WAIT)
         .await
         .unwrap();
     let alert = w.tg.bot_messages_in(FORUM, Some(topic)).into_iter().find(has_raise).unwrap();
-    let raise = alert.buttons().into_iter().find(|b| b.text.contains("Raise cap")).unwrap().text;
+    let raise = "💵 Raise by $1.00 and resume";
     // An operator may not raise budgets; the CAO may.
-    let click = w.tg.click_button(FORUM, &olga(), alert.message_id, &raise).unwrap();
+    let click = w.tg.click_button(FORUM, &olga(), alert.message_id, raise).unwrap();
     assert!(w.toast(&click).await.starts_with("Not allowed"));
-    let click = w.tg.click_button(FORUM, &sofie(), alert.message_id, &raise).unwrap();
+    let click = w.tg.click_button(FORUM, &sofie(), alert.message_id, raise).unwrap();
     let toast = w.toast(&click).await;
     assert!(toast.contains("daily cap raised to $3.00"), "{toast}");
     let scout = w.s.agent(w.s.scout.id).await;
@@ -133,24 +134,50 @@ async fn budget_alerts_keep_paused_or_quarantine_from_their_buttons(pool: PgPool
     w.stop().await;
 }
 
+/// A daily budget's raise names its amount: half again of the cap, and in any case above what
+/// was spent plus a run; a raise that no longer clears the spend keeps the agent paused and the
+/// alert open.
 #[sqlx::test]
-async fn raise_cap_leaves_room_above_what_was_spent_today(pool: PgPool) {
+async fn raise_cap_names_its_amount_and_leaves_room_above_what_was_spent_today(pool: PgPool) {
     let w = World::new(pool.clone()).await;
     let topic = w.bind_forum().await.alerts;
-    w.overspend(w.s.scout.id).await;
-    // One expensive run took today's spend to $5: half again of the $2 cap would not do.
-    sqlx::query("UPDATE agents SET today_spend_micros = 5000000 WHERE id = $1")
-        .bind(w.s.scout.id)
-        .execute(&pool)
-        .await
-        .unwrap();
-    let card = w.alert_card(topic, "Scout", "💵 Raise cap").await;
-    let click = w.tg.click_button(FORUM, &sofie(), card.message_id, "💵 Raise cap").unwrap();
+    let set_spend = |micros: i64| {
+        let pool = pool.clone();
+        let scout = w.s.scout.id;
+        async move {
+            sqlx::query("UPDATE agents SET today_spend_micros = $2 WHERE id = $1")
+                .bind(scout)
+                .bind(micros)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    // Scout ($2 a day, 25¢ a run) is at $4.76 (a cap lowered under its spend), and one more
+    // run takes it to $5: half again of the $2 cap would not do.
+    set_spend(4_760_000).await;
+    w.run(w.s.scout.id, 24, RunStatus::Succeeded).await;
+    assert_eq!(w.s.agent(w.s.scout.id).await.status, AgentStatus::Paused);
+    let label = "💵 Raise by $3.25 and resume";
+    let card = w.alert_card(topic, "Scout", label).await;
+    // Spent since (a run in flight when it was paused): the raise no longer clears it.
+    set_spend(6_000_000).await;
+    let click = w.tg.click_button(FORUM, &sofie(), card.message_id, label).unwrap();
     let toast = w.toast(&click).await;
-    assert!(toast.contains("daily cap raised to $5.25"), "{toast}");
+    assert!(
+        toast.contains("daily cap raised to $5.25, still paused: it has spent $6.00 today"),
+        "{toast}"
+    );
     let scout = w.s.agent(w.s.scout.id).await;
-    assert_eq!(scout.budgets.daily_cap, Usd::from_cents(525));
+    assert_eq!((scout.budgets.daily_cap, scout.status), (Usd::from_cents(525), AgentStatus::Paused));
+    assert_eq!(w.s.open_alerts(Some("budget_exceeded")).await.total, 1, "the alert stays open");
+    // Its buttons are still there: the same amount again clears it.
+    let click = w.tg.click_button(FORUM, &sofie(), card.message_id, label).unwrap();
+    let toast = w.toast(&click).await;
+    assert!(toast.contains("daily cap raised to $8.50"), "{toast}");
+    let scout = w.s.agent(w.s.scout.id).await;
     assert_eq!(scout.status, AgentStatus::Active, "resumed: the new cap is above today's spend");
+    assert_eq!(w.s.open_alerts(Some("budget_exceeded")).await.total, 0);
     w.tg.wait_until(|s| s.message(FORUM, card.message_id).is_some_and(|m| m.buttons().is_empty()), WAIT)
         .await
         .unwrap();
@@ -287,7 +314,7 @@ async fn alerts_listed_by_command_carry_their_own_actions(pool: PgPool) {
     let labels: Vec<String> = list.buttons().into_iter().map(|b| b.text).collect();
     let has = |label: String| assert!(labels.contains(&label), "{label} missing: {labels:?}");
     let budget = number_of("Budget exceeded");
-    for action in ["💵 Raise cap", "⏸ Keep paused", "🚫 Quarantine"] {
+    for action in ["💵 Raise by $1.00 and resume", "⏸ Keep paused", "🚫 Quarantine"] {
         has(format!("{budget} · {action}"));
     }
     has(format!("✓ {budget}"));

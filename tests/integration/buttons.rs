@@ -89,9 +89,11 @@ async fn raising_a_cap_from_its_alert_resolves_the_alert_in_the_same_transaction
     // An agent still active (so the new cap does not resolve the alert by resuming it): only
     // the click's own use case resolves it.
     let alert = w.raise("budget_exceeded", format!("agent:{}", scout.id), "for the buttons").await;
+    // Raised by hand, without a daily budget's details: the amount is decided at the click.
     let raise = ButtonAction::RaiseCap {
         alert_id: alert.id,
         agent_id: scout.id,
+        by: None,
     };
 
     // A viewer's click is refused and changes nothing: neither the cap nor the alert.

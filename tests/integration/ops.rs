@@ -166,6 +166,32 @@ async fn a_backup_restores_into_a_fresh_database_equal_and_clean(pool: PgPool) {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A backup made before the runs' daily roll-up existed restores with the roll-up made from its
+/// runs: the costs summaries read it.
+#[sqlx::test]
+async fn a_backup_without_the_daily_roll_up_restores_with_it(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    activity(&s).await;
+    let runs = common::count(&pool, "SELECT count(*) FROM runs").await;
+    assert!(runs > 0);
+    let rolled_up = common::count(&pool, "SELECT sum(runs)::bigint FROM daily_costs").await;
+    assert_eq!(rolled_up, runs, "the triggers keep the roll-up as runs are recorded");
+    sqlx::query("DROP TABLE daily_costs CASCADE").execute(&pool).await.unwrap();
+    let dir = scratch_dir();
+    let report = backup::backup(&pool, &dir, false).await.unwrap();
+    assert!(!report.manifest.tables.iter().any(|t| t.name == "public.daily_costs"));
+
+    let target = ScratchDb::create().await;
+    backup::restore(&target.pool, &report.path, false).await.unwrap();
+    assert_eq!(common::count(&target.pool, "SELECT sum(runs)::bigint FROM daily_costs").await, runs);
+    let mut conn = target.pool.acquire().await.unwrap();
+    let problems = verify::verify(&mut conn).await.unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+    drop(conn);
+    target.drop_it().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[sqlx::test]
 async fn damaged_backups_are_refused_and_change_nothing(pool: PgPool) {
     let s = squad(pool.clone()).await;
@@ -249,6 +275,8 @@ async fn verify_db_finds_each_kind_of_planted_corruption(pool: PgPool) {
         ("money", "UPDATE agents SET total_spend_micros = total_spend_micros + 1 WHERE name = 'Scout'"),
         ("money", "UPDATE agents SET today_spend_micros = 99000000 WHERE name = 'Scout'"),
         ("money", "UPDATE tasks SET actual_cost_micros = 1 WHERE actual_cost_micros > 0"),
+        ("money", "UPDATE daily_costs SET cost_micros = cost_micros + 1 WHERE agent_id = (SELECT id FROM agents WHERE name = 'Scout')"),
+        ("money", "DELETE FROM daily_costs WHERE ctid = (SELECT min(ctid) FROM daily_costs)"),
         // The schema's CHECK guards these; a database restored from elsewhere may lack it.
         (
             "approval_decisions",

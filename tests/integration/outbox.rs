@@ -83,7 +83,8 @@ async fn a_bound_forum_gets_its_topics_and_every_notice_its_place(pool: PgPool) 
         actions[0],
         ButtonAction::RaiseCap {
             alert_id: alert.id,
-            agent_id: w.s.scout.id
+            agent_id: w.s.scout.id,
+            by: None
         }
     );
     assert_eq!(actions.len(), 4);

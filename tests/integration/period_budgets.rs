@@ -106,6 +106,21 @@ async fn a_projects_monthly_cap_pauses_every_agent_and_raise_and_resume_resumes_
     let click = w.tg.click_button(FORUM, &olga(), message.message_id, raise).unwrap();
     assert!(w.toast(&click).await.starts_with("Not allowed"));
     assert!(statuses(&pool, project).await.iter().any(|(_, s, _)| s == "paused"));
+    // A dollar more was spent since (runs in flight when they were paused): a dollar more of
+    // cap does not clear it, nobody resumes and the alert stays open with its buttons.
+    sqlx::query("UPDATE project_budgets SET month_spend_micros = 2000000 WHERE project_id = $1")
+        .bind(project)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let click = w.tg.click_button(FORUM, &sofie(), message.message_id, raise).unwrap();
+    let toast = w.toast(&click).await;
+    assert!(
+        toast.starts_with("Budget raised by $1.00 to $2.00, still not above what was spent ($2.00)"),
+        "{toast}"
+    );
+    assert!(statuses(&pool, project).await.iter().any(|(_, s, _)| s == "paused"));
+    assert_eq!(w.s.open_alerts(Some("budget_exceeded")).await.total, 1, "still open");
     let click = w.tg.click_button(FORUM, &sofie(), message.message_id, raise).unwrap();
     let toast = w.toast(&click).await;
     assert!(toast.starts_with("Budget raised by $1.00; resumed"), "{toast}");
@@ -117,7 +132,7 @@ async fn a_projects_monthly_cap_pauses_every_agent_and_raise_and_resume_resumes_
     let budget = w.s.app.project_budget(&w.s.cao, project).await.unwrap();
     assert_eq!(
         (budget.monthly_cap, budget.month_spend),
-        (Some(Usd::from_cents(200)), Usd::from_cents(100))
+        (Some(Usd::from_cents(300)), Usd::from_cents(200))
     );
     assert_eq!(w.s.open_alerts(Some("budget_exceeded")).await.total, 0, "resolved with the raise");
     // The chat is told why they resumed.

@@ -721,7 +721,7 @@ async fn budget_alerts_about_a_task_reach_its_topic_with_their_buttons(pool: PgP
     let in_alerts = w.says(FORUM, alerts_topic, "reached its daily budget").await;
     let in_task = w.says(FORUM, Some(topic), "reached its daily budget").await;
     assert_eq!(labels(&in_task), labels(&in_alerts));
-    for action in ["💵 Raise cap", "⏸ Keep paused", "🚫 Quarantine"] {
+    for action in ["💵 Raise by $1.00 and resume", "⏸ Keep paused", "🚫 Quarantine"] {
         assert!(
             labels(&in_task).iter().any(|l| l == action),
             "{action} missing: {:?}",

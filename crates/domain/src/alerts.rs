@@ -79,7 +79,19 @@ pub struct DailyBudgetExceeded {
     pub agent: String,
     pub today_spend: Usd,
     pub daily_cap: Usd,
+    /// The agent's per-run cap then: what its "Raise by $N and resume" leaves room for (alerts
+    /// raised before it was recorded have none, and offer the amount decided at the click).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_run_cap: Option<Usd>,
     pub task_id: Option<Uuid>,
+}
+
+impl DailyBudgetExceeded {
+    /// What its "Raise by $N and resume" offers (see [`crate::budget::daily_raise`]).
+    pub fn raise_offered(&self) -> Option<Usd> {
+        self.per_run_cap
+            .map(|per_run| crate::budget::daily_raise(self.daily_cap, per_run, self.today_spend))
+    }
 }
 
 /// An agent's monthly budget, or a project's daily or monthly budget, reached (the agents it
@@ -238,11 +250,26 @@ mod tests {
             agent: "Scout".into(),
             today_spend: Usd::from_cents(216),
             daily_cap: Usd::from_cents(200),
+            per_run_cap: None,
             task_id: None,
         }));
         let stored = json!({ "agentId": agent_id, "agent": "Scout", "todaySpend": 2.16, "dailyCap": 2.0, "taskId": null });
         assert_eq!(details.to_json(), stored);
         assert_eq!(AlertDetails::from_json(AlertKind::BudgetExceeded, &stored), Some(details));
+        // Since the button names its amount, the per-run cap is kept beside the spend.
+        let with_run =
+            json!({ "agentId": agent_id, "agent": "Scout", "todaySpend": 2.16, "dailyCap": 2.0, "perRunCap": 0.5, "taskId": null });
+        let Some(AlertDetails::BudgetExceeded(BudgetExceeded::Daily(daily))) =
+            AlertDetails::from_json(AlertKind::BudgetExceeded, &with_run)
+        else {
+            panic!("a daily budget's details")
+        };
+        assert_eq!(
+            daily.raise_offered(),
+            Some(Usd::from_cents(100)),
+            "$2 up by half is $3, above $2.16 + $0.50"
+        );
+        assert_eq!(AlertDetails::from(BudgetExceeded::Daily(daily)).to_json(), with_run);
         // A project's month: the same kind, its own shape.
         let project = AlertDetails::from(BudgetExceeded::Period(PeriodBudget {
             scope: BudgetScope::Project,

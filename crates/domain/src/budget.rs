@@ -248,13 +248,19 @@ pub fn spent_today(spend_day: NaiveDate, recorded_spend: Usd, today: NaiveDate) 
     }
 }
 
-/// The daily cap a budget alert's "raise cap" offers: up by half (at least $1), and in any case
-/// above what the agent spent today plus one more run, so that an agent paused for its budget
-/// really resumes.
+/// The daily cap a budget alert's "Raise by $N and resume" offers: up by half (at least $1),
+/// and in any case above what the agent spent today plus one more run, so that an agent paused
+/// for its budget really resumes.
 pub fn raised_cap(cap: Usd, per_run_cap: Usd, spent_today: Usd) -> Usd {
     let half = Usd::from_micros(cap.micros() / 2);
     let by_half = cap.saturating_add(half.max(Usd::from_cents(100)));
     by_half.max(spent_today.saturating_add(per_run_cap.max(Usd::from_cents(1))))
+}
+
+/// The "$N" of a daily budget alert's "Raise by $N and resume": from the cap to
+/// [`raised_cap`].
+pub fn daily_raise(cap: Usd, per_run_cap: Usd, spent_today: Usd) -> Usd {
+    raised_cap(cap, per_run_cap, spent_today).saturating_sub(cap)
 }
 
 /// `agents.status_cause` of an agent paused at its daily cap.
@@ -436,6 +442,15 @@ mod tests {
         assert_eq!(cap, Usd::from_cents(550));
         let cap = raised_cap(Usd::from_cents(200), Usd::from_cents(150), Usd::from_cents(500));
         assert_eq!(cap, Usd::from_cents(650));
+        // What the button says is the difference.
+        assert_eq!(
+            daily_raise(Usd::from_cents(200), Usd::from_cents(150), Usd::from_cents(500)),
+            Usd::from_cents(450)
+        );
+        assert_eq!(
+            daily_raise(Usd::from_cents(1000), Usd::from_cents(50), Usd::from_cents(1010)),
+            Usd::from_cents(500)
+        );
     }
 
     #[test]

@@ -55,10 +55,14 @@ pub enum ButtonAction {
     ResolveAlert {
         alert_id: Uuid,
     },
-    /// budget_exceeded: raise the daily cap (by half, at least $1), keep paused (resolve), quarantine.
+    /// budget_exceeded of an agent's daily cap: raise it by `by` (the amount the button says;
+    /// buttons stored before it said one decide it at the click: by half, at least $1, above
+    /// today's spend and a run), keep paused (resolve), quarantine.
     RaiseCap {
         alert_id: Uuid,
         agent_id: Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<mc_domain::Usd>,
     },
     KeepPaused {
         alert_id: Uuid,

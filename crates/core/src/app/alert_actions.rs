@@ -14,9 +14,9 @@ use super::work::Work;
 use super::{require, App, AppResult};
 use crate::model::{Agent, Task};
 use crate::storage;
-use mc_domain::budget::{raised_cap, spent_today};
+use mc_domain::budget::{raised_cap, spent_today, BUDGET_PAUSE};
 use mc_domain::i18n::{Msg, Said};
-use mc_domain::{Actor, Reason, Right, TaskStatus};
+use mc_domain::{Actor, AgentStatus, Reason, Right, TaskStatus, Usd};
 use uuid::Uuid;
 
 /// What an alert offers to do with its agent.
@@ -52,17 +52,27 @@ pub(crate) async fn resolve_quietly(w: &mut Work, alert_id: Option<Uuid>) -> App
 }
 
 impl App {
-    /// A budget alert's "raise cap": the agent's daily cap goes up by half, and above what it
-    /// spent today plus one run (`domain::budget::raised_cap`), which resumes an agent paused
-    /// at its cap; the alert is resolved with it. Returns the agent with its new cap.
-    pub async fn raise_cap_from_alert(&self, actor: &Actor, alert_id: Uuid, agent_id: Uuid) -> AppResult<Agent> {
+    /// A daily budget alert's "Raise by $N and resume": the agent's daily cap goes up by `by`
+    /// (what the button said), which resumes an agent paused at its cap if it is now above
+    /// today's spend; the alert is resolved with it. Without an amount (a button from before
+    /// they named one) it goes up by half, and above what the agent spent today plus one run
+    /// (`domain::budget::raised_cap`). A raise that leaves the agent at or under today's spend
+    /// keeps it paused and the alert open. Returns the agent with its new cap.
+    pub async fn raise_cap_from_alert(&self, actor: &Actor, alert_id: Uuid, agent_id: Uuid, by: Option<Usd>) -> AppResult<Agent> {
         require_budget_setter(actor)?;
         let mut w = Work::begin(self, actor).await?;
         let agent = lock_agent(&mut w, agent_id).await?;
         let spent = spent_today(agent.spend_day, agent.today_spend, w.now.date_naive());
-        let cap = raised_cap(agent.budgets.daily_cap, agent.budgets.per_run_cap, spent);
+        let cap = match by {
+            Some(by) => agent.budgets.daily_cap.saturating_add(by),
+            None => raised_cap(agent.budgets.daily_cap, agent.budgets.per_run_cap, spent),
+        };
         let updated = set_budget_in(&mut w, &agent, cap, agent.budgets.per_run_cap).await?;
-        resolve_quietly(&mut w, Some(alert_id)).await?;
+        // Still held at its cap (more was spent since the alert): the alert stays open.
+        let held = updated.status == AgentStatus::Paused && updated.status_cause.as_deref() == Some(BUDGET_PAUSE);
+        if !held {
+            resolve_quietly(&mut w, Some(alert_id)).await?;
+        }
         w.commit().await?;
         Ok(updated)
     }

@@ -29,6 +29,7 @@ pub(crate) async fn raise_budget_exceeded(
             agent: agent.name.clone(),
             today_spend,
             daily_cap,
+            per_run_cap: Some(agent.budgets.per_run_cap),
             task_id,
         }),
     )

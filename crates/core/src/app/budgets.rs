@@ -222,6 +222,18 @@ pub struct ProjectBudgetView {
     pub month_spend: Usd,
 }
 
+/// What a period budget alert's raise did.
+#[derive(Debug, Clone)]
+pub struct RaisedBudget {
+    /// The agents it resumed.
+    pub resumed: Vec<Agent>,
+    /// The budget's cap now, and what was spent in its period.
+    pub cap: Usd,
+    pub spent: Usd,
+    /// The cap is still at or under the spend: nobody resumed and the alert stays open.
+    pub still_reached: bool,
+}
+
 impl ProjectBudgetView {
     fn of(project_id: Uuid, budget: Option<&ProjectBudget>, today: chrono::NaiveDate) -> Self {
         let today_spend = budget.filter(|b| b.spend_day == today).map_or(Usd::ZERO, |b| b.today_spend);
@@ -304,8 +316,10 @@ impl App {
     /// A period budget alert's "Raise by $N and resume": the agent's monthly cap, or the
     /// project's cap of the period, goes up by `by` (what the button said), the agents that
     /// budget paused resume when it is now above the spend, and the alert is resolved — one
-    /// transaction. Only a CAO.
-    pub async fn raise_budget_from_alert(&self, actor: &Actor, alert_id: Uuid, by: Usd) -> AppResult<Vec<Agent>> {
+    /// transaction. Only a CAO. A raise that leaves the cap at or under what was spent (more
+    /// was recorded since the alert) resumes nobody and leaves the alert open, its buttons
+    /// still there.
+    pub async fn raise_budget_from_alert(&self, actor: &Actor, alert_id: Uuid, by: Usd) -> AppResult<RaisedBudget> {
         require_budget_setter(actor)?;
         let mut w = Work::begin(self, actor).await?;
         let alert = storage::alerts::by_id(w.conn(), alert_id)
@@ -318,11 +332,13 @@ impl App {
             return Err(AppError::validation("alertId", Msg::new("err-not-a-period-budget-alert")));
         };
         let today = w.now.date_naive();
-        let resumed = match budget.scope {
+        let (resumed, cap, spent) = match budget.scope {
             BudgetScope::Agent => {
                 let agent = lock_agent(&mut w, budget.scope_id).await?;
                 let cap = agent.monthly_cap.unwrap_or(Usd::ZERO).saturating_add(by);
-                vec![set_monthly_cap_in(&mut w, &agent, Some(cap)).await?]
+                let updated = set_monthly_cap_in(&mut w, &agent, Some(cap)).await?;
+                let spent = updated.month_spend;
+                (vec![updated], cap, spent)
             }
             BudgetScope::Project => {
                 let project_id = budget.scope_id;
@@ -336,13 +352,26 @@ impl App {
                     BudgetPeriod::Day => (Some(Some(cap)), None),
                     BudgetPeriod::Month => (None, Some(Some(cap))),
                 };
-                set_project_caps_in(&mut w, project_id, daily, monthly).await?.1
+                let (view, resumed) = set_project_caps_in(&mut w, project_id, daily, monthly).await?;
+                let spent = match budget.period {
+                    BudgetPeriod::Day => view.today_spend,
+                    BudgetPeriod::Month => view.month_spend,
+                };
+                (resumed, cap, spent)
             }
         };
-        let resumed = resumed.into_iter().filter(|a| a.status == AgentStatus::Active).collect();
-        super::alert_actions::resolve_quietly(&mut w, Some(alert_id)).await?;
+        let resumed: Vec<Agent> = resumed.into_iter().filter(|a| a.status == AgentStatus::Active).collect();
+        let still_reached = spent >= cap;
+        if !still_reached {
+            super::alert_actions::resolve_quietly(&mut w, Some(alert_id)).await?;
+        }
         w.commit().await?;
-        Ok(resumed)
+        Ok(RaisedBudget {
+            resumed,
+            cap,
+            spent,
+            still_reached,
+        })
     }
 
     /// The period's turn for budgets (the `budget_reset` job): a new UTC day lifts the pauses

@@ -1,6 +1,6 @@
 //! What was spent over a period, grouped by agent, by model or by project (`GET
-//! /api/costs/summary`, `/costs`, the standup's month to date): read from the runs themselves,
-//! so the summary always matches them. Unpriced runs are counted apart — their cost is unknown,
+//! /api/costs/summary`, `/costs`, the standup's month to date): read from the runs' daily
+//! roll-up, which their own transactions keep, so the summary always matches them. Unpriced runs are counted apart — their cost is unknown,
 //! never $0.
 
 use super::{require_read, App, AppResult};
@@ -44,13 +44,12 @@ pub fn period_bounds(period: BudgetPeriod, now: DateTime<Utc>) -> (DateTime<Utc>
 }
 
 impl App {
-    /// The period's costs by agent and by model (`/costs`), the two read at once on two
-    /// connections: over a month of a busy project each is a scan of its runs.
+    /// The period's costs by agent and by model (`/costs`).
     pub async fn cost_summaries(&self, actor: &Actor, project_id: Uuid, period: BudgetPeriod) -> AppResult<(CostSummary, CostSummary)> {
-        futures_util::try_join!(
-            self.cost_summary(actor, project_id, period, CostGrouping::Agent),
-            self.cost_summary(actor, project_id, period, CostGrouping::Model),
-        )
+        Ok((
+            self.cost_summary(actor, project_id, period, CostGrouping::Agent).await?,
+            self.cost_summary(actor, project_id, period, CostGrouping::Model).await?,
+        ))
     }
 
     /// The costs of the current UTC day or calendar month: of `project_id`, grouped by agent or
@@ -63,7 +62,7 @@ impl App {
         };
         let (from, to) = period_bounds(period, self.now());
         let mut conn = self.pool.acquire().await?;
-        let lines = storage::runs::cost_summary(&mut conn, &projects, from, to, by).await?;
+        let lines = storage::runs::cost_summary(&mut conn, &projects, from.date_naive(), to.date_naive(), by).await?;
         Ok(CostSummary {
             period,
             by,

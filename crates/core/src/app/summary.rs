@@ -71,7 +71,14 @@ impl App {
         .await?;
         let open_alerts = storage::summary::open_alert_count(&mut conn, project_id).await?;
         let (month_from, month_to) = super::costs::period_bounds(BudgetPeriod::Month, now);
-        let month = storage::runs::cost_summary(&mut conn, &[project_id], month_from, month_to, CostGrouping::Agent).await?;
+        let month = storage::runs::cost_summary(
+            &mut conn,
+            &[project_id],
+            month_from.date_naive(),
+            month_to.date_naive(),
+            CostGrouping::Agent,
+        )
+        .await?;
 
         let (tally, stale, not_started) = tally_agents(&agents, now, self.rules.stale_after);
         let spend = spend_lines(&agents, &last_hour, now);

@@ -56,9 +56,8 @@ pub async fn set_caps(
         "INSERT INTO project_budgets (project_id, daily_cap_micros, monthly_cap_micros, today_spend_micros, spend_day,
                                       month_spend_micros, spend_month)
          SELECT $1, $2, $3,
-                COALESCE(sum(cost_micros) FILTER (WHERE (created_at AT TIME ZONE 'UTC')::date = $4), 0)::bigint, $4,
-                COALESCE(sum(cost_micros), 0)::bigint, $5
-         FROM runs WHERE project_id = $1 AND created_at >= ($5::date)::timestamp AT TIME ZONE 'UTC'
+                COALESCE(sum(cost_micros) FILTER (WHERE day = $4), 0)::bigint, $4, COALESCE(sum(cost_micros), 0)::bigint, $5
+         FROM daily_costs WHERE project_id = $1 AND day >= $5
          ON CONFLICT (project_id) DO UPDATE SET daily_cap_micros = $2, monthly_cap_micros = $3
          RETURNING *",
     )

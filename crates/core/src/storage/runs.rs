@@ -97,7 +97,7 @@ pub struct DailySpend {
     pub failed_runs: i64,
 }
 
-/// Spend per UTC day for the project, or for one agent, over [from, to].
+/// Spend per UTC day for the project, or for one agent, over [from, to] (from the daily roll-up).
 pub async fn daily_spend(
     conn: &mut PgConnection,
     project_id: Uuid,
@@ -106,11 +106,9 @@ pub async fn daily_spend(
     to: NaiveDate,
 ) -> sqlx::Result<Vec<DailySpend>> {
     sqlx::query_as(
-        "SELECT (created_at AT TIME ZONE 'UTC')::date AS day, COALESCE(sum(cost_micros), 0)::bigint AS cost_micros,
-                count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS failed_runs
-         FROM runs
-         WHERE project_id = $1 AND ($2::uuid IS NULL OR agent_id = $2)
-           AND (created_at AT TIME ZONE 'UTC')::date BETWEEN $3 AND $4
+        "SELECT day, sum(cost_micros)::bigint AS cost_micros, sum(runs)::bigint AS runs, sum(failed_runs)::bigint AS failed_runs
+         FROM daily_costs
+         WHERE project_id = $1 AND ($2::uuid IS NULL OR agent_id = $2) AND day BETWEEN $3 AND $4
          GROUP BY 1 ORDER BY 1",
     )
     .bind(project_id)
@@ -132,12 +130,12 @@ pub struct AgentSpend {
     pub runs: i64,
 }
 
-/// Spend per agent on one UTC day.
+/// Spend per agent on one UTC day (from the daily roll-up).
 pub async fn spend_by_agent(conn: &mut PgConnection, project_id: Uuid, day: NaiveDate) -> sqlx::Result<Vec<AgentSpend>> {
     sqlx::query_as(
-        "SELECT a.id AS agent_id, a.name, COALESCE(sum(r.cost_micros), 0)::bigint AS cost_micros, count(r.id) AS runs
+        "SELECT a.id AS agent_id, a.name, COALESCE(sum(d.cost_micros), 0)::bigint AS cost_micros, COALESCE(sum(d.runs), 0)::bigint AS runs
          FROM agents a
-         LEFT JOIN runs r ON r.agent_id = a.id AND (r.created_at AT TIME ZONE 'UTC')::date = $2
+         LEFT JOIN daily_costs d ON d.agent_id = a.id AND d.project_id = a.project_id AND d.day = $2
          WHERE a.project_id = $1
          GROUP BY a.id, a.name ORDER BY 3 DESC, a.name",
     )
@@ -165,26 +163,27 @@ pub struct CostLine {
     pub tokens: i64,
 }
 
-/// The runs of `projects` created in [from, to), grouped `by` agent, model or project, the
-/// costliest first.
+/// The runs of `projects` created on the UTC days [from, to), grouped `by` agent, model or
+/// project, the costliest first — summed from their daily roll-up (`daily_costs`, kept by the
+/// runs' triggers), at most a row per day, agent and model.
 pub async fn cost_summary(
     conn: &mut PgConnection,
     projects: &[Uuid],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    from: NaiveDate,
+    to: NaiveDate,
     by: mc_domain::CostGrouping,
 ) -> sqlx::Result<Vec<CostLine>> {
     use mc_domain::CostGrouping;
     let (key, name, join, group) = match by {
-        CostGrouping::Agent => ("a.id::text", "a.name", "JOIN agents a ON a.id = r.agent_id", "a.id, a.name"),
-        CostGrouping::Model => ("COALESCE(r.model, '')", "COALESCE(r.model, '')", "", "COALESCE(r.model, '')"),
-        CostGrouping::Project => ("p.id::text", "p.name", "JOIN projects p ON p.id = r.project_id", "p.id, p.name"),
+        CostGrouping::Agent => ("a.id::text", "a.name", "JOIN agents a ON a.id = d.agent_id", "a.id, a.name"),
+        CostGrouping::Model => ("d.model", "d.model", "", "d.model"),
+        CostGrouping::Project => ("p.id::text", "p.name", "JOIN projects p ON p.id = d.project_id", "p.id, p.name"),
     };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {key} AS key, {name} AS name, COALESCE(sum(r.cost_micros), 0)::bigint AS cost_micros, count(*) AS runs,
-                count(*) FILTER (WHERE r.cost_micros IS NULL) AS unpriced_runs, COALESCE(sum(r.tokens), 0)::bigint AS tokens
-         FROM runs r {join}
-         WHERE r.project_id = ANY($1) AND r.created_at >= $2 AND r.created_at < $3
+        "SELECT {key} AS key, {name} AS name, sum(d.cost_micros)::bigint AS cost_micros, sum(d.runs)::bigint AS runs,
+                sum(d.unpriced_runs)::bigint AS unpriced_runs, sum(d.tokens)::bigint AS tokens
+         FROM daily_costs d {join}
+         WHERE d.project_id = ANY($1) AND d.day >= $2 AND d.day < $3
          GROUP BY {group} ORDER BY 3 DESC, 2"
     )))
     .bind(projects)
@@ -192,4 +191,20 @@ pub async fn cost_summary(
     .bind(to)
     .fetch_all(conn)
     .await
+}
+
+/// Builds the daily roll-up again from the runs (after a restore, which loads tables with the
+/// triggers that keep it off).
+pub async fn rebuild_daily_costs(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM daily_costs").execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO daily_costs (project_id, day, agent_id, model, runs, failed_runs, unpriced_runs, cost_micros, tokens)
+         SELECT project_id, (created_at AT TIME ZONE 'UTC')::date, agent_id, COALESCE(model, ''),
+                count(*), count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE cost_micros IS NULL),
+                COALESCE(sum(cost_micros), 0), COALESCE(sum(tokens), 0)
+         FROM runs GROUP BY 1, 2, 3, 4",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -288,6 +288,7 @@ bot-toast-approval-about = { $project }: { $message }
 bot-toast-deny-ask = Send the reason for denying { $code } ({ $project }) as your next message here.
 bot-toast-alert-resolved = Alert resolved
 bot-toast-cap-raised = { $agent }: daily cap raised to { $cap }
+bot-toast-cap-raised-still-paused = { $agent }: daily cap raised to { $cap }, still paused: it has spent { $spent } today
 bot-costs-title-today = 💰 { $project }: costs today ({ $since }, UTC)
 bot-costs-title-month = 💰 { $project }: costs this month (since { $since }, UTC)
 bot-costs-total = Total { $total } · { $runs ->
@@ -317,6 +318,7 @@ bot-toast-budget-raised = Budget raised by { $amount }; { $count ->
     [0] no agent was waiting on it
    *[other] resumed { $agents }
 }
+bot-toast-budget-raised-still-reached = Budget raised by { $amount } to { $cap }, still not above what was spent ({ $spent }): its agents stay paused
 bot-toast-budget-kept-paused = Kept paused
 bot-toast-agent-status = { $agent } is { $status }
 bot-toast-task-status = #{ $number } is { $status }

@@ -295,6 +295,7 @@ bot-toast-approval-about = { $project }: { $message }
 bot-toast-deny-ask = Отправьте причину отказа по { $code } ({ $project }) следующим сообщением здесь.
 bot-toast-alert-resolved = Тревога закрыта
 bot-toast-cap-raised = { $agent }: дневной лимит поднят до { $cap }
+bot-toast-cap-raised-still-paused = { $agent }: дневной лимит поднят до { $cap }, но агент на паузе: сегодня потрачено { $spent }
 bot-costs-title-today = 💰 { $project }: расходы за сегодня ({ $since }, UTC)
 bot-costs-title-month = 💰 { $project }: расходы за месяц (с { $since }, UTC)
 bot-costs-total = Всего { $total } · запусков: { $runs } · токенов: { $tokens }{ $unpriced ->
@@ -317,6 +318,7 @@ bot-toast-budget-raised = Бюджет увеличен на { $amount }; { $cou
     [0] никто его не ждал
    *[other] продолжают: { $agents }
 }
+bot-toast-budget-raised-still-reached = Бюджет поднят на { $amount } до { $cap }, но потрачено уже { $spent }: агенты остаются на паузе
 bot-toast-budget-kept-paused = Остаются на паузе
 bot-toast-agent-status = { $agent }: { $status }
 bot-toast-task-status = #{ $number }: { $status }

@@ -179,13 +179,19 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> Ap
             app.resolve_alert(actor, *alert_id).await?;
             Ok(Toast::new(req.t("bot-toast-alert-resolved")))
         }
-        ButtonAction::RaiseCap { alert_id, agent_id } => {
-            let updated = app.raise_cap_from_alert(actor, *alert_id, *agent_id).await?;
+        ButtonAction::RaiseCap { alert_id, agent_id, by } => {
+            let updated = app.raise_cap_from_alert(actor, *alert_id, *agent_id, *by).await?;
+            let key = if updated.status == mc_domain::AgentStatus::Paused {
+                "bot-toast-cap-raised-still-paused"
+            } else {
+                "bot-toast-cap-raised"
+            };
             Ok(Toast::new(req.ta(
-                "bot-toast-cap-raised",
+                key,
                 &[
                     ("agent", plain(&updated.name)),
                     ("cap", plain(&updated.budgets.daily_cap.to_string())),
+                    ("spent", plain(&updated.today_spend.to_string())),
                 ],
             )))
         }
@@ -194,8 +200,18 @@ async fn act(req: &Req, actor: &Actor, action: &ButtonAction, token: &str) -> Ap
             Ok(Toast::new(req.ta("bot-toast-kept-paused", &[("agent", plain(&agent.name))])))
         }
         ButtonAction::RaiseBudget { alert_id, by } => {
-            let resumed = app.raise_budget_from_alert(actor, *alert_id, *by).await?;
-            let names: Vec<&str> = resumed.iter().map(|a| a.name.as_str()).collect();
+            let raised = app.raise_budget_from_alert(actor, *alert_id, *by).await?;
+            if raised.still_reached {
+                return Ok(Toast::new(req.ta(
+                    "bot-toast-budget-raised-still-reached",
+                    &[
+                        ("amount", plain(&by.to_string())),
+                        ("cap", plain(&raised.cap.to_string())),
+                        ("spent", plain(&raised.spent.to_string())),
+                    ],
+                )));
+            }
+            let names: Vec<&str> = raised.resumed.iter().map(|a| a.name.as_str()).collect();
             Ok(Toast::new(req.ta(
                 "bot-toast-budget-raised",
                 &[

@@ -37,10 +37,31 @@ pub fn alert_buttons(alert_id: Uuid, alert_type: &str, subject: &str, details: &
         };
         return vec![vec![raise, b("notice-button-keep-paused", A::KeepBudgetPaused { alert_id })]];
     }
+    let daily_raise = match kind.and_then(|k| AlertDetails::from_json(k, details)) {
+        Some(AlertDetails::BudgetExceeded(BudgetExceeded::Daily(daily))) => daily.raise_offered(),
+        _ => None,
+    };
     match (kind, agent, task) {
         (Some(AlertKind::BudgetExceeded), Some(agent_id), _) => vec![
             vec![
-                b("notice-button-raise-cap", A::RaiseCap { alert_id, agent_id }),
+                match daily_raise {
+                    Some(by) => ButtonSpec {
+                        label: lang.ta("notice-button-raise-by", &[("amount", money(by))]),
+                        action: A::RaiseCap {
+                            alert_id,
+                            agent_id,
+                            by: Some(by),
+                        },
+                    },
+                    None => b(
+                        "notice-button-raise-cap",
+                        A::RaiseCap {
+                            alert_id,
+                            agent_id,
+                            by: None,
+                        },
+                    ),
+                },
                 b("notice-button-keep-paused", A::KeepPaused { alert_id, agent_id }),
             ],
             vec![
@@ -347,6 +368,7 @@ mod tests {
                 agent: "Scout".into(),
                 today_spend: Usd::from_cents(216),
                 daily_cap: Usd::from_cents(200),
+                per_run_cap: Some(Usd::from_cents(50)),
                 task_id: None,
             })
             .into(),

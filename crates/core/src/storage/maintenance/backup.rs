@@ -502,6 +502,11 @@ pub async fn restore_checked(pool: &PgPool, checked: CheckedBackup, force: bool)
         .await
         .with_context(|| format!("resetting the sequence of {qualified}.{column}"))?;
     }
+    // The runs' daily roll-up is what their triggers would have written: made again from them
+    // (a backup from before it existed has none).
+    crate::storage::runs::rebuild_daily_costs(&mut tx)
+        .await
+        .context("rolling up the restored runs' costs")?;
     tx.commit().await.context("committing the restore")?;
     Ok(RestoreReport {
         manifest,

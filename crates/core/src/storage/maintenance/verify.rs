@@ -224,6 +224,21 @@ const CONSISTENCY: &[(&str, &str)] = &[
         "SELECT r.id::text, 'run with a negative cost' FROM runs r WHERE r.cost_micros < 0",
     ),
     (
+        "money",
+        "SELECT COALESCE(d.agent_id, r.agent_id)::text || '/' || COALESCE(d.day, r.day) || '/' || COALESCE(d.model, r.model),
+                'the daily roll-up says ' || COALESCE(d.runs, 0) || ' runs costing ' || COALESCE(d.cost_micros, 0)
+                || ' µ$ but the runs are ' || COALESCE(r.runs, 0) || ' costing ' || COALESCE(r.cost_micros, 0) || ' µ$'
+         FROM daily_costs d
+         FULL JOIN (SELECT project_id, (created_at AT TIME ZONE 'UTC')::date AS day, agent_id, COALESCE(model, '') AS model,
+                           count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS failed_runs,
+                           count(*) FILTER (WHERE cost_micros IS NULL) AS unpriced_runs,
+                           COALESCE(sum(cost_micros), 0) AS cost_micros, COALESCE(sum(tokens), 0) AS tokens
+                    FROM runs GROUP BY 1, 2, 3, 4) r
+           ON r.project_id = d.project_id AND r.day = d.day AND r.agent_id = d.agent_id AND r.model = d.model
+         WHERE (d.runs, d.failed_runs, d.unpriced_runs, d.cost_micros, d.tokens)
+               IS DISTINCT FROM (r.runs, r.failed_runs, r.unpriced_runs, r.cost_micros, r.tokens)",
+    ),
+    (
         "approval_decisions",
         "SELECT ap.id::text, 'approval A' || ap.number || ' is ' || ap.status || ' but has no decision recorded' FROM approvals ap
          WHERE ap.status IN ('approved', 'denied', 'expired', 'canceled') AND (ap.decided_at IS NULL OR ap.decided_by_name IS NULL)",
