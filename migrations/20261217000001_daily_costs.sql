@@ -2,9 +2,11 @@
 -- (`/costs month`, `GET /api/costs/summary`, the standup's month to date) sum at most 31 rows
 -- per agent and model instead of every run of the month — a busy project records millions.
 --
--- Kept by triggers on `runs`, in the transaction that writes the runs (a run reported over
--- REST or MCP, the runs of an OTLP export, the archive moving a finished task's runs away), so
--- it is always exactly the runs that are there: whatever writes runs cannot forget it. A
+-- It counts the runs and the archived runs alike: money spent stays spent when `archive` moves
+-- a finished task's runs to `archive.runs` (as the agents' and projects' spend does). Kept by
+-- triggers on both tables, in the transaction that writes the runs (a run reported over REST
+-- or MCP, the runs of an OTLP export, the archive's move, which adds and takes away the same),
+-- so it is always exactly the runs there are: whatever writes runs cannot forget it. A
 -- statement's runs change each of their keys once (the trigger sees them as a table). A
 -- restore loads it with triggers off and then rebuilds it from the runs; `verify-db` checks
 -- that it adds up.
@@ -68,12 +70,21 @@ CREATE TRIGGER runs_daily_costs_delete AFTER DELETE ON runs
 CREATE TRIGGER runs_daily_costs_update AFTER UPDATE ON runs
     REFERENCING OLD TABLE AS old_runs NEW TABLE AS new_runs FOR EACH STATEMENT EXECUTE FUNCTION daily_costs_runs_changed();
 
+CREATE TRIGGER archived_runs_daily_costs_insert AFTER INSERT ON archive.runs
+    REFERENCING NEW TABLE AS new_runs FOR EACH STATEMENT EXECUTE FUNCTION daily_costs_runs_changed();
+CREATE TRIGGER archived_runs_daily_costs_delete AFTER DELETE ON archive.runs
+    REFERENCING OLD TABLE AS old_runs FOR EACH STATEMENT EXECUTE FUNCTION daily_costs_runs_changed();
+CREATE TRIGGER archived_runs_daily_costs_update AFTER UPDATE ON archive.runs
+    REFERENCING OLD TABLE AS old_runs NEW TABLE AS new_runs FOR EACH STATEMENT EXECUTE FUNCTION daily_costs_runs_changed();
+
 -- The runs already there.
 INSERT INTO daily_costs (project_id, day, agent_id, model, runs, failed_runs, unpriced_runs, cost_micros, tokens)
 SELECT project_id, (created_at AT TIME ZONE 'UTC')::date, agent_id, COALESCE(model, ''),
        count(*), count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE cost_micros IS NULL),
        COALESCE(sum(cost_micros), 0), COALESCE(sum(tokens), 0)
-FROM runs GROUP BY 1, 2, 3, 4;
+FROM (SELECT project_id, created_at, agent_id, model, status, cost_micros, tokens FROM runs
+      UNION ALL SELECT project_id, created_at, agent_id, model, status, cost_micros, tokens FROM archive.runs) r
+GROUP BY 1, 2, 3, 4;
 
 -- The summaries no longer read the runs: the index that let them read a month from the index
 -- alone only slows the runs' writes now (the last hour's spend uses runs_project_time_idx).

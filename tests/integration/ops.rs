@@ -166,6 +166,35 @@ async fn a_backup_restores_into_a_fresh_database_equal_and_clean(pool: PgPool) {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Archiving a finished task moves its runs out of `runs`; what they cost stays in the
+/// month's costs (the roll-up counts archived runs too), and verify-db finds it sound.
+#[sqlx::test]
+async fn archived_runs_still_count_in_the_months_costs(pool: PgPool) {
+    let s = squad(pool.clone()).await;
+    let scout = as_agent(&s.scout);
+    let task = s
+        .started_task("Interview five churned customers", TaskType::CustomerResearch, &s.scout)
+        .await;
+    for cents in [5, 7] {
+        s.app
+            .record_run(&scout, common::run(s.scout.id, Some(task.id), Usd::from_cents(cents)))
+            .await
+            .unwrap();
+    }
+    s.move_task(task.id, TaskStatus::Canceled, "no longer needed").await;
+    let month = || s.app.cost_summary(&s.cao, s.project.id, BudgetPeriod::Month, CostGrouping::Agent);
+    let before = month().await.unwrap();
+    assert_eq!((before.runs, before.total), (2, Usd::from_cents(12)));
+    let later = chrono::Utc::now().max(s.app.now()) + chrono::Duration::days(1);
+    common::core(&pool).archive(later, false).await.unwrap();
+    assert_eq!(common::count(&pool, "SELECT count(*) FROM runs").await, 0);
+    assert_eq!(common::count(&pool, "SELECT count(*) FROM archive.runs").await, 2);
+    let after = month().await.unwrap();
+    assert_eq!((after.runs, after.total), (2, Usd::from_cents(12)), "money spent stays spent");
+    let mut conn = pool.acquire().await.unwrap();
+    assert_eq!(verify::verify(&mut conn).await.unwrap(), vec![]);
+}
+
 /// A backup made before the runs' daily roll-up existed restores with the roll-up made from its
 /// runs: the costs summaries read it.
 #[sqlx::test]

@@ -163,9 +163,10 @@ pub struct CostLine {
     pub tokens: i64,
 }
 
-/// The runs of `projects` created on the UTC days [from, to), grouped `by` agent, model or
-/// project, the costliest first — summed from their daily roll-up (`daily_costs`, kept by the
-/// runs' triggers), at most a row per day, agent and model.
+/// The runs of `projects` (archived ones too: money spent stays spent) created on the UTC days
+/// [from, to), grouped `by` agent, model or project, the costliest first — summed from their
+/// daily roll-up (`daily_costs`, kept by the runs' triggers), at most a row per day, agent and
+/// model.
 pub async fn cost_summary(
     conn: &mut PgConnection,
     projects: &[Uuid],
@@ -193,8 +194,8 @@ pub async fn cost_summary(
     .await
 }
 
-/// Builds the daily roll-up again from the runs (after a restore, which loads tables with the
-/// triggers that keep it off).
+/// Builds the daily roll-up again from the runs and archived runs (after a restore, which loads
+/// tables with the triggers that keep it off).
 pub async fn rebuild_daily_costs(conn: &mut PgConnection) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM daily_costs").execute(&mut *conn).await?;
     sqlx::query(
@@ -202,7 +203,9 @@ pub async fn rebuild_daily_costs(conn: &mut PgConnection) -> sqlx::Result<()> {
          SELECT project_id, (created_at AT TIME ZONE 'UTC')::date, agent_id, COALESCE(model, ''),
                 count(*), count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE cost_micros IS NULL),
                 COALESCE(sum(cost_micros), 0), COALESCE(sum(tokens), 0)
-         FROM runs GROUP BY 1, 2, 3, 4",
+         FROM (SELECT project_id, created_at, agent_id, model, status, cost_micros, tokens FROM runs
+               UNION ALL SELECT project_id, created_at, agent_id, model, status, cost_micros, tokens FROM archive.runs) r
+         GROUP BY 1, 2, 3, 4",
     )
     .execute(conn)
     .await?;

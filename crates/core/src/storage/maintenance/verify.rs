@@ -208,7 +208,9 @@ const CONSISTENCY: &[(&str, &str)] = &[
         "money",
         "SELECT a.id::text, 'agent ' || a.name || ' spent ' || a.today_spend_micros || ' µ$ on ' || a.spend_day || ' but its runs that day add up to ' || COALESCE(r.sum, 0)
          FROM agents a
-         LEFT JOIN LATERAL (SELECT sum(cost_micros) AS sum FROM runs
+         LEFT JOIN LATERAL (SELECT sum(cost_micros) AS sum
+                            FROM (SELECT agent_id, created_at, cost_micros FROM runs
+                                  UNION ALL SELECT agent_id, created_at, cost_micros FROM archive.runs) x
                             WHERE agent_id = a.id AND (created_at AT TIME ZONE 'UTC')::date = a.spend_day) r ON true
          WHERE a.today_spend_micros > COALESCE(r.sum, 0)",
     ),
@@ -233,7 +235,9 @@ const CONSISTENCY: &[(&str, &str)] = &[
                            count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS failed_runs,
                            count(*) FILTER (WHERE cost_micros IS NULL) AS unpriced_runs,
                            COALESCE(sum(cost_micros), 0) AS cost_micros, COALESCE(sum(tokens), 0) AS tokens
-                    FROM runs GROUP BY 1, 2, 3, 4) r
+                    FROM (SELECT project_id, created_at, agent_id, model, status, cost_micros, tokens FROM runs
+                          UNION ALL SELECT project_id, created_at, agent_id, model, status, cost_micros, tokens FROM archive.runs) x
+                    GROUP BY 1, 2, 3, 4) r
            ON r.project_id = d.project_id AND r.day = d.day AND r.agent_id = d.agent_id AND r.model = d.model
          WHERE (d.runs, d.failed_runs, d.unpriced_runs, d.cost_micros, d.tokens)
                IS DISTINCT FROM (r.runs, r.failed_runs, r.unpriced_runs, r.cost_micros, r.tokens)",
