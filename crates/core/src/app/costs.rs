@@ -1,7 +1,8 @@
 //! What was spent over a period, grouped by agent, by model or by project (`GET
 //! /api/costs/summary`, `/costs`, the standup's month to date): read from the runs' daily
-//! roll-up, which their own transactions keep, so the summary always matches them. Unpriced runs are counted apart — their cost is unknown,
-//! never $0.
+//! roll-up, which the transactions writing them keep, so the summary always matches them (a
+//! month is at most 31 rows per agent and model). Unpriced runs are counted apart — their cost
+//! is unknown, never $0.
 
 use super::{require_read, App, AppResult};
 use crate::storage;
