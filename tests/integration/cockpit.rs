@@ -392,6 +392,7 @@ mod browser {
                                     destructive_text_color: '#ec3942' }},
                     expanded: false, calls: [],
                     ready() {{ this.calls.push('ready'); }}, expand() {{ this.expanded = true; }},
+                    disableVerticalSwipes() {{ this.calls.push('swipes:off'); }}, enableVerticalSwipes() {{ this.calls.push('swipes:on'); }},
                     BackButton: {{ isVisible: false, show() {{ this.isVisible = true; }}, hide() {{ this.isVisible = false; }},
                                   onClick(f) {{ this.handler = f; }} }},
                     HapticFeedback: {{ notificationOccurred(kind) {{ window.Telegram.WebApp.calls.push('haptic:' + kind); }},
@@ -442,6 +443,46 @@ mod browser {
                 .select_by_value(value)
                 .await
                 .unwrap();
+        }
+
+        /// Drags `from` to `to` with a finger (WebDriver touch actions: Chromium's touch events
+        /// and the pointer events they make), in small steps as a hand moves.
+        pub async fn drag_by_touch(&self, from: &str, to: &str) {
+            use fantoccini::actions::{InputSource, PointerAction, TouchActions};
+            for css in [from, to] {
+                self.until(&format!("{css} is there"), &format!("document.querySelector({})", json!(css)))
+                    .await;
+            }
+            let from = self.client.find(Locator::Css(from)).await.unwrap();
+            let to = self.client.find(Locator::Css(to)).await.unwrap();
+            let step = Some(Duration::from_millis(150));
+            let finger = TouchActions::new("finger".into())
+                .then(PointerAction::MoveToElement {
+                    element: from,
+                    duration: None,
+                    x: 0.0,
+                    y: 0.0,
+                })
+                .then(PointerAction::Down { button: 0 })
+                .then(PointerAction::MoveBy {
+                    duration: step,
+                    x: 0.0,
+                    y: 12.0,
+                })
+                .then(PointerAction::MoveToElement {
+                    element: to.clone(),
+                    duration: step,
+                    x: 0.0,
+                    y: 0.0,
+                })
+                .then(PointerAction::MoveToElement {
+                    element: to,
+                    duration: step,
+                    x: 2.0,
+                    y: 2.0,
+                })
+                .then(PointerAction::Up { button: 0 });
+            self.client.perform_actions(finger).await.expect("the touch drag");
         }
 
         pub async fn close(self) {
@@ -587,6 +628,40 @@ async fn in_chromium_the_cao_sees_today_moves_cards_approves_and_watches_the_fee
             &format!("document.querySelector('[data-status=canceled] {assigned_card}')"),
         )
         .await;
+
+    // On a phone a finger drags a card by its grip: Assigned → Inbox, in the database too.
+    let (dragged, dragged_number) = new_task(&api, "Translate the FAQ", &[scribe.as_str()]).await;
+    browser.client.refresh().await.unwrap();
+    browser.click("#tabs [data-view=board]").await;
+    let dragged_card = format!("[data-number=\"{dragged_number}\"]");
+    browser
+        .until(
+            "the new card is in Assigned",
+            &format!("document.querySelector('[data-status=assigned] {dragged_card}')"),
+        )
+        .await;
+    browser
+        .drag_by_touch(&format!("{dragged_card} .grip"), "[data-status=inbox] h3")
+        .await;
+    eventually("the touch drag reaches the database", WAIT, || async {
+        (task_status(&pool, &dragged).await == "inbox").then_some(())
+    })
+    .await;
+    browser
+        .until(
+            "the card is in Inbox, no copy left behind",
+            &format!("document.querySelector('[data-status=inbox] {dragged_card}') && !document.querySelector('.ghost')"),
+        )
+        .await;
+    // Telegram's swipe-to-close was held while the finger dragged, and given back.
+    let calls = browser.until("Telegram's calls", "window.Telegram.WebApp.calls").await;
+    let swipes: Vec<&str> = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str().filter(|c| c.starts_with("swipes:")))
+        .collect();
+    assert_eq!(swipes, ["swipes:off", "swipes:on"], "{calls}");
 
     // A card opens its task; Telegram's BackButton goes back.
     browser.click(&format!("{assigned_card} .title")).await;

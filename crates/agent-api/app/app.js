@@ -49,6 +49,11 @@ const ctx = {
   api,
   toast,
   haptic,
+  // Holds (or gives back) Telegram's swipe down to close the Mini App, while a finger drags.
+  holdSwipes(hold) {
+    const method = hold ? 'disableVerticalSwipes' : 'enableVerticalSwipes';
+    if (tg && typeof tg[method] === 'function') tg[method]();
+  },
   can(right) {
     const role = api.operator ? api.operator.role : 'viewer';
     const rank = { viewer: 0, operator: 1, cao: 2 }[role];

@@ -129,7 +129,9 @@ async function today(ctx, el) {
 }
 
 // Board: a column per task state; a card moves by drag and drop or its "Move to…" list, each
-// through the core's transition rules. A refused move snaps back and says why.
+// through the core's transition rules. A refused move snaps back and says why. A mouse drags
+// the card (HTML drag and drop); a finger or a pen drags its grip (⠿) — phones have no HTML
+// drag and drop, and the grip leaves the rest of the card to scroll the board.
 async function board(ctx, el) {
   const tasks = await ctx.api.all('/api/tasks');
   const columns = new Map(STATUSES.map((s) => [s, []]));
@@ -159,7 +161,7 @@ async function board(ctx, el) {
     const column = h('section', { className: 'column', dataset: { status }, 'aria-label': LABEL[status] });
     column.innerHTML = `<h3>${LABEL[status]} (${list.length})</h3>` + list.map((t) => `
       <div class="card" draggable="true" tabindex="0" role="listitem" data-task-id="${t.id}" data-number="${t.number}">
-        <span class="title">#${t.number} ${escapeHtml(t.title)}</span>
+        <span class="grip" aria-hidden="true" title="Drag to another column">⠿</span><span class="title">#${t.number} ${escapeHtml(t.title)}</span>
         <span class="badge">${t.type}</span> <span class="badge">P${t.priority}</span>
         <select aria-label="Move #${t.number} to" class="move"><option value="">Move to…</option>${
           STATUSES.filter((s) => s !== status).map((s) => `<option value="${s}">${LABEL[s]}</option>`).join('')}</select>
@@ -178,6 +180,7 @@ async function board(ctx, el) {
     const card = event.target.closest('.card');
     if (card) event.dataTransfer.setData('text/plain', card.dataset.taskId);
   });
+  touchDrag(ctx, wrap, (id, status) => move(byId.get(id), status));
   wrap.addEventListener('change', (event) => {
     if (!event.target.classList.contains('move')) return;
     const card = event.target.closest('.card');
@@ -185,13 +188,73 @@ async function board(ctx, el) {
   });
   const open = (event) => {
     const card = event.target.closest('.card');
-    if (!card || event.target.closest('select, form, input, button')) return;
+    if (!card || event.target.closest('select, form, input, button, .grip')) return;
     if (event.type === 'keydown' && event.key !== 'Enter') return;
     openTask(ctx, Number(card.dataset.number));
   };
   wrap.addEventListener('click', open);
   wrap.addEventListener('keydown', open);
   put(el, wrap);
+}
+
+// A card dragged by its grip with a finger or a pen (pointer events): a copy follows the
+// pointer, the column under it is outlined, the board scrolls at its edges, and letting go over
+// another column moves the card there. Telegram's swipe-down-to-close is held meanwhile.
+function touchDrag(ctx, wrap, drop) {
+  let drag = null;
+  const columnAt = (x, y) => {
+    const under = document.elementFromPoint(x, y);
+    return under && under.closest('.column');
+  };
+  const end = () => {
+    if (!drag) return;
+    drag.ghost.remove();
+    drag.card.classList.remove('dragging');
+    if (drag.over) drag.over.classList.remove('over');
+    ctx.holdSwipes(false);
+    drag = null;
+  };
+  wrap.addEventListener('pointerdown', (event) => {
+    const grip = event.target.closest('.grip');
+    if (!grip || event.pointerType === 'mouse') return;
+    event.preventDefault();
+    const card = grip.closest('.card');
+    const box = card.getBoundingClientRect();
+    const ghost = card.cloneNode(true);
+    ghost.classList.add('ghost');
+    ghost.removeAttribute('data-task-id');
+    ghost.removeAttribute('data-number');
+    ghost.removeAttribute('role');
+    ghost.style.width = `${box.width}px`;
+    document.body.append(ghost);
+    card.classList.add('dragging');
+    grip.setPointerCapture(event.pointerId);
+    drag = { card, ghost, dx: event.clientX - box.left, dy: event.clientY - box.top, over: null, from: card.closest('.column') };
+    ghost.style.transform = `translate(${box.left}px, ${box.top}px)`;
+    ctx.holdSwipes(true);
+    ctx.haptic('light');
+  });
+  wrap.addEventListener('pointermove', (event) => {
+    if (!drag) return;
+    drag.ghost.style.transform = `translate(${event.clientX - drag.dx}px, ${event.clientY - drag.dy}px)`;
+    const edge = wrap.getBoundingClientRect();
+    if (event.clientX > edge.right - 40) wrap.scrollLeft += 12;
+    else if (event.clientX < edge.left + 40) wrap.scrollLeft -= 12;
+    const over = columnAt(event.clientX, event.clientY);
+    if (over !== drag.over) {
+      if (drag.over) drag.over.classList.remove('over');
+      if (over && over !== drag.from) over.classList.add('over');
+      drag.over = over;
+    }
+  });
+  wrap.addEventListener('pointerup', (event) => {
+    if (!drag) return;
+    const { card, from } = drag;
+    const to = columnAt(event.clientX, event.clientY);
+    end();
+    if (to && to !== from) drop(card.dataset.taskId, to.dataset.status);
+  });
+  wrap.addEventListener('pointercancel', end);
 }
 
 function escapeHtml(text) {
