@@ -246,6 +246,14 @@ async fn the_live_feed_streams_what_the_api_does_and_resumes_after_the_last_even
         .unwrap();
     assert_eq!(feed.status(), StatusCode::OK);
     assert_eq!(feed.headers()["content-type"], "text/event-stream");
+    // Feeds are told when audit events are written (a trigger's NOTIFY, this process's
+    // listener), rather than polling.
+    eventually("the listener hears the database", WAIT, || async {
+        api.app.wakes.is_listening().then_some(())
+    })
+    .await;
+    let mut written = api.app.wakes.watch_audit();
+    written.borrow_and_update();
     let created = api
         .post(
             "/api/tasks",
@@ -253,6 +261,10 @@ async fn the_live_feed_streams_what_the_api_does_and_resumes_after_the_last_even
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    tokio::time::timeout(WAIT, written.changed())
+        .await
+        .expect("the feeds are told of the new event")
+        .unwrap();
     let mut buffer = String::new();
     let id = read_until(&mut feed, &mut buffer, "task.created").await;
     drop(feed);

@@ -79,8 +79,11 @@ fn query_param(parts: &Parts, name: &str) -> Option<String> {
     })
 }
 
-/// How often a feed reads the database for new events.
+/// How often a feed reads the database for new events while it cannot rely on being told:
+/// the listener is down (a database blip), or events wait behind a hole in the ids.
 const FEED_POLL: Duration = Duration::from_millis(500);
+/// How long a feed that is told of new events waits without one before it reads anyway.
+const FEED_IDLE: Duration = Duration::from_secs(10);
 /// Every this many reads, a feed checks that its session still works (ends it when not).
 const FEED_RECHECK_EVERY: u32 = 20;
 
@@ -120,8 +123,11 @@ pub async fn events(
                 .map_err(|_| ApiError::validation(format!("Last-Event-ID must be an event id (a whole number), not '{raw}'")))?,
         ),
     };
+    // Told of new events from before the first read on: none is missed between a read and the wait.
+    let written = ctx.app.wakes.watch_audit();
     let cursor = ctx.app.open_feed(&actor, resume).await?;
     let feed = Feed {
+        written,
         ctx,
         actor,
         token_id: credential.token_id,
@@ -138,8 +144,11 @@ pub async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-/// One client's feed: a cursor and the batch being sent (at most one read's worth).
+/// One client's feed: a cursor and the batch being sent (at most one read's worth). It reads
+/// when told that audit events were written (LISTEN, through `App::wakes`), polling only
+/// while that cannot be relied on.
 struct Feed {
+    written: tokio::sync::watch::Receiver<u64>,
     ctx: HttpState,
     actor: Actor,
     token_id: Uuid,
@@ -178,7 +187,16 @@ impl Feed {
             }
             match self.ctx.app.feed_next(&self.actor, &mut self.cursor, self.project_id).await {
                 Ok(events) if !events.is_empty() => self.pending = events.into_iter(),
-                Ok(_) => tokio::time::sleep(FEED_POLL).await,
+                Ok(_) => {
+                    let wait = if self.cursor.waiting_on_hole() {
+                        FEED_POLL
+                    } else if self.ctx.app.wakes.is_listening() {
+                        FEED_IDLE
+                    } else {
+                        FEED_POLL
+                    };
+                    let _ = tokio::time::timeout(wait, self.written.changed()).await;
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, "live feed: cannot read the events; trying again");
                     tokio::time::sleep(FEED_POLL * 4).await;

@@ -34,6 +34,12 @@ impl FeedCursor {
         FeedCursor { last_id, hole_since: None }
     }
 
+    /// Events after a hole are held until it fills or [`HOLE_PATIENCE`] runs out: the reader
+    /// must read again soon, notified or not.
+    pub fn waiting_on_hole(&self) -> bool {
+        self.hole_since.is_some()
+    }
+
     /// Of `events` (read after `last_id`, in id order), the ones to send now; the cursor moves
     /// past them. Events after a hole wait for it, until [`HOLE_PATIENCE`] from `now`.
     pub fn take(&mut self, events: Vec<AuditEvent>, now: Instant) -> Vec<AuditEvent> {

@@ -1,5 +1,6 @@
 //! Wake-ups for agents waiting inside a call (a long-poll heartbeat, an MCP tool waiting for a
-//! decision), so that a pause or a decision reaches them the moment it commits.
+//! decision), so that a pause or a decision reaches them the moment it commits; and for the
+//! cockpit's live feeds, when audit events were written.
 //!
 //! The wake-up comes from the commit: a use case that leaves an agent a notification (every
 //! pause, quarantine, resume, assignment, comment and approval decision does) names the agent
@@ -43,6 +44,8 @@ pub struct Wakes {
     /// Every wake-up, for watchers of all agents (the MCP sessions' credentials); they do not
     /// count as waiters.
     all: broadcast::Sender<Woken>,
+    /// Ticks when audit events were written (the cockpit's live feeds read then).
+    audit: watch::Sender<u64>,
     /// A listener currently hears the database's notifications.
     listening: AtomicBool,
     /// The service is shutting down: waits end now with the answer they have.
@@ -54,6 +57,7 @@ impl Default for Wakes {
         Wakes {
             channels: Mutex::default(),
             all: broadcast::channel(1024).0,
+            audit: watch::channel(0).0,
             listening: AtomicBool::default(),
             closed: AtomicBool::default(),
         }
@@ -64,6 +68,17 @@ impl Wakes {
     /// Every wake-up from now on; a watcher that falls behind hears [`Woken::All`] instead.
     pub fn watch_all(&self) -> broadcast::Receiver<Woken> {
         self.all.subscribe()
+    }
+
+    /// Ticks from now on each time audit events were written (and at every [`Wakes::wake_all`]).
+    /// Subscribe, then read, then wait.
+    pub fn watch_audit(&self) -> watch::Receiver<u64> {
+        self.audit.subscribe()
+    }
+
+    /// Audit events were written: the live feeds read.
+    pub fn audit_written(&self) {
+        self.audit.send_modify(|tick| *tick = tick.wrapping_add(1));
     }
 
     /// Waits for wake-ups of `agent` from now on. Subscribe, then read, then wait.
@@ -89,6 +104,7 @@ impl Wakes {
     /// listener goes deaf (so they start polling), and at shutdown.
     pub fn wake_all(&self) {
         let _ = self.all.send(Woken::All);
+        self.audit_written();
         for tx in self.channels.lock().expect("wake channels").values() {
             tx.send_modify(|tick| *tick = tick.wrapping_add(1));
         }
@@ -182,6 +198,7 @@ async fn listen_forever(pool: PgPool, wakes: Arc<Wakes>) {
                 wakes.wake_all();
                 loop {
                     match listener.try_recv().await {
+                        Ok(Some(notification)) if notification.channel() == storage::wake::AUDIT_CHANNEL => wakes.audit_written(),
                         Ok(Some(notification)) => {
                             for agent in storage::wake::agents_in(notification.payload()) {
                                 wakes.wake(agent);

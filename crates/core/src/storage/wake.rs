@@ -1,6 +1,7 @@
 //! Wake-ups for waiting agents, through PostgreSQL's LISTEN/NOTIFY: a use case that leaves
 //! an agent something to hear sends `NOTIFY` in its own transaction, so the wake-up is
-//! delivered when (and only if) it commits, to every replica's listener.
+//! delivered when (and only if) it commits, to every replica's listener. The same listener
+//! hears that audit events were written, for the cockpit's live feeds.
 
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
@@ -8,6 +9,8 @@ use uuid::Uuid;
 
 /// The channel the listeners of `serve` LISTEN on; a payload is agent ids, comma-separated.
 pub const CHANNEL: &str = "mc_agent_wake";
+/// Audit events were written (a trigger on `audit_events` sends it): the live feeds read.
+pub const AUDIT_CHANNEL: &str = "mc_audit";
 
 /// Ids per notification: a payload must stay under PostgreSQL's 8,000 bytes (37 a UUID).
 const IDS_PER_PAYLOAD: usize = 200;
@@ -34,7 +37,7 @@ pub fn agents_in(payload: &str) -> impl Iterator<Item = Uuid> + '_ {
     payload.split(',').filter_map(|id| id.trim().parse().ok())
 }
 
-/// A listener on [`CHANNEL`] over a connection of its own (a one-connection pool with the
+/// A listener on [`CHANNEL`] and [`AUDIT_CHANNEL`] over a connection of its own (a one-connection pool with the
 /// settings of `pool`): it takes nothing from the pool the requests use.
 pub async fn listen(pool: &PgPool) -> sqlx::Result<PgListener> {
     let own = PgPoolOptions::new()
@@ -45,6 +48,6 @@ pub async fn listen(pool: &PgPool) -> sqlx::Result<PgListener> {
         .connect_with((*pool.connect_options()).clone())
         .await?;
     let mut listener = PgListener::connect_with(&own).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, AUDIT_CHANNEL]).await?;
     Ok(listener)
 }
