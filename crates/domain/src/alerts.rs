@@ -112,6 +112,11 @@ pub struct PeriodBudget {
 }
 
 impl PeriodBudget {
+    /// What its alert's "Raise by $N and resume" offers (see [`crate::budget::period_raise`]).
+    pub fn raise_offered(&self) -> Usd {
+        crate::budget::period_raise(self.cap, self.spent)
+    }
+
     /// Where its alert is raised and resolved: one open alert per budget.
     pub fn subject(scope: BudgetScope, scope_id: Uuid, period: BudgetPeriod) -> String {
         format!("budget:{scope}:{scope_id}:{period}")

@@ -152,12 +152,10 @@ impl App {
         let texts = [summary.as_str(), justification.as_str(), rollback.unwrap_or("")];
         let classification = self.rules.risk_map.classify(action_type, &texts, input.risk_level);
         let decision = decide(classification.risk, agent.role, agent.status, action_type, &self.rules.auto_approve);
-        let number = storage::projects::next_approval_number(w.conn(), agent.project_id).await?;
         let pending = storage::approvals::insert_pending(
             w.conn(),
             &NewApproval {
                 project_id: agent.project_id,
-                number,
                 agent_id: agent.id,
                 task_id: input.task_id,
                 action_type,

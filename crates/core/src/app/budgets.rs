@@ -16,7 +16,7 @@ use super::{require_project, App, AppError, AppResult};
 use crate::model::{Agent, Alert, ProjectBudget};
 use crate::storage;
 use mc_domain::alerts::{BudgetExceeded, PeriodBudget};
-use mc_domain::budget::{check_cap, month_of, period_raise, BudgetPause};
+use mc_domain::budget::{check_cap, month_of, BudgetPause};
 use mc_domain::i18n::{Msg, Said};
 use mc_domain::*;
 use serde_json::json;
@@ -186,8 +186,9 @@ async fn pause_for(w: &mut Work, agent: &Agent, pause: BudgetPause, spent: Usd, 
     Ok(paused)
 }
 
-/// Resumes a locked agent paused for a budget: audited, told to the agent and the chat.
-async fn resume(w: &mut Work, agent: &Agent, why: Msg) -> AppResult<Agent> {
+/// Resumes a locked agent paused for a budget: audited, told to the agent and the chat (a
+/// period's turn, a raised period budget, the budget day's turn).
+pub(super) async fn resume(w: &mut Work, agent: &Agent, why: Msg) -> AppResult<Agent> {
     let now = w.now;
     let resumed = storage::agents::set_status(w.conn(), agent.id, AgentStatus::Active, None, None, now).await?;
     w.audit(
@@ -517,9 +518,4 @@ async fn set_project_caps_in(
         }
     }
     Ok((ProjectBudgetView::of(project_id, after.as_ref(), today), resumed))
-}
-
-/// `period_raise` for an alert's details: what its "Raise by $N and resume" button offers.
-pub fn raise_offered(budget: &PeriodBudget) -> Usd {
-    period_raise(budget.cap, budget.spent)
 }

@@ -337,14 +337,12 @@ fn summary(input: &Value) -> String {
 async fn preapprove(w: &mut Work, approval: &Approval, changed: &Value) -> AppResult<()> {
     let tool = approval.tool_name.as_deref().unwrap_or_default();
     let hash = super::bridge::input_hash(tool, changed);
-    let number = storage::projects::next_approval_number(w.conn(), approval.project_id).await?;
     let (now, by) = (w.now, w.actor.clone());
     let text = summary(changed);
     let pending = storage::approvals::insert_pending(
         w.conn(),
         &storage::approvals::NewApproval {
             project_id: approval.project_id,
-            number,
             agent_id: approval.agent_id,
             task_id: None,
             action_type: &approval.action_type,

@@ -318,7 +318,6 @@ impl App {
         let mut rolled = 0;
         for id in due {
             let mut w = Work::begin(self, &system).await?;
-            let now = w.now;
             let Some(before) = storage::agents::lock(w.conn(), id).await? else {
                 continue;
             };
@@ -333,25 +332,7 @@ impl App {
                 && agent.status_cause.as_deref() == Some("budget")
                 && agent.today_spend < agent.budgets.daily_cap
             {
-                storage::agents::set_status(w.conn(), id, AgentStatus::Active, None, None, now).await?;
-                w.audit(
-                    Some(agent.project_id),
-                    "agent.resume",
-                    "agent",
-                    id,
-                    json!({ "cause": "new budget day" }),
-                )
-                .await?;
-                w.notify(
-                    id,
-                    "status_changed",
-                    None,
-                    "resumed: a new budget day".into(),
-                    json!({ "to": "active" }),
-                )
-                .await?;
-                let why = Msg::new("why-new-budget-day").into();
-                post_status_changed(&mut w, &agent, AgentStatus::Active, system.name(), Some(why)).await?;
+                super::budgets::resume(&mut w, &agent, Msg::new("why-new-budget-day")).await?;
                 let subject = format!("agent:{id}");
                 for kind in [AlertKind::BudgetExceeded, AlertKind::BudgetWarning] {
                     resolve_in(&mut w, agent.project_id, kind, &subject, system.name()).await?;

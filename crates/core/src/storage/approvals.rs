@@ -7,7 +7,6 @@ use uuid::Uuid;
 
 pub struct NewApproval<'a> {
     pub project_id: Uuid,
-    pub number: i32,
     pub agent_id: Uuid,
     pub task_id: Option<Uuid>,
     pub action_type: &'a str,
@@ -31,7 +30,9 @@ pub struct ToolCallCard<'a> {
     pub client: ToolClient,
 }
 
+/// Files a pending approval under the project's next number (`A<n>`).
 pub async fn insert_pending(conn: &mut PgConnection, a: &NewApproval<'_>, now: DateTime<Utc>) -> sqlx::Result<Approval> {
+    let number = super::projects::next_approval_number(&mut *conn, a.project_id).await?;
     sqlx::query_as(
         "INSERT INTO approvals (id, project_id, number, agent_id, task_id, action_type, action_summary, risk,
                                justification, rollback_plan, estimated_cost_micros, status, expires_at, created_at,
@@ -40,7 +41,7 @@ pub async fn insert_pending(conn: &mut PgConnection, a: &NewApproval<'_>, now: D
     )
     .bind(Uuid::new_v4())
     .bind(a.project_id)
-    .bind(a.number)
+    .bind(number)
     .bind(a.agent_id)
     .bind(a.task_id)
     .bind(a.action_type)

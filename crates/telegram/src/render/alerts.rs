@@ -29,15 +29,18 @@ pub fn alert_buttons(alert_id: Uuid, alert_type: &str, subject: &str, details: &
     let resolve = b("notice-button-resolve", A::ResolveAlert { alert_id });
     let alert = Some(alert_id);
     let kind = AlertKind::parse(alert_type);
-    if let Some(AlertDetails::BudgetExceeded(BudgetExceeded::Period(budget))) = kind.and_then(|k| AlertDetails::from_json(k, details)) {
-        let by = mc_core::app::budgets::raise_offered(&budget);
-        let raise = ButtonSpec {
-            label: lang.ta("notice-button-raise-by", &[("amount", money(by))]),
-            action: A::RaiseBudget { alert_id, by },
-        };
-        return vec![vec![raise, b("notice-button-keep-paused", A::KeepBudgetPaused { alert_id })]];
-    }
+    let raise_by = |by: mc_domain::Usd, action: ButtonAction| ButtonSpec {
+        label: lang.ta("notice-button-raise-by", &[("amount", money(by))]),
+        action,
+    };
     let daily_raise = match kind.and_then(|k| AlertDetails::from_json(k, details)) {
+        Some(AlertDetails::BudgetExceeded(BudgetExceeded::Period(budget))) => {
+            let by = budget.raise_offered();
+            return vec![vec![
+                raise_by(by, A::RaiseBudget { alert_id, by }),
+                b("notice-button-keep-paused", A::KeepBudgetPaused { alert_id }),
+            ]];
+        }
         Some(AlertDetails::BudgetExceeded(BudgetExceeded::Daily(daily))) => daily.raise_offered(),
         _ => None,
     };
@@ -45,14 +48,14 @@ pub fn alert_buttons(alert_id: Uuid, alert_type: &str, subject: &str, details: &
         (Some(AlertKind::BudgetExceeded), Some(agent_id), _) => vec![
             vec![
                 match daily_raise {
-                    Some(by) => ButtonSpec {
-                        label: lang.ta("notice-button-raise-by", &[("amount", money(by))]),
-                        action: A::RaiseCap {
+                    Some(by) => raise_by(
+                        by,
+                        A::RaiseCap {
                             alert_id,
                             agent_id,
                             by: Some(by),
                         },
-                    },
+                    ),
                     None => b(
                         "notice-button-raise-cap",
                         A::RaiseCap {

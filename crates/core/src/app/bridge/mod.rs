@@ -349,7 +349,6 @@ impl App {
             Some(id) => storage::tasks::by_id(w.conn(), id).await?,
             None => None,
         };
-        let number = storage::projects::next_approval_number(w.conn(), agent.project_id).await?;
         let action = action_type(d.req.tool_name.trim());
         let summary = if d.summary.trim().is_empty() {
             d.req.tool_name.trim()
@@ -360,7 +359,6 @@ impl App {
             w.conn(),
             &NewApproval {
                 project_id: agent.project_id,
-                number,
                 agent_id: agent.id,
                 task_id: None,
                 action_type: &action,
